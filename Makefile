@@ -1,0 +1,127 @@
+# Lethe build.  `make help` lists the targets.
+
+PREFIX   ?= /usr/local
+SBINDIR  ?= $(PREFIX)/sbin
+LIBEXEC  ?= $(PREFIX)/libexec/lethe
+MANDIR   ?= $(PREFIX)/share/man
+DATADIR  ?= $(PREFIX)/share/lethe
+SYSCONF  ?= /etc/lethe
+UNITDIR  ?= /lib/systemd/system
+DESTDIR  ?=
+
+CC       ?= cc
+PKGS     := libpq json-c openssl libcurl libgit2 libcryptsetup libseccomp \
+            yaml-0.1 libsystemd libjwt libxcrypt fcgi
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wformat=2 -Wno-unused-parameter
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 $(WARN) -D_GNU_SOURCE -Ilib \
+            -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE \
+            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDFLAGS  += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+ifdef CI
+CFLAGS   += -Werror
+endif
+ifeq ($(SANITIZE),1)
+CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -U_FORTIFY_SOURCE
+LDFLAGS  += -fsanitize=address,undefined
+endif
+
+# Every executable: one name, its main source, and optional helper sources
+# that share its prefix (ctl/ctl-*.c belong to lethectl, and so on).
+BINS := lethectl lethe-hook lethe-api lethe-scan lethe-scrub lethe-rotate \
+        lethe-drain lethe-analyze
+SRC_lethectl      := ctl/lethectl.c $(wildcard ctl/ctl-*.c)
+SRC_lethe-hook    := fcgi/lethe-hook.c $(wildcard fcgi/hook-*.c)
+SRC_lethe-api     := fcgi/lethe-api.c $(wildcard fcgi/api-*.c)
+SRC_lethe-scan    := jobs/lethe-scan.c
+SRC_lethe-scrub   := jobs/lethe-scrub.c
+SRC_lethe-rotate  := jobs/lethe-rotate.c
+SRC_lethe-drain   := jobs/lethe-drain.c
+SRC_lethe-analyze := analyze/lethe-analyze.c $(wildcard analyze/an-*.c)
+
+# Only build what exists yet, so the tree builds at every commit.
+PRESENT   := $(foreach b,$(BINS),$(if $(wildcard $(firstword $(SRC_$(b)))),$(b)))
+BIN_PATHS := $(addprefix bin/,$(PRESENT))
+
+LIB_SRC  := $(wildcard lib/*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=build/%.o)
+LIB_A    := build/liblethe.a
+
+UNIT_SRC := $(wildcard tests/unit/*_test.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
+
+FUZZ_SRC := $(wildcard fuzz/*_fuzz.c)
+
+.PHONY: all deps check test unit install up down demo bench fuzz clean help
+all: $(BIN_PATHS) $(UNIT_BIN)
+
+help:
+	@echo 'targets: all deps check install up down demo bench fuzz clean'
+	@echo 'options: PREFIX DESTDIR SANITIZE=1 CI=1 LETHE_PORT LETHE_RUN'
+
+build/%.o: %.c $(wildcard lib/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIB_A): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+define bin_rule
+bin/$(1): $$(SRC_$(1):%.c=build/%.o) $$(LIB_A)
+	@mkdir -p bin
+	$$(CC) $$(LDFLAGS) -o $$@ $$(SRC_$(1):%.c=build/%.o) $$(LIB_A) $$(LDLIBS)
+endef
+$(foreach b,$(PRESENT),$(eval $(call bin_rule,$(b))))
+
+build/tests/%: build/tests/unit/%.o $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
+
+deps:
+	@scripts/deps
+
+# The shell tests need the local stack; it is started here and stopped after.
+check: deps all
+	@scripts/stack up >/dev/null
+	@rc=0; prove -j1 --exec scripts/tap-exec $(UNIT_BIN) $(sort $(wildcard tests/t[0-9]*.sh)) || rc=$$?; \
+	 scripts/stack down >/dev/null 2>&1; exit $$rc
+
+unit: all
+	@prove --exec scripts/tap-exec $(UNIT_BIN)
+
+up: deps all
+	@scripts/stack up
+
+down:
+	@scripts/stack down
+
+demo: deps all
+	@scripts/demo
+
+bench: deps all
+	@scripts/stack up >/dev/null
+	@for b in bench/*; do [ -x "$$b" ] && "$$b"; done; true
+
+fuzz:
+	@scripts/fuzz $(FUZZ_SRC)
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXEC) $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/sql $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(SYSCONF)
+	for b in $(filter-out lethe-analyze,$(PRESENT)); do \
+	    install -m 0755 bin/$$b $(DESTDIR)$(SBINDIR)/$$b; done
+	$(if $(filter lethe-analyze,$(PRESENT)),install -m 0755 bin/lethe-analyze $(DESTDIR)$(LIBEXEC)/)
+	install -m 0644 sql/*.sql $(DESTDIR)$(DATADIR)/sql/
+	for m in man/*.5; do [ -f "$$m" ] && install -m 0644 $$m $(DESTDIR)$(MANDIR)/man5/; done; true
+	for m in man/*.8; do [ -f "$$m" ] && install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done; true
+	for u in systemd/*.service systemd/*.socket systemd/*.timer; do \
+	    [ -f "$$u" ] && install -m 0644 $$u $(DESTDIR)$(UNITDIR)/; done; true
+	install -m 0640 lethe.conf.example $(DESTDIR)$(SYSCONF)/lethe.conf.example
+
+clean:
+	rm -rf build bin

@@ -1,0 +1,279 @@
+/* util.c - allocation, parsing and file helpers. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <libgen.h>
+
+#include "util.h"
+
+static void oom(void)
+{
+	static const char msg[] = "out of memory\n";
+
+	(void)!write(2, msg, sizeof(msg) - 1);
+	abort();
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		oom();
+	return p;
+}
+
+void *xcalloc(size_t nmemb, size_t n)
+{
+	void *p = calloc(nmemb ? nmemb : 1, n ? n : 1);
+
+	if (!p)
+		oom();
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		oom();
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (!p)
+		oom();
+	return p;
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *p = strndup(s, n);
+
+	if (!p)
+		oom();
+	return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+
+	va_start(ap, fmt);
+	if (vasprintf(&p, fmt, ap) < 0)
+		oom();
+	va_end(ap);
+	return p;
+}
+
+int parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (!s || !*s)
+		return -EINVAL;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*end != '\0')
+		return -EINVAL;
+	if (errno == ERANGE || v < min || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+/* Split "123x" into number and a one-letter unit; no unit means unit 0. */
+static int parse_unit(const char *s, int64_t *num, char *unit)
+{
+	char buf[32];
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, n + 1);
+	*unit = 0;
+	if (buf[n - 1] < '0' || buf[n - 1] > '9') {
+		*unit = buf[n - 1];
+		buf[n - 1] = '\0';
+	}
+	return parse_i64(buf, 0, INT64_MAX / 1024 / 1024 / 1024 / 1024, num);
+}
+
+int parse_duration(const char *s, int64_t *secs)
+{
+	int64_t v;
+	char u;
+	int r = parse_unit(s, &v, &u);
+
+	if (r < 0)
+		return r;
+	switch (u) {
+	case 0: case 's': *secs = v; return 0;
+	case 'm': *secs = v * 60; return 0;
+	case 'h': *secs = v * 3600; return 0;
+	case 'd': *secs = v * 86400; return 0;
+	}
+	return -EINVAL;
+}
+
+int parse_size(const char *s, int64_t *bytes)
+{
+	int64_t v;
+	char u;
+	int r = parse_unit(s, &v, &u);
+
+	if (r < 0)
+		return r;
+	switch (u) {
+	case 0: *bytes = v; return 0;
+	case 'k': case 'K': *bytes = v << 10; return 0;
+	case 'M': *bytes = v << 20; return 0;
+	case 'G': *bytes = v << 30; return 0;
+	}
+	return -EINVAL;
+}
+
+void hex_encode(const unsigned char *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int hex_decode(const char *in, unsigned char *out, size_t n)
+{
+	if (strlen(in) != 2 * n)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		int hi = hexval(in[2 * i]), lo = hexval(in[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+int read_file(const char *path, size_t max, char **out, size_t *len)
+{
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+	int fd, r = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t k;
+
+		if (n + 4096 + 1 > cap) {
+			cap = cap ? cap * 2 : 8192;
+			buf = xrealloc(buf, cap);
+		}
+		k = read(fd, buf + n, cap - n - 1);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			goto out;
+		}
+		if (k == 0)
+			break;
+		n += (size_t)k;
+		if (n > max) {
+			r = -EFBIG;
+			goto out;
+		}
+	}
+	buf[n] = '\0';
+	*out = steal_pointer(&buf);
+	if (len)
+		*len = n;
+out:
+	free(buf);
+	close(fd);
+	return r;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, int mode)
+{
+	char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+	char *dir = xstrdup(path);
+	const char *p = data;
+	int fd, dfd, r = 0;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (fd < 0) {
+		r = -errno;
+		goto out;
+	}
+	while (len > 0) {
+		ssize_t k = write(fd, p, len);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			r = -errno;
+			break;
+		}
+		p += k;
+		len -= (size_t)k;
+	}
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlink(tmp);
+		goto out;
+	}
+	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) < 0)
+		r = -errno;
+	if (dfd >= 0)
+		close(dfd);
+out:
+	free(tmp);
+	free(dir);
+	return r;
+}
+
+static int64_t clock_usec(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t now_usec(void) { return clock_usec(CLOCK_REALTIME); }
+int64_t mono_usec(void) { return clock_usec(CLOCK_MONOTONIC); }

@@ -1,0 +1,64 @@
+/*
+ * util.h - small helpers every Lethe program shares.
+ *
+ * Conventions (STYLE.md): library functions return 0 or a negative errno and
+ * never exit; the one exception is memory allocation, which either succeeds
+ * or aborts the program (xmalloc and friends), as in Postfix.
+ */
+#ifndef LETHE_UTIL_H
+#define LETHE_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+/* Exit statuses of every executable (s6 / skarnet convention). */
+#define EXIT_OK        0
+#define EXIT_PERMFAIL  100	/* will fail again: do not retry */
+#define EXIT_TEMPFAIL  111	/* may succeed later: retry */
+#define EXIT_USAGE     2
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t n);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Ownership transfer: returns *pp and sets it to NULL. */
+static inline void *steal_pointer(void *pp)
+{
+	void **p = pp;
+	void *v = *p;
+
+	*p = NULL;
+	return v;
+}
+
+static inline void freep(void *pp) { free(*(void **)pp); }
+#define _cleanup_free_ __attribute__((cleanup(freep)))
+
+/* Parse a whole decimal string into [min, max]; -EINVAL or -ERANGE. */
+int parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
+/* Durations: "90", "90s", "15m", "2h", "3d"; result in seconds. */
+int parse_duration(const char *s, int64_t *secs);
+/* Sizes: "512", "64k", "25M", "2G"; result in bytes. */
+int parse_size(const char *s, int64_t *bytes);
+
+/* Lowercase hex of n bytes into out (2n+1 bytes). */
+void hex_encode(const unsigned char *in, size_t n, char *out);
+/* Decode exactly n bytes from 2n hex digits; -EINVAL otherwise. */
+int hex_decode(const char *in, unsigned char *out, size_t n);
+
+/* Read a whole file, refusing more than max bytes (-EFBIG). NUL-terminated. */
+int read_file(const char *path, size_t max, char **out, size_t *len);
+/* Write data to path atomically (tmp file, fsync, rename, fsync dir). */
+int write_file_atomic(const char *path, const void *data, size_t len, int mode);
+
+int64_t now_usec(void);		/* CLOCK_REALTIME in microseconds */
+int64_t mono_usec(void);	/* CLOCK_MONOTONIC in microseconds */
+
+#endif
