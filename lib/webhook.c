@@ -450,6 +450,13 @@ static void set_branch_from_ref(struct webhook_event *ev)
 	snprintf(ev->branch, sizeof(ev->branch), "%s", b);
 }
 
+/* A pull request's source branch, as a full ref. */
+static void branch_ref(struct webhook_event *ev)
+{
+	if (ev->branch[0])
+		snprintf(ev->ref, sizeof(ev->ref), "refs/heads/%.*s", WEBHOOK_REF_MAX - 11, ev->branch);
+}
+
 /* A push of refs/heads/... to a real commit scans; tags and deletions do not. */
 static void push_outcome(struct webhook_event *ev, int deleted)
 {
@@ -475,12 +482,11 @@ static int extract_hublike(struct json_object *j, struct webhook_event *ev, cons
 		push_outcome(ev, jbool(j, "deleted"));
 	} else if (strcmp(ev->event, "pull_request") == 0) {
 		jcopy(j, "pull_request.head.sha", ev->sha, sizeof(ev->sha));
-		jcopy(j, "pull_request.head.ref", ev->ref, sizeof(ev->ref));
+		jcopy(j, "pull_request.head.ref", ev->branch, sizeof(ev->branch));
+		branch_ref(ev);
 		ev->pr = jint(j, "number");
-		if (in_list(ev->action, pr_actions)) {
+		if (in_list(ev->action, pr_actions))
 			ev->outcome = WE_SCAN;
-			set_branch_from_ref(ev);
-		}
 	} else if (in_list(ev->event, recorded) ||
 		   (strcmp(ev->event, "repository") == 0 && in_list(ev->action, removal))) {
 		ev->outcome = WE_RECORD;
@@ -501,8 +507,7 @@ static int extract_gitlab(struct json_object *j, struct webhook_event *ev)
 		jcopy(j, "object_attributes.action", ev->action, sizeof(ev->action));
 		jcopy(j, "object_attributes.last_commit.id", ev->sha, sizeof(ev->sha));
 		jcopy(j, "object_attributes.source_branch", ev->branch, sizeof(ev->branch));
-		if (ev->branch[0])
-			snprintf(ev->ref, sizeof(ev->ref), "refs/heads/%.*s", WEBHOOK_REF_MAX - 11, ev->branch);
+		branch_ref(ev);
 		ev->pr = jint(j, "object_attributes.iid");
 		if (!strcmp(ev->action, "open") || !strcmp(ev->action, "reopen") ||
 		    (!strcmp(ev->action, "update") && jget(j, "object_attributes.oldrev")))
@@ -530,7 +535,7 @@ static void bitbucket_push(struct json_object *j, struct webhook_event *ev)
 			continue;
 		jcopy(c, "new.target.hash", ev->sha, sizeof(ev->sha));
 		jcopy(c, "new.name", ev->branch, sizeof(ev->branch));
-		snprintf(ev->ref, sizeof(ev->ref), "refs/heads/%.*s", WEBHOOK_REF_MAX - 11, ev->branch);
+		branch_ref(ev);
 		ev->outcome = WE_SCAN;
 		return;
 	}
@@ -544,8 +549,7 @@ static int extract_bitbucket(struct json_object *j, struct webhook_event *ev)
 	} else if (strncmp(ev->event, "pullrequest:", 12) == 0) {
 		jcopy(j, "pullrequest.source.commit.hash", ev->sha, sizeof(ev->sha));
 		jcopy(j, "pullrequest.source.branch.name", ev->branch, sizeof(ev->branch));
-		if (ev->branch[0])
-			snprintf(ev->ref, sizeof(ev->ref), "refs/heads/%.*s", WEBHOOK_REF_MAX - 11, ev->branch);
+		branch_ref(ev);
 		ev->pr = jint(j, "pullrequest.id");
 		if (!strcmp(ev->event, "pullrequest:created") || !strcmp(ev->event, "pullrequest:updated"))
 			ev->outcome = WE_SCAN;
