@@ -187,6 +187,8 @@ int spool_write(const char *dir, const struct delivery *d)
 
 	if (r == 0)
 		r = write_all(fd, text, strlen(text));
+	if (r == 0)
+		r = write_all(fd, "\n", 1);
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
 	if (fd >= 0 && close(fd) < 0 && r == 0)
