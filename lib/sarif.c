@@ -35,6 +35,7 @@ void sarif_limits_default(struct sarif_limits *l)
 	l->max_runs = 64;
 	l->max_results = 100000;
 	l->max_string = 1u << 20;
+	l->base = NULL;
 }
 
 void sarif_log_init(struct sarif_log *log)
@@ -543,14 +544,15 @@ static char *result_message(json_object *res, json_object *rule,
 	return sarif_clean_text(text, SARIF_MESSAGE_MAX);
 }
 
-static void result_location(struct sarif_result *r, json_object *phys)
+static void result_location(struct sarif_result *r, json_object *phys,
+			    const char *base)
 {
 	const char *uri = get_str(get(phys, "artifactLocation", json_type_object),
 				  "uri");
 	json_object *reg = get(phys, "region", json_type_object);
 
 	if (uri)
-		sarif_path_clean(uri, NULL, &r->path);
+		sarif_path_clean(uri, base, &r->path);
 	r->start_line = int_field(reg, "startLine");
 	r->end_line = int_field(reg, "endLine");
 	r->start_column = int_field(reg, "startColumn");
@@ -590,7 +592,7 @@ static int parse_result(struct parser *p, struct sarif_run *run,
 	r->message = result_message(res, rule, phys, &p->log->stripped);
 	r->fingerprint = result_fingerprint(res);
 	r->cwe = result_cwe(res, rule);
-	result_location(r, phys);
+	result_location(r, phys, p->lim->base);
 	return 0;
 }
 

@@ -63,9 +63,11 @@ struct sarif_log {
 
 struct sarif_limits {
 	size_t max_bytes, max_depth, max_runs, max_results, max_string;
+	const char *base;	/* absolute paths under base become relative */
 };
 
-/* 64 MiB, depth 64, 64 runs, 100000 results per run, 1 MiB strings. */
+/* 64 MiB, depth 64, 64 runs, 100000 results per run, 1 MiB strings,
+ * no base (absolute paths are dropped). */
 void sarif_limits_default(struct sarif_limits *l);
 
 /*
