@@ -1,0 +1,55 @@
+/*
+ * keys.h - the key hierarchy (DESIGN.md invariant 7).
+ *
+ * Master keys: loaded once per process from $CREDENTIALS_DIRECTORY/master.key,
+ * else the configuration's master_key_file; refused unless owned by the
+ * process's user or root and not readable by group or others.  The file
+ * holds one line per version, "v<N> <64 hex digits>"; the highest version is
+ * current, older ones stay readable during a rotation.  Held in a secbuf.
+ *
+ * Org keys: 32 random bytes per org and version, stored in org_keys wrapped
+ * under a master key version with AD "lethe-orgkey-v1\0<org>\0<version>".
+ *
+ * Secrets: sealed under the org's active key; the blob is
+ * version(4, big endian) || nonce || ciphertext || tag, with AD
+ * "lethe-secret-v1\0<table>\0<column>\0<org>\0<row>" so that a blob copied
+ * to another row, column or org does not open.
+ */
+#ifndef LETHE_KEYS_H
+#define LETHE_KEYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "crypto.h"
+#include "db.h"
+
+struct keyring;
+
+/* Load the master keys; why gets one line naming the file on error. */
+int keyring_load(const struct config *cfg, struct keyring **out, char *why, size_t whylen);
+void keyring_free(struct keyring *kr);	/* zeroes every key */
+int keyring_current(const struct keyring *kr);	/* current master version */
+
+/* Create a new master key file (mode 0400, version 1); -EEXIST if present. */
+int keys_master_init(const char *path);
+
+/* Give org_id its first data key (within the caller's transaction). */
+int orgkey_create(struct db *db, const struct keyring *kr, int64_t org_id);
+
+/*
+ * Seal pt for (table, column, org_id, row_id); *out is the bytea literal
+ * ("\x...") to pass as a query parameter, owned by the caller (free()).
+ */
+int secret_seal(struct db *db, const struct keyring *kr, int64_t org_id, const char *table,
+		const char *column, int64_t row_id, const void *pt, size_t ptlen, char **out);
+/*
+ * Open a blob as returned by libpq (bytea text "\x...").  On success out
+ * holds the plaintext; the caller releases it with secbuf_release().
+ * -EBADMSG when it does not open (wrong row, column, org or tampered).
+ */
+int secret_open(struct db *db, const struct keyring *kr, int64_t org_id, const char *table,
+		const char *column, int64_t row_id, const char *blob, struct secbuf *out);
+
+#endif
