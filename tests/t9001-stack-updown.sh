@@ -74,11 +74,7 @@ fi
 pids=$(stack_pids)
 stack2 down
 left=
-for p in $pids; do
-	s=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-	s=${s##*) }
-	[ "${s%% *}" = Z ] || left="$left $p"
-done
+for p in $pids; do alive "$p" && left="$left $p"; done
 is "$left" "" "no process of the stack left after down"
 not_ok "nothing listens on port $PORT2" port_listens
 under_run() { grep -q "^$RUN2/"; }
