@@ -61,6 +61,7 @@ struct scrub {
 
 struct timer_settings {
 	int64_t period, accuracy, delay;	/* seconds; period 0 = none found */
+	int from_end;	/* OnUnitInactiveSec=: the period starts when a run ends */
 };
 
 /* A systemd time span ("3min", "1h 30min", "90"); seconds, rounded up. */
@@ -129,8 +130,10 @@ static int timer_read_file(const char *path, struct timer_settings *t)
 		*eq = '\0';
 		if (eq[1] && timespan_parse(eq + 1, &v) < 0)
 			continue;	/* systemd ignores it too, with a warning */
-		if (!strcmp(line, "OnUnitActiveSec") || !strcmp(line, "OnUnitInactiveSec"))
+		if (!strcmp(line, "OnUnitActiveSec") || !strcmp(line, "OnUnitInactiveSec")) {
 			t->period = !eq[1] ? 0 : !t->period || v < t->period ? v : t->period;
+			t->from_end = line[6] == 'I';
+		}
 		else if (!strcmp(line, "AccuracySec"))
 			t->accuracy = eq[1] ? v : ACCURACY_DEFAULT;
 		else if (!strcmp(line, "RandomizedDelaySec"))
@@ -149,7 +152,7 @@ static int timer_read(const char *shipped, struct timer_settings *t)
 	glob_t g = { 0 };
 	int r;
 
-	*t = (struct timer_settings){ 0, ACCURACY_DEFAULT, 0 };
+	*t = (struct timer_settings){ 0, ACCURACY_DEFAULT, 0, 0 };
 	r = timer_read_file(etc, t);
 	if (r == -ENOENT)
 		r = timer_read_file(shipped, t);
@@ -164,9 +167,11 @@ static int timer_read(const char *shipped, struct timer_settings *t)
 
 /*
  * A checkout created at t0 has its deadline at t0 + checkout_max_age.  The
- * run just before the deadline may have looked a moment too early; the
- * next one starts at most period + accuracy + randomized delay later and
- * finishes within the worst-case scrub time.
+ * run just before the deadline may have listed the checkouts a moment too
+ * early; the next one starts at most period + accuracy + randomized delay
+ * after that run started (OnUnitActiveSec=; after it ended, one more
+ * worst-case run, with OnUnitInactiveSec=) and is done within the
+ * worst-case scrub time, which the service's TimeoutStartSec= enforces.
  */
 static void guarantee_check(const struct config *cfg)
 {
@@ -176,19 +181,19 @@ static void guarantee_check(const struct config *cfg)
 	const char *src = config_str(cfg, "scrub_timer");
 
 	if (timer_read(src, &t) < 0) {
-		t = (struct timer_settings){ config_int(cfg, "scrub_interval"), 0, 0 };
+		t = (struct timer_settings){ config_int(cfg, "scrub_interval"), 0, 0, 0 };
 		src = "scrub_interval";
 	} else if (!t.period) {
 		log_msg(LOG_CRIT, "timer '%s' has no OnUnitActiveSec=: nothing guarantees that "
 			"checkouts are destroyed within two hours", src);
 		return;
 	}
-	lifetime = max_age + t.period + t.accuracy + t.delay + worst;
+	lifetime = max_age + t.period + t.accuracy + t.delay + worst * (1 + t.from_end);
 	if (lifetime > TWO_HOURS)
 		log_msg(LOG_ALERT, "checkouts may outlive two hours: checkout_max_age %llds + period "
-			"%llds + accuracy %llds + randomized delay %llds (%s) + scrub_worst_case %llds "
+			"%llds + accuracy %llds + randomized delay %llds (%s) + scrub_worst_case %llds x %d "
 			"= %llds", (long long)max_age, (long long)t.period, (long long)t.accuracy,
-			(long long)t.delay, src, (long long)worst, (long long)lifetime);
+			(long long)t.delay, src, (long long)worst, 1 + t.from_end, (long long)lifetime);
 	else
 		log_debug("worst-case checkout lifetime %llds (timer from %s)", (long long)lifetime, src);
 }

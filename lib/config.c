@@ -63,7 +63,7 @@ static const struct config_key config_keys[] = {
 	{ "nginx_pid_file",    C_STR,  "", 0, 0 },
 	{ "scrub_timer",       C_STR,  "/lib/systemd/system/lethe-scrub.timer", 0, 0 },
 	{ "scrub_interval",    C_DURATION, "3m", 1, 7200 },
-	{ "scrub_worst_case",  C_DURATION, "5m", 1, 7200 },
+	{ "scrub_worst_case",  C_DURATION, "2m", 1, 7200 },
 	{ "scrub_orphan_grace", C_DURATION, "2m", 1, 3600 },
 };
 
