@@ -228,6 +228,42 @@ static int audit_scrub(struct scrub *s, int64_t org, const char *target, const c
 	return r;
 }
 
+/* ---- teardown ---- */
+
+/*
+ * Remove a symlink or file planted at RUN_DIR/checkouts/NAME, where only a
+ * mount point belongs (the link itself, never what it points to).
+ * 1 when one was removed.
+ */
+static int planted_remove(const struct scrub *s, const char *name)
+{
+	int top = open(s->run_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), d = -1, r = 0;
+	struct stat st;
+
+	if (top >= 0)
+		d = openat(top, "checkouts", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (d >= 0 && fstatat(d, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode))
+		r = unlinkat(d, name, 0) == 0;
+	if (d >= 0)
+		close(d);
+	if (top >= 0)
+		close(top);
+	return r;
+}
+
+/* lib/volume refuses a checkout path that is not a directory: clear it first. */
+static int volume_teardown(const struct scrub *s, const char *name, int64_t *usec)
+{
+	int r = volume_destroy_name(s->state_dir, s->run_dir, name, usec);
+
+	if ((r == -ENOTDIR || r == -ELOOP) && planted_remove(s, name)) {
+		log_warning("removed '%s/checkouts/%s': not a directory, planted where a checkout "
+			    "belongs", s->run_dir, name);
+		r = volume_destroy_name(s->state_dir, s->run_dir, name, usec);
+	}
+	return r;
+}
+
 /* ---- checkouts with a row ---- */
 
 /*
@@ -347,7 +383,7 @@ static int checkout_scrub(struct scrub *s, const char *id)
 		printf("would scrub checkout %s (id %lld): %s\n", v.name, (long long)v.id, v.reason);
 		goto out;
 	}
-	r = volume_destroy_name(s->state_dir, s->run_dir, v.name, &usec);
+	r = volume_teardown(s, v.name, &usec);
 	if (r < 0) {
 		log_errno(LOG_ERR, r, "unable to scrub checkout '%s' (%s)", v.name, v.reason);
 		goto out;
@@ -451,7 +487,7 @@ static int leftover_scrub(struct scrub *s, const char *name)
 		printf("would remove leftover volume %s: %s\n", name, reason);
 		return 0;
 	}
-	r = volume_destroy_name(s->state_dir, s->run_dir, name, &usec);
+	r = volume_teardown(s, name, &usec);
 	if (r < 0) {
 		log_errno(LOG_ERR, r, "unable to remove leftover volume '%s' (%s)", name, reason);
 		return r;
