@@ -14,7 +14,7 @@ sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 mount -t tmpfs none "$SCRATCH" -o size=1m 2>/dev/null && umount "$SCRATCH" ||
 	skip_all "cannot mount here"
 
-plan 19
+plan 21
 # The stack's own lethe-scrub would race this one for the row below.
 if [ ! -e "$LETHE_RUN/jobs.paused" ]; then
 	touch "$LETHE_RUN/jobs.paused"
@@ -61,6 +61,11 @@ read -r org repo job < <(sql -F " " <<-SQL
 )
 checkout=$(sql -c "INSERT INTO lethe.checkouts (org_id, repository_id, job_id, host, name, backend, cipher, deadline)
 	VALUES ($org, $repo, $job, '$host', '${tag}c', 'fscrypt', 'aes-256-xts', now() + interval '1 hour') RETURNING id")
+# 3b. a row past its deadline whose job still runs under a live lease
+read -r job2 < <(sql -c "INSERT INTO lethe.jobs (org_id, repository_id, commit_sha, state, attempts, lease_owner, lease_expires, started_at)
+	VALUES ($org, $repo, 'abcdef7654321', 'running', 1, '$tag:1:x', now() + interval '2 minutes', now() - interval '2 hours') RETURNING id")
+late=$(sql -c "INSERT INTO lethe.checkouts (org_id, repository_id, job_id, host, name, backend, cipher, created_at, deadline)
+	VALUES ($org, $repo, $job2, '$host', '${tag}g', 'fscrypt', 'aes-256-xts', now() - interval '2 hours', now() - interval '1 second') RETURNING id")
 # 4. a young image without a row: a scan that has not inserted its row yet
 head -c 65536 /dev/urandom >"$state/volumes/${tag}d.img"
 # 5. symlinks planted where a checkout and an image would be
@@ -96,6 +101,10 @@ is "$(audits "volume:${tag}b")" 1 "an audit event records the mount's removal"
 is "$(audits "checkout:$checkout")" 1 "an audit event records the row's scrub"
 is "$(sql -c "SELECT details->>'reason' FROM lethe.audit_events WHERE target = 'checkout:$checkout' AND action = 'workspace scrub'")" \
 	"job failed" "the audit event carries the reason"
+is "$(sql -c "SELECT destroy_reason FROM lethe.checkouts WHERE id = $late")" "deadline passed" \
+	"a checkout past its deadline is scrubbed even though its job holds a live lease"
+is "$(sql -c "SELECT state || ' ' || lease_owner FROM lethe.jobs WHERE id = $job2")" "running $tag:1:x" \
+	"and its job is left to the scan that holds the lease"
 ok "the young volume without a row is left alone" test -f "$state/volumes/${tag}d.img"
 ok "the file behind the symlink inside the checkout is untouched" grep -qx inside "$SCRATCH/outside/kept-b"
 ok "the directory behind a symlinked checkout is untouched" grep -qx secret "$SCRATCH/outside/kept-e"
