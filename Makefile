@@ -17,6 +17,7 @@ WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 $(WARN) -D_GNU_SOURCE -Ilib \
             -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE \
+            -DLETHE_SQL_DIR='"$(DATADIR)/sql"' \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDFLAGS  += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -64,22 +65,25 @@ help:
 
 build/%.o: %.c $(wildcard lib/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@echo '  CC    $<'
+	@$(CC) $(CFLAGS) -c -o $@ $<
 
 $(LIB_A): $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 define bin_rule
 bin/$(1): $$(SRC_$(1):%.c=build/%.o) $$(LIB_A)
 	@mkdir -p bin
-	$$(CC) $$(LDFLAGS) -o $$@ $$(SRC_$(1):%.c=build/%.o) $$(LIB_A) $$(LDLIBS)
+	@echo '  LINK  $$@'
+	@$$(CC) $$(LDFLAGS) -o $$@ $$(SRC_$(1):%.c=build/%.o) $$(LIB_A) $$(LDLIBS)
 endef
 $(foreach b,$(PRESENT),$(eval $(call bin_rule,$(b))))
 
 build/tests/%: build/tests/unit/%.o $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
+	@echo '  LINK  $@'
+	@$(CC) $(LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
 
 deps:
 	@scripts/deps

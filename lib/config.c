@@ -176,7 +176,7 @@ static int parse_line(struct config *c, char *line, unsigned lineno, unsigned ch
 	for (char *p = key; *p; p++)
 		if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '_' && *p != '.'
 		    && *p != '-') {
-			snprintf(why, whylen, "%s:%u: bad key name", c->path, lineno);
+			snprintf(why, whylen, "%s:%u: bad key name '%.64s'", c->path, lineno, key);
 			return -EINVAL;
 		}
 	return set_key(c, key, trim(eq + 1), why, whylen, lineno, seen);

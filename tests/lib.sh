@@ -1,0 +1,151 @@
+# shellcheck shell=bash
+# tests/lib.sh: sourced by every tests/tNNNN-*.sh (bash).
+#
+#   . "$(dirname "$0")/lib.sh"
+#   need_stack                 # source the stack's env, or skip the whole test
+#   plan 3
+#   ok "server answers" curl -sf "$LETHE_URL/"    # passes when the command succeeds
+#   is "$(cat f)" "want" "f holds want"           # string equality
+#   skip "no dm-crypt here"                       # ok N # SKIP reason
+#   diag "anything"                               # # anything (on stderr)
+#
+# Variables:
+#   TOP      the checkout
+#   SCRATCH  a private scratch directory, removed when the test exits
+#            (tests that need cleanup of their own add to it with on_exit)
+#   CORPUS   the shared test material (../shared/corpus next to the checkout,
+#            else /work/shared/corpus)
+#   SARIF_MULTITOOL  Microsoft's SARIF Multitool installed by scripts/deps
+#            (build/tools/bin/sarif-multitool; `validate FILE` checks a log)
+# After need_stack, the variables of $LETHE_RUN/env: LETHE_URL, LETHE_CONFIG,
+# PGHOST, PGPORT, PGDATABASE, PGUSER (postgres), LETHE_GIT_URL,
+# LETHE_GIT_ROOT, LETHE_GIT_TOKEN.
+#
+# Helpers:
+#   git_repo_create NAME DIR    bare NAME.git on the stack's git server, holding
+#                               DIR as one commit on main; prints its URL
+#   git_token ARGS...           git, authenticated as x-access-token (the token
+#                               goes through the environment, never argv)
+#   sign_hmac_sha256 SECRET FILE  hex HMAC-SHA256 of FILE (as X-Hub-Signature-256
+#                               carries it after 'sha256=')
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+if [ -d "$TOP/../shared/corpus" ]; then
+	CORPUS=$(cd "$TOP/../shared/corpus" && pwd)
+else
+	CORPUS=/work/shared/corpus
+fi
+SARIF_MULTITOOL=$TOP/build/tools/bin/sarif-multitool
+export TOP CORPUS SARIF_MULTITOOL
+
+_tap_n=0
+_tap_failed=0
+_tap_exit=()
+
+SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/lethe-test.XXXXXX")
+# Let service users (postgres, lethe-sandbox) traverse it when a test needs to.
+chmod 0755 "$SCRATCH"
+
+# on_exit COMMAND: run COMMAND (a string) when the test exits, before the
+# scratch directory is removed, last registered first.
+on_exit() { _tap_exit=("$1" "${_tap_exit[@]}"); }
+
+_tap_cleanup() {
+	local c
+	for c in "${_tap_exit[@]}"; do eval "$c" || true; done
+	rm -rf "$SCRATCH"
+}
+trap _tap_cleanup EXIT
+trap 'exit 130' INT TERM
+
+plan() { echo "1..$1"; }
+
+diag() { echo "# $*" >&2; }
+
+_tap_result() { # status desc
+	_tap_n=$((_tap_n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $_tap_n - $2"
+	else
+		_tap_failed=$((_tap_failed + 1))
+		echo "not ok $_tap_n - $2"
+	fi
+}
+
+# ok DESC COMMAND...: passes when COMMAND exits 0 (its output is discarded).
+ok() {
+	local desc=$1
+	shift
+	"$@" >/dev/null 2>&1
+	_tap_result $? "$desc"
+}
+
+# not_ok DESC COMMAND...: passes when COMMAND fails.
+not_ok() {
+	local desc=$1 rc=0
+	shift
+	"$@" >/dev/null 2>&1 || rc=$?
+	[ "$rc" != 0 ]
+	_tap_result $? "$desc"
+}
+
+# is GOT WANT DESC
+is() {
+	if [ "$1" = "$2" ]; then
+		_tap_result 0 "$3"
+	else
+		_tap_result 1 "$3"
+		diag "got:  '$1'"
+		diag "want: '$2'"
+	fi
+}
+
+# skip REASON: one skipped test.
+skip() {
+	_tap_n=$((_tap_n + 1))
+	echo "ok $_tap_n # SKIP $*"
+}
+
+# skip_all REASON: the whole test cannot run here.
+skip_all() {
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+
+# need_stack: load the running stack's environment or skip the test.
+need_stack() {
+	local env=${LETHE_RUN:-$TOP/run}/env
+	[ -r "$env" ] || skip_all "no stack"
+	# shellcheck disable=SC1090 # written by scripts/stack up
+	. "$env"
+	curl -s -o /dev/null --max-time 5 "$LETHE_URL/" || skip_all "no stack"
+}
+
+git_token() {
+	local basic
+	basic=$(printf 'x-access-token:%s' "$LETHE_GIT_TOKEN" | base64 -w0)
+	GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=http.extraHeader \
+	    GIT_CONFIG_VALUE_0="Authorization: Basic $basic" GIT_TERMINAL_PROMPT=0 \
+	    git -c user.name=lethe-test -c user.email=test@lethe.invalid "$@"
+}
+
+git_repo_create() { # NAME DIR
+	local name=$1 src=$2 work
+	work=$(mktemp -d "$SCRATCH/git.XXXXXX")
+	git init -q --bare -b main "$LETHE_GIT_ROOT/$name.git" || return 1
+	cp -a "$src/." "$work/" &&
+		git -C "$work" init -q -b main &&
+		git -C "$work" add -A &&
+		git_token -C "$work" commit -q -m "import $name" &&
+		git_token -C "$work" push -q "$LETHE_GIT_URL/$name.git" main || return 1
+	rm -rf "$work"
+	echo "$LETHE_GIT_URL/$name.git"
+}
+
+# The secret goes through the environment: openssl dgst -hmac would put it
+# in argv, where any user can read it.
+sign_hmac_sha256() { # SECRET FILE
+	LETHE_HMAC_KEY=$1 perl -MDigest::SHA=hmac_sha256_hex -e '
+		local $/; open(my $f, "<:raw", $ARGV[0]) or die "unable to open $ARGV[0]: $!\n";
+		print hmac_sha256_hex(<$f>, $ENV{LETHE_HMAC_KEY}), "\n"' "$2"
+}
