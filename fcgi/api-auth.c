@@ -157,7 +157,7 @@ int api_login(struct api_req *req, struct api_resp *resp)
 	PGresult *blocked = NULL, *u = NULL;
 	int r, found;
 
-	if (!email || !pw || strlen(email) > EMAIL_MAX || strlen(pw) > PASSWORD_MAX)
+	if (!email || !pw || !*email || !*pw || strlen(email) > EMAIL_MAX || strlen(pw) > PASSWORD_MAX)
 		return api_error(resp, 400, "email and password (at most 72 bytes) required");
 	r = DB_QUERY(req->db, &blocked, "SELECT api_login_blocked($1, $2, " LOGIN_MAX_ACCOUNT ", "
 		     LOGIN_MAX_ADDR ", $3::interval)", email, req->addr, LOGIN_WINDOW);
