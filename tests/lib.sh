@@ -16,7 +16,8 @@
 #   CORPUS   the shared test material (../shared/corpus next to the checkout,
 #            else /work/shared/corpus)
 #   SARIF_MULTITOOL  Microsoft's SARIF Multitool installed by scripts/deps
-#            (build/tools/bin/sarif-multitool; `validate FILE` checks a log)
+#            (build/tools/bin/sarif-multitool).  `validate FILE... --rule-kind
+#            Sarif` exits 0 whatever it finds: count the lines with ': error '.
 # After need_stack, the variables of $LETHE_RUN/env: LETHE_URL, LETHE_CONFIG,
 # PGHOST, PGPORT, PGDATABASE, PGUSER (postgres), LETHE_GIT_URL,
 # LETHE_GIT_ROOT, LETHE_GIT_TOKEN.
