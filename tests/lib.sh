@@ -5,14 +5,17 @@
 #   need_stack                 # source the stack's env, or skip the whole test
 #   plan 3
 #   ok "server answers" curl -sf "$LETHE_URL/"    # passes when the command succeeds
+#   not_ok "no anonymous clone" git clone "$url"  # passes when the command fails
 #   is "$(cat f)" "want" "f holds want"           # string equality
 #   skip "no dm-crypt here"                       # ok N # SKIP reason
+#   skip_all "needs root"                         # 1..0 # SKIP, before plan
 #   diag "anything"                               # # anything (on stderr)
+#   on_exit 'umount "$SCRATCH/mnt"'               # cleanup, before SCRATCH goes
+# A test exits 1 when one of its checks failed.
 #
 # Variables:
 #   TOP      the checkout
-#   SCRATCH  a private scratch directory, removed when the test exits
-#            (tests that need cleanup of their own add to it with on_exit)
+#   SCRATCH  a scratch directory of its own, removed when the test exits
 #   CORPUS   the shared test material (../shared/corpus next to the checkout,
 #            else /work/shared/corpus)
 #   SARIF_MULTITOOL  Microsoft's SARIF Multitool installed by scripts/deps
@@ -56,6 +59,7 @@ _tap_cleanup() {
 	local c
 	for c in "${_tap_exit[@]}"; do eval "$c" || true; done
 	rm -rf "$SCRATCH"
+	[ "$_tap_failed" = 0 ] || exit 1
 }
 trap _tap_cleanup EXIT
 trap 'exit 130' INT TERM
