@@ -5,6 +5,7 @@
 #   need_stack                 # source the stack's env, or skip the whole test
 #   plan 3
 #   ok "server answers" curl -sf "$LETHE_URL/"    # passes when the command succeeds
+#                                                 # (its output shown only on failure)
 #   not_ok "no anonymous clone" git clone "$url"  # passes when the command fails
 #   is "$(cat f)" "want" "f holds want"           # string equality
 #   skip "no dm-crypt here"                       # ok N # SKIP reason
@@ -78,12 +79,14 @@ _tap_result() { # status desc
 	fi
 }
 
-# ok DESC COMMAND...: passes when COMMAND exits 0 (its output is discarded).
+# ok DESC COMMAND...: passes when COMMAND exits 0.  Its output is shown (as
+# diagnostics, last lines) only when it fails.
 ok() {
-	local desc=$1
+	local desc=$1 rc=0
 	shift
-	"$@" >/dev/null 2>&1
-	_tap_result $? "$desc"
+	"$@" >"$SCRATCH/.ok.out" 2>&1 || rc=$?
+	_tap_result $rc "$desc"
+	[ $rc = 0 ] || tail -n 5 "$SCRATCH/.ok.out" | sed 's/^/# /' >&2
 }
 
 # not_ok DESC COMMAND...: passes when COMMAND fails.
