@@ -140,6 +140,7 @@ git_token() {
 
 git_repo_create() { # NAME DIR
 	local name=$1 src=$2 work
+	: "${LETHE_GIT_ROOT:?no stack environment}" "${LETHE_GIT_URL:?no stack environment}"
 	work=$(mktemp -d "$SCRATCH/git.XXXXXX")
 	git init -q --bare -b main "$LETHE_GIT_ROOT/$name.git" || return 1
 	cp -a "$src/." "$work/" &&
