@@ -59,6 +59,7 @@ read -r org repo job < <(sql -F " " <<-SQL
 	SELECT (SELECT id FROM o), (SELECT id FROM r), (SELECT id FROM j);
 	SQL
 )
+on_exit "psql -X -q -c 'DELETE FROM lethe.orgs WHERE id = $org'"
 checkout=$(sql -c "INSERT INTO lethe.checkouts (org_id, repository_id, job_id, host, name, backend, cipher, deadline)
 	VALUES ($org, $repo, $job, '$host', '${tag}c', 'fscrypt', 'aes-256-xts', now() + interval '1 hour') RETURNING id")
 # 3b. a row past its deadline whose job still runs under a live lease

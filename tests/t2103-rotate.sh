@@ -30,6 +30,7 @@ read -r org repo user < <(sql -F " " <<-SQL
 	SELECT (SELECT id FROM o), (SELECT id FROM r), (SELECT id FROM u);
 	SQL
 )
+on_exit "psql -X -q -c 'DELETE FROM lethe.orgs WHERE id = $org'"
 sql >/dev/null <<-SQL
 	INSERT INTO lethe.deliveries (org_id, repository_id, provider, delivery_id, event, outcome, received_at)
 	SELECT $org, $repo, 'github', 'old-' || i, 'push', 'queued', now() - interval '40 days'
