@@ -86,7 +86,7 @@ log_max_size = 4096
 log_keep = 3
 nginx_pid_file = $SCRATCH/nginx.pid
 CONF
-rotate() { LETHE_CONFIG=$SCRATCH/lethe.conf "$TOP/bin/lethe-rotate" "$@"; }
+rotate() { LETHE_CONFIG=$SCRATCH/lethe.conf "$TOP/bin/lethe-rotate"; }
 
 rotate 2>"$SCRATCH/rotate.err"
 rc=$?
