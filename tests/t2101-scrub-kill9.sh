@@ -35,8 +35,9 @@ sha=$(git_token ls-remote "$url" refs/heads/main | cut -f1)
 	--token-file "$SCRATCH/token" >/dev/null
 read -r org repo < <(sql -F " " -c "SELECT org_id, id FROM lethe.repositories WHERE full_name = '$tag/app'")
 on_exit "psql -X -q -c 'DELETE FROM lethe.orgs WHERE id = $org'"
-job=$(sql -c "INSERT INTO lethe.jobs (org_id, repository_id, commit_sha, ref, branch)
-	VALUES ($org, $repo, '$sha', 'refs/heads/main', 'main') RETURNING id")
+# Due before any other queued job, so that the scan claims this one.
+job=$(sql -c "INSERT INTO lethe.jobs (org_id, repository_id, commit_sha, ref, branch, not_before)
+	VALUES ($org, $repo, '$sha', 'refs/heads/main', 'main', now() - interval '10 years') RETURNING id")
 
 # The scan waits after its clone while the pause file exists; short lease
 # and checkout lifetime so that the scrub is due within seconds.
@@ -116,6 +117,7 @@ else
 	diag "lethe-scan is not built: lib/volume stands in for it"
 	scan_standin
 fi
+mountpoint -q "$run_dir/checkouts/$name" || diag "$(cat "$SCRATCH/scan.log")"
 ok "the scan mounted its checkout and cloned into it" mountpoint -q "$run_dir/checkouts/$name"
 checkout=$(sql -c "SELECT id FROM lethe.checkouts WHERE job_id = $job AND name = '$name'")
 image=$state_dir/volumes/$name.img
