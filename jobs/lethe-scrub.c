@@ -376,8 +376,10 @@ static int checkout_scrub(struct scrub *s, const char *id)
 	r = db_begin(s->db);
 	if (r == 0)
 		r = checkout_lock(s, id, &v);
+	if (r < 0)
+		log_err("unable to lock checkout %s: %s", id, db_error(s->db));
 	if (r <= 0)
-		goto out;	/* gone, or another run has it */
+		goto out;	/* 0: gone, or another run has it */
 	fields_set(v.id, v.job, v.org);
 	if (s->dry_run) {
 		printf("would scrub checkout %s (id %lld): %s\n", v.name, (long long)v.id, v.reason);
