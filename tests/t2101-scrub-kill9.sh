@@ -93,8 +93,11 @@ scan_standin() {
 		return 0;
 	}
 	C
-	# shellcheck disable=SC2046 # pkg-config prints several words
-	cc -D_GNU_SOURCE -I"$TOP/lib" -o "$SCRATCH/standin" "$SCRATCH/standin.c" "$TOP/build/liblethe.a" \
+	local san=
+	# A sanitizer build (make SANITIZE=1) needs its runtime linked in.
+	nm "$TOP/build/liblethe.a" 2>/dev/null | grep -q __asan_ && san=-fsanitize=address,undefined
+	# shellcheck disable=SC2046,SC2086 # pkg-config prints several words; san may be empty
+	cc $san -D_GNU_SOURCE -I"$TOP/lib" -o "$SCRATCH/standin" "$SCRATCH/standin.c" "$TOP/build/liblethe.a" \
 		$(pkg-config --libs libcryptsetup openssl libsystemd) || return 1
 	name=c$job
 	sql -c "UPDATE lethe.jobs SET state = 'running', attempts = 1, lease_owner = '$(hostname):$$:t2101',
