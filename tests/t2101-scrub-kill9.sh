@@ -5,12 +5,14 @@
 # it, records why and how long it took in the checkout row and the audit
 # log, and puts the job back in the queue.
 #
-# Until lethe-scan is built, the scan's part is played by a small program
+# Until lethe-scan is built, the scan's part is played by tests/volume-hold,
 # built here against lib/volume: it creates the volume as lethe-scan does,
 # the test inserts the job's lease and the checkout row, and it is killed
 # the same way.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/lib-volume.sh
+. "$(dirname "$0")/lib-volume.sh"
 need_stack
 [ "$(id -u)" = 0 ] || skip_all "needs root (loop devices, mounts)"
 [ -x "$TOP/bin/lethectl" ] || skip_all "lethectl is not built"
@@ -65,51 +67,16 @@ scan_real() {
 	diag "$(cat "$SCRATCH/scan.log")"
 }
 
-# The same through lib/volume directly, with the job's lease and the row
-# written as lethe-scan writes them.
+# The same through lib/volume directly (tests/volume-hold.c), with the
+# job's lease and the row written as lethe-scan writes them.
 scan_standin() {
-	cat >"$SCRATCH/standin.c" <<-'C'
-	#include <stdio.h>
-	#include <unistd.h>
-	#include "volume.h"
-	int main(int argc, char **argv)
-	{
-		struct volume_opts o = { "auto", argv[1], argv[2], argv[3], 64 << 20 };
-		struct volume *v;
-		char why[256];
-		FILE *f;
-
-		if (argc != 4 || volume_create(&o, &v, why, sizeof(why)) < 0) {
-			fprintf(stderr, "volume_create: %s\n", why);
-			return 1;
-		}
-		if (chdir(volume_workdir(v)) < 0 || !(f = fopen("main.c", "w")))
-			return 1;
-		fputs("int main(void) { return 0; }\n", f);
-		fclose(f);
-		printf("%s %s\n", volume_backend(v), volume_cipher(v));
-		fflush(stdout);
-		pause();
-		return 0;
-	}
-	C
-	local san=
-	# A sanitizer build (make SANITIZE=1) needs its runtime linked in.
-	nm "$TOP/build/liblethe.a" 2>/dev/null | grep -q __asan_ && san=-fsanitize=address,undefined
-	# shellcheck disable=SC2046,SC2086 # pkg-config prints several words; san may be empty
-	cc $san -D_GNU_SOURCE -I"$TOP/lib" -o "$SCRATCH/standin" "$SCRATCH/standin.c" "$TOP/build/liblethe.a" \
-		$(pkg-config --libs libcryptsetup openssl libsystemd) || return 1
 	name=c$job
 	sql -c "UPDATE lethe.jobs SET state = 'running', attempts = 1, lease_owner = '$(hostname):$$:t2101',
 		lease_expires = now() + interval '5 seconds', started_at = now() WHERE id = $job"
-	setsid "$SCRATCH/standin" "$state_dir" "$run_dir" "$name" >"$SCRATCH/scan.log" 2>&1 &
-	scan=$!
-	on_exit "kill -KILL $scan 2>/dev/null"
-	for _ in $(seq 60); do [ -s "$SCRATCH/scan.log" ] && break; sleep 0.25; done
-	read -r backend cipher <"$SCRATCH/scan.log"
-	[ -n "$cipher" ] || { diag "$(cat "$SCRATCH/scan.log")"; return 1; }
+	volume_hold "$state_dir" "$run_dir" "$name" || return 1
+	scan=$HOLD_PID
 	sql -c "INSERT INTO lethe.checkouts (org_id, repository_id, job_id, host, name, path, backend, cipher, deadline)
-		VALUES ($org, $repo, $job, '$(hostname)', '$name', '$run_dir/checkouts/$name', '$backend', '$cipher',
+		VALUES ($org, $repo, $job, '$(hostname)', '$name', '$run_dir/checkouts/$name', '$HOLD_BACKEND', '$HOLD_CIPHER',
 		        now() + interval '60 seconds')"
 }
 
@@ -121,6 +88,8 @@ else
 	scan_standin
 fi
 mountpoint -q "$run_dir/checkouts/$name" || diag "$(cat "$SCRATCH/scan.log")"
+# Should the scrub fail, leave no volume behind.
+on_exit "mountpoint -q '$run_dir/checkouts/$name' && umount -l '$run_dir/checkouts/$name'"
 ok "the scan mounted its checkout and cloned into it" mountpoint -q "$run_dir/checkouts/$name"
 checkout=$(sql -c "SELECT id FROM lethe.checkouts WHERE job_id = $job AND name = '$name'")
 image=$state_dir/volumes/$name.img
@@ -155,8 +124,8 @@ LETHE_CONFIG=$SCRATCH/lethe.conf "$TOP/bin/lethe-scrub" 2>"$SCRATCH/scrub.err"
 rc=$?
 [ "$rc" = 0 ] || diag "$(cat "$SCRATCH/scrub.err")"
 is "$rc" 0 "lethe-scrub exits 0"
-wait "$scanner" 2>/dev/null
-ok "the scanner still inside was killed" test ! -e "/proc/$scanner"
+for _ in $(seq 20); do kill -0 "$scanner" 2>/dev/null || break; sleep 0.1; done
+ok "the scanner still inside was killed" bash -c "! kill -0 $scanner 2>/dev/null"
 not_ok "no mount is left" mountpoint -q "$run_dir/checkouts/$name"
 ok "nor the mount point" test ! -e "$run_dir/checkouts/$name"
 is "$(losetup -j "$image" -n 2>/dev/null; for l in $loops; do losetup "$l" 2>/dev/null | grep -F "$image"; done)" "" \
