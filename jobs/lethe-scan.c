@@ -17,6 +17,8 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -223,6 +225,24 @@ static enum outcome token_open(struct scan *s, struct secbuf *tok)
 	return OUT_OK;
 }
 
+/*
+ * The checkout is for the sandbox user's group alone: the work directory is
+ * root:GROUP 02750, so that what git creates under umask 027 inherits the
+ * group and nobody else on the host can read it while it is mounted.
+ */
+static enum outcome workdir_share(struct scan *s)
+{
+	const struct passwd *pw = getpwnam(config_str(s->cfg, "sandbox_user"));
+	const char *w = volume_workdir(s->vol);
+
+	if (!pw || pw->pw_uid == 0)
+		return fail(s, OUT_PERM, "sandbox_user '%s' is unknown or root",
+			    config_str(s->cfg, "sandbox_user"));
+	if (chown(w, 0, pw->pw_gid) < 0 || chmod(w, 02750) < 0)
+		return fail(s, OUT_TEMP, "unable to hand the checkout to the sandbox group");
+	return OUT_OK;
+}
+
 static enum outcome clone_up(struct scan *s)
 {
 	struct secbuf tok = { 0 };
@@ -236,7 +256,9 @@ static enum outcome clone_up(struct scan *s)
 	enum outcome out;
 	int r;
 
-	out = token_open(s, &tok);
+	out = workdir_share(s);
+	if (out == OUT_OK)
+		out = token_open(s, &tok);
 	if (out != OUT_OK)
 		return out;
 	/* HOME for git: an empty directory inside the volume. */
@@ -249,7 +271,9 @@ static enum outcome clone_up(struct scan *s)
 	o.co_home = home;
 	o.co_token = (const char *)tok.data;
 	o.co_token_len = tok.len;
+	umask(027);
 	r = clone_fetch(volume_workdir(s->vol), &o, why, sizeof(why));
+	umask(022);
 	secbuf_release(&tok);
 	free(home);
 	if (r < 0)
@@ -722,7 +746,9 @@ int main(int argc, char **argv)
 
 	log_init("lethe-scan");
 	once = parse_args(argc, argv);
-	umask(077);
+	/* The volume's directories must be searchable by the sandbox user; the
+	 * checkout itself is narrowed to its group (workdir_share). */
+	umask(022);
 	if (config_load(NULL, &cfg, why, sizeof(why)) < 0)
 		fatalx(EXIT_PERMFAIL, "%s", why);
 	log_set_file(*config_str(cfg, "log_file") ? config_str(cfg, "log_file") : NULL);

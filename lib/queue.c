@@ -7,7 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "crypto.h"
+#include <openssl/rand.h>
+
 #include "queue.h"
 #include "util.h"
 
@@ -72,9 +73,8 @@ int queue_owner(char *buf, size_t len)
 	if (gethostname(host, sizeof(host)) < 0)
 		return -errno;
 	host[sizeof(host) - 1] = '\0';
-	r = crypto_random(rnd, sizeof(rnd));
-	if (r < 0)
-		return r;
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return -EIO;
 	hex_encode(rnd, sizeof(rnd), hex);
 	r = snprintf(buf, len, "%.200s:%ld:%s", host, (long)getpid(), hex);
 	return r < 0 || (size_t)r >= len ? -ENAMETOOLONG : 0;
