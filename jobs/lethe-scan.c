@@ -686,7 +686,7 @@ static int job_run(const struct config *cfg, struct keyring *kr, struct db *db, 
 	if (o == OUT_OK)
 		r = queue_complete(db, job->qj_id, owner);
 	else
-		r = queue_fail(db, job->qj_id, owner, o == OUT_PERM, s.why,
+		r = queue_fail(db, job, owner, o == OUT_PERM, s.why,
 			       config_int(cfg, "scan_retry_base"));
 	if (o == OUT_OK)
 		log_notice("scan %" PRId64 " %s: %" PRId64 " findings, %" PRId64 " new, %" PRId64

@@ -42,12 +42,12 @@ static const char sql_complete[] =
 
 static const char sql_fail[] =
 	"UPDATE jobs j SET last_error = left($4, 500), lease_owner = NULL, lease_expires = NULL, "
-	" state = CASE WHEN $3::bool OR j.attempts >= j.max_attempts THEN 'failed' "
+	" state = CASE WHEN $3::bool THEN 'failed' "
 	"   WHEN EXISTS (SELECT 1 FROM jobs q WHERE q.state = 'queued' "
 	"     AND q.repository_id = j.repository_id AND q.commit_sha = j.commit_sha "
 	"     AND coalesce(q.pr_number, 0) = coalesce(j.pr_number, 0)) THEN 'cancelled' "
 	"   ELSE 'queued' END, "
-	" finished_at = CASE WHEN $3::bool OR j.attempts >= j.max_attempts THEN now() END, "
+	" finished_at = CASE WHEN $3::bool THEN now() END, "
 	" not_before = now() + make_interval(secs => least(86400, "
 	"   $5::float8 * power(2, least(greatest(j.attempts - 1, 0), 20)))) "
 	"WHERE j.id = $1 AND j.lease_owner = $2 AND j.state = 'running'";
@@ -158,12 +158,14 @@ int queue_complete(struct db *db, int64_t job_id, const char *owner)
 	return lease_update(db, sql_complete, 2, (const char *const[]){ id, owner });
 }
 
-int queue_fail(struct db *db, int64_t job_id, const char *owner, int permanent, const char *why,
-	       int64_t retry_base)
+int queue_fail(struct db *db, const struct queue_job *job, const char *owner, int permanent,
+	       const char *why, int64_t retry_base)
 {
 	char id[24], base[24];
 
-	snprintf(id, sizeof(id), "%" PRId64, job_id);
+	if (job->qj_attempts >= job->qj_max_attempts)
+		permanent = 1;
+	snprintf(id, sizeof(id), "%" PRId64, job->qj_id);
 	snprintf(base, sizeof(base), "%" PRId64, retry_base);
 	return lease_update(db, sql_fail, 5,
 			    (const char *const[]){ id, owner, permanent ? "true" : "false", why, base });
