@@ -43,6 +43,9 @@
 
 #define ANALYZE_INSIDE "/opt/lethe/lethe-analyze"
 #define ACTOR "lethe-scan"
+/* Without --once: claim no new job after this long (the unit's timeout is
+ * the backstop; the timer starts the next run). */
+#define LOOP_BUDGET_USEC (30 * 60 * 1000000LL)
 
 /* Outcome of one job: what the queue is told. */
 enum outcome { OUT_OK, OUT_TEMP, OUT_PERM };
@@ -743,6 +746,7 @@ int main(int argc, char **argv)
 	struct queue_job *job = NULL;
 	char why[512], owner[256];
 	int once, r, status = EXIT_OK;
+	int64_t t0 = mono_usec();
 
 	log_init("lethe-scan");
 	once = parse_args(argc, argv);
@@ -771,7 +775,7 @@ int main(int argc, char **argv)
 			fatalx(EXIT_TEMPFAIL, "unable to claim a job: %s", db_error(db));
 		status = job_run(cfg, kr, db, owner, job);
 		queue_job_free(steal_pointer(&job));
-	} while (!once);
+	} while (!once && mono_usec() - t0 < LOOP_BUDGET_USEC);
 	db_free(db);
 	keyring_free(kr);
 	config_free(cfg);
