@@ -192,6 +192,7 @@ static enum outcome volume_up(struct scan *s)
 		.size = config_int(s->cfg, "volume_size"),
 	};
 	char why[200];
+	int64_t t0;
 	int r;
 	enum outcome o;
 
@@ -200,6 +201,7 @@ static enum outcome volume_up(struct scan *s)
 	if (o != OUT_OK)
 		return o;
 	vo.name = s->checkout_name;
+	t0 = mono_usec();
 	r = volume_create(&vo, &s->vol, why, sizeof(why));
 	if (r < 0) {
 		char id[24];
@@ -210,6 +212,8 @@ static enum outcome volume_up(struct scan *s)
 		return fail(s, r == -EOPNOTSUPP || r == -EINVAL ? OUT_PERM : OUT_TEMP,
 			    "unable to create the volume: %s", why);
 	}
+	log_info("volume created (%s) in %" PRId64 " ms", volume_backend(s->vol),
+		 (mono_usec() - t0) / 1000);
 	return checkout_created(s);
 }
 

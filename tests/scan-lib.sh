@@ -32,8 +32,10 @@ scan_pause_loop() {
 	sleep 3
 }
 
+# The org and all its rows go when the test ends (the audit log stays).
 scan_org() {
 	"$TOP/bin/lethectl" org create "$1-$$" >/dev/null || return 1
+	on_exit "q \"DELETE FROM lethe.orgs WHERE name = '$1-$$'\" >/dev/null"
 	echo "$1-$$"
 }
 
