@@ -19,6 +19,7 @@
 #include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -46,6 +47,24 @@
 /* Without --once: claim no new job after this long (the unit's timeout is
  * the backstop; the timer starts the next run). */
 #define LOOP_BUDGET_USEC (30 * 60 * 1000000LL)
+
+/* SIGTERM or SIGINT: finish the step at hand, tear down, requeue the job. */
+static volatile sig_atomic_t stopping;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static void signals_setup(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop, .sa_flags = SA_RESTART };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+}
 
 /* Outcome of one job: what the queue is told. */
 enum outcome { OUT_OK, OUT_TEMP, OUT_PERM };
@@ -300,7 +319,7 @@ static void test_pause(struct scan *s)
 	if (!*f || stat(f, &st) < 0)
 		return;
 	log_notice("paused while '%s' exists", f);
-	while (stat(f, &st) == 0)
+	while (!stopping && stat(f, &st) == 0)
 		usleep(100000);
 }
 
@@ -649,10 +668,12 @@ static enum outcome scan_run(struct scan *s)
 		o = volume_up(s);
 	if (o == OUT_OK)
 		o = clone_up(s);
-	if (o == OUT_OK) {
+	if (o == OUT_OK)
 		test_pause(s);
+	if (o == OUT_OK && stopping)
+		o = fail(s, OUT_TEMP, "stopped by a signal before the analysis");
+	if (o == OUT_OK)
 		o = analyze(s, &log);
-	}
 	/* The code goes first; what was learnt is stored after. */
 	if (volume_down(s) < 0 && o == OUT_OK)
 		log_warning("volume teardown incomplete; findings are stored anyway");
@@ -754,6 +775,7 @@ int main(int argc, char **argv)
 
 	log_init("lethe-scan");
 	once = parse_args(argc, argv);
+	signals_setup();
 	/* The volume's directories must be searchable by the sandbox user; the
 	 * checkout itself is narrowed to its group (workdir_share). */
 	umask(022);
@@ -779,7 +801,7 @@ int main(int argc, char **argv)
 			fatalx(EXIT_TEMPFAIL, "unable to claim a job: %s", db_error(db));
 		status = job_run(cfg, kr, db, owner, job);
 		queue_job_free(steal_pointer(&job));
-	} while (!once && mono_usec() - t0 < LOOP_BUDGET_USEC);
+	} while (!once && !stopping && mono_usec() - t0 < LOOP_BUDGET_USEC);
 	db_free(db);
 	keyring_free(kr);
 	config_free(cfg);

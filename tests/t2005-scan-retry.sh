@@ -2,11 +2,12 @@
 # Failures: a temporary one (server unreachable) puts the job back with
 # exponential backoff and keeps attempts and the last error, until
 # scan_max_attempts; a permanent one (token refused) fails it at once.
+# SIGTERM mid-scan tears the checkout down and requeues the job.
 . "$(dirname "$0")/lib.sh"
 need_stack
 . "$TOP/tests/scan-lib.sh"
 scan_need
-plan 8
+plan 11
 scan_pause_loop
 
 org=$(scan_org retry)
@@ -45,3 +46,23 @@ is "$?" 100 "a refused token is a permanent failure (exit 100)"
 is "$(q "SELECT state || ' ' || attempts || ' ' || last_error FROM lethe.jobs WHERE id = $job")" \
 	"failed 1 clone of '$org/$name' failed: authentication refused" "the job fails at once, saying why"
 not_ok "the refused token is in no log" grep -rqF "not-the-token-$$" "$SCRATCH/3.log" "$LETHE_RUN/log"
+
+# SIGTERM while the scan holds its checkout.
+name=term-$$
+url=$(git_repo_create "$name" "$SCRATCH/src")
+on_exit "rm -rf '$LETHE_GIT_ROOT/$name.git'"
+repo=$(scan_repo "$org" "$name" "$url")
+job=$(scan_job "$repo" "$(git -C "$LETHE_GIT_ROOT/$name.git" rev-parse main)")
+echo "test_pause_file = $SCRATCH/pause" >>"$conf"
+touch "$SCRATCH/pause"
+LETHE_CONFIG=$conf "$TOP/bin/lethe-scan" --once >"$SCRATCH/4.log" 2>&1 &
+pid=$!
+on_exit "kill -9 $pid 2>/dev/null"
+for _ in $(seq 300); do grep -q paused "$SCRATCH/4.log" && break; sleep 0.1; done
+kill -TERM "$pid"
+wait "$pid"
+is "$?" 111 "SIGTERM mid-scan exits 111"
+is "$(q "SELECT state || ' ' || attempts FROM lethe.jobs WHERE id = $job")" "queued 1" \
+	"and puts the job back in the queue"
+is "$(q "SELECT count(*) FILTER (WHERE destroyed_at IS NULL) || ' ' || count(*) FROM lethe.checkouts
+	WHERE job_id = $job")" "0 1" "after destroying its checkout"
