@@ -476,6 +476,28 @@ static int store_tool(struct scan *s, const struct sarif_run *run, int *stored)
 	return r;
 }
 
+/*
+ * A result without Lethe's fingerprint (a scanner added by configuration
+ * that writes SARIF itself) is tracked by SHA-256 of tool, rule, path and
+ * message: it survives the code moving, not the message changing.
+ */
+static char *fingerprint_fallback(const char *tool, const struct sarif_result *res)
+{
+	char *id = xasprintf("lethe-host-v1%c%s%c%s%c%s%c%s", 0, tool, 0,
+			     res->rule_id ? res->rule_id : "", 0, res->path, 0,
+			     res->message ? res->message : "");
+	size_t n = strlen("lethe-host-v1") + 4 + strlen(tool) +
+		   strlen(res->rule_id ? res->rule_id : "") + strlen(res->path) +
+		   strlen(res->message ? res->message : "");
+	unsigned char md[32];
+	char *hex = xmalloc(65);
+
+	crypto_sha256(id, n, md);
+	hex_encode(md, sizeof(md), hex);
+	free(id);
+	return hex;
+}
+
 static int fingerprint_ok(const char *fp)
 {
 	size_t n = fp ? strspn(fp, "0123456789abcdef") : 0;
@@ -559,13 +581,17 @@ static int store_run(struct scan *s, const struct sarif_run *run, const char *br
 
 	r = store_tool(s, run, &stored);
 	for (i = 0; r == 0 && stored && i < run->nresults; i++) {
-		const struct sarif_result *res = &run->results[i];
+		struct sarif_result res = run->results[i];
+		char *fp = NULL;
 
-		if (!fingerprint_ok(res->fingerprint) || !res->path) {
+		if (!res.path) {
 			s->ndropped++;
 			continue;
 		}
-		r = store_result(s, run->tool, branch, res);
+		if (!fingerprint_ok(res.fingerprint))
+			res.fingerprint = fp = fingerprint_fallback(run->tool, &res);
+		r = store_result(s, run->tool, branch, &res);
+		free(fp);
 	}
 	if (r == 0 && stored && run->complete)
 		r = store_fixed(s, run->tool, branch);

@@ -7,7 +7,7 @@
 #   scan_org NAME              create an org named NAME-$$; prints its name
 #   scan_repo ORG NAME URL     repository with the stack's token; prints its id
 #   scan_job REPO SHA [BRANCH] queue a push scan of SHA; prints the job id
-#   scan_config LINES...       $SCRATCH/lethe.conf: the stack's plus LINES
+#   scan_config LINES...       $SCRATCH/lethe.conf: the stack's, LINES replacing
 #   scan_until_done JOB        run lethe-scan --once until JOB is done or failed
 #   q SQL                      one psql query as the superuser, unaligned
 
@@ -55,8 +55,12 @@ scan_job() { # REPO SHA [BRANCH]
 }
 
 scan_config() {
+	local l
 	cp "$LETHE_CONFIG" "$SCRATCH/lethe.conf"
-	printf '%s\n' "$@" >>"$SCRATCH/lethe.conf"
+	for l in "$@"; do	# a key given here replaces the stack's
+		sed -i "/^${l%% =*} =/d" "$SCRATCH/lethe.conf"
+		printf '%s\n' "$l" >>"$SCRATCH/lethe.conf"
+	done
 }
 
 scan_until_done() { # JOB [CONFIG]
