@@ -4,7 +4,7 @@
 #
 #   scan_need                  skip unless the programs and scanners are here
 #   scan_pause_loop            stop the stack's jobs loop for this test
-#   scan_org NAME              create an org named NAME-$$; prints its name
+#   scan_org NAME              create an org named NAME-$$ into ORG
 #   scan_repo ORG NAME URL     repository with the stack's token; prints its id
 #   scan_job REPO SHA [BRANCH] queue a push scan of SHA; prints the job id
 #   scan_config LINES...       $SCRATCH/lethe.conf: the stack's, LINES replacing
@@ -32,11 +32,12 @@ scan_pause_loop() {
 	sleep 3
 }
 
-# The org and all its rows go when the test ends (the audit log stays).
+# Sets ORG.  The org and all its rows go when the test ends (the audit log
+# stays).  Not in a command substitution: on_exit must run in the test's shell.
 scan_org() {
-	"$TOP/bin/lethectl" org create "$1-$$" >/dev/null || return 1
-	on_exit "q \"DELETE FROM lethe.orgs WHERE name = '$1-$$'\" >/dev/null"
-	echo "$1-$$"
+	ORG=$1-$$
+	"$TOP/bin/lethectl" org create "$ORG" >/dev/null || return 1
+	on_exit "q \"DELETE FROM lethe.orgs WHERE name = '$ORG'\" >/dev/null"
 }
 
 scan_repo() { # ORG NAME URL

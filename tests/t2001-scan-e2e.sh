@@ -20,7 +20,8 @@ name=e2e-$$
 url=$(git_repo_create "$name" "$SCRATCH/src")
 on_exit "rm -rf '$LETHE_GIT_ROOT/$name.git'"
 sha=$(git -C "$LETHE_GIT_ROOT/$name.git" rev-parse main)
-org=$(scan_org e2e)
+scan_org e2e
+org=$ORG
 repo=$(scan_repo "$org" "$name" "$url")
 is "$(q "SELECT clone_token_enc IS NOT NULL FROM lethe.repositories WHERE id = ${repo:-0}")" t \
 	"the repository holds an encrypted clone token"

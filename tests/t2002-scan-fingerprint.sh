@@ -14,7 +14,8 @@ name=fp-$$
 cp -a "$TOP/tests/fixtures/vulnrepo" "$SCRATCH/src"
 url=$(git_repo_create "$name" "$SCRATCH/src")
 on_exit "rm -rf '$LETHE_GIT_ROOT/$name.git'"
-org=$(scan_org fp)
+scan_org fp
+org=$ORG
 repo=$(scan_repo "$org" "$name" "$url")
 sha1=$(git -C "$LETHE_GIT_ROOT/$name.git" rev-parse main)
 job1=$(scan_job "$repo" "$sha1")

@@ -15,7 +15,8 @@ mkdir -p "$SCRATCH/src"
 printf 'int main(void) { char b[4]; gets(b); return 0; }\n' >"$SCRATCH/src/m.c"
 url=$(git_repo_create "$name" "$SCRATCH/src")
 on_exit "rm -rf '$LETHE_GIT_ROOT/$name.git'"
-org=$(scan_org k9)
+scan_org k9
+org=$ORG
 repo=$(scan_repo "$org" "$name" "$url")
 job=$(scan_job "$repo" "$(git -C "$LETHE_GIT_ROOT/$name.git" rev-parse main)")
 scan_config "scan_lease = 5" "test_pause_file = $SCRATCH/pause"

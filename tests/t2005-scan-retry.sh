@@ -10,7 +10,8 @@ scan_need
 plan 11
 scan_pause_loop
 
-org=$(scan_org retry)
+scan_org retry
+org=$ORG
 scan_config "scan_retry_base = 10" "scan_max_attempts = 2"
 conf=$SCRATCH/lethe.conf
 sha=0123456789abcdef0123456789abcdef01234567

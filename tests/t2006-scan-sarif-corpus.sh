@@ -19,7 +19,8 @@ cp "${FILES[@]}" "$SCRATCH/src/corpus/"
 name=corpus-$$
 url=$(git_repo_create "$name" "$SCRATCH/src")
 on_exit "rm -rf '$LETHE_GIT_ROOT/$name.git'"
-org=$(scan_org corpus)
+scan_org corpus
+org=$ORG
 repo=$(scan_repo "$org" "$name" "$url")
 sha=$(git -C "$LETHE_GIT_ROOT/$name.git" rev-parse main)
 
