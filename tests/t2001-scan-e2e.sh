@@ -74,7 +74,7 @@ rm -f "$SCRATCH/pause"
 wait "$pid"
 is "$?" 0 "lethe-scan --once exits 0"
 
-is "$(q "SELECT state FROM lethe.jobs WHERE id = $job")" done "the job is done"
+is "$(q "SELECT state FROM lethe.jobs WHERE id = $job")" "done" "the job is done"
 scan=$(q "SELECT id FROM lethe.scans WHERE job_id = $job")
 is "$(q "SELECT state FROM lethe.scans WHERE id = ${scan:-0}")" complete "the scan is complete"
 is "$(q "SELECT string_agg(tool || '=' || status, ',' ORDER BY tool) FROM lethe.scan_tools

@@ -35,6 +35,7 @@ is "$(q "SELECT state || ' ' || attempts FROM lethe.jobs WHERE id = $job")" "fai
 
 name=refused-$$
 mkdir -p "$SCRATCH/src"
+# shellcheck disable=SC2016 # a script for the scanners, kept literal
 echo 'echo $1' >"$SCRATCH/src/a.sh"
 url=$(git_repo_create "$name" "$SCRATCH/src")
 on_exit "rm -rf '$LETHE_GIT_ROOT/$name.git'"
