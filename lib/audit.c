@@ -100,11 +100,14 @@ static int audit_check(struct audit_verify *v, const struct audit_event *e, int6
 		if (prev_id == 0)
 			snprintf(v->why, sizeof(v->why), "prev_hash is not the chain start (zeros): "
 				 "events before it were removed");
+		else if (e->id != prev_id + 1)
+			snprintf(v->why, sizeof(v->why), "prev_hash does not match the hash of "
+				 "event %lld: events %lld to %lld are missing, or events were "
+				 "reordered", (long long)prev_id, (long long)prev_id + 1,
+				 (long long)e->id - 1);
 		else
 			snprintf(v->why, sizeof(v->why), "prev_hash does not match the hash of "
-				 "event %lld%s", (long long)prev_id, e->id != prev_id + 1 ?
-				 " (events between them are missing, or were reordered)" :
-				 " (events were removed or reordered)");
+				 "event %lld: events were removed or reordered", (long long)prev_id);
 		return -EBADMSG;
 	}
 	text = audit_canonical_text(e);
