@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "audit.h"
 #include "crypto.h"
@@ -105,17 +106,29 @@ static int64_t some_org(struct db *db)
 	return id;
 }
 
+/* The stack's configuration: $LETHE_CONFIG, else ${LETHE_RUN:-run}/lethe.conf. */
+static struct config *stack_config(void)
+{
+	const char *env = getenv("LETHE_CONFIG"), *run = getenv("LETHE_RUN");
+	char *path = env && *env ? xstrdup(env) : xasprintf("%s/lethe.conf", run && *run ? run : "run");
+	struct config *cfg = NULL;
+	char why[512];
+
+	if (access(path, R_OK) != 0 || config_load(path, &cfg, why, sizeof(why)) < 0)
+		cfg = NULL;
+	free(path);
+	return cfg;
+}
+
 int main(void)
 {
 	struct audit_verify v = { 0 };
-	struct config *cfg = NULL;
+	struct config *cfg = stack_config();
 	struct db *db = NULL;
-	char why[512];
 	int64_t org;
 	int r;
 
-	if (!getenv("LETHE_CONFIG") || config_load(NULL, &cfg, why, sizeof(why)) < 0 ||
-	    db_open(cfg, DB_ROLE_ADMIN, &db) < 0 ||
+	if (!cfg || db_open(cfg, DB_ROLE_ADMIN, &db) < 0 ||
 	    DB_QUERY(db, NULL, "SELECT 1 FROM lethe.audit_events LIMIT 0") < 0) {
 		printf("1..0 # SKIP no stack\n");
 		db_free(db);

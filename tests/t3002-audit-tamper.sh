@@ -1,0 +1,108 @@
+#!/bin/bash
+# Tampering with the audit log, as the database superuser who first
+# disables its triggers: an edited, a deleted, a reordered event and
+# swapped hashes each make lethectl audit verify exit 1 naming that event;
+# with the original restored it exits 0 again.  Runs on a fresh chain in a
+# database of its own.  Also: the export lets standard tools check it.
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+need_stack
+[ -x "$TOP/bin/lethectl" ] || skip_all "bin/lethectl not built"
+
+plan 28
+db=lethe_t3002_$$
+su() { psql -X -q -At -v ON_ERROR_STOP=1 -U postgres -d "$db" "$@"; }
+lethectl() { "$TOP/bin/lethectl" "$@"; }
+
+psql -X -q -U postgres -d postgres -c "CREATE DATABASE $db OWNER lethe_owner" || exit 1
+on_exit "psql -X -q -U postgres -d postgres -c 'DROP DATABASE IF EXISTS $db' >/dev/null 2>&1"
+sed "s|^database = .*|database = host=$PGHOST port=$PGPORT dbname=$db|" "$LETHE_CONFIG" >"$SCRATCH/lethe.conf"
+export LETHE_CONFIG=$SCRATCH/lethe.conf
+
+ok "a fresh database migrates" lethectl migrate
+for i in 1 2 3 4 5 6 7; do
+	psql -X -q -At -U lethe_admin -d "$db" -c "SELECT lethe.audit_append(NULL, 'user', 'ana', 'test.event', 'thing $i', '{\"i\": $i, \"note\": \"caf\u00e9\"}')" >/dev/null
+done
+is "$(su -c 'SELECT count(*) FROM lethe.audit_events')" 8 "the migration and seven events are logged"
+ok "the untouched chain verifies" lethectl audit verify
+
+# tampered WHAT EVENT SQL: run SQL with the triggers off, then expect
+# verify to exit 1 naming EVENT; VERIFY holds what it printed.
+tampered() {
+	local what=$1 event=$2 sql=$3 rc=0
+	su -c "ALTER TABLE lethe.audit_events DISABLE TRIGGER USER; $sql;
+	       ALTER TABLE lethe.audit_events ENABLE TRIGGER USER" || { _tap_result 1 "$what: tampering ran"; return; }
+	VERIFY=$(lethectl audit verify 2>&1) || rc=$?
+	is "$rc" 1 "$what: verify exits 1"
+	case $VERIFY in
+	*"broken at event $event:"*) _tap_result 0 "$what: it names event $event" ;;
+	*) _tap_result 1 "$what: it names event $event"; diag "$VERIFY" ;;
+	esac
+}
+restored() { # WHAT SQL
+	su -c "ALTER TABLE lethe.audit_events DISABLE TRIGGER USER; $2;
+	       ALTER TABLE lethe.audit_events ENABLE TRIGGER USER" &&
+		lethectl audit verify >/dev/null
+	_tap_result $? "$1: restored, the chain verifies again"
+}
+
+not_ok "with the triggers on, even the superuser cannot edit an event" \
+	su -c "UPDATE lethe.audit_events SET actor = 'mallory' WHERE id = 4"
+not_ok "nor delete one" su -c "DELETE FROM lethe.audit_events WHERE id = 4"
+not_ok "nor truncate the log" su -c "TRUNCATE lethe.audit_events"
+
+tampered "edited actor" 4 "UPDATE lethe.audit_events SET actor = 'mallory' WHERE id = 4"
+restored "edited actor" "UPDATE lethe.audit_events SET actor = 'ana' WHERE id = 4"
+
+tampered "time moved by one microsecond" 5 \
+	"UPDATE lethe.audit_events SET ts = ts + interval '1 microsecond' WHERE id = 5"
+restored "time moved" "UPDATE lethe.audit_events SET ts = ts - interval '1 microsecond' WHERE id = 5"
+
+tampered "edited details" 3 \
+	"UPDATE lethe.audit_events SET details = details || '{\"i\": 99}' WHERE id = 3"
+restored "edited details" "UPDATE lethe.audit_events SET details = details || '{\"i\": 2}' WHERE id = 3"
+
+su -c "CREATE TABLE public.saved AS SELECT * FROM lethe.audit_events WHERE id = 6"
+tampered "deleted event" 7 "DELETE FROM lethe.audit_events WHERE id = 6"
+case $VERIFY in
+*"events 6 to 6 are missing"*) _tap_result 0 "deleted event: the missing id 6 is named" ;;
+*) _tap_result 1 "deleted event: the missing id 6 is named"; diag "$VERIFY" ;;
+esac
+restored "deleted event" "INSERT INTO lethe.audit_events SELECT * FROM public.saved"
+
+swap_ids="UPDATE lethe.audit_events SET id = -5 WHERE id = 5;
+	UPDATE lethe.audit_events SET id = 5 WHERE id = 6;
+	UPDATE lethe.audit_events SET id = 6 WHERE id = -5"
+tampered "events 5 and 6 reordered" 5 "$swap_ids"
+restored "reordered" "$swap_ids"
+
+# hash is unique, so the swap goes through a placeholder; event 3 keeps
+# event 2's original hash as its prev_hash, event 4 event 3's.
+placeholder="UPDATE lethe.audit_events SET hash = decode(repeat('ff', 32), 'hex') WHERE id = 2"
+tampered "hashes of events 2 and 3 swapped" 2 "$placeholder;
+	UPDATE lethe.audit_events SET hash = (SELECT prev_hash FROM lethe.audit_events WHERE id = 3) WHERE id = 3;
+	UPDATE lethe.audit_events SET hash = (SELECT prev_hash FROM lethe.audit_events WHERE id = 4) WHERE id = 2"
+restored "hashes swapped" "$placeholder;
+	UPDATE lethe.audit_events SET hash = (SELECT prev_hash FROM lethe.audit_events WHERE id = 4) WHERE id = 3;
+	UPDATE lethe.audit_events SET hash = (SELECT prev_hash FROM lethe.audit_events WHERE id = 3) WHERE id = 2"
+
+tampered "first event deleted" 2 "DELETE FROM lethe.audit_events WHERE id = 1"
+json=$(lethectl --json audit verify 2>/dev/null)
+is "$(jq -r '"\(.verified) \(.event)"' <<<"$json")" "false 2" "--json reports verified false and event 2"
+
+# The export: each line's canonical text is rebuilt from its fields as
+# man lethectl describes, hashes to its hash, and names its predecessor.
+lethectl audit export >"$SCRATCH/export.jsonl" 2>/dev/null
+bad=0 prev=0000000000000000000000000000000000000000000000000000000000000000 lines=0
+while IFS= read -r line; do
+	lines=$((lines + 1))
+	rebuilt=$(jq -j '["lethe-audit-v1", .prev_hash, (.id|tostring), (.org_id // "" | tostring),
+		(.ts_usec|tostring), .actor_type, .actor, .action, .target, .details] | join("\n")' <<<"$line")
+	[ "$rebuilt" = "$(jq -j .canonical <<<"$line")" ] || bad=$((bad + 1))
+	[ "$(printf '%s' "$rebuilt" | sha256sum | cut -d' ' -f1)" = "$(jq -r .hash <<<"$line")" ] || bad=$((bad + 1))
+	[ "$(jq -r .prev_hash <<<"$line")" = "$prev" ] || bad=$((bad + 1))
+	prev=$(jq -r .hash <<<"$line")
+done <"$SCRATCH/export.jsonl"
+# The first event was deleted above: the export starts at event 2, whose
+# predecessor is gone, so exactly that one link fails.
+is "$lines $bad" "7 1" "export: 7 lines, all hashes recomputed with sha256sum, one broken link (the deleted event)"
