@@ -141,7 +141,7 @@ int ctl_audit_export(struct ctl *c, int argc, char **argv)
 	if (ctl_db(c, DB_ROLE_ADMIN))
 		return 1;
 	if (since && DB_QUERY(c->db, NULL, "SELECT $1::timestamptz", since) < 0)
-		return ctl_fail("bad --since '%s': %s", since, db_error(c->db));
+		return ctl_fail("bad --since '%s': not a time (try 2026-11-23T19:00Z)", since);
 	if (c->json)
 		putchar('[');
 	while ((n = export_page(c, since ? since : "-infinity", &after, &first)) > 0)

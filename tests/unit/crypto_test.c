@@ -146,11 +146,11 @@ static void test_wycheproof(void)
 static void test_seal(void)
 {
 	unsigned char key[32], other[32], blob[64 + CRYPTO_SEAL_OVERHEAD], blob2[sizeof(blob)];
-	unsigned char pt[64];
-	const char msg[] = "webhook secret, 64 bytes long........................... end!";
+	unsigned char pt[64], msg[64];
 
 	crypto_random(key, sizeof(key));
 	crypto_random(other, sizeof(other));
+	crypto_random(msg, sizeof(msg));
 	ok(crypto_seal(key, "ad", 2, msg, 64, blob) == 0, "seal succeeds");
 	ok(crypto_open(key, "ad", 2, blob, sizeof(blob), pt) == 0 && !memcmp(pt, msg, 64),
 	   "open returns the plaintext");
