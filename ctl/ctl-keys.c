@@ -18,6 +18,7 @@
 #include "util.h"
 
 #define MASTER_VERSIONS_MAX 16
+#define ROTATE_LOCK "7406832"	/* one master key rotation at a time */
 
 /* Master versions org keys still use; at most max of them. */
 static int master_versions_used(struct ctl *c, int *versions, size_t max, size_t *n)
@@ -60,23 +61,32 @@ static int rewrap_all(struct ctl *c, struct keyring *kr, int version, int *count
 	return 0;
 }
 
-/* Drop the master versions nothing uses any more; audited when some go. */
+/*
+ * Drop the master versions nothing uses any more, audited when some go.
+ * org_keys stays locked against inserts meanwhile, so that an org key
+ * wrapped under an old version cannot appear between the check and the
+ * rewrite of the file.
+ */
 static int drop_unused(struct ctl *c, const char *path, int *dropped)
 {
 	int used[MASTER_VERSIONS_MAX];
 	char why[512], details[64];
 	size_t n;
 
-	if (master_versions_used(c, used, ARRAY_SIZE(used), &n) < 0)
+	if (db_begin(c->db) < 0 ||
+	    DB_QUERY(c->db, NULL, "LOCK TABLE lethe.org_keys IN SHARE MODE") < 0 ||
+	    master_versions_used(c, used, ARRAY_SIZE(used), &n) < 0)
 		return ctl_db_fail(c, "listing master key versions in use");
-	if (keys_master_retain(path, used, n, dropped, why, sizeof(why)) < 0)
+	if (keys_master_retain(path, used, n, dropped, why, sizeof(why)) < 0) {
+		db_rollback(c->db);
 		return ctl_fail("%s", why);
-	if (*dropped == 0)
-		return 0;
+	}
 	snprintf(details, sizeof(details), "{\"versions_dropped\": %d}", *dropped);
-	if (audit_append(c->db, 0, AUDIT_SYSTEM, c->actor, "old master keys dropped", path, details,
-			 NULL) < 0)
+	if (*dropped && audit_append(c->db, 0, AUDIT_SYSTEM, c->actor, "old master keys dropped",
+				     path, details, NULL) < 0)
 		return ctl_db_fail(c, "auditing the dropped versions");
+	if (db_commit(c->db) < 0)
+		return ctl_db_fail(c, "commit");
 	return 0;
 }
 
@@ -91,6 +101,9 @@ int ctl_keys_rotate_master(struct ctl *c, int argc, char **argv)
 		return ctl_usage();
 	if (ctl_db(c, DB_ROLE_ADMIN))
 		return 1;
+	/* Two rotations at once would each add "the next" version. */
+	if (DB_QUERY(c->db, NULL, "SELECT pg_advisory_lock(" ROTATE_LOCK ")") < 0)
+		return ctl_db_fail(c, "waiting for other rotations");
 	path = keys_master_path(c->cfg);
 	if (keys_master_add(path, &version, why, sizeof(why)) < 0 ||
 	    keyring_load_path(path, &kr, why, sizeof(why)) < 0) {
