@@ -20,10 +20,13 @@ sed "s|^database = .*|database = host=$PGHOST port=$PGPORT dbname=$db|" "$LETHE_
 export LETHE_CONFIG=$SCRATCH/lethe.conf
 
 ok "a fresh database migrates" lethectl migrate
+migrations=$(su -c 'SELECT count(*) FROM lethe.audit_events')
 for i in 1 2 3 4 5 6 7; do
 	psql -X -q -At -U lethe_admin -d "$db" -c "SELECT lethe.audit_append(NULL, 'user', 'ana', 'test.event', 'thing $i', '{\"i\": $i, \"note\": \"caf\u00e9\"}')" >/dev/null
 done
-is "$(su -c 'SELECT count(*) FROM lethe.audit_events')" 8 "the migration and seven events are logged"
+mapfile -t e < <(su -c "SELECT id FROM lethe.audit_events WHERE action = 'test.event' ORDER BY id")
+is "${#e[@]} $(su -c 'SELECT count(*) FROM lethe.audit_events')" "7 $((migrations + 7))" \
+	"the migrations ($migrations) and seven events are logged"
 ok "the untouched chain verifies" lethectl audit verify
 
 # tampered WHAT EVENT SQL: run SQL with the triggers off, then expect
@@ -47,49 +50,48 @@ restored() { # WHAT SQL
 }
 
 not_ok "with the triggers on, even the superuser cannot edit an event" \
-	su -c "UPDATE lethe.audit_events SET actor = 'mallory' WHERE id = 4"
-not_ok "nor delete one" su -c "DELETE FROM lethe.audit_events WHERE id = 4"
+	su -c "UPDATE lethe.audit_events SET actor = 'mallory' WHERE id = ${e[2]}"
+not_ok "nor delete one" su -c "DELETE FROM lethe.audit_events WHERE id = ${e[2]}"
 not_ok "nor truncate the log" su -c "TRUNCATE lethe.audit_events"
 
-tampered "edited actor" 4 "UPDATE lethe.audit_events SET actor = 'mallory' WHERE id = 4"
-restored "edited actor" "UPDATE lethe.audit_events SET actor = 'ana' WHERE id = 4"
+tampered "edited actor" "${e[2]}" "UPDATE lethe.audit_events SET actor = 'mallory' WHERE id = ${e[2]}"
+restored "edited actor" "UPDATE lethe.audit_events SET actor = 'ana' WHERE id = ${e[2]}"
 
-tampered "time moved by one microsecond" 5 \
-	"UPDATE lethe.audit_events SET ts = ts + interval '1 microsecond' WHERE id = 5"
-restored "time moved" "UPDATE lethe.audit_events SET ts = ts - interval '1 microsecond' WHERE id = 5"
+tampered "time moved by one microsecond" "${e[3]}" \
+	"UPDATE lethe.audit_events SET ts = ts + interval '1 microsecond' WHERE id = ${e[3]}"
+restored "time moved" "UPDATE lethe.audit_events SET ts = ts - interval '1 microsecond' WHERE id = ${e[3]}"
 
-tampered "edited details" 3 \
-	"UPDATE lethe.audit_events SET details = details || '{\"i\": 99}' WHERE id = 3"
-restored "edited details" "UPDATE lethe.audit_events SET details = details || '{\"i\": 2}' WHERE id = 3"
+tampered "edited details" "${e[1]}" \
+	"UPDATE lethe.audit_events SET details = details || '{\"i\": 99}' WHERE id = ${e[1]}"
+restored "edited details" "UPDATE lethe.audit_events SET details = details || '{\"i\": 2}' WHERE id = ${e[1]}"
 
-su -c "CREATE TABLE public.saved AS SELECT * FROM lethe.audit_events WHERE id = 6"
-tampered "deleted event" 7 "DELETE FROM lethe.audit_events WHERE id = 6"
+su -c "CREATE TABLE public.saved AS SELECT * FROM lethe.audit_events WHERE id = ${e[4]}"
+tampered "deleted event" "${e[5]}" "DELETE FROM lethe.audit_events WHERE id = ${e[4]}"
 case $VERIFY in
-*"events 6 to 6 are missing"*) _tap_result 0 "deleted event: the missing id 6 is named" ;;
-*) _tap_result 1 "deleted event: the missing id 6 is named"; diag "$VERIFY" ;;
+*"events ${e[4]} to ${e[4]} are missing"*) _tap_result 0 "deleted event: the missing id ${e[4]} is named" ;;
+*) _tap_result 1 "deleted event: the missing id ${e[4]} is named"; diag "$VERIFY" ;;
 esac
 restored "deleted event" "INSERT INTO lethe.audit_events SELECT * FROM public.saved"
 
-swap_ids="UPDATE lethe.audit_events SET id = -5 WHERE id = 5;
-	UPDATE lethe.audit_events SET id = 5 WHERE id = 6;
-	UPDATE lethe.audit_events SET id = 6 WHERE id = -5"
-tampered "events 5 and 6 reordered" 5 "$swap_ids"
+swap_ids="UPDATE lethe.audit_events SET id = -1 WHERE id = ${e[3]};
+	UPDATE lethe.audit_events SET id = ${e[3]} WHERE id = ${e[4]};
+	UPDATE lethe.audit_events SET id = ${e[4]} WHERE id = -1"
+tampered "events ${e[3]} and ${e[4]} reordered" "${e[3]}" "$swap_ids"
 restored "reordered" "$swap_ids"
 
-# hash is unique, so the swap goes through a placeholder; event 3 keeps
-# event 2's original hash as its prev_hash, event 4 event 3's.
-placeholder="UPDATE lethe.audit_events SET hash = decode(repeat('ff', 32), 'hex') WHERE id = 2"
-tampered "hashes of events 2 and 3 swapped" 2 "$placeholder;
-	UPDATE lethe.audit_events SET hash = (SELECT prev_hash FROM lethe.audit_events WHERE id = 3) WHERE id = 3;
-	UPDATE lethe.audit_events SET hash = (SELECT prev_hash FROM lethe.audit_events WHERE id = 4) WHERE id = 2"
+# hash is unique, so the swap goes through a placeholder; the event after
+# each keeps its original hash as its prev_hash.
+placeholder="UPDATE lethe.audit_events SET hash = decode(repeat('ff', 32), 'hex') WHERE id = ${e[0]}"
+tampered "hashes of events ${e[0]} and ${e[1]} swapped" "${e[0]}" "$placeholder;
+	UPDATE lethe.audit_events SET hash = (SELECT prev_hash FROM lethe.audit_events WHERE id = ${e[1]}) WHERE id = ${e[1]};
+	UPDATE lethe.audit_events SET hash = (SELECT prev_hash FROM lethe.audit_events WHERE id = ${e[2]}) WHERE id = ${e[0]}"
 restored "hashes swapped" "$placeholder;
-	UPDATE lethe.audit_events SET hash = (SELECT prev_hash FROM lethe.audit_events WHERE id = 4) WHERE id = 3;
-	UPDATE lethe.audit_events SET hash = (SELECT prev_hash FROM lethe.audit_events WHERE id = 3) WHERE id = 2"
+	UPDATE lethe.audit_events SET hash = (SELECT prev_hash FROM lethe.audit_events WHERE id = ${e[2]}) WHERE id = ${e[1]};
+	UPDATE lethe.audit_events SET hash = (SELECT prev_hash FROM lethe.audit_events WHERE id = ${e[1]}) WHERE id = ${e[0]}"
 
 tampered "first event deleted" 2 "DELETE FROM lethe.audit_events WHERE id = 1"
 json=$(lethectl --json audit verify 2>/dev/null)
 is "$(jq -r '"\(.verified) \(.event)"' <<<"$json")" "false 2" "--json reports verified false and event 2"
-
 # The export: each line's canonical text is rebuilt from its fields as
 # man lethectl describes, hashes to its hash, and names its predecessor.
 lethectl audit export >"$SCRATCH/export.jsonl" 2>/dev/null
@@ -105,4 +107,4 @@ while IFS= read -r line; do
 done <"$SCRATCH/export.jsonl"
 # The first event was deleted above: the export starts at event 2, whose
 # predecessor is gone, so exactly that one link fails.
-is "$lines $bad" "7 1" "export: 7 lines, all hashes recomputed with sha256sum, one broken link (the deleted event)"
+is "$lines $bad" "$((migrations + 6)) 1" "export: $((migrations + 6)) lines, all hashes recomputed with sha256sum, one broken link (the deleted event)"
