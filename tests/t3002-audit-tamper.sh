@@ -9,7 +9,7 @@
 need_stack
 [ -x "$TOP/bin/lethectl" ] || skip_all "bin/lethectl not built"
 
-plan 28
+plan 29
 db=lethe_t3002_$$
 su() { psql -X -q -At -v ON_ERROR_STOP=1 -U postgres -d "$db" "$@"; }
 lethectl() { "$TOP/bin/lethectl" "$@"; }
