@@ -124,7 +124,7 @@ static void vector_hash(const char *hash, const char *hex, struct counts *c)
 	} else {
 		printf("ok %d # SKIP %.29s...: %s (and Lethe refuses that prefix)\n", ++tap_n, hash,
 		       !strncmp(hash, "$2x$", 4) ? "$2x$ reproduces the pre-2011 8-bit bug on purpose"
-		       : "$2a$ with 8-bit characters is not the $2b$ algorithm");
+		       : "$2a$ with 8-bit characters gets crypt_blowfish's countermeasure, not always $2b$");
 		c->skip++;
 	}
 	free(pw);
