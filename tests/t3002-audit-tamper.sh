@@ -9,7 +9,7 @@
 need_stack
 [ -x "$TOP/bin/lethectl" ] || skip_all "bin/lethectl not built"
 
-plan 29
+plan 30
 db=lethe_t3002_$$
 su() { psql -X -q -At -v ON_ERROR_STOP=1 -U postgres -d "$db" "$@"; }
 lethectl() { "$TOP/bin/lethectl" "$@"; }
@@ -20,7 +20,10 @@ sed "s|^database = .*|database = host=$PGHOST port=$PGPORT dbname=$db|" "$LETHE_
 export LETHE_CONFIG=$SCRATCH/lethe.conf
 
 ok "a fresh database migrates" lethectl migrate
-migrations=$(su -c 'SELECT count(*) FROM lethe.audit_events')
+migrations=$(su -c "SELECT count(*) FROM lethe.audit_events")
+files=$(find "$TOP/sql" -name '[0-9][0-9][0-9]_*.sql' | wc -l)
+is "$(su -c "SELECT count(*) FROM lethe.audit_events WHERE action = 'migration applied'")" "$files" \
+	"each of the $files migrations applied is in the audit log"
 for i in 1 2 3 4 5 6 7; do
 	psql -X -q -At -U lethe_admin -d "$db" -c "SELECT lethe.audit_append(NULL, 'user', 'ana', 'test.event', 'thing $i', '{\"i\": $i, \"note\": \"caf\u00e9\"}')" >/dev/null
 done
