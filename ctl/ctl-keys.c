@@ -49,7 +49,10 @@ static int rewrap_all(struct ctl *c, struct keyring *kr, int version, int *count
 		return ctl_db_fail(c, "re-wrapping the org keys");
 	if (r < 0) {
 		db_rollback(c->db);
-		return ctl_fail("unable to re-wrap the org keys: %s", strerror(-r));
+		return ctl_fail("unable to re-wrap the org keys: %s", r == -ENOKEY ?
+				"one is wrapped under a master version missing from the key file" :
+				r == -EBADMSG ? "one does not open under its master key (altered, or "
+				"another installation's key file)" : strerror(-r));
 	}
 	snprintf(details, sizeof(details), "{\"master_version\": %d, \"org_keys_rewrapped\": %d}",
 		 version, *count);
