@@ -9,7 +9,7 @@
 need_stack
 [ -x "$TOP/bin/lethectl" ] || skip_all "bin/lethectl not built"
 
-plan 30
+plan 33
 db=lethe_t3002_$$
 su() { psql -X -q -At -v ON_ERROR_STOP=1 -U postgres -d "$db" "$@"; }
 lethectl() { "$TOP/bin/lethectl" "$@"; }
@@ -111,3 +111,10 @@ done <"$SCRATCH/export.jsonl"
 # The first event was deleted above: the export starts at event 2, whose
 # predecessor is gone, so exactly that one link fails.
 is "$lines $bad" "$((migrations + 6)) 1" "export: $((migrations + 6)) lines, all hashes recomputed with sha256sum, one broken link (the deleted event)"
+
+since=$(su -c "SELECT ts FROM lethe.audit_events WHERE id = ${e[5]}")
+is "$(lethectl audit export --since "$since" | jq -s -c 'map(.id)')" "[${e[5]},${e[6]}]" \
+	"export --since starts at the event of that time"
+not_ok "export --since with a bad time fails" lethectl audit export --since 'last tuesday-ish'
+is "$(lethectl --json audit tail -n 3 | jq -c 'map(.id)')" "[${e[4]},${e[5]},${e[6]}]" \
+	"tail -n 3 shows the last three events, oldest first"
