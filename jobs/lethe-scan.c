@@ -75,6 +75,7 @@ struct scan {
 	struct db *db;
 	const char *owner;
 	struct queue_job *job;
+	struct queue_keeper *keeper;
 	/* the repository */
 	char *clone_url, *full_name, *token_blob, *default_branch;
 	/* this run */
@@ -703,6 +704,9 @@ static enum outcome scan_run(struct scan *s)
 	/* The code goes first; what was learnt is stored after. */
 	if (volume_down(s) < 0 && o == OUT_OK)
 		log_warning("volume teardown incomplete; findings are stored anyway");
+	/* Another worker owns the job now: its scan will store the results. */
+	if (o == OUT_OK && queue_keeper_lost(s->keeper))
+		o = fail(s, OUT_TEMP, "lease lost to another worker");
 	if (o == OUT_OK)
 		o = store(s, &log);
 	sarif_log_release(&log);
@@ -723,7 +727,6 @@ static int job_run(const struct config *cfg, struct keyring *kr, struct db *db, 
 		   struct queue_job *job)
 {
 	struct scan s = { .cfg = cfg, .kr = kr, .db = db, .owner = owner, .job = job };
-	struct queue_keeper *keeper = NULL;
 	int64_t lease = config_int(cfg, "scan_lease"), t0 = mono_usec();
 	enum outcome o;
 	int r;
@@ -731,12 +734,12 @@ static int job_run(const struct config *cfg, struct keyring *kr, struct db *db, 
 	log_field(LOG_F_JOB, job->qj_id);
 	log_field(LOG_F_ORG, job->qj_org);
 	log_field(LOG_F_REPO, job->qj_repo);
-	r = queue_keeper_start(cfg, job->qj_id, owner, lease, &keeper);
+	r = queue_keeper_start(cfg, job->qj_id, owner, lease, &s.keeper);
 	if (r < 0)
 		o = fail(&s, OUT_TEMP, "unable to start the lease keeper: %s", strerror(-r));
 	else
 		o = scan_run(&s);
-	queue_keeper_stop(keeper);
+	queue_keeper_stop(s.keeper);
 	if (o == OUT_OK)
 		r = queue_complete(db, job->qj_id, owner);
 	else
