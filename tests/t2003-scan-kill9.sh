@@ -2,12 +2,13 @@
 # kill -9 of lethe-scan mid-scan: while it lives its lease is renewed and no
 # other worker takes the job; once it is dead the lease expires, the job
 # goes back to the queue, and the next claim makes a new checkout instead
-# of reusing the dead one (which lethe-scrub then destroys).
+# of reusing the dead one (which lethe-scrub then destroys).  Two workers at
+# once take two different jobs (SKIP LOCKED).
 . "$(dirname "$0")/lib.sh"
 need_stack
 . "$TOP/tests/scan-lib.sh"
 scan_need
-plan 10
+plan 12
 scan_pause_loop
 
 name=k9-$$
@@ -69,3 +70,30 @@ if [ -x "$TOP/bin/lethe-scrub" ]; then
 else
 	skip "lethe-scrub is not built"
 fi
+
+# Two workers at once: each claims its own job.
+for i in 1 2; do
+	url=$(git_repo_create "$name-$i" "$SCRATCH/src")
+	on_exit "rm -rf '$LETHE_GIT_ROOT/$name-$i.git'"
+	r=$(scan_repo "$org" "$name-$i" "$url")
+	jobs[i]=$(scan_job "$r" "$(git -C "$LETHE_GIT_ROOT/$name-$i.git" rev-parse main)")
+done
+touch "$SCRATCH/pause"
+for i in 1 2; do
+	LETHE_CONFIG=$conf "$TOP/bin/lethe-scan" --once >"$SCRATCH/par$i.log" 2>&1 &
+	pids[i]=$!
+	on_exit "kill -9 ${pids[i]} 2>/dev/null"
+done
+for _ in $(seq 300); do
+	[ "$(q "SELECT count(DISTINCT lease_owner) FROM lethe.jobs WHERE id IN (${jobs[1]}, ${jobs[2]})
+		AND state = 'running'")" = 2 ] && break
+	sleep 0.1
+done
+is "$(q "SELECT count(DISTINCT lease_owner) || ' ' || count(DISTINCT c.id) FROM lethe.jobs j
+	JOIN lethe.checkouts c ON c.job_id = j.id AND c.destroyed_at IS NULL
+	WHERE j.id IN (${jobs[1]}, ${jobs[2]}) AND j.state = 'running'")" "2 2" \
+	"two workers at once hold two jobs under two leases, one checkout each"
+rm -f "$SCRATCH/pause"
+wait "${pids[1]}" "${pids[2]}"
+is "$(q "SELECT string_agg(state || ' ' || attempts, ',') FROM lethe.jobs
+	WHERE id IN (${jobs[1]}, ${jobs[2]})")" "done 1,done 1" "both finish on their first attempt"
