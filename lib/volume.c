@@ -381,6 +381,7 @@ static void fscrypt_key_remove(int rootfd, const struct fscrypt_key_specifier *k
 /* Unmount checkouts/name if mounted: kill users, drop key, unmount. */
 static int mount_teardown(int cofd, const char *name, const struct fscrypt_key_specifier *key)
 {
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
 	char path[PATH_MAX - 64];
 	struct stat top, st;
 	int fd, i, r = 0;
@@ -403,6 +404,7 @@ static int mount_teardown(int cofd, const char *name, const struct fscrypt_key_s
 	for (i = 0; i < UMOUNT_TRIES; i++) {
 		if (umount2(path, UMOUNT_NOFOLLOW) == 0 || errno == EINVAL)
 			return 0;
+		nanosleep(&ts, NULL);	/* killed processes may still be exiting */
 		kill_users(st.st_dev);
 	}
 	/* last resort: detach now, the kernel frees it when the last user goes */

@@ -23,26 +23,11 @@
 #include <openssl/rand.h>
 
 #include "sandbox.h"
+#include "tap.h"
 #include "util.h"
 
-static int test_no, failures;
 static char scratch[1024], workspace[1100];
 static char marker[40];
-
-static void ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%sok %d - ", cond ? "" : "not ", ++test_no);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (!cond)
-		failures++;
-	fflush(stdout);
-}
 
 /* Run argv with the default limits changed by the caller; show stderr on failure. */
 static int run(const char *const *argv, const struct sandbox_limits *lim,
@@ -359,7 +344,7 @@ static void test_tools(void)
 		const char *argv[] = { tools[i][0], tools[i][1], NULL };
 
 		if (access(tools[i][0], X_OK) < 0) {
-			printf("ok %d - %s runs inside # SKIP not installed\n", ++test_no, tools[i][2]);
+			skip(1, "scanner not installed");
 			continue;
 		}
 		run(argv, NULL, &r);
@@ -456,9 +441,9 @@ int main(void)
 	test_limits();
 	test_tools();
 	test_opts();
-	printf("1..%d\n", test_no);
+	done_testing();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", scratch);
 	if (system(cmd) != 0)
 		printf("# unable to remove %s\n", scratch);
-	return failures ? 1 : 0;
+	return tap_exit();
 }
