@@ -25,6 +25,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <linux/fscrypt.h>
 #include <linux/loop.h>
@@ -411,18 +412,67 @@ static int mount_teardown(int cofd, const char *name, const struct fscrypt_key_s
 	return umount2(path, UMOUNT_NOFOLLOW | MNT_DETACH) < 0 ? -errno : 0;
 }
 
-static int mapping_teardown(const char *name)
+/* The absolute path of STATE_DIR/volumes, into buf. */
+static int voldir_path(const char *state_dir, char *buf, size_t len)
+{
+	int fd = dir_open2(state_dir, "volumes", 0), r;
+
+	if (fd < 0)
+		return fd;
+	r = fd_path(fd, buf, len);
+	close(fd);
+	return r;
+}
+
+/* Is this mapping on a loop device backed by an image in voldir? */
+static bool mapping_ours(struct crypt_device *cd, const char *voldir)
+{
+	const char *dev = crypt_get_device_name(cd);
+	char path[PATH_MAX], back[PATH_MAX];
+	size_t len = strlen(voldir);
+	ssize_t n;
+	int fd;
+
+	if (!dev || strncmp(dev, "/dev/loop", 9) || strchr(dev + 5, '/'))
+		return false;
+	snprintf(path, sizeof(path), "/sys/block/%s/loop/backing_file", dev + 5);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd < 0 ? -1 : read(fd, back, sizeof(back) - 1);
+	close_fd(&fd);
+	if (n <= 0)
+		return false;
+	back[n] = '\0';
+	return !strncmp(back, voldir, len) && back[len] == '/';
+}
+
+/* Open mapping lethe-NAME if it exists and belongs to this state_dir. */
+static struct crypt_device *mapping_open(const char *state_dir, const char *name)
 {
 	struct crypt_device *cd = NULL;
+	char map[64], voldir[PATH_MAX];
+
+	snprintf(map, sizeof(map), "/dev/mapper/" MAPPER_PREFIX "%s", name);
+	if (access(map, F_OK) < 0 || voldir_path(state_dir, voldir, sizeof(voldir)) < 0)
+		return NULL;	/* no such mapping, or no volumes of ours */
+	if (crypt_init_by_name(&cd, map + strlen("/dev/mapper/")) < 0)
+		return NULL;
+	if (!mapping_ours(cd, voldir)) {	/* another Lethe's: not ours to close */
+		crypt_free(cd);
+		return NULL;
+	}
+	return cd;
+}
+
+static int mapping_teardown(const char *state_dir, const char *name)
+{
+	struct crypt_device *cd = mapping_open(state_dir, name);
 	char map[64];
 	int r;
 
-	snprintf(map, sizeof(map), "/dev/mapper/" MAPPER_PREFIX "%s", name);
-	if (access(map, F_OK) < 0)
-		return 0;	/* no such mapping */
-	if (crypt_init_by_name(&cd, map + strlen("/dev/mapper/")) < 0)
+	if (!cd)
 		return 0;
-	r = crypt_deactivate(cd, map + strlen("/dev/mapper/"));
+	snprintf(map, sizeof(map), MAPPER_PREFIX "%s", name);
+	r = crypt_deactivate(cd, map);
 	crypt_free(cd);
 	return r < 0 ? r : 0;
 }
@@ -528,7 +578,7 @@ static int teardown(const char *state_dir, const char *run_dir, const char *name
 	r = cofd == -ENOENT ? 0 : cofd;
 	if (cofd >= 0)
 		r = mount_teardown(cofd, name, key);
-	r2 = mapping_teardown(name);
+	r2 = mapping_teardown(state_dir, name);
 	r = r ? r : r2;
 	r2 = image_teardown(state_dir, name);
 	r = r ? r : r2;
@@ -645,10 +695,25 @@ int volume_luks2_wipe(const char *device)
 
 /* ---- creation ---- */
 
+/* device-mapper present, and dm-crypt loaded or loadable */
 static bool dmcrypt_usable(void)
 {
-	return access("/dev/mapper/control", R_OK | W_OK) == 0 &&
-	       access("/sys/module/dm_crypt", F_OK) == 0;
+	static const char *const ext[] = { "", ".xz", ".zst", ".gz" };
+	char mod[sizeof(((struct utsname *)0)->release) + 64];
+	struct utsname u;
+	size_t i;
+
+	if (access("/sys/class/misc/device-mapper", F_OK) < 0 || uname(&u) < 0)
+		return false;
+	if (access("/sys/module/dm_crypt", F_OK) == 0)
+		return true;
+	for (i = 0; i < ARRAY_SIZE(ext); i++) {
+		snprintf(mod, sizeof(mod), "/lib/modules/%s/kernel/drivers/md/dm-crypt.ko%s",
+			 u.release, ext[i]);
+		if (access(mod, F_OK) == 0)
+			return true;
+	}
+	return false;
 }
 
 static bool fscrypt_usable(void)
@@ -889,7 +954,7 @@ static void names_add(char ***names, size_t *n, const char *name, size_t len)
 	(*names)[(*n)++] = xstrdup(buf);
 }
 
-/* Entries of dir (top/sub, or an absolute dir with sub NULL) by prefix/suffix. */
+/* Names in top/sub, between a prefix and a suffix. */
 static void names_scan(const char *top, const char *sub, const char *prefix,
 		       const char *suffix, char ***names, size_t *n)
 {
@@ -898,7 +963,7 @@ static void names_scan(const char *top, const char *sub, const char *prefix,
 	DIR *d;
 	int fd;
 
-	fd = sub ? dir_open2(top, sub, 0) : open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = dir_open2(top, sub, 0);
 	if (fd < 0 || !(d = fdopendir(fd))) {
 		if (fd >= 0)
 			close(fd);
@@ -914,6 +979,27 @@ static void names_scan(const char *top, const char *sub, const char *prefix,
 	closedir(d);
 }
 
+/* Mappings lethe-NAME that belong to this state_dir. */
+static void mapper_scan(const char *state_dir, char ***names, size_t *n)
+{
+	size_t pl = strlen(MAPPER_PREFIX);
+	struct crypt_device *cd;
+	struct dirent *de;
+	DIR *d;
+
+	d = opendir("/dev/mapper");
+	while (d && (de = readdir(d))) {
+		if (strncmp(de->d_name, MAPPER_PREFIX, pl) ||
+		    volume_name_check(de->d_name + pl) < 0 ||
+		    !(cd = mapping_open(state_dir, de->d_name + pl)))
+			continue;
+		crypt_free(cd);
+		names_add(names, n, de->d_name + pl, strlen(de->d_name + pl));
+	}
+	if (d)
+		closedir(d);
+}
+
 static int names_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -927,7 +1013,7 @@ int volume_list(const char *state_dir, const char *run_dir, char ***names, size_
 	*n = 0;
 	names_scan(state_dir, "volumes", "", ".img", names, n);
 	names_scan(run_dir, "checkouts", "", "", names, n);
-	names_scan("/dev/mapper", NULL, MAPPER_PREFIX, "", names, n);
+	mapper_scan(state_dir, names, n);
 	if (!*n)
 		return 0;
 	qsort(*names, *n, sizeof(**names), names_cmp);
