@@ -386,6 +386,57 @@ static void test_sandbox_inside(void)
 	   "the sandbox had read the checkout before, and its caller saw it end");
 }
 
+/*
+ * The caller itself still holds the volume open (teardown never kills its
+ * own process): the key must be gone anyway, the plaintext unreachable, and
+ * the lazy unmount and loop autoclear must finish the job once it lets go.
+ */
+static void test_key_removed(void)
+{
+	char marker[40], path[PATH_MAX], img[PATH_MAX], opts[1024], mp[2048];
+	struct fscrypt_get_policy_ex_arg pol = { .policy_size = sizeof(pol.policy) };
+	struct fscrypt_get_key_status_arg ks;
+	int rootfd, wfd, fd, r, i, err;
+	struct volume *v;
+	int64_t us;
+
+	v = make("fscrypt", "c7", 64 << 20, NULL);
+	if (!v) {
+		ok(0, "volume for the key test created");
+		return;
+	}
+	random_marker(marker, sizeof(marker));
+	snprintf(path, sizeof(path), "%s/secret.txt", volume_workdir(v));
+	write_text(path, marker);
+	snprintf(mp, sizeof(mp), "%s", volume_mountpoint(v));
+	snprintf(img, sizeof(img), "%s/volumes/c7.img", state_dir);
+	rootfd = open(mp, O_RDONLY | O_DIRECTORY);
+	wfd = open(volume_workdir(v), O_RDONLY | O_DIRECTORY);
+	r = ioctl(wfd, FS_IOC_GET_ENCRYPTION_POLICY_EX, &pol);
+	close(wfd);
+	memset(&ks, 0, sizeof(ks));
+	ks.key_spec.type = FSCRYPT_KEY_SPEC_TYPE_IDENTIFIER;
+	memcpy(ks.key_spec.u.identifier, pol.policy.v2.master_key_identifier, FSCRYPT_KEY_IDENTIFIER_SIZE);
+
+	r = r == 0 ? volume_destroy(v, &us) : r;
+	diag("destroy while the caller holds the volume open: %lld ms", (long long)us / 1000);
+	mount_opts(mp, opts, sizeof(opts));
+	ok(r == 0 && !opts[0], "destroy returns 0 and the volume is unmounted here (%d)", r);
+	r = ioctl(rootfd, FS_IOC_GET_ENCRYPTION_KEY_STATUS, &ks);
+	ok(r == 0 && ks.status == FSCRYPT_KEY_STATUS_ABSENT,
+	   "the key is removed from the filesystem (status %u)", ks.status);
+	fd = openat(rootfd, "w/secret.txt", O_RDONLY);
+	err = errno;
+	ok(fd < 0 && (err == ENOENT || err == ENOKEY),
+	   "the checkout's files are unreachable without it (%s)", fd < 0 ? strerror(err) : "opened");
+	if (fd >= 0)
+		close(fd);
+	close(rootfd);
+	for (i = 0; i < 200 && loop_backed_by(img); i++)
+		usleep(10000);
+	ok(!loop_backed_by(img) && !exists(img), "once let go, the loop device detaches itself");
+}
+
 static void test_names(void)
 {
 	static const char *bad[] = { "", "-a", "A1", "a/b", "..", ".", "a.b", "a b", "c\n",
@@ -507,6 +558,7 @@ int main(void)
 		test_crash();
 		test_symlinks();
 		test_sandbox_inside();
+		test_key_removed();
 	} else {
 		skip(1, "fscrypt volumes need a kernel with ext4 encryption");
 	}
