@@ -63,6 +63,7 @@ static int migrate_prepare(struct ctl *c)
 		"CREATE TABLE IF NOT EXISTS lethe.schema_migrations ("
 		" version text PRIMARY KEY, sha256 text NOT NULL,"
 		" applied_at timestamptz NOT NULL DEFAULT now());"
+		"SET client_min_messages = warning;"
 		"SELECT pg_advisory_lock(7406830)";	/* one migrate at a time */
 	PGresult *res = PQexec(db_conn(c->db), sql);
 	int ok = PQresultStatus(res) == PGRES_TUPLES_OK;

@@ -89,6 +89,19 @@ int ctl_db_fail(struct ctl *c, const char *what)
 	return 1;
 }
 
+int ctl_list(struct ctl *c, const char *what, const char *sql, int n, const char *const *params)
+{
+	PGresult *res;
+
+	if (ctl_db(c, DB_ROLE_ADMIN))
+		return 1;
+	if (db_exec(c->db, &res, sql, n, params) < 0)
+		return ctl_fail("listing %s failed: %s", what, db_error(c->db));
+	ctl_print_result(c, res);
+	PQclear(res);
+	return 0;
+}
+
 int64_t ctl_org(struct ctl *c, const char *name)
 {
 	PGresult *res;
@@ -139,7 +152,7 @@ void ctl_print_result(const struct ctl *c, const PGresult *res)
 				json_object_object_add(o, PQfname(res, k), ctl_cell(res, r, k));
 			json_object_array_add(arr, o);
 		}
-		puts(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN));
+		puts(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(arr);
 		return;
 	}
@@ -155,7 +168,7 @@ void ctl_print_result(const struct ctl *c, const PGresult *res)
 void ctl_print_object(const struct ctl *c, json_object *o)
 {
 	if (c->json) {
-		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	} else {
 		json_object_object_foreach(o, key, val)
 			printf("%s: %s\n", key, val ? json_object_get_string(val) : "-");

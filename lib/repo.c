@@ -34,7 +34,7 @@ static char *repo_counts_json(const PGresult *res)
 	json_object_object_add(o, "repositories", json_object_new_int64(1));
 	for (int k = 0; k < PQnfields(res); k++)
 		json_object_object_add(o, PQfname(res, k), json_object_new_int64(db_int(res, 0, k)));
-	s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	return s;
 }
