@@ -286,7 +286,7 @@ static bool stat_on_dev(int at, const char *path, dev_t dev)
 }
 
 /* Does process pidfd (a /proc/PID directory) hold anything on dev? */
-static bool pid_uses_dev(int pidfd, dev_t dev, ino_t my_mntns)
+static bool pid_uses_dev(int pidfd, dev_t dev, ino_t my_mntns, bool foreign_only)
 {
 	struct dirent *de;
 	struct stat ns;
@@ -294,11 +294,13 @@ static bool pid_uses_dev(int pidfd, dev_t dev, ino_t my_mntns)
 	DIR *d;
 	int fd;
 
-	used = stat_on_dev(pidfd, "cwd", dev) || stat_on_dev(pidfd, "root", dev) ||
-	       stat_on_dev(pidfd, "exe", dev) || proc_file_has_dev(pidfd, "maps", dev);
 	/* another mount namespace (a sandbox) keeps the filesystem alive */
-	if (!used && fstatat(pidfd, "ns/mnt", &ns, 0) == 0 && ns.st_ino != my_mntns)
-		used = proc_file_has_dev(pidfd, "mountinfo", dev);
+	used = fstatat(pidfd, "ns/mnt", &ns, 0) == 0 && ns.st_ino != my_mntns &&
+	       proc_file_has_dev(pidfd, "mountinfo", dev);
+	if (foreign_only)
+		return used;
+	used = used || stat_on_dev(pidfd, "cwd", dev) || stat_on_dev(pidfd, "root", dev) ||
+	       stat_on_dev(pidfd, "exe", dev) || proc_file_has_dev(pidfd, "maps", dev);
 	fd = openat(pidfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (used || fd < 0 || !(d = fdopendir(fd))) {
 		if (fd >= 0 && !used)
@@ -312,7 +314,7 @@ static bool pid_uses_dev(int pidfd, dev_t dev, ino_t my_mntns)
 }
 
 /* One pass over /proc: SIGKILL every user of dev; how many were found. */
-static int kill_pass(dev_t dev, ino_t my_mntns)
+static int kill_pass(dev_t dev, ino_t my_mntns, bool foreign_only)
 {
 	struct dirent *de;
 	int found = 0, pidfd;
@@ -329,7 +331,7 @@ static int kill_pass(dev_t dev, ino_t my_mntns)
 		pidfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (pidfd < 0)
 			continue;
-		if (pid_uses_dev(pidfd, dev, my_mntns) && kill(pid, SIGKILL) == 0)
+		if (pid_uses_dev(pidfd, dev, my_mntns, foreign_only) && kill(pid, SIGKILL) == 0)
 			found++;
 		close(pidfd);
 	}
@@ -337,7 +339,12 @@ static int kill_pass(dev_t dev, ino_t my_mntns)
 	return found;
 }
 
-static void kill_users(dev_t dev)
+/*
+ * Kill every process that keeps dev's filesystem alive.  foreign_only looks
+ * only at other mount namespaces, which is cheap; the full scan also reads
+ * every process's fds and memory maps.
+ */
+static void kill_users(dev_t dev, bool foreign_only)
 {
 	struct timespec ts = { 0, 10 * 1000 * 1000 };
 	struct stat ns;
@@ -346,7 +353,7 @@ static void kill_users(dev_t dev)
 	if (stat("/proc/self/ns/mnt", &ns) < 0)
 		ns.st_ino = 0;
 	for (round = 0; round < KILL_ROUNDS; round++) {
-		if (kill_pass(dev, ns.st_ino) <= 0)
+		if (kill_pass(dev, ns.st_ino, foreign_only) <= 0)
 			return;
 		nanosleep(&ts, NULL);
 	}
@@ -379,7 +386,33 @@ static void fscrypt_key_remove(int rootfd, const struct fscrypt_key_specifier *k
 	(void)ioctl(rootfd, FS_IOC_REMOVE_ENCRYPTION_KEY, &rm);
 }
 
-/* Unmount checkouts/name if mounted: kill users, drop key, unmount. */
+/* Is the block device dev still claimed (mounted in some namespace)? */
+static bool dev_claimed(dev_t dev)
+{
+	char link[64], target[PATH_MAX], node[PATH_MAX + 8];
+	const char *base;
+	ssize_t n;
+	int fd;
+
+	snprintf(link, sizeof(link), "/sys/dev/block/%u:%u", major(dev), minor(dev));
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n <= 0)
+		return false;
+	target[n] = '\0';
+	base = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
+	snprintf(node, sizeof(node), "/dev/%s", base);
+	fd = open(node, O_RDONLY | O_EXCL | O_CLOEXEC);	/* a mounted device refuses */
+	if (fd < 0)
+		return errno == EBUSY;
+	close(fd);
+	return false;
+}
+
+/*
+ * Unmount checkouts/name if mounted.  Sandboxes hold the volume through
+ * their own mount namespaces and are killed first; holders in ours make
+ * umount fail with EBUSY, and only then is the costly full scan needed.
+ */
 static int mount_teardown(int cofd, const char *name, const struct fscrypt_key_specifier *key)
 {
 	struct timespec ts = { 0, 20 * 1000 * 1000 };
@@ -394,7 +427,7 @@ static int mount_teardown(int cofd, const char *name, const struct fscrypt_key_s
 		close(fd);
 		return 0;
 	}
-	kill_users(st.st_dev);
+	kill_users(st.st_dev, true);
 	fscrypt_key_remove(fd, key);
 	close(fd);
 	r = fd_path(cofd, path, sizeof(path));
@@ -402,14 +435,19 @@ static int mount_teardown(int cofd, const char *name, const struct fscrypt_key_s
 		return r;
 	strcat(path, "/");
 	strcat(path, name);
-	for (i = 0; i < UMOUNT_TRIES; i++) {
-		if (umount2(path, UMOUNT_NOFOLLOW) == 0 || errno == EINVAL)
-			return 0;
+	for (i = 0; i < UMOUNT_TRIES && umount2(path, UMOUNT_NOFOLLOW) < 0; i++) {
+		if (errno == EINVAL)
+			break;	/* not mounted (any more) */
+		kill_users(st.st_dev, false);
 		nanosleep(&ts, NULL);	/* killed processes may still be exiting */
-		kill_users(st.st_dev);
 	}
 	/* last resort: detach now, the kernel frees it when the last user goes */
-	return umount2(path, UMOUNT_NOFOLLOW | MNT_DETACH) < 0 ? -errno : 0;
+	if (i == UMOUNT_TRIES && umount2(path, UMOUNT_NOFOLLOW | MNT_DETACH) < 0)
+		return -errno;
+	/* gone from every namespace we saw; a hidden holder needs the full scan */
+	if (dev_claimed(st.st_dev))
+		kill_users(st.st_dev, false);
+	return 0;
 }
 
 /* The absolute path of STATE_DIR/volumes, into buf. */

@@ -360,7 +360,7 @@ static pid_t process_with(const char *s)
  */
 static void test_sandbox_inside(void)
 {
-	char marker[40], script[160], path[PATH_MAX], img[PATH_MAX];
+	char marker[40], script[160], sleeper[32], path[PATH_MAX], img[PATH_MAX];
 	const char *argv[] = { "/bin/sh", "-c", script, NULL };
 	struct sandbox_opts so = { NULL, NULL, argv, NULL, 0, { 0 } };
 	struct sandbox_result sr;
@@ -380,7 +380,10 @@ static void test_sandbox_inside(void)
 	random_marker(marker, sizeof(marker));
 	snprintf(path, sizeof(path), "%s/code.c", volume_workdir(v));
 	write_text(path, marker);
-	snprintf(script, sizeof(script), "cat /workspace/code.c; cd /; sleep 60; : %s", marker);
+	snprintf(script, sizeof(script), "cat /workspace/code.c; cd /; sleep 60.%d; : %s",
+		 (int)getpid(), marker);
+	/* the sleep itself, not the shell: its last argument ends the line */
+	snprintf(sleeper, sizeof(sleeper), "sleep 60.%d ", (int)getpid());
 	so.workspace = volume_workdir(v);
 	sandbox_limits_default(&so.lim);
 	fflush(stdout);
@@ -397,7 +400,7 @@ static void test_sandbox_inside(void)
 			pause();
 		_exit(1);
 	}
-	for (i = 0; i < 500 && !process_with(marker); i++)
+	for (i = 0; i < 500 && !process_with(sleeper); i++)	/* cat is done */
 		usleep(10000);
 	snprintf(img, sizeof(img), "%s/volumes/c6.img", state_dir);
 	r = volume_destroy(v, NULL);
