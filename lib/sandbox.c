@@ -61,7 +61,7 @@ struct sbx {
 	struct strv argv;
 };
 
-/* ---- small helpers ---- */
+/* ---- string vectors, fds ---- */
 
 static void strv_add(struct strv *s, const char *a)
 {

@@ -166,7 +166,7 @@ static int tree_clear(int dirfd, int depth)
 	return r;
 }
 
-/* ---- helpers: mkfs, loop devices, key memory ---- */
+/* ---- mkfs, loop devices, key memory ---- */
 
 /* Run mkfs.ext4 on dev with a fixed argv and environment, no shell. */
 static int mkfs_run(const char *dev, bool encrypt)

@@ -279,7 +279,7 @@ static void test_crash(void)
 	ok(volume_destroy_name(state_dir, run_dir, "c2", NULL) == 0, "destroy_name again is a no-op");
 }
 
-/* Symlinks planted inside a volume, or in Lethe's dirs, lead nowhere. */
+/* Symlinks planted inside a volume, or in Lethe's dirs, go nowhere. */
 static void test_symlinks(void)
 {
 	char outside[2048], outdir[2048], path[PATH_MAX], buf[64] = "";
