@@ -7,15 +7,19 @@
  * signature (constant time), and only then the JSON; then the delivery and
  * its job in one transaction, answered after COMMIT.  With PostgreSQL out
  * of reach the delivery's metadata goes to the spool (lethe-drain replays
- * it); if that fails too, 503.  Exits after hook_max_requests requests.
+ * it); if that fails too, 503.  A parent keeps hook_workers workers
+ * accepting on the socket, each replaced after hook_max_requests requests.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/wait.h>
 
 #include <fcgiapp.h>
 
@@ -402,18 +406,24 @@ static void handle(struct hook *h, struct req *rq)
 	store(h, rq, &d);
 }
 
-static void hook_setup(struct hook *h)
+static void hook_configure(struct hook *h)
 {
 	char why[512];
-	int r = config_load(NULL, &h->cfg, why, sizeof(why));
 
-	if (r < 0)
+	if (config_load(NULL, &h->cfg, why, sizeof(why)) < 0)
 		fatalx(EXIT_PERMFAIL, "%s", why);
 	if (*config_str(h->cfg, "log_file"))
 		log_set_file(config_str(h->cfg, "log_file"));
 	h->max_body = config_int(h->cfg, "hook_max_body");
 	h->tolerance = config_int(h->cfg, "hook_timestamp_tolerance");
-	r = keyring_load(h->cfg, &h->kr, why, sizeof(why));
+}
+
+/* A worker's own resources: keys, spool, database connection. */
+static void worker_setup(struct hook *h)
+{
+	char why[512];
+	int r = keyring_load(h->cfg, &h->kr, why, sizeof(why));
+
 	if (r < 0)
 		fatalx(EXIT_TEMPFAIL, "%s", why);
 	r = spool_open_dir(config_str(h->cfg, "spool_dir"), &h->spool);
@@ -435,27 +445,99 @@ static void hook_release(struct hook *h)
 	free(h->spool);
 }
 
-int main(int argc, char **argv)
+/* Serve hook_max_requests requests on fd 0, then exit to be replaced. */
+static int worker_run(struct hook *h)
 {
-	static struct hook h;
 	FCGX_Request fcgi;
-	int64_t served = 0, max;
+	int64_t served = 0, max = config_int(h->cfg, "hook_max_requests");
 
-	log_init("lethe-hook");
-	if (argc > 1)
-		fatalx(EXIT_USAGE, "usage: lethe-hook (FastCGI on standard input)");
-	hook_setup(&h);
-	max = config_int(h.cfg, "hook_max_requests");
+	worker_setup(h);
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&fcgi, 0, 0) != 0)
 		fatalx(EXIT_TEMPFAIL, "unable to set up FastCGI on standard input");
 	while (served < max && FCGX_Accept_r(&fcgi) >= 0) {
 		struct req rq = { .fcgi = &fcgi };
 
-		handle(&h, &rq);
+		handle(h, &rq);
 		FCGX_Finish_r(&fcgi);
 		free(rq.body);
 		served++;
 	}
-	hook_release(&h);
+	hook_release(h);
 	return EXIT_OK;
+}
+
+static volatile sig_atomic_t stopping;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static pid_t worker_spawn(struct hook *h)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		log_errno(LOG_ERR, errno, "unable to fork a worker");
+	if (pid == 0) {
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		exit(worker_run(h));
+	}
+	return pid;
+}
+
+/*
+ * Keep n workers accepting on the shared socket, replacing each that exits
+ * (after its hook_max_requests, or a crash); a worker that cannot start
+ * for a permanent reason stops the whole service.  The parent holds no key.
+ */
+static int parent_run(struct hook *h, int n)
+{
+	pid_t *kids = xcalloc((size_t)n, sizeof(*kids));
+	struct sigaction sa = { .sa_handler = on_stop };
+	int status = EXIT_OK;
+
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	for (int i = 0; i < n; i++)
+		kids[i] = worker_spawn(h);
+	while (!stopping) {
+		int st, i;
+		pid_t pid = waitpid(-1, &st, 0);
+
+		for (i = 0; pid > 0 && i < n && kids[i] != pid; i++)
+			;
+		if (pid <= 0 || i == n)
+			continue;
+		if (WIFEXITED(st) && WEXITSTATUS(st) == EXIT_PERMFAIL) {
+			status = EXIT_PERMFAIL;
+			break;
+		}
+		if (!(WIFEXITED(st) && WEXITSTATUS(st) == EXIT_OK))
+			sleep(1);	/* a failing worker is retried, not spun */
+		kids[i] = worker_spawn(h);
+	}
+	for (int i = 0; i < n; i++)
+		if (kids[i] > 0)
+			kill(kids[i], SIGTERM);
+	while (wait(NULL) > 0)
+		;
+	free(kids);
+	config_free(h->cfg);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	static struct hook h;
+	int workers;
+
+	log_init("lethe-hook");
+	if (argc > 1)
+		fatalx(EXIT_USAGE, "usage: lethe-hook (FastCGI on standard input)");
+	hook_configure(&h);
+	workers = (int)config_int(h.cfg, "hook_workers");
+	return workers > 1 ? parent_run(&h, workers) : worker_run(&h);
 }
