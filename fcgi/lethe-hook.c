@@ -370,6 +370,7 @@ static void handle(struct hook *h, struct req *rq)
 	const char *uri = FCGX_GetParam("DOCUMENT_URI", rq->fcgi->envp);
 	const char *cl = FCGX_GetParam("CONTENT_LENGTH", rq->fcgi->envp);
 	struct delivery d = { 0 };
+	struct webhook_headers hd;
 	struct hook_entry *e;
 	int64_t len = 0;
 	int form, r;
@@ -378,6 +379,8 @@ static void handle(struct hook *h, struct req *rq)
 		uri = FCGX_GetParam("SCRIPT_NAME", rq->fcgi->envp);
 	if (route_parse(uri, rq) < 0)
 		return refuse(rq, 404, "unknown hook");
+	webhook_headers_get(rq->provider, param_get, rq->fcgi, &hd);
+	rq->delivery = hd.delivery;	/* for the log line of a refusal */
 	if (!method || strcmp(method, "POST") != 0)
 		return refuse(rq, 405, "method not allowed");
 	if (cl && *cl && parse_i64(cl, 0, INT64_MAX, &len) < 0)
