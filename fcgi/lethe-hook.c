@@ -265,17 +265,14 @@ static const char *param_get(const char *name, void *arg)
 }
 
 /* Verify, then extract: the order DESIGN.md's first invariant demands. */
-static int verify_extract(struct hook *h, struct req *rq, const struct hook_entry *e, int form,
-			  struct delivery *d)
+static int verify_extract(struct hook *h, struct req *rq, const struct webhook_headers *hd,
+			  const struct hook_entry *e, int form, struct delivery *d)
 {
-	struct webhook_headers hd;
 	const char *sd, *json;
 	size_t sl, jl;
 	char *owned = NULL;
 	int r;
 
-	webhook_headers_get(rq->provider, param_get, rq->fcgi, &hd);
-	rq->delivery = hd.delivery;
 	r = webhook_signed_bytes(rq->provider, form, rq->body, rq->len, &sd, &sl, &owned);
 	if (r < 0) {
 		refuse(rq, r == -EPROTONOSUPPORT ? 415 : 401,
@@ -283,7 +280,7 @@ static int verify_extract(struct hook *h, struct req *rq, const struct hook_entr
 		       webhook_verify_reason(-EBADMSG));
 		goto out;
 	}
-	r = webhook_verify(rq->provider, &hd, e->secret.data, e->secret.len, sd, sl,
+	r = webhook_verify(rq->provider, hd, e->secret.data, e->secret.len, sd, sl,
 			   time(NULL), h->tolerance);
 	if (r < 0) {
 		refuse(rq, 401, webhook_verify_reason(r));
@@ -291,18 +288,18 @@ static int verify_extract(struct hook *h, struct req *rq, const struct hook_entr
 	}
 	r = webhook_json_bytes(form, rq->body, rq->len, &owned, &json, &jl);
 	if (r == 0)
-		r = webhook_extract(rq->provider, hd.event, json, jl, &d->ev);
+		r = webhook_extract(rq->provider, hd->event, json, jl, &d->ev);
 	if (r < 0) {
 		refuse(rq, 400, r == -EINVAL ? "missing event header" :
 		       form && !owned ? "no payload field in form" : "unparsable or incomplete payload");
 		goto out;
 	}
-	if (!delivery_id_valid(hd.delivery)) {
+	if (!delivery_id_valid(hd->delivery)) {
 		refuse(rq, 400, "missing or invalid delivery id");
 		r = -EINVAL;
 		goto out;
 	}
-	snprintf(d->id, sizeof(d->id), "%s", hd.delivery);
+	snprintf(d->id, sizeof(d->id), "%s", hd->delivery);
 out:
 	free(owned);
 	return r;
@@ -326,6 +323,13 @@ static void answer_recorded(struct req *rq, const struct delivery *d, int64_t id
 			(long long)id, outcome);
 	log_field(LOG_F_DELIVERY, 0);
 	log_field(LOG_F_JOB, 0);
+}
+
+static void answer_duplicate(struct req *rq, const struct delivery *d)
+{
+	log_info("delivery '%s' from %s is a duplicate: nothing changed", d->id,
+		 webhook_provider_name(d->provider));
+	respond(rq, 200, NULL, "{\"status\":\"duplicate\"}");
 }
 
 /* PostgreSQL is out of reach: the spool keeps the delivery, or 503. */
@@ -355,7 +359,7 @@ static void store(struct hook *h, struct req *rq, struct delivery *d)
 	if (r == 0)
 		answer_recorded(rq, d, id, job, absorbed);
 	else if (r == -EEXIST)
-		respond(rq, 200, NULL, "{\"status\":\"duplicate\"}");
+		answer_duplicate(rq, d);
 	else if (r == -ENOENT)
 		refuse(rq, 404, "unknown hook");
 	else if (r == -EIO && (!strncmp(state, "22", 2) || !strncmp(state, "23", 2)))
@@ -401,7 +405,7 @@ static void handle(struct hook *h, struct req *rq)
 	}
 	if (!e->secret.len)
 		return refuse(rq, 401, webhook_verify_reason(-ENOKEY));
-	if (verify_extract(h, rq, e, form, &d) < 0)
+	if (verify_extract(h, rq, &hd, e, form, &d) < 0)
 		return;
 	d.org_id = e->org_id;
 	d.repository_id = e->repository_id;
