@@ -7,30 +7,12 @@
  * "refused: REASON" on stderr and exits 1 (used by t5002-sarif-corpus.sh).
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "sarif.h"
+#include "tap.h"
 #include "util.h"
-
-static int tests;
-static int failed;
-
-static void ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	tests++;
-	if (!cond)
-		failed++;
-	printf("%sok %d - ", cond ? "" : "not ", tests);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
 
 #define RUN_HEAD "{\"version\":\"2.1.0\",\"runs\":[{\"tool\":{\"driver\":{\"name\":\"t\""
 
@@ -269,6 +251,5 @@ int main(int argc, char **argv)
 	test_strip();
 	test_roundtrip();
 	test_paths();
-	printf("1..%d\n", tests);
-	return failed ? 1 : 0;
+	return done_testing();
 }
