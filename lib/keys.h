@@ -5,7 +5,10 @@
  * else the configuration's master_key_file; refused unless owned by the
  * process's user or root and not readable by group or others.  The file
  * holds one line per version, "v<N> <64 hex digits>"; the highest version is
- * current, older ones stay readable during a rotation.  Held in a secbuf.
+ * current, older ones stay readable during a rotation.  Held in secbufs.
+ * A keyring asked for a version it lacks re-reads its file once (a process
+ * started before `lethectl keys rotate-master` picks up the new version;
+ * with systemd credentials, which are copied at start, restart instead).
  *
  * Org keys: 32 random bytes per org and version, stored in org_keys wrapped
  * under a master key version with AD "lethe-orgkey-v1\0<org>\0<version>".
@@ -35,8 +38,47 @@ int keyring_current(const struct keyring *kr);	/* current master version */
 /* Create a new master key file (mode 0400, version 1); -EEXIST if present. */
 int keys_master_init(const char *path);
 
+/* The master key file keyring_load() reads (caller frees). */
+char *keys_master_path(const struct config *cfg);
+int keyring_load_path(const char *path, struct keyring **out, char *why, size_t whylen);
+/*
+ * Rotation of the master key file, each step an atomic replacement that
+ * keeps the file's owner and mode 0400: add a new current version (its
+ * number to *version), then, once nothing uses them, drop every version
+ * that is neither current nor in versions (*dropped counts them).
+ */
+int keys_master_add(const char *path, int *version, char *why, size_t whylen);
+int keys_master_retain(const char *path, const int *versions, size_t n, int *dropped,
+		       char *why, size_t whylen);
+
 /* Give org_id its first data key (within the caller's transaction). */
 int orgkey_create(struct db *db, const struct keyring *kr, int64_t org_id);
+/*
+ * The org's key of *version (0: the active one; *version gets the one
+ * found) into key (caller releases).  -ENOENT when the org has no such key,
+ * -ENOKEY when its master key version is not in the keyring.
+ */
+int orgkey_load(struct db *db, const struct keyring *kr, int64_t org_id, int *version,
+		struct secbuf *key);
+/*
+ * Re-wrap every key of org_id (0: of every org) not yet under the current
+ * master version, within the caller's transaction; *count gets how many.
+ */
+int orgkey_rewrap(struct db *db, const struct keyring *kr, int64_t org_id, int *count);
+
+struct orgkey_rotation {
+	int old_version, new_version;
+	int count;		/* secrets re-encrypted */
+	char why[256];		/* set when a schema problem refuses the rotation */
+};
+/*
+ * Within the caller's transaction: retire org_id's active key, create the
+ * next version and re-encrypt every secret of the org under it.
+ * -ENOTSUP (why set) when the schema has an encrypted column rotation does
+ * not know.
+ */
+int orgkey_rotate(struct db *db, const struct keyring *kr, int64_t org_id,
+		  struct orgkey_rotation *rot);
 
 /*
  * Seal pt for (table, column, org_id, row_id); *out is the bytea literal
@@ -51,5 +93,13 @@ int secret_seal(struct db *db, const struct keyring *kr, int64_t org_id, const c
  */
 int secret_open(struct db *db, const struct keyring *kr, int64_t org_id, const char *table,
 		const char *column, int64_t row_id, const char *blob, struct secbuf *out);
+
+/* The same with an org key already loaded (orgkey_load) of that version. */
+int secret_seal_with(const struct secbuf *key, int version, int64_t org_id, const char *table,
+		     const char *column, int64_t row_id, const void *pt, size_t ptlen, char **out);
+int secret_open_with(const struct secbuf *key, int64_t org_id, const char *table,
+		     const char *column, int64_t row_id, const char *blob, struct secbuf *out);
+/* The org key version a blob was sealed under; -EBADMSG when not a blob. */
+int secret_version(const char *blob);
 
 #endif

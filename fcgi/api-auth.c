@@ -1,0 +1,259 @@
+/*
+ * api-auth.c - who is calling: logins, refresh-token rotation, logout, and
+ * the authentication of every other request (access token or API key).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include "api.h"
+#include "apiauth.h"
+#include "audit.h"
+#include "password.h"
+#include "util.h"
+
+#define LOGIN_MAX_ACCOUNT "5"		/* failures per account per window */
+#define LOGIN_MAX_ADDR    "20"		/* failures per address per window */
+#define LOGIN_WINDOW      "15 minutes"
+#define EMAIL_MAX         254
+
+static void caller_set(struct api_req *req, int64_t org, const char *type, int64_t id,
+		       const char *role)
+{
+	req->org_id = org;
+	req->role = api_role_parse(role);
+	snprintf(req->org, sizeof(req->org), "%lld", (long long)org);
+	snprintf(req->actor_type, sizeof(req->actor_type), "%s", type);
+	snprintf(req->actor, sizeof(req->actor), "%s:%lld", type, (long long)id);
+}
+
+static int key_auth(struct api_req *req, const char *token)
+{
+	unsigned char hash[32];
+	char hex[67];
+	PGresult *res;
+	int r;
+
+	if (token_hash(token, hash) < 0)
+		return -EACCES;
+	api_bytea(hash, hex);
+	r = DB_QUERY(req->db, &res, "SELECT key_id, org_id, role FROM api_key_lookup($1)", hex);
+	if (r < 0)
+		return r;
+	if (PQntuples(res) == 1) {
+		req->key_id = db_int(res, 0, 0);
+		caller_set(req, db_int(res, 0, 1), "api_key", req->key_id, db_value(res, 0, 2));
+	}
+	PQclear(res);
+	return req->org_id ? db_set_org(req->db, req->org_id) : -EACCES;
+}
+
+/* The token names a user; the user's current role (not the token's) counts. */
+static int jwt_auth(struct api_req *req, const char *token)
+{
+	struct apiauth_claims c;
+	char uid[24];
+	PGresult *res;
+	int r;
+
+	if (apiauth_verify(token, req->ctx->jwt_key, sizeof(req->ctx->jwt_key), time(NULL), &c) < 0)
+		return -EACCES;
+	if ((r = db_set_org(req->db, c.org_id)) < 0)
+		return r;
+	snprintf(uid, sizeof(uid), "%lld", (long long)c.user_id);
+	r = DB_QUERY(req->db, &res, "SELECT role FROM users WHERE id = $1 AND disabled_at IS NULL", uid);
+	if (r < 0)
+		return r;
+	if (PQntuples(res) == 1) {
+		req->user_id = c.user_id;
+		caller_set(req, c.org_id, "user", c.user_id, db_value(res, 0, 0));
+	}
+	PQclear(res);
+	return req->user_id ? 0 : -EACCES;
+}
+
+int api_authenticate(struct api_req *req)
+{
+	const char *a = req->authorization;
+
+	if (!a || strncmp(a, "Bearer ", 7))
+		return -EACCES;
+	a += 7;
+	if (!strncmp(a, TOKEN_PREFIX, strlen(TOKEN_PREFIX)))
+		return key_auth(req, a);
+	return jwt_auth(req, a);
+}
+
+static int access_token(struct api_req *req, int64_t user, int64_t org, const char *role, char **out)
+{
+	struct apiauth_claims c = { .user_id = user, .org_id = org };
+	int64_t now = time(NULL);
+
+	snprintf(c.role, sizeof(c.role), "%s", role);
+	c.iat = c.nbf = now;
+	c.exp = now + config_int(req->ctx->cfg, "api_access_ttl");
+	return apiauth_sign(req->ctx->jwt_key, sizeof(req->ctx->jwt_key), &c, out);
+}
+
+/*
+ * A new access token and refresh token for a user, in family (0: a new
+ * family, i.e. a new login).  The answer is the only place either appears.
+ */
+static int session_issue(struct api_req *req, struct api_resp *resp, int64_t user, int64_t org,
+			 const char *role, int64_t family)
+{
+	char uid[24], fam[24], ttl[24], hex[67], listed[TOKEN_LISTED + 1];
+	unsigned char hash[32];
+	char *refresh = NULL, *access = NULL;
+	struct json_object *o;
+	int r;
+
+	caller_set(req, org, "user", user, role);
+	snprintf(uid, sizeof(uid), "%lld", (long long)user);
+	snprintf(fam, sizeof(fam), "%lld", (long long)family);
+	snprintf(ttl, sizeof(ttl), "%lld", (long long)config_int(req->ctx->cfg, "api_refresh_ttl"));
+	if ((r = db_set_org(req->db, org)) < 0 || (r = token_new(&refresh, hash, listed)) < 0)
+		return r;
+	api_bytea(hash, hex);
+	r = DB_QUERY(req->db, NULL, "INSERT INTO refresh_tokens (org_id, user_id, family, token_hash, "
+		     "expires_at) VALUES ($1, $2, coalesce(nullif($3, '0')::bigint, "
+		     "nextval('refresh_family_seq')), $4, now() + make_interval(secs => $5::bigint))",
+		     req->org, uid, fam, hex, ttl);
+	if (r == 0)
+		r = access_token(req, user, org, role, &access);
+	if (r == 0) {
+		o = json_object_new_object();
+		json_object_object_add(o, "access_token", json_object_new_string(access));
+		json_object_object_add(o, "token_type", json_object_new_string("Bearer"));
+		json_object_object_add(o, "expires_in",
+				       json_object_new_int64(config_int(req->ctx->cfg, "api_access_ttl")));
+		json_object_object_add(o, "refresh_token", json_object_new_string(refresh));
+		json_object_object_add(o, "role", json_object_new_string(role));
+		api_json_obj(resp, 200, o);
+	}
+	OPENSSL_cleanse(refresh, strlen(refresh));
+	free(refresh);
+	if (access)
+		OPENSSL_cleanse(access, strlen(access));
+	free(access);
+	return r;
+}
+
+static int login_refused(struct api_req *req, struct api_resp *resp, const char *email)
+{
+	int r = DB_QUERY(req->db, NULL, "SELECT api_login_failed($1, $2, $3::interval)",
+			 email, req->addr, LOGIN_WINDOW);
+
+	resp->commit = 1;	/* the failure counts even though the answer is 401 */
+	return r < 0 ? r : api_error(resp, 401, "invalid email or password");
+}
+
+int api_login(struct api_req *req, struct api_resp *resp)
+{
+	const char *email = api_body_str(req, "email"), *pw = api_body_str(req, "password");
+	PGresult *blocked = NULL, *u = NULL;
+	int r, found;
+
+	if (!email || !pw || !*email || !*pw || strlen(email) > EMAIL_MAX || strlen(pw) > PASSWORD_MAX)
+		return api_error(resp, 400, "email and password (at most 72 bytes) required");
+	r = DB_QUERY(req->db, &blocked, "SELECT api_login_blocked($1, $2, " LOGIN_MAX_ACCOUNT ", "
+		     LOGIN_MAX_ADDR ", $3::interval)", email, req->addr, LOGIN_WINDOW);
+	if (r < 0)
+		return r;
+	if (!strcmp(PQgetvalue(blocked, 0, 0), "t")) {
+		PQclear(blocked);
+		return api_error(resp, 429, "too many failed logins, try again later");
+	}
+	PQclear(blocked);
+	r = DB_QUERY(req->db, &u, "SELECT user_id, org_id, role, password_hash FROM api_login_lookup($1)",
+		     email);
+	if (r < 0)
+		return r;
+	found = PQntuples(u) == 1;
+	/* Same work for an unknown email as for a wrong password. */
+	r = password_verify(pw, found ? db_value(u, 0, 3) : req->ctx->dummy_hash);
+	if (!found || r != 0)
+		r = login_refused(req, resp, email);
+	else if ((r = DB_QUERY(req->db, NULL, "SELECT api_login_succeeded($1)", email)) == 0
+		 && (r = session_issue(req, resp, db_int(u, 0, 0), db_int(u, 0, 1), db_value(u, 0, 2), 0)) == 0)
+		r = audit_append(req->db, req->org_id, AUDIT_USER, req->actor, "auth.login", "", NULL, NULL);
+	PQclear(u);
+	return r;
+}
+
+/* The SHA-256 of the body's refresh_token as a bytea literal; 0 or 400 answered. */
+static int refresh_hash(struct api_req *req, struct api_resp *resp, char hex[67])
+{
+	const char *tok = api_body_str(req, "refresh_token");
+	unsigned char hash[32];
+
+	if (!tok || token_hash(tok, hash) < 0) {
+		api_error(resp, 400, "refresh_token required");
+		return -1;
+	}
+	api_bytea(hash, hex);
+	return 0;
+}
+
+int api_refresh(struct api_req *req, struct api_resp *resp)
+{
+	char hex[67];
+	const char *outcome;
+	PGresult *res;
+	int r;
+
+	if (refresh_hash(req, resp, hex) < 0)
+		return 0;
+	r = DB_QUERY(req->db, &res, "SELECT outcome, user_id, org_id, role, family FROM api_refresh_use($1)", hex);
+	if (r < 0)
+		return r;
+	outcome = PQntuples(res) ? db_value(res, 0, 0) : "unknown";
+	if (!strcmp(outcome, "ok")) {
+		r = session_issue(req, resp, db_int(res, 0, 1), db_int(res, 0, 2), db_value(res, 0, 3),
+				  db_int(res, 0, 4));
+	} else if (!strcmp(outcome, "reused")) {
+		caller_set(req, db_int(res, 0, 2), "user", db_int(res, 0, 1), "member");
+		r = audit_append(req->db, req->org_id, AUDIT_USER, req->actor, "auth.refresh_reused",
+				 "", NULL, NULL);
+		resp->commit = 1;	/* the family stays revoked */
+		api_error(resp, 401, "refresh token already used: its session is revoked");
+	} else {
+		api_error(resp, 401, "invalid or expired refresh token");
+	}
+	PQclear(res);
+	return r;
+}
+
+int api_logout(struct api_req *req, struct api_resp *resp)
+{
+	char hex[67], body[48];
+	PGresult *res;
+	int r;
+
+	if (refresh_hash(req, resp, hex) < 0)
+		return 0;
+	r = DB_QUERY(req->db, &res, "SELECT api_refresh_revoke($1)", hex);
+	if (r < 0)
+		return r;
+	snprintf(body, sizeof(body), "{\"revoked\": %lld}", (long long)db_int(res, 0, 0));
+	PQclear(res);
+	return api_json(resp, 200, body);
+}
+
+int api_me(struct api_req *req, struct api_resp *resp)
+{
+	char uid[24], kid[24];
+
+	snprintf(uid, sizeof(uid), "%lld", (long long)req->user_id);
+	snprintf(kid, sizeof(kid), "%lld", (long long)req->key_id);
+	return API_QUERY_JSON(req, resp, "caller not found",
+		"SELECT json_build_object('org', json_build_object('id', o.id, 'name', o.name), "
+		"'role', $2::text, 'actor', $3::text, "
+		"'user', (SELECT json_build_object('id', u.id, 'email', u.email) FROM users u WHERE u.id = $4::bigint), "
+		"'api_key', (SELECT json_build_object('id', k.id, 'name', k.name) FROM api_keys k WHERE k.id = $5::bigint)) "
+		"FROM orgs o WHERE o.id = $1",
+		req->org, api_role_name(req->role), req->actor, uid, kid);
+}

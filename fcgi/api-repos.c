@@ -1,0 +1,260 @@
+/*
+ * api-repos.c - repositories: list, connect, disconnect (everything about
+ * it goes, counted and audited), dependencies, workflow facts, and the
+ * checkouts that are live right now.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "api.h"
+#include "audit.h"
+#include "util.h"
+
+#define REPO_COLUMNS \
+	"SELECT r.id, r.provider, r.full_name, r.clone_url, r.default_branch, r.report_mode, " \
+	"r.hook_id, r.created_at, r.webhook_secret_enc IS NOT NULL AS has_webhook_secret, " \
+	"(SELECT max(s.started_at) FROM scans s WHERE s.repository_id = r.id) AS last_scan_at, " \
+	"(SELECT count(*) FROM findings f WHERE f.repository_id = r.id AND f.state = 'open') AS open_findings " \
+	"FROM repositories r WHERE r.org_id = $1"
+
+int api_repos_list(struct api_req *req, struct api_resp *resp)
+{
+	return API_QUERY_JSON(req, resp, "no repositories",
+		"SELECT json_build_object('repositories', coalesce(json_agg(t ORDER BY t.id), '[]')) "
+		"FROM (" REPO_COLUMNS ") t", req->org);
+}
+
+int api_repo_get(struct api_req *req, struct api_resp *resp)
+{
+	char id[24];
+
+	api_id_text(req, 0, id);
+	return API_QUERY_JSON(req, resp, "repository not found",
+		"SELECT row_to_json(t) FROM (" REPO_COLUMNS " AND r.id = $2) t", req->org, id);
+}
+
+static int random_hex(char *out, size_t bytes)
+{
+	unsigned char raw[32];
+
+	if (bytes > sizeof(raw) || RAND_priv_bytes(raw, (int)bytes) != 1)
+		return -EIO;
+	hex_encode(raw, bytes, out);
+	OPENSSL_cleanse(raw, sizeof(raw));
+	return 0;
+}
+
+static int connect_fail(struct api_req *req, struct api_resp *resp, int r)
+{
+	const char *st = db_sqlstate(req->db);
+
+	if (r == -EIO && !strcmp(st, "23505"))
+		return api_error(resp, 409, "repository already connected");
+	if (r == -EIO && (!strncmp(st, "23", 2) || !strncmp(st, "22", 2)))
+		return api_error(resp, 400, "invalid repository: provider, full_name (owner/name) "
+				 "and an http(s) clone_url required");
+	return r;
+}
+
+/* Seal a fresh webhook secret for repository id and put it in the answer. */
+static int connect_secret(struct api_req *req, int64_t id, struct json_object *o)
+{
+	char secret[65], idt[24], *blob = NULL;
+	int r = random_hex(secret, 32);
+
+	snprintf(idt, sizeof(idt), "%lld", (long long)id);
+	if (r == 0)
+		r = secret_seal(req->db, req->ctx->keyring, req->org_id, "repositories",
+				"webhook_secret_enc", id, secret, 64, &blob);
+	if (r == 0)
+		r = DB_QUERY(req->db, NULL, "UPDATE repositories SET webhook_secret_enc = $1 WHERE id = $2",
+			     blob, idt);
+	if (r == 0)
+		json_object_object_add(o, "webhook_secret", json_object_new_string(secret));
+	OPENSSL_cleanse(secret, sizeof(secret));
+	free(blob);
+	return r;
+}
+
+int api_repo_connect(struct api_req *req, struct api_resp *resp)
+{
+	const char *branch = api_body_str(req, "default_branch"), *mode = api_body_str(req, "report_mode");
+	char hook[49], target[40];
+	struct json_object *o = NULL;
+	PGresult *res;
+	int64_t id;
+	int r;
+
+	if ((r = random_hex(hook, 24)) < 0)
+		return r;
+	r = DB_QUERY(req->db, &res, "INSERT INTO repositories (org_id, provider, full_name, clone_url, "
+		     "default_branch, report_mode, hook_id) VALUES ($1, $2, $3, $4, coalesce($5, 'main'), "
+		     "coalesce($6, 'status'), $7) RETURNING id", req->org, api_body_str(req, "provider"),
+		     api_body_str(req, "full_name"), api_body_str(req, "clone_url"), branch, mode, hook);
+	if (r < 0)
+		return connect_fail(req, resp, r);
+	id = db_int(res, 0, 0);
+	PQclear(res);
+	o = json_object_new_object();
+	json_object_object_add(o, "id", json_object_new_int64(id));
+	json_object_object_add(o, "hook_id", json_object_new_string(hook));
+	r = connect_secret(req, id, o);
+	snprintf(target, sizeof(target), "repository:%lld", (long long)id);
+	if (r == 0)
+		r = audit_append(req->db, req->org_id, req->actor_type, req->actor, "repository.connect",
+				 target, NULL, NULL);
+	if (r < 0) {
+		json_object_put(o);
+		return r == -ENOENT ? api_error(resp, 409, "this org has no data key yet") : r;
+	}
+	return api_json_obj(resp, 201, o);
+}
+
+/* What a disconnect removes, in an order that leaves no dangling row. */
+static const struct {
+	const char *kind;
+	const char *sql;
+} purge[] = {
+	{ "scan_findings", "WITH d AS (DELETE FROM scan_findings WHERE finding_id IN (SELECT id FROM "
+	  "findings WHERE repository_id = $1) OR scan_id IN (SELECT id FROM scans WHERE repository_id "
+	  "= $1) RETURNING 1) SELECT count(*) FROM d" },
+	{ "dependencies", "WITH d AS (DELETE FROM dependencies WHERE repository_id = $1 RETURNING 1) "
+	  "SELECT count(*) FROM d" },
+	{ "workflow_facts", "WITH d AS (DELETE FROM workflow_facts WHERE repository_id = $1 RETURNING 1) "
+	  "SELECT count(*) FROM d" },
+	{ "scan_tools", "WITH d AS (DELETE FROM scan_tools WHERE scan_id IN (SELECT id FROM scans WHERE "
+	  "repository_id = $1) RETURNING 1) SELECT count(*) FROM d" },
+	{ "findings", "WITH d AS (DELETE FROM findings WHERE repository_id = $1 RETURNING 1) "
+	  "SELECT count(*) FROM d" },
+	{ "triage", "WITH d AS (DELETE FROM triage WHERE repository_id = $1 RETURNING 1) "
+	  "SELECT count(*) FROM d" },
+	{ "checkouts", "WITH d AS (DELETE FROM checkouts WHERE repository_id = $1 RETURNING 1) "
+	  "SELECT count(*) FROM d" },
+	{ "deliveries", "WITH d AS (DELETE FROM deliveries WHERE repository_id = $1 RETURNING 1) "
+	  "SELECT count(*) FROM d" },
+	{ "scans", "WITH d AS (DELETE FROM scans WHERE repository_id = $1 RETURNING 1) "
+	  "SELECT count(*) FROM d" },
+	{ "jobs", "WITH d AS (DELETE FROM jobs WHERE repository_id = $1 RETURNING 1) "
+	  "SELECT count(*) FROM d" },
+	{ "repositories", "WITH d AS (DELETE FROM repositories WHERE id = $1 RETURNING 1) "
+	  "SELECT count(*) FROM d" },
+};
+
+static int purge_all(struct api_req *req, const char *id, struct json_object *counts)
+{
+	PGresult *res;
+	size_t i;
+	int r;
+
+	for (i = 0; i < ARRAY_SIZE(purge); i++) {
+		if ((r = DB_QUERY(req->db, &res, purge[i].sql, id)) < 0)
+			return r;
+		json_object_object_add(counts, purge[i].kind, json_object_new_int64(db_int(res, 0, 0)));
+		PQclear(res);
+	}
+	return 0;
+}
+
+/* The repository, locked; 404 or 409 answered when it cannot go now. */
+static int disconnect_check(struct api_req *req, struct api_resp *resp, const char *id,
+			    struct json_object *counts, char *name, size_t len)
+{
+	PGresult *res;
+	int r = DB_QUERY(req->db, &res, "SELECT full_name, (webhook_secret_enc IS NOT NULL)::int + "
+			 "(clone_token_enc IS NOT NULL)::int + (report_token_enc IS NOT NULL)::int, "
+			 "(SELECT count(*) FROM checkouts c WHERE c.repository_id = r.id AND c.destroyed_at IS NULL) + "
+			 "(SELECT count(*) FROM jobs j WHERE j.repository_id = r.id AND j.state = 'running') "
+			 "FROM repositories r WHERE r.id = $1 AND r.org_id = $2 FOR UPDATE", id, req->org);
+
+	if (r < 0)
+		return r;
+	if (PQntuples(res) == 0)
+		r = (api_error(resp, 404, "repository not found"), 1);
+	else if (db_int(res, 0, 2) > 0)
+		r = (api_error(resp, 409, "a scan of this repository is running; "
+			      "retry once its checkout is destroyed"), 1);
+	else {
+		snprintf(name, len, "%s", db_value(res, 0, 0));
+		json_object_object_add(counts, "secrets", json_object_new_int64(db_int(res, 0, 1)));
+	}
+	PQclear(res);
+	return r;
+}
+
+int api_repo_disconnect(struct api_req *req, struct api_resp *resp)
+{
+	struct json_object *counts = json_object_new_object(), *o, *details;
+	char id[24], target[40], name[256];
+	int r;
+
+	api_id_text(req, 0, id);
+	r = disconnect_check(req, resp, id, counts, name, sizeof(name));
+	if (r == 0)
+		r = purge_all(req, id, counts);
+	snprintf(target, sizeof(target), "repository:%s", id);
+	if (r == 0) {
+		details = json_object_new_object();
+		json_object_object_add(details, "full_name", json_object_new_string(name));
+		json_object_object_add(details, "deleted", json_object_get(counts));
+		r = audit_append(req->db, req->org_id, req->actor_type, req->actor, "repository.disconnect",
+				 target, json_object_to_json_string_ext(details, JSON_C_TO_STRING_PLAIN), NULL);
+		json_object_put(details);
+	}
+	if (r == 0) {
+		o = json_object_new_object();
+		json_object_object_add(o, "id", json_object_new_int64(req->id[0]));
+		json_object_object_add(o, "deleted", json_object_get(counts));
+		api_json_obj(resp, 200, o);
+	}
+	json_object_put(counts);
+	return r > 0 ? 0 : r;
+}
+
+/* Facts of the latest finished scan of a repository of the caller's org. */
+#define LATEST_SCAN \
+	"(SELECT max(s.id) FROM scans s WHERE s.repository_id = r.id AND s.state <> 'running')"
+
+int api_repo_dependencies(struct api_req *req, struct api_resp *resp)
+{
+	char id[24];
+
+	api_id_text(req, 0, id);
+	return API_QUERY_JSON(req, resp, "repository not found",
+		"SELECT json_build_object('repository', r.id, 'scan', " LATEST_SCAN ", 'dependencies', "
+		"(SELECT coalesce(json_agg(json_build_object('ecosystem', d.ecosystem, 'name', d.name, "
+		"'version', d.version, 'constraint', d.constraint_spec, 'direct', d.direct, "
+		"'manifest', d.manifest_path) ORDER BY d.manifest_path, d.name), '[]') "
+		"FROM dependencies d WHERE d.scan_id = " LATEST_SCAN ")) "
+		"FROM repositories r WHERE r.id = $1 AND r.org_id = $2", id, req->org);
+}
+
+int api_repo_workflows(struct api_req *req, struct api_resp *resp)
+{
+	char id[24];
+
+	api_id_text(req, 0, id);
+	return API_QUERY_JSON(req, resp, "repository not found",
+		"SELECT json_build_object('repository', r.id, 'scan', " LATEST_SCAN ", 'facts', "
+		"(SELECT coalesce(json_agg(json_build_object('system', w.system, 'path', w.path, "
+		"'workflow', w.workflow, 'job', w.job, 'kind', w.kind, 'value', w.value, "
+		"'pinning', w.pinning) ORDER BY w.path, w.id), '[]') "
+		"FROM workflow_facts w WHERE w.scan_id = " LATEST_SCAN ")) "
+		"FROM repositories r WHERE r.id = $1 AND r.org_id = $2", id, req->org);
+}
+
+int api_checkouts(struct api_req *req, struct api_resp *resp)
+{
+	return API_QUERY_JSON(req, resp, "no checkouts",
+		"SELECT json_build_object('checkouts', coalesce(json_agg(json_build_object("
+		"'id', c.id, 'repository', c.repository_id, 'full_name', r.full_name, 'job', c.job_id, "
+		"'host', c.host, 'backend', c.backend, 'cipher', c.cipher, 'created_at', c.created_at, "
+		"'deadline', c.deadline, 'age_seconds', floor(extract(epoch FROM now() - c.created_at))::bigint, "
+		"'seconds_left', greatest(0, ceil(extract(epoch FROM c.deadline - now())))::bigint) "
+		"ORDER BY c.deadline), '[]')) "
+		"FROM checkouts c JOIN repositories r ON r.id = c.repository_id "
+		"WHERE c.org_id = $1 AND c.destroyed_at IS NULL", req->org);
+}

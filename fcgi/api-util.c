@@ -1,0 +1,135 @@
+/* api-util.c - answers and request helpers shared by lethe-api's handlers. */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api.h"
+#include "util.h"
+
+#define PARAM_MAX 256
+
+int api_json(struct api_resp *resp, int status, const char *json)
+{
+	free(resp->body);
+	resp->status = status;
+	resp->body = xstrdup(json);
+	return 0;
+}
+
+int api_json_obj(struct api_resp *resp, int status, struct json_object *o)
+{
+	api_json(resp, status, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	return 0;
+}
+
+int api_error(struct api_resp *resp, int status, const char *msg)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "error", json_object_new_string(msg));
+	return api_json_obj(resp, status, o);
+}
+
+int api_query_json(struct api_req *req, struct api_resp *resp, const char *notfound,
+		   const char *sql, int n, const char *const *params)
+{
+	PGresult *res;
+	int r = db_exec(req->db, &res, sql, n, params);
+
+	if (r < 0)
+		return r;
+	if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0))
+		api_error(resp, 404, notfound);
+	else
+		api_json(resp, 200, PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return 0;
+}
+
+static int hexval(int c)
+{
+	return isdigit(c) ? c - '0' : tolower(c) - 'a' + 10;
+}
+
+/* Decode one www-form value of n bytes into buf; NULL when too long or bad. */
+static const char *form_decode(const char *v, size_t n, char *buf, size_t len)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		int c = (unsigned char)v[i];
+
+		if (k + 1 >= len)
+			return NULL;
+		if (c == '+') {
+			c = ' ';
+		} else if (c == '%') {
+			if (i + 2 >= n || !isxdigit((unsigned char)v[i + 1]) || !isxdigit((unsigned char)v[i + 2]))
+				return NULL;
+			c = hexval(v[i + 1]) * 16 + hexval(v[i + 2]);
+			i += 2;
+		}
+		if (c == 0)
+			return NULL;
+		buf[k++] = (char)c;
+	}
+	buf[k] = '\0';
+	return buf;
+}
+
+const char *api_param(struct api_req *req, const char *name, char *buf, size_t len)
+{
+	const char *p = req->query;
+	size_t nl = strlen(name);
+
+	while (p && *p) {
+		size_t seg = strcspn(p, "&");
+
+		if (seg > nl && !strncmp(p, name, nl) && p[nl] == '=')
+			return form_decode(p + nl + 1, seg - nl - 1, buf, len < PARAM_MAX ? len : PARAM_MAX);
+		p += seg;
+		if (*p == '&')
+			p++;
+	}
+	return NULL;
+}
+
+const char *api_body_str(struct api_req *req, const char *name)
+{
+	struct json_object *v;
+
+	if (!req->body || !json_object_object_get_ex(req->body, name, &v)
+	    || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+void api_id_text(const struct api_req *req, int i, char buf[24])
+{
+	snprintf(buf, 24, "%lld", (long long)req->id[i]);
+}
+
+void api_bytea(const unsigned char hash[32], char out[67])
+{
+	out[0] = '\\';
+	out[1] = 'x';
+	hex_encode(hash, 32, out + 2);
+}
+
+int api_param_int(struct api_req *req, const char *name, int64_t min, int64_t max, char buf[24],
+		  const char **out)
+{
+	char raw[32];
+	const char *v = api_param(req, name, raw, sizeof(raw));
+	int64_t n;
+
+	*out = NULL;
+	if (!v)
+		return 0;
+	if (parse_i64(v, min, max, &n) < 0)
+		return -1;
+	snprintf(buf, 24, "%lld", (long long)n);
+	*out = buf;
+	return 0;
+}

@@ -1,0 +1,20 @@
+#!/bin/bash
+# doc/openapi.json documents exactly lethe-api's route table: every route
+# with its method and least role, nothing more, and a valid OpenAPI 3 shape.
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+[ -x "$TOP/bin/lethe-api" ] || skip_all "lethe-api not built"
+plan 5
+
+"$TOP/bin/lethe-api" --routes | sort >"$SCRATCH/routes"
+jq -r '.paths | to_entries[] | .key as $p | .value | to_entries[]
+	| "\(.key | ascii_upcase) \($p) \(.value["x-lethe-role"])"' \
+	"$TOP/doc/openapi.json" | sort >"$SCRATCH/documented"
+ok "the route table is not empty" test -s "$SCRATCH/routes"
+diff -u "$SCRATCH/routes" "$SCRATCH/documented" >&2
+is "$?" 0 "every route, method and role is documented, and nothing else"
+is "$(jq -r .openapi "$TOP/doc/openapi.json")" 3.0.3 "the document is OpenAPI 3"
+is "$(jq '[.paths[][] | select((.responses | length) == 0 or (.summary | length) == 0)] | length' \
+	"$TOP/doc/openapi.json")" 0 "every operation has a summary and responses"
+is "$(jq '[.paths[][] | select(."x-lethe-role" != "none" and (.responses["401"] == null or .responses["403"] == null))] | length' \
+	"$TOP/doc/openapi.json")" 0 "every authenticated operation documents 401 and 403"
