@@ -49,6 +49,7 @@ struct an_tool {
 	/* In-process analyzer instead of build/convert (an-*.c modules). */
 	int (*analyze)(const struct an_ctx *ctx, struct sarif_run *run);
 	const char *path;	/* absolute program (--extra-tool), or NULL */
+	const char *info_uri;	/* the tool's home page, for tool.driver */
 };
 
 /*

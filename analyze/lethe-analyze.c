@@ -35,15 +35,17 @@
 
 static const struct an_tool tools[] = {
 	{ .name = "flawfinder", .build = an_flawfinder_build, .capture_fd = 1,
-	  .ok_exits = 1u << 0, .convert = an_convert_sarif, .version_arg = "--version" },
+	  .ok_exits = 1u << 0, .convert = an_convert_sarif, .version_arg = "--version",
+	  .info_uri = "https://dwheeler.com/flawfinder/" },
 	{ .name = "cppcheck", .build = an_cppcheck_build, .capture_fd = 2,
-	  .ok_exits = 1u << 0, .convert = an_cppcheck_convert, .version_arg = "--version" },
+	  .ok_exits = 1u << 0, .convert = an_cppcheck_convert, .version_arg = "--version",
+	  .info_uri = "https://cppcheck.sourceforge.io/" },
 	{ .name = "shellcheck", .build = an_shellcheck_build, .capture_fd = 1,
 	  .ok_exits = 1u << 0 | 1u << 1, .convert = an_shellcheck_convert,
-	  .version_arg = "--version" },
+	  .version_arg = "--version", .info_uri = "https://www.shellcheck.net/" },
 	{ .name = "bandit", .build = an_bandit_build, .capture_fd = 1,
 	  .ok_exits = 1u << 0 | 1u << 1, .convert = an_bandit_convert,
-	  .version_arg = "--version" },
+	  .version_arg = "--version", .info_uri = "https://bandit.readthedocs.io/" },
 };
 
 struct options {
@@ -145,6 +147,8 @@ static void run_tool(const struct an_ctx *ctx, const struct an_tool *tool,
 	an_lines_drop();
 	if (!run->version && tool->version_arg)
 		run->version = tool_version(ctx, tool);
+	if (!run->info_uri && tool->info_uri)
+		run->info_uri = xstrdup(tool->info_uri);
 	log_debug("%s: %zu results%s%s", tool->name, run->nresults,
 		  run->complete ? "" : ", incomplete: ", run->complete ? "" : run->reason);
 }

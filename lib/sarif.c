@@ -61,6 +61,7 @@ static void run_release(struct sarif_run *run)
 	free(run->results);
 	free(run->tool);
 	free(run->version);
+	free(run->info_uri);
 	free(run->reason);
 	free(run->meta_json);
 }
@@ -681,6 +682,20 @@ static int parse_results(struct parser *p, struct sarif_run *run,
 	return r;
 }
 
+/* A copy of an http(s) URI of printable ASCII, or NULL. */
+static char *web_uri(const char *uri)
+{
+	size_t n = uri ? strlen(uri) : 0;
+
+	if (n == 0 || n > 500 || (strncmp(uri, "https://", 8) != 0 &&
+				  strncmp(uri, "http://", 7) != 0))
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (uri[i] <= 0x20 || uri[i] >= 0x7f || strchr("\"<>\\^`{|}", uri[i]))
+			return NULL;
+	return xstrdup(uri);
+}
+
 static int parse_run(struct parser *p, json_object *runobj, size_t i)
 {
 	json_object *driver = path2(runobj, "tool", "driver");
@@ -695,6 +710,7 @@ static int parse_run(struct parser *p, json_object *runobj, size_t i)
 	if (!version)
 		version = get_str(driver, "semanticVersion");
 	run = sarif_log_add_run(p->log, name, version);
+	run->info_uri = web_uri(get_str(driver, "informationUri"));
 	parse_invocation(run, driver, runobj);
 	return parse_results(p, run, runobj, get(driver, "rules", json_type_array));
 }
@@ -919,6 +935,8 @@ static json_object *write_run(const struct sarif_run *run)
 	json_object_object_add(driver, "name", jstr(run->tool ? run->tool : "unknown"));
 	if (run->version && *run->version)
 		json_object_object_add(driver, "version", jstr(run->version));
+	if (run->info_uri)
+		json_object_object_add(driver, "informationUri", jstr(run->info_uri));
 	for (size_t i = 0; i < run->nresults; i++)
 		json_object_array_add(results, write_result(&run->results[i], rules));
 	json_object_object_add(driver, "rules", rules);

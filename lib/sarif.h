@@ -47,6 +47,7 @@ struct sarif_result {
 
 struct sarif_run {
 	char *tool, *version;	/* driver name (never NULL) and version */
+	char *info_uri;		/* driver.informationUri (http/https) or NULL */
 	bool complete;		/* false: the tool failed or was cut short */
 	char *reason;		/* why incomplete (one line), or NULL */
 	size_t nresults;

@@ -98,7 +98,7 @@ static void test_limits(void)
 /* A result full of source text in every place SARIF allows it. */
 static const char leaky[] =
 	"{\"version\":\"2.1.0\",\"runs\":[{\"tool\":{\"driver\":{\"name\":\"leaky\","
-	"\"version\":\"1.2\",\"rules\":[{\"id\":\"R1\",\"defaultConfiguration\":"
+	"\"version\":\"1.2\",\"informationUri\":\"javascript:alert(1)\",\"rules\":[{\"id\":\"R1\",\"defaultConfiguration\":"
 	"{\"level\":\"error\"},\"relationships\":[{\"target\":{\"id\":\"CWE-120\","
 	"\"toolComponent\":{\"name\":\"CWE\"}}}]}]}},"
 	"\"artifacts\":[{\"location\":{\"uri\":\"a.c\"},\"contents\":{\"text\":\"MARK_CONTENTS\"}}],"
@@ -127,6 +127,7 @@ static void test_strip(void)
 
 	ok(r == 0 && log.nruns == 1 && log.runs[0].nresults == 1, "%s", "parses a leaky log");
 	ok(log.stripped >= 5, "%s", "reports the source fields it dropped");
+	ok(r == 0 && log.runs[0].info_uri == NULL, "%s", "drops an informationUri that is not http(s)");
 	ok(res && strcmp(res->rule_id, "R1") == 0 && strcmp(res->level, "error") == 0,
 	   "%s", "takes rule id by ruleIndex and level from the rule default");
 	ok(res && strcmp(res->path, "src/a b.c") == 0 && res->start_line == 7 &&
@@ -153,6 +154,7 @@ static void test_roundtrip(void)
 
 	sarif_log_init(&log);
 	run = sarif_log_add_run(&log, "cppcheck", "2.10");
+	run->info_uri = xstrdup("https://cppcheck.sourceforge.io/");
 	res = sarif_run_add_result(run);
 	res->rule_id = xstrdup("nullPointer");
 	res->level = xstrdup("error");
@@ -173,7 +175,8 @@ static void test_roundtrip(void)
 	res = r == 0 ? &back.runs[0].results[0] : NULL;
 	ok(res && strlen(res->message) == 999 && res->end_line == 4 &&
 	   strcmp(res->path, "lib/x.c") == 0, "%s", "messages are capped on a character boundary");
-	ok(r == 0 && strstr(back.runs[0].meta_json, "\"version\":\"2.10\""),
+	ok(r == 0 && strstr(back.runs[0].meta_json, "\"version\":\"2.10\"") &&
+	   back.runs[0].info_uri && strcmp(back.runs[0].info_uri, run->info_uri) == 0,
 	   "%s", "driver metadata is kept");
 	sarif_log_release(&back);
 	sarif_log_release(&log);
