@@ -176,7 +176,7 @@ static void test_roundtrip(void)
 	ok(res && strlen(res->message) == 999 && res->end_line == 4 &&
 	   strcmp(res->path, "lib/x.c") == 0, "%s", "messages are capped on a character boundary");
 	ok(r == 0 && strstr(back.runs[0].meta_json, "\"version\":\"2.10\"") &&
-	   back.runs[0].info_uri && strcmp(back.runs[0].info_uri, run->info_uri) == 0,
+	   back.runs[0].info_uri && strcmp(back.runs[0].info_uri, log.runs[0].info_uri) == 0,
 	   "%s", "driver metadata is kept");
 	sarif_log_release(&back);
 	sarif_log_release(&log);
