@@ -82,10 +82,12 @@ int sarif_parse(const char *buf, size_t len, const struct sarif_limits *lim,
 void sarif_log_init(struct sarif_log *log);
 void sarif_log_release(struct sarif_log *log);
 
-/* Append an empty run (complete) for tool; returns it (owned by log). */
+/* Append an empty run (complete) for tool; returns it (owned by log, and
+ * valid until the next sarif_log_add_run, which may move the runs). */
 struct sarif_run *sarif_log_add_run(struct sarif_log *log, const char *tool,
 				    const char *version);
-/* Append a zeroed result to run; returns it (owned by run). */
+/* Append a zeroed result to run; returns it (owned by run, valid until
+ * the next sarif_run_add_result on that run). */
 struct sarif_result *sarif_run_add_result(struct sarif_run *run);
 /* Mark run incomplete with reason (copied, cleaned and capped). */
 void sarif_run_fail(struct sarif_run *run, const char *reason);
