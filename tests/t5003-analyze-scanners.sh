@@ -22,6 +22,9 @@ done
 # The workspace is a copy, as the sandbox would mount it.
 WS=$SCRATCH/ws
 cp -r "$FIX" "$WS"
+# A link to a script outside the workspace is not followed.
+printf '#!/bin/sh\nrm -rf $1/*\n' >"$SCRATCH/outside.sh"
+ln -s "$SCRATCH/outside.sh" "$WS/scripts/link.sh"
 OUT=$SCRATCH/out.sarif
 "$AN" --workspace "$WS" >"$OUT" 2>"$SCRATCH/err"
 rc=$?
@@ -75,6 +78,7 @@ done < <(find "$WS" -type f -exec cat {} + | sed 's/^[[:space:]]*//; s/[[:space:
 check '[ "$lines" -gt 30 ] && [ "$leaks" -eq 0 ]' "none of the $lines fixture source lines appears in the output"
 check '! grep -qF "admin123" "$OUT" && ! grep -qF "fixture-not-a-secret" "$OUT"' "no hardcoded password value appears"
 check '! grep -qF "$WS" "$OUT" && ! grep -q "\.\./" "$OUT"' "no absolute path and no '..' in the output"
+check '! grep -qF "link.sh" "$OUT"' "a symbolic link to a script outside the workspace is not followed"
 
 # The host's reader takes it without having to strip anything.
 "$PARSE" --parse "$OUT" >/dev/null 2>"$SCRATCH/parse.err"

@@ -143,6 +143,28 @@ static void test_strip(void)
 	sarif_log_release(&log);
 }
 
+static const char quoting[] =
+	RUN_HEAD "}},\"results\":[{\"ruleId\":\"S1\",\"level\":\"bogus\","
+	"\"message\":{\"text\":\"found key = 'SECRET_VALUE_1' here\"},"
+	"\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":\"k.py\"},"
+	"\"region\":{\"startLine\":2,\"snippet\":{\"text\":\"  key = 'SECRET_VALUE_1'\\n\"}}}}],"
+	"\"properties\":{\"tags\":[\"security\",\"CWE-798\",\"external/cwe/cwe-259\"]}}]}]}";
+
+static void test_quoting(void)
+{
+	struct sarif_log log;
+	char why[256];
+	int r = sarif_parse(quoting, strlen(quoting), NULL, &log, why, sizeof(why));
+	struct sarif_result *res = r == 0 ? &log.runs[0].results[0] : NULL;
+
+	ok(res && !strstr(res->message, "SECRET_VALUE_1") && log.stripped == 2,
+	   "%s", "a message quoting its snippet is withheld and counted");
+	ok(res && strcmp(res->level, "warning") == 0, "%s", "an unknown level becomes warning");
+	ok(res && res->cwe && strcmp(res->cwe, "CWE-798,CWE-259") == 0,
+	   "%s", "CWE ids come from plain and external/cwe tags");
+	sarif_log_release(&log);
+}
+
 static void test_roundtrip(void)
 {
 	struct sarif_log log, back;
@@ -252,6 +274,7 @@ int main(int argc, char **argv)
 	test_refusals();
 	test_limits();
 	test_strip();
+	test_quoting();
 	test_roundtrip();
 	test_paths();
 	return done_testing();
