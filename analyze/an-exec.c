@@ -96,9 +96,8 @@ static int capture_all(const struct an_ctx *ctx, int fd, int64_t deadline,
 	return r < 0 ? r : 0;
 }
 
-/* Reap the child, killing its process group at the deadline. */
-static int wait_child(const struct an_ctx *ctx, pid_t pid, int64_t deadline,
-		      int *ws, char *why, size_t whylen)
+/* Reap the child, killing its process group at the deadline (-ETIMEDOUT). */
+static int wait_child(pid_t pid, int64_t deadline, int *ws)
 {
 	pid_t r;
 
@@ -110,7 +109,6 @@ static int wait_child(const struct an_ctx *ctx, pid_t pid, int64_t deadline,
 	while (waitpid(pid, ws, 0) < 0)
 		if (errno != EINTR)
 			return -errno;
-	snprintf(why, whylen, "timed out after %ds", ctx->timeout);
 	return -ETIMEDOUT;
 }
 
@@ -147,13 +145,16 @@ int an_exec(const struct an_ctx *ctx, char *const *argv, int capture_fd,
 		close(fds[0]);
 		return -errno;
 	}
+	setpgid(pid, pid);	/* also here: no race with an early kill */
 	r = capture_all(ctx, fds[0], deadline, &c, why, whylen);
 	close(fds[0]);
 	if (r < 0)
 		kill(-pid, SIGKILL);
-	if (wait_child(ctx, pid, r < 0 ? 0 : deadline, &ws, r < 0 ? NULL : why,
-		       r < 0 ? 0 : whylen) < 0 && r == 0)
+	if (wait_child(pid, r < 0 ? 0 : deadline, &ws) < 0 && r == 0) {
+		/* it closed its output but did not exit in time */
+		snprintf(why, whylen, "timed out after %ds", ctx->timeout);
 		r = -ETIMEDOUT;
+	}
 	kill(-pid, SIGKILL);	/* whatever the scanner left running */
 	if (r == 0)
 		r = exit_status(ws, status, why, whylen);
