@@ -140,11 +140,13 @@ int an_exec(const struct an_ctx *ctx, char *const *argv, int capture_fd,
 	pid = fork();
 	if (pid == 0)
 		child_exec(ctx, argv, capture_fd, fds[1]);
-	close(fds[1]);
 	if (pid < 0) {
+		r = -errno;
 		close(fds[0]);
-		return -errno;
+		close(fds[1]);
+		return r;
 	}
+	close(fds[1]);
 	setpgid(pid, pid);	/* also here: no race with an early kill */
 	r = capture_all(ctx, fds[0], deadline, &c, why, whylen);
 	close(fds[0]);
