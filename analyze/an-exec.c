@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "an.h"
 #include "util.h"
 
@@ -161,6 +163,8 @@ int an_exec(const struct an_ctx *ctx, char *const *argv, int capture_fd,
 	if (r == 0)
 		r = exit_status(ws, status, why, whylen);
 	if (r < 0) {
+		if (c.buf)
+			OPENSSL_cleanse(c.buf, c.len);
 		free(c.buf);
 		return r;
 	}
