@@ -256,7 +256,7 @@ static void open_workspace(const struct options *o, struct an_ctx *ctx)
 	ctx->wsfd = open(real, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (ctx->wsfd < 0)
 		fatal(EXIT_PERMFAIL, "unable to open workspace '%s'", real);
-	ctx->workspace = real;
+	ctx->workspace = real;	/* freed by main */
 }
 
 static void write_log(const struct sarif_log *log)
