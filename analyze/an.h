@@ -92,7 +92,7 @@ int an_shellcheck_convert(const struct an_ctx *, const char *, size_t, struct sa
 int an_bandit_build(const struct an_ctx *, struct an_argv *, struct sarif_run *);
 int an_bandit_convert(const struct an_ctx *, const char *, size_t, struct sarif_run *);
 
-/* json-c helpers for converters of JSON output. */
+/* Reading scanners' JSON output (an-json.c). */
 struct json_object;
 int an_json_parse(const char *out, size_t len, struct json_object **doc);
 const char *an_json_str(struct json_object *o, const char *key);
