@@ -79,6 +79,17 @@ void an_fingerprint(const struct an_ctx *ctx, const char *tool, const char *rule
 /* Forget the cached file text (it is kept for consecutive results). */
 void an_lines_drop(void);
 
+/*
+ * Append to argv the paths (relative to the workspace) of the regular files
+ * that want(dirfd, name, data) accepts; symbolic links are not followed and
+ * .git is skipped.  -E2BIG when a limit (depth 64, 200000 entries, 5000
+ * files, 1 MiB of paths) stopped the walk: what was found is still added.
+ */
+typedef bool an_want_fn(int dirfd, const char *name, void *data);
+int an_walk(const struct an_ctx *ctx, an_want_fn *want, void *data,
+	    struct an_argv *argv);
+bool an_has_suffix(const char *name, const char *suffix);
+
 /* Shared converter for tools that write SARIF themselves. */
 int an_convert_sarif(const struct an_ctx *ctx, const char *out, size_t len,
 		     struct sarif_run *run);

@@ -141,6 +141,16 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 	return len;
 }
 
+bool sarif_utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	for (size_t i = 0, k; i < n; i += k)
+		if ((k = utf8_seq(u + i, n - i)) == 0)
+			return false;
+	return true;
+}
+
 char *sarif_clean_text(const char *text, size_t max)
 {
 	const unsigned char *s = (const unsigned char *)text;

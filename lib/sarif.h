@@ -103,6 +103,9 @@ char *sarif_write(const struct sarif_log *log);
  */
 char *sarif_clean_text(const char *text, size_t max);
 
+/* Whether s[0..n) is valid UTF-8 (no overlongs, surrogates or > U+10FFFF). */
+bool sarif_utf8_valid(const char *s, size_t n);
+
 /*
  * Normalise a location uri into a relative path: percent-decoded, without
  * a "file://" scheme, without leading "./", and with base (if not NULL)

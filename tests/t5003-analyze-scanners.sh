@@ -176,4 +176,15 @@ chmod +x "$SCRATCH/extra"
 check '[ "$(reason extra "$SCRATCH/extra.sarif")" = complete ] &&
        jq -e ".runs[0].results[0].ruleId == \"X1\" and .runs[0].tool.driver.version == \"0.1\"" "$SCRATCH/extra.sarif" >/dev/null &&
        ! grep -q "_MARK" "$SCRATCH/extra.sarif"' "an extra tool's SARIF is taken without its source text"
+# flawfinder gives up on a file not in UTF-8: it is skipped, and said so.
+WS2=$SCRATCH/ws2
+cp -r "$FIX" "$WS2"
+printf '/* caf\351 */\nvoid f(char *d, char *s) { strcpy(d, s); }\n' >"$WS2/src/latin1.c"
+"$AN" --workspace "$WS2" --tool flawfinder >"$SCRATCH/latin1.sarif" 2>/dev/null
+check '[ "$(reason flawfinder "$SCRATCH/latin1.sarif")" = "skipped 1 files not in UTF-8" ] &&
+       jq -e "any(.runs[0].results[]; .ruleId == \"FF1001\" and
+                  .locations[0].physicalLocation.artifactLocation.uri == \"src/copy.c\") and
+              all(.runs[0].results[]; .locations[0].physicalLocation.artifactLocation.uri != \"src/latin1.c\")" \
+              "$SCRATCH/latin1.sarif" >/dev/null' \
+	"a C file not in UTF-8 is skipped with the reason, the others still scanned"
 plan "$_tap_n"
