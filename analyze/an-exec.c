@@ -26,6 +26,14 @@ void an_argv_add(struct an_argv *a, const char *arg)
 	a->v[a->n] = NULL;
 }
 
+void an_argv_truncate(struct an_argv *a, size_t n)
+{
+	while (a->n > n)
+		free(a->v[--a->n]);
+	if (a->v)
+		a->v[a->n] = NULL;
+}
+
 void an_argv_release(struct an_argv *a)
 {
 	for (size_t i = 0; i < a->n; i++)

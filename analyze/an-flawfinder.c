@@ -3,8 +3,10 @@
  * goes through the whitelist reader like any other SARIF (an-json.c).
  *
  * flawfinder stops at the first file that is not UTF-8 and reports
- * nothing at all, so it is given the list of C and C++ files that are:
- * the others are skipped and the run is incomplete with the reason.
+ * nothing at all, so when there is such a C or C++ file it is given the
+ * list of those that are UTF-8: the others are skipped and the run is
+ * incomplete with the reason.  Otherwise, and when there are too many files
+ * to list, it is given the workspace as a whole.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -77,13 +79,14 @@ int an_flawfinder_build(const struct an_ctx *ctx, struct an_argv *argv,
 	an_argv_add(argv, "--");
 	fixed = argv->n;
 	r = an_walk(ctx, c_source, &skipped, argv);
-	if (r == -E2BIG) {
-		sarif_run_fail(run, "file limit");
-	} else if (r < 0) {
+	if (r < 0 && r != -E2BIG)
 		return r;
-	} else if (skipped) {
-		snprintf(why, sizeof(why), "skipped %zu files not in UTF-8", skipped);
-		sarif_run_fail(run, why);
+	if (r == -E2BIG || skipped == 0) {
+		an_argv_truncate(argv, fixed);
+		an_argv_add(argv, ".");
+		return 0;
 	}
-	return argv->n == fixed ? 1 : 0;	/* 1: no C or C++ file */
+	snprintf(why, sizeof(why), "skipped %zu files not in UTF-8", skipped);
+	sarif_run_fail(run, why);
+	return argv->n == fixed ? 1 : 0;	/* 1: no UTF-8 C or C++ file */
 }

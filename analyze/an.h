@@ -33,6 +33,7 @@ struct an_argv {
 };
 
 void an_argv_add(struct an_argv *a, const char *arg);
+void an_argv_truncate(struct an_argv *a, size_t n);	/* keep the first n */
 void an_argv_release(struct an_argv *a);
 
 struct an_tool {
