@@ -222,7 +222,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	};
 	int c;
 
-	*o = (struct options){ .workspace = "/workspace", .timeout = 600,
+	*o = (struct options){ .workspace = "/workspace", .timeout = 120,
 			       .max_output = 64 << 20, .max_results = 5000 };
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if (c == 'w')
