@@ -38,16 +38,27 @@ void an_argv_release(struct an_argv *a);
 
 struct an_tool {
 	const char *name;
-	/* External scanner: fill argv (argv[0] is looked up in PATH). */
+	/*
+	 * External scanner: fill argv (argv[0] is looked up in PATH); 0 to
+	 * run it, 1 when there is nothing to scan (a complete, empty run),
+	 * <0 on error.  It may already mark the run incomplete.
+	 */
 	int (*build)(const struct an_ctx *ctx, struct an_argv *argv,
 		     struct sarif_run *run);
 	int capture_fd;		/* 1: stdout, 2: stderr */
 	unsigned ok_exits;	/* bit n set: exit status n is success */
-	/* Output to results; -EINVAL when it is not what the tool writes. */
+	/* Output to results; -EINVAL when it is not what the tool writes (the
+	 * run is then incomplete: "unparsable output", or a more precise
+	 * reason starting so that the converter set). */
 	int (*convert)(const struct an_ctx *ctx, const char *out, size_t len,
 		       struct sarif_run *run);
 	const char *version_arg;	/* "--version", or NULL */
-	/* In-process analyzer instead of build/convert (an-*.c modules). */
+	/*
+	 * In-process analyzer instead of build/convert (an-*.c modules): reads
+	 * beneath ctx->wsfd, adds results with an_result_add() (which also
+	 * enforces the result limit), returns 0 or <0 (the run is then
+	 * incomplete with strerror, unless it set a reason itself).
+	 */
 	int (*analyze)(const struct an_ctx *ctx, struct sarif_run *run);
 	const char *path;	/* absolute program (--extra-tool), or NULL */
 	const char *info_uri;	/* the tool's home page, for tool.driver */

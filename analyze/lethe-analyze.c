@@ -31,6 +31,7 @@
 #include "util.h"
 
 #define TOOLS_MAX 32
+#define UNPARSABLE "unparsable output"
 #define VERSION_TIMEOUT 10
 
 static const struct an_tool tools[] = {
@@ -123,8 +124,9 @@ static void run_external(const struct an_ctx *ctx, const struct an_tool *tool,
 		r = -EPROTO, snprintf(why, sizeof(why), "exited with status %d", status);
 	if (r < 0)
 		sarif_run_fail(run, why);
-	else if (r == 0 && tool->convert(ctx, out, len, run) < 0 && run->complete)
-		sarif_run_fail(run, "unparsable output");
+	else if (r == 0 && tool->convert(ctx, out, len, run) < 0 &&
+		 !(run->reason && strncmp(run->reason, UNPARSABLE, strlen(UNPARSABLE)) == 0))
+		sarif_run_fail(run, UNPARSABLE);	/* over "skipped ..." too */
 	if (out)
 		OPENSSL_cleanse(out, len);
 	free(out);
