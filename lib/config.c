@@ -59,6 +59,12 @@ static const struct config_key config_keys[] = {
 	{ "bitbucket_api_url", C_STR,  "https://api.bitbucket.org/2.0", 0, 0 },
 	{ "http_timeout",      C_DURATION, "30s", 1, 600 },
 	{ "test_pause_file",   C_STR,  "", 0, 0 },
+	{ "log_max_age",       C_DURATION, "1d", 60, 3650 * 86400LL },
+	{ "nginx_pid_file",    C_STR,  "", 0, 0 },
+	{ "scrub_timer",       C_STR,  "/lib/systemd/system/lethe-scrub.timer", 0, 0 },
+	{ "scrub_interval",    C_DURATION, "3m", 1, 7200 },
+	{ "scrub_worst_case",  C_DURATION, "2m", 1, 7200 },
+	{ "scrub_orphan_grace", C_DURATION, "2m", 1, 3600 },
 };
 
 #define CONFIG_NKEYS ARRAY_SIZE(config_keys)

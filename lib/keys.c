@@ -27,6 +27,7 @@ struct master {
 struct keyring {
 	struct master m[KEYRING_MAX];
 	size_t n;
+	char *path;		/* the file it came from, re-read after a rotation */
 };
 
 /* --- the master key file --- */
@@ -51,6 +52,7 @@ void keyring_free(struct keyring *kr)
 		return;
 	for (size_t i = 0; i < kr->n; i++)
 		secbuf_release(&kr->m[i].key);
+	free(kr->path);
 	free(kr);
 }
 
@@ -223,8 +225,35 @@ static int keyring_read(const char *path, struct keyring **out, struct stat *st,
 int keyring_load_path(const char *path, struct keyring **out, char *why, size_t whylen)
 {
 	struct stat st;
+	int r = keyring_read(path, out, &st, why, whylen);
 
-	return keyring_read(path, out, &st, why, whylen);
+	if (r == 0)
+		(*out)->path = xstrdup(path);
+	return r;
+}
+
+/*
+ * The master key of version, re-reading the file once when the keyring
+ * does not hold it: `lethectl keys rotate-master` may have added it since
+ * this process started.  The keyring is shared by const pointer but owned
+ * by the process, so refreshing it in place is safe.
+ */
+static const struct secbuf *keyring_get(const struct keyring *kr, int version)
+{
+	const struct secbuf *k = keyring_find(kr, version);
+	struct keyring *fresh = NULL, *cur = (struct keyring *)kr;
+	char why[256];
+
+	if (k || !kr->path || keyring_read(kr->path, &fresh, &(struct stat){ 0 }, why,
+					   sizeof(why)) < 0)
+		return k;
+	for (size_t i = 0; i < cur->n; i++)
+		secbuf_release(&cur->m[i].key);
+	memcpy(cur->m, fresh->m, sizeof(cur->m));
+	cur->n = fresh->n;
+	fresh->n = 0;
+	keyring_free(fresh);
+	return keyring_find(kr, version);
 }
 
 int keyring_load(const struct config *cfg, struct keyring **out, char *why, size_t whylen)
@@ -451,7 +480,7 @@ static size_t orgkey_ad(char *ad, size_t size, int64_t org_id, int version)
 static int orgkey_unwrap(const struct keyring *kr, int64_t org_id, int version,
 			 int master_version, const char *wrapped, struct secbuf *key)
 {
-	const struct secbuf *mk = keyring_find(kr, master_version);
+	const struct secbuf *mk = keyring_get(kr, master_version);
 	unsigned char *blob = NULL;
 	char ad[64];
 	size_t len, adlen = orgkey_ad(ad, sizeof(ad), org_id, version);
@@ -546,34 +575,45 @@ int orgkey_create(struct db *db, const struct keyring *kr, int64_t org_id)
 	return orgkey_insert(db, kr, org_id, 1);
 }
 
-int orgkey_rewrap_all(struct db *db, const struct keyring *kr, int *count)
+/* Re-wrap the key in row i of res (org_id, version, master_version, wrapped). */
+static int orgkey_rewrap_row(struct db *db, const struct keyring *kr, PGresult *res, int i)
+{
+	struct secbuf key = { 0 };
+	int64_t org_id = db_int(res, i, 0);
+	int version = (int)db_int(res, i, 1), cur = keyring_current(kr);
+	char *wrapped = NULL, mver[16];
+	int r;
+
+	r = orgkey_unwrap(kr, org_id, version, (int)db_int(res, i, 2), db_value(res, i, 3), &key);
+	if (r == 0)
+		r = orgkey_wrap(kr, org_id, version, &key, &wrapped);
+	secbuf_release(&key);
+	snprintf(mver, sizeof(mver), "%d", cur);
+	if (r == 0)
+		r = DB_QUERY(db, NULL, "UPDATE lethe.org_keys SET master_version = $3, wrapped = $4 "
+			     "WHERE org_id = $1 AND version = $2",
+			     db_value(res, i, 0), db_value(res, i, 1), mver, wrapped);
+	free(wrapped);
+	return r;
+}
+
+int orgkey_rewrap(struct db *db, const struct keyring *kr, int64_t org_id, int *count)
 {
 	PGresult *res;
-	int r, cur = keyring_current(kr);
+	char org[24];
+	int r;
 
 	*count = 0;
+	snprintf(org, sizeof(org), "%lld", (long long)org_id);
 	r = DB_QUERY(db, &res, "SELECT org_id, version, master_version, wrapped FROM lethe.org_keys "
-		     "ORDER BY org_id, version FOR UPDATE");
+		     "WHERE $1::bigint = 0 OR org_id = $1::bigint ORDER BY org_id, version "
+		     "FOR UPDATE", org);
 	if (r < 0)
 		return r;
 	for (int i = 0; i < PQntuples(res) && r == 0; i++) {
-		struct secbuf key = { 0 };
-		int64_t org = db_int(res, i, 0);
-		int ver = (int)db_int(res, i, 1);
-		char *wrapped = NULL, mver[16];
-
-		if ((int)db_int(res, i, 2) == cur)
+		if ((int)db_int(res, i, 2) == keyring_current(kr))
 			continue;
-		r = orgkey_unwrap(kr, org, ver, (int)db_int(res, i, 2), db_value(res, i, 3), &key);
-		if (r == 0)
-			r = orgkey_wrap(kr, org, ver, &key, &wrapped);
-		secbuf_release(&key);
-		snprintf(mver, sizeof(mver), "%d", cur);
-		if (r == 0)
-			r = DB_QUERY(db, NULL, "UPDATE lethe.org_keys SET master_version = $3, "
-				     "wrapped = $4 WHERE org_id = $1 AND version = $2",
-				     db_value(res, i, 0), db_value(res, i, 1), mver, wrapped);
-		free(wrapped);
+		r = orgkey_rewrap_row(db, kr, res, i);
 		if (r == 0)
 			(*count)++;
 	}

@@ -5,7 +5,10 @@
  * else the configuration's master_key_file; refused unless owned by the
  * process's user or root and not readable by group or others.  The file
  * holds one line per version, "v<N> <64 hex digits>"; the highest version is
- * current, older ones stay readable during a rotation.  Held in a secbuf.
+ * current, older ones stay readable during a rotation.  Held in secbufs.
+ * A keyring asked for a version it lacks re-reads its file once (a process
+ * started before `lethectl keys rotate-master` picks up the new version;
+ * with systemd credentials, which are copied at start, restart instead).
  *
  * Org keys: 32 random bytes per org and version, stored in org_keys wrapped
  * under a master key version with AD "lethe-orgkey-v1\0<org>\0<version>".
@@ -57,8 +60,11 @@ int orgkey_create(struct db *db, const struct keyring *kr, int64_t org_id);
  */
 int orgkey_load(struct db *db, const struct keyring *kr, int64_t org_id, int *version,
 		struct secbuf *key);
-/* Re-wrap every org key not under the current master version (caller's transaction). */
-int orgkey_rewrap_all(struct db *db, const struct keyring *kr, int *count);
+/*
+ * Re-wrap every key of org_id (0: of every org) not yet under the current
+ * master version, within the caller's transaction; *count gets how many.
+ */
+int orgkey_rewrap(struct db *db, const struct keyring *kr, int64_t org_id, int *count);
 
 struct orgkey_rotation {
 	int old_version, new_version;

@@ -66,6 +66,7 @@ static size_t plain_fields(char *buf, size_t cap)
 	size_t n = 0;
 	int any = 0;
 
+	buf[0] = '\0';
 	for (int f = 0; f < LOG_F__MAX && n < cap; f++) {
 		if (!log_ids[f])
 			continue;

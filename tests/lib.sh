@@ -26,6 +26,7 @@
 #                               DIR as one commit on main; prints its URL
 #   git_token ARGS...           git, authenticated as x-access-token (the token
 #                               goes through the environment, never argv)
+#   alive PID                   the process runs (exists and is not a zombie)
 #   sign_hmac_sha256 SECRET FILE  hex HMAC-SHA256 of FILE (as X-Hub-Signature-256
 #                               carries it after 'sha256=')
 
@@ -140,6 +141,13 @@ git_repo_create() { # NAME DIR
 		git_token -C "$work" push -q "$LETHE_GIT_URL/$name.git" main || return 1
 	rm -rf "$work"
 	echo "$LETHE_GIT_URL/$name.git"
+}
+
+alive() {
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	s=${s##*) }
+	[ "${s%% *}" != Z ]
 }
 
 # The secret goes through the environment: openssl dgst -hmac would put it

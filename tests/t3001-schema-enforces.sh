@@ -31,7 +31,8 @@ read -r org_a repo_a < <(seed "${tag}a")
 read -r org_b repo_b < <(seed "${tag}b")
 ok "two orgs seeded" test -n "$repo_a" -a -n "$repo_b"
 
-as_api() { # ORG_ID SQL
+as_api() { # ORG_ID SQL (the first line of output is set_config's)
+	set -o pipefail
 	sql -c "BEGIN; SET LOCAL ROLE lethe_api; SELECT set_config('lethe.org_id', '$1', true); $2; COMMIT;" | tail -n +2
 }
 is "$(as_api "$org_a" "SELECT count(*) FROM lethe.repositories WHERE id = $repo_b")" 0 \
@@ -44,7 +45,7 @@ is "$(as_api "$org_a" "UPDATE lethe.findings SET state = 'fixed' WHERE repositor
 	"an update of org B's finding touches nothing"
 not_ok "inserting a row for org B is refused" \
 	as_api "$org_a" "INSERT INTO lethe.triage (org_id, repository_id, fingerprint, state, reason, created_by) VALUES ($org_b, $repo_b, 'aaaaaaaaaaaaaaaa', 'suppressed', 'x', 'x')"
-is "$(sql -c "BEGIN; SET LOCAL ROLE lethe_api; SELECT count(*) FROM lethe.orgs; COMMIT;" | tail -n +2)" 0 \
+is "$(sql -c "BEGIN; SET LOCAL ROLE lethe_api; SELECT count(*) FROM lethe.orgs; COMMIT;")" 0 \
 	"without an org set, the API role sees nothing"
 
 checkout() { # INTERVAL

@@ -31,10 +31,10 @@ is "$(psql -X -At -c 'SELECT 1')" 1 "postgresql answers on its private socket"
 if [ -x "$TOP/bin/lethectl" ]; then
 	n=$(psql -X -At -c 'SELECT count(*) FROM schema_migrations' 2>/dev/null)
 	ok "migrations recorded in schema_migrations ($n)" test "${n:-0}" -gt 0
-	org=$("$TOP/bin/lethectl" org create acme --json 2>/dev/null | jq -r '.id // empty')
+	org=$("$TOP/bin/lethectl" --json org create acme 2>/dev/null | jq -r '.id // empty')
 	ok "lethectl org create" test -n "$org"
-	repo=$("$TOP/bin/lethectl" repo add --org acme --provider github --name acme/app \
-	    --clone-url "$LETHE_GIT_URL/app.git" --json 2>/dev/null | jq -r '.id // empty')
+	repo=$("$TOP/bin/lethectl" --json repo add --org acme --provider github --name acme/app \
+	    --clone-url "$LETHE_GIT_URL/app.git" 2>/dev/null | jq -r '.id // empty')
 	ok "lethectl repo add" test -n "$repo"
 else
 	skip "bin/lethectl not built"
@@ -74,11 +74,7 @@ fi
 pids=$(stack_pids)
 stack2 down
 left=
-for p in $pids; do
-	s=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-	s=${s##*) }
-	[ "${s%% *}" = Z ] || left="$left $p"
-done
+for p in $pids; do alive "$p" && left="$left $p"; done
 is "$left" "" "no process of the stack left after down"
 not_ok "nothing listens on port $PORT2" port_listens
 under_run() { grep -q "^$RUN2/"; }

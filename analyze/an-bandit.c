@@ -1,0 +1,122 @@
+/*
+ * an-bandit.c - bandit's JSON report (-f json) to results.
+ *
+ * bandit's "code" field (the flagged lines) is never read.  Its messages
+ * for hardcoded passwords (B105, B106, B107) quote the password, so only
+ * the text before the quote is kept.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "an.h"
+#include "util.h"
+
+int an_bandit_build(const struct an_ctx *ctx, struct an_argv *argv,
+		    struct sarif_run *run)
+{
+	static const char *const args[] = { "bandit", "-f", "json", "-q", "-r", "." };
+
+	for (size_t i = 0; i < ARRAY_SIZE(args); i++)
+		an_argv_add(argv, args[i]);
+	return 0;
+}
+
+static const char *bandit_level(const char *severity)
+{
+	if (severity && strcmp(severity, "HIGH") == 0)
+		return "error";
+	if (severity && strcmp(severity, "MEDIUM") == 0)
+		return "warning";
+	return "note";
+}
+
+/* The message, without a quoted value after "...: " for B105-B107. */
+static char *bandit_message(const char *test, const char *text)
+{
+	const char *q;
+	char *cut, *out;
+
+	if (!text)
+		return xstrdup("(no message)");
+	if (!test || strncmp(test, "B10", 3) != 0 || !strchr("567", test[3]) ||
+	    test[3] == '\0' || test[4] != '\0' || !(q = strstr(text, ": ")))
+		return sarif_clean_text(text, SARIF_MESSAGE_MAX);
+	cut = xstrndup(text, (size_t)(q - text));
+	out = sarif_clean_text(cut, SARIF_MESSAGE_MAX);
+	free(cut);
+	return out;
+}
+
+/* Last line of line_range, or the line itself. */
+static int bandit_end(json_object *res, int line)
+{
+	json_object *range;
+	size_t n;
+
+	if (!json_object_object_get_ex(res, "line_range", &range) ||
+	    !json_object_is_type(range, json_type_array) ||
+	    (n = json_object_array_length(range)) == 0)
+		return line;
+	int64_t last = json_object_get_int64(json_object_array_get_idx(range, n - 1));
+
+	return last >= line && last <= INT32_MAX ? (int)last : line;
+}
+
+static char *bandit_cwe(json_object *res)
+{
+	json_object *cwe;
+	int id;
+
+	if (!json_object_object_get_ex(res, "issue_cwe", &cwe) ||
+	    (id = an_json_int(cwe, "id")) <= 0)
+		return NULL;
+	return xasprintf("CWE-%d", id);
+}
+
+static void bandit_result(const struct an_ctx *ctx, struct sarif_run *run,
+			  json_object *res)
+{
+	const char *test = an_json_str(res, "test_id");
+	int line = an_json_int(res, "line_number"), col = an_json_int(res, "col_offset");
+	struct sarif_result *r;
+
+	r = an_result_add(ctx, run, run->tool, test, an_json_str(res, "filename"), line);
+	if (!r)
+		return;
+	r->level = xstrdup(bandit_level(an_json_str(res, "issue_severity")));
+	r->message = bandit_message(test, an_json_str(res, "issue_text"));
+	r->end_line = bandit_end(res, r->start_line);
+	r->start_column = col >= 0 && r->start_line > 0 ? col + 1 : 0;
+	r->cwe = bandit_cwe(res);
+}
+
+int an_bandit_convert(const struct an_ctx *ctx, const char *out, size_t len,
+		      struct sarif_run *run)
+{
+	json_object *doc, *results, *errors;
+	int r = an_json_parse(out, len, &doc);
+
+	if (r < 0)
+		return r;
+	if (!json_object_object_get_ex(doc, "results", &results) ||
+	    !json_object_is_type(results, json_type_array)) {
+		json_object_put(doc);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < json_object_array_length(results); i++)
+		bandit_result(ctx, run, json_object_array_get_idx(results, i));
+	if (json_object_object_get_ex(doc, "errors", &errors) &&
+	    json_object_is_type(errors, json_type_array) &&
+	    json_object_array_length(errors) > 0 && run->complete) {
+		char *why = xasprintf("could not scan %zu files",
+				      json_object_array_length(errors));
+
+		sarif_run_fail(run, why);
+		free(why);
+	}
+	json_object_put(doc);
+	return 0;
+}

@@ -1,0 +1,114 @@
+/*
+ * an-json.c - reading scanners' JSON, and taking over SARIF that a scanner
+ * wrote itself (flawfinder, extra tools) through the whitelist reader.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "an.h"
+#include "util.h"
+
+#define JSON_DEPTH 64
+
+/* A whole JSON object; out is NUL-terminated (an_exec's output). */
+int an_json_parse(const char *out, size_t len, struct json_object **doc)
+{
+	struct json_tokener *tok;
+	enum json_tokener_error err;
+	size_t end;
+
+	*doc = NULL;
+	if (len > INT_MAX || memchr(out, '\0', len))
+		return -EINVAL;
+	tok = json_tokener_new_ex(JSON_DEPTH);
+	if (!tok)
+		return -ENOMEM;
+	*doc = json_tokener_parse_ex(tok, out, (int)len);
+	err = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (err != json_tokener_success || !json_object_is_type(*doc, json_type_object) ||
+	    strspn(out + end, " \t\r\n") != len - end) {
+		json_object_put(*doc);
+		*doc = NULL;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+const char *an_json_str(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* An integer field in [0, INT_MAX], or -1. */
+int an_json_int(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+	int64_t n;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
+		return -1;
+	n = json_object_get_int64(v);
+	return n >= 0 && n <= INT_MAX ? (int)n : -1;
+}
+
+static void take_result(const struct an_ctx *ctx, struct sarif_run *run,
+			const struct sarif_result *in)
+{
+	struct sarif_result *r = an_result_add(ctx, run, run->tool, in->rule_id,
+					       in->path, in->start_line);
+
+	if (!r)
+		return;
+	r->level = xstrdup(in->level);
+	r->message = xstrdup(in->message);
+	r->cwe = in->cwe ? xstrdup(in->cwe) : NULL;
+	r->end_line = in->end_line;
+	r->start_column = in->start_column;
+}
+
+static void take_run(const struct an_ctx *ctx, struct sarif_run *run,
+		     const struct sarif_run *in)
+{
+	if (!run->version && in->version)
+		run->version = xstrdup(in->version);
+	if (!in->complete && run->complete)
+		sarif_run_fail(run, in->reason);
+	for (size_t i = 0; i < in->nresults; i++)
+		take_result(ctx, run, &in->results[i]);
+}
+
+int an_convert_sarif(const struct an_ctx *ctx, const char *out, size_t len,
+		     struct sarif_run *run)
+{
+	struct sarif_limits lim;
+	struct sarif_log log;
+	char why[256], *reason;
+	int r;
+
+	sarif_limits_default(&lim);
+	lim.max_bytes = len;
+	lim.max_results = 10 * 1000 * 1000;
+	lim.base = ctx->workspace;
+	r = sarif_parse(out, len, &lim, &log, why, sizeof(why));
+	if (r == 0 && log.nruns == 0)
+		r = -EINVAL, snprintf(why, sizeof(why), "no run in its SARIF");
+	if (r < 0) {
+		reason = xasprintf("unparsable output: %s", why);
+		sarif_run_fail(run, reason);
+		free(reason);
+	}
+	for (size_t i = 0; r == 0 && i < log.nruns; i++)
+		take_run(ctx, run, &log.runs[i]);
+	sarif_log_release(&log);
+	return r;
+}

@@ -1,0 +1,100 @@
+/*
+ * an.h - what lethe-analyze's modules share.
+ *
+ * lethe-analyze runs inside the sandbox with the checkout read-only at the
+ * workspace.  Each analyzer is one entry of the table in lethe-analyze.c:
+ * either an external scanner (an argv builder, the stream to capture, the
+ * exit statuses that mean success, and a converter from its output to a
+ * sarif_run) or an in-process function that fills the sarif_run itself.
+ * Converters never copy source text: they take rule, level, message, path,
+ * lines and CWE, and every result gets a lethe/v1 fingerprint from
+ * an_result_add().
+ */
+#ifndef LETHE_AN_H
+#define LETHE_AN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sarif.h"
+
+struct an_ctx {
+	const char *workspace;	/* absolute, no trailing slash */
+	int wsfd;		/* O_PATH descriptor of the workspace */
+	int timeout;		/* seconds per tool */
+	size_t max_output;	/* bytes of scanner output */
+	size_t max_results;	/* results per run */
+};
+
+/* A NULL-terminated argument vector that owns its strings. */
+struct an_argv {
+	size_t n, alloc;
+	char **v;
+};
+
+void an_argv_add(struct an_argv *a, const char *arg);
+void an_argv_release(struct an_argv *a);
+
+struct an_tool {
+	const char *name;
+	/* External scanner: fill argv (argv[0] is looked up in PATH). */
+	int (*build)(const struct an_ctx *ctx, struct an_argv *argv,
+		     struct sarif_run *run);
+	int capture_fd;		/* 1: stdout, 2: stderr */
+	unsigned ok_exits;	/* bit n set: exit status n is success */
+	/* Output to results; -EINVAL when it is not what the tool writes. */
+	int (*convert)(const struct an_ctx *ctx, const char *out, size_t len,
+		       struct sarif_run *run);
+	const char *version_arg;	/* "--version", or NULL */
+	/* In-process analyzer instead of build/convert (an-*.c modules). */
+	int (*analyze)(const struct an_ctx *ctx, struct sarif_run *run);
+	const char *path;	/* absolute program (--extra-tool), or NULL */
+};
+
+/*
+ * Run argv with cwd at the workspace, capturing fd capture_fd (the other
+ * output goes to /dev/null), for at most ctx->timeout seconds and
+ * ctx->max_output bytes.  On success *out holds the output (NUL-terminated)
+ * and *status the exit status; otherwise returns a negative errno with a
+ * one-line reason in why ("timed out after 5s", "killed by signal 11").
+ */
+int an_exec(const struct an_ctx *ctx, char *const *argv, int capture_fd,
+	    char **out, size_t *len, int *status, char *why, size_t whylen);
+
+/*
+ * Append a result for path (relative to the workspace, or absolute inside
+ * it) with its fingerprint; returns NULL when the path is not inside the
+ * workspace, or when the run already holds ctx->max_results results (the
+ * run is then marked incomplete with the reason "result limit").
+ */
+struct sarif_result *an_result_add(const struct an_ctx *ctx, struct sarif_run *run,
+				   const char *tool, const char *rule_id,
+				   const char *path, int line);
+
+/* SHA-256 hex of tool, rule, path and the normalised flagged line with
+ * its nearest non-blank neighbours; out has 65 bytes. */
+void an_fingerprint(const struct an_ctx *ctx, const char *tool, const char *rule,
+		    const char *path, int line, char *out);
+/* Forget the cached file text (it is kept for consecutive results). */
+void an_lines_drop(void);
+
+/* Shared converter for tools that write SARIF themselves. */
+int an_convert_sarif(const struct an_ctx *ctx, const char *out, size_t len,
+		     struct sarif_run *run);
+
+/* The tools (an-*.c). */
+int an_flawfinder_build(const struct an_ctx *, struct an_argv *, struct sarif_run *);
+int an_cppcheck_build(const struct an_ctx *, struct an_argv *, struct sarif_run *);
+int an_cppcheck_convert(const struct an_ctx *, const char *, size_t, struct sarif_run *);
+int an_shellcheck_build(const struct an_ctx *, struct an_argv *, struct sarif_run *);
+int an_shellcheck_convert(const struct an_ctx *, const char *, size_t, struct sarif_run *);
+int an_bandit_build(const struct an_ctx *, struct an_argv *, struct sarif_run *);
+int an_bandit_convert(const struct an_ctx *, const char *, size_t, struct sarif_run *);
+
+/* json-c helpers for converters of JSON output. */
+struct json_object;
+int an_json_parse(const char *out, size_t len, struct json_object **doc);
+const char *an_json_str(struct json_object *o, const char *key);
+int an_json_int(struct json_object *o, const char *key);
+
+#endif

@@ -1,0 +1,289 @@
+/*
+ * lethe-analyze - run the scanners on the workspace and write one
+ * sanitized SARIF 2.1.0 document (one run per tool) to stdout.
+ *
+ * The only Lethe program that reads repository files; it runs inside the
+ * sandbox (read-only /workspace, private /tmp, no network, empty
+ * environment).  Each scanner is a child process without a shell, in its
+ * own process group, with a wall-clock timeout and an output limit; what
+ * it writes is converted into whitelisted fields only (no source text),
+ * and a scanner that fails, times out or writes garbage gives a run
+ * marked incomplete with the reason, never a clean one.
+ *
+ * Adding an analyzer is adding a row to tools[] below: an external scanner
+ * gives an argv builder, the stream to capture, the exit statuses that
+ * mean success and a converter; an in-process analyzer (analyze/an-*.c)
+ * gives .analyze, a function that fills its sarif_run with
+ * an_result_add().
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "an.h"
+#include "log.h"
+#include "util.h"
+
+#define TOOLS_MAX 32
+#define VERSION_TIMEOUT 10
+
+static const struct an_tool tools[] = {
+	{ .name = "flawfinder", .build = an_flawfinder_build, .capture_fd = 1,
+	  .ok_exits = 1u << 0, .convert = an_convert_sarif, .version_arg = "--version" },
+	{ .name = "cppcheck", .build = an_cppcheck_build, .capture_fd = 2,
+	  .ok_exits = 1u << 0, .convert = an_cppcheck_convert, .version_arg = "--version" },
+	{ .name = "shellcheck", .build = an_shellcheck_build, .capture_fd = 1,
+	  .ok_exits = 1u << 0 | 1u << 1, .convert = an_shellcheck_convert,
+	  .version_arg = "--version" },
+	{ .name = "bandit", .build = an_bandit_build, .capture_fd = 1,
+	  .ok_exits = 1u << 0 | 1u << 1, .convert = an_bandit_convert,
+	  .version_arg = "--version" },
+};
+
+struct options {
+	const char *workspace;
+	const char *only[TOOLS_MAX];
+	size_t nonly;
+	struct an_tool extra[TOOLS_MAX];
+	size_t nextra;
+	int64_t timeout, max_output, max_results;
+};
+
+static void __attribute__((noreturn)) usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+		"usage: lethe-analyze [--workspace DIR] [--tool NAME]... [--tool-timeout SECS]\n"
+		"                     [--max-output BYTES] [--max-results N]\n"
+		"                     [--extra-tool NAME=ABSOLUTE_PATH]...\n");
+	exit(status);
+}
+
+/* First "N.N[.N...]" token of a --version output, or NULL. */
+static char *version_token(const char *out)
+{
+	for (const char *s = out; *s; s++) {
+		size_t n = strspn(s, "0123456789.");
+
+		if (n >= 3 && n < 64 && (s == out || !strchr("0123456789.", s[-1])) &&
+		    s[0] != '.' && memchr(s, '.', n))
+			return xstrndup(s, n);
+	}
+	return NULL;
+}
+
+static char *tool_version(const struct an_ctx *ctx, const struct an_tool *tool)
+{
+	struct an_ctx vctx = *ctx;
+	char *argv[] = { (char *)tool->name, (char *)tool->version_arg, NULL };
+	char *out = NULL, *v = NULL, why[128];
+	size_t len;
+	int status;
+
+	vctx.timeout = ctx->timeout < VERSION_TIMEOUT ? ctx->timeout : VERSION_TIMEOUT;
+	vctx.max_output = 65536;
+	if (an_exec(&vctx, argv, 1, &out, &len, &status, why, sizeof(why)) == 0)
+		v = version_token(out);
+	free(out);
+	return v;
+}
+
+static int tool_argv(const struct an_ctx *ctx, const struct an_tool *tool,
+		     struct an_argv *argv, struct sarif_run *run)
+{
+	if (!tool->path)
+		return tool->build(ctx, argv, run);
+	an_argv_add(argv, tool->path);	/* extra tool: PATH . with cwd there */
+	an_argv_add(argv, ".");
+	return 0;
+}
+
+static void run_external(const struct an_ctx *ctx, const struct an_tool *tool,
+			 struct sarif_run *run)
+{
+	struct an_argv argv = { 0 };
+	char *out = NULL, why[256] = "";
+	size_t len = 0;
+	int r, status = 0;
+
+	r = tool_argv(ctx, tool, &argv, run);
+	if (r == 0)
+		r = an_exec(ctx, argv.v, tool->capture_fd, &out, &len, &status, why,
+			    sizeof(why));
+	if (r < 0 && !why[0])
+		snprintf(why, sizeof(why), "unable to run: %s", strerror(-r));
+	if (r == 0 && (status >= 32 || !(tool->ok_exits & 1u << status)))
+		r = -EPROTO, snprintf(why, sizeof(why), "exited with status %d", status);
+	if (r < 0)
+		sarif_run_fail(run, why);
+	else if (r == 0 && tool->convert(ctx, out, len, run) < 0 && run->complete)
+		sarif_run_fail(run, "unparsable output");
+	if (out)
+		OPENSSL_cleanse(out, len);
+	free(out);
+	an_argv_release(&argv);
+}
+
+static void run_tool(const struct an_ctx *ctx, const struct an_tool *tool,
+		     struct sarif_log *log)
+{
+	struct sarif_run *run = sarif_log_add_run(log, tool->name, NULL);
+	int r;
+
+	if (tool->analyze) {
+		r = tool->analyze(ctx, run);
+		if (r < 0 && run->complete)
+			sarif_run_fail(run, strerror(-r));
+	} else {
+		run_external(ctx, tool, run);
+	}
+	an_lines_drop();
+	if (!run->version && tool->version_arg)
+		run->version = tool_version(ctx, tool);
+	log_debug("%s: %zu results%s%s", tool->name, run->nresults,
+		  run->complete ? "" : ", incomplete: ", run->complete ? "" : run->reason);
+}
+
+static bool selected(const struct options *o, const char *name)
+{
+	if (o->nonly == 0)
+		return true;
+	for (size_t i = 0; i < o->nonly; i++)
+		if (strcmp(o->only[i], name) == 0)
+			return true;
+	return false;
+}
+
+static const struct an_tool *find_tool(const struct options *o, const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(tools); i++)
+		if (strcmp(tools[i].name, name) == 0)
+			return &tools[i];
+	for (size_t i = 0; i < o->nextra; i++)
+		if (strcmp(o->extra[i].name, name) == 0)
+			return &o->extra[i];
+	return NULL;
+}
+
+/* --extra-tool NAME=ABSOLUTE_PATH: a program writing SARIF on stdout. */
+static void add_extra(struct options *o, char *arg)
+{
+	char *eq = strchr(arg, '=');
+	struct an_tool *t;
+
+	if (!eq || eq == arg || eq - arg > 32 || strspn(arg, "abcdefghijklmnopqrstuvwxyz"
+	    "0123456789_-") != (size_t)(eq - arg) || eq[1] != '/')
+		fatalx(EXIT_USAGE, "invalid --extra-tool '%s': want NAME=ABSOLUTE_PATH", arg);
+	*eq = '\0';
+	if (find_tool(o, arg) || o->nextra == TOOLS_MAX)
+		fatalx(EXIT_USAGE, "invalid --extra-tool '%s': duplicate name or too many", arg);
+	if (access(eq + 1, X_OK) < 0)
+		fatal(EXIT_PERMFAIL, "extra tool '%s' not executable", eq + 1);
+	t = &o->extra[o->nextra++];
+	memset(t, 0, sizeof(*t));
+	t->name = arg;
+	t->path = eq + 1;
+	t->capture_fd = 1;
+	t->ok_exits = 1u << 0 | 1u << 1;
+	t->convert = an_convert_sarif;
+}
+
+static int64_t number_arg(const char *opt, const char *arg, int64_t min, int64_t max,
+			  int (*parse)(const char *, int64_t *))
+{
+	int64_t v;
+
+	if ((parse ? parse(arg, &v) : parse_i64(arg, min, max, &v)) < 0 || v < min || v > max)
+		fatalx(EXIT_USAGE, "invalid %s '%s': want %lld to %lld", opt, arg,
+		       (long long)min, (long long)max);
+	return v;
+}
+
+static void parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "workspace", required_argument, NULL, 'w' },
+		{ "tool", required_argument, NULL, 't' },
+		{ "tool-timeout", required_argument, NULL, 'T' },
+		{ "max-output", required_argument, NULL, 'o' },
+		{ "max-results", required_argument, NULL, 'r' },
+		{ "extra-tool", required_argument, NULL, 'x' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	*o = (struct options){ .workspace = "/workspace", .timeout = 600,
+			       .max_output = 64 << 20, .max_results = 5000 };
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (c == 'w')
+			o->workspace = optarg;
+		else if (c == 't' && o->nonly < TOOLS_MAX)
+			o->only[o->nonly++] = optarg;
+		else if (c == 'T')
+			o->timeout = number_arg("--tool-timeout", optarg, 1, 86400, parse_duration);
+		else if (c == 'o')
+			o->max_output = number_arg("--max-output", optarg, 4096, 1 << 30, parse_size);
+		else if (c == 'r')
+			o->max_results = number_arg("--max-results", optarg, 1, 1000000, NULL);
+		else if (c == 'x')
+			add_extra(o, optarg);
+		else
+			usage(c == 'h' ? 0 : EXIT_USAGE);
+	}
+	if (optind != argc)
+		usage(EXIT_USAGE);
+	for (size_t i = 0; i < o->nonly; i++)
+		if (!find_tool(o, o->only[i]))
+			fatalx(EXIT_USAGE, "unknown tool '%s'", o->only[i]);
+}
+
+static void open_workspace(const struct options *o, struct an_ctx *ctx)
+{
+	char *real = realpath(o->workspace, NULL);
+
+	if (!real)
+		fatal(EXIT_PERMFAIL, "unable to resolve workspace '%s'", o->workspace);
+	ctx->wsfd = open(real, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (ctx->wsfd < 0)
+		fatal(EXIT_PERMFAIL, "unable to open workspace '%s'", real);
+	ctx->workspace = real;	/* lives until exit */
+}
+
+static void write_log(const struct sarif_log *log)
+{
+	char *doc = sarif_write(log);
+
+	if (fputs(doc, stdout) == EOF || fputc('\n', stdout) == EOF || fflush(stdout) == EOF)
+		fatal(EXIT_TEMPFAIL, "unable to write the SARIF document");
+	free(doc);
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct an_ctx ctx = { 0 };
+	struct sarif_log log;
+
+	log_init("lethe-analyze");
+	parse_options(argc, argv, &o);
+	open_workspace(&o, &ctx);
+	ctx.timeout = (int)o.timeout;
+	ctx.max_output = (size_t)o.max_output;
+	ctx.max_results = (size_t)o.max_results;
+	sarif_log_init(&log);
+	for (size_t i = 0; i < ARRAY_SIZE(tools); i++)
+		if (selected(&o, tools[i].name))
+			run_tool(&ctx, &tools[i], &log);
+	for (size_t i = 0; i < o.nextra; i++)
+		if (selected(&o, o.extra[i].name))
+			run_tool(&ctx, &o.extra[i], &log);
+	write_log(&log);
+	sarif_log_release(&log);
+	return EXIT_OK;
+}

@@ -1,0 +1,319 @@
+/* ctl-repo.c - lethectl repo add|list|remove, jobs, checkouts, findings. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/crypto.h>
+
+#include "audit.h"
+#include "crypto.h"
+#include "ctl.h"
+#include "repo.h"
+#include "util.h"
+
+#define SECRET_FILE_MAX 16384
+
+static const char *const providers[] = { "github", "gitlab", "bitbucket", "bitbucket-dc", "gitea" };
+
+static int known_provider(const char *p)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(providers); i++)
+		if (!strcmp(p, providers[i]))
+			return 1;
+	return 0;
+}
+
+/* A secret from a file ("-": stdin), without its final newline, in a secbuf. */
+static int read_secret(const char *path, struct secbuf *out)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int r = read_file(!strcmp(path, "-") ? "/dev/stdin" : path, SECRET_FILE_MAX, &buf, &len);
+
+	if (r < 0)
+		return ctl_fail("unable to read '%s': %s", path, strerror(-r));
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		len--;
+	if (len == 0 || secbuf_alloc(out, len) < 0) {
+		explicit_bzero(buf, len);
+		free(buf);
+		return ctl_fail("'%s' holds no secret", path);
+	}
+	memcpy(out->data, buf, len);
+	explicit_bzero(buf, len);
+	free(buf);
+	return 0;
+}
+
+static int new_webhook_secret(struct secbuf *out)
+{
+	unsigned char raw[32];
+	char hex[65];
+	int r = crypto_random(raw, sizeof(raw));
+
+	if (r == 0 && (r = secbuf_alloc(out, 64)) == 0) {
+		hex_encode(raw, sizeof(raw), hex);
+		memcpy(out->data, hex, 64);
+	}
+	OPENSSL_cleanse(raw, sizeof(raw));
+	OPENSSL_cleanse(hex, sizeof(hex));
+	return r < 0 ? ctl_fail("unable to generate a webhook secret") : 0;
+}
+
+/* Seal pt into column of repositories row id. */
+static int store_secret(struct ctl *c, int64_t org, int64_t id, const char *column,
+			const struct secbuf *pt)
+{
+	static const char *const updates[] = {
+		"UPDATE lethe.repositories SET webhook_secret_enc = $1 WHERE id = $2",
+		"UPDATE lethe.repositories SET clone_token_enc = $1 WHERE id = $2",
+	};
+	char *blob = NULL, ids[24];
+	int r;
+
+	if (secret_seal(c->db, c->kr, org, "repositories", column, id, pt->data, pt->len, &blob) < 0)
+		return -EIO;
+	snprintf(ids, sizeof(ids), "%lld", (long long)id);
+	r = DB_QUERY(c->db, NULL, updates[strcmp(column, "webhook_secret_enc") ? 1 : 0], blob, ids);
+	free(blob);
+	return r;
+}
+
+struct repo_new {
+	const char *org, *provider, *name, *clone_url;
+	int64_t org_id, id;
+	char hook_id[44];
+	struct secbuf secret, token;
+	int generated;
+};
+
+static int repo_insert(struct ctl *c, struct repo_new *n)
+{
+	PGresult *res;
+	char org[24], target[40], *details;
+
+	snprintf(org, sizeof(org), "%lld", (long long)n->org_id);
+	if (db_begin(c->db) < 0)
+		return ctl_db_fail(c, "begin");
+	if (DB_QUERY(c->db, &res, "INSERT INTO lethe.repositories (org_id, provider, full_name, clone_url, hook_id)"
+		     " VALUES ($1, $2, $3, $4, $5) RETURNING id", org, n->provider, n->name, n->clone_url,
+		     n->hook_id) < 0) {
+		const char *st = db_sqlstate(c->db);
+
+		db_rollback(c->db);
+		if (!strcmp(st, "23505"))
+			return ctl_fail("repository '%s' is already connected to org '%s'", n->name, n->org);
+		if (!strcmp(st, "23514"))
+			return ctl_fail("bad repository name '%s' or clone URL '%s'", n->name, n->clone_url);
+		return ctl_fail("adding the repository failed: %s", db_error(c->db));
+	}
+	n->id = db_int(res, 0, 0);
+	PQclear(res);
+	if (store_secret(c, n->org_id, n->id, "webhook_secret_enc", &n->secret) < 0 ||
+	    (n->token.data && store_secret(c, n->org_id, n->id, "clone_token_enc", &n->token) < 0))
+		return ctl_db_fail(c, "storing the repository's secrets");
+	snprintf(target, sizeof(target), "repository:%lld", (long long)n->id);
+	details = xasprintf("{\"provider\": \"%s\", \"clone_token\": %s}", n->provider,
+			    n->token.data ? "true" : "false");
+	if (audit_append(c->db, n->org_id, AUDIT_SYSTEM, c->actor, "repository connected", target,
+			 details, NULL) < 0) {
+		free(details);
+		return ctl_db_fail(c, "auditing the repository");
+	}
+	free(details);
+	if (db_commit(c->db) < 0)
+		return ctl_db_fail(c, "commit");
+	return 0;
+}
+
+static void repo_print(struct ctl *c, const struct repo_new *n)
+{
+	json_object *o = json_object_new_object();
+	char *path = xasprintf("/hooks/%s/%s", n->provider, n->hook_id);
+
+	json_object_object_add(o, "id", json_object_new_int64(n->id));
+	json_object_object_add(o, "org_id", json_object_new_int64(n->org_id));
+	json_object_object_add(o, "provider", json_object_new_string(n->provider));
+	json_object_object_add(o, "name", json_object_new_string(n->name));
+	json_object_object_add(o, "hook_id", json_object_new_string(n->hook_id));
+	json_object_object_add(o, "hook_path", json_object_new_string(path));
+	/* The one secret Lethe ever shows: the one it just generated. */
+	if (n->generated)
+		json_object_object_add(o, "webhook_secret",
+				       json_object_new_string_len((const char *)n->secret.data,
+								  (int)n->secret.len));
+	ctl_print_object(c, o);
+	free(path);
+}
+
+int ctl_repo_add(struct ctl *c, int argc, char **argv)
+{
+	const char *token_file = NULL, *secret_file = NULL;
+	struct repo_new n = { 0 };
+	struct ctl_opt opts[] = {
+		{ "org", 1, &n.org }, { "provider", 1, &n.provider }, { "name", 1, &n.name },
+		{ "clone-url", 1, &n.clone_url }, { "token-file", 1, &token_file },
+		{ "secret-file", 1, &secret_file }, { 0 } };
+	int oi, rc = 1;
+
+	if (ctl_parse(argc, argv, opts, &oi) < 0 || oi != argc || !n.org || !n.provider || !n.name ||
+	    !n.clone_url)
+		return ctl_usage();
+	if (!known_provider(n.provider))
+		return ctl_fail("unknown provider '%s'", n.provider);
+	if (strncmp(n.clone_url, "https://", 8) && strncmp(n.clone_url, "http://", 7))
+		return ctl_fail("clone URL '%s' is not http(s)", n.clone_url);
+	if (token_file && secret_file && !strcmp(token_file, "-") && !strcmp(secret_file, "-"))
+		return ctl_fail("only one of --token-file and --secret-file can be '-'");
+	if (ctl_db(c, DB_ROLE_ADMIN) || ctl_keyring(c) || !(n.org_id = ctl_org(c, n.org)))
+		return 1;
+	if (repo_new_hook_id(n.hook_id) < 0)
+		return ctl_fail("unable to generate a hook id");
+	n.generated = !secret_file;
+	if ((secret_file ? read_secret(secret_file, &n.secret) : new_webhook_secret(&n.secret)) ||
+	    (token_file && read_secret(token_file, &n.token)))
+		goto out;
+	rc = repo_insert(c, &n);
+	if (rc == 0)
+		repo_print(c, &n);
+out:
+	secbuf_release(&n.secret);
+	secbuf_release(&n.token);
+	return rc;
+}
+
+int ctl_repo_list(struct ctl *c, int argc, char **argv)
+{
+	const char *org = NULL;
+	struct ctl_opt opts[] = { { "org", 1, &org }, { 0 } };
+	PGresult *res;
+	int oi;
+
+	if (ctl_parse(argc, argv, opts, &oi) < 0 || oi != argc)
+		return ctl_usage();
+	if (ctl_db(c, DB_ROLE_ADMIN))
+		return 1;
+	if (DB_QUERY(c->db, &res, "SELECT r.id, o.name AS org, r.provider, r.full_name AS name, r.clone_url,"
+		     " '/hooks/' || r.provider || '/' || r.hook_id AS hook_path, r.report_mode,"
+		     " r.created_at::text AS created FROM lethe.repositories r JOIN lethe.orgs o ON o.id = r.org_id"
+		     " WHERE $1::text IS NULL OR o.name = $1 OR o.id::text = $1 ORDER BY r.id", org) < 0)
+		return ctl_db_fail(c, "listing repositories");
+	ctl_print_result(c, res);
+	PQclear(res);
+	return 0;
+}
+
+static int repo_org(struct ctl *c, const char *id, int64_t *org)
+{
+	PGresult *res;
+	int found;
+
+	if (DB_QUERY(c->db, &res, "SELECT org_id FROM lethe.repositories WHERE id::text = $1", id) < 0)
+		return ctl_db_fail(c, "looking up the repository");
+	found = PQntuples(res) == 1;
+	if (found)
+		*org = db_int(res, 0, 0);
+	PQclear(res);
+	return found ? 0 : ctl_fail("no repository '%s'", id);
+}
+
+int ctl_repo_remove(struct ctl *c, int argc, char **argv)
+{
+	int64_t org = 0, id;
+	char target[40], *counts = NULL;
+	int r;
+
+	if (argc != 2 || parse_i64(argv[1], 1, INT64_MAX, &id) < 0)
+		return ctl_usage();
+	if (ctl_db(c, DB_ROLE_ADMIN) || repo_org(c, argv[1], &org))
+		return 1;
+	if (db_begin(c->db) < 0)
+		return ctl_db_fail(c, "begin");
+	r = repo_delete(c->db, org, id, &counts);
+	if (r == -ENOENT) {
+		db_rollback(c->db);
+		return ctl_fail("no repository '%s'", argv[1]);
+	}
+	snprintf(target, sizeof(target), "repository:%lld", (long long)id);
+	if (r < 0 || audit_append(c->db, org, AUDIT_SYSTEM, c->actor, "repository disconnected", target,
+				  counts, NULL) < 0 || db_commit(c->db) < 0) {
+		free(counts);
+		return ctl_db_fail(c, "removing the repository");
+	}
+	if (c->json)
+		puts(counts);
+	else
+		printf("removed repository %lld: %s\n", (long long)id, counts);
+	free(counts);
+	return 0;
+}
+
+int ctl_jobs(struct ctl *c, int argc, char **argv)
+{
+	const char *org = NULL, *state = NULL, *limit = "50";
+	struct ctl_opt opts[] = { { "org", 1, &org }, { "state", 1, &state }, { "limit", 1, &limit }, { 0 } };
+	PGresult *res;
+	int64_t n;
+	int oi;
+
+	if (ctl_parse(argc, argv, opts, &oi) < 0 || oi != argc || parse_i64(limit, 1, 100000, &n) < 0)
+		return ctl_usage();
+	if (ctl_db(c, DB_ROLE_ADMIN))
+		return 1;
+	if (DB_QUERY(c->db, &res, "SELECT j.id, o.name AS org, r.full_name AS repository, j.state, j.commit_sha,"
+		     " j.ref, j.pr_number, j.attempts, j.last_error, j.deliveries, j.created_at::text AS created,"
+		     " j.finished_at::text AS finished FROM lethe.jobs j JOIN lethe.repositories r ON r.id = j.repository_id"
+		     " JOIN lethe.orgs o ON o.id = j.org_id WHERE ($1::text IS NULL OR o.name = $1 OR o.id::text = $1)"
+		     " AND ($2::text IS NULL OR j.state = $2) ORDER BY j.id DESC LIMIT $3::int", org, state, limit) < 0)
+		return ctl_db_fail(c, "listing jobs");
+	ctl_print_result(c, res);
+	PQclear(res);
+	return 0;
+}
+
+int ctl_checkouts(struct ctl *c, int argc, char **argv)
+{
+	const char *all = NULL;
+	struct ctl_opt opts[] = { { "all", 0, &all }, { 0 } };
+	PGresult *res;
+	int oi;
+
+	if (ctl_parse(argc, argv, opts, &oi) < 0 || oi != argc)
+		return ctl_usage();
+	if (ctl_db(c, DB_ROLE_ADMIN))
+		return 1;
+	if (DB_QUERY(c->db, &res, "SELECT k.id, r.full_name AS repository, k.job_id, k.host, k.backend, k.cipher,"
+		     " floor(extract(epoch FROM now() - k.created_at))::bigint AS age_seconds,"
+		     " greatest(0, ceil(extract(epoch FROM k.deadline - now())))::bigint AS seconds_left,"
+		     " k.destroyed_at::text AS destroyed, k.destroy_reason, k.teardown_usec"
+		     " FROM lethe.checkouts k JOIN lethe.repositories r ON r.id = k.repository_id"
+		     " WHERE $1::text IS NOT NULL OR k.destroyed_at IS NULL ORDER BY k.id", all) < 0)
+		return ctl_db_fail(c, "listing checkouts");
+	ctl_print_result(c, res);
+	PQclear(res);
+	return 0;
+}
+
+int ctl_findings(struct ctl *c, int argc, char **argv)
+{
+	const char *repo = NULL, *state = "open";
+	struct ctl_opt opts[] = { { "repo", 1, &repo }, { "state", 1, &state }, { 0 } };
+	PGresult *res;
+	int oi;
+
+	if (ctl_parse(argc, argv, opts, &oi) < 0 || oi != argc || !repo)
+		return ctl_usage();
+	if (strcmp(state, "open") && strcmp(state, "fixed") && strcmp(state, "all"))
+		return ctl_fail("bad state '%s': open, fixed or all", state);
+	if (ctl_db(c, DB_ROLE_ADMIN))
+		return 1;
+	if (DB_QUERY(c->db, &res, "SELECT f.id, f.tool, f.rule_id, f.level, f.path, f.start_line, f.end_line,"
+		     " f.message, f.cwe, f.state, f.branch, f.fingerprint, f.suppressed_in_code"
+		     " FROM lethe.findings f JOIN lethe.repositories r ON r.id = f.repository_id"
+		     " WHERE (r.id::text = $1 OR r.full_name = $1) AND ($2 = 'all' OR f.state = $2)"
+		     " ORDER BY f.path, f.start_line, f.id", repo, state) < 0)
+		return ctl_db_fail(c, "listing findings");
+	ctl_print_result(c, res);
+	PQclear(res);
+	return 0;
+}

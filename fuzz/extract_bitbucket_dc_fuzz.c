@@ -1,0 +1,7 @@
+/* extract_bitbucket_dc_fuzz.c - the bitbucket-dc payload extractor on arbitrary input. */
+#include "extract.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	return fuzz_extract(WH_BITBUCKET_DC, data, size);
+}

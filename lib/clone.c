@@ -1,0 +1,412 @@
+/* clone.c - depth=1 fetch of one commit through git(1), checked by libgit2. */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <git2.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "clone.h"
+#include "util.h"
+
+#define GIT_PATH "/usr/bin/git"
+#define ERRBUF_MAX 8192		/* git's stderr kept for classification */
+#define MAX_OBJECTS 50000000	/* stop counting objects past this */
+
+/* Configuration every git process gets through GIT_CONFIG_*. */
+static const char *const clone_config[][2] = {
+	{ "core.hooksPath", "/dev/null" },
+	{ "transfer.fsckObjects", "true" },
+	{ "submodule.recurse", "false" },
+	{ "fetch.recurseSubmodules", "false" },
+	{ "http.followRedirects", "false" },
+	{ "credential.helper", "" },
+	{ "protocol.allow", "never" },
+	{ "protocol.http.allow", "always" },
+	{ "protocol.https.allow", "always" },
+	{ "advice.detachedHead", "false" },
+	{ "gc.auto", "0" },
+};
+#define N_CONFIG ARRAY_SIZE(clone_config)
+#define N_FIXED_ENV 10
+#define ENV_MAX (N_FIXED_ENV + 2 * (N_CONFIG + 1) + 2)
+
+/* Locked memory for the token (crypto.h's secbuf, kept local to this file). */
+struct lockbuf {
+	unsigned char *data;
+	size_t len;
+};
+
+static void lockbuf_alloc(struct lockbuf *b, size_t len)
+{
+	b->data = xcalloc(1, len);
+	b->len = len;
+	mlock(b->data, len);	/* best effort: RLIMIT_MEMLOCK may refuse */
+}
+
+static void lockbuf_release(struct lockbuf *b)
+{
+	if (!b->data)
+		return;
+	OPENSSL_cleanse(b->data, b->len);
+	munlock(b->data, b->len);
+	free(b->data);
+	b->data = NULL;
+	b->len = 0;
+}
+
+struct git_env {
+	char *ge_vec[ENV_MAX];
+	int ge_n;
+	struct lockbuf ge_auth;	/* "GIT_CONFIG_VALUE_N=Authorization: ..." */
+};
+
+static void env_add(struct git_env *e, char *s)
+{
+	e->ge_vec[e->ge_n++] = s;
+}
+
+/* The Authorization header for x-access-token:TOKEN, in locked memory. */
+static void env_auth(struct git_env *e, const struct clone_opts *o, size_t idx)
+{
+	static const char user[] = "x-access-token:";
+	struct lockbuf raw = { 0 };
+	char prefix[64];
+	size_t rawlen = sizeof(user) - 1 + o->co_token_len, plen;
+
+	plen = (size_t)snprintf(prefix, sizeof(prefix),
+				"GIT_CONFIG_VALUE_%zu=Authorization: Basic ", idx);
+	lockbuf_alloc(&raw, rawlen);
+	lockbuf_alloc(&e->ge_auth, plen + 4 * ((rawlen + 2) / 3) + 1);
+	memcpy(raw.data, user, sizeof(user) - 1);
+	memcpy(raw.data + sizeof(user) - 1, o->co_token, o->co_token_len);
+	memcpy(e->ge_auth.data, prefix, plen);
+	EVP_EncodeBlock(e->ge_auth.data + plen, raw.data, (int)rawlen);
+	env_add(e, (char *)e->ge_auth.data);
+	env_add(e, xasprintf("GIT_CONFIG_KEY_%zu=http.extraHeader", idx));
+	lockbuf_release(&raw);
+}
+
+static void env_build(struct git_env *e, const struct clone_opts *o, int with_token)
+{
+	size_t i;
+
+	memset(e, 0, sizeof(*e));
+	env_add(e, xstrdup("PATH=/usr/bin:/bin"));
+	env_add(e, xasprintf("HOME=%s", o->co_home));
+	env_add(e, xstrdup("LC_ALL=C"));
+	env_add(e, xstrdup("GIT_TERMINAL_PROMPT=0"));
+	env_add(e, xstrdup("GIT_CONFIG_NOSYSTEM=1"));
+	env_add(e, xstrdup("GIT_CONFIG_GLOBAL=/dev/null"));
+	env_add(e, xstrdup("GIT_LFS_SKIP_SMUDGE=1"));
+	env_add(e, xstrdup("GIT_ALLOW_PROTOCOL=http:https"));
+	env_add(e, xstrdup("GIT_PROTOCOL_FROM_USER=0"));
+	env_add(e, xasprintf("GIT_CONFIG_COUNT=%zu", N_CONFIG + (with_token ? 1 : 0)));
+	for (i = 0; i < N_CONFIG; i++) {
+		env_add(e, xasprintf("GIT_CONFIG_KEY_%zu=%s", i, clone_config[i][0]));
+		env_add(e, xasprintf("GIT_CONFIG_VALUE_%zu=%s", i, clone_config[i][1]));
+	}
+	if (with_token)
+		env_auth(e, o, N_CONFIG);
+}
+
+static void env_release(struct git_env *e)
+{
+	int i;
+
+	for (i = 0; i < e->ge_n; i++)
+		if (e->ge_vec[i] != (char *)e->ge_auth.data)
+			free(e->ge_vec[i]);
+	lockbuf_release(&e->ge_auth);
+	memset(e, 0, sizeof(*e));
+}
+
+static int64_t dir_bytes;
+static int du_add(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)p; (void)flag; (void)f;
+	dir_bytes += (int64_t)st->st_blocks * 512;
+	return 0;
+}
+
+/* Disk space used under dir (blocks), or -1. */
+static int64_t dir_usage(const char *dir)
+{
+	dir_bytes = 0;
+	if (nftw(dir, du_add, 16, FTW_PHYS) < 0)
+		return -1;
+	return dir_bytes;
+}
+
+static void child_exec(const char *const *argv, struct git_env *e, int errfd, int64_t max_size)
+{
+	struct rlimit fs = { (rlim_t)max_size, (rlim_t)max_size };
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	setpgid(0, 0);
+	signal(SIGPIPE, SIG_DFL);
+	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(errfd, 2) < 0)
+		_exit(127);
+	/* A single file bigger than the whole budget stops the writer at once. */
+	if (setrlimit(RLIMIT_FSIZE, &fs) < 0)
+		_exit(127);
+	execve(GIT_PATH, (char *const *)argv, e->ge_vec);
+	_exit(127);
+}
+
+struct run {
+	pid_t ru_pid;
+	int ru_fd;
+	char ru_err[ERRBUF_MAX];
+	size_t ru_errlen;
+	int ru_status;
+};
+
+static void run_read(struct run *ru)
+{
+	char buf[4096];
+	ssize_t n = read(ru->ru_fd, buf, sizeof(buf));
+
+	if (n <= 0) {
+		close(ru->ru_fd);
+		ru->ru_fd = -1;
+		return;
+	}
+	if ((size_t)n > sizeof(ru->ru_err) - 1 - ru->ru_errlen)
+		n = (ssize_t)(sizeof(ru->ru_err) - 1 - ru->ru_errlen);
+	memcpy(ru->ru_err + ru->ru_errlen, buf, (size_t)n);
+	ru->ru_errlen += (size_t)n;
+	ru->ru_err[ru->ru_errlen] = '\0';
+}
+
+/* Wait for the child, killing its group past the deadline or the size. */
+static int run_wait(struct run *ru, const char *dir, int64_t deadline, int64_t max_size)
+{
+	int64_t next_du = 0;
+	int r = 0;
+
+	for (;;) {
+		struct pollfd p = { ru->ru_fd, POLLIN, 0 };
+
+		if (ru->ru_fd >= 0 && poll(&p, 1, 100) > 0)
+			run_read(ru);
+		else if (ru->ru_fd < 0)
+			usleep(50000);
+		if (waitpid(ru->ru_pid, &ru->ru_status, WNOHANG) == ru->ru_pid)
+			break;
+		if (mono_usec() > deadline)
+			r = -ETIMEDOUT;
+		else if (mono_usec() > next_du) {
+			if (dir_usage(dir) > max_size)
+				r = -EFBIG;
+			next_du = mono_usec() + 250000;
+		}
+		if (r < 0) {
+			kill(-ru->ru_pid, SIGKILL);
+			waitpid(ru->ru_pid, &ru->ru_status, 0);
+			break;
+		}
+	}
+	if (ru->ru_fd >= 0)
+		close(ru->ru_fd);
+	kill(-ru->ru_pid, SIGKILL);	/* anything git left behind */
+	return r;
+}
+
+static int err_has(const struct run *ru, const char *s)
+{
+	return strstr(ru->ru_err, s) != NULL;
+}
+
+static int run_classify(const struct run *ru)
+{
+	if (WIFSIGNALED(ru->ru_status) && WTERMSIG(ru->ru_status) == SIGXFSZ)
+		return -EFBIG;
+	if (err_has(ru, "Authentication failed") || err_has(ru, "could not read Username") ||
+	    err_has(ru, "could not read Password") || err_has(ru, "error: 401") ||
+	    err_has(ru, "error: 403"))
+		return -EACCES;
+	if (err_has(ru, "not found") || err_has(ru, "error: 404") || err_has(ru, "not our ref") ||
+	    err_has(ru, "unadvertised object") || err_has(ru, "couldn't find remote ref"))
+		return -ENOENT;
+	/* index-pack or checkout killed by RLIMIT_FSIZE (SIGXFSZ is 25). */
+	if (err_has(ru, "signal 25") || err_has(ru, "File too large") || err_has(ru, "No space left"))
+		return -EFBIG;
+	return -EIO;
+}
+
+static int git_run(const char *dir, const char *const *argv, struct git_env *e,
+		   int64_t deadline, int64_t max_size)
+{
+	struct run ru = { .ru_fd = -1 };
+	int pfd[2], r;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return -errno;
+	ru.ru_pid = fork();
+	if (ru.ru_pid < 0) {
+		r = -errno;
+		close(pfd[0]);
+		close(pfd[1]);
+		return r;
+	}
+	if (ru.ru_pid == 0)
+		child_exec(argv, e, pfd[1], max_size);
+	close(pfd[1]);
+	ru.ru_fd = pfd[0];
+	r = run_wait(&ru, dir, deadline, max_size);
+	if (r == 0 && !(WIFEXITED(ru.ru_status) && WEXITSTATUS(ru.ru_status) == 0))
+		r = run_classify(&ru);
+	OPENSSL_cleanse(ru.ru_err, sizeof(ru.ru_err));
+	return r;
+}
+
+static int opts_check(const struct clone_opts *o, char *why, size_t whylen)
+{
+	size_t i;
+
+	if (strncmp(o->co_url, "https://", 8) != 0 && strncmp(o->co_url, "http://", 7) != 0) {
+		snprintf(why, whylen, "clone url is neither https nor http");
+		return -EINVAL;
+	}
+	for (i = 0; o->co_sha[i]; i++)
+		if (!strchr("0123456789abcdef", o->co_sha[i]))
+			break;
+	if (i != 40 || o->co_sha[i]) {
+		snprintf(why, whylen, "commit '%.64s' is not a full sha-1", o->co_sha);
+		return -EINVAL;
+	}
+	if (o->co_ref && (o->co_ref[0] == '-' || strncmp(o->co_ref, "refs/", 5) != 0)) {
+		snprintf(why, whylen, "ref is not under refs/");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int count_commit(const git_oid *id, void *arg)
+{
+	void **a = arg;
+	git_odb *odb = a[0];
+	size_t *n = a[1], *seen = a[2], len;
+	git_object_t type;
+
+	if (++*seen > MAX_OBJECTS)
+		return -1;
+	if (git_odb_read_header(&len, &type, odb, id) == 0 && type == GIT_OBJECT_COMMIT)
+		(*n)++;
+	return 0;
+}
+
+/* HEAD is o->co_sha and the object store holds exactly one commit. */
+static int clone_verify(const char *dir, const char *sha, char *why, size_t whylen)
+{
+	git_repository *repo = NULL;
+	git_odb *odb = NULL;
+	git_oid want, head;
+	size_t commits = 0, seen = 0;
+	void *arg[3] = { NULL, &commits, &seen };
+	int r = -EPROTO;
+
+	git_libgit2_init();
+	if (git_repository_open(&repo, dir) < 0 || git_oid_fromstr(&want, sha) < 0 ||
+	    git_reference_name_to_id(&head, repo, "HEAD") < 0) {
+		snprintf(why, whylen, "checkout has no readable HEAD");
+		goto out;
+	}
+	if (!git_oid_equal(&want, &head)) {
+		snprintf(why, whylen, "HEAD of the checkout is not the requested commit");
+		goto out;
+	}
+	if (git_repository_odb(&odb, repo) < 0)
+		goto out;
+	arg[0] = odb;
+	if (git_odb_foreach(odb, count_commit, arg) < 0 || commits != 1) {
+		snprintf(why, whylen, "checkout holds %zu commits, not exactly one", commits);
+		goto out;
+	}
+	r = 0;
+out:
+	git_odb_free(odb);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	return r;
+}
+
+static const char *clone_reason(int r)
+{
+	switch (r) {
+	case -EACCES: return "authentication refused";
+	case -ENOENT: return "repository or commit not found";
+	case -EFBIG: return "repository exceeds clone_max_size";
+	case -ETIMEDOUT: return "clone_timeout exceeded";
+	default: return "git fetch failed (network or server error)";
+	}
+}
+
+static int fetch(const char *dir, const struct clone_opts *o, struct git_env *e, int64_t deadline)
+{
+	const char *by_sha[] = { "git", "-C", dir, "fetch", "-q", "--depth=1", "--no-tags",
+				 "--no-recurse-submodules", "--no-write-fetch-head", o->co_url,
+				 o->co_sha, NULL };
+	const char *by_ref[] = { "git", "-C", dir, "fetch", "-q", "--depth=1", "--no-tags",
+				 "--no-recurse-submodules", "--no-write-fetch-head", o->co_url,
+				 NULL, NULL };
+	char *spec;
+	int r;
+
+	r = git_run(dir, by_sha, e, deadline, o->co_max_size);
+	if (r != -ENOENT || !o->co_ref)
+		return r;
+	/* The server does not serve bare commits: the ref's tip, checked below. */
+	spec = xasprintf("+%s:refs/lethe/tip", o->co_ref);
+	by_ref[10] = spec;
+	r = git_run(dir, by_ref, e, deadline, o->co_max_size);
+	free(spec);
+	return r;
+}
+
+int clone_fetch(const char *dir, const struct clone_opts *o, char *why, size_t whylen)
+{
+	const char *init[] = { "git", "init", "-q", "--template=", dir, NULL };
+	const char *checkout[] = { "git", "-C", dir, "checkout", "-q", "--detach", o->co_sha, NULL };
+	int64_t deadline = mono_usec() + o->co_timeout * 1000000;
+	struct git_env plain, auth;
+	int r;
+
+	r = opts_check(o, why, whylen);
+	if (r < 0)
+		return r;
+	env_build(&plain, o, 0);
+	env_build(&auth, o, o->co_token != NULL);
+	r = git_run(dir, init, &plain, deadline, o->co_max_size);
+	if (r == 0)
+		r = fetch(dir, o, &auth, deadline);
+	env_release(&auth);
+	if (r == 0)
+		r = git_run(dir, checkout, &plain, deadline, o->co_max_size);
+	env_release(&plain);
+	if (r < 0) {
+		snprintf(why, whylen, "%s", clone_reason(r));
+		return r;
+	}
+	if (dir_usage(dir) > o->co_max_size) {
+		snprintf(why, whylen, "%s", clone_reason(-EFBIG));
+		return -EFBIG;
+	}
+	return clone_verify(dir, o->co_sha, why, whylen);
+}
+
+int clone_error_temporary(int err)
+{
+	return err == -ETIMEDOUT || err == -EIO || err == -ENOTCONN || err == -ENOMEM;
+}

@@ -1,0 +1,288 @@
+/* delivery.c - delivery and job rows in one transaction, and the spool. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "delivery.h"
+#include "util.h"
+
+int delivery_id_valid(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > WEBHOOK_DELIVERY_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] <= 0x20 || s[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
+static const char *outcome_name(const struct webhook_event *ev, int absorbed)
+{
+	switch (ev->outcome) {
+	case WE_SCAN: return absorbed ? "absorbed" : "queued";
+	case WE_RECORD: return "recorded";
+	default: return "ignored";
+	}
+}
+
+static const char *nz(const char *s) { return s && *s ? s : NULL; }
+
+/* Insert a queued job, or let the queued one for the same commit absorb it. */
+static int job_upsert(struct db *db, const struct delivery *d, const char *org, const char *repo,
+		      const char *pr, int64_t *job, int *absorbed)
+{
+	PGresult *res;
+	int r = DB_QUERY(db, &res,
+		"INSERT INTO jobs (org_id, repository_id, commit_sha, ref, branch, pr_number) "
+		"VALUES ($1, $2, $3, $4, $5, $6) "
+		"ON CONFLICT (repository_id, commit_sha, coalesce(pr_number, 0)) WHERE state = 'queued' "
+		"DO UPDATE SET deliveries = jobs.deliveries + 1 "
+		"RETURNING id, (xmax = 0)::int",
+		org, repo, d->ev.sha, d->ev.ref, d->ev.branch, pr);
+
+	if (r < 0)
+		return r;
+	*job = db_int(res, 0, 0);
+	*absorbed = db_int(res, 0, 1) == 0;
+	PQclear(res);
+	return 0;
+}
+
+static int delivery_insert(struct db *db, const struct delivery *d, const char *org,
+			   const char *repo, const char *pr, int64_t job, int absorbed, int64_t *id)
+{
+	char jobs[24], when[24];
+	PGresult *res;
+	int r;
+
+	snprintf(jobs, sizeof(jobs), "%lld", (long long)job);
+	snprintf(when, sizeof(when), "%lld", (long long)d->received_usec);
+	r = DB_QUERY(db, &res,
+		"INSERT INTO deliveries (org_id, repository_id, provider, delivery_id, event, action, "
+		"outcome, ref, commit_sha, pr_number, job_id, spooled, received_at) "
+		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+		"coalesce(to_timestamp($13::double precision / 1000000), now())) "
+		"ON CONFLICT (repository_id, delivery_id) DO NOTHING RETURNING id",
+		org, repo, webhook_provider_name(d->provider), d->id, d->ev.event, nz(d->ev.action),
+		outcome_name(&d->ev, absorbed), nz(d->ev.ref), nz(d->ev.sha), pr,
+		job ? jobs : NULL, d->spooled ? "t" : "f", d->received_usec ? when : NULL);
+	if (r < 0)
+		return r;
+	r = PQntuples(res) == 1 ? 0 : -EEXIST;
+	if (r == 0)
+		*id = db_int(res, 0, 0);
+	PQclear(res);
+	return r;
+}
+
+int delivery_record(struct db *db, const struct delivery *d, int64_t *id, int64_t *job,
+		    int *absorbed)
+{
+	char org[24], repo[24], pr[24];
+	int r;
+
+	*id = *job = 0;
+	*absorbed = 0;
+	snprintf(org, sizeof(org), "%lld", (long long)d->org_id);
+	snprintf(repo, sizeof(repo), "%lld", (long long)d->repository_id);
+	snprintf(pr, sizeof(pr), "%lld", (long long)d->ev.pr);
+	r = db_begin(db);
+	if (r < 0)
+		return r;
+	if (d->ev.outcome == WE_SCAN)
+		r = job_upsert(db, d, org, repo, d->ev.pr ? pr : NULL, job, absorbed);
+	if (r == 0)
+		r = delivery_insert(db, d, org, repo, d->ev.pr ? pr : NULL, *job, *absorbed, id);
+	if (r == 0)
+		r = db_commit(db);
+	if (r < 0) {
+		db_rollback(db);
+		*id = *job = 0;
+	}
+	if (r == -EIO && !strcmp(db_sqlstate(db), "23503"))
+		r = -ENOENT;	/* foreign key: the repository was removed */
+	return r;
+}
+
+int spool_open_dir(const char *spool_dir, char **dir)
+{
+	char *d = xasprintf("%s/%s", spool_dir, SPOOL_SUBDIR);
+
+	if (mkdir(d, 0770) < 0 && errno != EEXIST) {
+		int r = -errno;
+
+		free(d);
+		return r;
+	}
+	*dir = d;
+	return 0;
+}
+
+static int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+static struct json_object *spool_json(const struct delivery *d)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "version", json_object_new_int(1));
+	json_object_object_add(o, "org_id", json_object_new_int64(d->org_id));
+	json_object_object_add(o, "repository_id", json_object_new_int64(d->repository_id));
+	json_object_object_add(o, "provider", json_object_new_string(webhook_provider_name(d->provider)));
+	json_object_object_add(o, "delivery_id", json_object_new_string(d->id));
+	json_object_object_add(o, "outcome", json_object_new_int(d->ev.outcome));
+	json_object_object_add(o, "event", json_object_new_string(d->ev.event));
+	json_object_object_add(o, "action", json_object_new_string(d->ev.action));
+	json_object_object_add(o, "repo", json_object_new_string(d->ev.repo));
+	json_object_object_add(o, "ref", json_object_new_string(d->ev.ref));
+	json_object_object_add(o, "branch", json_object_new_string(d->ev.branch));
+	json_object_object_add(o, "sha", json_object_new_string(d->ev.sha));
+	json_object_object_add(o, "pr", json_object_new_int64(d->ev.pr));
+	json_object_object_add(o, "received_usec", json_object_new_int64(d->received_usec));
+	return o;
+}
+
+static int write_all(int fd, const char *s, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, s, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		s += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int spool_write(const char *dir, const struct delivery *d)
+{
+	static unsigned seq;
+	struct json_object *o = spool_json(d);
+	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	char *name = xasprintf("%s/%lld-%d-%u.json", dir, (long long)now_usec(), (int)getpid(), seq++);
+	char *tmp = xasprintf("%s/.tmp-%s", dir, strrchr(name, '/') + 1);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	int r = fd < 0 ? -errno : 0;
+
+	if (r == 0)
+		r = write_all(fd, text, strlen(text));
+	if (r == 0)
+		r = write_all(fd, "\n", 1);
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (fd >= 0 && close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, name) < 0)
+		r = -errno;
+	if (r == 0)
+		r = fsync_dir(dir);
+	if (r < 0)
+		unlink(tmp);
+	json_object_put(o);
+	free(name);
+	free(tmp);
+	return r;
+}
+
+static int jcopy(struct json_object *o, const char *key, char *dst, size_t size)
+{
+	struct json_object *v;
+	const char *s;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return -EBADMSG;
+	s = json_object_get_string(v);
+	if (strlen(s) >= size)
+		return -EBADMSG;
+	strcpy(dst, s);
+	return 0;
+}
+
+static int64_t jint(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : -1;
+}
+
+static int spool_parse(struct json_object *o, struct delivery *d)
+{
+	char provider[16];
+	int64_t outcome = jint(o, "outcome");
+	int r = 0;
+
+	memset(d, 0, sizeof(*d));
+	r |= jcopy(o, "provider", provider, sizeof(provider));
+	r |= jcopy(o, "delivery_id", d->id, sizeof(d->id));
+	r |= jcopy(o, "event", d->ev.event, sizeof(d->ev.event));
+	r |= jcopy(o, "action", d->ev.action, sizeof(d->ev.action));
+	r |= jcopy(o, "repo", d->ev.repo, sizeof(d->ev.repo));
+	r |= jcopy(o, "ref", d->ev.ref, sizeof(d->ev.ref));
+	r |= jcopy(o, "branch", d->ev.branch, sizeof(d->ev.branch));
+	r |= jcopy(o, "sha", d->ev.sha, sizeof(d->ev.sha));
+	d->org_id = jint(o, "org_id");
+	d->repository_id = jint(o, "repository_id");
+	d->ev.pr = jint(o, "pr");
+	d->received_usec = jint(o, "received_usec");
+	d->spooled = 1;
+	if (r || outcome < WE_IGNORE || outcome > WE_SCAN || d->org_id <= 0 ||
+	    d->repository_id <= 0 || d->received_usec <= 0 || !delivery_id_valid(d->id) ||
+	    webhook_provider_parse(provider, &d->provider) < 0)
+		return -EBADMSG;
+	d->ev.outcome = (enum webhook_outcome)outcome;
+	return 0;
+}
+
+int spool_read(const char *dir, const char *name, struct delivery *d)
+{
+	char *path = xasprintf("%s/%s", dir, name), *text = NULL;
+	size_t len;
+	struct json_object *o = NULL;
+	int r = read_file(path, 64 * 1024, &text, &len);
+
+	if (r == 0) {
+		o = json_tokener_parse(text);
+		r = o && json_object_is_type(o, json_type_object) ? spool_parse(o, d) : -EBADMSG;
+	}
+	json_object_put(o);
+	free(text);
+	free(path);
+	return r;
+}
+
+int spool_remove(const char *dir, const char *name)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	int r = unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+
+	free(path);
+	return r == 0 ? fsync_dir(dir) : r;
+}
+
+int spool_is_entry(const char *name)
+{
+	size_t n = strlen(name);
+
+	return name[0] != '.' && n > 5 && strcmp(name + n - 5, ".json") == 0;
+}

@@ -1,0 +1,59 @@
+/*
+ * delivery.h - recording a verified webhook delivery, and its spool.
+ *
+ * delivery_record() writes the delivery row and, for a scan, its job in
+ * one transaction: a queued job for the same repository, commit and pull
+ * request absorbs the delivery (jobs_one_queued) instead of a second job,
+ * and a delivery id already stored for the repository changes nothing.
+ * Both lethe-hook and lethe-drain use it, so a spooled delivery replays
+ * exactly as it would have been recorded.
+ *
+ * The spool holds deliveries that could not reach PostgreSQL: one file per
+ * delivery, metadata only (never the body), written to a temporary name,
+ * fsync'd, renamed, and the directory fsync'd before the caller answers.
+ */
+#ifndef LETHE_DELIVERY_H
+#define LETHE_DELIVERY_H
+
+#include <stdint.h>
+
+#include "db.h"
+#include "webhook.h"
+
+struct delivery {
+	int64_t org_id;
+	int64_t repository_id;
+	enum webhook_provider provider;
+	char id[WEBHOOK_DELIVERY_MAX + 1];	/* the VCS's delivery id */
+	struct webhook_event ev;
+	int64_t received_usec;			/* 0: now */
+	int spooled;
+};
+
+/* Is s acceptable as a delivery id (1..128 printable ASCII characters)? */
+int delivery_id_valid(const char *s);
+
+/*
+ * Record d.  On success *id is the delivery row and *job the job (0 when
+ * none) and *absorbed says whether a queued job absorbed it.  -EEXIST:
+ * already recorded (nothing changed).  -ENOENT: the repository is gone.
+ * -ENOTCONN: PostgreSQL unreachable (the outcome of a COMMIT that lost
+ * its connection is unknown: spool it, a replay is idempotent).  -EIO.
+ */
+int delivery_record(struct db *db, const struct delivery *d, int64_t *id, int64_t *job,
+		    int *absorbed);
+
+/* The spool directory under spool_dir, created (mode 0770) if missing. */
+#define SPOOL_SUBDIR "deliveries"
+int spool_open_dir(const char *spool_dir, char **dir);
+
+/* Write d durably into dir; on success it survives a crash. */
+int spool_write(const char *dir, const struct delivery *d);
+/* Read one spooled file (name within dir) back. -EBADMSG when damaged. */
+int spool_read(const char *dir, const char *name, struct delivery *d);
+/* Remove a replayed file and fsync dir. */
+int spool_remove(const char *dir, const char *name);
+/* Is name a finished spool file (not a temporary one)? */
+int spool_is_entry(const char *name);
+
+#endif

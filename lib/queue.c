@@ -1,0 +1,263 @@
+/* queue.c - claim, lease, complete and retry scan jobs in lethe.jobs. */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crypto.h"
+#include "queue.h"
+#include "util.h"
+
+/* A worker that died after its last attempt: nothing will retry it. */
+static const char sql_reap[] =
+	"UPDATE jobs SET state = 'failed', finished_at = now(), lease_owner = NULL, "
+	" lease_expires = NULL, last_error = 'lease expired after the last attempt' "
+	"WHERE state = 'running' AND lease_expires < now() "
+	" AND attempts >= least(max_attempts, $1::int)";
+
+static const char sql_claim[] =
+	"UPDATE jobs j SET state = 'running', attempts = j.attempts + 1, "
+	" lease_owner = $1, lease_expires = now() + make_interval(secs => $2::int), "
+	" started_at = now(), finished_at = NULL "
+	"FROM (SELECT id FROM jobs "
+	"      WHERE kind = 'scan' AND ((state = 'queued' AND not_before <= now()) "
+	"         OR (state = 'running' AND lease_expires < now())) "
+	"      ORDER BY not_before, id LIMIT 1 FOR UPDATE SKIP LOCKED) c "
+	"WHERE j.id = c.id "
+	"RETURNING j.id, j.org_id, j.repository_id, j.commit_sha, j.ref, j.branch, "
+	" j.base_sha, coalesce(j.pr_number, 0), j.attempts, least(j.max_attempts, $3::int)";
+
+static const char sql_renew[] =
+	"UPDATE jobs SET lease_expires = now() + make_interval(secs => $3::int) "
+	"WHERE id = $1 AND lease_owner = $2 AND state = 'running'";
+
+static const char sql_complete[] =
+	"UPDATE jobs SET state = 'done', finished_at = now(), lease_owner = NULL, "
+	" lease_expires = NULL, last_error = NULL "
+	"WHERE id = $1 AND lease_owner = $2 AND state = 'running'";
+
+static const char sql_fail[] =
+	"UPDATE jobs j SET last_error = left($4, 500), lease_owner = NULL, lease_expires = NULL, "
+	" state = CASE WHEN $3::bool OR j.attempts >= j.max_attempts THEN 'failed' "
+	"   WHEN EXISTS (SELECT 1 FROM jobs q WHERE q.state = 'queued' "
+	"     AND q.repository_id = j.repository_id AND q.commit_sha = j.commit_sha "
+	"     AND coalesce(q.pr_number, 0) = coalesce(j.pr_number, 0)) THEN 'cancelled' "
+	"   ELSE 'queued' END, "
+	" finished_at = CASE WHEN $3::bool OR j.attempts >= j.max_attempts THEN now() END, "
+	" not_before = now() + make_interval(secs => least(86400, "
+	"   $5::float8 * power(2, least(greatest(j.attempts - 1, 0), 20)))) "
+	"WHERE j.id = $1 AND j.lease_owner = $2 AND j.state = 'running'";
+
+void queue_job_free(struct queue_job *job)
+{
+	if (!job)
+		return;
+	free(job->qj_commit);
+	free(job->qj_ref);
+	free(job->qj_branch);
+	free(job->qj_base);
+	free(job);
+}
+
+int queue_owner(char *buf, size_t len)
+{
+	char host[256];
+	unsigned char rnd[6];
+	char hex[sizeof(rnd) * 2 + 1];
+	int r;
+
+	if (gethostname(host, sizeof(host)) < 0)
+		return -errno;
+	host[sizeof(host) - 1] = '\0';
+	r = crypto_random(rnd, sizeof(rnd));
+	if (r < 0)
+		return r;
+	hex_encode(rnd, sizeof(rnd), hex);
+	r = snprintf(buf, len, "%.200s:%ld:%s", host, (long)getpid(), hex);
+	return r < 0 || (size_t)r >= len ? -ENAMETOOLONG : 0;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static struct queue_job *job_from_row(const PGresult *res)
+{
+	struct queue_job *job = xcalloc(1, sizeof(*job));
+
+	job->qj_id = db_int(res, 0, 0);
+	job->qj_org = db_int(res, 0, 1);
+	job->qj_repo = db_int(res, 0, 2);
+	job->qj_commit = xstrdup(db_value(res, 0, 3));
+	job->qj_ref = dup_or_null(db_value(res, 0, 4));
+	job->qj_branch = dup_or_null(db_value(res, 0, 5));
+	job->qj_base = dup_or_null(db_value(res, 0, 6));
+	job->qj_pr = (int)db_int(res, 0, 7);
+	job->qj_attempts = (int)db_int(res, 0, 8);
+	job->qj_max_attempts = (int)db_int(res, 0, 9);
+	return job;
+}
+
+int queue_claim(struct db *db, const char *owner, int64_t lease_secs, int64_t max_attempts_cfg,
+		struct queue_job **out)
+{
+	char lease[24], maxa[24];
+	PGresult *res = NULL;
+	int r;
+
+	*out = NULL;
+	snprintf(lease, sizeof(lease), "%" PRId64, lease_secs);
+	snprintf(maxa, sizeof(maxa), "%" PRId64, max_attempts_cfg);
+	r = DB_QUERY(db, NULL, sql_reap, maxa);
+	if (r < 0)
+		return r;
+	r = DB_QUERY(db, &res, sql_claim, owner, lease, maxa);
+	if (r < 0)
+		return r;
+	if (PQntuples(res) == 1)
+		*out = job_from_row(res);
+	else
+		r = -ENOENT;
+	PQclear(res);
+	return r;
+}
+
+/* Run an UPDATE guarded by the lease; -ESTALE when no row matched. */
+static int lease_update(struct db *db, const char *sql, int n, const char *const *params)
+{
+	PGresult *res = NULL;
+	int r;
+
+	r = db_exec(db, &res, sql, n, params);
+	if (r < 0)
+		return r;
+	if (strcmp(PQcmdTuples(res), "1") != 0)
+		r = -ESTALE;
+	PQclear(res);
+	return r;
+}
+
+int queue_renew(struct db *db, int64_t job_id, const char *owner, int64_t lease_secs)
+{
+	char id[24], lease[24];
+
+	snprintf(id, sizeof(id), "%" PRId64, job_id);
+	snprintf(lease, sizeof(lease), "%" PRId64, lease_secs);
+	return lease_update(db, sql_renew, 3, (const char *const[]){ id, owner, lease });
+}
+
+int queue_complete(struct db *db, int64_t job_id, const char *owner)
+{
+	char id[24];
+
+	snprintf(id, sizeof(id), "%" PRId64, job_id);
+	return lease_update(db, sql_complete, 2, (const char *const[]){ id, owner });
+}
+
+int queue_fail(struct db *db, int64_t job_id, const char *owner, int permanent, const char *why,
+	       int64_t retry_base)
+{
+	char id[24], base[24];
+
+	snprintf(id, sizeof(id), "%" PRId64, job_id);
+	snprintf(base, sizeof(base), "%" PRId64, retry_base);
+	return lease_update(db, sql_fail, 5,
+			    (const char *const[]){ id, owner, permanent ? "true" : "false", why, base });
+}
+
+struct queue_keeper {
+	pthread_t qk_thread;
+	pthread_mutex_t qk_lock;
+	pthread_cond_t qk_cond;
+	struct db *qk_db;
+	int64_t qk_job;
+	char *qk_owner;
+	int64_t qk_lease;
+	int qk_stop;
+	int qk_lost;
+};
+
+static void *keeper_main(void *arg)
+{
+	struct queue_keeper *k = arg;
+	struct timespec ts;
+	int r;
+
+	pthread_mutex_lock(&k->qk_lock);
+	while (!k->qk_stop) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += k->qk_lease / 3 > 0 ? k->qk_lease / 3 : 1;
+		if (pthread_cond_timedwait(&k->qk_cond, &k->qk_lock, &ts) != ETIMEDOUT)
+			continue;
+		pthread_mutex_unlock(&k->qk_lock);
+		r = queue_renew(k->qk_db, k->qk_job, k->qk_owner, k->qk_lease);
+		pthread_mutex_lock(&k->qk_lock);
+		if (r == -ESTALE)
+			k->qk_lost = 1;
+	}
+	pthread_mutex_unlock(&k->qk_lock);
+	return NULL;
+}
+
+int queue_keeper_start(const struct config *cfg, int64_t job_id, const char *owner,
+		       int64_t lease_secs, struct queue_keeper **out)
+{
+	struct queue_keeper *k = xcalloc(1, sizeof(*k));
+	pthread_condattr_t ca;
+	int r;
+
+	*out = NULL;
+	r = db_open(cfg, DB_ROLE_JOBS, &k->qk_db);
+	if (r < 0) {
+		db_free(k->qk_db);
+		free(k);
+		return r;
+	}
+	k->qk_job = job_id;
+	k->qk_owner = xstrdup(owner);
+	k->qk_lease = lease_secs;
+	pthread_mutex_init(&k->qk_lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&k->qk_cond, &ca);
+	pthread_condattr_destroy(&ca);
+	r = -pthread_create(&k->qk_thread, NULL, keeper_main, k);
+	if (r < 0) {
+		db_free(k->qk_db);
+		free(k->qk_owner);
+		free(k);
+		return r;
+	}
+	*out = k;
+	return 0;
+}
+
+int queue_keeper_lost(struct queue_keeper *k)
+{
+	int lost;
+
+	pthread_mutex_lock(&k->qk_lock);
+	lost = k->qk_lost;
+	pthread_mutex_unlock(&k->qk_lock);
+	return lost;
+}
+
+void queue_keeper_stop(struct queue_keeper *k)
+{
+	if (!k)
+		return;
+	pthread_mutex_lock(&k->qk_lock);
+	k->qk_stop = 1;
+	pthread_cond_signal(&k->qk_cond);
+	pthread_mutex_unlock(&k->qk_lock);
+	pthread_join(k->qk_thread, NULL);
+	pthread_cond_destroy(&k->qk_cond);
+	pthread_mutex_destroy(&k->qk_lock);
+	db_free(k->qk_db);
+	free(k->qk_owner);
+	free(k);
+}

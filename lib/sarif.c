@@ -1,0 +1,947 @@
+/*
+ * sarif.c - SARIF 2.1.0 reader (hostile input, whitelist copy) and writer.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "sarif.h"
+#include "util.h"
+
+#define NOTIFICATIONS_MAX 10
+
+/* Keys whose values carry source text (or may): counted when met. */
+static const char *const source_keys[] = {
+	"snippet", "contextRegion", "contents", "fixes", "codeFlows",
+	"threadFlows", "graphs", "graphTraversals", "insertedContent",
+	"stacks", "attachments",
+};
+
+struct parser {
+	const struct sarif_limits *lim;
+	struct sarif_log *log;
+	char *why;
+	size_t whylen;
+};
+
+void sarif_limits_default(struct sarif_limits *l)
+{
+	l->max_bytes = 64u << 20;
+	l->max_depth = 64;
+	l->max_runs = 64;
+	l->max_results = 100000;
+	l->max_string = 1u << 20;
+	l->base = NULL;
+}
+
+void sarif_log_init(struct sarif_log *log)
+{
+	memset(log, 0, sizeof(*log));
+}
+
+void sarif_result_release(struct sarif_result *r)
+{
+	free(r->rule_id);
+	free(r->level);
+	free(r->path);
+	free(r->message);
+	free(r->fingerprint);
+	free(r->cwe);
+	memset(r, 0, sizeof(*r));
+}
+
+static void run_release(struct sarif_run *run)
+{
+	for (size_t i = 0; i < run->nresults; i++)
+		sarif_result_release(&run->results[i]);
+	free(run->results);
+	free(run->tool);
+	free(run->version);
+	free(run->reason);
+	free(run->meta_json);
+}
+
+void sarif_log_release(struct sarif_log *log)
+{
+	if (!log)
+		return;
+	for (size_t i = 0; i < log->nruns; i++)
+		run_release(&log->runs[i]);
+	free(log->runs);
+	sarif_log_init(log);
+}
+
+struct sarif_run *sarif_log_add_run(struct sarif_log *log, const char *tool,
+				    const char *version)
+{
+	struct sarif_run *run;
+
+	log->runs = xrealloc(log->runs, (log->nruns + 1) * sizeof(*run));
+	run = &log->runs[log->nruns++];
+	memset(run, 0, sizeof(*run));
+	run->tool = sarif_clean_text(tool ? tool : "unknown", 200);
+	run->version = version ? sarif_clean_text(version, 200) : NULL;
+	run->complete = true;
+	return run;
+}
+
+struct sarif_result *sarif_run_add_result(struct sarif_run *run)
+{
+	struct sarif_result *r;
+
+	if (run->nresults == run->results_alloc) {
+		run->results_alloc = run->results_alloc ? 2 * run->results_alloc : 16;
+		run->results = xrealloc(run->results,
+					run->results_alloc * sizeof(*r));
+	}
+	r = &run->results[run->nresults++];
+	memset(r, 0, sizeof(*r));
+	return r;
+}
+
+void sarif_run_fail(struct sarif_run *run, const char *reason)
+{
+	run->complete = false;
+	free(run->reason);
+	run->reason = sarif_clean_text(reason ? reason : "unknown failure",
+				       SARIF_MESSAGE_MAX);
+}
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t len;
+	unsigned cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+char *sarif_clean_text(const char *text, size_t max)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	size_t n = strlen(text), o = 0;
+	char *out = xmalloc((n < max ? n : max) + 1);
+
+	for (size_t i = 0; i < n;) {
+		size_t k = utf8_seq(s + i, n - i);
+
+		if (o + (k ? k : 1) > max)
+			break;
+		if (k == 0)
+			out[o++] = '?';
+		else if (k == 1 && (s[i] < 0x20 || s[i] == 0x7f))
+			out[o++] = ' ';
+		else
+			memcpy(out + o, s + i, k), o += k;
+		i += k ? k : 1;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decode; -EINVAL on a bad escape, a control character or NUL. */
+static int percent_decode(const char *in, char *out)
+{
+	for (; *in; in++) {
+		int c = (unsigned char)*in;
+
+		if (c == '%') {
+			int hi = hexval(in[1]), lo = hi < 0 ? -1 : hexval(in[2]);
+
+			if (lo < 0)
+				return -EINVAL;
+			c = hi << 4 | lo;
+			in += 2;
+		}
+		if (c < 0x20 || c == 0x7f || c == '\\')
+			return -EINVAL;
+		*out++ = (char)c;
+	}
+	*out = '\0';
+	return 0;
+}
+
+/* Reject "..", empty path, and collapse "./" and "//" segments in place. */
+static int path_segments(char *p)
+{
+	char *w = p, *s = p;
+
+	while (*s) {
+		size_t n = strcspn(s, "/");
+
+		if (n == 2 && s[0] == '.' && s[1] == '.')
+			return -EINVAL;
+		if (n > 0 && !(n == 1 && s[0] == '.')) {
+			if (w != p)
+				*w++ = '/';
+			memmove(w, s, n);
+			w += n;
+		}
+		s += n;
+		s += *s == '/';
+	}
+	*w = '\0';
+	return w == p ? -EINVAL : 0;
+}
+
+static const char *strip_base(const char *p, const char *base)
+{
+	size_t n;
+
+	if (!base || p[0] != '/')
+		return p;
+	n = strlen(base);
+	while (n > 1 && base[n - 1] == '/')
+		n--;
+	if (strncmp(p, base, n) == 0 && p[n] == '/')
+		return p + n + 1;
+	return p;
+}
+
+int sarif_path_clean(const char *uri, const char *base, char **out)
+{
+	_cleanup_free_ char *dec = xmalloc(strlen(uri) + 1);
+	const char *p;
+	int r;
+
+	*out = NULL;
+	if (strncmp(uri, "file://", 7) == 0)
+		uri += 7;
+	else if (strchr(uri, ':') && strcspn(uri, ":") < strcspn(uri, "/"))
+		return -EINVAL;	/* another scheme, or a Windows drive */
+	r = percent_decode(uri, dec);
+	if (r < 0)
+		return r;
+	p = strip_base(dec, base);
+	if (p[0] == '/' || strpbrk(p, "?#"))
+		return -EINVAL;
+	*out = xstrdup(p);
+	r = path_segments(*out);
+	if (r < 0) {
+		free(*out);
+		*out = NULL;
+	}
+	return r;
+}
+
+/* ---- reader ---- */
+
+static int fail(struct parser *p, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(struct parser *p, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->why && p->whylen) {
+		va_start(ap, fmt);
+		vsnprintf(p->why, p->whylen, fmt, ap);
+		va_end(ap);
+	}
+	return err;
+}
+
+static json_object *get(json_object *o, const char *key, json_type type)
+{
+	json_object *v;
+
+	if (!o || !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, type))
+		return NULL;
+	return v;
+}
+
+static const char *get_str(json_object *o, const char *key)
+{
+	json_object *v = get(o, key, json_type_string);
+
+	return v ? json_object_get_string(v) : NULL;
+}
+
+static json_object *path2(json_object *o, const char *a, const char *b)
+{
+	return get(get(o, a, json_type_object), b, json_type_object);
+}
+
+static bool is_source_key(const char *key)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(source_keys); i++)
+		if (strcmp(key, source_keys[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Check string lengths everywhere and count source-bearing keys. */
+static int walk(struct parser *p, json_object *o)
+{
+	int r = 0;
+
+	switch (json_object_get_type(o)) {
+	case json_type_string:
+		if ((size_t)json_object_get_string_len(o) > p->lim->max_string)
+			return fail(p, -E2BIG, "string longer than %zu bytes",
+				    p->lim->max_string);
+		break;
+	case json_type_array:
+		for (size_t i = 0; r == 0 && i < json_object_array_length(o); i++)
+			r = walk(p, json_object_array_get_idx(o, i));
+		break;
+	case json_type_object: {
+		json_object_object_foreach(o, key, val) {
+			if ((size_t)strlen(key) > p->lim->max_string)
+				return fail(p, -E2BIG, "key longer than %zu bytes",
+					    p->lim->max_string);
+			if (is_source_key(key))
+				p->log->stripped++;
+			r = walk(p, val);
+			if (r < 0)
+				break;
+		}
+		break;
+	}
+	default:
+		break;
+	}
+	return r;
+}
+
+static bool all_space(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strchr(" \t\r\n", s[i]) || s[i] == '\0')
+			return false;
+	return true;
+}
+
+static int tokenize(struct parser *p, const char *buf, size_t len,
+		    json_object **out)
+{
+	struct json_tokener *tok;
+	enum json_tokener_error jerr;
+	size_t end;
+	int r = 0;
+
+	if (memchr(buf, '\0', len))
+		return fail(p, -EINVAL, "invalid JSON: NUL byte in document");
+	tok = json_tokener_new_ex((int)p->lim->max_depth);
+	if (!tok)
+		return fail(p, -ENOMEM, "out of memory");
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	*out = json_tokener_parse_ex(tok, buf, (int)len);
+	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	if (jerr == json_tokener_error_depth)
+		r = fail(p, -E2BIG, "JSON nested deeper than %zu", p->lim->max_depth);
+	else if (jerr == json_tokener_continue || (!*out && jerr == json_tokener_success))
+		r = fail(p, -EINVAL, "invalid JSON: truncated document");
+	else if (jerr != json_tokener_success)
+		r = fail(p, -EINVAL, "invalid JSON: %s at offset %zu",
+			 json_tokener_error_desc(jerr), end);
+	else if (!all_space(buf + end, len - end))
+		r = fail(p, -EINVAL, "invalid JSON: trailing data at offset %zu", end);
+	json_tokener_free(tok);
+	if (r < 0) {
+		json_object_put(*out);
+		*out = NULL;
+	}
+	return r;
+}
+
+static int int_field(json_object *o, const char *key)
+{
+	json_object *v = get(o, key, json_type_int);
+	int64_t n;
+
+	if (!v)
+		return 0;
+	n = json_object_get_int64(v);
+	return n >= 1 && n <= INT_MAX ? (int)n : 0;
+}
+
+static const char *level_valid(const char *l)
+{
+	static const char *const levels[] = { "none", "note", "warning", "error" };
+
+	for (size_t i = 0; l && i < ARRAY_SIZE(levels); i++)
+		if (strcmp(l, levels[i]) == 0)
+			return levels[i];
+	return NULL;
+}
+
+/* The rule a result refers to: by ruleIndex, else by ruleId. */
+static json_object *find_rule(json_object *rules, json_object *res, const char *id)
+{
+	json_object *idx = get(res, "ruleIndex", json_type_int);
+	size_t n = rules ? json_object_array_length(rules) : 0;
+
+	if (idx && json_object_get_int64(idx) >= 0 &&
+	    (size_t)json_object_get_int64(idx) < n)
+		return json_object_array_get_idx(rules, (size_t)json_object_get_int64(idx));
+	for (size_t i = 0; id && i < n; i++) {
+		json_object *rule = json_object_array_get_idx(rules, i);
+		const char *rid = get_str(rule, "id");
+
+		if (rid && strcmp(rid, id) == 0)
+			return rule;
+	}
+	return NULL;
+}
+
+/* Append "CWE-n" to list (comma-separated) unless present; n in 1..999999. */
+static void cwe_add(char **list, const char *digits)
+{
+	char id[16];
+	size_t n = strspn(digits, "0123456789");
+	char *old = *list;
+
+	if (n == 0 || n > 6 || digits[n] != '\0' || digits[0] == '0')
+		return;
+	snprintf(id, sizeof(id), "CWE-%s", digits);
+	if (old) {
+		for (const char *s = old; (s = strstr(s, id)); s++)
+			if ((s[strlen(id)] == ',' || s[strlen(id)] == '\0'))
+				return;
+		if (strlen(old) > 200)
+			return;
+	}
+	*list = old ? xasprintf("%s,%s", old, id) : xstrdup(id);
+	free(old);
+}
+
+static void cwe_from_tag(char **list, const char *tag)
+{
+	if (strncasecmp(tag, "external/cwe/cwe-", 17) == 0)
+		cwe_add(list, tag + 17);
+	else if (strncasecmp(tag, "CWE-", 4) == 0)
+		cwe_add(list, tag + 4);
+}
+
+static void cwe_from_tags(char **list, json_object *o)
+{
+	json_object *tags = get(get(o, "properties", json_type_object), "tags",
+				json_type_array);
+
+	for (size_t i = 0; tags && i < json_object_array_length(tags); i++) {
+		json_object *t = json_object_array_get_idx(tags, i);
+
+		if (json_object_is_type(t, json_type_string))
+			cwe_from_tag(list, json_object_get_string(t));
+	}
+}
+
+static void cwe_from_relationships(char **list, json_object *rule)
+{
+	json_object *rels = get(rule, "relationships", json_type_array);
+
+	for (size_t i = 0; rels && i < json_object_array_length(rels); i++) {
+		json_object *target = get(json_object_array_get_idx(rels, i),
+					  "target", json_type_object);
+		const char *comp = get_str(get(target, "toolComponent",
+					       json_type_object), "name");
+		const char *id = get_str(target, "id");
+
+		if (comp && id && strcasecmp(comp, "CWE") == 0)
+			cwe_from_tag(list, id);
+	}
+}
+
+static char *result_cwe(json_object *res, json_object *rule)
+{
+	char *list = NULL;
+
+	cwe_from_tags(&list, res);
+	if (!list && rule) {
+		cwe_from_tags(&list, rule);
+		cwe_from_relationships(&list, rule);
+	}
+	return list;
+}
+
+static char *result_fingerprint(json_object *res)
+{
+	const char *fp = get_str(get(res, "partialFingerprints", json_type_object),
+				 SARIF_FINGERPRINT_KEY);
+
+	if (!fp || strlen(fp) != 64 || strspn(fp, "0123456789abcdef") != 64)
+		return NULL;
+	return xstrdup(fp);
+}
+
+/* Snippet texts of the first location, to keep them out of the message. */
+static bool mentions_snippet(const char *msg, json_object *phys)
+{
+	json_object *regs[2] = { get(phys, "region", json_type_object),
+				 get(phys, "contextRegion", json_type_object) };
+
+	for (size_t i = 0; i < ARRAY_SIZE(regs); i++) {
+		const char *text = get_str(get(regs[i], "snippet", json_type_object),
+					   "text");
+		_cleanup_free_ char *t = NULL;
+		size_t a, b;
+
+		if (!text)
+			continue;
+		a = strspn(text, " \t\r\n");
+		b = strlen(text);
+		while (b > a && strchr(" \t\r\n", text[b - 1]))
+			b--;
+		t = xstrndup(text + a, b - a);
+		if (b - a >= 4 && strstr(msg, t))
+			return true;
+	}
+	return false;
+}
+
+static char *result_message(json_object *res, json_object *rule,
+			    json_object *phys, size_t *stripped)
+{
+	const char *text = get_str(get(res, "message", json_type_object), "text");
+
+	if (!text)
+		text = get_str(get(rule, "shortDescription", json_type_object), "text");
+	if (!text)
+		text = get_str(res, "ruleId");
+	if (!text)
+		return xstrdup("(no message)");
+	if (mentions_snippet(text, phys)) {
+		(*stripped)++;
+		return xstrdup("(message withheld: it quoted source text)");
+	}
+	return sarif_clean_text(text, SARIF_MESSAGE_MAX);
+}
+
+static void result_location(struct sarif_result *r, json_object *phys,
+			    const char *base)
+{
+	const char *uri = get_str(get(phys, "artifactLocation", json_type_object),
+				  "uri");
+	json_object *reg = get(phys, "region", json_type_object);
+
+	if (uri)
+		sarif_path_clean(uri, base, &r->path);
+	r->start_line = int_field(reg, "startLine");
+	r->end_line = int_field(reg, "endLine");
+	r->start_column = int_field(reg, "startColumn");
+	if (r->end_line < r->start_line)
+		r->end_line = r->start_line;
+	if (r->start_line == 0)
+		r->end_line = r->start_column = 0;
+}
+
+static int parse_result(struct parser *p, struct sarif_run *run,
+			json_object *rules, json_object *res, size_t i)
+{
+	json_object *locs = get(res, "locations", json_type_array);
+	json_object *phys = NULL, *rule;
+	struct sarif_result *r;
+	const char *id, *level;
+
+	if (!json_object_is_type(res, json_type_object))
+		return fail(p, -EINVAL, "run '%s': result %zu is not an object",
+			    run->tool, i);
+	if (locs && json_object_array_length(locs) > 0)
+		phys = get(json_object_array_get_idx(locs, 0), "physicalLocation",
+			   json_type_object);
+	id = get_str(res, "ruleId");
+	if (!id)
+		id = get_str(get(res, "rule", json_type_object), "id");
+	rule = find_rule(rules, res, id);
+	if (!id)
+		id = get_str(rule, "id");
+	level = level_valid(get_str(res, "level"));
+	if (!level)
+		level = level_valid(get_str(get(rule, "defaultConfiguration",
+						json_type_object), "level"));
+	r = sarif_run_add_result(run);
+	r->rule_id = id ? sarif_clean_text(id, 200) : NULL;
+	r->level = xstrdup(level ? level : "warning");
+	r->message = result_message(res, rule, phys, &p->log->stripped);
+	r->fingerprint = result_fingerprint(res);
+	r->cwe = result_cwe(res, rule);
+	result_location(r, phys, p->lim->base);
+	return 0;
+}
+
+static json_object *meta_driver(json_object *driver)
+{
+	static const char *const keys[] = { "name", "version", "semanticVersion",
+					    "informationUri", "organization" };
+	json_object *o = json_object_new_object();
+
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		const char *v = get_str(driver, keys[i]);
+
+		if (v) {
+			_cleanup_free_ char *c = sarif_clean_text(v, 200);
+
+			json_object_object_add(o, keys[i], json_object_new_string(c));
+		}
+	}
+	return o;
+}
+
+static json_object *meta_notifications(json_object *inv, const char **reason)
+{
+	json_object *list = get(inv, "toolExecutionNotifications", json_type_array);
+	json_object *out = json_object_new_array();
+	size_t n = list ? json_object_array_length(list) : 0;
+
+	for (size_t i = 0; i < n && i < NOTIFICATIONS_MAX; i++) {
+		json_object *no = json_object_array_get_idx(list, i);
+		const char *text = get_str(get(no, "message", json_type_object), "text");
+		const char *level = level_valid(get_str(no, "level"));
+		_cleanup_free_ char *c = NULL;
+		json_object *e;
+
+		if (!text)
+			continue;
+		if (!*reason || (level && strcmp(level, "error") == 0))
+			*reason = text;
+		c = sarif_clean_text(text, SARIF_MESSAGE_MAX);
+		e = json_object_new_object();
+		json_object_object_add(e, "level", json_object_new_string(level ? level : "warning"));
+		json_object_object_add(e, "text", json_object_new_string(c));
+		json_object_array_add(out, e);
+	}
+	return out;
+}
+
+static void parse_invocation(struct sarif_run *run, json_object *driver,
+			     json_object *runobj)
+{
+	json_object *invs = get(runobj, "invocations", json_type_array);
+	json_object *inv = invs && json_object_array_length(invs) > 0 ?
+		json_object_array_get_idx(invs, 0) : NULL;
+	json_object *ok = get(inv, "executionSuccessful", json_type_boolean);
+	json_object *meta = json_object_new_object();
+	const char *reason = NULL;
+
+	json_object_object_add(meta, "driver", meta_driver(driver));
+	json_object_object_add(meta, "notifications", meta_notifications(inv, &reason));
+	if (ok && !json_object_get_boolean(ok))
+		sarif_run_fail(run, reason ? reason : "tool execution unsuccessful");
+	json_object_object_add(meta, "executionSuccessful",
+			       json_object_new_boolean(run->complete));
+	run->meta_json = xstrdup(json_object_to_json_string_ext(meta,
+		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(meta);
+}
+
+static int parse_results(struct parser *p, struct sarif_run *run,
+			 json_object *runobj, json_object *rules)
+{
+	json_object *results;
+	size_t n;
+	int r = 0;
+
+	if (!json_object_object_get_ex(runobj, "results", &results) || !results)
+		return 0;
+	if (!json_object_is_type(results, json_type_array))
+		return fail(p, -EINVAL, "run '%s': results is not an array", run->tool);
+	n = json_object_array_length(results);
+	if (n > p->lim->max_results)
+		return fail(p, -E2BIG, "run '%s': %zu results, limit %zu",
+			    run->tool, n, p->lim->max_results);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = parse_result(p, run, rules, json_object_array_get_idx(results, i), i);
+	return r;
+}
+
+static int parse_run(struct parser *p, json_object *runobj, size_t i)
+{
+	json_object *driver = path2(runobj, "tool", "driver");
+	const char *name = get_str(driver, "name");
+	const char *version = get_str(driver, "version");
+	struct sarif_run *run;
+
+	if (!json_object_is_type(runobj, json_type_object))
+		return fail(p, -EINVAL, "run %zu is not an object", i);
+	if (!name || !*name)
+		return fail(p, -EINVAL, "run %zu: tool.driver.name missing or empty", i);
+	if (!version)
+		version = get_str(driver, "semanticVersion");
+	run = sarif_log_add_run(p->log, name, version);
+	parse_invocation(run, driver, runobj);
+	return parse_results(p, run, runobj, get(driver, "rules", json_type_array));
+}
+
+static int parse_doc(struct parser *p, json_object *doc)
+{
+	const char *version = get_str(doc, "version");
+	json_object *runs = get(doc, "runs", json_type_array);
+	size_t n;
+	int r;
+
+	if (!json_object_is_type(doc, json_type_object))
+		return fail(p, -EINVAL, "not a SARIF log: top level is not an object");
+	if (!version)
+		return fail(p, -EINVAL, "not a SARIF log: no version");
+	if (strcmp(version, "2.1.0") != 0)
+		return fail(p, -EINVAL, "unsupported SARIF version (need 2.1.0)");
+	if (!runs)
+		return fail(p, -EINVAL, "not a SARIF log: runs is not an array");
+	n = json_object_array_length(runs);
+	if (n > p->lim->max_runs)
+		return fail(p, -E2BIG, "%zu runs, limit %zu", n, p->lim->max_runs);
+	r = walk(p, doc);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = parse_run(p, json_object_array_get_idx(runs, i), i);
+	return r;
+}
+
+int sarif_parse(const char *buf, size_t len, const struct sarif_limits *lim,
+		struct sarif_log *out, char *why, size_t whylen)
+{
+	struct sarif_limits def;
+	struct parser p = { .lim = lim, .log = out, .why = why, .whylen = whylen };
+	json_object *doc = NULL;
+	int r;
+
+	sarif_log_init(out);
+	if (why && whylen)
+		why[0] = '\0';
+	if (!lim) {
+		sarif_limits_default(&def);
+		p.lim = &def;
+	}
+	if (len > p.lim->max_bytes || len > INT_MAX)
+		return fail(&p, -EFBIG, "document of %zu bytes, limit %zu", len,
+			    p.lim->max_bytes);
+	r = tokenize(&p, buf, len, &doc);
+	if (r == 0)
+		r = parse_doc(&p, doc);
+	json_object_put(doc);
+	return r;
+}
+
+/* ---- writer ---- */
+
+static json_object *jstr(const char *s)
+{
+	_cleanup_free_ char *c = sarif_clean_text(s, SARIF_MESSAGE_MAX);
+
+	return json_object_new_string(c);
+}
+
+static json_object *jtext(const char *s)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "text", jstr(s));
+	return o;
+}
+
+/* Percent-encode everything but unreserved characters and '/'. */
+static char *uri_encode(const char *path)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *out = xmalloc(3 * strlen(path) + 1), *o = out;
+
+	for (const unsigned char *s = (const unsigned char *)path; *s; s++) {
+		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || strchr("-._~/", *s)) {
+			*o++ = (char)*s;
+			continue;
+		}
+		*o++ = '%';
+		*o++ = hex[*s >> 4];
+		*o++ = hex[*s & 15];
+	}
+	*o = '\0';
+	return out;
+}
+
+static json_object *write_location(const struct sarif_result *r)
+{
+	json_object *loc = json_object_new_object(), *phys = json_object_new_object();
+	json_object *art = json_object_new_object(), *reg;
+	_cleanup_free_ char *uri = uri_encode(r->path);
+
+	json_object_object_add(art, "uri", json_object_new_string(uri));
+	json_object_object_add(art, "uriBaseId", json_object_new_string("%SRCROOT%"));
+	json_object_object_add(phys, "artifactLocation", art);
+	if (r->start_line > 0) {
+		reg = json_object_new_object();
+		json_object_object_add(reg, "startLine", json_object_new_int(r->start_line));
+		json_object_object_add(reg, "endLine", json_object_new_int(
+			r->end_line >= r->start_line ? r->end_line : r->start_line));
+		if (r->start_column > 0)
+			json_object_object_add(reg, "startColumn",
+					       json_object_new_int(r->start_column));
+		json_object_object_add(phys, "region", reg);
+	}
+	json_object_object_add(loc, "physicalLocation", phys);
+	return loc;
+}
+
+static json_object *write_tags(const char *cwe)
+{
+	json_object *props = json_object_new_object(), *tags = json_object_new_array();
+	_cleanup_free_ char *list = xstrdup(cwe);
+	char *save = NULL;
+
+	for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		_cleanup_free_ char *tag = NULL;
+
+		if (strncasecmp(t, "CWE-", 4) != 0 || !t[4] ||
+		    strspn(t + 4, "0123456789") != strlen(t + 4))
+			continue;
+		tag = xasprintf("external/cwe/cwe-%s", t + 4);
+		json_object_array_add(tags, json_object_new_string(tag));
+	}
+	json_object_object_add(props, "tags", tags);
+	return props;
+}
+
+static const char *rule_name(const struct sarif_result *r)
+{
+	return r->rule_id && *r->rule_id ? r->rule_id : "unknown";
+}
+
+/*
+ * A rule descriptor for id: code-scanning services want short and full
+ * descriptions and help; the rule id and its first result's message are
+ * what Lethe keeps, so they are what it writes.
+ */
+static json_object *new_rule(const char *id, const char *message)
+{
+	json_object *rule = json_object_new_object();
+
+	json_object_object_add(rule, "id", json_object_new_string(id));
+	json_object_object_add(rule, "shortDescription", jtext(id));
+	json_object_object_add(rule, "fullDescription", jtext(message));
+	json_object_object_add(rule, "help", jtext(message));
+	return rule;
+}
+
+/* Index of id in the rules array, adding it when new. */
+static int rule_index(json_object *rules, const char *id, const char *message)
+{
+	size_t n = json_object_array_length(rules);
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *rule = json_object_array_get_idx(rules, i);
+
+		if (strcmp(get_str(rule, "id"), id) == 0)
+			return (int)i;
+	}
+	json_object_array_add(rules, new_rule(id, message));
+	return (int)n;
+}
+
+static json_object *write_result(const struct sarif_result *r, json_object *rules)
+{
+	json_object *o = json_object_new_object(), *locs;
+	const char *level = level_valid(r->level);
+	_cleanup_free_ char *id = sarif_clean_text(rule_name(r), 200);
+
+	const char *msg = r->message && *r->message ? r->message : "(no message)";
+
+	json_object_object_add(o, "ruleId", json_object_new_string(id));
+	json_object_object_add(o, "ruleIndex", json_object_new_int(rule_index(rules, id, msg)));
+	json_object_object_add(o, "level", json_object_new_string(level ? level : "warning"));
+	json_object_object_add(o, "message", jtext(msg));
+	if (r->path) {
+		locs = json_object_new_array();
+		json_object_array_add(locs, write_location(r));
+		json_object_object_add(o, "locations", locs);
+	}
+	if (r->fingerprint) {
+		json_object *fp = json_object_new_object();
+
+		json_object_object_add(fp, SARIF_FINGERPRINT_KEY, jstr(r->fingerprint));
+		json_object_object_add(o, "partialFingerprints", fp);
+	}
+	if (r->cwe)
+		json_object_object_add(o, "properties", write_tags(r->cwe));
+	return o;
+}
+
+static json_object *write_invocation(const struct sarif_run *run)
+{
+	json_object *invs = json_object_new_array(), *inv = json_object_new_object();
+
+	json_object_object_add(inv, "executionSuccessful",
+			       json_object_new_boolean(run->complete));
+	if (!run->complete) {
+		json_object *list = json_object_new_array(), *no = json_object_new_object();
+
+		json_object_object_add(no, "level", json_object_new_string("error"));
+		json_object_object_add(no, "message",
+				       jtext(run->reason ? run->reason : "incomplete"));
+		json_object_array_add(list, no);
+		json_object_object_add(inv, "toolExecutionNotifications", list);
+	}
+	json_object_array_add(invs, inv);
+	return invs;
+}
+
+static json_object *write_run(const struct sarif_run *run)
+{
+	json_object *o = json_object_new_object(), *tool = json_object_new_object();
+	json_object *driver = json_object_new_object(), *rules = json_object_new_array();
+	json_object *results = json_object_new_array();
+
+	json_object_object_add(driver, "name", jstr(run->tool ? run->tool : "unknown"));
+	if (run->version && *run->version)
+		json_object_object_add(driver, "version", jstr(run->version));
+	for (size_t i = 0; i < run->nresults; i++)
+		json_object_array_add(results, write_result(&run->results[i], rules));
+	json_object_object_add(driver, "rules", rules);
+	json_object_object_add(tool, "driver", driver);
+	json_object_object_add(o, "tool", tool);
+	json_object_object_add(o, "invocations", write_invocation(run));
+	json_object_object_add(o, "results", results);
+	return o;
+}
+
+char *sarif_write(const struct sarif_log *log)
+{
+	json_object *doc = json_object_new_object(), *runs = json_object_new_array();
+	char *out;
+
+	json_object_object_add(doc, "$schema", json_object_new_string(
+		"https://json.schemastore.org/sarif-2.1.0.json"));
+	json_object_object_add(doc, "version", json_object_new_string("2.1.0"));
+	for (size_t i = 0; i < log->nruns; i++)
+		json_object_array_add(runs, write_run(&log->runs[i]));
+	json_object_object_add(doc, "runs", runs);
+	out = xstrdup(json_object_to_json_string_ext(doc,
+		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(doc);
+	return out;
+}

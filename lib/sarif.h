@@ -1,0 +1,111 @@
+/*
+ * sarif.h - SARIF 2.1.0 reader and writer for scanner results.
+ *
+ * The reader treats its input as hostile (it comes out of the sandbox, or
+ * straight from a scanner): the document size, JSON nesting depth, number of
+ * runs, results per run and string lengths are limited, and anything not
+ * shaped like SARIF 2.1.0 is refused with a one-line reason.  Only a
+ * whitelist of fields is copied out (rule, level, location, message,
+ * Lethe's fingerprint, CWE); source text is never copied: region snippets,
+ * contextRegion, artifact contents, fixes, codeFlows/threadFlows, graphs and
+ * unknown property bags are dropped, and the number of such source-bearing
+ * fields met is reported in sarif_log.stripped so that the caller can say
+ * that it had to remove them.
+ *
+ * The writer produces a SARIF 2.1.0 document from the same structures: one
+ * run per tool, locations relative to %SRCROOT%, partialFingerprints
+ * "lethe/v1", and for an incomplete run invocations[0].executionSuccessful
+ * false with the reason as an error toolExecutionNotification.
+ *
+ * CWE: a result's CWE list is written as result.properties.tags entries
+ * "external/cwe/cwe-NNN" (the convention code-scanning services read); the
+ * reader takes CWE ids from those tags, plain "CWE-NNN" tags, and the
+ * rule's CWE relationships or tags (flawfinder's style).  In the structure,
+ * cwe is a comma-separated list such as "CWE-119,CWE-120", or NULL.
+ *
+ * Ownership: every string in these structures is heap-allocated and owned
+ * by the structure; sarif_log_release() frees them all.
+ */
+#ifndef LETHE_SARIF_H
+#define LETHE_SARIF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SARIF_FINGERPRINT_KEY "lethe/v1"
+#define SARIF_MESSAGE_MAX 1000	/* bytes kept of a message or reason */
+
+struct sarif_result {
+	char *rule_id;		/* may be NULL when the tool gave none */
+	char *level;		/* "error", "warning", "note" or "none" */
+	char *path;		/* relative, no "..", or NULL */
+	char *message;		/* at most SARIF_MESSAGE_MAX bytes, UTF-8 */
+	char *fingerprint;	/* 64 hex digits (lethe/v1) or NULL */
+	char *cwe;		/* "CWE-120,CWE-20" or NULL */
+	int start_line, end_line, start_column;	/* 0: unknown */
+};
+
+struct sarif_run {
+	char *tool, *version;	/* driver name (never NULL) and version */
+	bool complete;		/* false: the tool failed or was cut short */
+	char *reason;		/* why incomplete (one line), or NULL */
+	size_t nresults;
+	struct sarif_result *results;
+	size_t results_alloc;
+	char *meta_json;	/* driver/invocation metadata, no source */
+};
+
+struct sarif_log {
+	size_t nruns;
+	struct sarif_run *runs;
+	size_t stripped;	/* source-bearing fields that were dropped */
+};
+
+struct sarif_limits {
+	size_t max_bytes, max_depth, max_runs, max_results, max_string;
+	const char *base;	/* absolute paths under base become relative */
+};
+
+/* 64 MiB, depth 64, 64 runs, 100000 results per run, 1 MiB strings,
+ * no base (absolute paths are dropped). */
+void sarif_limits_default(struct sarif_limits *l);
+
+/*
+ * Parse buf[0..len) into out (which is initialised here; release it even on
+ * failure).  Returns 0, or -EINVAL / -EFBIG / -E2BIG with a one-line reason
+ * in why (no document text in it).
+ */
+int sarif_parse(const char *buf, size_t len, const struct sarif_limits *lim,
+		struct sarif_log *out, char *why, size_t whylen);
+
+void sarif_log_init(struct sarif_log *log);
+void sarif_log_release(struct sarif_log *log);
+
+/* Append an empty run (complete) for tool; returns it (owned by log). */
+struct sarif_run *sarif_log_add_run(struct sarif_log *log, const char *tool,
+				    const char *version);
+/* Append a zeroed result to run; returns it (owned by run). */
+struct sarif_result *sarif_run_add_result(struct sarif_run *run);
+/* Mark run incomplete with reason (copied, cleaned and capped). */
+void sarif_run_fail(struct sarif_run *run, const char *reason);
+void sarif_result_release(struct sarif_result *r);
+
+/* The SARIF 2.1.0 document for log, NUL-terminated; caller frees. */
+char *sarif_write(const struct sarif_log *log);
+
+/*
+ * A copy of text that is valid UTF-8 (bad bytes become '?'), without
+ * control characters (they become spaces) and cut to at most max bytes on
+ * a character boundary.
+ */
+char *sarif_clean_text(const char *text, size_t max);
+
+/*
+ * Normalise a location uri into a relative path: percent-decoded, without
+ * a "file://" scheme, without leading "./", and with base (if not NULL)
+ * removed from an absolute path.  -EINVAL for anything else (absolute,
+ * "..", another scheme, control characters, empty).
+ */
+int sarif_path_clean(const char *uri, const char *base, char **out);
+
+#endif

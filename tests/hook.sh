@@ -1,0 +1,87 @@
+# shellcheck shell=bash
+# tests/hook.sh: helpers for the lethe-hook tests, sourced after lib.sh.
+#
+#   need_hook                        skip unless lethe-hook and lethectl are built
+#   hook_org                         create an org; sets ORG
+#   hook_repo PROVIDER SECRET        create a repository with that webhook secret;
+#                                    sets REPO_ID, HOOK_PATH
+#   hook_headers PROVIDER EVENT DELIVERY SIGMODE BODY SECRET
+#                                    the headers the VCS sends, into $SCRATCH/headers;
+#                                    SIGMODE: good, wrong, missing, empty, truncated
+#   hook_post PATH BODY [CTYPE]      POST through nginx with $SCRATCH/headers; prints
+#                                    the status, leaves the answer in $SCRATCH/answer
+#   sql QUERY                        one psql query, unaligned
+# Headers go through a file (curl -H @file): a GitLab token never reaches argv.
+
+need_hook() {
+	[ -x "$TOP/bin/lethe-hook" ] || skip_all "lethe-hook is not built"
+	[ -x "$TOP/bin/lethectl" ] || skip_all "lethectl is not built"
+}
+
+sql() { psql -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
+
+random_secret() { openssl rand -hex 24; }
+
+hook_org() {
+	ORG=hk$(openssl rand -hex 5)
+	"$TOP/bin/lethectl" org create "$ORG" >/dev/null
+}
+
+hook_repo() { # PROVIDER SECRET
+	local out name
+	name=o$(openssl rand -hex 4)/r$(openssl rand -hex 4)
+	(umask 077; printf '%s' "$2" >"$SCRATCH/secret")
+	out=$("$TOP/bin/lethectl" --json repo add --org "$ORG" --provider "$1" --name "$name" \
+	    --clone-url "http://127.0.0.1:1/$name.git" --secret-file "$SCRATCH/secret") || return 1
+	rm -f "$SCRATCH/secret"
+	REPO_ID=$(jq -r .id <<<"$out")
+	HOOK_PATH=$(jq -r .hook_path <<<"$out")
+	[ -n "$REPO_ID" ] && [ "$REPO_ID" != null ]
+}
+
+# sig_value MODE HEX: the signature as sent for a mode.
+sig_value() {
+	case $1 in
+	good) echo "$2" ;;
+	truncated) echo "${2%??}" ;;
+	*) echo "$2" ;;
+	esac
+}
+
+hook_headers() { # PROVIDER EVENT DELIVERY SIGMODE BODY SECRET
+	local p=$1 ev=$2 id=$3 mode=$4 body=$5 secret=$6 mac name prefix value
+	if [ "$mode" = wrong ]; then
+		secret=not-$secret
+	fi
+	mac=$(sign_hmac_sha256 "$secret" "$body")
+	case $p in
+	github) name=X-Hub-Signature-256 prefix=sha256= ;;
+	gitea) name=X-Gitea-Signature prefix= ;;
+	bitbucket|bitbucket-dc) name=X-Hub-Signature prefix=sha256= ;;
+	gitlab) name=X-Gitlab-Token prefix= mac=$secret ;;
+	esac
+	value=$prefix$(sig_value "$mode" "$mac")
+	{
+		case $p in
+		github) printf 'X-GitHub-Event: %s\nX-GitHub-Delivery: %s\n' "$ev" "$id" ;;
+		gitea) printf 'X-Gitea-Event: %s\nX-Gitea-Delivery: %s\n' "$ev" "$id"
+		       # Gitea sends GitHub's headers too; routing must not be fooled.
+		       printf 'X-GitHub-Event: %s\nX-GitHub-Delivery: %s\n' "$ev" "$id" ;;
+		gitlab) printf 'X-Gitlab-Event: %s\nIdempotency-Key: %s\n' "$ev" "$id" ;;
+		bitbucket) printf 'X-Event-Key: %s\nX-Request-UUID: %s\n' "$ev" "$id" ;;
+		bitbucket-dc) printf 'X-Event-Key: %s\nX-Request-Id: %s\n' "$ev" "$id" ;;
+		esac
+		case $mode in
+		missing) ;;
+		empty) printf '%s;\n' "$name" ;;
+		*) printf '%s: %s\n' "$name" "$value" ;;
+		esac
+	} >"$SCRATCH/headers"
+}
+
+hook_post() { # PATH BODY [CTYPE]
+	curl -s -o "$SCRATCH/answer" -w '%{http_code}' --max-time 20 -X POST -H @"$SCRATCH/headers" \
+	    -H "Content-Type: ${3:-application/json}" --data-binary @"$2" "$LETHE_URL$1"
+}
+
+new_id() { cat /proc/sys/kernel/random/uuid; }

@@ -1,0 +1,92 @@
+#!/bin/bash
+# Every SARIF file of the shared corpus either parses or is refused with a
+# clear one-line reason, and no source text it carries (snippets,
+# contextRegion, artifact contents, fix content) survives into the parsed
+# structure or into the document Lethe writes back.
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+PARSE="$TOP/build/tests/sarif_test"
+if [ -n "${CORPUS:-}" ] && [ -d "$CORPUS/sarif" ]; then
+	DIR=$CORPUS/sarif
+elif [ -d "$TOP/../shared/corpus/sarif" ]; then
+	DIR=$TOP/../shared/corpus/sarif
+else
+	DIR=/work/shared/corpus/sarif
+fi
+SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/t5002.XXXXXX")
+trap 'rm -rf "$SCRATCH"' EXIT
+
+# Files expected to be refused, and a word of the reason.
+declare -A REFUSED=(
+	[sdk-JSON1001-syntax-error.sarif]="invalid JSON"
+	[tutorials-runs-null.sarif]="runs is not an array"
+	[codeql-action-results-is-42.sarif]="results is not an array"
+	[sdk-v2.0.0-Comprehensive-old-version.sarif]="unsupported SARIF version"
+	[codeql-action-tool-names-empty-null.sarif]="tool.driver.name missing"
+)
+
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+notok() { n=$((n + 1)); echo "not ok $n - $*"; }
+check() { if eval "$1"; then ok "$2"; else notok "$2"; fi; }
+
+mapfile -t FILES < <(find "$DIR" -name '*.sarif' -type f | sort)
+if [ ! -x "$PARSE" ] || [ "${#FILES[@]}" -eq 0 ]; then
+	echo "1..1"
+	echo "ok 1 # SKIP no sarif_test binary or no corpus in $DIR"
+	exit 0
+fi
+
+# Source text lines (trimmed, 8 bytes or more) carried by a corpus file.
+source_lines() {
+	jq -r '.. | objects | to_entries[]
+	       | select(.key == "snippet" or .key == "contextRegion"
+	                or .key == "contents" or .key == "insertedContent")
+	       | .value | .. | strings' "$1" 2>/dev/null |
+		tr -d '\r' | sed 's/^[[:space:]]*//; s/[[:space:]]*$//' |
+		awk 'length($0) >= 8' | sort -u
+}
+
+MT=$(ls "$TOP"/build/tools/bin/sarif-multitool 2>/dev/null ||
+	find "$TOP/build/tools" -name 'Sarif.Multitool' -type f 2>/dev/null | head -n1)
+written=()
+for f in "${FILES[@]}"; do
+	b=$(basename "$f")
+	out=$SCRATCH/$b.out
+	err=$SCRATCH/$b.err
+	"$PARSE" --parse "$f" >"$out" 2>"$err"
+	rc=$?
+	if [ -n "${REFUSED[$b]:-}" ]; then
+		check '[ $rc -eq 1 ] && [ "$(wc -l <"$err")" -eq 1 ] && grep -q "^refused: " "$err" && grep -qF "${REFUSED[$b]}" "$err"' \
+			"$b is refused: $(head -c 120 "$err")"
+		continue
+	fi
+	check '[ $rc -eq 0 ] && jq -e ".version == \"2.1.0\"" "$out" >/dev/null' "$b parses and is written back"
+	leaked=0
+	while IFS= read -r line; do
+		if grep -qF -- "$line" "$out" "$err"; then
+			leaked=$((leaked + 1))
+			echo "# $b: leaked: $line"
+		fi
+	done < <(source_lines "$f")
+	total=$(source_lines "$f" | wc -l)
+	check '[ $leaked -eq 0 ]' "$b: none of its $total source text lines survive"
+	if [ "$total" -gt 0 ]; then
+		check 'grep -Eq "^stripped [1-9]" "$err"' "$b: the dropped source fields are reported"
+	fi
+	written+=("$out")
+done
+
+# The written documents are valid SARIF (Sarif rules; GitHub's rules also
+# demand a location per result, which some corpus results lack).
+if [ -z "$MT" ]; then
+	ok "# SKIP SARIF Multitool not installed (scripts/deps installs it)"
+else
+	chmod u+x "$MT" 2>/dev/null
+	"$MT" validate "${written[@]}" --rule-kind Sarif >"$SCRATCH/validate" 2>&1
+	errors=$(grep -c ': error ' "$SCRATCH/validate")
+	grep ': error ' "$SCRATCH/validate" | head -n5 | sed 's/^/# /'
+	check '[ "$errors" -eq 0 ] && grep -q "files scanned" "$SCRATCH/validate"' \
+		"the Multitool finds no error in the ${#written[@]} written documents"
+fi
+echo "1..$n"

@@ -1,0 +1,274 @@
+/*
+ * sarif_test.c - unit tests for lib/sarif (TAP).
+ *
+ * With "--parse FILE" it instead parses FILE with the default limits and
+ * prints sarif_write's document on stdout, each run's metadata ("meta
+ * JSON") and "stripped N" on stderr, or
+ * "refused: REASON" on stderr and exits 1 (used by t5002-sarif-corpus.sh).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sarif.h"
+#include "util.h"
+
+static int tests;
+static int failed;
+
+static void ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void ok(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	tests++;
+	if (!cond)
+		failed++;
+	printf("%sok %d - ", cond ? "" : "not ", tests);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+}
+
+#define RUN_HEAD "{\"version\":\"2.1.0\",\"runs\":[{\"tool\":{\"driver\":{\"name\":\"t\""
+
+struct refusal {
+	const char *name, *doc, *reason;
+};
+
+static const struct refusal refusals[] = {
+	{ "syntax error", "{\"version\":\"2.1.0\",}", "invalid JSON" },
+	{ "truncated", "{\"version\":\"2.1.0\",\"runs\":[", "invalid JSON" },
+	{ "trailing data", "{\"version\":\"2.1.0\",\"runs\":[]} {}", "invalid JSON" },
+	{ "top-level array", "[1,2]", "top level is not an object" },
+	{ "no version", "{\"runs\":[]}", "no version" },
+	{ "old version", "{\"version\":\"2.0.0\",\"runs\":[]}", "unsupported SARIF version" },
+	{ "runs null", "{\"version\":\"2.1.0\",\"runs\":null}", "runs is not an array" },
+	{ "run not object", "{\"version\":\"2.1.0\",\"runs\":[7]}", "run 0 is not an object" },
+	{ "driver name empty",
+	  "{\"version\":\"2.1.0\",\"runs\":[{\"tool\":{\"driver\":{\"name\":\"\"}}}]}",
+	  "tool.driver.name missing" },
+	{ "results 42", RUN_HEAD "}},\"results\":42}]}", "results is not an array" },
+	{ "result not object", RUN_HEAD "}},\"results\":[\"x\"]}]}", "result 0 is not an object" },
+	{ "bad utf-8", "{\"version\":\"2.1.0\",\"runs\":[],\"x\":\"\xff\"}", "invalid JSON" },
+	{ "comment", "{\"version\":\"2.1.0\",/*c*/\"runs\":[]}", "invalid JSON" },
+};
+
+static void test_refusals(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(refusals); i++) {
+		struct sarif_log log;
+		char why[256];
+		int r = sarif_parse(refusals[i].doc, strlen(refusals[i].doc), NULL,
+				    &log, why, sizeof(why));
+
+		ok(r < 0 && strstr(why, refusals[i].reason) && !strchr(why, '\n'),
+		   "refuses %s with a one-line reason", refusals[i].name);
+		sarif_log_release(&log);
+	}
+}
+
+static int parse_with(const char *doc, const struct sarif_limits *lim, char *why)
+{
+	struct sarif_log log;
+	int r = sarif_parse(doc, strlen(doc), lim, &log, why, 256);
+
+	sarif_log_release(&log);
+	return r;
+}
+
+static void test_limits(void)
+{
+	struct sarif_limits lim;
+	char why[256];
+	_cleanup_free_ char *deep = xmalloc(200);
+	const char *many = RUN_HEAD "}},\"results\":[{},{},{}]}]}";
+	const char *runs = "{\"version\":\"2.1.0\",\"runs\":[{\"tool\":{\"driver\":"
+			   "{\"name\":\"a\"}}},{\"tool\":{\"driver\":{\"name\":\"b\"}}}]}";
+
+	sarif_limits_default(&lim);
+	lim.max_depth = 8;
+	snprintf(deep, 200, "{\"version\":\"2.1.0\",\"runs\":[],\"x\":%s}",
+		 "[[[[[[[[[[1]]]]]]]]]]");
+	ok(parse_with(deep, &lim, why) == -E2BIG && strstr(why, "nested deeper"),
+	   "%s", "refuses JSON nested beyond the depth limit");
+	sarif_limits_default(&lim);
+	lim.max_bytes = 10;
+	ok(parse_with(runs, &lim, why) == -EFBIG, "%s", "refuses a document over the size limit");
+	sarif_limits_default(&lim);
+	lim.max_results = 2;
+	ok(parse_with(many, &lim, why) == -E2BIG && strstr(why, "3 results, limit 2"),
+	   "%s", "refuses more results than the limit");
+	sarif_limits_default(&lim);
+	lim.max_runs = 1;
+	ok(parse_with(runs, &lim, why) == -E2BIG, "%s", "refuses more runs than the limit");
+	sarif_limits_default(&lim);
+	lim.max_string = 1;
+	ok(parse_with(runs, &lim, why) == -E2BIG && strstr(why, "longer than"),
+	   "%s", "refuses strings over the length limit");
+	ok(sarif_parse("{\"version\":\"2.1.0\",\"runs\":[]}\0x", 31, NULL,
+		       &(struct sarif_log){0}, why, sizeof(why)) == -EINVAL,
+	   "%s", "refuses a NUL byte in the document");
+}
+
+/* A result full of source text in every place SARIF allows it. */
+static const char leaky[] =
+	"{\"version\":\"2.1.0\",\"runs\":[{\"tool\":{\"driver\":{\"name\":\"leaky\","
+	"\"version\":\"1.2\",\"rules\":[{\"id\":\"R1\",\"defaultConfiguration\":"
+	"{\"level\":\"error\"},\"relationships\":[{\"target\":{\"id\":\"CWE-120\","
+	"\"toolComponent\":{\"name\":\"CWE\"}}}]}]}},"
+	"\"artifacts\":[{\"location\":{\"uri\":\"a.c\"},\"contents\":{\"text\":\"MARK_CONTENTS\"}}],"
+	"\"results\":[{\"ruleIndex\":0,\"message\":{\"text\":\"bad copy\"},"
+	"\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":\"./src/a%20b.c\"},"
+	"\"region\":{\"startLine\":7,\"endLine\":3,\"startColumn\":2,"
+	"\"snippet\":{\"text\":\"MARK_SNIPPET\"}},"
+	"\"contextRegion\":{\"snippet\":{\"text\":\"MARK_CONTEXT\"}}}}],"
+	"\"codeFlows\":[{\"message\":{\"text\":\"MARK_FLOW\"}}],"
+	"\"fixes\":[{\"description\":{\"text\":\"MARK_FIX\"}}],"
+	"\"properties\":{\"offender\":\"MARK_PROPERTY\"},"
+	"\"partialFingerprints\":{\"lethe/v1\":"
+	"\"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\","
+	"\"other\":\"MARK_FP\"}}]}]}";
+
+static void test_strip(void)
+{
+	static const char *const marks[] = { "MARK_CONTENTS", "MARK_SNIPPET",
+		"MARK_CONTEXT", "MARK_FLOW", "MARK_FIX", "MARK_PROPERTY", "MARK_FP" };
+	struct sarif_log log;
+	char why[256];
+	int r = sarif_parse(leaky, strlen(leaky), NULL, &log, why, sizeof(why));
+	struct sarif_result *res = r == 0 ? &log.runs[0].results[0] : NULL;
+	_cleanup_free_ char *out = r == 0 ? sarif_write(&log) : NULL;
+	bool clean = out != NULL;
+
+	ok(r == 0 && log.nruns == 1 && log.runs[0].nresults == 1, "%s", "parses a leaky log");
+	ok(log.stripped >= 5, "%s", "reports the source fields it dropped");
+	ok(res && strcmp(res->rule_id, "R1") == 0 && strcmp(res->level, "error") == 0,
+	   "%s", "takes rule id by ruleIndex and level from the rule default");
+	ok(res && strcmp(res->path, "src/a b.c") == 0 && res->start_line == 7 &&
+	   res->end_line == 7 && res->start_column == 2,
+	   "%s", "normalises the path and an inconsistent region");
+	ok(res && res->cwe && strcmp(res->cwe, "CWE-120") == 0, "%s", "reads CWE from rule relationships");
+	ok(res && res->fingerprint && res->fingerprint[0] == '0', "%s", "keeps the lethe/v1 fingerprint");
+	for (size_t i = 0; out && i < ARRAY_SIZE(marks); i++)
+		clean = clean && !strstr(out, marks[i]);
+	ok(clean, "%s", "no source text survives into the written document");
+	ok(out && strstr(out, "\"uri\":\"src/a%20b.c\"") &&
+	   strstr(out, "external/cwe/cwe-120"), "%s", "writes an encoded uri and the CWE tag");
+	sarif_log_release(&log);
+}
+
+static void test_roundtrip(void)
+{
+	struct sarif_log log, back;
+	struct sarif_run *run;
+	struct sarif_result *res;
+	_cleanup_free_ char *out = NULL;
+	char why[256], big[3000];
+	int r;
+
+	sarif_log_init(&log);
+	run = sarif_log_add_run(&log, "cppcheck", "2.10");
+	res = sarif_run_add_result(run);
+	res->rule_id = xstrdup("nullPointer");
+	res->level = xstrdup("error");
+	res->path = xstrdup("lib/x.c");
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	big[999] = (char)0xc3;	/* a two-byte character across the cap */
+	big[1000] = (char)0xa9;
+	res->message = xstrdup(big);
+	res->start_line = 4;
+	sarif_run_fail(sarif_log_add_run(&log, "bandit", NULL), "timed out\nafter 5s");
+	out = sarif_write(&log);
+	r = sarif_parse(out, strlen(out), NULL, &back, why, sizeof(why));
+	ok(r == 0 && back.nruns == 2 && back.stripped == 0, "%s", "the written document parses back cleanly");
+	ok(r == 0 && back.runs[0].complete && !back.runs[1].complete &&
+	   strcmp(back.runs[1].reason, "timed out after 5s") == 0,
+	   "%s", "completeness and a one-line reason survive");
+	res = r == 0 ? &back.runs[0].results[0] : NULL;
+	ok(res && strlen(res->message) == 999 && res->end_line == 4 &&
+	   strcmp(res->path, "lib/x.c") == 0, "%s", "messages are capped on a character boundary");
+	ok(r == 0 && strstr(back.runs[0].meta_json, "\"version\":\"2.10\""),
+	   "%s", "driver metadata is kept");
+	sarif_log_release(&back);
+	sarif_log_release(&log);
+}
+
+struct pathcase {
+	const char *uri, *base, *want;
+};
+
+static const struct pathcase paths[] = {
+	{ "src/a.c", NULL, "src/a.c" },
+	{ "./src//./a.c", NULL, "src/a.c" },
+	{ "file:///workspace/src/a.c", "/workspace", "src/a.c" },
+	{ "/workspace/src/a.c", "/workspace/", "src/a.c" },
+	{ "/home/u/a.c", "/workspace", NULL },
+	{ "file:///C:/a.c", NULL, NULL },
+	{ "C:/a.c", NULL, NULL },
+	{ "https://example.com/a.c", NULL, NULL },
+	{ "src/../../etc/passwd", NULL, NULL },
+	{ "src/%2e%2e/x", NULL, NULL },
+	{ "a%0ab", NULL, NULL },
+	{ "a%zz", NULL, NULL },
+	{ "a.c?x=1", NULL, NULL },
+	{ "./", NULL, NULL },
+	{ "not a valid URI", NULL, "not a valid URI" },
+};
+
+static void test_paths(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
+		char *out = NULL;
+		int r = sarif_path_clean(paths[i].uri, paths[i].base, &out);
+		bool good = paths[i].want ? r == 0 && strcmp(out, paths[i].want) == 0
+					  : r < 0 && out == NULL;
+
+		ok(good, "path '%s'", paths[i].uri);
+		free(out);
+	}
+}
+
+static int parse_file(const char *path)
+{
+	struct sarif_log log;
+	char *buf = NULL, why[256];
+	size_t len;
+	int r = read_file(path, 64u << 20, &buf, &len);
+
+	if (r < 0) {
+		fprintf(stderr, "unable to read '%s': %s\n", path, strerror(-r));
+		return 2;
+	}
+	r = sarif_parse(buf, len, NULL, &log, why, sizeof(why));
+	free(buf);
+	if (r < 0) {
+		fprintf(stderr, "refused: %s\n", why);
+		sarif_log_release(&log);
+		return 1;
+	}
+	buf = sarif_write(&log);
+	printf("%s\n", buf);
+	for (size_t i = 0; i < log.nruns; i++)
+		fprintf(stderr, "meta %s\n", log.runs[i].meta_json);
+	fprintf(stderr, "stripped %zu\n", log.stripped);
+	free(buf);
+	sarif_log_release(&log);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && strcmp(argv[1], "--parse") == 0)
+		return parse_file(argv[2]);
+	test_refusals();
+	test_limits();
+	test_strip();
+	test_roundtrip();
+	test_paths();
+	printf("1..%d\n", tests);
+	return failed ? 1 : 0;
+}
