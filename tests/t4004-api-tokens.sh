@@ -8,7 +8,7 @@
 # shellcheck source=tests/api-lib.sh
 . "$(dirname "$0")/api-lib.sh"
 api_need
-plan 31
+plan 30
 
 pw=$(openssl rand -hex 12)
 org=$(api_org "${TAG}a")
