@@ -252,6 +252,7 @@ int main(int argc, char **argv)
 {
 	struct api_ctx ctx = { 0 };
 	FCGX_Request fr;
+	int64_t served = 0, max;
 
 	if (argc == 2 && !strcmp(argv[1], "--routes")) {
 		routes_print();
@@ -265,7 +266,9 @@ int main(int argc, char **argv)
 	ctx_open(&ctx);
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, 0, 0) != 0)
 		fatalx(EXIT_TEMPFAIL, "unable to set up fastcgi on fd 0");
-	while (FCGX_Accept_r(&fr) >= 0) {
+	/* A bounded life: the socket's owner starts a fresh process. */
+	max = config_int(ctx.cfg, "api_max_requests");
+	while (served++ < max && FCGX_Accept_r(&fr) >= 0) {
 		serve(&ctx, &fr);
 		FCGX_Finish_r(&fr);
 	}
