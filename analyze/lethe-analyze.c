@@ -252,7 +252,7 @@ static void open_workspace(const struct options *o, struct an_ctx *ctx)
 	ctx->wsfd = open(real, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (ctx->wsfd < 0)
 		fatal(EXIT_PERMFAIL, "unable to open workspace '%s'", real);
-	ctx->workspace = real;	/* lives until exit */
+	ctx->workspace = real;	/* freed by main */
 }
 
 static void write_log(const struct sarif_log *log)
@@ -285,5 +285,7 @@ int main(int argc, char **argv)
 			run_tool(&ctx, &o.extra[i], &log);
 	write_log(&log);
 	sarif_log_release(&log);
+	free((char *)ctx.workspace);
+	close(ctx.wsfd);
 	return EXIT_OK;
 }

@@ -68,20 +68,13 @@ int ctl_org_create(struct ctl *c, int argc, char **argv)
 
 int ctl_org_list(struct ctl *c, int argc, char **argv)
 {
-	PGresult *res;
 
 	if (argc != 1)
 		return ctl_usage();
-	if (ctl_db(c, DB_ROLE_ADMIN))
-		return 1;
-	if (db_exec(c->db, &res, "SELECT o.id, o.name, o.created_at::text AS created,"
+	return ctl_list(c, "orgs", "SELECT o.id, o.name, o.created_at::text AS created,"
 		    " (SELECT count(*) FROM lethe.users u WHERE u.org_id = o.id) AS users,"
 		    " (SELECT count(*) FROM lethe.repositories r WHERE r.org_id = o.id) AS repositories"
-		    " FROM lethe.orgs o ORDER BY o.id", 0, NULL) < 0)
-		return ctl_db_fail(c, "listing orgs");
-	ctl_print_result(c, res);
-	PQclear(res);
-	return 0;
+		    " FROM lethe.orgs o ORDER BY o.id", 0, NULL);
 }
 
 /* The first line of stdin, without its newline; NULL when empty. */

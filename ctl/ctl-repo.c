@@ -186,21 +186,14 @@ int ctl_repo_list(struct ctl *c, int argc, char **argv)
 {
 	const char *org = NULL;
 	struct ctl_opt opts[] = { { "org", 1, &org }, { 0 } };
-	PGresult *res;
 	int oi;
 
 	if (ctl_parse(argc, argv, opts, &oi) < 0 || oi != argc)
 		return ctl_usage();
-	if (ctl_db(c, DB_ROLE_ADMIN))
-		return 1;
-	if (DB_QUERY(c->db, &res, "SELECT r.id, o.name AS org, r.provider, r.full_name AS name, r.clone_url,"
+	return CTL_LIST(c, "repositories", "SELECT r.id, o.name AS org, r.provider, r.full_name AS name, r.clone_url,"
 		     " '/hooks/' || r.provider || '/' || r.hook_id AS hook_path, r.report_mode,"
 		     " r.created_at::text AS created FROM lethe.repositories r JOIN lethe.orgs o ON o.id = r.org_id"
-		     " WHERE $1::text IS NULL OR o.name = $1 OR o.id::text = $1 ORDER BY r.id", org) < 0)
-		return ctl_db_fail(c, "listing repositories");
-	ctl_print_result(c, res);
-	PQclear(res);
-	return 0;
+		     " WHERE $1::text IS NULL OR o.name = $1 OR o.id::text = $1 ORDER BY r.id", org);
 }
 
 static int repo_org(struct ctl *c, const char *id, int64_t *org)
@@ -252,68 +245,47 @@ int ctl_jobs(struct ctl *c, int argc, char **argv)
 {
 	const char *org = NULL, *state = NULL, *limit = "50";
 	struct ctl_opt opts[] = { { "org", 1, &org }, { "state", 1, &state }, { "limit", 1, &limit }, { 0 } };
-	PGresult *res;
 	int64_t n;
 	int oi;
 
 	if (ctl_parse(argc, argv, opts, &oi) < 0 || oi != argc || parse_i64(limit, 1, 100000, &n) < 0)
 		return ctl_usage();
-	if (ctl_db(c, DB_ROLE_ADMIN))
-		return 1;
-	if (DB_QUERY(c->db, &res, "SELECT j.id, o.name AS org, r.full_name AS repository, j.state, j.commit_sha,"
+	return CTL_LIST(c, "jobs", "SELECT j.id, o.name AS org, r.full_name AS repository, j.state, j.commit_sha,"
 		     " j.ref, j.pr_number, j.attempts, j.last_error, j.deliveries, j.created_at::text AS created,"
 		     " j.finished_at::text AS finished FROM lethe.jobs j JOIN lethe.repositories r ON r.id = j.repository_id"
 		     " JOIN lethe.orgs o ON o.id = j.org_id WHERE ($1::text IS NULL OR o.name = $1 OR o.id::text = $1)"
-		     " AND ($2::text IS NULL OR j.state = $2) ORDER BY j.id DESC LIMIT $3::int", org, state, limit) < 0)
-		return ctl_db_fail(c, "listing jobs");
-	ctl_print_result(c, res);
-	PQclear(res);
-	return 0;
+		     " AND ($2::text IS NULL OR j.state = $2) ORDER BY j.id DESC LIMIT $3::int", org, state, limit);
 }
 
 int ctl_checkouts(struct ctl *c, int argc, char **argv)
 {
 	const char *all = NULL;
 	struct ctl_opt opts[] = { { "all", 0, &all }, { 0 } };
-	PGresult *res;
 	int oi;
 
 	if (ctl_parse(argc, argv, opts, &oi) < 0 || oi != argc)
 		return ctl_usage();
-	if (ctl_db(c, DB_ROLE_ADMIN))
-		return 1;
-	if (DB_QUERY(c->db, &res, "SELECT k.id, r.full_name AS repository, k.job_id, k.host, k.backend, k.cipher,"
+	return CTL_LIST(c, "checkouts", "SELECT k.id, r.full_name AS repository, k.job_id, k.host, k.backend, k.cipher,"
 		     " floor(extract(epoch FROM now() - k.created_at))::bigint AS age_seconds,"
 		     " greatest(0, ceil(extract(epoch FROM k.deadline - now())))::bigint AS seconds_left,"
 		     " k.destroyed_at::text AS destroyed, k.destroy_reason, k.teardown_usec"
 		     " FROM lethe.checkouts k JOIN lethe.repositories r ON r.id = k.repository_id"
-		     " WHERE $1::text IS NOT NULL OR k.destroyed_at IS NULL ORDER BY k.id", all) < 0)
-		return ctl_db_fail(c, "listing checkouts");
-	ctl_print_result(c, res);
-	PQclear(res);
-	return 0;
+		     " WHERE $1::text IS NOT NULL OR k.destroyed_at IS NULL ORDER BY k.id", all);
 }
 
 int ctl_findings(struct ctl *c, int argc, char **argv)
 {
 	const char *repo = NULL, *state = "open";
 	struct ctl_opt opts[] = { { "repo", 1, &repo }, { "state", 1, &state }, { 0 } };
-	PGresult *res;
 	int oi;
 
 	if (ctl_parse(argc, argv, opts, &oi) < 0 || oi != argc || !repo)
 		return ctl_usage();
 	if (strcmp(state, "open") && strcmp(state, "fixed") && strcmp(state, "all"))
 		return ctl_fail("bad state '%s': open, fixed or all", state);
-	if (ctl_db(c, DB_ROLE_ADMIN))
-		return 1;
-	if (DB_QUERY(c->db, &res, "SELECT f.id, f.tool, f.rule_id, f.level, f.path, f.start_line, f.end_line,"
+	return CTL_LIST(c, "findings", "SELECT f.id, f.tool, f.rule_id, f.level, f.path, f.start_line, f.end_line,"
 		     " f.message, f.cwe, f.state, f.branch, f.fingerprint, f.suppressed_in_code"
 		     " FROM lethe.findings f JOIN lethe.repositories r ON r.id = f.repository_id"
 		     " WHERE (r.id::text = $1 OR r.full_name = $1) AND ($2 = 'all' OR f.state = $2)"
-		     " ORDER BY f.path, f.start_line, f.id", repo, state) < 0)
-		return ctl_db_fail(c, "listing findings");
-	ctl_print_result(c, res);
-	PQclear(res);
-	return 0;
+		     " ORDER BY f.path, f.start_line, f.id", repo, state);
 }

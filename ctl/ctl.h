@@ -45,6 +45,11 @@ void ctl_print_result(const struct ctl *c, const PGresult *res);
 void ctl_print_object(const struct ctl *c, json_object *o);
 /* Org id by name or numeric id; prints the error and returns 0 when unknown. */
 int64_t ctl_org(struct ctl *c, const char *name);
+/* Run a read-only query as lethe_admin and print its rows; 0 or 1. */
+int ctl_list(struct ctl *c, const char *what, const char *sql, int n, const char *const *params);
+#define CTL_LIST(c, what, sql, ...) \
+	ctl_list((c), (what), (sql), DB_NARGS(__VA_ARGS__), (const char *const[]){ __VA_ARGS__ })
+
 /* Abort a transaction after a failed statement: rollback, print, return 1. */
 int ctl_db_fail(struct ctl *c, const char *what);
 

@@ -89,6 +89,19 @@ int ctl_db_fail(struct ctl *c, const char *what)
 	return 1;
 }
 
+int ctl_list(struct ctl *c, const char *what, const char *sql, int n, const char *const *params)
+{
+	PGresult *res;
+
+	if (ctl_db(c, DB_ROLE_ADMIN))
+		return 1;
+	if (db_exec(c->db, &res, sql, n, params) < 0)
+		return ctl_fail("listing %s failed: %s", what, db_error(c->db));
+	ctl_print_result(c, res);
+	PQclear(res);
+	return 0;
+}
+
 int64_t ctl_org(struct ctl *c, const char *name)
 {
 	PGresult *res;

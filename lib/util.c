@@ -111,7 +111,13 @@ static int parse_unit(const char *s, int64_t *num, char *unit)
 	return parse_i64(buf, 0, INT64_MAX / 1024 / 1024 / 1024 / 1024, num);
 }
 
-int parse_duration(const char *s, int64_t *secs)
+struct unit {
+	char name;
+	int64_t factor;
+};
+
+/* A number with an optional one-letter unit from units. */
+static int parse_with_units(const char *s, const struct unit *units, size_t n, int64_t *out)
 {
 	int64_t v;
 	char u;
@@ -119,30 +125,30 @@ int parse_duration(const char *s, int64_t *secs)
 
 	if (r < 0)
 		return r;
-	switch (u) {
-	case 0: case 's': *secs = v; return 0;
-	case 'm': *secs = v * 60; return 0;
-	case 'h': *secs = v * 3600; return 0;
-	case 'd': *secs = v * 86400; return 0;
-	}
+	for (size_t i = 0; i < n; i++)
+		if (units[i].name == u) {
+			*out = v * units[i].factor;
+			return 0;
+		}
 	return -EINVAL;
+}
+
+int parse_duration(const char *s, int64_t *secs)
+{
+	static const struct unit units[] = {
+		{ 0, 1 }, { 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+	};
+
+	return parse_with_units(s, units, ARRAY_SIZE(units), secs);
 }
 
 int parse_size(const char *s, int64_t *bytes)
 {
-	int64_t v;
-	char u;
-	int r = parse_unit(s, &v, &u);
+	static const struct unit units[] = {
+		{ 0, 1 }, { 'k', 1 << 10 }, { 'K', 1 << 10 }, { 'M', 1 << 20 }, { 'G', 1 << 30 },
+	};
 
-	if (r < 0)
-		return r;
-	switch (u) {
-	case 0: *bytes = v; return 0;
-	case 'k': case 'K': *bytes = v << 10; return 0;
-	case 'M': *bytes = v << 20; return 0;
-	case 'G': *bytes = v << 30; return 0;
-	}
-	return -EINVAL;
+	return parse_with_units(s, units, ARRAY_SIZE(units), bytes);
 }
 
 void hex_encode(const unsigned char *in, size_t n, char *out)

@@ -147,7 +147,7 @@ static void test_seal(void)
 {
 	unsigned char key[32], other[32], blob[64 + CRYPTO_SEAL_OVERHEAD], blob2[sizeof(blob)];
 	unsigned char pt[64];
-	const char msg[] = "webhook secret, 64 bytes long........................... end!";
+	const char msg[65] = "webhook secret, 64 bytes long.............................. end!";
 
 	crypto_random(key, sizeof(key));
 	crypto_random(other, sizeof(other));

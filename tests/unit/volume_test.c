@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <linux/fscrypt.h>
 
@@ -218,31 +219,61 @@ static void test_fscrypt_lifecycle(void)
 	ok(!exists(mp), "mount point is gone");
 }
 
+/*
+ * A worker creates volume c2, leaves a process inside it and dies by
+ * SIGKILL, without any teardown.  Returns the pid of the process left
+ * inside (our child by PR_SET_CHILD_SUBREAPER), or -1.
+ */
+static pid_t crash_worker(void)
+{
+	pid_t worker, inside = -1;
+	int p[2];
+
+	if (pipe(p) < 0)
+		return -1;
+	worker = fork();
+	if (worker == 0) {
+		struct volume *v = make("fscrypt", "c2", 64 << 20, NULL);
+		char path[PATH_MAX];
+		pid_t s;
+
+		if (!v)
+			_exit(1);
+		snprintf(path, sizeof(path), "%s/leftover", volume_workdir(v));
+		write_text(path, "code");
+		s = fork();
+		if (s == 0) {
+			if (chdir(volume_workdir(v)) == 0)
+				pause();
+			_exit(1);
+		}
+		if (write(p[1], &s, sizeof(s)) != sizeof(s))
+			_exit(1);
+		raise(SIGKILL);
+	}
+	close(p[1]);
+	if (read(p[0], &inside, sizeof(inside)) != sizeof(inside))
+		inside = -1;
+	close(p[0]);
+	waitpid(worker, NULL, 0);
+	return inside;
+}
+
 /* A worker dies with a process still inside: destroy from the name alone. */
 static void test_crash(void)
 {
 	char path[PATH_MAX], img[PATH_MAX], opts[1024], **names = NULL;
 	int status = 0, r, listed = 0;
-	struct volume *v;
 	size_t n = 0, i;
 	int64_t us;
 	pid_t pid;
 
-	v = make("fscrypt", "c2", 64 << 20, NULL);
-	ok(v != NULL, "second volume created");
-	if (!v)
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	pid = crash_worker();
+	ok(pid > 0, "a worker made volume c2 and died by SIGKILL with a process inside");
+	if (pid <= 0)
 		return;
-	snprintf(path, sizeof(path), "%s/leftover", volume_workdir(v));
-	write_text(path, "code");
-	pid = fork();
-	if (pid == 0) {
-		if (chdir(volume_workdir(v)) == 0)
-			pause();
-		_exit(1);
-	}
 	usleep(100 * 1000);
-	/* the struct is forgotten here, as by a worker killed with -9 */
-	v = NULL;
 	volume_list(state_dir, run_dir, &names, &n);
 	for (i = 0; i < n; i++)
 		listed |= !strcmp(names[i], "c2");
