@@ -18,13 +18,17 @@ at=$(api_login "a@$TAG.test" "$pw" | jq -r .access_token)
 mt=$(api_login "m@$TAG.test" "$pw" | jq -r .access_token)
 name="acme/gone-$TAG"
 
-req POST /api/v1/repositories "$at" "{\"provider\":\"github\",\"full_name\":\"$name\",\"clone_url\":\"https://example.invalid/$name.git\"}"
+token=$(openssl rand -hex 20)
+req POST /api/v1/repositories "$at" "{\"provider\":\"github\",\"full_name\":\"$name\",\"clone_url\":\"https://example.invalid/$name.git\",\"clone_token\":\"$token\"}"
 repo=$(jq -r .id <<<"$BODY")
 is "$STATUS" 201 "an admin connects a repository"
-ok "the answer shows a webhook secret once and the hook id" \
-	test "$(jq -r '.webhook_secret | length' <<<"$BODY")" = 64 -a -n "$(jq -r .hook_id <<<"$BODY")"
-is "$(sql -c "SELECT webhook_secret_enc IS NOT NULL AND position(convert_to('$(jq -r .webhook_secret <<<"$BODY")', 'UTF8') IN webhook_secret_enc) = 0 FROM lethe.repositories WHERE id = $repo")" t \
-	"the secret is stored sealed, not as given"
+ok "the answer shows a webhook secret once and the webhook path" \
+	test "$(jq -r '.webhook_secret | length' <<<"$BODY")" = 64 -a \
+	"$(jq -r .webhook_path <<<"$BODY")" = "/hooks/github/$(jq -r .hook_id <<<"$BODY")"
+is "$(sql -c "SELECT webhook_secret_enc IS NOT NULL AND clone_token_enc IS NOT NULL
+	AND position(convert_to('$(jq -r .webhook_secret <<<"$BODY")', 'UTF8') IN webhook_secret_enc) = 0
+	AND position(convert_to('$token', 'UTF8') IN clone_token_enc) = 0 FROM lethe.repositories WHERE id = $repo")" t \
+	"the webhook secret and the clone token are stored sealed, not as given"
 scan=$(api_fixture_scan "$org" "$repo")
 finding=$(sql -c "SELECT min(finding_id) FROM lethe.scan_findings WHERE scan_id = $scan")
 req PUT "/api/v1/findings/$finding/triage" "$at" '{"state":"false_positive","reason":"test code"}'
@@ -46,7 +50,7 @@ diag "deleted: $deleted"
 is "$(jq '[.scans, .findings, .scan_findings, .scan_tools, .dependencies, .workflow_facts, .jobs,
 	.deliveries, .triage, .checkouts, .secrets, .repositories] | map(select(. > 0)) | length' <<<"$deleted")" 12 \
 	"the answer counts every kind of record removed, each non-zero"
-is "$(jq -c '[.scans, .findings, .scan_findings, .triage, .secrets, .repositories]' <<<"$deleted")" "[1,2,2,1,1,1]" \
+is "$(jq -c '[.scans, .findings, .scan_findings, .triage, .secrets, .repositories]' <<<"$deleted")" "[1,2,2,1,2,1]" \
 	"and the counts are exact"
 left=$(sql -c "SELECT (SELECT count(*) FROM lethe.repositories WHERE id = $repo)
 	+ (SELECT count(*) FROM lethe.scans WHERE repository_id = $repo)
