@@ -77,6 +77,7 @@ int api_query_json(struct api_req *req, struct api_resp *resp, const char *notfo
 		       (const char *const[]){ __VA_ARGS__ })
 
 /* Request helpers. */
+int api_query_valid(const char *query);	/* name=value pairs, each value decodable and short */
 const char *api_param(struct api_req *req, const char *name, char *buf, size_t len);
 /* An integer parameter in [min, max]: *out NULL when absent; -1 when bad. */
 int api_param_int(struct api_req *req, const char *name, int64_t min, int64_t max, char buf[24],

@@ -192,6 +192,8 @@ static void serve(struct api_ctx *ctx, FCGX_Request *fr)
 		rt = route_find(req.method, req.path, req.id, &status);
 	if (!rt)
 		api_error(&resp, status, status == 405 ? "method not allowed" : "no such route");
+	else if (!api_query_valid(req.query))
+		api_error(&resp, 400, "bad query string: name=value pairs, values at most 255 bytes");
 	else if ((status = body_read(ctx, fr, &req.body)) != 0)
 		api_error(&resp, status, status == 413 ? "request body too large" : "body is not a JSON object");
 	else

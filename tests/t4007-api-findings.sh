@@ -8,7 +8,7 @@
 # shellcheck source=tests/api-lib.sh
 . "$(dirname "$0")/api-lib.sh"
 api_need
-plan 21
+plan 23
 
 pw=$(openssl rand -hex 12)
 org=$(api_org "${TAG}a")
@@ -28,6 +28,10 @@ req GET "/api/v1/findings?repository=$repo&tool=cppcheck" "$at"
 is "$(ids)" "" "filtered by tool"
 req GET "/api/v1/findings?repository=abc" "$at"
 is "$STATUS" 400 "a repository filter that is not an id is a 400"
+req GET "/api/v1/findings?tool=$(head -c 300 /dev/zero | tr '\0' a)" "$at"
+is "$STATUS" 400 "an overlong filter value is a 400, not ignored"
+req GET "/api/v1/findings?state=%zz" "$at"
+is "$STATUS" 400 "a badly encoded filter value is a 400"
 
 req PUT "/api/v1/findings/$err/triage" "$at" '{"state":"suppressed","reason":"x","expires_at":"2001-01-01T00:00:00Z"}'
 is "$STATUS" 400 "a triage expiring in the past is refused"
