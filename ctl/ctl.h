@@ -64,6 +64,11 @@ int ctl_parse(int argc, char **argv, struct ctl_opt *opts, int *optind_out);
 /* The commands, one function each (table in lethectl.c). */
 int ctl_migrate(struct ctl *c, int argc, char **argv);
 int ctl_keys_init(struct ctl *c, int argc, char **argv);
+int ctl_keys_rotate_master(struct ctl *c, int argc, char **argv);
+int ctl_keys_rotate_org(struct ctl *c, int argc, char **argv);
+int ctl_audit_verify(struct ctl *c, int argc, char **argv);
+int ctl_audit_export(struct ctl *c, int argc, char **argv);
+int ctl_audit_tail(struct ctl *c, int argc, char **argv);
 int ctl_org_create(struct ctl *c, int argc, char **argv);
 int ctl_org_list(struct ctl *c, int argc, char **argv);
 int ctl_user_add(struct ctl *c, int argc, char **argv);

@@ -21,6 +21,11 @@
 static const struct ctl_cmd ctl_cmds[] = {
 	{ "migrate",   NULL,     ctl_migrate,     "[--dir DIR]" },
 	{ "keys",      "init",   ctl_keys_init,   "" },
+	{ "keys",      "rotate-master", ctl_keys_rotate_master, "" },
+	{ "keys",      "rotate-org", ctl_keys_rotate_org, "ORG" },
+	{ "audit",     "verify", ctl_audit_verify,  "[--org ORG]" },
+	{ "audit",     "export", ctl_audit_export,  "[--since TIME]" },
+	{ "audit",     "tail",   ctl_audit_tail,    "[-n N]" },
 	{ "org",       "create", ctl_org_create,  "NAME" },
 	{ "org",       "list",   ctl_org_list,    "" },
 	{ "user",      "add",    ctl_user_add,    "--org ORG --email EMAIL --role owner|admin|member  (password on stdin)" },

@@ -233,26 +233,34 @@ int keyring_load_path(const char *path, struct keyring **out, char *why, size_t 
 }
 
 /*
- * The master key of version, re-reading the file once when the keyring
- * does not hold it: `lethectl keys rotate-master` may have added it since
- * this process started.  The keyring is shared by const pointer but owned
- * by the process, so refreshing it in place is safe.
+ * Re-read the keyring's file in place: `lethectl keys rotate-master` may
+ * have changed it since this process started.  The keyring is shared by
+ * const pointer but owned by the process, so refreshing it is safe.  On
+ * any error the keyring stays as it was.
  */
-static const struct secbuf *keyring_get(const struct keyring *kr, int version)
+static void keyring_refresh(const struct keyring *kr)
 {
-	const struct secbuf *k = keyring_find(kr, version);
 	struct keyring *fresh = NULL, *cur = (struct keyring *)kr;
 	char why[256];
 
-	if (k || !kr->path || keyring_read(kr->path, &fresh, &(struct stat){ 0 }, why,
-					   sizeof(why)) < 0)
-		return k;
+	if (!kr->path || keyring_read(kr->path, &fresh, &(struct stat){ 0 }, why, sizeof(why)) < 0)
+		return;
 	for (size_t i = 0; i < cur->n; i++)
 		secbuf_release(&cur->m[i].key);
 	memcpy(cur->m, fresh->m, sizeof(cur->m));
 	cur->n = fresh->n;
 	fresh->n = 0;
 	keyring_free(fresh);
+}
+
+/* The master key of version, re-reading the file once when it is missing. */
+static const struct secbuf *keyring_get(const struct keyring *kr, int version)
+{
+	const struct secbuf *k = keyring_find(kr, version);
+
+	if (k)
+		return k;
+	keyring_refresh(kr);
 	return keyring_find(kr, version);
 }
 
@@ -548,11 +556,19 @@ int orgkey_load(struct db *db, const struct keyring *kr, int64_t org_id, int *ve
 	return r;
 }
 
+/*
+ * A new org key is wrapped under the newest master version in the file,
+ * not the newest this process saw: a rotation that started after we
+ * loaded the keyring drops the older versions once it is done.
+ */
 static int orgkey_insert(struct db *db, const struct keyring *kr, int64_t org_id, int version)
 {
 	struct secbuf key = { 0 };
 	char org[24], ver[16], mver[16], *wrapped = NULL;
-	int r = secbuf_alloc(&key, CRYPTO_KEY_LEN);
+	int r;
+
+	keyring_refresh(kr);
+	r = secbuf_alloc(&key, CRYPTO_KEY_LEN);
 
 	if (r == 0)
 		r = crypto_random(key.data, key.len);

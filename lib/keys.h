@@ -11,12 +11,15 @@
  * with systemd credentials, which are copied at start, restart instead).
  *
  * Org keys: 32 random bytes per org and version, stored in org_keys wrapped
- * under a master key version with AD "lethe-orgkey-v1\0<org>\0<version>".
+ * under a master key version with AD "lethe-orgkey-v1\0<org>\0<version>"
+ * (org and versions in decimal); a new one is wrapped under the newest
+ * version in the file.  Rotation retires a version but keeps its row.
  *
  * Secrets: sealed under the org's active key; the blob is
  * version(4, big endian) || nonce || ciphertext || tag, with AD
  * "lethe-secret-v1\0<table>\0<column>\0<org>\0<row>" so that a blob copied
- * to another row, column or org does not open.
+ * to another row, column or org does not open.  A blob opens under the
+ * org key version it names, retired or not.
  */
 #ifndef LETHE_KEYS_H
 #define LETHE_KEYS_H

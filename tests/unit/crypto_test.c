@@ -16,23 +16,44 @@
 
 #define WYCHEPROOF "crypto/wycheproof_aes_gcm_256_iv96_test.json"
 
-/* $CORPUS, else ../shared/corpus next to the checkout, else /work/shared/corpus. */
+/* $CORPUS, else ../shared/corpus next to the checkout (or the working directory), else
+ * /work/shared/corpus. */
+/* The checkout's sibling ../shared/corpus: the binary is <top>/build/tests/NAME. */
+static char *corpus_near_checkout(void)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	for (int up = 0; up < 3; up++) {	/* NAME, tests, build */
+		char *slash = strrchr(exe, '/');
+
+		if (!slash)
+			return NULL;
+		*slash = '\0';
+	}
+	return xasprintf("%s/../shared/corpus", exe);
+}
+
 static char *corpus_file(const char *name)
 {
-	const char *env = getenv("CORPUS");
-	const char *dirs[] = { env, "../shared/corpus", "/work/shared/corpus" };
+	char *near = corpus_near_checkout();
+	const char *dirs[] = { getenv("CORPUS"), near, "../shared/corpus", "/work/shared/corpus" };
+	char *found = NULL;
 
-	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
-		char *p;
-
+	for (size_t i = 0; i < ARRAY_SIZE(dirs) && !found; i++) {
 		if (!dirs[i] || !*dirs[i])
 			continue;
-		p = xasprintf("%s/%s", dirs[i], name);
-		if (access(p, R_OK) == 0)
-			return p;
-		free(p);
+		found = xasprintf("%s/%s", dirs[i], name);
+		if (access(found, R_OK) != 0) {
+			free(found);
+			found = NULL;
+		}
 	}
-	return NULL;
+	free(near);
+	return found;
 }
 
 /* Decode a hex field of a test case; *n gets its length in bytes. */
@@ -146,11 +167,11 @@ static void test_wycheproof(void)
 static void test_seal(void)
 {
 	unsigned char key[32], other[32], blob[64 + CRYPTO_SEAL_OVERHEAD], blob2[sizeof(blob)];
-	unsigned char pt[64];
-	const char msg[65] = "webhook secret, 64 bytes long.............................. end!";
+	unsigned char pt[64], msg[64];
 
 	crypto_random(key, sizeof(key));
 	crypto_random(other, sizeof(other));
+	crypto_random(msg, sizeof(msg));
 	ok(crypto_seal(key, "ad", 2, msg, 64, blob) == 0, "seal succeeds");
 	ok(crypto_open(key, "ad", 2, blob, sizeof(blob), pt) == 0 && !memcmp(pt, msg, 64),
 	   "open returns the plaintext");

@@ -434,19 +434,33 @@ out:
 	db_free(f.db);
 }
 
-int main(void)
+/* The stack's configuration: $LETHE_CONFIG, else ${LETHE_RUN:-run}/lethe.conf. */
+static struct config *stack_config(void)
 {
+	const char *env = getenv("LETHE_CONFIG"), *run = getenv("LETHE_RUN");
+	char *path = env && *env ? xstrdup(env) : xasprintf("%s/lethe.conf", run && *run ? run : "run");
 	struct config *cfg = NULL;
 	char why[512];
+
+	if (access(path, R_OK) != 0 || config_load(path, &cfg, why, sizeof(why)) < 0)
+		cfg = NULL;
+	free(path);
+	return cfg;
+}
+
+int main(void)
+{
+	struct config *cfg;
 	char *cmd;
 
 	if (!mkdtemp(scratch))
 		abort();
 	test_keyfile();
-	if (getenv("LETHE_CONFIG") && config_load(NULL, &cfg, why, sizeof(why)) == 0)
+	cfg = stack_config();
+	if (cfg)
 		test_db(cfg);
 	else
-		skip(1, "no stack (LETHE_CONFIG not set)");
+		skip(1, "no stack (no LETHE_CONFIG, no $LETHE_RUN/lethe.conf)");
 	config_free(cfg);
 	cmd = xasprintf("rm -rf '%s'", scratch);
 	if (system(cmd) != 0)
