@@ -8,7 +8,7 @@
 # shellcheck source=tests/api-lib.sh
 . "$(dirname "$0")/api-lib.sh"
 api_need
-plan 23
+plan 24
 
 pw=$(openssl rand -hex 12)
 org=$(api_org "${TAG}a")
@@ -35,6 +35,9 @@ is "$STATUS" 400 "a badly encoded filter value is a 400"
 
 req PUT "/api/v1/findings/$err/triage" "$at" '{"state":"suppressed","reason":"x","expires_at":"2001-01-01T00:00:00Z"}'
 is "$STATUS" 400 "a triage expiring in the past is refused"
+req PUT "/api/v1/findings/$err/triage" "$at" '{"state":"suppressed","reason":"x","expires_at":"not-a-date"}'
+ok "a bad expiry is a 400 whose reason names the fields, not the SQL error" \
+	test "$STATUS" = 400 -a "$(grep -ci -e syntax -e timestamp -e sql <<<"$BODY")" = 0
 req PUT "/api/v1/findings/$err/triage" "$at" '{"state":"ignored","reason":"x"}'
 is "$STATUS" 400 "an unknown triage state is refused"
 req PUT "/api/v1/findings/$err/triage" "$at" '{"state":"false_positive","reason":"test fixture only"}'
