@@ -26,6 +26,7 @@ struct api_ctx {
 	struct keyring *keyring;
 	unsigned char jwt_key[32];
 	char *dummy_hash;		/* bcrypt of nothing anyone knows, for unknown emails */
+	char *migrations;		/* the installed migrations, "{001_init,050_api}" */
 };
 
 struct api_req {
@@ -112,6 +113,7 @@ int api_finding_triage(struct api_req *req, struct api_resp *resp);
 int api_finding_reopen(struct api_req *req, struct api_resp *resp);
 
 /* Org administration (api-admin.c). */
+char *api_migrations_installed(void);	/* NULL when the sql directory is unreadable */
 int api_health(struct api_req *req, struct api_resp *resp);
 int api_audit_list(struct api_req *req, struct api_resp *resp);
 int api_audit_verify(struct api_req *req, struct api_resp *resp);

@@ -246,6 +246,7 @@ static void ctx_open(struct api_ctx *ctx)
 	if (apiauth_key_load(cfg, ctx->jwt_key, why, sizeof(why)) < 0)
 		fatalx(EXIT_PERMFAIL, "%s", why);
 	ctx->dummy_hash = dummy_hash(cfg);
+	ctx->migrations = api_migrations_installed();
 	if (db_open(cfg, DB_ROLE_API, &ctx->db) < 0)
 		fatalx(EXIT_TEMPFAIL, "unable to connect to the database: %s", db_error(ctx->db));
 }
@@ -278,6 +279,7 @@ int main(int argc, char **argv)
 	keyring_free(ctx.keyring);
 	db_free(ctx.db);
 	free(ctx.dummy_hash);
+	free(ctx.migrations);
 	config_free((struct config *)ctx.cfg);
 	return EXIT_OK;
 }
