@@ -14,6 +14,7 @@
 
 #include <json-c/json.h>
 
+#include "apiauth.h"
 #include "config.h"
 #include "db.h"
 #include "keys.h"
@@ -24,7 +25,7 @@ struct api_ctx {
 	const struct config *cfg;
 	struct db *db;
 	struct keyring *keyring;
-	unsigned char jwt_key[32];
+	struct apiauth_keys jwt;		/* jwt.key[0] signs; every one verifies */
 	char *dummy_hash;		/* bcrypt of nothing anyone knows, for unknown emails */
 	char *migrations;		/* the installed migrations, "{001_init,050_api}" */
 };

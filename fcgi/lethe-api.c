@@ -243,7 +243,7 @@ static void ctx_open(struct api_ctx *ctx)
 	log_set_file(*config_str(cfg, "log_file") ? config_str(cfg, "log_file") : NULL);
 	if ((r = keyring_load(cfg, &ctx->keyring, why, sizeof(why))) < 0)
 		fatalx(r == -ENOENT ? EXIT_PERMFAIL : EXIT_TEMPFAIL, "%s", why);
-	if (apiauth_key_load(cfg, ctx->jwt_key, why, sizeof(why)) < 0)
+	if (apiauth_keys_load(cfg, &ctx->jwt, why, sizeof(why)) < 0)
 		fatalx(EXIT_PERMFAIL, "%s", why);
 	ctx->dummy_hash = dummy_hash(cfg);
 	ctx->migrations = api_migrations_installed();
@@ -275,7 +275,7 @@ int main(int argc, char **argv)
 		serve(&ctx, &fr);
 		FCGX_Finish_r(&fr);
 	}
-	OPENSSL_cleanse(ctx.jwt_key, sizeof(ctx.jwt_key));
+	apiauth_keys_release(&ctx.jwt);
 	keyring_free(ctx.keyring);
 	db_free(ctx.db);
 	free(ctx.dummy_hash);

@@ -19,18 +19,21 @@ at=$(jq -r .access_token <<<"$login")
 
 # mint CLAIMS-JSON [HEADER-JSON] [KEY-MODE]: a token signed as Lethe would,
 # with the key derived here from the stack's master key (the test's own
-# copy of the derivation: HMAC-SHA256(master key, "lethe-jwt-v1")).
+# copy of the derivation: HMAC-SHA256(master key, "lethe-jwt-v1")), of the
+# master key version that signed the login's token (a running lethe-api
+# signs with the newest version it loaded).
 keyfile=$(sed -n 's/^master_key_file *= *//p' "$LETHE_CONFIG")
 mint() {
-	KEYFILE=$keyfile python3 - "$@" <<-'PY'
+	KEYFILE=$keyfile LOGIN_TOKEN=$at python3 - "$@" <<-'PY'
 	import base64, hashlib, hmac, json, os, sys
-	lines = [l.split() for l in open(os.environ["KEYFILE"]) if l.strip()]
-	master = bytes.fromhex(max(lines, key=lambda l: int(l[0][1:]))[1])
-	key = hmac.new(master, b"lethe-jwt-v1", hashlib.sha256).digest()
+	b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+	login = os.environ["LOGIN_TOKEN"].rsplit(".", 1)
+	keys = [hmac.new(bytes.fromhex(l.split()[1]), b"lethe-jwt-v1", hashlib.sha256).digest()
+	        for l in open(os.environ["KEYFILE"]) if l.strip()]
+	key = [k for k in keys if b64(hmac.new(k, login[0].encode(), hashlib.sha256).digest()) == login[1]][0]
 	claims = sys.argv[1]
 	header = sys.argv[2] if len(sys.argv) > 2 else '{"alg":"HS256","typ":"JWT"}'
 	mode = sys.argv[3] if len(sys.argv) > 3 else "lethe"
-	b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
 	signing = b64(header.encode()) + "." + b64(claims.encode())
 	if mode == "lethe":
 	    sig = b64(hmac.new(key, signing.encode(), hashlib.sha256).digest())
