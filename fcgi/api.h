@@ -11,6 +11,8 @@
 #define LETHE_API_H
 
 #include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
@@ -26,6 +28,9 @@ struct api_ctx {
 	struct db *db;
 	struct keyring *keyring;
 	struct apiauth_keys jwt;		/* jwt.key[0] signs; every one verifies */
+	char *key_path;			/* the master key file, watched for rotation */
+	struct timespec key_mtime;
+	ino_t key_ino;
 	char *dummy_hash;		/* bcrypt of nothing anyone knows, for unknown emails */
 	char *migrations;		/* the installed migrations, "{001_init,050_api}" */
 };
