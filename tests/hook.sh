@@ -2,7 +2,8 @@
 # tests/hook.sh: helpers for the lethe-hook tests, sourced after lib.sh.
 #
 #   need_hook                        skip unless lethe-hook and lethectl are built
-#   hook_org                         create an org; sets ORG
+#   hook_org                         create an org, deleted (with all its rows) when
+#                                    the test ends; sets ORG
 #   hook_repo PROVIDER SECRET        create a repository with that webhook secret;
 #                                    sets REPO_ID, HOOK_PATH
 #   hook_headers PROVIDER EVENT DELIVERY SIGMODE BODY SECRET
@@ -22,9 +23,11 @@ sql() { psql -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
 
 random_secret() { openssl rand -hex 24; }
 
+# Not in a command substitution: the cleanup must be the test shell's.
 hook_org() {
 	ORG=hk$(openssl rand -hex 5)
-	"$TOP/bin/lethectl" org create "$ORG" >/dev/null
+	"$TOP/bin/lethectl" org create "$ORG" >/dev/null &&
+		on_exit "sql \"DELETE FROM lethe.orgs WHERE name = '$ORG'\" >/dev/null"
 }
 
 hook_repo() { # PROVIDER SECRET

@@ -82,20 +82,22 @@ _tap_result() { # status desc
 # ok DESC COMMAND...: passes when COMMAND exits 0.  Its output is shown (as
 # diagnostics, last lines) only when it fails.
 ok() {
-	local desc=$1 rc=0
+	# Underscored locals: COMMAND may be an eval that reads the test's own
+	# variables (rc, desc), which plain names here would shadow.
+	local _ok_desc=$1 _ok_rc=0
 	shift
-	"$@" >"$SCRATCH/.ok.out" 2>&1 || rc=$?
-	_tap_result $rc "$desc"
-	[ $rc = 0 ] || tail -n 5 "$SCRATCH/.ok.out" | sed 's/^/# /' >&2
+	"$@" >"$SCRATCH/.ok.out" 2>&1 || _ok_rc=$?
+	_tap_result $_ok_rc "$_ok_desc"
+	[ $_ok_rc = 0 ] || tail -n 5 "$SCRATCH/.ok.out" | sed 's/^/# /' >&2
 }
 
 # not_ok DESC COMMAND...: passes when COMMAND fails.
 not_ok() {
-	local desc=$1 rc=0
+	local _ok_desc=$1 _ok_rc=0
 	shift
-	"$@" >/dev/null 2>&1 || rc=$?
-	[ "$rc" != 0 ]
-	_tap_result $? "$desc"
+	"$@" >/dev/null 2>&1 || _ok_rc=$?
+	[ "$_ok_rc" != 0 ]
+	_tap_result $? "$_ok_desc"
 }
 
 # is GOT WANT DESC
