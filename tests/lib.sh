@@ -80,22 +80,23 @@ _tap_result() { # status desc
 }
 
 # ok DESC COMMAND...: passes when COMMAND exits 0.  Its output is shown (as
-# diagnostics, last lines) only when it fails.
+# diagnostics, last lines) only when it fails.  (Locals of ok and not_ok
+# are prefixed so that an eval'd COMMAND sees the test's own variables.)
 ok() {
-	local desc=$1 rc=0
+	local _tap_desc=$1 _tap_rc=0
 	shift
-	"$@" >"$SCRATCH/.ok.out" 2>&1 || rc=$?
-	_tap_result $rc "$desc"
-	[ $rc = 0 ] || tail -n 5 "$SCRATCH/.ok.out" | sed 's/^/# /' >&2
+	"$@" >"$SCRATCH/.ok.out" 2>&1 || _tap_rc=$?
+	_tap_result $_tap_rc "$_tap_desc"
+	[ $_tap_rc = 0 ] || tail -n 5 "$SCRATCH/.ok.out" | sed 's/^/# /' >&2
 }
 
 # not_ok DESC COMMAND...: passes when COMMAND fails.
 not_ok() {
-	local desc=$1 rc=0
+	local _tap_desc=$1 _tap_rc=0
 	shift
-	"$@" >/dev/null 2>&1 || rc=$?
-	[ "$rc" != 0 ]
-	_tap_result $? "$desc"
+	"$@" >/dev/null 2>&1 || _tap_rc=$?
+	[ "$_tap_rc" != 0 ]
+	_tap_result $? "$_tap_desc"
 }
 
 # is GOT WANT DESC
