@@ -31,6 +31,8 @@
 #                               DIR as one commit on main; prints its URL
 #   git_token ARGS...           git, authenticated as x-access-token (the token
 #                               goes through the environment, never argv)
+#   pause_jobs                  stop the stack's jobs loop for this test (until
+#                               it exits) and wait until no job of it runs
 #   alive PID                   the process runs (exists and is not a zombie)
 #   sign_hmac_sha256 SECRET FILE  hex HMAC-SHA256 of FILE (as X-Hub-Signature-256
 #                               carries it after 'sha256=')
@@ -151,6 +153,17 @@ git_repo_create() { # NAME DIR
 		git_token -C "$work" push -q "$LETHE_GIT_URL/$name.git" main || return 1
 	rm -rf "$work"
 	echo "$LETHE_GIT_URL/$name.git"
+}
+
+pause_jobs() {
+	touch "$LETHE_RUN/jobs.paused"
+	on_exit "rm -f '$LETHE_RUN/jobs.paused'"
+	for _ in $(seq 600); do
+		[ -e "$LETHE_RUN/jobs.busy" ] || return 0
+		sleep 0.1
+	done
+	diag "a job of the stack still runs after 60 s"
+	return 1
 }
 
 alive() {
