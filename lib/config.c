@@ -36,6 +36,7 @@ static const struct config_key config_keys[] = {
 	{ "api_access_ttl",    C_DURATION, "4h", 60, 4 * 3600 },
 	{ "api_refresh_ttl",   C_DURATION, "30d", 3600, 365 * 86400LL },
 	{ "api_max_body",      C_SIZE, "1M", 1024, 64 << 20 },
+	{ "api_max_requests",  C_INT,  "1000", 1, 10000000 },
 	{ "volume_backend",    C_STR,  "auto", 0, 0 },
 	{ "volume_size",       C_SIZE, "1G", 64 << 20, 1LL << 40 },
 	{ "checkout_max_age",  C_DURATION, "6600", 10, 7200 },
