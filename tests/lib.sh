@@ -31,6 +31,8 @@
 #                               DIR as one commit on main; prints its URL
 #   git_token ARGS...           git, authenticated as x-access-token (the token
 #                               goes through the environment, never argv)
+#   pause_jobs                  stop the stack's jobs loop for this test (until
+#                               it exits) and wait until no job of it runs
 #   alive PID                   the process runs (exists and is not a zombie)
 #   sign_hmac_sha256 SECRET FILE  hex HMAC-SHA256 of FILE (as X-Hub-Signature-256
 #                               carries it after 'sha256=')
@@ -80,24 +82,23 @@ _tap_result() { # status desc
 }
 
 # ok DESC COMMAND...: passes when COMMAND exits 0.  Its output is shown (as
-# diagnostics, last lines) only when it fails.
+# diagnostics, last lines) only when it fails.  (Locals of ok and not_ok
+# are prefixed so that an eval'd COMMAND sees the test's own variables.)
 ok() {
-	# Underscored locals: COMMAND may be an eval that reads the test's own
-	# variables (rc, desc), which plain names here would shadow.
-	local _ok_desc=$1 _ok_rc=0
+	local _tap_desc=$1 _tap_rc=0
 	shift
-	"$@" >"$SCRATCH/.ok.out" 2>&1 || _ok_rc=$?
-	_tap_result $_ok_rc "$_ok_desc"
-	[ $_ok_rc = 0 ] || tail -n 5 "$SCRATCH/.ok.out" | sed 's/^/# /' >&2
+	"$@" >"$SCRATCH/.ok.out" 2>&1 || _tap_rc=$?
+	_tap_result $_tap_rc "$_tap_desc"
+	[ $_tap_rc = 0 ] || tail -n 5 "$SCRATCH/.ok.out" | sed 's/^/# /' >&2
 }
 
 # not_ok DESC COMMAND...: passes when COMMAND fails.
 not_ok() {
-	local _ok_desc=$1 _ok_rc=0
+	local _tap_desc=$1 _tap_rc=0
 	shift
-	"$@" >/dev/null 2>&1 || _ok_rc=$?
-	[ "$_ok_rc" != 0 ]
-	_tap_result $? "$_ok_desc"
+	"$@" >/dev/null 2>&1 || _tap_rc=$?
+	[ "$_tap_rc" != 0 ]
+	_tap_result $? "$_tap_desc"
 }
 
 # is GOT WANT DESC
@@ -152,6 +153,17 @@ git_repo_create() { # NAME DIR
 		git_token -C "$work" push -q "$LETHE_GIT_URL/$name.git" main || return 1
 	rm -rf "$work"
 	echo "$LETHE_GIT_URL/$name.git"
+}
+
+pause_jobs() {
+	touch "$LETHE_RUN/jobs.paused"
+	on_exit "rm -f '$LETHE_RUN/jobs.paused'"
+	for _ in $(seq 600); do
+		[ -e "$LETHE_RUN/jobs.busy" ] || return 0
+		sleep 0.1
+	done
+	diag "a job of the stack still runs after 60 s"
+	return 1
 }
 
 alive() {
