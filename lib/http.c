@@ -308,6 +308,8 @@ int http_request(const struct http_client *c, const struct http_req *rq, struct 
 		CURLcode cc;
 
 		memset(&h, 0, sizeof(h));
+		if (b.data)
+			OPENSSL_cleanse(b.data, b.len);
 		free(b.data);
 		b = (struct http_buf){ .max = c->hc_max_body };
 		cc = http_once_do(c, rq, body, &b, &h, &rs->rs_status);
@@ -334,6 +336,8 @@ int http_request(const struct http_client *c, const struct http_req *rq, struct 
 		if (r == 0)
 			r = pr;
 	}
+	if (b.data)
+		OPENSSL_cleanse(b.data, b.len);	/* a token response carries one */
 	free(b.data);
 	return r;
 }
