@@ -282,3 +282,32 @@ void github_token_release(struct github_token *tok)
 	secbuf_release(&tok->gt_token);
 	memset(tok, 0, sizeof(*tok));
 }
+
+int github_repo_token(struct db *db, const struct keyring *kr, const struct config *cfg,
+		      int64_t repo_id, unsigned scopes, struct github_token *tok)
+{
+	struct github_app app = { 0 };
+	struct http_client hc;
+	PGresult *res = NULL;
+	char id[24];
+	int r;
+
+	memset(tok, 0, sizeof(*tok));
+	snprintf(id, sizeof(id), "%lld", (long long)repo_id);
+	r = DB_QUERY(db, &res, "SELECT r.integration_id, r.full_name FROM repositories r "
+		     "JOIN integrations i ON i.id = r.integration_id "
+		     "WHERE r.id = $1 AND i.kind = 'github-app' AND r.provider = 'github'", id);
+	if (r < 0)
+		return r;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return -ENOENT;
+	}
+	r = github_app_load(db, kr, cfg, db_int(res, 0, 0), &app);
+	http_client_init(&hc);
+	if (r == 0)
+		r = github_token_get(&hc, &app, db_value(res, 0, 1), scopes, tok);
+	github_app_release(&app);
+	PQclear(res);
+	return r;
+}

@@ -86,4 +86,13 @@ int github_token_get(const struct http_client *hc, const struct github_app *app,
 		     const char *repo, unsigned scopes, struct github_token *tok);
 void github_token_release(struct github_token *tok);
 
+/*
+ * The token for a step on repository repo_id when it belongs to a
+ * github-app integration (lethe-scan's clone asks GITHUB_CLONE): loads the
+ * app, mints, forgets the app key.  -ENOENT when the repository has no
+ * github-app integration (use its stored token instead).
+ */
+int github_repo_token(struct db *db, const struct keyring *kr, const struct config *cfg,
+		      int64_t repo_id, unsigned scopes, struct github_token *tok);
+
 #endif

@@ -8,7 +8,10 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "config.h"
+#include "db.h"
 #include "github.h"
+#include "keys.h"
 #include "redact.h"
 #include "report.h"
 #include "standin.h"
@@ -17,6 +20,7 @@
 #define LEAK "ghp_0123456789abcdefghijABCDEFGHIJ012345"
 #define SHA  "0123456789abcdef0123456789abcdef01234567"
 
+/* A fresh RSA key: the private PEM returned, the public one written to pubpath (if set). */
 static char *gen_key(const char *pubpath)
 {
 	EVP_PKEY *pk = EVP_RSA_gen(2048);
@@ -29,7 +33,8 @@ static char *gen_key(const char *pubpath)
 	n = BIO_get_mem_data(b1, &p);
 	priv = xstrndup(p, (size_t)n);
 	n = BIO_get_mem_data(b2, &p);
-	write_file_atomic(pubpath, p, (size_t)n, 0600);
+	if (pubpath)
+		write_file_atomic(pubpath, p, (size_t)n, 0600);
 	BIO_free(b1);
 	BIO_free(b2);
 	EVP_PKEY_free(pk);
@@ -174,12 +179,195 @@ static void test_github(const struct standin *s, const char *priv)
 	free(fail);
 }
 
+
+/* -- through the database: report_scan() and the clone token ------------- */
+
+struct fx {
+	struct db *admin, *jobs;
+	struct keyring *kr;
+	const struct config *cfg;
+	char org[24], integ[24], repo[24], scan[24];
+};
+
+static int fx_one(struct fx *f, char *out, const char *sql, int n, const char *const *p)
+{
+	PGresult *res = NULL;
+	int r = db_exec(f->admin, &res, sql, n, p);
+
+	if (r < 0)
+		diag("fixture: %s", db_error(f->admin));
+	if (r == 0 && PQntuples(res) == 1)
+		snprintf(out, 24, "%s", db_value(res, 0, 0));
+	else if (r == 0)
+		r = -EIO;
+	PQclear(res);
+	return r;
+}
+#define FX_ONE(f, out, sql, ...) \
+	fx_one((f), (out), (sql), DB_NARGS(__VA_ARGS__), (const char *const[]){ __VA_ARGS__ })
+
+static int fx_key(struct fx *f, const char *pem)
+{
+	char *blob = NULL;
+	int r = secret_seal(f->admin, f->kr, atoll(f->org), "integrations", "app_key_enc",
+			    atoll(f->integ), pem, strlen(pem), &blob);
+
+	if (r == 0)
+		r = DB_QUERY(f->admin, NULL, "UPDATE integrations SET app_key_enc = $1 "
+			     "WHERE id = $2", blob, f->integ);
+	free(blob);
+	return r;
+}
+
+#define FX_FINDING "INSERT INTO findings (org_id, repository_id, branch, fingerprint, tool, " \
+	"rule_id, level, path, start_line, end_line, message, state, first_scan_id, last_scan_id, " \
+	"fixed_scan_id) SELECT $1, $2, 'feature', md5(random()::text), 'flawfinder', v.rule, " \
+	"v.level, v.path, v.line, v.line, v.msg, v.state, CASE WHEN v.new THEN $3::bigint END, " \
+	"$3::bigint, CASE WHEN v.state = 'fixed' THEN $3::bigint END FROM (VALUES " \
+	"('rule-new-1', 'error', 'src/a.c', 12, 'token " LEAK " in a string', 'open', true), " \
+	"('rule-new-2', 'warning', 'src/b.c', 40, 'strcpy without bound', 'open', true), " \
+	"('rule-old', 'warning', 'src/c.c', 7, 'was here before', 'open', false), " \
+	"('rule-gone', 'note', 'src/d.c', 3, 'now fixed', 'fixed', false)) " \
+	"AS v(rule, level, path, line, msg, state, new) RETURNING $3::text"
+
+static int fx_setup(struct fx *f, const char *api, const char *inst, const char *pem)
+{
+	char name[40], hook[40];
+	int r;
+
+	snprintf(name, sizeof(name), "vcstest-%d", (int)getpid());
+	snprintf(hook, sizeof(hook), "vcstesthook%011d", (int)getpid());
+	r = FX_ONE(f, f->org, "INSERT INTO orgs (name) VALUES ($1) RETURNING id", name);
+	if (r == 0)
+		r = orgkey_create(f->admin, f->kr, atoll(f->org));
+	if (r == 0)
+		r = FX_ONE(f, f->integ, "INSERT INTO integrations (org_id, provider, kind, api_url, "
+			   "app_id, installation_id) VALUES ($1, 'github', 'github-app', $2, '9', $3) "
+			   "RETURNING id", f->org, api, inst);
+	if (r == 0)
+		r = fx_key(f, pem);
+	if (r == 0)
+		r = FX_ONE(f, f->repo, "INSERT INTO repositories (org_id, integration_id, provider, "
+			   "full_name, clone_url, hook_id, report_mode) VALUES ($1, $2, 'github', "
+			   "'acme/app', 'https://github.example/acme/app.git', $3, "
+			   "'check-run+comment') RETURNING id", f->org, f->integ, hook);
+	if (r == 0)
+		r = FX_ONE(f, f->scan, "INSERT INTO scans (org_id, repository_id, commit_sha, "
+			   "branch, pr_number, state, finished_at) VALUES ($1, $2, '" SHA "', "
+			   "'feature', 7, 'complete', now()) RETURNING id", f->org, f->repo);
+	if (r == 0)
+		r = DB_QUERY(f->admin, NULL, "INSERT INTO scan_tools (org_id, scan_id, tool, "
+			     "status, reason) VALUES ($1, $2, 'bandit', 'incomplete', 'timed out')",
+			     f->org, f->scan);
+	if (r == 0)
+		r = DB_QUERY(f->admin, NULL, FX_FINDING, f->org, f->repo, f->scan);
+	return r;
+}
+
+static void test_db(const struct standin *s, const char *inst, const char *priv,
+		    const char *other_priv, struct fx *f)
+{
+	struct github_token t;
+	char *log;
+	int r, done = 0;
+
+	if (!ok(fx_setup(f, s->url, inst, priv) == 0, "an org, a github-app integration, a "
+		"repository and a finished scan stored"))
+		return;
+	r = github_repo_token(f->jobs, f->kr, f->cfg, atoll(f->repo), GITHUB_CLONE, &t);
+	ok(r == 0 && standin_count(s, "\"repositories\": [\"app\"], \"permissions\": "
+				   "{\"contents\": \"read\"}}") == 1,
+	   "the clone token for the repository is contents: read alone (r=%d)", r);
+	github_token_release(&t);
+
+	r = report_scan(f->jobs, f->kr, f->cfg, atoll(f->scan), &done);
+	ok(r == 0 && done, "report_scan reports the scan (r=%d)", r);
+	ok(standin_count(s, "\"repositories\": [\"app\"], \"permissions\": "
+			 "{\"checks\": \"write\", \"pull_requests\": \"write\"}}") == 1,
+	   "with a separate token: checks and pull_requests write only");
+	log = standin_log(s);
+	ok(strstr(log, "rule-new-1") && strstr(log, "rule-new-2") && strstr(log, "rule-gone") &&
+	   !strstr(log, "rule-old") && standin_count(s, "\"annotation_level\"") == 2,
+	   "two new findings annotated and listed, the fixed one listed, the old one not");
+	ok(!strstr(log, LEAK), "the secret in a finding's message never left");
+	free(log);
+
+	r = report_scan(f->jobs, f->kr, f->cfg, atoll(f->scan), &done);
+	ok(r == 0 && standin_count(s, "\"method\": \"POST\", \"path\": \"/repos/acme/app/issues/7/comments\"") == 1 &&
+	   standin_count(s, "\"method\": \"PATCH\", \"path\": \"/repos/acme/app/issues/comments/") == 1,
+	   "reporting again edits the one comment (r=%d)", r);
+
+	fx_key(f, other_priv);
+	r = report_scan(f->jobs, f->kr, f->cfg, atoll(f->scan), &done);
+	ok(r == -EACCES && !done && http_error_permanent(r),
+	   "a wrong app key is a permanent error: access refused (r=%d)", r);
+	r = DB_QUERY(f->jobs, NULL, "SELECT 1 FROM findings WHERE last_scan_id = $1", f->scan);
+	ok(r == 0, "the scan's findings are still there after the failed report");
+}
+
+static struct config *stack_config(void)
+{
+	const char *env = getenv("LETHE_CONFIG"), *run = getenv("LETHE_RUN");
+	char *path = env && *env ? xstrdup(env) : xasprintf("%s/lethe.conf", run && *run ? run : "run");
+	struct config *cfg = NULL;
+	char why[512];
+
+	if (access(path, R_OK) != 0 || config_load(path, &cfg, why, sizeof(why)) < 0)
+		cfg = NULL;
+	free(path);
+	return cfg;
+}
+
+#define DB_TESTS 9
+
+static void run_db(void)
+{
+	struct fx f = { 0 };
+	struct config *cfg = stack_config();
+	struct standin s = { 0 };
+	char inst[24], *conf = NULL, *pub = NULL, *priv = NULL, *other = NULL, why[256];
+
+	snprintf(inst, sizeof(inst), "%d", 900000 + (int)getpid());
+	if (!cfg || db_open(cfg, DB_ROLE_ADMIN, &f.admin) < 0 ||
+	    db_open(cfg, DB_ROLE_JOBS, &f.jobs) < 0 ||
+	    DB_QUERY(f.admin, NULL, "SELECT 1 FROM integrations LIMIT 0") < 0 ||
+	    keyring_load(cfg, &f.kr, why, sizeof(why)) < 0) {
+		skip(DB_TESTS, "no stack (no LETHE_CONFIG or $LETHE_RUN/lethe.conf, or no database)");
+		goto out;
+	}
+	f.cfg = cfg;
+	conf = xasprintf("{\"apps\": {\"9\": {\"public_key\": \"app.pub\"}}, \"installations\": "
+			 "{\"%s\": {\"app_id\": \"9\", \"account\": \"acme\", \"repositories\": "
+			 "[\"app\"], \"permissions\": {\"contents\": \"read\", \"checks\": \"write\", "
+			 "\"pull_requests\": \"write\"}}}}", inst);
+	if (standin_start(&s, conf) < 0) {
+		skip(DB_TESTS, "the stand-in VCS API needs /usr/bin/python3");
+		goto out;
+	}
+	pub = xasprintf("%s/app.pub", s.dir);
+	priv = gen_key(pub);
+	other = gen_key(NULL);
+	test_db(&s, inst, priv, other, &f);
+out:
+	if (f.admin && f.org[0])
+		DB_QUERY(f.admin, NULL, "DELETE FROM orgs WHERE id = $1", f.org);
+	standin_stop(&s);
+	keyring_free(f.kr);
+	db_free(f.jobs);
+	db_free(f.admin);
+	config_free(cfg);
+	free(conf);
+	free(pub);
+	free(priv);
+	free(other);
+}
+
 int main(void)
 {
 	struct standin s = { 0 };
 	char *priv, *pub;
 
-	plan(6 + 10);
+	plan(6 + 10 + DB_TESTS);
 	test_text();
 	if (standin_start(&s, "{\"apps\": {\"9\": {\"public_key\": \"app.pub\"}}, "
 			  "\"installations\": {\"5\": {\"app_id\": \"9\", \"account\": \"acme\", "
@@ -195,5 +383,6 @@ int main(void)
 		skip(10, "the stand-in VCS API needs /usr/bin/python3");
 	}
 	standin_stop(&s);
+	run_db();
 	return tap_exit();
 }
