@@ -275,15 +275,16 @@ static void test_db(const struct standin *s, const char *inst, const char *priv,
 		"repository and a finished scan stored"))
 		return;
 	r = github_repo_token(f->jobs, f->kr, f->cfg, atoll(f->repo), GITHUB_CLONE, &t);
+	/* The issued grant is the record's last field before its status. */
 	ok(r == 0 && standin_count(s, "\"repositories\": [\"app\"], \"permissions\": "
-				   "{\"contents\": \"read\"}}") == 1,
+				   "{\"contents\": \"read\"}}, \"status\": 201") == 1,
 	   "the clone token for the repository is contents: read alone (r=%d)", r);
 	github_token_release(&t);
 
 	r = report_scan(f->jobs, f->kr, f->cfg, atoll(f->scan), &done);
 	ok(r == 0 && done, "report_scan reports the scan (r=%d)", r);
 	ok(standin_count(s, "\"repositories\": [\"app\"], \"permissions\": "
-			 "{\"checks\": \"write\", \"pull_requests\": \"write\"}}") == 1,
+			 "{\"checks\": \"write\", \"pull_requests\": \"write\"}}, \"status\": 201") == 1,
 	   "with a separate token: checks and pull_requests write only");
 	log = standin_log(s);
 	ok(strstr(log, "rule-new-1") && strstr(log, "rule-new-2") && strstr(log, "rule-gone") &&
