@@ -7,7 +7,9 @@
 
 #include "config.h"
 #include "db.h"
+#include "forge.h"
 #include "github.h"
+#include "keys.h"
 #include "redact.h"
 #include "report.h"
 #include "util.h"
@@ -45,6 +47,7 @@ void report_release(struct report *rp)
 	free(rp->rp_sha);
 	free(rp->rp_state);
 	free(rp->rp_mode);
+	free(rp->rp_kind);
 	free(rp->rp_link);
 	memset(rp, 0, sizeof(*rp));
 }
@@ -63,8 +66,9 @@ static int report_load_scan(struct db *db, const struct config *cfg, const char 
 
 	r = DB_QUERY(db, &res, "SELECT s.org_id, s.repository_id, s.commit_sha, "
 		     "coalesce(s.pr_number, 0), s.state, r.full_name, r.provider, r.report_mode, "
-		     "coalesce(r.integration_id, 0) "
-		     "FROM scans s JOIN repositories r ON r.id = s.repository_id WHERE s.id = $1", id);
+		     "coalesce(r.integration_id, 0), coalesce(i.kind, '') "
+		     "FROM scans s JOIN repositories r ON r.id = s.repository_id "
+		     "LEFT JOIN integrations i ON i.id = r.integration_id WHERE s.id = $1", id);
 	if (r < 0)
 		return r;
 	if (PQntuples(res) != 1) {
@@ -80,6 +84,7 @@ static int report_load_scan(struct db *db, const struct config *cfg, const char 
 	rp->rp_provider = dup_or_empty(db_value(res, 0, 6));
 	rp->rp_mode = dup_or_empty(db_value(res, 0, 7));
 	rp->rp_integration_id = db_int(res, 0, 8);
+	rp->rp_kind = dup_or_empty(db_value(res, 0, 9));
 	rp->rp_link = xasprintf("%s%sscans/%s", base, base[0] && base[strlen(base) - 1] == '/'
 				? "" : "/", id);
 	PQclear(res);
@@ -493,37 +498,91 @@ static unsigned report_scopes(const char *mode, int pr)
 	return s;
 }
 
-int report_scan(struct db *db, const struct keyring *kr, const struct config *cfg,
-		int64_t scan_id, int *done)
+static const char *report_default_api(const struct config *cfg, const char *provider)
+{
+	if (!strcmp(provider, "github"))
+		return config_str(cfg, "github_api_url");
+	if (!strcmp(provider, "gitlab"))
+		return config_str(cfg, "gitlab_api_url");
+	if (!strcmp(provider, "bitbucket"))
+		return config_str(cfg, "bitbucket_api_url");
+	return NULL;	/* Gitea and Bitbucket Data Center are always self-hosted */
+}
+
+/* A provider with a stored reporting token: the repository's, else its integration's. */
+static int report_forge(struct db *db, const struct keyring *kr, const struct config *cfg,
+			const struct report *rp, int *done)
+{
+	struct secbuf tok = { 0 };
+	struct http_client hc;
+	PGresult *res = NULL;
+	const char *api;
+	char id[24];
+	int r, from_repo;
+
+	snprintf(id, sizeof(id), "%lld", (long long)rp->rp_repo_id);
+	r = DB_QUERY(db, &res, "SELECT r.report_token_enc, i.id, i.report_token_enc, "
+		     "coalesce(r.api_url, i.api_url) FROM repositories r "
+		     "LEFT JOIN integrations i ON i.id = r.integration_id WHERE r.id = $1", id);
+	if (r < 0)
+		return r;
+	from_repo = PQntuples(res) == 1 && db_value(res, 0, 0);
+	api = PQntuples(res) == 1 && db_value(res, 0, 3) ? db_value(res, 0, 3)
+	      : report_default_api(cfg, rp->rp_provider);
+	if (PQntuples(res) != 1 || (!from_repo && !db_value(res, 0, 2)) || !api)
+		goto out;	/* nothing to report with, or nowhere: not an error */
+	r = from_repo ? secret_open(db, kr, rp->rp_org_id, "repositories", "report_token_enc",
+				    rp->rp_repo_id, db_value(res, 0, 0), &tok)
+		      : secret_open(db, kr, rp->rp_org_id, "integrations", "report_token_enc",
+				    db_int(res, 0, 1), db_value(res, 0, 2), &tok);
+	http_client_init(&hc);
+	if (r == 0 && !strcmp(rp->rp_provider, "github"))	/* a stored GitHub token */
+		r = report_github(&hc, api, (const char *)tok.data, rp);
+	else if (r == 0)
+		r = forge_report(&hc, rp->rp_provider, api, (const char *)tok.data, rp);
+	*done = r == 0;
+out:
+	secbuf_release(&tok);
+	PQclear(res);
+	return r;
+}
+
+static int report_github_app(struct db *db, const struct keyring *kr, const struct config *cfg,
+			     const struct report *rp, int *done)
 {
 	struct github_app app = { 0 };
 	struct github_token tok = { 0 };
 	struct http_client hc;
+	unsigned scopes = report_scopes(rp->rp_mode, rp->rp_pr);
+	int r = github_app_load(db, kr, cfg, rp->rp_integration_id, &app);
+
+	http_client_init(&hc);
+	if (r == 0)
+		r = github_token_get(&hc, &app, rp->rp_repo, scopes, &tok);
+	if (r == 0)
+		r = report_github(&hc, app.ga_api_url, (const char *)tok.gt_token.data, rp);
+	*done = r == 0;
+	github_token_release(&tok);
+	github_app_release(&app);
+	return r;
+}
+
+int report_scan(struct db *db, const struct keyring *kr, const struct config *cfg,
+		int64_t scan_id, int *done)
+{
 	struct report rp;
-	unsigned scopes;
 	int r;
 
 	*done = 0;
 	r = report_load(db, cfg, scan_id, &rp);
 	if (r < 0)
 		return r;
-	scopes = report_scopes(rp.rp_mode, rp.rp_pr);
-	if (!scopes || strcmp(rp.rp_provider, "github") || !rp.rp_integration_id)
-		goto out;
-	r = github_app_load(db, kr, cfg, rp.rp_integration_id, &app);
-	if (r == -ENOENT) {
-		r = 0;	/* a token integration: its adapter is not built yet */
-		goto out;
-	}
-	http_client_init(&hc);
-	if (r == 0)
-		r = github_token_get(&hc, &app, rp.rp_repo, scopes, &tok);
-	if (r == 0)
-		r = report_github(&hc, app.ga_api_url, (const char *)tok.gt_token.data, &rp);
-	*done = r == 0;
-out:
-	github_token_release(&tok);
-	github_app_release(&app);
+	if (!strcmp(rp.rp_mode, "none") || !report_scopes(rp.rp_mode, rp.rp_pr))
+		r = 0;
+	else if (!strcmp(rp.rp_kind, "github-app"))
+		r = report_github_app(db, kr, cfg, &rp, done);
+	else
+		r = report_forge(db, kr, cfg, &rp, done);
 	report_release(&rp);
 	return r;
 }

@@ -51,6 +51,7 @@ struct report {
 	int rp_pr;			/* 0: not a pull request */
 	char *rp_state;			/* complete, incomplete, failed */
 	char *rp_mode;			/* repositories.report_mode */
+	char *rp_kind;			/* the integration's kind, "" if none */
 	char *rp_link;			/* the scan on the dashboard */
 	struct report_finding *rp_new;	/* introduced by this scan */
 	size_t rp_nnew, rp_new_total;
@@ -74,9 +75,11 @@ int report_github(const struct http_client *hc, const char *api_url, const char 
 		  const struct report *rp);
 
 /*
- * Load, mint the reporting token, report.  0 also when the mode is 'none'
- * or the repository has no github-app integration (nothing to do: *done
- * is 0 then, else 1).  Errors are the http.h and github.h ones.
+ * Load, get the reporting token (minted for a github-app integration, else
+ * the stored report_token_enc of the repository or its integration), and
+ * report through report_github() or forge_report().  0 also when there is
+ * nothing to do (mode 'none', no reporting token, no API URL): *done is 0
+ * then, else 1.  Errors are the http.h, github.h and keys.h ones.
  */
 int report_scan(struct db *db, const struct keyring *kr, const struct config *cfg,
 		int64_t scan_id, int *done);
