@@ -264,6 +264,38 @@ static int fx_setup(struct fx *f, const char *api, const char *inst, const char 
 	return r;
 }
 
+/* A GitLab repository with a stored reporting token sealed to its row. */
+static void test_db_gitlab(const struct standin *s, struct fx *f)
+{
+	char repo[24] = "", scan[24] = "", hook[40], *api = xasprintf("%s/gitlab/api/v4", s->url);
+	char *blob = NULL;
+	int r, done = 0;
+
+	snprintf(hook, sizeof(hook), "vcstestgitlab%011d", (int)getpid());
+	r = FX_ONE(f, repo, "INSERT INTO repositories (org_id, provider, full_name, clone_url, "
+		   "api_url, hook_id, report_mode) VALUES ($1, 'gitlab', 'acme/app', "
+		   "'https://gitlab.example/acme/app.git', $2, $3, 'status+comment') RETURNING id",
+		   f->org, api, hook);
+	if (r == 0)
+		r = secret_seal(f->admin, f->kr, atoll(f->org), "repositories", "report_token_enc",
+				atoll(repo), "gl-report", 9, &blob);
+	if (r == 0)
+		r = DB_QUERY(f->admin, NULL, "UPDATE repositories SET report_token_enc = $1 "
+			     "WHERE id = $2", blob, repo);
+	if (r == 0)
+		r = FX_ONE(f, scan, "INSERT INTO scans (org_id, repository_id, commit_sha, pr_number, "
+			   "state) VALUES ($1, $2, '" SHA "', 3, 'complete') RETURNING id", f->org, repo);
+	if (r == 0)
+		r = report_scan(f->jobs, f->kr, f->cfg, atoll(scan), &done);
+	ok(r == 0 && done && standin_count(s, "\"path\": \"/gitlab/api/v4/projects/acme%2Fapp/"
+					   "statuses/" SHA "\"") == 1 &&
+	   standin_count(s, "\"method\": \"POST\", \"path\": \"/gitlab/api/v4/projects/"
+			 "acme%2Fapp/merge_requests/3/notes\"") == 1,
+	   "a GitLab repository reports with its stored api-scoped token (r=%d)", r);
+	free(blob);
+	free(api);
+}
+
 static void test_db(const struct standin *s, const char *inst, const char *priv,
 		    const char *other_priv, struct fx *f)
 {
@@ -304,6 +336,7 @@ static void test_db(const struct standin *s, const char *inst, const char *priv,
 	   "a wrong app key is a permanent error: access refused (r=%d)", r);
 	r = DB_QUERY(f->jobs, NULL, "SELECT 1 FROM findings WHERE last_scan_id = $1", f->scan);
 	ok(r == 0, "the scan's findings are still there after the failed report");
+	test_db_gitlab(s, f);
 }
 
 static struct config *stack_config(void)
@@ -319,7 +352,7 @@ static struct config *stack_config(void)
 	return cfg;
 }
 
-#define DB_TESTS 9
+#define DB_TESTS 10
 
 static void run_db(void)
 {
@@ -340,7 +373,8 @@ static void run_db(void)
 	conf = xasprintf("{\"apps\": {\"9\": {\"public_key\": \"app.pub\"}}, \"installations\": "
 			 "{\"%s\": {\"app_id\": \"9\", \"account\": \"acme\", \"repositories\": "
 			 "[\"app\"], \"permissions\": {\"contents\": \"read\", \"checks\": \"write\", "
-			 "\"pull_requests\": \"write\"}}}}", inst);
+			 "\"pull_requests\": \"write\"}}}, \"tokens\": {\"gl-report\": {\"provider\": "
+			 "\"gitlab\", \"repos\": [\"acme/app\"], \"scopes\": [\"api\"]}}}", inst);
 	if (standin_start(&s, conf) < 0) {
 		skip(DB_TESTS, "the stand-in VCS API needs /usr/bin/python3");
 		goto out;
