@@ -174,6 +174,8 @@ static struct curl_slist *http_headers(const struct http_req *rq, int has_body)
 	free(accept);
 	if (has_body)
 		l = curl_slist_append(l, "Content-Type: application/json");
+	for (const char *const *x = rq->rq_headers; x && *x; x++)
+		l = curl_slist_append(l, *x);
 	if (rq->rq_auth && rq->rq_auth_scheme) {
 		auth = xasprintf("Authorization: %s %s", rq->rq_auth_scheme, rq->rq_auth);
 		l = curl_slist_append(l, auth);

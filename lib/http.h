@@ -49,6 +49,7 @@ struct http_req {
 	const char *rq_auth;		/* the credential; never logged */
 	json_object *rq_body;		/* sent as application/json; NULL: none */
 	const char *rq_accept;		/* NULL: application/json */
+	const char *const *rq_headers;	/* more "Name: value" lines, NULL-ended; no secrets */
 };
 
 struct http_resp {

@@ -13,6 +13,7 @@
 #include "crypto.h"
 #include "db.h"
 #include "ghinstall.h"
+#include "http.h"
 #include "keys.h"
 #include "tap.h"
 #include "util.h"
@@ -157,6 +158,58 @@ static void run(struct fx *f)
 	ok(r == -EACCES, "after the uninstall no secret is left to verify with (r=%d)", r);
 }
 
+/* The same through the stack: nginx, lethe-hook, its github-app route. */
+static long post(const char *event, const char *body, const char *secret)
+{
+	const char *base = getenv("LETHE_URL");
+	unsigned char mac[32];
+	char hex[65], sig[100], ev[64], *url = xasprintf("%s/hooks/github-app", base ? base : "");
+	const char *hdrs[] = { sig, ev, "X-GitHub-Delivery: 72d3162e-cc78-11e3-81ab-4c9367dc0958",
+			       "X-GitHub-Hook-Installation-Target-ID: " APP, NULL };
+	struct http_req rq = { .rq_method = "POST", .rq_url = url, .rq_headers = hdrs,
+			       .rq_body = json_tokener_parse(body) };
+	struct http_client hc;
+	struct http_resp rs;
+	const char *sent = json_object_to_json_string_ext(rq.rq_body, JSON_C_TO_STRING_PLAIN);
+
+	crypto_hmac_sha256(secret, strlen(secret), sent, strlen(sent), mac);
+	hex_encode(mac, sizeof(mac), hex);
+	snprintf(sig, sizeof(sig), "X-Hub-Signature-256: sha256=%s", hex);
+	snprintf(ev, sizeof(ev), "X-GitHub-Event: %s", event);
+	http_client_init(&hc);
+	hc.hc_retries = 0;
+	http_request(&hc, &rq, &rs);
+	http_resp_release(&rs);
+	json_object_put(rq.rq_body);
+	free(url);
+	return rs.rs_status;
+}
+
+static void run_http(struct fx *f)
+{
+	char *ev = xasprintf("{\"action\": \"created\", \"installation\": {\"id\": %s}, "
+			     "\"repositories\": [{\"id\": 5, \"full_name\": \"acme/api\"}]}", f->inst);
+	long st;
+
+	if (!getenv("LETHE_URL")) {
+		skip(3, "no LETHE_URL: the stack's env is not sourced");
+		free(ev);
+		return;
+	}
+	st = post("installation", ev, "wrong");
+	ok(st == 401, "POST /hooks/github-app with a wrong signature: %ld", st);
+	st = post("installation", ev, f->secret);
+	ok(st == 200 && count(f, "SELECT count(*) FROM repositories WHERE org_id = $1 AND "
+			      "full_name = 'acme/api'") == 1,
+	   "POST /hooks/github-app installation created: %ld, repository connected", st);
+	free(ev);
+	ev = xasprintf("{\"action\": \"deleted\", \"installation\": {\"id\": %s}}", f->inst);
+	st = post("installation", ev, f->secret);
+	ok(st == 200 && count(f, "SELECT count(*) FROM repositories WHERE org_id = $1") == 0,
+	   "POST /hooks/github-app installation deleted: %ld, repositories gone", st);
+	free(ev);
+}
+
 static struct config *stack_config(void)
 {
 	const char *env = getenv("LETHE_CONFIG"), *run = getenv("LETHE_RUN");
@@ -170,7 +223,7 @@ static struct config *stack_config(void)
 	return cfg;
 }
 
-#define TESTS 9
+#define TESTS 13
 
 int main(void)
 {
@@ -187,9 +240,16 @@ int main(void)
 		goto out;
 	}
 	if (ok(setup(&f) == 0, "an org with a github-app integration and a scanned repository"))
+		run_http(&f);
+	else
+		skip(3, "no fixture");
+	if (f.org[0])
+		ONE(f.admin, NULL, "DELETE FROM orgs WHERE id = $1", f.org);
+	f.org[0] = '\0';
+	if (ok(setup(&f) == 0, "the same again for the library calls"))
 		run(&f);
 	else
-		skip(TESTS - 1, "no fixture");
+		skip(TESTS - 5, "no fixture");
 out:
 	if (f.admin && f.org[0])
 		ONE(f.admin, NULL, "DELETE FROM orgs WHERE id = $1", f.org);
