@@ -304,7 +304,7 @@ int github_repo_token(struct db *db, const struct keyring *kr, const struct conf
 		return -ENOENT;
 	}
 	r = github_app_load(db, kr, cfg, db_int(res, 0, 0), &app);
-	http_client_init(&hc);
+	http_client_configure(&hc, cfg);
 	if (r == 0)
 		r = github_token_get(&hc, &app, db_value(res, 0, 1), scopes, tok);
 	github_app_release(&app);

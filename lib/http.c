@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
+#include "config.h"
 #include "http.h"
 #include "util.h"
 
@@ -39,6 +40,14 @@ void http_client_init(struct http_client *c)
 	c->hc_max_wait_ms = 60000;
 	c->hc_max_body = 4u << 20;
 	c->hc_user_agent = "lethe";
+}
+
+void http_client_configure(struct http_client *c, const struct config *cfg)
+{
+	http_client_init(c);
+	c->hc_timeout = (long)config_int(cfg, "http_timeout");
+	if (c->hc_connect_timeout > c->hc_timeout)
+		c->hc_connect_timeout = c->hc_timeout;
 }
 
 void http_resp_release(struct http_resp *rs)

@@ -41,6 +41,9 @@ struct http_client {
 
 /* Defaults: 10 s connect, 30 s total, 3 retries, 500 ms, 60 s, 4 MiB. */
 void http_client_init(struct http_client *c);
+struct config;
+/* The defaults with the configuration's http_timeout as the total timeout. */
+void http_client_configure(struct http_client *c, const struct config *cfg);
 
 struct http_req {
 	const char *rq_method;		/* "GET", "POST", "PATCH", "PUT", "DELETE" */

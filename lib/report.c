@@ -535,7 +535,7 @@ static int report_forge(struct db *db, const struct keyring *kr, const struct co
 				    rp->rp_repo_id, db_value(res, 0, 0), &tok)
 		      : secret_open(db, kr, rp->rp_org_id, "integrations", "report_token_enc",
 				    db_int(res, 0, 1), db_value(res, 0, 2), &tok);
-	http_client_init(&hc);
+	http_client_configure(&hc, cfg);
 	if (r == 0 && !strcmp(rp->rp_provider, "github"))	/* a stored GitHub token */
 		r = report_github(&hc, api, (const char *)tok.data, rp);
 	else if (r == 0)
@@ -556,7 +556,7 @@ static int report_github_app(struct db *db, const struct keyring *kr, const stru
 	unsigned scopes = report_scopes(rp->rp_mode, rp->rp_pr);
 	int r = github_app_load(db, kr, cfg, rp->rp_integration_id, &app);
 
-	http_client_init(&hc);
+	http_client_configure(&hc, cfg);
 	if (r == 0)
 		r = github_token_get(&hc, &app, rp->rp_repo, scopes, &tok);
 	if (r == 0)
