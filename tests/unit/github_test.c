@@ -38,12 +38,14 @@ static char *corpus_file(const char *name)
 	return found;
 }
 
-static char *slurp(const char *path)
+/* The corpus file's text (caller frees), NULL if absent; frees path. */
+static char *slurp(char *path)
 {
 	char *txt = NULL;
 
-	if (!path || read_file(path, 1 << 20, &txt, NULL) < 0)
-		return NULL;
+	if (path && read_file(path, 1 << 20, &txt, NULL) < 0)
+		txt = NULL;
+	free(path);
 	return txt;
 }
 

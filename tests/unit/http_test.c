@@ -61,8 +61,10 @@ static void inject(const struct http_client *c, const struct standin *s, const c
 {
 	struct http_resp rs;
 	char *url = xasprintf("%s/_standin/fail", s->url);
+	json_object *body = json_tokener_parse(json);
 
-	do_req(c, "POST", url, json_tokener_parse(json), &rs);
+	do_req(c, "POST", url, body, &rs);
+	json_object_put(body);
 	http_resp_release(&rs);
 	free(url);
 }
