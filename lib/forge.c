@@ -89,21 +89,13 @@ static int forge_call(const struct fctx *c, const char *method, const char *url,
 	return r;
 }
 
-static int has_errors(const struct report *rp)
-{
-	for (size_t i = 0; i < rp->rp_nnew; i++)
-		if (!strcmp(rp->rp_new[i].rf_level, "error"))
-			return 1;
-	return 0;
-}
-
 static int forge_status(const struct fctx *c)
 {
 	const struct report *rp = c->rp;
 	json_object *b = json_object_new_object();
 	char *title = report_title(rp), *url = forge_path(c, c->f->status_path, 0);
 	const char *st = !strcmp(rp->rp_state, "failed") ? c->f->st_error
-			 : has_errors(rp) ? c->f->st_fail : c->f->st_ok;
+			 : report_has_errors(rp) ? c->f->st_fail : c->f->st_ok;
 	int r;
 
 	json_object_object_add(b, "state", json_object_new_string(st));

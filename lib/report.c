@@ -291,7 +291,7 @@ static int gh_call(const struct gh *g, const char *method, const char *path,
 	return r;
 }
 
-static int has_errors(const struct report *rp)
+int report_has_errors(const struct report *rp)
 {
 	for (size_t i = 0; i < rp->rp_nnew; i++)
 		if (!strcmp(rp->rp_new[i].rf_level, "error"))
@@ -346,7 +346,7 @@ static int gh_check_run(const struct gh *g, const struct report *rp)
 	char *title = report_title(rp), *summary = report_markdown(rp, 0), *path = NULL;
 	json_object *body = json_object_new_object(), *resp = NULL, *id;
 	const char *concl = strcmp(rp->rp_state, "complete") ? "neutral"
-			    : has_errors(rp) ? "failure" : "success";
+			    : report_has_errors(rp) ? "failure" : "success";
 	int r;
 
 	json_object_object_add(body, "name", json_object_new_string("Lethe"));
@@ -378,7 +378,7 @@ static int gh_status(const struct gh *g, const struct report *rp)
 	json_object *body = json_object_new_object();
 	char *title = report_title(rp), *path = xasprintf("/statuses/%s", rp->rp_sha);
 	const char *state = !strcmp(rp->rp_state, "failed") ? "error"
-			    : has_errors(rp) ? "failure" : "success";
+			    : report_has_errors(rp) ? "failure" : "success";
 	int r;
 
 	json_object_object_add(body, "state", json_object_new_string(state));

@@ -66,6 +66,9 @@ struct report {
 int report_load(struct db *db, const struct config *cfg, int64_t scan_id, struct report *rp);
 void report_release(struct report *rp);
 
+/* 1 if a finding introduced by the scan is of level error. */
+int report_has_errors(const struct report *rp);
+
 /* The texts, already redacted; the caller frees them. */
 char *report_title(const struct report *rp);		/* one line, <= 140 bytes */
 char *report_markdown(const struct report *rp, int with_marker);
