@@ -84,6 +84,7 @@ is "$(jq -c 'select(.path | startswith("/gitlab/")) | .token_scopes' "$log" | so
 is "$(jq -r "select(.path == \"/gitlab/api/v4/projects/acme%2Fapp/statuses/$sha1\") | .status" "$log")" \
 	201 "the commit status was set"
 nnew=$(q "SELECT count(*) FROM lethe.findings WHERE repository_id = $repo AND state = 'open'")
+# shellcheck disable=SC2016 # $n is jq's
 ok "the merge request note lists the $nnew new findings under its marker" \
 	jq -e --arg n "$nnew" -s '[.[] | select(.method == "POST" and .path == "/gitlab/api/v4/projects/acme%2Fapp/merge_requests/7/notes") | .body.body | startswith("<!-- lethe:report -->") and contains("(" + $n + ")")] == [true]' "$log"
 
