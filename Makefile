@@ -63,7 +63,7 @@ help:
 	@echo 'targets: all deps check install up down demo bench fuzz clean'
 	@echo 'options: PREFIX DESTDIR SANITIZE=1 CI=1 LETHE_PORT LETHE_RUN'
 
-build/%.o: %.c $(wildcard lib/*.h)
+build/%.o: %.c $(wildcard lib/*.h) $(wildcard fcgi/*.h ctl/*.h analyze/*.h jobs/*.h)
 	@mkdir -p $(dir $@)
 	@echo '  CC    $<'
 	@$(CC) $(CFLAGS) -c -o $@ $<

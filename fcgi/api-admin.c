@@ -1,9 +1,13 @@
 /*
  * api-admin.c - health, the audit log (read and verify), users and API keys.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -12,21 +16,68 @@
 #include "password.h"
 #include "util.h"
 
+#ifndef LETHE_SQL_DIR
+#define LETHE_SQL_DIR "/usr/local/share/lethe/sql"
+#endif
+
 #define EPHEMERAL_MAX (72 * 3600)
 #define KEY_TTL_MAX   (365 * 86400LL)
 
-/* No authentication: the database answers and holds this program's migration. */
+/*
+ * The migrations installed with this program, found as lethectl migrate
+ * finds them: sql/ next to the binary (a build tree), else LETHE_SQL_DIR.
+ */
+char *api_migrations_installed(void)
+{
+	char exe[PATH_MAX], *dir = NULL, *list = NULL, *next;
+	struct dirent **names = NULL;
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	int i, n;
+
+	if (len > 0) {
+		exe[len] = '\0';
+		dir = xasprintf("%s/../sql", dirname(exe));
+	}
+	if (!dir || access(dir, R_OK | X_OK) < 0) {
+		free(dir);
+		dir = xstrdup(LETHE_SQL_DIR);
+	}
+	n = scandir(dir, &names, NULL, alphasort);
+	for (i = 0; i < n; i++) {
+		size_t l = strlen(names[i]->d_name);
+
+		if (l > 8 && l < 64 && !strcmp(names[i]->d_name + l - 4, ".sql")
+		    && strspn(names[i]->d_name, "0123456789") == 3 && names[i]->d_name[3] == '_'
+		    && strspn(names[i]->d_name, "0123456789abcdefghijklmnopqrstuvwxyz_") == l - 4) {
+			next = xasprintf("%s%s%.*s", list ? list : "", list ? "," : "", (int)l - 4,
+					 names[i]->d_name);
+			free(list);
+			list = next;
+		}
+		free(names[i]);
+	}
+	free(names);
+	free(dir);
+	next = list ? xasprintf("{%s}", list) : NULL;
+	free(list);
+	return next;
+}
+
+/*
+ * No authentication: the database answers and every installed migration
+ * (or, when they cannot be listed, this program's own) has been applied.
+ */
 int api_health(struct api_req *req, struct api_resp *resp)
 {
 	PGresult *res;
-	int r = DB_QUERY(req->db, &res, "SELECT count(*) FILTER (WHERE version::text ~ '^0*50([^0-9]|$)'), "
-			 "count(*) FROM schema_migrations");
+	int r = DB_QUERY(req->db, &res, "SELECT count(*) = 0 FROM unnest(coalesce($1, '{050_api}')::text[]) v "
+			 "WHERE v NOT IN (SELECT version FROM schema_migrations)", req->ctx->migrations);
 
 	if (r == -ENOTCONN)
 		return api_json(resp, 503, "{\"status\": \"unavailable\", \"database\": \"unreachable\"}");
 	if (r < 0)
 		return r;
-	if (db_int(res, 0, 0) == 0)
+	if (strcmp(PQgetvalue(res, 0, 0), "t"))
 		api_json(resp, 503, "{\"status\": \"degraded\", \"database\": \"reachable\", "
 			 "\"migrations\": \"behind\"}");
 	else

@@ -54,12 +54,16 @@ static int key_auth(struct api_req *req, const char *token)
 /* The token names a user; the user's current role (not the token's) counts. */
 static int jwt_auth(struct api_req *req, const char *token)
 {
+	const struct apiauth_keys *k = &req->ctx->jwt;
 	struct apiauth_claims c;
 	char uid[24];
 	PGresult *res;
-	int r;
+	int r = -EPERM, i;
 
-	if (apiauth_verify(token, req->ctx->jwt_key, sizeof(req->ctx->jwt_key), time(NULL), &c) < 0)
+	/* The current key first; older master versions while their tokens live. */
+	for (i = 0; i < k->n && r == -EPERM; i++)
+		r = apiauth_verify(token, k->key[i], sizeof(k->key[i]), time(NULL), &c);
+	if (r < 0)
 		return -EACCES;
 	if ((r = db_set_org(req->db, c.org_id)) < 0)
 		return r;
@@ -95,7 +99,7 @@ static int access_token(struct api_req *req, int64_t user, int64_t org, const ch
 	snprintf(c.role, sizeof(c.role), "%s", role);
 	c.iat = c.nbf = now;
 	c.exp = now + config_int(req->ctx->cfg, "api_access_ttl");
-	return apiauth_sign(req->ctx->jwt_key, sizeof(req->ctx->jwt_key), &c, out);
+	return apiauth_sign(req->ctx->jwt.key[0], sizeof(req->ctx->jwt.key[0]), &c, out);
 }
 
 /*

@@ -60,30 +60,61 @@ static int connect_fail(struct api_req *req, struct api_resp *resp, int r)
 	return r;
 }
 
-/* Seal a fresh webhook secret for repository id and put it in the answer. */
-static int connect_secret(struct api_req *req, int64_t id, struct json_object *o)
+/* Seal pt for one secret column of repository id and store it there. */
+static int seal_store(struct api_req *req, int64_t id, const char *column, const char *sql,
+		      const char *pt, size_t len)
 {
-	char secret[65], idt[24], *blob = NULL;
-	int r = random_hex(secret, 32);
+	char idt[24], *blob = NULL;
+	int r = secret_seal(req->db, req->ctx->keyring, req->org_id, "repositories", column, id,
+			    pt, len, &blob);
 
 	snprintf(idt, sizeof(idt), "%lld", (long long)id);
 	if (r == 0)
-		r = secret_seal(req->db, req->ctx->keyring, req->org_id, "repositories",
-				"webhook_secret_enc", id, secret, 64, &blob);
+		r = DB_QUERY(req->db, NULL, sql, blob, idt);
+	free(blob);
+	return r;
+}
+
+/* Tokens the caller may give, each sealed into its own column. */
+static const struct {
+	const char *field, *column, *sql;
+} given[] = {
+	{ "clone_token", "clone_token_enc", "UPDATE repositories SET clone_token_enc = $1 WHERE id = $2" },
+	{ "report_token", "report_token_enc", "UPDATE repositories SET report_token_enc = $1 WHERE id = $2" },
+};
+
+/*
+ * A fresh webhook secret (shown once, in the answer) and the tokens given,
+ * all sealed under the org key; the body's copies are zeroed.
+ */
+static int connect_secrets(struct api_req *req, int64_t id, struct json_object *o)
+{
+	char secret[65];
+	size_t i;
+	int r = random_hex(secret, 32);
+
 	if (r == 0)
-		r = DB_QUERY(req->db, NULL, "UPDATE repositories SET webhook_secret_enc = $1 WHERE id = $2",
-			     blob, idt);
+		r = seal_store(req, id, "webhook_secret_enc", "UPDATE repositories SET "
+			       "webhook_secret_enc = $1 WHERE id = $2", secret, 64);
 	if (r == 0)
 		json_object_object_add(o, "webhook_secret", json_object_new_string(secret));
 	OPENSSL_cleanse(secret, sizeof(secret));
-	free(blob);
+	for (i = 0; i < ARRAY_SIZE(given); i++) {
+		char *tok = (char *)api_body_str(req, given[i].field);
+
+		if (!tok)
+			continue;
+		if (r == 0 && *tok)
+			r = seal_store(req, id, given[i].column, given[i].sql, tok, strlen(tok));
+		OPENSSL_cleanse(tok, strlen(tok));
+	}
 	return r;
 }
 
 int api_repo_connect(struct api_req *req, struct api_resp *resp)
 {
 	const char *branch = api_body_str(req, "default_branch"), *mode = api_body_str(req, "report_mode");
-	char hook[49], target[40];
+	char hook[49], target[40], *path;
 	struct json_object *o = NULL;
 	PGresult *res;
 	int64_t id;
@@ -102,7 +133,10 @@ int api_repo_connect(struct api_req *req, struct api_resp *resp)
 	o = json_object_new_object();
 	json_object_object_add(o, "id", json_object_new_int64(id));
 	json_object_object_add(o, "hook_id", json_object_new_string(hook));
-	r = connect_secret(req, id, o);
+	path = xasprintf("/hooks/%s/%s", api_body_str(req, "provider"), hook);
+	json_object_object_add(o, "webhook_path", json_object_new_string(path));
+	free(path);
+	r = connect_secrets(req, id, o);
 	snprintf(target, sizeof(target), "repository:%lld", (long long)id);
 	if (r == 0)
 		r = audit_append(req->db, req->org_id, req->actor_type, req->actor, "repository.connect",

@@ -9,6 +9,7 @@
 
 #include "api.h"
 #include "audit.h"
+#include "sarif.h"
 #include "util.h"
 
 #define PAGE_MAX 200
@@ -65,49 +66,151 @@ int api_scan_get(struct api_req *req, struct api_resp *resp)
 }
 
 /*
- * SARIF 2.1.0, one run per tool: rules by id, results with their location,
- * a partial fingerprint, and suppressions from triage or from the code.
- * Messages and paths only: no snippet, no region text, no source line.
+ * The SARIF export is written by lib/sarif (Lethe's one SARIF writer: one run
+ * per tool, rules, locations, "lethe/v1" fingerprints, CWE tags); the API
+ * then adds what only it knows: triage as suppressions and the commit as
+ * version-control provenance.  Messages and paths only, never source text.
  */
+#define SARIF_TOOLS \
+	"SELECT t.tool, t.version, t.status = 'complete', t.reason FROM scan_tools t WHERE t.scan_id = $1 " \
+	"UNION SELECT DISTINCT f.tool, NULL, true, NULL FROM scan_findings sf JOIN findings f " \
+	"ON f.id = sf.finding_id WHERE sf.scan_id = $1 AND f.tool NOT IN " \
+	"(SELECT t.tool FROM scan_tools t WHERE t.scan_id = $1) ORDER BY 1"
+#define SARIF_RESULTS \
+	"SELECT f.tool, f.rule_id, f.level, f.path, coalesce(sf.start_line, f.start_line), " \
+	"CASE WHEN sf.start_line IS NULL OR sf.start_line = f.start_line THEN f.end_line END, " \
+	"f.message, f.fingerprint, f.cwe, CASE WHEN tr.id IS NOT NULL THEN tr.state || ': ' || tr.reason END, " \
+	"f.suppressed_in_code FROM scan_findings sf JOIN findings f ON f.id = sf.finding_id " \
+	"LEFT JOIN triage tr ON tr.repository_id = f.repository_id AND tr.fingerprint = f.fingerprint " \
+	"AND (tr.expires_at IS NULL OR tr.expires_at > now()) WHERE sf.scan_id = $1 " \
+	"ORDER BY f.tool, f.path, 5, f.id"
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+/* The run of tool (its index in *i), or NULL. */
+static struct sarif_run *sarif_run_of(struct sarif_log *log, const char *tool, size_t *i)
+{
+	for (*i = 0; *i < log->nruns; (*i)++)
+		if (!strcmp(log->runs[*i].tool, tool))
+			return &log->runs[*i];
+	return NULL;
+}
+
+/* Runs and results from the rows; at[row] gets "run index, result index". */
+static void sarif_fill(struct sarif_log *log, PGresult *tools, PGresult *res, size_t (*at)[2])
+{
+	int i;
+
+	for (i = 0; i < PQntuples(tools); i++) {
+		struct sarif_run *run = sarif_log_add_run(log, db_value(tools, i, 0), db_value(tools, i, 1));
+
+		if (strcmp(PQgetvalue(tools, i, 2), "t"))
+			sarif_run_fail(run, db_value(tools, i, 3) ? db_value(tools, i, 3) : "incomplete");
+	}
+	for (i = 0; i < PQntuples(res); i++) {
+		struct sarif_run *run = sarif_run_of(log, db_value(res, i, 0), &at[i][0]);
+		struct sarif_result *r;
+
+		if (!run)
+			continue;
+		at[i][1] = run->nresults;
+		r = sarif_run_add_result(run);
+		r->rule_id = dup_or_null(db_value(res, i, 1));
+		r->level = dup_or_null(db_value(res, i, 2));
+		r->path = dup_or_null(db_value(res, i, 3));
+		r->start_line = (int)db_int(res, i, 4);
+		r->end_line = (int)db_int(res, i, 5);
+		r->message = dup_or_null(db_value(res, i, 6));
+		r->fingerprint = dup_or_null(db_value(res, i, 7));
+		r->cwe = dup_or_null(db_value(res, i, 8));
+	}
+}
+
+static void suppression_add(struct json_object *result, const char *kind, const char *why)
+{
+	struct json_object *list = json_object_new_array(), *s = json_object_new_object();
+
+	json_object_object_add(s, "kind", json_object_new_string(kind));
+	if (why) {
+		json_object_object_add(s, "status", json_object_new_string("accepted"));
+		json_object_object_add(s, "justification", json_object_new_string(why));
+	}
+	json_object_array_add(list, s);
+	json_object_object_add(result, "suppressions", list);
+}
+
+static struct json_object *provenance(PGresult *scan)
+{
+	struct json_object *list = json_object_new_array(), *v = json_object_new_object();
+
+	json_object_object_add(v, "repositoryUri", json_object_new_string(db_value(scan, 0, 0)));
+	json_object_object_add(v, "revisionId", json_object_new_string(db_value(scan, 0, 1)));
+	if (db_value(scan, 0, 2))
+		json_object_object_add(v, "branch", json_object_new_string(db_value(scan, 0, 2)));
+	json_object_array_add(list, v);
+	return list;
+}
+
+/* Triage and provenance on top of sarif_write's document. */
+static struct json_object *sarif_annotate(const char *text, PGresult *scan, PGresult *res,
+					  size_t (*at)[2])
+{
+	struct json_object *doc = json_tokener_parse(text), *runs, *run, *results, *r;
+	size_t i;
+	int row;
+
+	json_object_object_get_ex(doc, "runs", &runs);
+	for (i = 0; i < json_object_array_length(runs); i++)
+		json_object_object_add(json_object_array_get_idx(runs, i), "versionControlProvenance",
+				       provenance(scan));
+	for (row = 0; row < PQntuples(res); row++) {
+		run = json_object_array_get_idx(runs, at[row][0]);
+		if (!run || !json_object_object_get_ex(run, "results", &results))
+			continue;
+		r = json_object_array_get_idx(results, at[row][1]);
+		if (r && db_value(res, row, 9))
+			suppression_add(r, "external", db_value(res, row, 9));
+		else if (r && !strcmp(PQgetvalue(res, row, 10), "t"))
+			suppression_add(r, "inSource", NULL);
+	}
+	return doc;
+}
+
 int api_scan_sarif(struct api_req *req, struct api_resp *resp)
 {
-	char id[24];
+	PGresult *scan = NULL, *tools = NULL, *res = NULL;
+	struct sarif_log log;
+	size_t (*at)[2];
+	char id[24], *text;
+	int r;
 
 	api_id_text(req, 0, id);
-	return API_QUERY_JSON(req, resp, "scan not found",
-		"WITH s AS (SELECT s.*, r.clone_url FROM scans s JOIN repositories r ON r.id = s.repository_id "
-		"  WHERE s.id = $1 AND s.org_id = $2), "
-		"res AS (SELECT f.tool, f.rule_id, jsonb_strip_nulls(jsonb_build_object("
-		"  'ruleId', f.rule_id, 'level', f.level, 'message', jsonb_build_object('text', f.message), "
-		"  'locations', jsonb_build_array(jsonb_build_object('physicalLocation', jsonb_build_object("
-		"    'artifactLocation', jsonb_build_object('uri', f.path), "
-		"    'region', CASE WHEN coalesce(sf.start_line, f.start_line) >= 1 THEN jsonb_build_object("
-		"      'startLine', coalesce(sf.start_line, f.start_line)) END))), "
-		"  'partialFingerprints', jsonb_build_object('lethe/v1', f.fingerprint), "
-		"  'properties', CASE WHEN f.cwe IS NOT NULL THEN jsonb_build_object('cwe', f.cwe) END, "
-		"  'suppressions', CASE WHEN tr.id IS NOT NULL THEN jsonb_build_array(jsonb_build_object("
-		"      'kind', 'external', 'status', 'accepted', 'justification', tr.state || ': ' || tr.reason)) "
-		"    WHEN f.suppressed_in_code THEN jsonb_build_array(jsonb_build_object('kind', 'inSource')) END"
-		"  )) AS result FROM s JOIN scan_findings sf ON sf.scan_id = s.id "
-		"  JOIN findings f ON f.id = sf.finding_id "
-		"  LEFT JOIN triage tr ON tr.repository_id = f.repository_id AND tr.fingerprint = f.fingerprint "
-		"    AND (tr.expires_at IS NULL OR tr.expires_at > now())), "
-		"tools AS (SELECT t.tool, t.version, t.status FROM s JOIN scan_tools t ON t.scan_id = s.id "
-		"  UNION SELECT DISTINCT res.tool, NULL, 'complete' FROM res "
-		"  WHERE res.tool NOT IN (SELECT t.tool FROM s JOIN scan_tools t ON t.scan_id = s.id)) "
-		"SELECT jsonb_build_object('$schema', "
-		"  'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json', "
-		"  'version', '2.1.0', 'runs', coalesce((SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object("
-		"    'tool', jsonb_build_object('driver', jsonb_build_object('name', tools.tool, "
-		"      'version', tools.version, 'rules', (SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_object("
-		"        'id', res.rule_id)), '[]') FROM res WHERE res.tool = tools.tool))), "
-		"    'invocations', jsonb_build_array(jsonb_build_object('executionSuccessful', "
-		"      tools.status = 'complete')), "
-		"    'versionControlProvenance', jsonb_build_array(jsonb_build_object("
-		"      'repositoryUri', s.clone_url, 'revisionId', s.commit_sha, 'branch', s.branch)), "
-		"    'results', (SELECT coalesce(jsonb_agg(res.result), '[]') FROM res WHERE res.tool = tools.tool))) "
-		"  ORDER BY tools.tool) FROM tools), '[]')) FROM s",
-		id, req->org);
+	r = DB_QUERY(req->db, &scan, "SELECT r.clone_url, s.commit_sha, s.branch FROM scans s JOIN "
+		     "repositories r ON r.id = s.repository_id WHERE s.id = $1 AND s.org_id = $2", id, req->org);
+	if (r < 0)
+		return r;
+	if (PQntuples(scan) == 0) {
+		PQclear(scan);
+		return api_error(resp, 404, "scan not found");
+	}
+	if ((r = DB_QUERY(req->db, &tools, SARIF_TOOLS, id)) == 0 &&
+	    (r = DB_QUERY(req->db, &res, SARIF_RESULTS, id)) == 0) {
+		at = xcalloc((size_t)PQntuples(res) + 1, sizeof(*at));
+		sarif_log_init(&log);
+		sarif_fill(&log, tools, res, at);
+		text = sarif_write(&log);
+		api_json_obj(resp, 200, sarif_annotate(text, scan, res, at));
+		free(text);
+		free(at);
+		sarif_log_release(&log);
+	}
+	PQclear(scan);
+	PQclear(tools);
+	PQclear(res);
+	return r;
 }
 
 /* A finding's state as people see it: triage (while it lasts) over the scanner's. */

@@ -7,6 +7,7 @@
 #include "util.h"
 
 #define PARAM_MAX 256
+#define QUERY_MAX 2048
 
 int api_json(struct api_resp *resp, int status, const char *json)
 {
@@ -132,4 +133,23 @@ int api_param_int(struct api_req *req, const char *name, int64_t min, int64_t ma
 	snprintf(buf, 24, "%lld", (long long)n);
 	*out = buf;
 	return 0;
+}
+
+int api_query_valid(const char *query)
+{
+	char buf[PARAM_MAX];
+	const char *p = query;
+
+	if (strlen(query) > QUERY_MAX)
+		return 0;
+	while (*p) {
+		size_t seg = strcspn(p, "&"), name = strcspn(p, "=");
+
+		if (name >= seg || !form_decode(p + name + 1, seg - name - 1, buf, sizeof(buf)))
+			return 0;
+		p += seg;
+		if (*p == '&')
+			p++;
+	}
+	return 1;
 }

@@ -11,9 +11,12 @@
 #define LETHE_API_H
 
 #include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
+#include "apiauth.h"
 #include "config.h"
 #include "db.h"
 #include "keys.h"
@@ -24,8 +27,12 @@ struct api_ctx {
 	const struct config *cfg;
 	struct db *db;
 	struct keyring *keyring;
-	unsigned char jwt_key[32];
+	struct apiauth_keys jwt;		/* jwt.key[0] signs; every one verifies */
+	char *key_path;			/* the master key file, watched for rotation */
+	struct timespec key_mtime;
+	ino_t key_ino;
 	char *dummy_hash;		/* bcrypt of nothing anyone knows, for unknown emails */
+	char *migrations;		/* the installed migrations, "{001_init,050_api}" */
 };
 
 struct api_req {
@@ -77,6 +84,7 @@ int api_query_json(struct api_req *req, struct api_resp *resp, const char *notfo
 		       (const char *const[]){ __VA_ARGS__ })
 
 /* Request helpers. */
+int api_query_valid(const char *query);	/* name=value pairs, each value decodable and short */
 const char *api_param(struct api_req *req, const char *name, char *buf, size_t len);
 /* An integer parameter in [min, max]: *out NULL when absent; -1 when bad. */
 int api_param_int(struct api_req *req, const char *name, int64_t min, int64_t max, char buf[24],
@@ -111,6 +119,7 @@ int api_finding_triage(struct api_req *req, struct api_resp *resp);
 int api_finding_reopen(struct api_req *req, struct api_resp *resp);
 
 /* Org administration (api-admin.c). */
+char *api_migrations_installed(void);	/* NULL when the sql directory is unreadable */
 int api_health(struct api_req *req, struct api_resp *resp);
 int api_audit_list(struct api_req *req, struct api_resp *resp);
 int api_audit_verify(struct api_req *req, struct api_resp *resp);

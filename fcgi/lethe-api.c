@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <fcgiapp.h>
 #include <openssl/crypto.h>
@@ -192,6 +193,8 @@ static void serve(struct api_ctx *ctx, FCGX_Request *fr)
 		rt = route_find(req.method, req.path, req.id, &status);
 	if (!rt)
 		api_error(&resp, status, status == 405 ? "method not allowed" : "no such route");
+	else if (!api_query_valid(req.query))
+		api_error(&resp, 400, "bad query string: name=value pairs, values at most 255 bytes");
 	else if ((status = body_read(ctx, fr, &req.body)) != 0)
 		api_error(&resp, status, status == 413 ? "request body too large" : "body is not a JSON object");
 	else
@@ -229,6 +232,36 @@ static char *dummy_hash(const struct config *cfg)
 	return hash;
 }
 
+/*
+ * (Re)load the master keys when their file is new or has changed: after a
+ * rotation the new version signs and seals at once.  On failure the keys
+ * held so far stay in use.
+ */
+static int ctx_keys(struct api_ctx *ctx, char *why, size_t whylen)
+{
+	struct keyring *kr = NULL;
+	struct apiauth_keys jwt;
+	struct stat st;
+	int r;
+
+	if (stat(ctx->key_path, &st) == 0 && ctx->keyring && st.st_ino == ctx->key_ino
+	    && st.st_mtim.tv_sec == ctx->key_mtime.tv_sec && st.st_mtim.tv_nsec == ctx->key_mtime.tv_nsec)
+		return 0;
+	if ((r = keyring_load(ctx->cfg, &kr, why, whylen)) < 0)
+		return r;
+	if ((r = apiauth_keys_load(ctx->cfg, &jwt, why, whylen)) < 0) {
+		keyring_free(kr);
+		return r;
+	}
+	keyring_free(ctx->keyring);
+	ctx->keyring = kr;
+	memcpy(&ctx->jwt, &jwt, sizeof(jwt));
+	apiauth_keys_release(&jwt);
+	ctx->key_ino = st.st_ino;
+	ctx->key_mtime = st.st_mtim;
+	return 0;
+}
+
 static void ctx_open(struct api_ctx *ctx)
 {
 	struct config *cfg;
@@ -239,11 +272,11 @@ static void ctx_open(struct api_ctx *ctx)
 		fatalx(EXIT_PERMFAIL, "%s", why);
 	ctx->cfg = cfg;
 	log_set_file(*config_str(cfg, "log_file") ? config_str(cfg, "log_file") : NULL);
-	if ((r = keyring_load(cfg, &ctx->keyring, why, sizeof(why))) < 0)
-		fatalx(r == -ENOENT ? EXIT_PERMFAIL : EXIT_TEMPFAIL, "%s", why);
-	if (apiauth_key_load(cfg, ctx->jwt_key, why, sizeof(why)) < 0)
-		fatalx(EXIT_PERMFAIL, "%s", why);
+	ctx->key_path = keys_master_path(cfg);
+	if ((r = ctx_keys(ctx, why, sizeof(why))) < 0)
+		fatalx(r == -ENOENT || r == -EPERM || r == -EINVAL ? EXIT_PERMFAIL : EXIT_TEMPFAIL, "%s", why);
 	ctx->dummy_hash = dummy_hash(cfg);
+	ctx->migrations = api_migrations_installed();
 	if (db_open(cfg, DB_ROLE_API, &ctx->db) < 0)
 		fatalx(EXIT_TEMPFAIL, "unable to connect to the database: %s", db_error(ctx->db));
 }
@@ -252,6 +285,8 @@ int main(int argc, char **argv)
 {
 	struct api_ctx ctx = { 0 };
 	FCGX_Request fr;
+	int64_t served = 0, max;
+	char why[512];
 
 	if (argc == 2 && !strcmp(argv[1], "--routes")) {
 		routes_print();
@@ -265,14 +300,20 @@ int main(int argc, char **argv)
 	ctx_open(&ctx);
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, 0, 0) != 0)
 		fatalx(EXIT_TEMPFAIL, "unable to set up fastcgi on fd 0");
-	while (FCGX_Accept_r(&fr) >= 0) {
+	/* A bounded life: the socket's owner starts a fresh process. */
+	max = config_int(ctx.cfg, "api_max_requests");
+	while (served++ < max && FCGX_Accept_r(&fr) >= 0) {
+		if (ctx_keys(&ctx, why, sizeof(why)) < 0)
+			log_warning("%s; keeping the keys loaded before", why);
 		serve(&ctx, &fr);
 		FCGX_Finish_r(&fr);
 	}
-	OPENSSL_cleanse(ctx.jwt_key, sizeof(ctx.jwt_key));
+	apiauth_keys_release(&ctx.jwt);
 	keyring_free(ctx.keyring);
 	db_free(ctx.db);
 	free(ctx.dummy_hash);
+	free(ctx.migrations);
+	free(ctx.key_path);
 	config_free((struct config *)ctx.cfg);
 	return EXIT_OK;
 }

@@ -19,28 +19,47 @@
 #define JWT_LABEL "lethe-jwt-v1"
 #define SIG_CHARS 43		/* base64url of 32 bytes, unpadded */
 
-/* The highest "v<N> <hex>" line of a master key file into key. */
-static int master_parse(char *text, unsigned char key[32])
+/* One "v<N> <hex>" line: its version and key; -EINVAL when malformed. */
+static int master_line(char *line, long *version, unsigned char key[32])
 {
+	char *sp = strchr(line, ' ');
+
+	if (line[0] != 'v' || !sp || strlen(sp + 1) != 64)
+		return -EINVAL;
+	*version = strtol(line + 1, NULL, 10);
+	return *version > 0 && hex_decode(sp + 1, key, 32) == 0 ? 0 : -EINVAL;
+}
+
+static int derive(const unsigned char master[32], unsigned char out[APIAUTH_KEY_LEN])
+{
+	unsigned int len = APIAUTH_KEY_LEN;
+
+	return HMAC(EVP_sha256(), master, 32, (const unsigned char *)JWT_LABEL, strlen(JWT_LABEL),
+		    out, &len) ? 0 : -EIO;
+}
+
+/* A key per version, newest first (kept in order as lines come). */
+static int master_parse(char *text, struct apiauth_keys *k)
+{
+	long versions[APIAUTH_KEYS_MAX], v;
+	unsigned char master[32];
 	char *save = NULL, *line;
-	long best = 0;
-	int r = -EINVAL;
+	int r = 0, i;
 
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *sp = strchr(line, ' ');
-		long v;
-
-		if (line[0] != 'v' || !sp || strlen(sp + 1) != 64)
-			return -EINVAL;
-		v = strtol(line + 1, NULL, 10);
-		if (v <= best)
-			continue;
-		if (hex_decode(sp + 1, key, 32) < 0)
-			return -EINVAL;
-		best = v;
-		r = 0;
+	k->n = 0;
+	for (line = strtok_r(text, "\n", &save); line && r == 0; line = strtok_r(NULL, "\n", &save)) {
+		if ((r = master_line(line, &v, master)) < 0 || k->n == APIAUTH_KEYS_MAX)
+			break;
+		for (i = k->n; i > 0 && versions[i - 1] < v; i--) {
+			versions[i] = versions[i - 1];
+			memcpy(k->key[i], k->key[i - 1], APIAUTH_KEY_LEN);
+		}
+		versions[i] = v;
+		r = derive(master, k->key[i]);
+		k->n++;
 	}
-	return r;
+	OPENSSL_cleanse(master, sizeof(master));
+	return r < 0 ? r : k->n > 0 ? 0 : -EINVAL;
 }
 
 static int master_check(int fd)
@@ -56,18 +75,16 @@ static int master_check(int fd)
 	return 0;
 }
 
-int apiauth_key_load(const struct config *cfg, unsigned char key[APIAUTH_KEY_LEN],
-		     char *why, size_t whylen)
+int apiauth_keys_load(const struct config *cfg, struct apiauth_keys *k, char *why, size_t whylen)
 {
 	const char *creds = getenv("CREDENTIALS_DIRECTORY");
 	_cleanup_free_ char *path = creds ? xasprintf("%s/master.key", creds)
 					  : xstrdup(config_str(cfg, "master_key_file"));
-	unsigned char master[32];
-	unsigned int len = APIAUTH_KEY_LEN;
 	char *text = NULL;
 	size_t n = 0;
 	int fd, r;
 
+	memset(k, 0, sizeof(*k));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	r = fd < 0 ? -errno : master_check(fd);
 	if (fd >= 0)
@@ -75,18 +92,21 @@ int apiauth_key_load(const struct config *cfg, unsigned char key[APIAUTH_KEY_LEN
 	if (r == 0)
 		r = read_file(path, 4096, &text, &n);
 	if (r == 0)
-		r = master_parse(text, master);
-	if (r == 0 && !HMAC(EVP_sha256(), master, sizeof(master), (const unsigned char *)JWT_LABEL,
-			    strlen(JWT_LABEL), key, &len))
-		r = -EIO;
-	if (r < 0)
+		r = master_parse(text, k);
+	if (r < 0) {
+		apiauth_keys_release(k);
 		snprintf(why, whylen, "unable to use master key '%s': %s", path,
 			 r == -EPERM ? "owner or mode not safe" : strerror(-r));
-	OPENSSL_cleanse(master, sizeof(master));
+	}
 	if (text)
 		OPENSSL_cleanse(text, n);
 	free(text);
 	return r;
+}
+
+void apiauth_keys_release(struct apiauth_keys *k)
+{
+	OPENSSL_cleanse(k, sizeof(*k));
 }
 
 /* Strict base64url without padding; *out is NUL-terminated, caller frees. */

@@ -7,7 +7,8 @@
  * but alg and typ), the signature through libjwt, and exp/nbf/iat itself.
  *
  * The signing key is HMAC-SHA256(current master key, "lethe-jwt-v1"): 32
- * random-derived bytes that never leave the process.
+ * random-derived bytes that never leave the process; older master key
+ * versions give the keys that still verify.
  */
 #ifndef LETHE_APIAUTH_H
 #define LETHE_APIAUTH_H
@@ -32,13 +33,22 @@ struct apiauth_claims {
 	int64_t iat, nbf, exp;
 };
 
+#define APIAUTH_KEYS_MAX   8	/* master key versions kept for verifying */
+
+/* Signing keys, one per master key version, newest first: key[0] signs. */
+struct apiauth_keys {
+	int n;
+	unsigned char key[APIAUTH_KEYS_MAX][APIAUTH_KEY_LEN];
+};
+
 /*
- * Derive the signing key from the current master key ($CREDENTIALS_DIRECTORY/
+ * Derive a key from each master key version ($CREDENTIALS_DIRECTORY/
  * master.key, else master_key_file; same format and ownership rules as
- * keys.h).  why gets one line naming the file on error.
+ * keys.h), so that tokens signed before a master key rotation still verify
+ * until they expire.  why gets one line naming the file on error.
  */
-int apiauth_key_load(const struct config *cfg, unsigned char key[APIAUTH_KEY_LEN],
-		     char *why, size_t whylen);
+int apiauth_keys_load(const struct config *cfg, struct apiauth_keys *k, char *why, size_t whylen);
+void apiauth_keys_release(struct apiauth_keys *k);	/* zeroes them */
 
 /* Sign an access token for c; *out is owned by the caller. */
 int apiauth_sign(const unsigned char *key, size_t keylen, const struct apiauth_claims *c,

@@ -4,7 +4,8 @@
 #   api_need                      skip unless the stack, lethectl and lethe-api answer
 #   api_org NAME                  create an org with lethectl; prints its id
 #   api_user ORG EMAIL ROLE PW    add a user with lethectl (password on stdin)
-#   api_login EMAIL PW            log in; prints the whole JSON answer
+#   api_login EMAIL PW            log in; prints the whole JSON answer (in $( ),
+#                                 $STATUS and $BODY stay in the subshell)
 #   req METHOD PATH TOKEN [BODY]  one request through nginx: $STATUS, $BODY
 #                                 (TOKEN "-" sends no Authorization header)
 # Tokens and passwords go to curl through files, never argv.

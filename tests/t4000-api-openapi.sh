@@ -4,7 +4,7 @@
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 [ -x "$TOP/bin/lethe-api" ] || skip_all "lethe-api not built"
-plan 5
+plan 6
 
 "$TOP/bin/lethe-api" --routes | sort >"$SCRATCH/routes"
 jq -r '.paths | to_entries[] | .key as $p | .value | to_entries[]
@@ -18,3 +18,11 @@ is "$(jq '[.paths[][] | select((.responses | length) == 0 or (.summary | length)
 	"$TOP/doc/openapi.json")" 0 "every operation has a summary and responses"
 is "$(jq '[.paths[][] | select(."x-lethe-role" != "none" and (.responses["401"] == null or .responses["403"] == null))] | length' \
 	"$TOP/doc/openapi.json")" 0 "every authenticated operation documents 401 and 403"
+# The role table in the description says the same as x-lethe-role.
+table_ok=0
+while read -r m path need; do
+	case $need in none) want="anyone | anyone | anyone" ;; member) want="yes | yes | yes" ;;
+	admin) want="no | yes | yes" ;; owner) want="no | no | yes" ;; esac
+	jq -r .info.description "$TOP/doc/openapi.json" | grep -qxF "| $m $path | $want |" || { table_ok=1; diag "table row for $m $path"; }
+done <"$SCRATCH/routes"
+is "$table_ok" 0 "the role table in the description matches every route's role"

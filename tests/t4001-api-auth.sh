@@ -7,7 +7,7 @@
 # shellcheck source=tests/api-lib.sh
 . "$(dirname "$0")/api-lib.sh"
 api_need
-plan 19
+plan 20
 
 pw=$(openssl rand -hex 12)
 org=$(api_org "${TAG}a")
@@ -16,8 +16,14 @@ on_exit "sql -c \"DELETE FROM lethe.login_failures WHERE key LIKE '%$TAG%' OR ke
 
 req GET /api/v1/health -
 is "$STATUS $(jq -r .status <<<"$BODY")" "200 ok" "health answers without authentication"
+on_exit "sql -c \"UPDATE lethe.schema_migrations SET version = '050_api' WHERE version = '050_api_$TAG'\""
+sql -c "UPDATE lethe.schema_migrations SET version = '050_api_$TAG' WHERE version = '050_api'"
+req GET /api/v1/health -
+is "$STATUS $(jq -r .migrations <<<"$BODY")" "503 behind" "with an installed migration not applied, health answers 503"
+sql -c "UPDATE lethe.schema_migrations SET version = '050_api' WHERE version = '050_api_$TAG'"
 
-login=$(api_login "o@$TAG.test" "$pw")
+api_login "o@$TAG.test" "$pw" >/dev/null
+login=$BODY
 is "$STATUS" 200 "the right password logs in"
 at=$(jq -r .access_token <<<"$login")
 rt=$(jq -r .refresh_token <<<"$login")

@@ -25,6 +25,7 @@ plan 18
 
 ok "stack up" stack2 up
 ok "env file written" test -r "$RUN2/env"
+[ -r "$RUN2/env" ] || { echo "Bail out! the stack did not come up"; exit 1; }
 # shellcheck disable=SC1091 # written by stack up
 . "$RUN2/env"
 is "$(psql -X -At -c 'SELECT 1')" 1 "postgresql answers on its private socket"

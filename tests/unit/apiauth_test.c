@@ -97,7 +97,7 @@ static void round_trips(void)
 static void key_files(void)
 {
 	char dir[] = "/tmp/apiauth-test-XXXXXX", *path, why[256];
-	unsigned char k1[32], k2[32];
+	struct apiauth_keys k1, k2;
 	FILE *f;
 
 	if (!mkdtemp(dir))
@@ -108,15 +108,21 @@ static void key_files(void)
 	fclose(f);
 	setenv("CREDENTIALS_DIRECTORY", dir, 1);
 	chmod(path, 0644);
-	ok(apiauth_key_load(NULL, k1, why, sizeof(why)) == -EPERM && strstr(why, "master.key"),
+	ok(apiauth_keys_load(NULL, &k1, why, sizeof(why)) == -EPERM && strstr(why, "master.key"),
 	   "a master key readable by others is refused, naming the file");
 	chmod(path, 0600);
-	ok(apiauth_key_load(NULL, k1, why, sizeof(why)) == 0, "a private master key gives a signing key");
+	ok(apiauth_keys_load(NULL, &k1, why, sizeof(why)) == 0 && k1.n == 2,
+	   "a private master key file gives a key per version");
 	f = fopen(path, "w");
 	fprintf(f, "v2 %s\n", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
 	fclose(f);
-	ok(apiauth_key_load(NULL, k2, why, sizeof(why)) == 0 && !memcmp(k1, k2, 32),
-	   "the signing key follows the highest master key version");
+	ok(apiauth_keys_load(NULL, &k2, why, sizeof(why)) == 0 && !memcmp(k1.key[0], k2.key[0], 32)
+	   && memcmp(k1.key[1], k2.key[0], 32), "the signing key follows the highest version, whatever the order");
+	f = fopen(path, "w");
+	fprintf(f, "v1 %.63s\n", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
+	fclose(f);
+	ok(apiauth_keys_load(NULL, &k2, why, sizeof(why)) == -EINVAL, "a malformed line is refused");
+	apiauth_keys_release(&k1);
 	unlink(path);
 	rmdir(dir);
 	free(path);
