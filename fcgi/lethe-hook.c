@@ -27,6 +27,7 @@
 #include "crypto.h"
 #include "db.h"
 #include "delivery.h"
+#include "hook-ghapp.h"
 #include "keys.h"
 #include "log.h"
 #include "util.h"
@@ -381,6 +382,8 @@ static void handle(struct hook *h, struct req *rq)
 
 	if (!uri)
 		uri = FCGX_GetParam("SCRIPT_NAME", rq->fcgi->envp);
+	if (uri && !strcmp(uri, HOOK_GHAPP_ROUTE))	/* the App's own webhooks */
+		return hook_ghapp(h->db, h->kr, h->cfg, h->max_body, rq->fcgi);
 	if (route_parse(uri, rq) < 0)
 		return refuse(rq, 404, "unknown hook");
 	webhook_headers_get(rq->provider, param_get, rq->fcgi, &hd);

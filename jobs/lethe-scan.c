@@ -34,9 +34,11 @@
 #include "config.h"
 #include "crypto.h"
 #include "db.h"
+#include "github.h"
 #include "keys.h"
 #include "log.h"
 #include "queue.h"
+#include "report.h"
 #include "sandbox.h"
 #include "sarif.h"
 #include "util.h"
@@ -251,10 +253,35 @@ static enum outcome volume_up(struct scan *s)
 	return checkout_created(s);
 }
 
+/*
+ * VCS integration: a repository of a github-app integration clones with a
+ * fresh installation token for it alone with contents: read (lib/github.h);
+ * -ENOENT means it has none, and the stored clone token is used.
+ */
+static int token_app(struct scan *s, struct secbuf *tok)
+{
+	struct github_token gt;
+	int r = github_repo_token(s->db, s->kr, s->cfg, s->job->qj_repo, GITHUB_CLONE, &gt);
+	size_t n = r == 0 ? strlen((const char *)gt.gt_token.data) : 0;
+
+	if (r == 0)
+		r = secbuf_alloc(tok, n);
+	if (r == 0)
+		memcpy(tok->data, gt.gt_token.data, n);
+	github_token_release(&gt);
+	return r;
+}
+
 static enum outcome token_open(struct scan *s, struct secbuf *tok)
 {
-	int r;
+	int r = token_app(s, tok);
 
+	if (r == 0)
+		return OUT_OK;
+	if (r != -ENOENT)
+		return fail(s, r == -EAGAIN || r == -ENOTCONN ? OUT_TEMP : OUT_PERM,
+			    "unable to get a clone token from the github app: %s",
+			    r == -EACCES ? "the app key or installation was refused" : strerror(-r));
 	if (!s->token_blob)
 		return OUT_OK;
 	r = secret_open(s->db, s->kr, s->job->qj_org, "repositories", "clone_token_enc",
@@ -709,6 +736,21 @@ static void scan_finish(struct scan *s, enum outcome o)
 	free(details);
 }
 
+/*
+ * VCS integration: tell the VCS (lib/report.h), once the results are
+ * committed.  A failure is logged and changes nothing: the scan stands.
+ */
+static void scan_report(struct scan *s)
+{
+	int done = 0, r = report_scan(s->db, s->kr, s->cfg, s->scan_id, &done);
+
+	if (r < 0)
+		log_warning("report of scan %" PRId64 " to the VCS failed (results kept): %s",
+			    s->scan_id, r == -EACCES ? "access refused" : strerror(-r));
+	else if (done)
+		log_info("scan %" PRId64 " reported to the VCS", s->scan_id);
+}
+
 static enum outcome scan_run(struct scan *s)
 {
 	struct sarif_log log;
@@ -740,6 +782,8 @@ static enum outcome scan_run(struct scan *s)
 		o = store(s, &log);
 	sarif_log_release(&log);
 	scan_finish(s, o);
+	if (o == OUT_OK)
+		scan_report(s);
 	return o;
 }
 

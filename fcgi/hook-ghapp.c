@@ -1,0 +1,126 @@
+/*
+ * hook-ghapp.c - POST /hooks/github-app: installation events of the
+ * GitHub App connect and disconnect repositories; see hook-ghapp.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+#include "db.h"
+#include "ghinstall.h"
+#include "hook-ghapp.h"
+#include "log.h"
+#include "util.h"
+#include "webhook.h"
+
+static void ghapp_respond(FCGX_Request *fcgi, int status, const char *delivery,
+			  const char *json)
+{
+	if (status >= 400)
+		log_notice("refused github-app delivery: delivery=%.128s status=%d reason=%s",
+			   delivery ? delivery : "-", status, json);
+	FCGX_FPrintF(fcgi->out, "Status: %d\r\nContent-Type: application/json\r\n"
+		     "Cache-Control: no-store\r\n\r\n%s\n", status, json);
+}
+
+static const char *ghapp_param(const char *name, void *arg)
+{
+	return FCGX_GetParam(name, ((FCGX_Request *)arg)->envp);
+}
+
+static char *ghapp_body(FCGX_Request *fcgi, size_t len)
+{
+	char *b = xmalloc(len + 1);
+	size_t got = 0;
+
+	while (got < len) {
+		int n = FCGX_GetStr(b + got, (int)(len - got > 65536 ? 65536 : len - got), fcgi->in);
+
+		if (n <= 0) {
+			free(b);
+			return NULL;
+		}
+		got += (size_t)n;
+	}
+	b[len] = '\0';
+	return b;
+}
+
+/* Where clone URLs point: github.com for api.github.com, the host for /api/v3. */
+static char *ghapp_web_url(const char *api)
+{
+	size_t n = strlen(api);
+
+	if (!strcmp(api, "https://api.github.com"))
+		return xstrdup("https://github.com");
+	if (n > 7 && !strcmp(api + n - 7, "/api/v3"))
+		return xstrndup(api, n - 7);
+	return xstrdup(api);
+}
+
+static int ghapp_status(int r)
+{
+	switch (r) {
+	case -EACCES: return 401;
+	case -EBADMSG: return 400;
+	case -ENOENT: return 404;
+	case -EFBIG: return 413;
+	default: return 503;
+	}
+}
+
+static void ghapp_apply(struct db *db, const struct keyring *kr, const struct config *cfg,
+			FCGX_Request *fcgi, const struct webhook_headers *hd, const char *body,
+			size_t len)
+{
+	const char *app = FCGX_GetParam("HTTP_X_GITHUB_HOOK_INSTALLATION_TARGET_ID", fcgi->envp);
+	char *web = ghapp_web_url(config_str(cfg, "github_api_url")), why[160], *json;
+	struct ghinstall_result res;
+	int r = ghinstall_handle(db, kr, app, hd, body, len, web, &res, why, sizeof(why));
+
+	free(web);
+	if (r < 0) {
+		json = xasprintf("{\"error\":\"%s\"}", why);
+		ghapp_respond(fcgi, ghapp_status(r), hd->delivery, json);
+		free(json);
+		return;
+	}
+	log_field(LOG_F_ORG, res.gi_org_id);
+	log_info("github-app delivery %.128s: %s (integration %lld, %d connected, %d deleted)",
+		 hd->delivery ? hd->delivery : "-", res.gi_ignored ? "ignored" : "applied",
+		 (long long)res.gi_integration_id, res.gi_connected, res.gi_deleted);
+	log_field(LOG_F_ORG, 0);
+	json = xasprintf("{\"connected\":%d,\"deleted\":%d}", res.gi_connected, res.gi_deleted);
+	ghapp_respond(fcgi, res.gi_ignored ? 202 : 200, hd->delivery, json);
+	free(json);
+}
+
+void hook_ghapp(struct db *db, const struct keyring *kr, const struct config *cfg,
+		int64_t max_body, FCGX_Request *fcgi)
+{
+	const char *method = FCGX_GetParam("REQUEST_METHOD", fcgi->envp);
+	const char *cl = FCGX_GetParam("CONTENT_LENGTH", fcgi->envp);
+	const char *ct = FCGX_GetParam("CONTENT_TYPE", fcgi->envp);
+	struct webhook_headers hd;
+	int64_t len = 0;
+	char *body;
+
+	webhook_headers_get(WH_GITHUB, ghapp_param, fcgi, &hd);
+	if (!method || strcmp(method, "POST"))
+		return ghapp_respond(fcgi, 405, hd.delivery, "{\"error\":\"method not allowed\"}");
+	if (cl && *cl && parse_i64(cl, 0, INT64_MAX, &len) < 0)
+		return ghapp_respond(fcgi, 400, hd.delivery, "{\"error\":\"bad content length\"}");
+	if (len > max_body || len > GHINSTALL_BODY_MAX)
+		return ghapp_respond(fcgi, 413, hd.delivery, "{\"error\":\"payload too large\"}");
+	if (!ct || strncasecmp(ct, "application/json", 16) || (ct[16] && ct[16] != ';'))
+		return ghapp_respond(fcgi, 415, hd.delivery,
+				     "{\"error\":\"content type must be application/json\"}");
+	body = ghapp_body(fcgi, (size_t)len);
+	if (!body)
+		return ghapp_respond(fcgi, 400, hd.delivery,
+				     "{\"error\":\"body shorter than its content length\"}");
+	ghapp_apply(db, kr, cfg, fcgi, &hd, body, (size_t)len);
+	free(body);
+}

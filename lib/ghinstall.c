@@ -1,0 +1,319 @@
+/*
+ * ghinstall.c - GitHub App installation events; see ghinstall.h.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <json-c/json.h>
+
+#include "audit.h"
+#include "crypto.h"
+#include "db.h"
+#include "ghinstall.h"
+#include "keys.h"
+#include "repo.h"
+#include "util.h"
+#include "webhook.h"
+
+#define GI_ACTOR "github-app"
+
+__attribute__((format(printf, 4, 5)))
+static int gi_fail(int err, char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/* 0 when one of the app's stored secrets signs body. */
+static int gi_verify(struct db *db, const struct keyring *kr, const char *app_id,
+		     const struct webhook_headers *h, const void *body, size_t len)
+{
+	PGresult *res = NULL;
+	int r = DB_QUERY(db, &res, "SELECT id, org_id, webhook_secret_enc FROM integrations "
+			 "WHERE provider = 'github' AND kind = 'github-app' AND app_id = $1 "
+			 "AND webhook_secret_enc IS NOT NULL ORDER BY id LIMIT 16", app_id);
+	int matched = 0;
+
+	if (r < 0)
+		return r;
+	for (int i = 0; i < PQntuples(res) && !matched; i++) {
+		struct secbuf s = { 0 };
+
+		if (secret_open(db, kr, db_int(res, i, 1), "integrations", "webhook_secret_enc",
+				db_int(res, i, 0), db_value(res, i, 2), &s) == 0)
+			matched = webhook_verify(WH_GITHUB, h, s.data, s.len, body, len,
+						 time(NULL), 0) == WEBHOOK_OK;
+		secbuf_release(&s);
+	}
+	PQclear(res);
+	return matched ? 0 : -EACCES;
+}
+
+static json_object *gi_parse(const void *body, size_t len)
+{
+	struct json_tokener *tok = json_tokener_new_ex(WEBHOOK_JSON_DEPTH);
+	json_object *o = tok ? json_tokener_parse_ex(tok, body, (int)len) : NULL;
+
+	if (o && (json_tokener_get_error(tok) != json_tokener_success ||
+		  json_tokener_get_parse_end(tok) != len || !json_object_is_type(o, json_type_object))) {
+		json_object_put(o);
+		o = NULL;
+	}
+	if (tok)
+		json_tokener_free(tok);
+	return o;
+}
+
+static const char *jpath_str(json_object *o, const char *a, const char *b)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, a, &v) || (b && !json_object_object_get_ex(v, b, &v)))
+		return NULL;
+	if (!json_object_is_type(v, json_type_string) && !json_object_is_type(v, json_type_int))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* The integration of this app and installation: id and org. */
+static int gi_integration(struct db *db, const char *app_id, const char *inst,
+			  struct ghinstall_result *res)
+{
+	PGresult *pr = NULL;
+	int r = DB_QUERY(db, &pr, "SELECT id, org_id FROM integrations WHERE provider = 'github' "
+			 "AND kind = 'github-app' AND app_id = $1 AND installation_id = $2",
+			 app_id, inst);
+
+	if (r < 0)
+		return r;
+	r = PQntuples(pr) == 1 ? 0 : -ENOENT;
+	if (r == 0) {
+		res->gi_integration_id = db_int(pr, 0, 0);
+		res->gi_org_id = db_int(pr, 0, 1);
+	}
+	PQclear(pr);
+	return r;
+}
+
+static int gi_name_ok(const char *n)
+{
+	size_t len = n ? strlen(n) : 0;
+
+	if (len < 3 || len > WEBHOOK_REPO_MAX || !strchr(n, '/') || strchr(n, '/') != strrchr(n, '/'))
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!(n[i] == '/' || n[i] == '-' || n[i] == '_' || n[i] == '.' ||
+		      (n[i] >= '0' && n[i] <= '9') || ((n[i] | 0x20) >= 'a' && (n[i] | 0x20) <= 'z')))
+			return 0;
+	return 1;
+}
+
+static int gi_connect_one(struct db *db, const struct ghinstall_result *res, json_object *repo,
+			  const char *web_url)
+{
+	const char *name = jpath_str(repo, "full_name", NULL), *ext = jpath_str(repo, "id", NULL);
+	char org[24], integ[24], hook[44], *url;
+	int r;
+
+	if (!gi_name_ok(name))
+		return -EBADMSG;
+	if (repo_new_hook_id(hook) < 0)
+		return -EIO;
+	snprintf(org, sizeof(org), "%lld", (long long)res->gi_org_id);
+	snprintf(integ, sizeof(integ), "%lld", (long long)res->gi_integration_id);
+	url = xasprintf("%s/%s.git", web_url, name);
+	r = DB_QUERY(db, NULL, "INSERT INTO repositories (org_id, integration_id, provider, "
+		     "full_name, clone_url, external_id, hook_id) VALUES ($1, $2, 'github', $3, $4, "
+		     "$5, $6) ON CONFLICT (org_id, provider, full_name) DO UPDATE SET "
+		     "integration_id = EXCLUDED.integration_id", org, integ, name, url, ext, hook);
+	free(url);
+	return r;
+}
+
+static int gi_connect(struct db *db, struct ghinstall_result *res, json_object *list,
+		      const char *web_url)
+{
+	size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
+	char details[64], target[40];
+	int r = 0;
+
+	if (n > GHINSTALL_MAX_REPOS)
+		return -EFBIG;
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = gi_connect_one(db, res, json_object_array_get_idx(list, i), web_url);
+	if (r < 0)
+		return r;
+	res->gi_connected = (int)n;
+	snprintf(details, sizeof(details), "{\"repositories\": %zu}", n);
+	snprintf(target, sizeof(target), "integration:%lld", (long long)res->gi_integration_id);
+	return audit_append(db, res->gi_org_id, AUDIT_SYSTEM, GI_ACTOR, "installation.connect",
+			    target, details, NULL);
+}
+
+/* Add every count of one deletion (a JSON object) into sum. */
+static void gi_sum(json_object *sum, const char *counts)
+{
+	json_object *c = json_tokener_parse(counts);
+
+	if (!c)
+		return;
+	json_object_object_foreach(c, k, v) {
+		json_object *s;
+		int64_t have = json_object_object_get_ex(sum, k, &s) ? json_object_get_int64(s) : 0;
+
+		json_object_object_add(sum, k, json_object_new_int64(have + json_object_get_int64(v)));
+	}
+	json_object_put(c);
+}
+
+/* Delete repositories of the integration (all when name is NULL). */
+static int gi_delete(struct db *db, struct ghinstall_result *res, const char *name,
+		     json_object *sum)
+{
+	char integ[24];
+	PGresult *pr = NULL;
+	int r;
+
+	snprintf(integ, sizeof(integ), "%lld", (long long)res->gi_integration_id);
+	r = DB_QUERY(db, &pr, "SELECT id FROM repositories WHERE integration_id = $1 "
+		     "AND ($2::text IS NULL OR full_name = $2) ORDER BY id", integ, name);
+	for (int i = 0; r == 0 && i < PQntuples(pr); i++) {
+		char *counts = NULL;
+
+		r = repo_delete(db, res->gi_org_id, db_int(pr, i, 0), &counts);
+		if (r == 0) {
+			gi_sum(sum, counts);
+			res->gi_deleted++;
+		}
+		free(counts);
+	}
+	PQclear(pr);
+	return r;
+}
+
+static int gi_audit_delete(struct db *db, const struct ghinstall_result *res, const char *action,
+			   json_object *sum)
+{
+	char target[40];
+
+	snprintf(target, sizeof(target), "integration:%lld", (long long)res->gi_integration_id);
+	return audit_append(db, res->gi_org_id, AUDIT_SYSTEM, GI_ACTOR, action, target,
+			    json_object_to_json_string_ext(sum, JSON_C_TO_STRING_PLAIN), NULL);
+}
+
+static int gi_uninstall(struct db *db, struct ghinstall_result *res)
+{
+	json_object *sum = json_object_new_object();
+	char integ[24];
+	int r = gi_delete(db, res, NULL, sum);
+
+	snprintf(integ, sizeof(integ), "%lld", (long long)res->gi_integration_id);
+	if (r == 0)
+		r = DB_QUERY(db, NULL, "DELETE FROM integrations WHERE id = $1", integ);
+	json_object_object_add(sum, "repositories", json_object_new_int64(res->gi_deleted));
+	if (r == 0)
+		r = gi_audit_delete(db, res, "installation.delete", sum);
+	json_object_put(sum);
+	return r;
+}
+
+static int gi_remove(struct db *db, struct ghinstall_result *res, json_object *list)
+{
+	size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
+	json_object *sum = json_object_new_object();
+	int r = n > GHINSTALL_MAX_REPOS ? -EFBIG : 0;
+
+	for (size_t i = 0; i < n && r == 0; i++) {
+		const char *name = jpath_str(json_object_array_get_idx(list, i), "full_name", NULL);
+
+		r = gi_name_ok(name) ? gi_delete(db, res, name, sum) : -EBADMSG;
+	}
+	json_object_object_add(sum, "repositories", json_object_new_int64(res->gi_deleted));
+	if (r == 0)
+		r = gi_audit_delete(db, res, "installation.remove", sum);
+	json_object_put(sum);
+	return r;
+}
+
+static int gi_apply(struct db *db, json_object *ev, const char *event, const char *action,
+		    const char *web_url, struct ghinstall_result *res)
+{
+	json_object *list = NULL;
+
+	if (!strcmp(event, "installation") && !strcmp(action, "deleted"))
+		return gi_uninstall(db, res);
+	if (!strcmp(event, "installation") && !strcmp(action, "created")) {
+		json_object_object_get_ex(ev, "repositories", &list);
+		return gi_connect(db, res, list, web_url);
+	}
+	if (!strcmp(event, "installation_repositories") && !strcmp(action, "added")) {
+		json_object_object_get_ex(ev, "repositories_added", &list);
+		return gi_connect(db, res, list, web_url);
+	}
+	if (!strcmp(event, "installation_repositories") && !strcmp(action, "removed")) {
+		json_object_object_get_ex(ev, "repositories_removed", &list);
+		return gi_remove(db, res, list);
+	}
+	res->gi_ignored = 1;
+	return 0;
+}
+
+static int gi_reason(int r, char *why, size_t whylen)
+{
+	switch (r) {
+	case 0:
+		return 0;
+	case -ENOENT:
+		return gi_fail(r, why, whylen, "no github-app integration has this installation");
+	case -EBADMSG:
+		return gi_fail(r, why, whylen, "a repository in the event has no valid full_name");
+	case -EFBIG:
+		return gi_fail(r, why, whylen, "the event lists more than %d repositories",
+			       GHINSTALL_MAX_REPOS);
+	default:
+		return gi_fail(r, why, whylen, "unable to apply the installation event");
+	}
+}
+
+int ghinstall_handle(struct db *db, const struct keyring *kr, const char *app_id,
+		     const struct webhook_headers *h, const void *body, size_t len,
+		     const char *web_url, struct ghinstall_result *res, char *why, size_t whylen)
+{
+	const char *event = h->event, *action, *inst;
+	json_object *ev = NULL;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	if (len > GHINSTALL_BODY_MAX)
+		return gi_fail(-EFBIG, why, whylen, "body larger than %d bytes", GHINSTALL_BODY_MAX);
+	if (!app_id || !*app_id || !event)
+		return gi_fail(-EACCES, why, whylen, "no app id or event header");
+	r = gi_verify(db, kr, app_id, h, body, len);
+	if (r < 0)
+		return gi_fail(r, why, whylen, r == -EACCES ? "signature does not match the app's secret"
+			       : "unable to read the app's secrets");
+	ev = gi_parse(body, len);
+	action = ev ? jpath_str(ev, "action", NULL) : NULL;
+	inst = ev ? jpath_str(ev, "installation", "id") : NULL;
+	if (!action || !inst) {
+		json_object_put(ev);
+		return gi_fail(-EBADMSG, why, whylen, "not an installation event");
+	}
+	r = db_begin(db);
+	if (r == 0)
+		r = gi_integration(db, app_id, inst, res);
+	if (r == 0)
+		r = gi_apply(db, ev, event, action, web_url, res);
+	if (r == 0)
+		r = db_commit(db);
+	if (r < 0)
+		db_rollback(db);
+	json_object_put(ev);
+	return gi_reason(r, why, whylen);
+}

@@ -1,0 +1,119 @@
+/*
+ * forge_test - commit statuses and the edited comment on GitLab, Gitea and
+ * Bitbucket Cloud, against the stand-in, with reporting and read-only
+ * tokens.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "forge.h"
+#include "redact.h"
+#include "standin.h"
+#include "tap.h"
+
+#define SHA  "89abcdef0123456789abcdef0123456789abcdef"
+#define LEAK "glpat-abcdefghij0123456789"
+
+static const struct {
+	const char *provider, *prefix, *rw, *ro, *status_path, *comment_path, *edit;
+} CASES[] = {
+	{ "gitlab", "/gitlab/api/v4", "gl-report", "gl-clone",
+	  "/projects/acme%2Fapp/statuses/" SHA, "/projects/acme%2Fapp/merge_requests/7/notes",
+	  "\"method\": \"PUT\", \"path\": \"/gitlab/api/v4/projects/acme%2Fapp/merge_requests/7/notes/" },
+	{ "gitea", "/gitea/api/v1", "gt-report", "gt-clone",
+	  "/repos/acme/app/statuses/" SHA, "/repos/acme/app/issues/7/comments",
+	  "\"method\": \"PATCH\", \"path\": \"/gitea/api/v1/repos/acme/app/issues/comments/" },
+	{ "bitbucket", "/bitbucket/2.0", "bb-report", "bb-clone",
+	  "/repositories/acme/app/commit/" SHA "/statuses/build",
+	  "/repositories/acme/app/pullrequests/7/comments",
+	  "\"method\": \"PUT\", \"path\": \"/bitbucket/2.0/repositories/acme/app/pullrequests/7/comments/" },
+};
+
+static const char *CONFIG =
+	"{\"apps\": {}, \"installations\": {}, \"tokens\": {"
+	"\"gl-report\": {\"provider\": \"gitlab\", \"repos\": [\"acme/app\"], \"scopes\": [\"api\"]},"
+	"\"gl-clone\": {\"provider\": \"gitlab\", \"repos\": [\"acme/app\"], \"scopes\": [\"read_repository\"]},"
+	"\"gt-report\": {\"provider\": \"gitea\", \"repos\": [\"acme/app\"], "
+	"  \"scopes\": [\"write:repository\", \"write:issue\"]},"
+	"\"gt-clone\": {\"provider\": \"gitea\", \"repos\": [\"acme/app\"], \"scopes\": [\"read:repository\"]},"
+	"\"bb-report\": {\"provider\": \"bitbucket\", \"repos\": [\"acme/app\"], "
+	"  \"scopes\": [\"repository:write\", \"pullrequest:write\"]},"
+	"\"bb-clone\": {\"provider\": \"bitbucket\", \"repos\": [\"acme/app\"], \"scopes\": [\"repository\"]}"
+	"}}";
+
+static void fill(struct report *rp, int nnew)
+{
+	memset(rp, 0, sizeof(*rp));
+	rp->rp_scan_id = 9;
+	rp->rp_repo = xstrdup("acme/app");
+	rp->rp_sha = xstrdup(SHA);
+	rp->rp_pr = 7;
+	rp->rp_state = xstrdup("complete");
+	rp->rp_mode = xstrdup("status+comment");
+	rp->rp_link = xstrdup("http://dash.example/scans/9");
+	rp->rp_new = xcalloc((size_t)nnew + 1, sizeof(*rp->rp_new));
+	rp->rp_nnew = rp->rp_new_total = (size_t)nnew;
+	for (int i = 0; i < nnew; i++)
+		rp->rp_new[i] = (struct report_finding){ xstrdup("bandit"), xasprintf("B%03d", i),
+			xstrdup("error"), xstrdup("app.py"), xstrdup("key " LEAK), i + 1, i + 1 };
+	rp->rp_fixed = xcalloc(1, sizeof(*rp->rp_fixed));
+	rp->rp_tools = xcalloc(1, sizeof(*rp->rp_tools));
+}
+
+static void one(const struct standin *s, size_t k)
+{
+	char *api = xasprintf("%s%s", s->url, CASES[k].prefix), *needle, *log;
+	const char *p = CASES[k].provider;
+	struct http_client hc;
+	struct report rp;
+	int r;
+
+	http_client_init(&hc);
+	hc.hc_retries = 0;
+	fill(&rp, 2);
+	r = forge_report(&hc, p, api, CASES[k].ro, &rp);
+	ok(r == -EACCES, "%s: the read-only clone token cannot report (r=%d)", p, r);
+	r = forge_report(&hc, p, api, CASES[k].rw, &rp);
+	needle = xasprintf("\"method\": \"POST\", \"path\": \"%s%s\"", CASES[k].prefix,
+			   CASES[k].status_path);
+	ok(r == 0 && standin_count(s, needle) == 2,
+	   "%s: the reporting token set a status (r=%d)", p, r);
+	free(needle);
+	needle = xasprintf("\"method\": \"POST\", \"path\": \"%s%s\"", CASES[k].prefix,
+			   CASES[k].comment_path);
+	ok(standin_count(s, needle) == 1, "%s: and created one comment", p);
+	report_release(&rp);
+
+	fill(&rp, 1);
+	r = forge_report(&hc, p, api, CASES[k].rw, &rp);
+	ok(r == 0 && standin_count(s, needle) == 1 && standin_count(s, CASES[k].edit) == 1,
+	   "%s: the next scan edits that comment (r=%d)", p, r);
+	log = standin_log(s);
+	ok(!strstr(log, LEAK) && strstr(log, REDACT_MARK) && strstr(log, "B000"),
+	   "%s: findings listed, the token in a message redacted", p);
+	free(log);
+	free(needle);
+	report_release(&rp);
+	free(api);
+}
+
+int main(void)
+{
+	struct standin s = { 0 };
+	struct http_client hc;
+	struct report rp;
+
+	plan((int)ARRAY_SIZE(CASES) * 5 + 1);
+	http_client_init(&hc);
+	fill(&rp, 0);
+	ok(forge_report(&hc, "bitbucket-dc", "http://127.0.0.1:9", "t", &rp) == -EPROTONOSUPPORT,
+	   "Bitbucket Data Center has no adapter yet, and says so");
+	report_release(&rp);
+	if (standin_start(&s, CONFIG) == 0)
+		for (size_t k = 0; k < ARRAY_SIZE(CASES); k++)
+			one(&s, k);
+	else
+		skip((int)ARRAY_SIZE(CASES) * 5, "the stand-in VCS API needs /usr/bin/python3");
+	standin_stop(&s);
+	return tap_exit();
+}

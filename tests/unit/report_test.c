@@ -1,0 +1,423 @@
+/*
+ * report_test - check runs in batches, commit statuses, the pull-request
+ * comment edited in place, redaction and failures, against the stand-in
+ * GitHub API with real installation tokens.
+ */
+#include <errno.h>
+#include <string.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "config.h"
+#include "db.h"
+#include "github.h"
+#include "keys.h"
+#include "redact.h"
+#include "report.h"
+#include "standin.h"
+#include "tap.h"
+
+#define LEAK "ghp_0123456789abcdefghijABCDEFGHIJ012345"
+#define SHA  "0123456789abcdef0123456789abcdef01234567"
+
+/* A fresh RSA key: the private PEM returned, the public one written to pubpath (if set). */
+static char *gen_key(const char *pubpath)
+{
+	EVP_PKEY *pk = EVP_RSA_gen(2048);
+	BIO *b1 = BIO_new(BIO_s_mem()), *b2 = BIO_new(BIO_s_mem());
+	char *p, *priv;
+	long n;
+
+	PEM_write_bio_PrivateKey(b1, pk, NULL, NULL, 0, NULL, NULL);
+	PEM_write_bio_PUBKEY(b2, pk);
+	n = BIO_get_mem_data(b1, &p);
+	priv = xstrndup(p, (size_t)n);
+	n = BIO_get_mem_data(b2, &p);
+	if (pubpath)
+		write_file_atomic(pubpath, p, (size_t)n, 0600);
+	BIO_free(b1);
+	BIO_free(b2);
+	EVP_PKEY_free(pk);
+	return priv;
+}
+
+static void fill(struct report *rp, size_t nnew, size_t nfixed, const char *mode)
+{
+	memset(rp, 0, sizeof(*rp));
+	rp->rp_scan_id = 42;
+	rp->rp_repo = xstrdup("acme/app");
+	rp->rp_provider = xstrdup("github");
+	rp->rp_sha = xstrdup(SHA);
+	rp->rp_pr = 7;
+	rp->rp_state = xstrdup("complete");
+	rp->rp_mode = xstrdup(mode);
+	rp->rp_link = xstrdup("http://dash.example/scans/42");
+	rp->rp_new = xcalloc(nnew + 1, sizeof(*rp->rp_new));
+	rp->rp_nnew = rp->rp_new_total = nnew;
+	for (size_t i = 0; i < nnew; i++) {
+		rp->rp_new[i] = (struct report_finding){
+			xstrdup("flawfinder"), xasprintf("rule-%zu", i),
+			xstrdup(i ? "warning" : "error"), xasprintf("src/f%zu.c", i),
+			xstrdup(i ? "buffer | overflow" : "token " LEAK " committed"),
+			(int)i + 1, (int)i + 1 };
+	}
+	rp->rp_fixed = xcalloc(nfixed + 1, sizeof(*rp->rp_fixed));
+	rp->rp_nfixed = rp->rp_fixed_total = nfixed;
+	for (size_t i = 0; i < nfixed; i++)
+		rp->rp_fixed[i] = (struct report_finding){
+			xstrdup("cppcheck"), xstrdup("nullPointer"), xstrdup("warning"),
+			xstrdup("lib/old.c"), xstrdup("was fixed"), 3, 3 };
+	rp->rp_tools = xcalloc(2, sizeof(*rp->rp_tools));
+	rp->rp_ntools = 1;
+	rp->rp_tools[0] = (struct report_tool){ xstrdup("bandit"), xstrdup("timed out") };
+	rp->rp_open_total = nnew + 5;
+}
+
+static void test_text(void)
+{
+	struct report rp;
+	char *md, *title;
+
+	fill(&rp, 60, 2, "check-run");
+	md = report_markdown(&rp, 1);
+	title = report_title(&rp);
+	ok(!strncmp(md, REPORT_MARKER "\n", strlen(REPORT_MARKER) + 1), "the comment starts with the marker");
+	ok(!strcmp(title, "Lethe: 60 new findings, 2 fixed, incomplete"), "title: '%s'", title);
+	ok(!strstr(md, LEAK) && strstr(md, REDACT_MARK), "a token in a message is redacted");
+	ok(strstr(md, "buffer \\| overflow") != NULL, "a '|' cannot break out of its cell");
+	ok(strstr(md, "…and 10 more on the dashboard.") != NULL, "rows beyond 50 are counted");
+	ok(strstr(md, "bandit: timed out") != NULL, "incomplete tools are listed");
+	free(md);
+	free(title);
+	report_release(&rp);
+}
+
+static int token(const struct standin *s, const char *priv, unsigned scopes,
+		 struct github_token *t)
+{
+	struct github_app app = { .ga_app_id = "9", .ga_installation_id = "5",
+				  .ga_api_url = (char *)s->url };
+	struct http_client hc;
+	int r;
+
+	http_client_init(&hc);
+	secbuf_alloc(&app.ga_key, strlen(priv) + 1);
+	memcpy(app.ga_key.data, priv, strlen(priv));
+	r = github_token_get(&hc, &app, "acme/app", scopes, t);
+	secbuf_release(&app.ga_key);
+	return r;
+}
+
+static void test_github(const struct standin *s, const char *priv)
+{
+	struct github_token t;
+	struct http_client hc;
+	struct report rp;
+	char *fail = xasprintf("%s/_standin/fail", s->url), *log;
+	int r;
+
+	http_client_init(&hc);
+	hc.hc_backoff_ms = 10;
+	hc.hc_retries = 1;
+
+	r = token(s, priv, GITHUB_CHECKS | GITHUB_COMMENTS, &t);
+	ok(r == 0, "a reporting token with checks and pull_requests (r=%d)", r);
+	fill(&rp, 120, 1, "check-run+comment");
+	r = report_github(&hc, s->url, (char *)t.gt_token.data, &rp);
+	ok(r == 0, "a check run and a comment for 120 new findings (r=%d)", r);
+	ok(standin_count(s, "\"method\": \"POST\", \"path\": \"/repos/acme/app/check-runs\"") == 1 &&
+	   standin_count(s, "\"method\": \"PATCH\", \"path\": \"/repos/acme/app/check-runs/") == 2,
+	   "one create and two updates: annotations in batches of 50, 50, 20");
+	ok(standin_count(s, "\"annotation_level\"") == 120 &&
+	   standin_count(s, "\"annotation_level\": \"failure\"") == 1,
+	   "every new finding annotated once, the error as a failure");
+	ok(standin_count(s, "\"path\": \"/repos/acme/app/issues/7/comments\", \"auth\": \"token\", "
+			 "\"time\"") == 2, "the comments were listed, then one created");
+	report_release(&rp);
+
+	fill(&rp, 3, 0, "check-run+comment");
+	r = report_github(&hc, s->url, (char *)t.gt_token.data, &rp);
+	ok(r == 0 && standin_count(s, "\"method\": \"PATCH\", \"path\": \"/repos/acme/app/issues/comments/") == 1 &&
+	   standin_count(s, "\"method\": \"POST\", \"path\": \"/repos/acme/app/issues/7/comments\"") == 1,
+	   "a second report edits the same comment instead of adding one");
+	log = standin_log(s);
+	ok(!strstr(log, LEAK) && strstr(log, REDACT_MARK), "the leaked token never reached the VCS");
+	free(log);
+	report_release(&rp);
+
+	fill(&rp, 2, 0, "status");
+	r = report_github(&hc, s->url, (char *)t.gt_token.data, &rp);
+	ok(r == -EACCES, "a token without statuses: write cannot set a status (r=%d)", r);
+	github_token_release(&t);
+	r = token(s, priv, GITHUB_STATUSES, &t);
+	if (r == 0)
+		r = report_github(&hc, s->url, (char *)t.gt_token.data, &rp);
+	/* Two status requests logged: the one refused above and this one. */
+	ok(r == 0 && standin_count(s, "\"target_url\": \"http://dash.example/scans/42\"") == 2 &&
+	   standin_count(s, "\"state\": \"failure\"") == 2,
+	   "with statuses: write, a failure status links to the dashboard (r=%d)", r);
+	report_release(&rp);
+	github_token_release(&t);
+
+	{
+		struct http_req rq = { .rq_method = "POST", .rq_url = fail };
+		struct http_resp rs;
+
+		rq.rq_body = json_tokener_parse("{\"prefix\": \"/repos/acme/app/check-runs\", "
+						"\"status\": 503, \"count\": 99}");
+		http_request(&hc, &rq, &rs);
+		http_resp_release(&rs);
+		json_object_put(rq.rq_body);
+	}
+	token(s, priv, GITHUB_CHECKS | GITHUB_COMMENTS, &t);
+	fill(&rp, 1, 0, "check-run+comment");
+	r = report_github(&hc, s->url, (char *)t.gt_token.data, &rp);
+	ok(r == -EAGAIN && standin_count(s, "\"method\": \"PATCH\", \"path\": \"/repos/acme/app/issues/comments/") == 2,
+	   "a check-run API that keeps failing is a temporary error, the comment still updated");
+	report_release(&rp);
+	github_token_release(&t);
+	free(fail);
+}
+
+
+/* -- through the database: report_scan() and the clone token ------------- */
+
+struct fx {
+	struct db *admin, *jobs;
+	struct keyring *kr;
+	const struct config *cfg;
+	char org[24], integ[24], repo[24], scan[24];
+};
+
+static int fx_one(struct fx *f, char *out, const char *sql, int n, const char *const *p)
+{
+	PGresult *res = NULL;
+	int r = db_exec(f->admin, &res, sql, n, p);
+
+	if (r < 0)
+		diag("fixture: %s", db_error(f->admin));
+	if (r == 0 && PQntuples(res) == 1)
+		snprintf(out, 24, "%s", db_value(res, 0, 0));
+	else if (r == 0)
+		r = -EIO;
+	PQclear(res);
+	return r;
+}
+#define FX_ONE(f, out, sql, ...) \
+	fx_one((f), (out), (sql), DB_NARGS(__VA_ARGS__), (const char *const[]){ __VA_ARGS__ })
+
+static int fx_key(struct fx *f, const char *pem)
+{
+	char *blob = NULL;
+	int r = secret_seal(f->admin, f->kr, atoll(f->org), "integrations", "app_key_enc",
+			    atoll(f->integ), pem, strlen(pem), &blob);
+
+	if (r == 0)
+		r = DB_QUERY(f->admin, NULL, "UPDATE integrations SET app_key_enc = $1 "
+			     "WHERE id = $2", blob, f->integ);
+	free(blob);
+	return r;
+}
+
+#define FX_FINDING "INSERT INTO findings (org_id, repository_id, branch, fingerprint, tool, " \
+	"rule_id, level, path, start_line, end_line, message, state, first_scan_id, last_scan_id, " \
+	"fixed_scan_id) SELECT $1, $2, 'feature', md5(random()::text), 'flawfinder', v.rule, " \
+	"v.level, v.path, v.line, v.line, v.msg, v.state, CASE WHEN v.new THEN $3::bigint END, " \
+	"$3::bigint, CASE WHEN v.state = 'fixed' THEN $3::bigint END FROM (VALUES " \
+	"('rule-new-1', 'error', 'src/a.c', 12, 'token " LEAK " in a string', 'open', true), " \
+	"('rule-new-2', 'warning', 'src/b.c', 40, 'strcpy without bound', 'open', true), " \
+	"('rule-old', 'warning', 'src/c.c', 7, 'was here before', 'open', false), " \
+	"('rule-gone', 'note', 'src/d.c', 3, 'now fixed', 'fixed', false)) " \
+	"AS v(rule, level, path, line, msg, state, new) RETURNING $3::text"
+
+static int fx_setup(struct fx *f, const char *api, const char *inst, const char *pem)
+{
+	char name[40], hook[40];
+	int r;
+
+	snprintf(name, sizeof(name), "vcstest-%d", (int)getpid());
+	snprintf(hook, sizeof(hook), "vcstesthook%011d", (int)getpid());
+	r = FX_ONE(f, f->org, "INSERT INTO orgs (name) VALUES ($1) RETURNING id", name);
+	if (r == 0)
+		r = orgkey_create(f->admin, f->kr, atoll(f->org));
+	if (r == 0)
+		r = FX_ONE(f, f->integ, "INSERT INTO integrations (org_id, provider, kind, api_url, "
+			   "app_id, installation_id) VALUES ($1, 'github', 'github-app', $2, '9', $3) "
+			   "RETURNING id", f->org, api, inst);
+	if (r == 0)
+		r = fx_key(f, pem);
+	if (r == 0)
+		r = FX_ONE(f, f->repo, "INSERT INTO repositories (org_id, integration_id, provider, "
+			   "full_name, clone_url, hook_id, report_mode) VALUES ($1, $2, 'github', "
+			   "'acme/app', 'https://github.example/acme/app.git', $3, "
+			   "'check-run+comment') RETURNING id", f->org, f->integ, hook);
+	if (r == 0)
+		r = FX_ONE(f, f->scan, "INSERT INTO scans (org_id, repository_id, commit_sha, "
+			   "branch, pr_number, state, finished_at) VALUES ($1, $2, '" SHA "', "
+			   "'feature', 7, 'complete', now()) RETURNING id", f->org, f->repo);
+	if (r == 0)
+		r = DB_QUERY(f->admin, NULL, "INSERT INTO scan_tools (org_id, scan_id, tool, "
+			     "status, reason) VALUES ($1, $2, 'bandit', 'incomplete', 'timed out')",
+			     f->org, f->scan);
+	if (r == 0)
+		r = DB_QUERY(f->admin, NULL, FX_FINDING, f->org, f->repo, f->scan);
+	return r;
+}
+
+/* A GitLab repository with a stored reporting token sealed to its row. */
+static void test_db_gitlab(const struct standin *s, struct fx *f)
+{
+	char repo[24] = "", scan[24] = "", hook[40], *api = xasprintf("%s/gitlab/api/v4", s->url);
+	char *blob = NULL;
+	int r, done = 0;
+
+	snprintf(hook, sizeof(hook), "vcstestgitlab%011d", (int)getpid());
+	r = FX_ONE(f, repo, "INSERT INTO repositories (org_id, provider, full_name, clone_url, "
+		   "api_url, hook_id, report_mode) VALUES ($1, 'gitlab', 'acme/app', "
+		   "'https://gitlab.example/acme/app.git', $2, $3, 'status+comment') RETURNING id",
+		   f->org, api, hook);
+	if (r == 0)
+		r = secret_seal(f->admin, f->kr, atoll(f->org), "repositories", "report_token_enc",
+				atoll(repo), "gl-report", 9, &blob);
+	if (r == 0)
+		r = DB_QUERY(f->admin, NULL, "UPDATE repositories SET report_token_enc = $1 "
+			     "WHERE id = $2", blob, repo);
+	if (r == 0)
+		r = FX_ONE(f, scan, "INSERT INTO scans (org_id, repository_id, commit_sha, pr_number, "
+			   "state) VALUES ($1, $2, '" SHA "', 3, 'complete') RETURNING id", f->org, repo);
+	if (r == 0)
+		r = report_scan(f->jobs, f->kr, f->cfg, atoll(scan), &done);
+	ok(r == 0 && done && standin_count(s, "\"path\": \"/gitlab/api/v4/projects/acme%2Fapp/"
+					   "statuses/" SHA "\"") == 1 &&
+	   standin_count(s, "\"method\": \"POST\", \"path\": \"/gitlab/api/v4/projects/"
+			 "acme%2Fapp/merge_requests/3/notes\"") == 1,
+	   "a GitLab repository reports with its stored api-scoped token (r=%d)", r);
+	free(blob);
+	free(api);
+}
+
+static void test_db(const struct standin *s, const char *inst, const char *priv,
+		    const char *other_priv, struct fx *f)
+{
+	struct github_token t;
+	char *log;
+	int r, done = 0;
+
+	if (!ok(fx_setup(f, s->url, inst, priv) == 0, "an org, a github-app integration, a "
+		"repository and a finished scan stored"))
+		return;
+	r = github_repo_token(f->jobs, f->kr, f->cfg, atoll(f->repo), GITHUB_CLONE, &t);
+	/* The issued grant is the record's last field before its status. */
+	ok(r == 0 && standin_count(s, "\"repositories\": [\"app\"], \"permissions\": "
+				   "{\"contents\": \"read\"}}, \"status\": 201") == 1,
+	   "the clone token for the repository is contents: read alone (r=%d)", r);
+	github_token_release(&t);
+
+	r = report_scan(f->jobs, f->kr, f->cfg, atoll(f->scan), &done);
+	ok(r == 0 && done, "report_scan reports the scan (r=%d)", r);
+	ok(standin_count(s, "\"repositories\": [\"app\"], \"permissions\": "
+			 "{\"checks\": \"write\", \"pull_requests\": \"write\"}}, \"status\": 201") == 1,
+	   "with a separate token: checks and pull_requests write only");
+	log = standin_log(s);
+	ok(strstr(log, "rule-new-1") && strstr(log, "rule-new-2") && strstr(log, "rule-gone") &&
+	   !strstr(log, "rule-old") && standin_count(s, "\"annotation_level\"") == 2,
+	   "two new findings annotated and listed, the fixed one listed, the old one not");
+	ok(!strstr(log, LEAK), "the secret in a finding's message never left");
+	free(log);
+
+	r = report_scan(f->jobs, f->kr, f->cfg, atoll(f->scan), &done);
+	ok(r == 0 && standin_count(s, "\"method\": \"POST\", \"path\": \"/repos/acme/app/issues/7/comments\"") == 1 &&
+	   standin_count(s, "\"method\": \"PATCH\", \"path\": \"/repos/acme/app/issues/comments/") == 1,
+	   "reporting again edits the one comment (r=%d)", r);
+
+	fx_key(f, other_priv);
+	r = report_scan(f->jobs, f->kr, f->cfg, atoll(f->scan), &done);
+	ok(r == -EACCES && !done && http_error_permanent(r),
+	   "a wrong app key is a permanent error: access refused (r=%d)", r);
+	r = DB_QUERY(f->jobs, NULL, "SELECT 1 FROM findings WHERE last_scan_id = $1", f->scan);
+	ok(r == 0, "the scan's findings are still there after the failed report");
+	test_db_gitlab(s, f);
+}
+
+static struct config *stack_config(void)
+{
+	const char *env = getenv("LETHE_CONFIG"), *run = getenv("LETHE_RUN");
+	char *path = env && *env ? xstrdup(env) : xasprintf("%s/lethe.conf", run && *run ? run : "run");
+	struct config *cfg = NULL;
+	char why[512];
+
+	if (access(path, R_OK) != 0 || config_load(path, &cfg, why, sizeof(why)) < 0)
+		cfg = NULL;
+	free(path);
+	return cfg;
+}
+
+#define DB_TESTS 10
+
+static void run_db(void)
+{
+	struct fx f = { 0 };
+	struct config *cfg = stack_config();
+	struct standin s = { 0 };
+	char inst[24], *conf = NULL, *pub = NULL, *priv = NULL, *other = NULL, why[256];
+
+	snprintf(inst, sizeof(inst), "%d", 900000 + (int)getpid());
+	if (!cfg || db_open(cfg, DB_ROLE_ADMIN, &f.admin) < 0 ||
+	    db_open(cfg, DB_ROLE_JOBS, &f.jobs) < 0 ||
+	    DB_QUERY(f.admin, NULL, "SELECT 1 FROM integrations LIMIT 0") < 0 ||
+	    keyring_load(cfg, &f.kr, why, sizeof(why)) < 0) {
+		skip(DB_TESTS, "no stack (no LETHE_CONFIG or $LETHE_RUN/lethe.conf, or no database)");
+		goto out;
+	}
+	f.cfg = cfg;
+	conf = xasprintf("{\"apps\": {\"9\": {\"public_key\": \"app.pub\"}}, \"installations\": "
+			 "{\"%s\": {\"app_id\": \"9\", \"account\": \"acme\", \"repositories\": "
+			 "[\"app\"], \"permissions\": {\"contents\": \"read\", \"checks\": \"write\", "
+			 "\"pull_requests\": \"write\"}}}, \"tokens\": {\"gl-report\": {\"provider\": "
+			 "\"gitlab\", \"repos\": [\"acme/app\"], \"scopes\": [\"api\"]}}}", inst);
+	if (standin_start(&s, conf) < 0) {
+		skip(DB_TESTS, "the stand-in VCS API needs /usr/bin/python3");
+		goto out;
+	}
+	pub = xasprintf("%s/app.pub", s.dir);
+	priv = gen_key(pub);
+	other = gen_key(NULL);
+	test_db(&s, inst, priv, other, &f);
+out:
+	if (f.admin && f.org[0])
+		DB_QUERY(f.admin, NULL, "DELETE FROM orgs WHERE id = $1", f.org);
+	standin_stop(&s);
+	keyring_free(f.kr);
+	db_free(f.jobs);
+	db_free(f.admin);
+	config_free(cfg);
+	free(conf);
+	free(pub);
+	free(priv);
+	free(other);
+}
+
+int main(void)
+{
+	struct standin s = { 0 };
+	char *priv, *pub;
+
+	plan(6 + 10 + DB_TESTS);
+	test_text();
+	if (standin_start(&s, "{\"apps\": {\"9\": {\"public_key\": \"app.pub\"}}, "
+			  "\"installations\": {\"5\": {\"app_id\": \"9\", \"account\": \"acme\", "
+			  "\"repositories\": [\"app\"], \"permissions\": {\"contents\": \"read\", "
+			  "\"checks\": \"write\", \"statuses\": \"write\", "
+			  "\"pull_requests\": \"write\"}}}}") == 0) {
+		pub = xasprintf("%s/app.pub", s.dir);
+		priv = gen_key(pub);
+		test_github(&s, priv);
+		free(priv);
+		free(pub);
+	} else {
+		skip(10, "the stand-in VCS API needs /usr/bin/python3");
+	}
+	standin_stop(&s);
+	run_db();
+	return tap_exit();
+}

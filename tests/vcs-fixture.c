@@ -1,0 +1,94 @@
+/*
+ * vcs-fixture - for tests/t2201: make repository REPO_ID part of a
+ * github-app integration whose private key (PEM on stdin) is sealed under
+ * the org key, as an install would store it.  Built by the test itself.
+ *
+ * usage: vcs-fixture REPO_ID API_URL APP_ID INSTALLATION_ID REPORT_MODE < key.pem
+ *        vcs-fixture REPO_ID API_URL token REPORT_MODE < token
+ * Prints the integration id (the first) or the repository id (the second,
+ * which seals a reporting token to the repository and sets its API URL).
+ * With LETHE_CONFIG naming the stack's config.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <openssl/crypto.h>
+
+#include "config.h"
+#include "crypto.h"
+#include "db.h"
+#include "keys.h"
+#include "util.h"
+
+static char pem[16384];
+
+static int report_token(struct db *db, const struct keyring *kr, char **argv, size_t n)
+{
+	PGresult *res = NULL;
+	char *blob = NULL;
+	int r;
+
+	while (n && pem[n - 1] == '\n')
+		n--;
+	r = DB_QUERY(db, &res, "SELECT org_id FROM repositories WHERE id = $1", argv[1]);
+	if (r == 0 && PQntuples(res) == 1)
+		r = secret_seal(db, kr, db_int(res, 0, 0), "repositories", "report_token_enc",
+				atoll(argv[1]), pem, n, &blob);
+	if (r == 0 && blob)
+		r = DB_QUERY(db, NULL, "UPDATE repositories SET report_token_enc = $2, api_url = $3, "
+			     "report_mode = $4 WHERE id = $1", argv[1], blob, argv[2], argv[4]);
+	if (r < 0 || !blob)
+		fprintf(stderr, "vcs-fixture: %s\n", db_error(db));
+	else
+		printf("%s\n", argv[1]);
+	OPENSSL_cleanse(pem, sizeof(pem));
+	free(blob);
+	PQclear(res);
+	return r < 0 || !blob;
+}
+
+int main(int argc, char **argv)
+{
+	struct config *cfg = NULL;
+	struct keyring *kr = NULL;
+	struct db *db = NULL;
+	PGresult *res = NULL;
+	char why[512], integ[24] = "", *blob = NULL;
+	size_t n = fread(pem, 1, sizeof(pem) - 1, stdin);
+	int r;
+
+	if ((argc != 6 && argc != 5) || n == 0)
+		return fprintf(stderr, "usage: vcs-fixture REPO API APP INST MODE < key.pem\n"), 2;
+	if (config_load(NULL, &cfg, why, sizeof(why)) < 0 || keyring_load(cfg, &kr, why, sizeof(why)) < 0 ||
+	    db_open(cfg, DB_ROLE_ADMIN, &db) < 0)
+		return fprintf(stderr, "vcs-fixture: %s\n", why), 1;
+	if (argc == 5)
+		return report_token(db, kr, argv, n);
+	r = DB_QUERY(db, &res, "INSERT INTO integrations (org_id, provider, kind, api_url, app_id, "
+		     "installation_id) SELECT org_id, 'github', 'github-app', $2, $3, $4 "
+		     "FROM repositories WHERE id = $1 ON CONFLICT (provider, installation_id) "
+		     "WHERE installation_id IS NOT NULL DO UPDATE SET api_url = EXCLUDED.api_url "
+		     "RETURNING id, org_id", argv[1], argv[2], argv[3], argv[4]);
+	if (r == 0 && PQntuples(res) == 1) {
+		snprintf(integ, sizeof(integ), "%s", db_value(res, 0, 0));
+		r = secret_seal(db, kr, db_int(res, 0, 1), "integrations", "app_key_enc",
+				db_int(res, 0, 0), pem, n, &blob);
+	}
+	if (r == 0 && integ[0])
+		r = DB_QUERY(db, NULL, "UPDATE integrations SET app_key_enc = $1 WHERE id = $2",
+			     blob, integ);
+	if (r == 0 && integ[0])
+		r = DB_QUERY(db, NULL, "UPDATE repositories SET integration_id = $2, report_mode = $3 "
+			     "WHERE id = $1", argv[1], integ, argv[5]);
+	if (r < 0 || !integ[0])
+		fprintf(stderr, "vcs-fixture: %s\n", db_error(db));
+	else
+		printf("%s\n", integ);
+	OPENSSL_cleanse(pem, sizeof(pem));
+	free(blob);
+	PQclear(res);
+	db_free(db);
+	keyring_free(kr);
+	config_free(cfg);
+	return r < 0 || !integ[0];
+}
