@@ -36,6 +36,8 @@ const struct api_route api_routes[] = {
 	{ "GET",    "/api-keys",                        ROLE_ADMIN,  api_keys_list },
 	{ "POST",   "/api-keys",                        ROLE_ADMIN,  api_key_create },
 	{ "DELETE", "/api-keys/{id}",                   ROLE_ADMIN,  api_key_revoke },
+	{ "GET",    "/org/keys",                        ROLE_ADMIN,  api_orgkeys_list },
+	{ "POST",   "/org/keys/rotate",                 ROLE_OWNER,  api_orgkey_rotate },
 };
 const size_t api_nroutes = ARRAY_SIZE(api_routes);
 

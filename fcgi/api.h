@@ -130,4 +130,8 @@ int api_keys_list(struct api_req *req, struct api_resp *resp);
 int api_key_create(struct api_req *req, struct api_resp *resp);
 int api_key_revoke(struct api_req *req, struct api_resp *resp);
 
+/* The org's data keys (api-orgkeys.c). */
+int api_orgkeys_list(struct api_req *req, struct api_resp *resp);
+int api_orgkey_rotate(struct api_req *req, struct api_resp *resp);
+
 #endif
