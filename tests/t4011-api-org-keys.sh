@@ -15,7 +15,7 @@
 api_need
 [ -x "$TOP/bin/lethe-hook" ] || skip_all "lethe-hook not built"
 python3 -c 'import cryptography' 2>/dev/null || skip_all "python3-cryptography not installed"
-plan 17
+plan 19
 
 keyfile=$(sed -n 's/^master_key_file *= *//p' "$LETHE_CONFIG")
 pw=$(openssl rand -hex 12)
@@ -125,3 +125,18 @@ req POST /api/v1/org/keys/rotate "$(jq -r .key <<<"$BODY")" '{}'
 req GET "/api/v1/audit?action=org%20key%20rotated" "$owner"
 is "$(jq -r '.events[0] | "\(.actor) \(.details.old_version) \(.details.new_version)"' <<<"$BODY")" \
 	"api_key:$key_id 2 3" "an owner API key rotates key 2 -> 3 and is the actor of the event"
+
+# The grants stop there: lethe_api writes no other column of org_keys, and
+# row-level security keeps its insert to the org of the transaction.
+as_api() { # SQL, for org $org
+	psql -X -q -At -v ON_ERROR_STOP=1 2>&1 <<-SQL
+	BEGIN; SET LOCAL ROLE lethe_api; SELECT set_config('lethe.org_id', '$org', true) \\g /dev/null
+	$1;
+	ROLLBACK;
+	SQL
+}
+out=$(as_api "UPDATE lethe.org_keys SET wrapped = '\\x00' WHERE org_id = $org")
+ok "lethe_api cannot overwrite a wrapped key" grep -q "permission denied" <<<"$out"
+out=$(as_api "INSERT INTO lethe.org_keys (org_id, version, master_version, wrapped)
+              VALUES ($other, 9, 1, '\\x00')")
+ok "nor insert a key for another org" grep -q "row-level security" <<<"$out"
