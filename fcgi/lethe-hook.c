@@ -19,6 +19,7 @@
  * deliveries as arrived during the previous one.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -44,6 +45,7 @@
 #define HOOK_CACHE 64
 #define HOOK_CACHE_FRESH_USEC (30 * 1000000LL)	/* then looked up again */
 #define HOOK_ID_MAX 64
+#define HOOK_THREAD_STACK (512 * 1024)
 
 /* A repository's hook as last read from the database; kept while it is down. */
 struct hook_entry {
@@ -69,9 +71,10 @@ struct hook {
 	struct keyring *kr;
 	char *spool;
 	int64_t max_body, tolerance;
-	pthread_mutex_t db_lock;	/* guards db, kr and cache */
-	struct db *db;
+	pthread_mutex_t cache_lock;	/* guards cache; taken before db_lock */
 	struct hook_entry cache[HOOK_CACHE];
+	pthread_mutex_t db_lock;	/* guards db and kr */
+	struct db *db;
 	pthread_mutex_t accept_lock;	/* guards served */
 	int64_t served, max_requests;
 	pthread_mutex_t batch_lock;	/* guards gathering and committing */
@@ -233,24 +236,28 @@ static int hook_fetch(struct hook *h, const struct req *rq, struct hook_entry *e
 {
 	PGresult *res = NULL;
 	const char *blob;
-	int r = DB_QUERY(h->db, &res,
+	int r;
+
+	pthread_mutex_lock(&h->db_lock);
+	r = DB_QUERY(h->db, &res,
 		"SELECT id, org_id, webhook_secret_enc FROM repositories "
 		"WHERE hook_id = $1 AND provider = $2",
 		rq->hook_id, webhook_provider_name(rq->provider));
-
+	if (r == 0 && PQntuples(res) != 1)
+		r = -ENOENT;
 	if (r < 0)
-		return r;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return -ENOENT;
-	}
+		goto out;
 	e->repository_id = db_int(res, 0, 0);
 	e->org_id = db_int(res, 0, 1);
 	blob = db_value(res, 0, 2);
 	if (blob)
 		r = secret_open(h->db, h->kr, e->org_id, "repositories", "webhook_secret_enc",
 				e->repository_id, blob, &e->secret);
+out:
+	if (r < 0 && r != -ENOENT)
+		log_errno(LOG_ERR, r, "unable to look hook '%s' up: %s", rq->hook_id, db_error(h->db));
 	PQclear(res);
+	pthread_mutex_unlock(&h->db_lock);
 	return r;
 }
 
@@ -293,7 +300,7 @@ static int hook_get(struct hook *h, struct req *rq)
 	struct hook_entry *e;
 	int r;
 
-	pthread_mutex_lock(&h->db_lock);
+	pthread_mutex_lock(&h->cache_lock);
 	r = hook_lookup(h, rq, &e);
 	if (r == 0 && e->secret.len)
 		r = secbuf_alloc(&rq->secret, e->secret.len);
@@ -302,10 +309,8 @@ static int hook_get(struct hook *h, struct req *rq)
 			memcpy(rq->secret.data, e->secret.data, e->secret.len);
 		rq->org_id = e->org_id;
 		rq->repository_id = e->repository_id;
-	} else if (r != -ENOENT) {
-		log_errno(LOG_ERR, r, "unable to look hook '%s' up: %s", rq->hook_id, db_error(h->db));
 	}
-	pthread_mutex_unlock(&h->db_lock);
+	pthread_mutex_unlock(&h->cache_lock);
 	return r;
 }
 
@@ -612,17 +617,25 @@ static int worker_run(struct hook *h)
 {
 	int n = (int)config_int(h->cfg, "hook_threads");
 	pthread_t *threads = xcalloc((size_t)n, sizeof(*threads));
+	pthread_attr_t attr;
 
 	worker_setup(h);
 	h->max_requests = config_int(h->cfg, "hook_max_requests");
 	if (FCGX_Init() != 0)
 		fatalx(EXIT_TEMPFAIL, "unable to set up FastCGI on standard input");
+	/* libfcgi's SIGTERM handler would stop only the thread in accept(). */
+	signal(SIGTERM, SIG_DFL);
+	/* Threads share one malloc arena and small stacks: memory stays per process. */
+	mallopt(M_ARENA_MAX, 1);
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, HOOK_THREAD_STACK);
 	for (int i = 1; i < n; i++)
-		if (pthread_create(&threads[i], NULL, thread_run, h) != 0)
+		if (pthread_create(&threads[i], &attr, thread_run, h) != 0)
 			fatalx(EXIT_TEMPFAIL, "unable to start thread %d of %d", i + 1, n);
 	thread_run(h);
 	for (int i = 1; i < n; i++)
 		pthread_join(threads[i], NULL);
+	pthread_attr_destroy(&attr);
 	free(threads);
 	hook_release(h);
 	return EXIT_OK;
@@ -694,6 +707,7 @@ static int parent_run(struct hook *h, int n)
 int main(int argc, char **argv)
 {
 	static struct hook h = {
+		.cache_lock = PTHREAD_MUTEX_INITIALIZER,
 		.db_lock = PTHREAD_MUTEX_INITIALIZER,
 		.accept_lock = PTHREAD_MUTEX_INITIALIZER,
 		.batch_lock = PTHREAD_MUTEX_INITIALIZER,
