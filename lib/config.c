@@ -31,7 +31,7 @@ static const struct config_key config_keys[] = {
 	{ "bcrypt_cost",       C_INT,  "12", 10, 31 },
 	{ "hook_max_body",     C_SIZE, "25M", 1024, 1LL << 30 },
 	{ "hook_max_requests", C_INT,  "1000", 1, 10000000 },
-	{ "hook_workers",      C_INT,  "8", 1, 256 },
+	{ "hook_workers",      C_INT,  "2", 1, 256 },
 	{ "hook_threads",      C_INT,  "16", 1, 256 },
 	{ "hook_timestamp_tolerance", C_DURATION, "5m", 1, 86400 },
 	{ "api_access_ttl",    C_DURATION, "4h", 60, 4 * 3600 },
