@@ -30,7 +30,7 @@ static const struct config_key config_keys[] = {
 	{ "dashboard_url",     C_STR,  "http://127.0.0.1:8080/", 0, 0 },
 	{ "bcrypt_cost",       C_INT,  "12", 10, 31 },
 	{ "hook_max_body",     C_SIZE, "25M", 1024, 1LL << 30 },
-	{ "hook_max_requests", C_INT,  "1000", 1, 10000000 },
+	{ "hook_max_requests", C_INT,  "16000", 1, 10000000 },
 	{ "hook_workers",      C_INT,  "2", 1, 256 },
 	{ "hook_threads",      C_INT,  "16", 1, 256 },
 	{ "hook_timestamp_tolerance", C_DURATION, "5m", 1, 86400 },
