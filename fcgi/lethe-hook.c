@@ -9,8 +9,18 @@
  * of reach the delivery's metadata goes to the spool (lethe-drain replays
  * it); if that fails too, 503.  A parent keeps hook_workers workers
  * accepting on the socket, each replaced after hook_max_requests requests.
+ *
+ * Each worker serves hook_threads requests at once, one thread each, and
+ * commits their deliveries together (group commit): a thread whose
+ * delivery is ready either joins the batch being gathered while another
+ * batch commits, or, when none commits, records everything gathered in
+ * one statement and one COMMIT; every thread then answers its own
+ * delivery with its own outcome.  One commit thus carries as many
+ * deliveries as arrived during the previous one.
  */
 #include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,6 +46,7 @@
 #define HOOK_CACHE 64
 #define HOOK_CACHE_FRESH_USEC (30 * 1000000LL)	/* then looked up again */
 #define HOOK_ID_MAX 64
+#define HOOK_THREAD_STACK (512 * 1024)
 
 /* A repository's hook as last read from the database; kept while it is down. */
 struct hook_entry {
@@ -46,13 +57,31 @@ struct hook_entry {
 	int64_t fetched_usec;		/* 0: free slot */
 };
 
+/* A verified delivery waiting for the batch that records it. */
+struct pending {
+	const struct delivery *d;
+	struct delivery_result res;
+	char sqlstate[6];
+	char why[256];			/* the database's error, for the log */
+	int done;
+	struct pending *next;
+};
+
 struct hook {
 	struct config *cfg;
-	struct db *db;
 	struct keyring *kr;
 	char *spool;
 	int64_t max_body, tolerance;
+	pthread_mutex_t cache_lock;	/* guards cache; taken before db_lock */
 	struct hook_entry cache[HOOK_CACHE];
+	pthread_mutex_t db_lock;	/* guards db and kr */
+	struct db *db;
+	pthread_mutex_t accept_lock;	/* guards served */
+	int64_t served, max_requests;
+	pthread_mutex_t batch_lock;	/* guards gathering and committing */
+	pthread_cond_t batch_done;
+	struct pending *gathering;	/* the next batch, newest first */
+	int committing;
 };
 
 /* One request's state, for the answer and the log line. */
@@ -63,6 +92,8 @@ struct req {
 	const char *delivery;
 	char *body;
 	size_t len;
+	int64_t org_id, repository_id;	/* the hook's repository */
+	struct secbuf secret;		/* a copy of its secret, this request's own */
 };
 
 static const char *status_text(int status)
@@ -206,24 +237,28 @@ static int hook_fetch(struct hook *h, const struct req *rq, struct hook_entry *e
 {
 	PGresult *res = NULL;
 	const char *blob;
-	int r = DB_QUERY(h->db, &res,
+	int r;
+
+	pthread_mutex_lock(&h->db_lock);
+	r = DB_QUERY(h->db, &res,
 		"SELECT id, org_id, webhook_secret_enc FROM repositories "
 		"WHERE hook_id = $1 AND provider = $2",
 		rq->hook_id, webhook_provider_name(rq->provider));
-
+	if (r == 0 && PQntuples(res) != 1)
+		r = -ENOENT;
 	if (r < 0)
-		return r;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return -ENOENT;
-	}
+		goto out;
 	e->repository_id = db_int(res, 0, 0);
 	e->org_id = db_int(res, 0, 1);
 	blob = db_value(res, 0, 2);
 	if (blob)
 		r = secret_open(h->db, h->kr, e->org_id, "repositories", "webhook_secret_enc",
 				e->repository_id, blob, &e->secret);
+out:
+	if (r < 0 && r != -ENOENT)
+		log_errno(LOG_ERR, r, "unable to look hook '%s' up: %s", rq->hook_id, db_error(h->db));
 	PQclear(res);
+	pthread_mutex_unlock(&h->db_lock);
 	return r;
 }
 
@@ -260,6 +295,26 @@ static int hook_lookup(struct hook *h, const struct req *rq, struct hook_entry *
 	return 0;
 }
 
+/* The hook's repository and a copy of its secret (empty: none configured). */
+static int hook_get(struct hook *h, struct req *rq)
+{
+	struct hook_entry *e;
+	int r;
+
+	pthread_mutex_lock(&h->cache_lock);
+	r = hook_lookup(h, rq, &e);
+	if (r == 0 && e->secret.len)
+		r = secbuf_alloc(&rq->secret, e->secret.len);
+	if (r == 0) {
+		if (e->secret.len)
+			memcpy(rq->secret.data, e->secret.data, e->secret.len);
+		rq->org_id = e->org_id;
+		rq->repository_id = e->repository_id;
+	}
+	pthread_mutex_unlock(&h->cache_lock);
+	return r;
+}
+
 static const char *param_get(const char *name, void *arg)
 {
 	return FCGX_GetParam(name, ((FCGX_Request *)arg)->envp);
@@ -267,7 +322,7 @@ static const char *param_get(const char *name, void *arg)
 
 /* Verify, then extract: the order DESIGN.md's first invariant demands. */
 static int verify_extract(struct hook *h, struct req *rq, const struct webhook_headers *hd,
-			  const struct hook_entry *e, int form, struct delivery *d)
+			  int form, struct delivery *d)
 {
 	const char *sd, *json;
 	size_t sl, jl;
@@ -281,7 +336,7 @@ static int verify_extract(struct hook *h, struct req *rq, const struct webhook_h
 		       webhook_verify_reason(-EBADMSG));
 		goto out;
 	}
-	r = webhook_verify(rq->provider, hd, e->secret.data, e->secret.len, sd, sl,
+	r = webhook_verify(rq->provider, hd, rq->secret.data, rq->secret.len, sd, sl,
 			   time(NULL), h->tolerance);
 	if (r < 0) {
 		refuse(rq, 401, webhook_verify_reason(r));
@@ -334,7 +389,7 @@ static void answer_duplicate(struct req *rq, const struct delivery *d)
 }
 
 /* PostgreSQL is out of reach: the spool keeps the delivery, or 503. */
-static void answer_spooled(struct hook *h, struct req *rq, struct delivery *d)
+static void answer_spooled(struct hook *h, struct req *rq, struct delivery *d, const char *why)
 {
 	int r;
 
@@ -346,27 +401,99 @@ static void answer_spooled(struct hook *h, struct req *rq, struct delivery *d)
 		return;
 	}
 	log_warning("delivery '%s' from %s spooled: database unreachable: %s", d->id,
-		    webhook_provider_name(d->provider), db_error(h->db));
+		    webhook_provider_name(d->provider), why);
 	respond(rq, 202, NULL, "{\"delivery\":null,\"job\":null,\"status\":\"spooled\"}");
+}
+
+static void pending_failed(struct hook *h, struct pending *p, int r)
+{
+	p->res.r = r;
+	snprintf(p->sqlstate, sizeof(p->sqlstate), "%s", db_sqlstate(h->db));
+	snprintf(p->why, sizeof(p->why), "%s", db_error(h->db));
+}
+
+/*
+ * Record a batch in one statement.  Should the database refuse it, each
+ * delivery is recorded alone, so that every one gets its own exact outcome.
+ */
+static void batch_record(struct hook *h, struct pending *batch)
+{
+	const struct delivery **ds;
+	struct delivery_result *res;
+	struct pending *p;
+	size_t n = 0, i = 0;
+	int r;
+
+	for (p = batch; p; p = p->next)
+		n++;
+	ds = xcalloc(n, sizeof(*ds));
+	res = xcalloc(n, sizeof(*res));
+	for (p = batch; p; p = p->next)
+		ds[i++] = p->d;
+	pthread_mutex_lock(&h->db_lock);
+	r = delivery_record_many(h->db, ds, n, res);
+	for (p = batch, i = 0; p; p = p->next, i++) {
+		if (r == -EIO)
+			p->res.r = delivery_record(h->db, p->d, &p->res.id, &p->res.job,
+						   &p->res.absorbed);
+		else
+			p->res = r == 0 ? res[i] : (struct delivery_result){ .r = r };
+		if (p->res.r < 0 && p->res.r != -EEXIST)
+			pending_failed(h, p, p->res.r);
+	}
+	pthread_mutex_unlock(&h->db_lock);
+	free(ds);
+	free(res);
+}
+
+/*
+ * Group commit: join the batch being gathered; when no batch is being
+ * committed, commit the gathered one (ours among them) and wake its
+ * owners.  Returns once p's batch has committed, or failed.
+ */
+static void group_record(struct hook *h, struct pending *p)
+{
+	struct pending *batch;
+
+	pthread_mutex_lock(&h->batch_lock);
+	p->next = h->gathering;
+	h->gathering = p;
+	while (!p->done) {
+		if (h->committing) {
+			pthread_cond_wait(&h->batch_done, &h->batch_lock);
+			continue;
+		}
+		batch = h->gathering;
+		h->gathering = NULL;
+		h->committing = 1;
+		pthread_mutex_unlock(&h->batch_lock);
+		batch_record(h, batch);
+		pthread_mutex_lock(&h->batch_lock);
+		for (struct pending *q = batch; q; q = q->next)
+			q->done = 1;
+		h->committing = 0;
+		pthread_cond_broadcast(&h->batch_done);
+	}
+	pthread_mutex_unlock(&h->batch_lock);
 }
 
 static void store(struct hook *h, struct req *rq, struct delivery *d)
 {
-	int64_t id, job;
-	int absorbed;
-	int r = delivery_record(h->db, d, &id, &job, &absorbed);
-	const char *state = db_sqlstate(h->db);
+	struct pending p = { .d = d };
+	int r;
 
+	group_record(h, &p);
+	r = p.res.r;
 	if (r == 0)
-		answer_recorded(rq, d, id, job, absorbed);
+		answer_recorded(rq, d, p.res.id, p.res.job, p.res.absorbed);
 	else if (r == -EEXIST)
 		answer_duplicate(rq, d);
 	else if (r == -ENOENT)
 		refuse(rq, 404, "unknown hook");
-	else if (r == -EIO && (!strncmp(state, "22", 2) || !strncmp(state, "23", 2)))
+	else if (r == -EIO && (!strncmp(p.sqlstate, "22", 2) || !strncmp(p.sqlstate, "23", 2)))
 		refuse(rq, 400, "payload refused by the database");
 	else
-		answer_spooled(h, rq, d);
+		answer_spooled(h, rq, d, p.why);
 }
 
 static void handle(struct hook *h, struct req *rq)
@@ -376,7 +503,6 @@ static void handle(struct hook *h, struct req *rq)
 	const char *cl = FCGX_GetParam("CONTENT_LENGTH", rq->fcgi->envp);
 	struct delivery d = { 0 };
 	struct webhook_headers hd;
-	struct hook_entry *e;
 	int64_t len = 0;
 	int form, r;
 
@@ -399,19 +525,17 @@ static void handle(struct hook *h, struct req *rq)
 		return refuse(rq, 415, "content type must be application/json or form-encoded");
 	if (body_read(rq, (size_t)len) < 0)
 		return refuse(rq, 400, "body shorter than its content length");
-	r = hook_lookup(h, rq, &e);
+	r = hook_get(h, rq);
 	if (r == -ENOENT)
 		return refuse(rq, 404, "unknown hook");
-	if (r < 0) {
-		log_errno(LOG_ERR, r, "unable to look hook '%s' up: %s", rq->hook_id, db_error(h->db));
+	if (r < 0)
 		return refuse(rq, 503, "hook temporarily unavailable, retry later");
-	}
-	if (!e->secret.len)
+	if (!rq->secret.len)
 		return refuse(rq, 401, webhook_verify_reason(-ENOKEY));
-	if (verify_extract(h, rq, &hd, e, form, &d) < 0)
+	if (verify_extract(h, rq, &hd, form, &d) < 0)
 		return;
-	d.org_id = e->org_id;
-	d.repository_id = e->repository_id;
+	d.org_id = rq->org_id;
+	d.repository_id = rq->repository_id;
 	d.provider = rq->provider;
 	store(h, rq, &d);
 }
@@ -455,23 +579,67 @@ static void hook_release(struct hook *h)
 	free(h->spool);
 }
 
-/* Serve hook_max_requests requests on fd 0, then exit to be replaced. */
-static int worker_run(struct hook *h)
+/* The next request, unless the worker has served its hook_max_requests. */
+static int accept_next(struct hook *h, FCGX_Request *fcgi)
 {
-	FCGX_Request fcgi;
-	int64_t served = 0, max = config_int(h->cfg, "hook_max_requests");
+	int r = -1;
 
-	worker_setup(h);
-	if (FCGX_Init() != 0 || FCGX_InitRequest(&fcgi, 0, 0) != 0)
-		fatalx(EXIT_TEMPFAIL, "unable to set up FastCGI on standard input");
-	while (served < max && FCGX_Accept_r(&fcgi) >= 0) {
+	pthread_mutex_lock(&h->accept_lock);
+	if (h->served < h->max_requests && FCGX_Accept_r(fcgi) >= 0) {
+		h->served++;
+		r = 0;
+	}
+	pthread_mutex_unlock(&h->accept_lock);
+	return r;
+}
+
+static void *thread_run(void *arg)
+{
+	struct hook *h = arg;
+	FCGX_Request fcgi;
+
+	if (FCGX_InitRequest(&fcgi, 0, 0) != 0)
+		fatalx(EXIT_TEMPFAIL, "unable to set up a FastCGI request");
+	while (accept_next(h, &fcgi) == 0) {
 		struct req rq = { .fcgi = &fcgi };
 
 		handle(h, &rq);
 		FCGX_Finish_r(&fcgi);
 		free(rq.body);
-		served++;
+		secbuf_release(&rq.secret);
 	}
+	FCGX_Free(&fcgi, 0);
+	return NULL;
+}
+
+/*
+ * Serve hook_max_requests requests on fd 0 with hook_threads threads, then
+ * exit to be replaced.
+ */
+static int worker_run(struct hook *h)
+{
+	int n = (int)config_int(h->cfg, "hook_threads");
+	pthread_t *threads = xcalloc((size_t)n, sizeof(*threads));
+	pthread_attr_t attr;
+
+	worker_setup(h);
+	h->max_requests = config_int(h->cfg, "hook_max_requests");
+	if (FCGX_Init() != 0)
+		fatalx(EXIT_TEMPFAIL, "unable to set up FastCGI on standard input");
+	/* libfcgi's SIGTERM handler would stop only the thread in accept(). */
+	signal(SIGTERM, SIG_DFL);
+	/* Threads share one malloc arena and small stacks: memory stays per process. */
+	mallopt(M_ARENA_MAX, 1);
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, HOOK_THREAD_STACK);
+	for (int i = 1; i < n; i++)
+		if (pthread_create(&threads[i], &attr, thread_run, h) != 0)
+			fatalx(EXIT_TEMPFAIL, "unable to start thread %d of %d", i + 1, n);
+	thread_run(h);
+	for (int i = 1; i < n; i++)
+		pthread_join(threads[i], NULL);
+	pthread_attr_destroy(&attr);
+	free(threads);
 	hook_release(h);
 	return EXIT_OK;
 }
@@ -541,7 +709,13 @@ static int parent_run(struct hook *h, int n)
 
 int main(int argc, char **argv)
 {
-	static struct hook h;
+	static struct hook h = {
+		.cache_lock = PTHREAD_MUTEX_INITIALIZER,
+		.db_lock = PTHREAD_MUTEX_INITIALIZER,
+		.accept_lock = PTHREAD_MUTEX_INITIALIZER,
+		.batch_lock = PTHREAD_MUTEX_INITIALIZER,
+		.batch_done = PTHREAD_COND_INITIALIZER,
+	};
 	int workers;
 
 	log_init("lethe-hook");

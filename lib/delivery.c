@@ -58,6 +58,8 @@ int delivery_record(struct db *db, const struct delivery *d, int64_t *id, int64_
 		d->received_usec ? when : NULL);
 	if (r == -EIO && !strcmp(db_sqlstate(db), "23503"))
 		return -ENOENT;	/* foreign key: the repository was removed */
+	if (r == -EIO && !strcmp(db_sqlstate(db), "23505"))
+		return -EEXIST;	/* a concurrent copy was stored first */
 	if (r < 0)
 		return r;
 	if (PQntuples(res) == 1) {
@@ -68,6 +70,64 @@ int delivery_record(struct db *db, const struct delivery *d, int64_t *id, int64_
 		r = -EEXIST;
 	}
 	PQclear(res);
+	return r;
+}
+
+static void jset(struct json_object *o, const char *key, const char *s)
+{
+	json_object_object_add(o, key, s && *s ? json_object_new_string(s) : NULL);
+}
+
+static struct json_object *batch_entry(const struct delivery *d)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "org", json_object_new_int64(d->org_id));
+	json_object_object_add(o, "repo", json_object_new_int64(d->repository_id));
+	jset(o, "provider", webhook_provider_name(d->provider));
+	jset(o, "delivery", d->id);
+	jset(o, "event", d->ev.event);
+	jset(o, "action", d->ev.action);
+	json_object_object_add(o, "scan", json_object_new_boolean(d->ev.outcome == WE_SCAN));
+	jset(o, "outcome", outcome_name(&d->ev));
+	jset(o, "ref", d->ev.ref);
+	jset(o, "branch", d->ev.branch);
+	jset(o, "sha", d->ev.sha);
+	json_object_object_add(o, "pr", d->ev.pr ? json_object_new_int64(d->ev.pr) : NULL);
+	json_object_object_add(o, "spooled", json_object_new_boolean(d->spooled));
+	json_object_object_add(o, "received_usec",
+			       d->received_usec ? json_object_new_int64(d->received_usec) : NULL);
+	return o;
+}
+
+/*
+ * The batch travels as one JSON parameter; delivery_record_many()
+ * (sql/021_hook_batch.sql) runs delivery_record() for each element and
+ * returns a row, numbered from 1, for each one that is not a duplicate.
+ */
+int delivery_record_many(struct db *db, const struct delivery *const *d, size_t n,
+			 struct delivery_result *out)
+{
+	struct json_object *a = json_object_new_array_ext((int)n);
+	PGresult *res = NULL;
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		json_object_array_add(a, batch_entry(d[i]));
+		out[i] = (struct delivery_result){ .r = -EEXIST };
+	}
+	r = DB_QUERY(db, &res, "SELECT idx, delivery_id, job_id, outcome FROM delivery_record_many($1)",
+		     json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
+	for (int k = 0; r == 0 && k < PQntuples(res); k++) {
+		int64_t i = db_int(res, k, 0) - 1;
+
+		if (i < 0 || (size_t)i >= n)
+			continue;
+		out[i] = (struct delivery_result){ .r = 0, .id = db_int(res, k, 1),
+			.job = db_int(res, k, 2), .absorbed = !strcmp(db_value(res, k, 3), "absorbed") };
+	}
+	PQclear(res);
+	json_object_put(a);
 	return r;
 }
 
@@ -136,10 +196,11 @@ static int write_all(int fd, const char *s, size_t n)
 
 int spool_write(const char *dir, const struct delivery *d)
 {
-	static unsigned seq;
+	static unsigned seq;	/* unique within the process, whatever thread writes */
 	struct json_object *o = spool_json(d);
 	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	char *name = xasprintf("%s/%lld-%d-%u.json", dir, (long long)now_usec(), (int)getpid(), seq++);
+	char *name = xasprintf("%s/%lld-%d-%u.json", dir, (long long)now_usec(), (int)getpid(),
+			       __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
 	char *tmp = xasprintf("%s/.tmp-%s", dir, strrchr(name, '/') + 1);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	int r = fd < 0 ? -errno : 0;

@@ -37,11 +37,28 @@ int delivery_id_valid(const char *s);
  * Record d.  On success *id is the delivery row and *job the job (0 when
  * none) and *absorbed says whether a queued job absorbed it.  -EEXIST:
  * already recorded (nothing changed).  -ENOENT: the repository is gone.
+ * -EEXIST also when a concurrent copy of d was stored first.
  * -ENOTCONN: PostgreSQL unreachable (the outcome of a COMMIT that lost
  * its connection is unknown: spool it, a replay is idempotent).  -EIO.
  */
 int delivery_record(struct db *db, const struct delivery *d, int64_t *id, int64_t *job,
 		    int *absorbed);
+
+/* What recording one delivery of a batch gave: r is 0 or -EEXIST. */
+struct delivery_result {
+	int r;
+	int64_t id, job;
+	int absorbed;
+};
+
+/*
+ * Record the n deliveries d[] in one statement, hence one COMMIT: on
+ * success out[i] says what became of d[i].  -ENOTCONN as above.  -EIO:
+ * nothing was recorded (one delivery was refused, or a concurrent copy of
+ * one was stored first): record each alone to learn which.
+ */
+int delivery_record_many(struct db *db, const struct delivery *const *d, size_t n,
+			 struct delivery_result *out);
 
 /* The spool directory under spool_dir, created (mode 0770) if missing. */
 #define SPOOL_SUBDIR "deliveries"

@@ -16,7 +16,7 @@ static const char *log_ident = "lethe";
 static const char *log_path;
 static int log_journal;
 static int log_verbose;
-static int64_t log_ids[LOG_F__MAX];
+static _Thread_local int64_t log_ids[LOG_F__MAX];	/* each thread its own */
 
 static const char *const field_journal[LOG_F__MAX] = {
 	"LETHE_JOB", "LETHE_ORG", "LETHE_DELIVERY", "LETHE_REPO", "LETHE_CHECKOUT",
