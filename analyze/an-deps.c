@@ -642,7 +642,7 @@ static int deps_file(const struct an_ctx *ctx, const char *path, void *arg)
 	struct scan *s = arg;
 	struct an_issues is = { 0 };
 	char *data = NULL, why[256] = "";
-	size_t len = 0;
+	size_t len = 0, before = json_object_array_length(s->facts.deps);
 	int r;
 
 	if (!an_deps_manifest(path))
@@ -652,7 +652,11 @@ static int deps_file(const struct an_ctx *ctx, const char *path, void *arg)
 		r = an_deps_parse(path, data, len, &s->facts, why, sizeof(why));
 	else
 		snprintf(why, sizeof(why), "unable to read: %s", strerror(-r));
-	if (r < 0) {
+	if (r < 0) {	/* no facts from a file that does not parse */
+		size_t n = json_object_array_length(s->facts.deps) - before;
+
+		json_object_array_del_idx(s->facts.deps, before, n);
+		s->facts.n -= n;
 		an_issue_add(&is, "deps/unparsable", 0, "unparsable %s: %s", an_basename(path), why);
 		an_issues_report(ctx, s->run, TOOL, path, &is);
 		an_issues_release(&is);
