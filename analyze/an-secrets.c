@@ -176,22 +176,30 @@ struct scan {
 	size_t nlines;
 };
 
-/* The body of a PEM or OpenSSH key from line i: the lines up to END. */
+/*
+ * The body of a PEM or OpenSSH key from line i: its base64 lines up to the
+ * END line (header lines "Name: value" skipped); 0 when there is no END
+ * line or a line that is neither, as in code that looks for the header.
+ */
 static size_t pem_body(const struct scan *s, size_t i, char *buf)
 {
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
 	size_t n = 0;
 
 	for (size_t j = i + 1; j < s->nlines && j <= i + PEM_LINES_MAX; j++) {
-		size_t k = strcspn(s->line[j], " \t\r");
+		const char *l = s->line[j] + strspn(s->line[j], " \t\"'");
+		size_t k = strspn(l, b64);
 
-		if (!strncmp(s->line[j], "-----END ", 9))
-			break;
-		if (n + k > SECRET_MAX)
-			break;
-		memcpy(buf + n, s->line[j], k);
+		if (!strncmp(l, "-----END ", 9))
+			return n;
+		if (n == 0 && (strstr(l, ": ") || !*l || *l == '\r'))
+			continue;	/* Proc-Type: and DEK-Info: headers */
+		if (k == 0 || !strchr(" \t\r\"',\\n", l[k]) || n + k > SECRET_MAX)
+			return 0;
+		memcpy(buf + n, l, k);
 		n += k;
 	}
-	return n;
+	return 0;
 }
 
 static void report(const struct an_ctx *ctx, struct scan *s, const struct rule *rule,
@@ -210,7 +218,8 @@ static void report(const struct an_ctx *ctx, struct scan *s, const struct rule *
 	r->secret_hash = xstrdup(hash);
 }
 
-static void scan_rule(const struct an_ctx *ctx, struct scan *s, const struct rule *rule,
+/* Match rule on line i; true when it reported a secret. */
+static bool scan_rule(const struct an_ctx *ctx, struct scan *s, const struct rule *rule,
 		      const char *path, size_t i)
 {
 	regmatch_t m[6];
@@ -220,20 +229,21 @@ static void scan_rule(const struct an_ctx *ctx, struct scan *s, const struct rul
 
 	if (regexec(&rule->rx, s->line[i], ARRAY_SIZE(m), m, 0) != 0 ||
 	    m[rule->group].rm_so < 0)
-		return;
+		return false;
 	v = s->line[i] + m[rule->group].rm_so;
 	n = (size_t)(m[rule->group].rm_eo - m[rule->group].rm_so);
 	if (rule->group == 0) {
 		n = pem_body(s, i, buf);
 		v = buf;
 		if (n < 32)
-			return;		/* a header without a key body */
+			return false;	/* a header without a key body */
 	} else if (placeholder(v, n) ||
 		   (rule->generic && entropy(v, n) < GENERIC_ENTROPY)) {
-		return;
+		return false;
 	}
 	report(ctx, s, rule, path, i, v, n);
 	OPENSSL_cleanse(buf, sizeof(buf));
+	return true;
 }
 
 static void split_lines(struct scan *s)
@@ -264,9 +274,14 @@ static int scan_file(const struct an_ctx *ctx, const char *path, void *arg)
 		return 0;
 	if (!memchr(s.data, '\0', s.len < 8192 ? s.len : 8192)) {	/* not binary */
 		split_lines(&s);
-		for (size_t i = 0; i < s.nlines; i++)
+		for (size_t i = 0; i < s.nlines; i++) {
+			bool found = false;
+
+			/* The generic rule (last) only where no specific one fired. */
 			for (size_t k = 0; k < ARRAY_SIZE(rules); k++)
-				scan_rule(ctx, &s, &rules[k], path, i);
+				if (!found || !rules[k].generic)
+					found |= scan_rule(ctx, &s, &rules[k], path, i);
+		}
 	}
 	OPENSSL_cleanse(s.data, s.len);
 	free(s.data);

@@ -21,7 +21,8 @@ echo "1..8"
 cp -r "$FIX" "$SCRATCH/ws"
 OUT=$SCRATCH/out.sarif
 "$AN" --workspace "$SCRATCH/ws" --tool lethe-workflows >"$OUT" 2>"$SCRATCH/err"
-check '[ $? -eq 0 ] && jq -e ".runs[0].invocations[0].executionSuccessful" "$OUT" >/dev/null' \
+rc=$?
+check '[ $rc -eq 0 ] && jq -e ".runs[0].invocations[0].executionSuccessful" "$OUT" >/dev/null' \
 	"lethe-workflows runs to completion on malformed files too"
 
 # rule, path, line: positives; the near misses are every other line.
@@ -49,7 +50,8 @@ TABLE
 jq -r '.runs[0].results[] | [.ruleId, .locations[0].physicalLocation.artifactLocation.uri,
 	.locations[0].physicalLocation.region.startLine // 0] | @tsv' "$OUT" | sort >"$SCRATCH/rules"
 diff -u "$SCRATCH/want-rules" "$SCRATCH/rules" >&2
-check '[ $? -eq 0 ]' "the rules fire exactly on the planted risks, not on the near misses"
+rc=$?
+check '[ $rc -eq 0 ]' "the rules fire exactly on the planted risks, not on the near misses"
 
 for r in permissions-missing unpinned-action untrusted-checkout expression-injection permissions-write-all \
 	secrets-untrusted-trigger self-hosted-public curl-pipe-shell; do
@@ -122,7 +124,8 @@ TABLE
 jq -r '.runs[0].properties["lethe/facts"].workflows[] | [.system, .path, .workflow // "-",
 	.job // "-", .kind, .value, .pinning // "-"] | @tsv' "$OUT" >"$SCRATCH/facts"
 diff -u "$SCRATCH/want-facts" "$SCRATCH/facts" >&2
-check '[ $? -eq 0 ]' "the facts match the workflows exactly"
+rc=$?
+check '[ $rc -eq 0 ]' "the facts match the workflows exactly"
 
 check 'jq -e "[.runs[0].results[] | select(.ruleId | endswith(\"/unparsable\"))
 	| .message.text] | length == 3 and all(test(\"unparsable workflow: \"))" "$OUT" >/dev/null' \

@@ -21,7 +21,8 @@ echo "1..7"
 cp -r "$FIX" "$SCRATCH/ws"
 OUT=$SCRATCH/out.sarif
 "$AN" --workspace "$SCRATCH/ws" --tool lethe-deps >"$OUT" 2>"$SCRATCH/err"
-check '[ $? -eq 0 ] && jq -e ".runs[0].invocations[0].executionSuccessful" "$OUT" >/dev/null' \
+rc=$?
+check '[ $rc -eq 0 ] && jq -e ".runs[0].invocations[0].executionSuccessful" "$OUT" >/dev/null' \
 	"lethe-deps runs to completion on malformed manifests too"
 
 # ecosystem, name, version, constraint, direct, manifest, in walk order.
@@ -73,7 +74,8 @@ TABLE
 jq -r '.runs[0].properties["lethe/facts"].dependencies[] | [.ecosystem, .name, .version // "-",
 	.constraint // "-", .direct, .manifest] | @tsv' "$OUT" >"$SCRATCH/facts"
 diff -u "$SCRATCH/want-facts" "$SCRATCH/facts" >&2
-check '[ $? -eq 0 ]' "the facts match the manifests and lock files exactly"
+rc=$?
+check '[ $rc -eq 0 ]' "the facts match the manifests and lock files exactly"
 check '[ "$(cut -f1 "$SCRATCH/facts" | sort -u | tr "\n" " ")" = "cargo composer gem golang maven npm pypi " ]' \
 	"every ecosystem is read"
 check '! grep -q "node_modules/\|left-pad\|nothing" "$SCRATCH/facts"' \
@@ -90,7 +92,8 @@ TABLE
 jq -r '.runs[0].results[] | [.ruleId, .locations[0].physicalLocation.artifactLocation.uri,
 	.message.text] | @tsv' "$OUT" | sort >"$SCRATCH/rules"
 diff -u "$SCRATCH/want-rules" "$SCRATCH/rules" >&2
-check '[ $? -eq 0 ]' "each malformed manifest is reported as unparsable with its reason, nothing else"
+rc=$?
+check '[ $rc -eq 0 ]' "each malformed manifest is reported as unparsable with its reason, nothing else"
 check '! grep -q "	broken/" "$SCRATCH/facts"' "a manifest that does not parse gives no facts"
 
 "$TOP/build/tests/sarif_test" --parse "$OUT" >"$SCRATCH/reparsed" 2>/dev/null
