@@ -117,6 +117,7 @@ struct file {
 	char *path, *data;
 	size_t len, nlines;
 	char **line;
+	bool binary;	/* a NUL byte in its first 8 KiB */
 };
 
 static void file_drop(struct file *f)
@@ -137,6 +138,7 @@ static void file_load(const struct an_ctx *ctx, struct file *f, const char *path
 	f->path = xstrdup(path);
 	if (an_read(ctx->wsfd, path, MARKER_FILE_MAX, &f->data, &f->len) < 0)
 		return;
+	f->binary = memchr(f->data, '\0', f->len < 8192 ? f->len : 8192) != NULL;
 	for (char *p = f->data; p < f->data + f->len;) {
 		char *nl = memchr(p, '\n', (size_t)(f->data + f->len - p));
 
@@ -204,7 +206,7 @@ static int markers_file(const struct an_ctx *ctx, const char *path, void *arg)
 	struct marker m;
 
 	file_load(ctx, &f, path);
-	for (size_t i = 0; f.data && !memchr(f.data, '\0', f.len) && i < f.nlines; i++) {
+	for (size_t i = 0; !f.binary && i < f.nlines; i++) {
 		struct sarif_result *r;
 
 		if (!marker_parse(sx, f.line[i], &m) || (m.reason[0] && m.rule[0]))
