@@ -3,7 +3,14 @@
  * lethe.dependencies and lethe.workflow_facts, entries the schema would
  * refuse are skipped, and lethe.cyclonedx() exports the dependencies.
  * The storage tests need the local stack (LETHE_CONFIG); the others not.
+ *
+ * With "--store FILE ORG REPO SCAN" it instead parses the SARIF document
+ * FILE and stores every run's facts for that scan as lethe_jobs, as
+ * lethe-scan does, printing "stored D dependencies, W workflow facts"
+ * (used by t4010-api-sbom.sh).
  */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -140,13 +147,47 @@ static void test_store(struct db *admin, struct db *jobs, const struct sarif_log
 	DB_QUERY(admin, NULL, "DELETE FROM orgs WHERE id = $1", org);
 }
 
-int main(void)
+static int store_file(char **argv)
+{
+	struct config *cfg = stack_config();
+	struct db *db = NULL;
+	struct sarif_log log;
+	struct facts_count c, total = { 0 };
+	char *buf = NULL, why[256] = "";
+	size_t len;
+	int r = read_file(argv[0], 64u << 20, &buf, &len);
+
+	if (r == 0)
+		r = sarif_parse(buf, len, NULL, &log, why, sizeof(why));
+	if (r == 0 && (!cfg || db_open(cfg, DB_ROLE_JOBS, &db) < 0))
+		r = -ENOTCONN;
+	for (size_t i = 0; r == 0 && i < log.nruns; i++) {
+		r = facts_store(db, argv[1], argv[2], argv[3], &log.runs[i], &c);
+		total.dependencies += c.dependencies;
+		total.workflow_facts += c.workflow_facts;
+	}
+	if (r == 0)
+		printf("stored %zu dependencies, %zu workflow facts\n", total.dependencies,
+		       total.workflow_facts);
+	else
+		fprintf(stderr, "store failed: %s\n", why[0] ? why : db ? db_error(db) : strerror(-r));
+	if (buf)
+		sarif_log_release(&log);
+	free(buf);
+	db_free(db);
+	config_free(cfg);
+	return r == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
 {
 	struct sarif_log log;
 	struct config *cfg;
 	struct db *admin = NULL, *jobs = NULL;
 	char why[256];
 
+	if (argc == 6 && !strcmp(argv[1], "--store"))
+		return store_file(argv + 2);
 	test_properties();
 	ok(sarif_parse(doc, strlen(doc), NULL, &log, why, sizeof(why)) == 0 && log.nruns == 2 &&
 	   log.runs[0].facts_json && !strstr(log.runs[0].facts_json, "dropped by the whitelist"),
