@@ -68,6 +68,9 @@ build/%.o: %.c $(wildcard lib/*.h)
 	@echo '  CC    $<'
 	@$(CC) $(CFLAGS) -c -o $@ $<
 
+# lethe-analyze's modules also depend on their shared header.
+$(patsubst %.c,build/%.o,$(wildcard analyze/*.c)): $(wildcard analyze/*.h)
+
 $(LIB_A): $(LIB_OBJ)
 	@rm -f $@
 	@ar rcs $@ $^

@@ -673,7 +673,7 @@ int an_deps_analyze(const struct an_ctx *ctx, struct sarif_run *run)
 	int r;
 
 	an_facts_init(&s.facts);
-	r = an_walk(ctx, deps_file, &s);
+	r = an_each_file(ctx, deps_file, &s);
 	an_facts_finish(&s.facts, run);
 	an_facts_release(&s.facts);
 	return r == -E2BIG ? (sarif_run_fail(run, "too many files"), 0) : r;

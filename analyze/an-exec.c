@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "an.h"
 #include "util.h"
 
@@ -22,6 +24,14 @@ void an_argv_add(struct an_argv *a, const char *arg)
 	}
 	a->v[a->n++] = xstrdup(arg);
 	a->v[a->n] = NULL;
+}
+
+void an_argv_truncate(struct an_argv *a, size_t n)
+{
+	while (a->n > n)
+		free(a->v[--a->n]);
+	if (a->v)
+		a->v[a->n] = NULL;
 }
 
 void an_argv_release(struct an_argv *a)
@@ -96,9 +106,8 @@ static int capture_all(const struct an_ctx *ctx, int fd, int64_t deadline,
 	return r < 0 ? r : 0;
 }
 
-/* Reap the child, killing its process group at the deadline. */
-static int wait_child(const struct an_ctx *ctx, pid_t pid, int64_t deadline,
-		      int *ws, char *why, size_t whylen)
+/* Reap the child, killing its process group at the deadline (-ETIMEDOUT). */
+static int wait_child(pid_t pid, int64_t deadline, int *ws)
 {
 	pid_t r;
 
@@ -110,7 +119,6 @@ static int wait_child(const struct an_ctx *ctx, pid_t pid, int64_t deadline,
 	while (waitpid(pid, ws, 0) < 0)
 		if (errno != EINTR)
 			return -errno;
-	snprintf(why, whylen, "timed out after %ds", ctx->timeout);
 	return -ETIMEDOUT;
 }
 
@@ -142,22 +150,29 @@ int an_exec(const struct an_ctx *ctx, char *const *argv, int capture_fd,
 	pid = fork();
 	if (pid == 0)
 		child_exec(ctx, argv, capture_fd, fds[1]);
-	close(fds[1]);
 	if (pid < 0) {
+		r = -errno;
 		close(fds[0]);
-		return -errno;
+		close(fds[1]);
+		return r;
 	}
+	close(fds[1]);
+	setpgid(pid, pid);	/* also here: no race with an early kill */
 	r = capture_all(ctx, fds[0], deadline, &c, why, whylen);
 	close(fds[0]);
 	if (r < 0)
 		kill(-pid, SIGKILL);
-	if (wait_child(ctx, pid, r < 0 ? 0 : deadline, &ws, r < 0 ? NULL : why,
-		       r < 0 ? 0 : whylen) < 0 && r == 0)
+	if (wait_child(pid, r < 0 ? 0 : deadline, &ws) < 0 && r == 0) {
+		/* it closed its output but did not exit in time */
+		snprintf(why, whylen, "timed out after %ds", ctx->timeout);
 		r = -ETIMEDOUT;
+	}
 	kill(-pid, SIGKILL);	/* whatever the scanner left running */
 	if (r == 0)
 		r = exit_status(ws, status, why, whylen);
 	if (r < 0) {
+		if (c.buf)
+			OPENSSL_cleanse(c.buf, c.len);
 		free(c.buf);
 		return r;
 	}

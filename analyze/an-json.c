@@ -81,6 +81,8 @@ static void take_run(const struct an_ctx *ctx, struct sarif_run *run,
 {
 	if (!run->version && in->version)
 		run->version = xstrdup(in->version);
+	if (!run->info_uri && in->info_uri)
+		run->info_uri = xstrdup(in->info_uri);
 	if (!in->complete && run->complete)
 		sarif_run_fail(run, in->reason);
 	for (size_t i = 0; i < in->nresults; i++)

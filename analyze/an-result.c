@@ -41,7 +41,11 @@ static void an_lines_free(struct an_lines *l)
 	free(l);
 }
 
-/* Open path beneath the workspace, refusing symlinks and escapes. */
+/*
+ * Open path beneath the workspace, refusing symlinks and escapes.  Where
+ * openat2 is missing or filtered, the path (already free of "..") is opened
+ * with O_NOFOLLOW on its last component.
+ */
 static int open_beneath(int dirfd, const char *path)
 {
 	struct open_how how = {
@@ -50,6 +54,9 @@ static int open_beneath(int dirfd, const char *path)
 	};
 	int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 
+	if (fd < 0 && (errno == ENOSYS || errno == EPERM))
+		fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+			    O_NOFOLLOW);
 	return fd < 0 ? -errno : fd;
 }
 

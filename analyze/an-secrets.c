@@ -296,6 +296,6 @@ int an_secrets_analyze(const struct an_ctx *ctx, struct sarif_run *run)
 	if (r < 0)
 		return r;
 	run->salt = xstrdup(ctx->test_salt ? "test" : "installation");
-	r = an_walk(ctx, scan_file, run);
+	r = an_each_file(ctx, scan_file, run);
 	return r == -E2BIG ? (sarif_run_fail(run, "too many files"), 0) : r;
 }

@@ -1,40 +1,19 @@
 /*
  * an-shellcheck.c - find the shell scripts (*.sh, *.bash, or a sh/bash/
  * dash/ksh shebang) and convert shellcheck's json1 report to results.
- *
- * The walk never follows symbolic links, skips .git, and stops at limits on
- * depth, entries and scripts (the run is then incomplete: "file limit").
+ * When the walk stops at a limit (an-walk.c) the run is incomplete with
+ * the reason "file limit".
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
 
 #include "an.h"
 #include "util.h"
-
-#define WALK_DEPTH 64
-#define WALK_ENTRIES 200000
-#define SCRIPTS_MAX 5000
-#define ARGS_BYTES (1u << 20)
-
-struct walk {
-	struct an_argv *argv;
-	size_t entries, bytes;
-	bool full;
-};
-
-static bool has_suffix(const char *name, const char *suffix)
-{
-	size_t n = strlen(name), k = strlen(suffix);
-
-	return n > k && strcmp(name + n - k, suffix) == 0;
-}
 
 /* Does the first line name a shell shellcheck knows? */
 static bool shell_shebang(const char *line)
@@ -54,13 +33,13 @@ static bool shell_shebang(const char *line)
 	return false;
 }
 
-static bool is_script(int dfd, const char *name)
+static bool is_script(int dfd, const char *name, void *data)
 {
 	char head[128];
 	ssize_t n;
 	int fd;
 
-	if (has_suffix(name, ".sh") || has_suffix(name, ".bash"))
+	if (an_has_suffix(name, ".sh") || an_has_suffix(name, ".bash"))
 		return true;
 	fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
@@ -74,66 +53,20 @@ static bool is_script(int dfd, const char *name)
 	return shell_shebang(head);
 }
 
-static void walk_dir(struct walk *w, int dfd, const char *rel, int depth);
-
-static void walk_entry(struct walk *w, int dfd, const char *rel, const char *name,
-		       int depth)
-{
-	_cleanup_free_ char *path = *rel ? xasprintf("%s/%s", rel, name) : xstrdup(name);
-	struct stat st;
-	int sub;
-
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return;
-	if (S_ISDIR(st.st_mode) && strcmp(name, ".git") != 0) {
-		sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (sub >= 0)
-			walk_dir(w, sub, path, depth + 1);	/* closes sub */
-	} else if (S_ISREG(st.st_mode) && is_script(dfd, name)) {
-		w->bytes += strlen(path) + 1;
-		if (w->argv->n >= SCRIPTS_MAX || w->bytes > ARGS_BYTES)
-			w->full = true;
-		else
-			an_argv_add(w->argv, path);
-	}
-}
-
-static void walk_dir(struct walk *w, int dfd, const char *rel, int depth)
-{
-	DIR *d = depth > WALK_DEPTH ? NULL : fdopendir(dfd);
-	struct dirent *e;
-
-	if (!d) {
-		w->full = w->full || depth > WALK_DEPTH;
-		close(dfd);
-		return;
-	}
-	while (!w->full && (e = readdir(d))) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		if (++w->entries > WALK_ENTRIES)
-			w->full = true;
-		else
-			walk_entry(w, dirfd(d), rel, e->d_name, depth);
-	}
-	closedir(d);
-}
-
 int an_shellcheck_build(const struct an_ctx *ctx, struct an_argv *argv,
 			struct sarif_run *run)
 {
 	static const char *const args[] = { "shellcheck", "-f", "json1", "-S", "style",
 					    "--norc", "--" };
-	struct walk w = { .argv = argv };
-	int dfd = openat(ctx->wsfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r;
 
-	if (dfd < 0)
-		return -errno;
 	for (size_t i = 0; i < ARRAY_SIZE(args); i++)
 		an_argv_add(argv, args[i]);
-	walk_dir(&w, dfd, "", 0);
-	if (w.full)
+	r = an_walk(ctx, is_script, NULL, argv);
+	if (r == -E2BIG)
 		sarif_run_fail(run, "file limit");
+	else if (r < 0)
+		return r;
 	return argv->n == ARRAY_SIZE(args) ? 1 : 0;	/* 1: no script to check */
 }
 

@@ -226,7 +226,7 @@ static int markers_file(const struct an_ctx *ctx, const char *path, void *arg)
 
 int an_markers_analyze(const struct an_ctx *ctx, struct sarif_run *run)
 {
-	int r = an_walk(ctx, markers_file, run);
+	int r = an_each_file(ctx, markers_file, run);
 
 	return r == -E2BIG ? (sarif_run_fail(run, "too many files"), 0) : r;
 }

@@ -1,11 +1,11 @@
 /*
- * an-walk.c - visit every regular file of the workspace, in name order,
- * never following a symlink out of it.
+ * an-walk.c - list files of the workspace for scanners that take a file
+ * list: never following symbolic links, skipping .git, and stopping at
+ * limits on depth, entries, files and argument bytes.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,105 +13,79 @@
 #include "an.h"
 #include "util.h"
 
+#define WALK_DEPTH 64
+#define WALK_ENTRIES 200000
+#define FILES_MAX 5000
+#define ARGS_BYTES (1u << 20)
+
 struct walk {
-	const struct an_ctx *ctx;
-	an_walk_fn fn;
-	void *arg;
-	size_t files;
+	struct an_argv *argv;
+	an_want_fn *want;
+	void *data;
+	size_t entries, files, bytes;
+	bool full;
 };
 
-const char *an_basename(const char *path)
+bool an_has_suffix(const char *name, const char *suffix)
 {
-	const char *s = strrchr(path, '/');
+	size_t n = strlen(name), k = strlen(suffix);
 
-	return s ? s + 1 : path;
+	return n > k && strcmp(name + n - k, suffix) == 0;
 }
 
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
+static void walk_dir(struct walk *w, int dfd, const char *rel, int depth);
 
-/* The entries of dirfd except ".", ".." and ".git", sorted; caller frees. */
-static char **dir_names(int dirfd, size_t *n)
+static void walk_entry(struct walk *w, int dfd, const char *rel, const char *name,
+		       int depth)
 {
-	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-	char **names = NULL;
-	size_t alloc = 0;
+	_cleanup_free_ char *path = *rel ? xasprintf("%s/%s", rel, name) : xstrdup(name);
+	struct stat st;
+	int sub;
 
-	*n = 0;
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return NULL;
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return;
+	if (S_ISDIR(st.st_mode) && strcmp(name, ".git") != 0) {
+		sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub >= 0)
+			walk_dir(w, sub, path, depth + 1);	/* closes sub */
+	} else if (S_ISREG(st.st_mode) && w->want(dfd, name, w->data)) {
+		w->bytes += strlen(path) + 1;
+		if (++w->files > FILES_MAX || w->bytes > ARGS_BYTES)
+			w->full = true;
+		else
+			an_argv_add(w->argv, path);
 	}
-	for (struct dirent *e; (e = readdir(d));) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
-		    !strcmp(e->d_name, ".git"))
+}
+
+static void walk_dir(struct walk *w, int dfd, const char *rel, int depth)
+{
+	DIR *d = depth > WALK_DEPTH ? NULL : fdopendir(dfd);
+	struct dirent *e;
+
+	if (!d) {
+		w->full = w->full || depth > WALK_DEPTH;
+		close(dfd);
+		return;
+	}
+	while (!w->full && (e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
-		if (*n == alloc) {
-			alloc = alloc ? 2 * alloc : 32;
-			names = xrealloc(names, alloc * sizeof(*names));
-		}
-		names[(*n)++] = xstrdup(e->d_name);
+		if (++w->entries > WALK_ENTRIES)
+			w->full = true;
+		else
+			walk_entry(w, dirfd(d), rel, e->d_name, depth);
 	}
 	closedir(d);
-	if (*n)
-		qsort(names, *n, sizeof(*names), cmp_names);
-	return names;
 }
 
-static int walk_dir(struct walk *w, int dirfd, const char *prefix, int depth);
-
-static int walk_entry(struct walk *w, int dirfd, const char *prefix, const char *name,
-		      int depth)
+int an_walk(const struct an_ctx *ctx, an_want_fn *want, void *data,
+	    struct an_argv *argv)
 {
-	_cleanup_free_ char *path = *prefix ? xasprintf("%s/%s", prefix, name) : xstrdup(name);
-	struct stat st;
-	int fd, r = 0;
+	struct walk w = { .argv = argv, .want = want, .data = data };
+	int dfd = openat(ctx->wsfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return 0;
-	if (S_ISREG(st.st_mode)) {
-		if (++w->files > AN_WALK_FILES)
-			return -E2BIG;
-		return w->fn(w->ctx, path, w->arg);
-	}
-	if (!S_ISDIR(st.st_mode) || depth >= AN_WALK_DEPTH)
-		return 0;
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	r = walk_dir(w, fd, path, depth + 1);
-	close(fd);
-	return r;
-}
-
-static int walk_dir(struct walk *w, int dirfd, const char *prefix, int depth)
-{
-	size_t n;
-	char **names = dir_names(dirfd, &n);
-	int r = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		if (r == 0)
-			r = walk_entry(w, dirfd, prefix, names[i], depth);
-		free(names[i]);
-	}
-	free(names);
-	return r;
-}
-
-int an_walk(const struct an_ctx *ctx, an_walk_fn fn, void *arg)
-{
-	struct walk w = { .ctx = ctx, .fn = fn, .arg = arg };
-	int fd = openat(ctx->wsfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int r;
-
-	if (fd < 0)
+	if (dfd < 0)
 		return -errno;
-	r = walk_dir(&w, fd, "", 0);
-	close(fd);
-	return r;
+	walk_dir(&w, dfd, "", 0);	/* closes dfd */
+	return w.full ? -E2BIG : 0;
 }

@@ -682,7 +682,7 @@ int an_workflows_analyze(const struct an_ctx *ctx, struct sarif_run *run)
 	int r;
 
 	an_facts_init(&s.facts);
-	r = an_walk(ctx, github_file, &s);
+	r = an_each_file(ctx, github_file, &s);
 	gitlab(ctx, &s);
 	an_facts_finish(&s.facts, run);
 	an_facts_release(&s.facts);

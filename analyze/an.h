@@ -35,22 +35,35 @@ struct an_argv {
 };
 
 void an_argv_add(struct an_argv *a, const char *arg);
+void an_argv_truncate(struct an_argv *a, size_t n);	/* keep the first n */
 void an_argv_release(struct an_argv *a);
 
 struct an_tool {
 	const char *name;
-	/* External scanner: fill argv (argv[0] is looked up in PATH). */
+	/*
+	 * External scanner: fill argv (argv[0] is looked up in PATH); 0 to
+	 * run it, 1 when there is nothing to scan (a complete, empty run),
+	 * <0 on error.  It may already mark the run incomplete.
+	 */
 	int (*build)(const struct an_ctx *ctx, struct an_argv *argv,
 		     struct sarif_run *run);
 	int capture_fd;		/* 1: stdout, 2: stderr */
 	unsigned ok_exits;	/* bit n set: exit status n is success */
-	/* Output to results; -EINVAL when it is not what the tool writes. */
+	/* Output to results; -EINVAL when it is not what the tool writes (the
+	 * run is then incomplete: "unparsable output", or a more precise
+	 * reason starting so that the converter set). */
 	int (*convert)(const struct an_ctx *ctx, const char *out, size_t len,
 		       struct sarif_run *run);
 	const char *version_arg;	/* "--version", or NULL */
-	/* In-process analyzer instead of build/convert (an-*.c modules). */
+	/*
+	 * In-process analyzer instead of build/convert (an-*.c modules): reads
+	 * beneath ctx->wsfd, adds results with an_result_add() (which also
+	 * enforces the result limit), returns 0 or <0 (the run is then
+	 * incomplete with strerror, unless it set a reason itself).
+	 */
 	int (*analyze)(const struct an_ctx *ctx, struct sarif_run *run);
 	const char *path;	/* absolute program (--extra-tool), or NULL */
+	const char *info_uri;	/* the tool's home page, for tool.driver */
 };
 
 /*
@@ -92,13 +105,14 @@ int an_read(int dirfd, const char *path, size_t max, char **data, size_t *len);
 /*
  * Call fn for every regular file of the workspace (relative path), depth
  * first in name order, without following symlinks and skipping .git; at
- * most AN_WALK_FILES files and AN_WALK_DEPTH levels.  fn returns 0 to go
- * on, or a negative errno to stop; an_walk returns it.
+ * most AN_FILES_MAX files and AN_FILES_DEPTH levels (an-files.c, for the
+ * in-process analyzers).  fn returns 0 to go on, or a negative errno to
+ * stop; an_each_file returns it, or -E2BIG at the file limit.
  */
-#define AN_WALK_FILES 200000
-#define AN_WALK_DEPTH 64
-typedef int (*an_walk_fn)(const struct an_ctx *ctx, const char *path, void *arg);
-int an_walk(const struct an_ctx *ctx, an_walk_fn fn, void *arg);
+#define AN_FILES_MAX 200000
+#define AN_FILES_DEPTH 64
+typedef int (*an_file_fn)(const struct an_ctx *ctx, const char *path, void *arg);
+int an_each_file(const struct an_ctx *ctx, an_file_fn fn, void *arg);
 const char *an_basename(const char *path);
 
 /* SHA-256 hex of tool, rule, path and the normalised flagged line with
@@ -107,6 +121,17 @@ void an_fingerprint(const struct an_ctx *ctx, const char *tool, const char *rule
 		    const char *path, int line, char *out);
 /* Forget the cached file text (it is kept for consecutive results). */
 void an_lines_drop(void);
+
+/*
+ * Append to argv the paths (relative to the workspace) of the regular files
+ * that want(dirfd, name, data) accepts; symbolic links are not followed and
+ * .git is skipped.  -E2BIG when a limit (depth 64, 200000 entries, 5000
+ * files, 1 MiB of paths) stopped the walk: what was found is still added.
+ */
+typedef bool an_want_fn(int dirfd, const char *name, void *data);
+int an_walk(const struct an_ctx *ctx, an_want_fn *want, void *data,
+	    struct an_argv *argv);
+bool an_has_suffix(const char *name, const char *suffix);
 
 /* Shared converter for tools that write SARIF themselves. */
 int an_convert_sarif(const struct an_ctx *ctx, const char *out, size_t len,
@@ -196,7 +221,7 @@ int an_markers_analyze(const struct an_ctx *ctx, struct sarif_run *run);
 /* Mark results of run that a lethe:ignore marker suppresses. */
 void an_suppress_apply(const struct an_ctx *ctx, struct sarif_run *run);
 
-/* json-c helpers for converters of JSON output. */
+/* Reading scanners' JSON output (an-json.c). */
 struct json_object;
 int an_json_parse(const char *out, size_t len, struct json_object **doc);
 const char *an_json_str(struct json_object *o, const char *key);

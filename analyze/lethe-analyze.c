@@ -33,19 +33,22 @@
 #include "util.h"
 
 #define TOOLS_MAX 32
+#define UNPARSABLE "unparsable output"
 #define VERSION_TIMEOUT 10
 
 static const struct an_tool tools[] = {
 	{ .name = "flawfinder", .build = an_flawfinder_build, .capture_fd = 1,
-	  .ok_exits = 1u << 0, .convert = an_convert_sarif, .version_arg = "--version" },
+	  .ok_exits = 1u << 0, .convert = an_convert_sarif, .version_arg = "--version",
+	  .info_uri = "https://dwheeler.com/flawfinder/" },
 	{ .name = "cppcheck", .build = an_cppcheck_build, .capture_fd = 2,
-	  .ok_exits = 1u << 0, .convert = an_cppcheck_convert, .version_arg = "--version" },
+	  .ok_exits = 1u << 0, .convert = an_cppcheck_convert, .version_arg = "--version",
+	  .info_uri = "https://cppcheck.sourceforge.io/" },
 	{ .name = "shellcheck", .build = an_shellcheck_build, .capture_fd = 1,
 	  .ok_exits = 1u << 0 | 1u << 1, .convert = an_shellcheck_convert,
-	  .version_arg = "--version" },
+	  .version_arg = "--version", .info_uri = "https://www.shellcheck.net/" },
 	{ .name = "bandit", .build = an_bandit_build, .capture_fd = 1,
 	  .ok_exits = 1u << 0 | 1u << 1, .convert = an_bandit_convert,
-	  .version_arg = "--version" },
+	  .version_arg = "--version", .info_uri = "https://bandit.readthedocs.io/" },
 	{ .name = "lethe-secrets", .analyze = an_secrets_analyze },
 	{ .name = "lethe-workflows", .analyze = an_workflows_analyze },
 	{ .name = "lethe-deps", .analyze = an_deps_analyze },
@@ -135,8 +138,9 @@ static void run_external(const struct an_ctx *ctx, const struct an_tool *tool,
 		r = -EPROTO, snprintf(why, sizeof(why), "exited with status %d", status);
 	if (r < 0)
 		sarif_run_fail(run, why);
-	else if (r == 0 && tool->convert(ctx, out, len, run) < 0 && run->complete)
-		sarif_run_fail(run, "unparsable output");
+	else if (r == 0 && tool->convert(ctx, out, len, run) < 0 &&
+		 !(run->reason && strncmp(run->reason, UNPARSABLE, strlen(UNPARSABLE)) == 0))
+		sarif_run_fail(run, UNPARSABLE);	/* over "skipped ..." too */
 	if (out)
 		OPENSSL_cleanse(out, len);
 	free(out);
@@ -160,6 +164,8 @@ static void run_tool(const struct an_ctx *ctx, const struct an_tool *tool,
 	an_lines_drop();
 	if (!run->version && tool->version_arg)
 		run->version = tool_version(ctx, tool);
+	if (!run->info_uri && tool->info_uri)
+		run->info_uri = xstrdup(tool->info_uri);
 	log_debug("%s: %zu results%s%s", tool->name, run->nresults,
 		  run->complete ? "" : ", incomplete: ", run->complete ? "" : run->reason);
 }
@@ -234,7 +240,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	};
 	int c;
 
-	*o = (struct options){ .workspace = "/workspace", .timeout = 600,
+	*o = (struct options){ .workspace = "/workspace", .timeout = 120,
 			       .max_output = 64 << 20, .max_results = 5000, .salt_fd = -1 };
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if (c == 'w')
@@ -332,8 +338,8 @@ int main(int argc, char **argv)
 			run_tool(&ctx, &o.extra[i], &log);
 	write_log(&log);
 	sarif_log_release(&log);
-	free((char *)ctx.workspace);
 	close(ctx.wsfd);
+	free((char *)ctx.workspace);
 	OPENSSL_cleanse(ctx.salt, sizeof(ctx.salt));
 	return EXIT_OK;
 }

@@ -17,7 +17,7 @@
 /* The analyzer's sources: lethe-analyze is not a library. */
 #include "../analyze/an-facts.c"
 #include "../analyze/an-result.c"
-#include "../analyze/an-walk.c"
+#include "../analyze/an-files.c"
 #include "../analyze/an-toml.c"
 #include "../analyze/an-deps.c"
 

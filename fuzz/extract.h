@@ -22,7 +22,9 @@ static int fuzz_extract(enum webhook_provider p, const uint8_t *data, size_t siz
 		return 0;
 	elen = (size_t)(nl - data);
 	event = xstrndup((const char *)data, elen);
-	json = xstrndup((const char *)nl + 1, size - elen - 1);
+	json = xmalloc(size - elen);	/* the payload may hold NUL bytes */
+	memcpy(json, nl + 1, size - elen - 1);
+	json[size - elen - 1] = '\0';
 	webhook_extract(p, event, json, size - elen - 1, &ev);
 	free(event);
 	free(json);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # fuzz/seeds.sh CORPUS OUT: extra seeds for the extractor targets from the
 # webhooks corpus (CORPUS/webhooks): each payload prefixed with its event
-# header line, written to OUT/extract_<provider>/.
+# header line, written to OUT/extract_<provider>/; and the SARIF files of
+# CORPUS/sarif, written to OUT/sarif/.
 set -eu
 src=$1/webhooks
 out=$2
@@ -27,3 +28,8 @@ for f in "$src"/*/*.json; do
 	mkdir -p "$out/$target"
 	{ printf '%s\n' "$event"; cat "$f"; } >"$out/$target/$dir-$name"
 done
+# The SARIF reader: every SARIF file of the corpus as it is.
+if [ -d "$1/sarif" ]; then
+	mkdir -p "$out/sarif"
+	find "$1/sarif" -name '*.sarif' -type f -exec cp {} "$out/sarif/" \;
+fi

@@ -15,7 +15,7 @@
 /* The analyzer's sources: lethe-analyze is not a library. */
 #include "../analyze/an-facts.c"
 #include "../analyze/an-result.c"
-#include "../analyze/an-walk.c"
+#include "../analyze/an-files.c"
 #include "../analyze/an-workflows.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -349,6 +349,7 @@ static const char *clone_reason(int r)
 	case -ENOENT: return "repository or commit not found";
 	case -EFBIG: return "repository exceeds clone_max_size";
 	case -ETIMEDOUT: return "clone_timeout exceeded";
+	case -EPROTO: return "the commit is not in what the server sent";
 	default: return "git fetch failed (network or server error)";
 	}
 }
@@ -392,8 +393,12 @@ int clone_fetch(const char *dir, const struct clone_opts *o, char *why, size_t w
 	if (r == 0)
 		r = fetch(dir, o, &auth, deadline);
 	env_release(&auth);
-	if (r == 0)
+	if (r == 0) {
 		r = git_run(dir, checkout, &plain, deadline, o->co_max_size);
+		/* What the server sent (the ref's tip) does not hold the commit. */
+		if (r == -EIO)
+			r = -EPROTO;
+	}
 	env_release(&plain);
 	if (r < 0) {
 		snprintf(why, whylen, "%s", clone_reason(r));

@@ -50,6 +50,7 @@ struct clone_opts {
  *   -ENOENT    repository or commit not found            permanent
  *   -EFBIG     clone_max_size exceeded                   permanent
  *   -EPROTO    the result is not the requested commit    permanent
+ *              (or the ref's tip, fetched instead, is another commit)
  *   -ETIMEDOUT clone_timeout exceeded                    temporary
  *   -EIO       anything else (network, server 5xx)       temporary
  */

@@ -31,6 +31,7 @@ static const struct config_key config_keys[] = {
 	{ "bcrypt_cost",       C_INT,  "12", 10, 31 },
 	{ "hook_max_body",     C_SIZE, "25M", 1024, 1LL << 30 },
 	{ "hook_max_requests", C_INT,  "1000", 1, 10000000 },
+	{ "hook_workers",      C_INT,  "8", 1, 256 },
 	{ "hook_timestamp_tolerance", C_DURATION, "5m", 1, 86400 },
 	{ "api_access_ttl",    C_DURATION, "4h", 60, 4 * 3600 },
 	{ "api_refresh_ttl",   C_DURATION, "30d", 3600, 365 * 86400LL },

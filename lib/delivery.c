@@ -24,69 +24,23 @@ int delivery_id_valid(const char *s)
 	return 1;
 }
 
-static const char *outcome_name(const struct webhook_event *ev, int absorbed)
+static const char *outcome_name(const struct webhook_event *ev)
 {
-	switch (ev->outcome) {
-	case WE_SCAN: return absorbed ? "absorbed" : "queued";
-	case WE_RECORD: return "recorded";
-	default: return "ignored";
-	}
+	return ev->outcome == WE_RECORD ? "recorded" : ev->outcome == WE_SCAN ? "queued" : "ignored";
 }
 
 static const char *nz(const char *s) { return s && *s ? s : NULL; }
 
-/* Insert a queued job, or let the queued one for the same commit absorb it. */
-static int job_upsert(struct db *db, const struct delivery *d, const char *org, const char *repo,
-		      const char *pr, int64_t *job, int *absorbed)
-{
-	PGresult *res;
-	int r = DB_QUERY(db, &res,
-		"INSERT INTO jobs (org_id, repository_id, commit_sha, ref, branch, pr_number) "
-		"VALUES ($1, $2, $3, $4, $5, $6) "
-		"ON CONFLICT (repository_id, commit_sha, coalesce(pr_number, 0)) WHERE state = 'queued' "
-		"DO UPDATE SET deliveries = jobs.deliveries + 1 "
-		"RETURNING id, (xmax = 0)::int",
-		org, repo, d->ev.sha, d->ev.ref, d->ev.branch, pr);
-
-	if (r < 0)
-		return r;
-	*job = db_int(res, 0, 0);
-	*absorbed = db_int(res, 0, 1) == 0;
-	PQclear(res);
-	return 0;
-}
-
-static int delivery_insert(struct db *db, const struct delivery *d, const char *org,
-			   const char *repo, const char *pr, int64_t job, int absorbed, int64_t *id)
-{
-	char jobs[24], when[24];
-	PGresult *res;
-	int r;
-
-	snprintf(jobs, sizeof(jobs), "%lld", (long long)job);
-	snprintf(when, sizeof(when), "%lld", (long long)d->received_usec);
-	r = DB_QUERY(db, &res,
-		"INSERT INTO deliveries (org_id, repository_id, provider, delivery_id, event, action, "
-		"outcome, ref, commit_sha, pr_number, job_id, spooled, received_at) "
-		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
-		"coalesce(to_timestamp($13::double precision / 1000000), now())) "
-		"ON CONFLICT (repository_id, delivery_id) DO NOTHING RETURNING id",
-		org, repo, webhook_provider_name(d->provider), d->id, d->ev.event, nz(d->ev.action),
-		outcome_name(&d->ev, absorbed), nz(d->ev.ref), nz(d->ev.sha), pr,
-		job ? jobs : NULL, d->spooled ? "t" : "f", d->received_usec ? when : NULL);
-	if (r < 0)
-		return r;
-	r = PQntuples(res) == 1 ? 0 : -EEXIST;
-	if (r == 0)
-		*id = db_int(res, 0, 0);
-	PQclear(res);
-	return r;
-}
-
+/*
+ * One statement, so one round trip and one implicit transaction: the
+ * function (sql/020_hook.sql) inserts the delivery, then queues a job or
+ * lets the queued one absorb it; a duplicate returns no row.
+ */
 int delivery_record(struct db *db, const struct delivery *d, int64_t *id, int64_t *job,
 		    int *absorbed)
 {
-	char org[24], repo[24], pr[24];
+	char org[24], repo[24], pr[24], when[24];
+	PGresult *res;
 	int r;
 
 	*id = *job = 0;
@@ -94,21 +48,26 @@ int delivery_record(struct db *db, const struct delivery *d, int64_t *id, int64_
 	snprintf(org, sizeof(org), "%lld", (long long)d->org_id);
 	snprintf(repo, sizeof(repo), "%lld", (long long)d->repository_id);
 	snprintf(pr, sizeof(pr), "%lld", (long long)d->ev.pr);
-	r = db_begin(db);
+	snprintf(when, sizeof(when), "%lld", (long long)d->received_usec);
+	r = DB_QUERY(db, &res,
+		"SELECT delivery_id, job_id, outcome FROM delivery_record($1, $2, $3, $4, $5, $6, $7, "
+		"$8, $9, $10, $11, $12, $13, to_timestamp($14::double precision / 1000000))",
+		org, repo, webhook_provider_name(d->provider), d->id, d->ev.event, nz(d->ev.action),
+		d->ev.outcome == WE_SCAN ? "t" : "f", outcome_name(&d->ev), nz(d->ev.ref),
+		nz(d->ev.branch), nz(d->ev.sha), d->ev.pr ? pr : NULL, d->spooled ? "t" : "f",
+		d->received_usec ? when : NULL);
+	if (r == -EIO && !strcmp(db_sqlstate(db), "23503"))
+		return -ENOENT;	/* foreign key: the repository was removed */
 	if (r < 0)
 		return r;
-	if (d->ev.outcome == WE_SCAN)
-		r = job_upsert(db, d, org, repo, d->ev.pr ? pr : NULL, job, absorbed);
-	if (r == 0)
-		r = delivery_insert(db, d, org, repo, d->ev.pr ? pr : NULL, *job, *absorbed, id);
-	if (r == 0)
-		r = db_commit(db);
-	if (r < 0) {
-		db_rollback(db);
-		*id = *job = 0;
+	if (PQntuples(res) == 1) {
+		*id = db_int(res, 0, 0);
+		*job = db_int(res, 0, 1);
+		*absorbed = !strcmp(db_value(res, 0, 2), "absorbed");
+	} else {
+		r = -EEXIST;
 	}
-	if (r == -EIO && !strcmp(db_sqlstate(db), "23503"))
-		r = -ENOENT;	/* foreign key: the repository was removed */
+	PQclear(res);
 	return r;
 }
 

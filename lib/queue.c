@@ -7,7 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "crypto.h"
+#include <openssl/rand.h>
+
 #include "queue.h"
 #include "util.h"
 
@@ -41,12 +42,12 @@ static const char sql_complete[] =
 
 static const char sql_fail[] =
 	"UPDATE jobs j SET last_error = left($4, 500), lease_owner = NULL, lease_expires = NULL, "
-	" state = CASE WHEN $3::bool OR j.attempts >= j.max_attempts THEN 'failed' "
+	" state = CASE WHEN $3::bool THEN 'failed' "
 	"   WHEN EXISTS (SELECT 1 FROM jobs q WHERE q.state = 'queued' "
 	"     AND q.repository_id = j.repository_id AND q.commit_sha = j.commit_sha "
 	"     AND coalesce(q.pr_number, 0) = coalesce(j.pr_number, 0)) THEN 'cancelled' "
 	"   ELSE 'queued' END, "
-	" finished_at = CASE WHEN $3::bool OR j.attempts >= j.max_attempts THEN now() END, "
+	" finished_at = CASE WHEN $3::bool THEN now() END, "
 	" not_before = now() + make_interval(secs => least(86400, "
 	"   $5::float8 * power(2, least(greatest(j.attempts - 1, 0), 20)))) "
 	"WHERE j.id = $1 AND j.lease_owner = $2 AND j.state = 'running'";
@@ -72,9 +73,8 @@ int queue_owner(char *buf, size_t len)
 	if (gethostname(host, sizeof(host)) < 0)
 		return -errno;
 	host[sizeof(host) - 1] = '\0';
-	r = crypto_random(rnd, sizeof(rnd));
-	if (r < 0)
-		return r;
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return -EIO;
 	hex_encode(rnd, sizeof(rnd), hex);
 	r = snprintf(buf, len, "%.200s:%ld:%s", host, (long)getpid(), hex);
 	return r < 0 || (size_t)r >= len ? -ENAMETOOLONG : 0;
@@ -158,12 +158,14 @@ int queue_complete(struct db *db, int64_t job_id, const char *owner)
 	return lease_update(db, sql_complete, 2, (const char *const[]){ id, owner });
 }
 
-int queue_fail(struct db *db, int64_t job_id, const char *owner, int permanent, const char *why,
-	       int64_t retry_base)
+int queue_fail(struct db *db, const struct queue_job *job, const char *owner, int permanent,
+	       const char *why, int64_t retry_base)
 {
 	char id[24], base[24];
 
-	snprintf(id, sizeof(id), "%" PRId64, job_id);
+	if (job->qj_attempts >= job->qj_max_attempts)
+		permanent = 1;
+	snprintf(id, sizeof(id), "%" PRId64, job->qj_id);
 	snprintf(base, sizeof(base), "%" PRId64, retry_base);
 	return lease_update(db, sql_fail, 5,
 			    (const char *const[]){ id, owner, permanent ? "true" : "false", why, base });

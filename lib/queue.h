@@ -52,12 +52,12 @@ int queue_renew(struct db *db, int64_t job_id, const char *owner, int64_t lease_
 int queue_complete(struct db *db, int64_t job_id, const char *owner);
 /*
  * Record why (one line, no secret, no code) as last_error.  permanent, or
- * the last attempt spent: state failed.  Otherwise back to queued with
+ * the last attempt spent (qj_attempts >= qj_max_attempts): state failed.  Otherwise back to queued with
  * not_before = now + retry_base * 2^(attempts - 1) (capped at one day), or
  * cancelled when an identical job is already queued.
  */
-int queue_fail(struct db *db, int64_t job_id, const char *owner, int permanent, const char *why,
-	       int64_t retry_base);
+int queue_fail(struct db *db, const struct queue_job *job, const char *owner, int permanent,
+	       const char *why, int64_t retry_base);
 
 /*
  * A thread that renews the lease every third of lease_secs on a connection

@@ -61,7 +61,7 @@ struct sbx {
 	struct strv argv;
 };
 
-/* ---- small helpers ---- */
+/* ---- string vectors, fds ---- */
 
 static void strv_add(struct strv *s, const char *a)
 {
@@ -484,7 +484,7 @@ static int opts_check(const struct sandbox_opts *o)
 		if (!path_ok(o->ro_binds[i].src) || !path_ok(o->ro_binds[i].dst))
 			return -EINVAL;
 	if (l->memory < (16 << 20) || l->cpu_secs < 1 || l->pids < 1 || l->wall_secs < 1 ||
-	    l->output_bytes < 0 || l->output_bytes > (1LL << 30) || l->tmp_bytes < 4096)
+	    l->output_bytes < 0 || l->output_bytes > (1LL << 32) || l->tmp_bytes < 4096)
 		return -EINVAL;
 	return 0;
 }

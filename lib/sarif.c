@@ -63,6 +63,7 @@ static void run_release(struct sarif_run *run)
 	free(run->results);
 	free(run->tool);
 	free(run->version);
+	free(run->info_uri);
 	free(run->reason);
 	free(run->meta_json);
 	free(run->facts_json);
@@ -142,6 +143,16 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
 		return 0;
 	return len;
+}
+
+bool sarif_utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	for (size_t i = 0, k; i < n; i += k)
+		if ((k = utf8_seq(u + i, n - i)) == 0)
+			return false;
+	return true;
 }
 
 char *sarif_clean_text(const char *text, size_t max)
@@ -408,22 +419,34 @@ static const char *level_valid(const char *l)
 	return NULL;
 }
 
+/* Rule ids to indexes in rules (the first of each id), for lookups in
+ * constant time whatever the number of rules. */
+static json_object *rule_map(json_object *rules)
+{
+	json_object *map = json_object_new_object();
+	size_t n = rules ? json_object_array_length(rules) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *id = get_str(json_object_array_get_idx(rules, i), "id");
+
+		if (id && !json_object_object_get_ex(map, id, NULL))
+			json_object_object_add(map, id, json_object_new_int64((int64_t)i));
+	}
+	return map;
+}
+
 /* The rule a result refers to: by ruleIndex, else by ruleId. */
-static json_object *find_rule(json_object *rules, json_object *res, const char *id)
+static json_object *find_rule(json_object *rules, json_object *map,
+			      json_object *res, const char *id)
 {
 	json_object *idx = get(res, "ruleIndex", json_type_int);
 	size_t n = rules ? json_object_array_length(rules) : 0;
 
+	if (!idx && id)
+		json_object_object_get_ex(map, id, &idx);
 	if (idx && json_object_get_int64(idx) >= 0 &&
 	    (size_t)json_object_get_int64(idx) < n)
 		return json_object_array_get_idx(rules, (size_t)json_object_get_int64(idx));
-	for (size_t i = 0; id && i < n; i++) {
-		json_object *rule = json_object_array_get_idx(rules, i);
-		const char *rid = get_str(rule, "id");
-
-		if (rid && strcmp(rid, id) == 0)
-			return rule;
-	}
 	return NULL;
 }
 
@@ -594,7 +617,7 @@ static void result_suppression(struct sarif_result *r, json_object *res)
 }
 
 static int parse_result(struct parser *p, struct sarif_run *run,
-			json_object *rules, json_object *res, size_t i)
+			json_object *rules, json_object *map, json_object *res, size_t i)
 {
 	json_object *locs = get(res, "locations", json_type_array);
 	json_object *phys = NULL, *rule;
@@ -610,7 +633,7 @@ static int parse_result(struct parser *p, struct sarif_run *run,
 	id = get_str(res, "ruleId");
 	if (!id)
 		id = get_str(get(res, "rule", json_type_object), "id");
-	rule = find_rule(rules, res, id);
+	rule = find_rule(rules, map, res, id);
 	if (!id)
 		id = get_str(rule, "id");
 	level = level_valid(get_str(res, "level"));
@@ -761,6 +784,7 @@ static void parse_run_properties(struct sarif_run *run, json_object *runobj)
 static int parse_results(struct parser *p, struct sarif_run *run,
 			 json_object *runobj, json_object *rules)
 {
+	json_object *map;
 	json_object *results;
 	size_t n;
 	int r = 0;
@@ -773,9 +797,25 @@ static int parse_results(struct parser *p, struct sarif_run *run,
 	if (n > p->lim->max_results)
 		return fail(p, -E2BIG, "run '%s': %zu results, limit %zu",
 			    run->tool, n, p->lim->max_results);
+	map = rule_map(rules);
 	for (size_t i = 0; r == 0 && i < n; i++)
-		r = parse_result(p, run, rules, json_object_array_get_idx(results, i), i);
+		r = parse_result(p, run, rules, map, json_object_array_get_idx(results, i), i);
+	json_object_put(map);
 	return r;
+}
+
+/* A copy of an http(s) URI of printable ASCII, or NULL. */
+static char *web_uri(const char *uri)
+{
+	size_t n = uri ? strlen(uri) : 0;
+
+	if (n == 0 || n > 500 || (strncmp(uri, "https://", 8) != 0 &&
+				  strncmp(uri, "http://", 7) != 0))
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (uri[i] <= 0x20 || uri[i] >= 0x7f || strchr("\"<>\\^`{|}", uri[i]))
+			return NULL;
+	return xstrdup(uri);
 }
 
 static int parse_run(struct parser *p, json_object *runobj, size_t i)
@@ -792,6 +832,7 @@ static int parse_run(struct parser *p, json_object *runobj, size_t i)
 	if (!version)
 		version = get_str(driver, "semanticVersion");
 	run = sarif_log_add_run(p->log, name, version);
+	run->info_uri = web_uri(get_str(driver, "informationUri"));
 	parse_invocation(run, driver, runobj);
 	parse_run_properties(run, runobj);
 	return parse_results(p, run, runobj, get(driver, "rules", json_type_array));
@@ -946,17 +987,17 @@ static json_object *new_rule(const char *id, const char *message)
 	return rule;
 }
 
-/* Index of id in the rules array, adding it when new. */
-static int rule_index(json_object *rules, const char *id, const char *message)
+/* Index of id in the rules array, adding it when new; seen maps ids to
+ * indexes (a hash table, so that many distinct rules stay linear). */
+static int rule_index(json_object *rules, json_object *seen, const char *id,
+		      const char *message)
 {
 	size_t n = json_object_array_length(rules);
+	json_object *idx;
 
-	for (size_t i = 0; i < n; i++) {
-		json_object *rule = json_object_array_get_idx(rules, i);
-
-		if (strcmp(get_str(rule, "id"), id) == 0)
-			return (int)i;
-	}
+	if (json_object_object_get_ex(seen, id, &idx))
+		return json_object_get_int(idx);
+	json_object_object_add(seen, id, json_object_new_int((int)n));
 	json_object_array_add(rules, new_rule(id, message));
 	return (int)n;
 }
@@ -973,7 +1014,8 @@ static json_object *write_suppression(const struct sarif_result *r)
 	return list;
 }
 
-static json_object *write_result(const struct sarif_result *r, json_object *rules)
+static json_object *write_result(const struct sarif_result *r, json_object *rules,
+				 json_object *seen)
 {
 	json_object *o = json_object_new_object(), *locs, *props;
 	const char *level = level_valid(r->level);
@@ -982,7 +1024,7 @@ static json_object *write_result(const struct sarif_result *r, json_object *rule
 	const char *msg = r->message && *r->message ? r->message : "(no message)";
 
 	json_object_object_add(o, "ruleId", json_object_new_string(id));
-	json_object_object_add(o, "ruleIndex", json_object_new_int(rule_index(rules, id, msg)));
+	json_object_object_add(o, "ruleIndex", json_object_new_int(rule_index(rules, seen, id, msg)));
 	json_object_object_add(o, "level", json_object_new_string(level ? level : "warning"));
 	json_object_object_add(o, "message", jtext(msg));
 	if (r->path) {
@@ -1043,13 +1085,16 @@ static json_object *write_run(const struct sarif_run *run)
 {
 	json_object *o = json_object_new_object(), *tool = json_object_new_object();
 	json_object *driver = json_object_new_object(), *rules = json_object_new_array();
-	json_object *results = json_object_new_array();
+	json_object *results = json_object_new_array(), *seen = json_object_new_object();
 
 	json_object_object_add(driver, "name", jstr(run->tool ? run->tool : "unknown"));
 	if (run->version && *run->version)
 		json_object_object_add(driver, "version", jstr(run->version));
+	if (run->info_uri)
+		json_object_object_add(driver, "informationUri", jstr(run->info_uri));
 	for (size_t i = 0; i < run->nresults; i++)
-		json_object_array_add(results, write_result(&run->results[i], rules));
+		json_object_array_add(results, write_result(&run->results[i], rules, seen));
+	json_object_put(seen);
 	json_object_object_add(driver, "rules", rules);
 	json_object_object_add(tool, "driver", driver);
 	json_object_object_add(o, "tool", tool);

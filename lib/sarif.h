@@ -65,6 +65,7 @@ struct sarif_result {
 
 struct sarif_run {
 	char *tool, *version;	/* driver name (never NULL) and version */
+	char *info_uri;		/* driver.informationUri (http/https) or NULL */
 	bool complete;		/* false: the tool failed or was cut short */
 	char *reason;		/* why incomplete (one line), or NULL */
 	size_t nresults;
@@ -101,10 +102,12 @@ int sarif_parse(const char *buf, size_t len, const struct sarif_limits *lim,
 void sarif_log_init(struct sarif_log *log);
 void sarif_log_release(struct sarif_log *log);
 
-/* Append an empty run (complete) for tool; returns it (owned by log). */
+/* Append an empty run (complete) for tool; returns it (owned by log, and
+ * valid until the next sarif_log_add_run, which may move the runs). */
 struct sarif_run *sarif_log_add_run(struct sarif_log *log, const char *tool,
 				    const char *version);
-/* Append a zeroed result to run; returns it (owned by run). */
+/* Append a zeroed result to run; returns it (owned by run, valid until
+ * the next sarif_run_add_result on that run). */
 struct sarif_result *sarif_run_add_result(struct sarif_run *run);
 /* Mark run incomplete with reason (copied, cleaned and capped). */
 void sarif_run_fail(struct sarif_run *run, const char *reason);
@@ -119,6 +122,9 @@ char *sarif_write(const struct sarif_log *log);
  * a character boundary.
  */
 char *sarif_clean_text(const char *text, size_t max);
+
+/* Whether s[0..n) is valid UTF-8 (no overlongs, surrogates or > U+10FFFF). */
+bool sarif_utf8_valid(const char *s, size_t n);
 
 /*
  * Normalise a location uri into a relative path: percent-decoded, without

@@ -25,6 +25,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <linux/fscrypt.h>
 #include <linux/loop.h>
@@ -165,7 +166,7 @@ static int tree_clear(int dirfd, int depth)
 	return r;
 }
 
-/* ---- helpers: mkfs, loop devices, key memory ---- */
+/* ---- mkfs, loop devices, key memory ---- */
 
 /* Run mkfs.ext4 on dev with a fixed argv and environment, no shell. */
 static int mkfs_run(const char *dev, bool encrypt)
@@ -285,7 +286,7 @@ static bool stat_on_dev(int at, const char *path, dev_t dev)
 }
 
 /* Does process pidfd (a /proc/PID directory) hold anything on dev? */
-static bool pid_uses_dev(int pidfd, dev_t dev, ino_t my_mntns)
+static bool pid_uses_dev(int pidfd, dev_t dev, ino_t my_mntns, bool foreign_only)
 {
 	struct dirent *de;
 	struct stat ns;
@@ -293,11 +294,13 @@ static bool pid_uses_dev(int pidfd, dev_t dev, ino_t my_mntns)
 	DIR *d;
 	int fd;
 
-	used = stat_on_dev(pidfd, "cwd", dev) || stat_on_dev(pidfd, "root", dev) ||
-	       stat_on_dev(pidfd, "exe", dev) || proc_file_has_dev(pidfd, "maps", dev);
 	/* another mount namespace (a sandbox) keeps the filesystem alive */
-	if (!used && fstatat(pidfd, "ns/mnt", &ns, 0) == 0 && ns.st_ino != my_mntns)
-		used = proc_file_has_dev(pidfd, "mountinfo", dev);
+	used = fstatat(pidfd, "ns/mnt", &ns, 0) == 0 && ns.st_ino != my_mntns &&
+	       proc_file_has_dev(pidfd, "mountinfo", dev);
+	if (foreign_only)
+		return used;
+	used = used || stat_on_dev(pidfd, "cwd", dev) || stat_on_dev(pidfd, "root", dev) ||
+	       stat_on_dev(pidfd, "exe", dev) || proc_file_has_dev(pidfd, "maps", dev);
 	fd = openat(pidfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (used || fd < 0 || !(d = fdopendir(fd))) {
 		if (fd >= 0 && !used)
@@ -311,7 +314,7 @@ static bool pid_uses_dev(int pidfd, dev_t dev, ino_t my_mntns)
 }
 
 /* One pass over /proc: SIGKILL every user of dev; how many were found. */
-static int kill_pass(dev_t dev, ino_t my_mntns)
+static int kill_pass(dev_t dev, ino_t my_mntns, bool foreign_only)
 {
 	struct dirent *de;
 	int found = 0, pidfd;
@@ -328,7 +331,7 @@ static int kill_pass(dev_t dev, ino_t my_mntns)
 		pidfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (pidfd < 0)
 			continue;
-		if (pid_uses_dev(pidfd, dev, my_mntns) && kill(pid, SIGKILL) == 0)
+		if (pid_uses_dev(pidfd, dev, my_mntns, foreign_only) && kill(pid, SIGKILL) == 0)
 			found++;
 		close(pidfd);
 	}
@@ -336,7 +339,12 @@ static int kill_pass(dev_t dev, ino_t my_mntns)
 	return found;
 }
 
-static void kill_users(dev_t dev)
+/*
+ * Kill every process that keeps dev's filesystem alive.  foreign_only looks
+ * only at other mount namespaces, which is cheap; the full scan also reads
+ * every process's fds and memory maps.
+ */
+static void kill_users(dev_t dev, bool foreign_only)
 {
 	struct timespec ts = { 0, 10 * 1000 * 1000 };
 	struct stat ns;
@@ -345,7 +353,7 @@ static void kill_users(dev_t dev)
 	if (stat("/proc/self/ns/mnt", &ns) < 0)
 		ns.st_ino = 0;
 	for (round = 0; round < KILL_ROUNDS; round++) {
-		if (kill_pass(dev, ns.st_ino) <= 0)
+		if (kill_pass(dev, ns.st_ino, foreign_only) <= 0)
 			return;
 		nanosleep(&ts, NULL);
 	}
@@ -378,9 +386,36 @@ static void fscrypt_key_remove(int rootfd, const struct fscrypt_key_specifier *k
 	(void)ioctl(rootfd, FS_IOC_REMOVE_ENCRYPTION_KEY, &rm);
 }
 
-/* Unmount checkouts/name if mounted: kill users, drop key, unmount. */
+/* Is the block device dev still claimed (mounted in some namespace)? */
+static bool dev_claimed(dev_t dev)
+{
+	char link[64], target[PATH_MAX], node[PATH_MAX + 8];
+	const char *base;
+	ssize_t n;
+	int fd;
+
+	snprintf(link, sizeof(link), "/sys/dev/block/%u:%u", major(dev), minor(dev));
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n <= 0)
+		return false;
+	target[n] = '\0';
+	base = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
+	snprintf(node, sizeof(node), "/dev/%s", base);
+	fd = open(node, O_RDONLY | O_EXCL | O_CLOEXEC);	/* a mounted device refuses */
+	if (fd < 0)
+		return errno == EBUSY;
+	close(fd);
+	return false;
+}
+
+/*
+ * Unmount checkouts/name if mounted.  Sandboxes hold the volume through
+ * their own mount namespaces and are killed first; holders in ours make
+ * umount fail with EBUSY, and only then is the costly full scan needed.
+ */
 static int mount_teardown(int cofd, const char *name, const struct fscrypt_key_specifier *key)
 {
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
 	char path[PATH_MAX - 64];
 	struct stat top, st;
 	int fd, i, r = 0;
@@ -392,7 +427,7 @@ static int mount_teardown(int cofd, const char *name, const struct fscrypt_key_s
 		close(fd);
 		return 0;
 	}
-	kill_users(st.st_dev);
+	kill_users(st.st_dev, true);
 	fscrypt_key_remove(fd, key);
 	close(fd);
 	r = fd_path(cofd, path, sizeof(path));
@@ -400,27 +435,82 @@ static int mount_teardown(int cofd, const char *name, const struct fscrypt_key_s
 		return r;
 	strcat(path, "/");
 	strcat(path, name);
-	for (i = 0; i < UMOUNT_TRIES; i++) {
-		if (umount2(path, UMOUNT_NOFOLLOW) == 0 || errno == EINVAL)
-			return 0;
-		kill_users(st.st_dev);
+	for (i = 0; i < UMOUNT_TRIES && umount2(path, UMOUNT_NOFOLLOW) < 0; i++) {
+		if (errno == EINVAL)
+			break;	/* not mounted (any more) */
+		kill_users(st.st_dev, false);
+		nanosleep(&ts, NULL);	/* killed processes may still be exiting */
 	}
 	/* last resort: detach now, the kernel frees it when the last user goes */
-	return umount2(path, UMOUNT_NOFOLLOW | MNT_DETACH) < 0 ? -errno : 0;
+	if (i == UMOUNT_TRIES && umount2(path, UMOUNT_NOFOLLOW | MNT_DETACH) < 0)
+		return -errno;
+	/* gone from every namespace we saw; a hidden holder needs the full scan */
+	if (dev_claimed(st.st_dev))
+		kill_users(st.st_dev, false);
+	return 0;
 }
 
-static int mapping_teardown(const char *name)
+/* The absolute path of STATE_DIR/volumes, into buf. */
+static int voldir_path(const char *state_dir, char *buf, size_t len)
+{
+	int fd = dir_open2(state_dir, "volumes", 0), r;
+
+	if (fd < 0)
+		return fd;
+	r = fd_path(fd, buf, len);
+	close(fd);
+	return r;
+}
+
+/* Is this mapping on a loop device backed by an image in voldir? */
+static bool mapping_ours(struct crypt_device *cd, const char *voldir)
+{
+	const char *dev = crypt_get_device_name(cd);
+	char path[PATH_MAX], back[PATH_MAX];
+	size_t len = strlen(voldir);
+	ssize_t n;
+	int fd;
+
+	if (!dev || strncmp(dev, "/dev/loop", 9) || strchr(dev + 5, '/'))
+		return false;
+	snprintf(path, sizeof(path), "/sys/block/%s/loop/backing_file", dev + 5);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd < 0 ? -1 : read(fd, back, sizeof(back) - 1);
+	close_fd(&fd);
+	if (n <= 0)
+		return false;
+	back[n] = '\0';
+	return !strncmp(back, voldir, len) && back[len] == '/';
+}
+
+/* Open mapping lethe-NAME if it exists and belongs to this state_dir. */
+static struct crypt_device *mapping_open(const char *state_dir, const char *name)
 {
 	struct crypt_device *cd = NULL;
+	char map[64], voldir[PATH_MAX];
+
+	snprintf(map, sizeof(map), "/dev/mapper/" MAPPER_PREFIX "%s", name);
+	if (access(map, F_OK) < 0 || voldir_path(state_dir, voldir, sizeof(voldir)) < 0)
+		return NULL;	/* no such mapping, or no volumes of ours */
+	if (crypt_init_by_name(&cd, map + strlen("/dev/mapper/")) < 0)
+		return NULL;
+	if (!mapping_ours(cd, voldir)) {	/* another Lethe's: not ours to close */
+		crypt_free(cd);
+		return NULL;
+	}
+	return cd;
+}
+
+static int mapping_teardown(const char *state_dir, const char *name)
+{
+	struct crypt_device *cd = mapping_open(state_dir, name);
 	char map[64];
 	int r;
 
-	snprintf(map, sizeof(map), "/dev/mapper/" MAPPER_PREFIX "%s", name);
-	if (access(map, F_OK) < 0)
-		return 0;	/* no such mapping */
-	if (crypt_init_by_name(&cd, map + strlen("/dev/mapper/")) < 0)
+	if (!cd)
 		return 0;
-	r = crypt_deactivate(cd, map + strlen("/dev/mapper/"));
+	snprintf(map, sizeof(map), MAPPER_PREFIX "%s", name);
+	r = crypt_deactivate(cd, map);
 	crypt_free(cd);
 	return r < 0 ? r : 0;
 }
@@ -526,7 +616,7 @@ static int teardown(const char *state_dir, const char *run_dir, const char *name
 	r = cofd == -ENOENT ? 0 : cofd;
 	if (cofd >= 0)
 		r = mount_teardown(cofd, name, key);
-	r2 = mapping_teardown(name);
+	r2 = mapping_teardown(state_dir, name);
 	r = r ? r : r2;
 	r2 = image_teardown(state_dir, name);
 	r = r ? r : r2;
@@ -643,10 +733,25 @@ int volume_luks2_wipe(const char *device)
 
 /* ---- creation ---- */
 
+/* device-mapper present, and dm-crypt loaded or loadable */
 static bool dmcrypt_usable(void)
 {
-	return access("/dev/mapper/control", R_OK | W_OK) == 0 &&
-	       access("/sys/module/dm_crypt", F_OK) == 0;
+	static const char *const ext[] = { "", ".xz", ".zst", ".gz" };
+	char mod[sizeof(((struct utsname *)0)->release) + 64];
+	struct utsname u;
+	size_t i;
+
+	if (access("/sys/class/misc/device-mapper", F_OK) < 0 || uname(&u) < 0)
+		return false;
+	if (access("/sys/module/dm_crypt", F_OK) == 0)
+		return true;
+	for (i = 0; i < ARRAY_SIZE(ext); i++) {
+		snprintf(mod, sizeof(mod), "/lib/modules/%s/kernel/drivers/md/dm-crypt.ko%s",
+			 u.release, ext[i]);
+		if (access(mod, F_OK) == 0)
+			return true;
+	}
+	return false;
 }
 
 static bool fscrypt_usable(void)
@@ -887,7 +992,7 @@ static void names_add(char ***names, size_t *n, const char *name, size_t len)
 	(*names)[(*n)++] = xstrdup(buf);
 }
 
-/* Entries of dir (top/sub, or an absolute dir with sub NULL) by prefix/suffix. */
+/* Names in top/sub, between a prefix and a suffix. */
 static void names_scan(const char *top, const char *sub, const char *prefix,
 		       const char *suffix, char ***names, size_t *n)
 {
@@ -896,7 +1001,7 @@ static void names_scan(const char *top, const char *sub, const char *prefix,
 	DIR *d;
 	int fd;
 
-	fd = sub ? dir_open2(top, sub, 0) : open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = dir_open2(top, sub, 0);
 	if (fd < 0 || !(d = fdopendir(fd))) {
 		if (fd >= 0)
 			close(fd);
@@ -912,6 +1017,27 @@ static void names_scan(const char *top, const char *sub, const char *prefix,
 	closedir(d);
 }
 
+/* Mappings lethe-NAME that belong to this state_dir. */
+static void mapper_scan(const char *state_dir, char ***names, size_t *n)
+{
+	size_t pl = strlen(MAPPER_PREFIX);
+	struct crypt_device *cd;
+	struct dirent *de;
+	DIR *d;
+
+	d = opendir("/dev/mapper");
+	while (d && (de = readdir(d))) {
+		if (strncmp(de->d_name, MAPPER_PREFIX, pl) ||
+		    volume_name_check(de->d_name + pl) < 0 ||
+		    !(cd = mapping_open(state_dir, de->d_name + pl)))
+			continue;
+		crypt_free(cd);
+		names_add(names, n, de->d_name + pl, strlen(de->d_name + pl));
+	}
+	if (d)
+		closedir(d);
+}
+
 static int names_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -925,7 +1051,7 @@ int volume_list(const char *state_dir, const char *run_dir, char ***names, size_
 	*n = 0;
 	names_scan(state_dir, "volumes", "", ".img", names, n);
 	names_scan(run_dir, "checkouts", "", "", names, n);
-	names_scan("/dev/mapper", NULL, MAPPER_PREFIX, "", names, n);
+	mapper_scan(state_dir, names, n);
 	if (!*n)
 		return 0;
 	qsort(*names, *n, sizeof(**names), names_cmp);

@@ -38,10 +38,10 @@ deliver() { # ID: prints the status, remembers an acknowledged id
 
 # Every handler process learns the hook while the database is up.
 warm=0
-for i in $(seq 1 8); do
+for i in $(seq 1 32); do
 	[ "$(deliver "warm-$i")" = 202 ] && warm=$((warm + 1))
 done
-is "$warm" 8 "deliveries accepted while PostgreSQL runs"
+is "$warm" 32 "deliveries accepted while PostgreSQL runs"
 
 ok "PostgreSQL stops" pg -m fast stop
 spooled=0 other=

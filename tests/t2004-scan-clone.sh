@@ -9,6 +9,7 @@ for i in 1 2; do
 	echo "int f$i(void) { return $i; }" >"$SCRATCH/small/src/f.c"
 	if [ "$i" = 1 ]; then
 		url=$(git_repo_create "clone-$$" "$SCRATCH/small")
+		old=$(git -C "$LETHE_GIT_ROOT/clone-$$.git" rev-parse main)
 	else
 		work=$SCRATCH/work
 		git_token clone -q "$url" "$work"
@@ -24,6 +25,6 @@ big=$(git_repo_create "clone-big-$$" "$SCRATCH/big")
 bigsha=$(git -C "$LETHE_GIT_ROOT/clone-big-$$.git" rev-parse main)
 
 rc=0
-CLONE_TEST_URL=$url CLONE_TEST_SHA=$sha CLONE_TEST_BIG_URL=$big CLONE_TEST_BIG_SHA=$bigsha \
+CLONE_TEST_URL=$url CLONE_TEST_SHA=$sha CLONE_TEST_OLD_SHA=$old CLONE_TEST_BIG_URL=$big CLONE_TEST_BIG_SHA=$bigsha \
 	"$TOP/build/tests/clone_test" || rc=$?
 exit $rc

@@ -4,17 +4,9 @@
 # contextRegion, artifact contents, fix content) survives into the parsed
 # structure or into the document Lethe writes back.
 set -u
-TOP=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
 PARSE="$TOP/build/tests/sarif_test"
-if [ -n "${CORPUS:-}" ] && [ -d "$CORPUS/sarif" ]; then
-	DIR=$CORPUS/sarif
-elif [ -d "$TOP/../shared/corpus/sarif" ]; then
-	DIR=$TOP/../shared/corpus/sarif
-else
-	DIR=/work/shared/corpus/sarif
-fi
-SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/t5002.XXXXXX")
-trap 'rm -rf "$SCRATCH"' EXIT
+DIR=$CORPUS/sarif
 
 # Files expected to be refused, and a word of the reason.
 declare -A REFUSED=(
@@ -25,17 +17,12 @@ declare -A REFUSED=(
 	[codeql-action-tool-names-empty-null.sarif]="tool.driver.name missing"
 )
 
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() { n=$((n + 1)); echo "not ok $n - $*"; }
-check() { if eval "$1"; then ok "$2"; else notok "$2"; fi; }
+# check EXPR DESC: passes when the shell expression EXPR is true.
+check() { ok "$2" eval "$1"; }
 
 mapfile -t FILES < <(find "$DIR" -name '*.sarif' -type f | sort)
-if [ ! -x "$PARSE" ] || [ "${#FILES[@]}" -eq 0 ]; then
-	echo "1..1"
-	echo "ok 1 # SKIP no sarif_test binary or no corpus in $DIR"
-	exit 0
-fi
+[ -x "$PARSE" ] || skip_all "build/tests/sarif_test not built"
+[ "${#FILES[@]}" -gt 0 ] || skip_all "no SARIF corpus in $DIR"
 
 # Source text lines (trimmed, 8 bytes or more) carried by a corpus file.
 source_lines() {
@@ -47,7 +34,7 @@ source_lines() {
 		awk 'length($0) >= 8' | sort -u
 }
 
-MT=$(ls "$TOP"/build/tools/bin/sarif-multitool 2>/dev/null ||
+MT=$(ls "$SARIF_MULTITOOL" 2>/dev/null ||
 	find "$TOP/build/tools" -name 'Sarif.Multitool' -type f 2>/dev/null | head -n1)
 written=()
 for f in "${FILES[@]}"; do
@@ -80,7 +67,7 @@ done
 # The written documents are valid SARIF (Sarif rules; GitHub's rules also
 # demand a location per result, which some corpus results lack).
 if [ -z "$MT" ]; then
-	ok "# SKIP SARIF Multitool not installed (scripts/deps installs it)"
+	skip "SARIF Multitool not installed (scripts/deps installs it)"
 else
 	chmod u+x "$MT" 2>/dev/null
 	"$MT" validate "${written[@]}" --rule-kind Sarif >"$SCRATCH/validate" 2>&1
@@ -89,4 +76,4 @@ else
 	check '[ "$errors" -eq 0 ] && grep -q "files scanned" "$SCRATCH/validate"' \
 		"the Multitool finds no error in the ${#written[@]} written documents"
 fi
-echo "1..$n"
+plan "$_tap_n"

@@ -4,40 +4,31 @@
 # carries no source line and no absolute path; failing scanners give
 # incomplete runs with the reason; fingerprints survive moved code.
 set -u
-TOP=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
 AN=$TOP/bin/lethe-analyze
 PARSE=$TOP/build/tests/sarif_test
 FIX=$TOP/tests/fixtures/vulnrepo
-SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/t5003.XXXXXX")
-trap 'rm -rf "$SCRATCH"' EXIT
 
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() { n=$((n + 1)); echo "not ok $n - $*"; }
-check() { if eval "$1"; then ok "$2"; else notok "$2"; fi; }
-skip() { n=$((n + 1)); echo "ok $n # SKIP $*"; }
+# check EXPR DESC: passes when the shell expression EXPR is true.
+check() { ok "$2" eval "$1"; }
 
-if [ ! -x "$AN" ]; then
-	echo "1..1"
-	echo "ok 1 # SKIP bin/lethe-analyze not built"
-	exit 0
-fi
+[ -x "$AN" ] || skip_all "bin/lethe-analyze not built"
 missing=""
 for t in flawfinder cppcheck shellcheck bandit jq; do
 	command -v "$t" >/dev/null || missing="$missing $t"
 done
-if [ -n "$missing" ]; then
-	echo "1..1"
-	echo "ok 1 # SKIP not installed:$missing"
-	exit 0
-fi
+[ -z "$missing" ] || skip_all "not installed:$missing"
 
 # The workspace is a copy, as the sandbox would mount it.
 WS=$SCRATCH/ws
 cp -r "$FIX" "$WS"
+# A link to a script outside the workspace is not followed.
+printf '#!/bin/sh\nrm -rf $1/*\n' >"$SCRATCH/outside.sh"
+ln -s "$SCRATCH/outside.sh" "$WS/scripts/link.sh"
 OUT=$SCRATCH/out.sarif
 "$AN" --workspace "$WS" >"$OUT" 2>"$SCRATCH/err"
-check '[ $? -eq 0 ] && jq -e ".version == \"2.1.0\" and (.runs | length) == 8" "$OUT" >/dev/null' \
+rc=$?
+check '[ $rc -eq 0 ] && jq -e ".version == \"2.1.0\" and (.runs | length) == 8" "$OUT" >/dev/null' \
 	"lethe-analyze writes one SARIF 2.1.0 document with eight runs (four scanners, four of its own)"
 
 run() { jq -c --arg t "$1" '.runs[] | select(.tool.driver.name == $t)' "$OUT"; }
@@ -87,12 +78,14 @@ done < <(find "$WS" -type f -exec cat {} + | sed 's/^[[:space:]]*//; s/[[:space:
 check '[ "$lines" -gt 30 ] && [ "$leaks" -eq 0 ]' "none of the $lines fixture source lines appears in the output"
 check '! grep -qF "admin123" "$OUT" && ! grep -qF "fixture-not-a-secret" "$OUT"' "no hardcoded password value appears"
 check '! grep -qF "$WS" "$OUT" && ! grep -q "\.\./" "$OUT"' "no absolute path and no '..' in the output"
+check '! grep -qF "link.sh" "$OUT"' "a symbolic link to a script outside the workspace is not followed"
 
 # The host's reader takes it without having to strip anything.
 "$PARSE" --parse "$OUT" >/dev/null 2>"$SCRATCH/parse.err"
-check '[ $? -eq 0 ] && grep -qx "stripped 0" "$SCRATCH/parse.err"' "lib/sarif parses it with nothing to strip"
+rc=$?
+check '[ $rc -eq 0 ] && grep -qx "stripped 0" "$SCRATCH/parse.err"' "lib/sarif parses it with nothing to strip"
 
-MT=$(ls "$TOP"/build/tools/bin/sarif-multitool 2>/dev/null ||
+MT=$(ls "$SARIF_MULTITOOL" 2>/dev/null ||
 	find "$TOP/build/tools" -name 'Sarif.Multitool' -type f 2>/dev/null | head -n1)
 validate() {
 	"$MT" validate "$1" --rule-kind "Gh;Sarif" >"$SCRATCH/validate" 2>&1
@@ -147,7 +140,8 @@ check '[ "$(reason flawfinder "$SCRATCH/limit.sarif")" = "result limit" ] &&
 	"more results than --max-results: the run keeps 3 and is incomplete: result limit"
 
 "$AN" --workspace "$WS" --tool nosuch >/dev/null 2>"$SCRATCH/usage.err"
-check '[ $? -eq 2 ] && grep -q "unknown tool .nosuch." "$SCRATCH/usage.err"' "an unknown tool is refused"
+rc=$?
+check '[ $rc -eq 2 ] && grep -q "unknown tool .nosuch." "$SCRATCH/usage.err"' "an unknown tool is refused"
 
 # Fingerprints: moving the code keeps them, changing the line does not.
 fp() { # file rule line-text
@@ -182,4 +176,15 @@ chmod +x "$SCRATCH/extra"
 check '[ "$(reason extra "$SCRATCH/extra.sarif")" = complete ] &&
        jq -e ".runs[0].results[0].ruleId == \"X1\" and .runs[0].tool.driver.version == \"0.1\"" "$SCRATCH/extra.sarif" >/dev/null &&
        ! grep -q "_MARK" "$SCRATCH/extra.sarif"' "an extra tool's SARIF is taken without its source text"
-echo "1..$n"
+# flawfinder gives up on a file not in UTF-8: it is skipped, and said so.
+WS2=$SCRATCH/ws2
+cp -r "$FIX" "$WS2"
+printf '/* caf\351 */\nvoid f(char *d, char *s) { strcpy(d, s); }\n' >"$WS2/src/latin1.c"
+"$AN" --workspace "$WS2" --tool flawfinder >"$SCRATCH/latin1.sarif" 2>/dev/null
+check '[ "$(reason flawfinder "$SCRATCH/latin1.sarif")" = "skipped 1 files not in UTF-8" ] &&
+       jq -e "any(.runs[0].results[]; .ruleId == \"FF1001\" and
+                  .locations[0].physicalLocation.artifactLocation.uri == \"src/copy.c\") and
+              all(.runs[0].results[]; .locations[0].physicalLocation.artifactLocation.uri != \"src/latin1.c\")" \
+              "$SCRATCH/latin1.sarif" >/dev/null' \
+	"a C file not in UTF-8 is skipped with the reason, the others still scanned"
+plan "$_tap_n"

@@ -1,6 +1,7 @@
 /*
  * clone_test.c - clone_fetch: option checks offline; with CLONE_TEST_URL,
- * CLONE_TEST_SHA (and CLONE_TEST_BIG_URL, CLONE_TEST_BIG_SHA) and
+ * CLONE_TEST_SHA (and CLONE_TEST_OLD_SHA, CLONE_TEST_BIG_URL,
+ * CLONE_TEST_BIG_SHA) and
  * LETHE_GIT_TOKEN set (tests/t2004-scan-clone.sh does), real fetches from
  * the local git server.
  */
@@ -95,6 +96,17 @@ static void online(const char *url, const char *sha)
 	free(d);
 }
 
+/* A commit older than the branch tip (protocol v2 serves any reachable one). */
+static void older(const char *url, const char *sha)
+{
+	char why[256], *d = fresh_dir("older");
+	int r;
+
+	r = fetch(d, url, sha, token, 64 << 20, why);
+	ok(r == 0, "a commit below the tip is fetched alone (%d: %s)", r, r ? why : "");
+	free(d);
+}
+
 static void too_big(const char *url, const char *sha)
 {
 	char why[256], *d = fresh_dir("big");
@@ -116,16 +128,21 @@ int main(void)
 {
 	const char *url = getenv("CLONE_TEST_URL"), *sha = getenv("CLONE_TEST_SHA");
 	const char *big = getenv("CLONE_TEST_BIG_URL"), *bigsha = getenv("CLONE_TEST_BIG_SHA");
+	const char *old = getenv("CLONE_TEST_OLD_SHA");
 
 	token = getenv("LETHE_GIT_TOKEN");
 	if (!mkdtemp(scratch))
 		return 1;
-	plan(10);
+	plan(11);
 	offline();
 	if (url && sha && token)
 		online(url, sha);
 	else
 		skip(6, "CLONE_TEST_URL, CLONE_TEST_SHA or LETHE_GIT_TOKEN not set");
+	if (url && old && token)
+		older(url, old);
+	else
+		skip(1, "CLONE_TEST_OLD_SHA not set");
 	if (big && bigsha && token)
 		too_big(big, bigsha);
 	else

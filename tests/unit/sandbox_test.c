@@ -23,26 +23,11 @@
 #include <openssl/rand.h>
 
 #include "sandbox.h"
+#include "tap.h"
 #include "util.h"
 
-static int test_no, failures;
 static char scratch[1024], workspace[1100];
 static char marker[40];
-
-static void ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%sok %d - ", cond ? "" : "not ", ++test_no);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (!cond)
-		failures++;
-	fflush(stdout);
-}
 
 /* Run argv with the default limits changed by the caller; show stderr on failure. */
 static int run(const char *const *argv, const struct sandbox_limits *lim,
@@ -75,7 +60,7 @@ static const char *line1(const char *s)
 static void diag_err(const struct sandbox_result *r)
 {
 	if (r->err_len)
-		printf("# stderr: %.300s\n", r->err);
+		diag("stderr: %s", line1(r->err));
 }
 
 /* A process on the host with s in its command line: its pid, or 0. */
@@ -343,31 +328,62 @@ static void test_limits(void)
 	sandbox_result_release(&r);
 }
 
+/* Each scanner finds the flaw planted in its fixture, from inside. */
 static void test_tools(void)
 {
-	static const char *const tools[][3] = {
-		{ "/usr/bin/python3", "--version", "python3" },
-		{ "/usr/bin/cppcheck", "--version", "cppcheck" },
-		{ "/usr/bin/shellcheck", "--version", "shellcheck" },
-		{ "/usr/bin/flawfinder", "--version", "flawfinder" },
-		{ "/usr/bin/bandit", "--version", "bandit" },
+	static const struct {
+		const char *file, *text, *argv[6], *want;
+	} tools[] = {
+		{ "vuln.py", "import subprocess\nsubprocess.call(input(), shell=True)\n",
+		  { "/usr/bin/bandit", "-q", "-f", "csv", "/workspace/vuln.py", NULL }, "B602" },
+		{ "vuln.c", "#include <string.h>\nvoid f(char *s) { char b[8]; strcpy(b, s); }\n",
+		  { "/usr/bin/flawfinder", "--dataonly", "--quiet", "/workspace/vuln.c", NULL }, "strcpy" },
+		{ "oob.c", "int f(void) { int a[4]; return a[4]; }\n",
+		  { "/usr/bin/cppcheck", "--quiet", "--template={id}", "/workspace/oob.c", NULL }, "arrayIndexOutOfBounds" },
+		{ "vuln.sh", "#!/bin/sh\nrm -rf $1/*\n",
+		  { "/usr/bin/shellcheck", "-f", "gcc", "/workspace/vuln.sh", NULL }, "SC2086" },
 	};
 	struct sandbox_result r;
+	char path[1200];
 	size_t i;
+	int fd, found;
 
 	for (i = 0; i < ARRAY_SIZE(tools); i++) {
-		const char *argv[] = { tools[i][0], tools[i][1], NULL };
-
-		if (access(tools[i][0], X_OK) < 0) {
-			printf("ok %d - %s runs inside # SKIP not installed\n", ++test_no, tools[i][2]);
+		if (access(tools[i].argv[0], X_OK) < 0) {
+			skip(1, "scanner not installed");
 			continue;
 		}
-		run(argv, NULL, &r);
-		ok(r.exit_status == 0, "%s runs inside (exit %d)", tools[i][2], r.exit_status);
-		if (r.exit_status)
+		snprintf(path, sizeof(path), "%s/%s", workspace, tools[i].file);
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0 || write(fd, tools[i].text, strlen(tools[i].text)) < 0)
+			diag("unable to write '%s'", path);
+		if (fd >= 0)
+			close(fd);
+		run(tools[i].argv, NULL, &r);
+		found = (r.out && strstr(r.out, tools[i].want)) || (r.err && strstr(r.err, tools[i].want));
+		ok(found, "%s finds %s inside (exit %d)", tools[i].argv[0] + 9, tools[i].want,
+		   r.exit_status);
+		if (!found)
 			diag_err(&r);
 		sandbox_result_release(&r);
 	}
+}
+
+/* /tmp is private, writable and bounded. */
+static void test_tmp(void)
+{
+	const char *w[] = { "/bin/sh", "-c", "echo x > /tmp/a && cat /tmp/a && "
+		"head -c 3000000 /dev/zero > /tmp/b", NULL };
+	struct sandbox_limits lim;
+	struct sandbox_result r;
+
+	sandbox_limits_default(&lim);
+	lim.tmp_bytes = 1 << 20;
+	run(w, &lim, &r);
+	ok(r.out && !strcmp(r.out, "x\n") && r.exit_status != 0 && r.err &&
+	   strstr(r.err, "No space left on device"), "/tmp is writable and stops at its size (1M): %s",
+	   line1(r.err));
+	sandbox_result_release(&r);
 }
 
 static void test_opts(void)
@@ -455,10 +471,11 @@ int main(void)
 	test_syscalls();
 	test_limits();
 	test_tools();
+	test_tmp();
 	test_opts();
-	printf("1..%d\n", test_no);
+	done_testing();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", scratch);
 	if (system(cmd) != 0)
 		printf("# unable to remove %s\n", scratch);
-	return failures ? 1 : 0;
+	return tap_exit();
 }

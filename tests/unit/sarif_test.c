@@ -7,30 +7,12 @@
  * "refused: REASON" on stderr and exits 1 (used by t5002-sarif-corpus.sh).
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "sarif.h"
+#include "tap.h"
 #include "util.h"
-
-static int tests;
-static int failed;
-
-static void ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	tests++;
-	if (!cond)
-		failed++;
-	printf("%sok %d - ", cond ? "" : "not ", tests);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
 
 #define RUN_HEAD "{\"version\":\"2.1.0\",\"runs\":[{\"tool\":{\"driver\":{\"name\":\"t\""
 
@@ -116,7 +98,7 @@ static void test_limits(void)
 /* A result full of source text in every place SARIF allows it. */
 static const char leaky[] =
 	"{\"version\":\"2.1.0\",\"runs\":[{\"tool\":{\"driver\":{\"name\":\"leaky\","
-	"\"version\":\"1.2\",\"rules\":[{\"id\":\"R1\",\"defaultConfiguration\":"
+	"\"version\":\"1.2\",\"informationUri\":\"javascript:alert(1)\",\"rules\":[{\"id\":\"R1\",\"defaultConfiguration\":"
 	"{\"level\":\"error\"},\"relationships\":[{\"target\":{\"id\":\"CWE-120\","
 	"\"toolComponent\":{\"name\":\"CWE\"}}}]}]}},"
 	"\"artifacts\":[{\"location\":{\"uri\":\"a.c\"},\"contents\":{\"text\":\"MARK_CONTENTS\"}}],"
@@ -145,6 +127,7 @@ static void test_strip(void)
 
 	ok(r == 0 && log.nruns == 1 && log.runs[0].nresults == 1, "%s", "parses a leaky log");
 	ok(log.stripped >= 5, "%s", "reports the source fields it dropped");
+	ok(r == 0 && log.runs[0].info_uri == NULL, "%s", "drops an informationUri that is not http(s)");
 	ok(res && strcmp(res->rule_id, "R1") == 0 && strcmp(res->level, "error") == 0,
 	   "%s", "takes rule id by ruleIndex and level from the rule default");
 	ok(res && strcmp(res->path, "src/a b.c") == 0 && res->start_line == 7 &&
@@ -160,6 +143,28 @@ static void test_strip(void)
 	sarif_log_release(&log);
 }
 
+static const char quoting[] =
+	RUN_HEAD "}},\"results\":[{\"ruleId\":\"S1\",\"level\":\"bogus\","
+	"\"message\":{\"text\":\"found key = 'SECRET_VALUE_1' here\"},"
+	"\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":\"k.py\"},"
+	"\"region\":{\"startLine\":2,\"snippet\":{\"text\":\"  key = 'SECRET_VALUE_1'\\n\"}}}}],"
+	"\"properties\":{\"tags\":[\"security\",\"CWE-798\",\"external/cwe/cwe-259\"]}}]}]}";
+
+static void test_quoting(void)
+{
+	struct sarif_log log;
+	char why[256];
+	int r = sarif_parse(quoting, strlen(quoting), NULL, &log, why, sizeof(why));
+	struct sarif_result *res = r == 0 ? &log.runs[0].results[0] : NULL;
+
+	ok(res && !strstr(res->message, "SECRET_VALUE_1") && log.stripped == 2,
+	   "%s", "a message quoting its snippet is withheld and counted");
+	ok(res && strcmp(res->level, "warning") == 0, "%s", "an unknown level becomes warning");
+	ok(res && res->cwe && strcmp(res->cwe, "CWE-798,CWE-259") == 0,
+	   "%s", "CWE ids come from plain and external/cwe tags");
+	sarif_log_release(&log);
+}
+
 static void test_roundtrip(void)
 {
 	struct sarif_log log, back;
@@ -171,6 +176,7 @@ static void test_roundtrip(void)
 
 	sarif_log_init(&log);
 	run = sarif_log_add_run(&log, "cppcheck", "2.10");
+	run->info_uri = xstrdup("https://cppcheck.sourceforge.io/");
 	res = sarif_run_add_result(run);
 	res->rule_id = xstrdup("nullPointer");
 	res->level = xstrdup("error");
@@ -191,7 +197,8 @@ static void test_roundtrip(void)
 	res = r == 0 ? &back.runs[0].results[0] : NULL;
 	ok(res && strlen(res->message) == 999 && res->end_line == 4 &&
 	   strcmp(res->path, "lib/x.c") == 0, "%s", "messages are capped on a character boundary");
-	ok(r == 0 && strstr(back.runs[0].meta_json, "\"version\":\"2.10\""),
+	ok(r == 0 && strstr(back.runs[0].meta_json, "\"version\":\"2.10\"") &&
+	   back.runs[0].info_uri && strcmp(back.runs[0].info_uri, log.runs[0].info_uri) == 0,
 	   "%s", "driver metadata is kept");
 	sarif_log_release(&back);
 	sarif_log_release(&log);
@@ -316,9 +323,9 @@ int main(int argc, char **argv)
 	test_refusals();
 	test_limits();
 	test_strip();
+	test_quoting();
 	test_roundtrip();
 	test_paths();
 	test_lethe_fields();
-	printf("1..%d\n", tests);
-	return failed ? 1 : 0;
+	return done_testing();
 }

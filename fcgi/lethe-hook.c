@@ -1,0 +1,550 @@
+/*
+ * lethe-hook - the webhook receiver: POST /hooks/<provider>/<hook-id>.
+ *
+ * A FastCGI responder accepting on fd 0 (systemd socket activation, or the
+ * local stack's supervisor).  Per request, in this order: method and route,
+ * body length and content type, the raw body, the hook's secret, the
+ * signature (constant time), and only then the JSON; then the delivery and
+ * its job in one transaction, answered after COMMIT.  With PostgreSQL out
+ * of reach the delivery's metadata goes to the spool (lethe-drain replays
+ * it); if that fails too, 503.  A parent keeps hook_workers workers
+ * accepting on the socket, each replaced after hook_max_requests requests.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#include <fcgiapp.h>
+
+#include "config.h"
+#include "crypto.h"
+#include "db.h"
+#include "delivery.h"
+#include "keys.h"
+#include "log.h"
+#include "util.h"
+#include "webhook.h"
+
+#define HOOK_CACHE 64
+#define HOOK_CACHE_FRESH_USEC (30 * 1000000LL)	/* then looked up again */
+#define HOOK_ID_MAX 64
+
+/* A repository's hook as last read from the database; kept while it is down. */
+struct hook_entry {
+	char hook_id[HOOK_ID_MAX + 1];
+	enum webhook_provider provider;
+	int64_t repository_id, org_id;
+	struct secbuf secret;		/* empty: none configured */
+	int64_t fetched_usec;		/* 0: free slot */
+};
+
+struct hook {
+	struct config *cfg;
+	struct db *db;
+	struct keyring *kr;
+	char *spool;
+	int64_t max_body, tolerance;
+	struct hook_entry cache[HOOK_CACHE];
+};
+
+/* One request's state, for the answer and the log line. */
+struct req {
+	FCGX_Request *fcgi;
+	enum webhook_provider provider;
+	char hook_id[HOOK_ID_MAX + 1];
+	const char *delivery;
+	char *body;
+	size_t len;
+};
+
+static const char *status_text(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 202: return "Accepted";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	default: return "Service Unavailable";
+	}
+}
+
+static void respond(struct req *rq, int status, const char *headers, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void respond(struct req *rq, int status, const char *headers, const char *fmt, ...)
+{
+	va_list ap;
+
+	FCGX_FPrintF(rq->fcgi->out, "Status: %d %s\r\nContent-Type: application/json\r\n"
+		     "Cache-Control: no-store\r\n%s\r\n", status, status_text(status),
+		     headers ? headers : "");
+	va_start(ap, fmt);
+	FCGX_VFPrintF(rq->fcgi->out, fmt, ap);
+	va_end(ap);
+	FCGX_PutS("\n", rq->fcgi->out);
+}
+
+/* A refusal: one JSON reason to the VCS, one log line naming the delivery. */
+static void refuse(struct req *rq, int status, const char *reason)
+{
+	log_notice("refused delivery: provider=%s hook=%s delivery=%.128s status=%d reason=%s",
+		   rq->hook_id[0] ? webhook_provider_name(rq->provider) : "-",
+		   rq->hook_id[0] ? rq->hook_id : "-", rq->delivery ? rq->delivery : "-",
+		   status, reason);
+	respond(rq, status, status == 405 ? "Allow: POST\r\n" :
+		status == 503 ? "Retry-After: 30\r\n" : NULL, "{\"error\":\"%s\"}", reason);
+}
+
+static int hook_id_valid(const char *s, size_t n)
+{
+	if (n < 22 || n > HOOK_ID_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!(s[i] == '-' || s[i] == '_' || (s[i] >= '0' && s[i] <= '9') ||
+		      ((s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'z')))
+			return 0;
+	return 1;
+}
+
+/* "/hooks/<provider>/<hook-id>" */
+static int route_parse(const char *uri, struct req *rq)
+{
+	char prov[16];
+	const char *slash;
+	size_t n;
+
+	if (!uri || strncmp(uri, "/hooks/", 7) != 0)
+		return -ENOENT;
+	uri += 7;
+	slash = strchr(uri, '/');
+	if (!slash || (size_t)(slash - uri) >= sizeof(prov))
+		return -ENOENT;
+	memcpy(prov, uri, (size_t)(slash - uri));
+	prov[slash - uri] = '\0';
+	n = strlen(slash + 1);
+	if (webhook_provider_parse(prov, &rq->provider) < 0 || !hook_id_valid(slash + 1, n))
+		return -ENOENT;
+	memcpy(rq->hook_id, slash + 1, n + 1);
+	return 0;
+}
+
+/* 0 for JSON, 1 for a form, -1 for anything else. */
+static int content_kind(const char *ct)
+{
+	size_t n;
+
+	if (!ct)
+		return -1;
+	n = strcspn(ct, "; \t");
+	if (n == 16 && strncasecmp(ct, "application/json", n) == 0)
+		return 0;
+	if (n == 33 && strncasecmp(ct, "application/x-www-form-urlencoded", n) == 0)
+		return 1;
+	return -1;
+}
+
+static int body_read(struct req *rq, size_t len)
+{
+	size_t got = 0;
+
+	rq->body = xmalloc(len + 1);
+	while (got < len) {
+		int n = FCGX_GetStr(rq->body + got, (int)(len - got > 65536 ? 65536 : len - got),
+				    rq->fcgi->in);
+
+		if (n <= 0)
+			return -EPIPE;
+		got += (size_t)n;
+	}
+	rq->body[len] = '\0';
+	rq->len = len;
+	return 0;
+}
+
+static void entry_release(struct hook_entry *e)
+{
+	secbuf_release(&e->secret);
+	memset(e, 0, sizeof(*e));
+}
+
+static struct hook_entry *cache_find(struct hook *h, const struct req *rq)
+{
+	for (int i = 0; i < HOOK_CACHE; i++)
+		if (h->cache[i].fetched_usec && h->cache[i].provider == rq->provider &&
+		    strcmp(h->cache[i].hook_id, rq->hook_id) == 0)
+			return &h->cache[i];
+	return NULL;
+}
+
+static struct hook_entry *cache_slot(struct hook *h)
+{
+	struct hook_entry *old = &h->cache[0];
+
+	for (int i = 0; i < HOOK_CACHE; i++) {
+		if (!h->cache[i].fetched_usec)
+			return &h->cache[i];
+		if (h->cache[i].fetched_usec < old->fetched_usec)
+			old = &h->cache[i];
+	}
+	entry_release(old);
+	return old;
+}
+
+/* Read the hook's repository and open its secret into e. */
+static int hook_fetch(struct hook *h, const struct req *rq, struct hook_entry *e)
+{
+	PGresult *res = NULL;
+	const char *blob;
+	int r = DB_QUERY(h->db, &res,
+		"SELECT id, org_id, webhook_secret_enc FROM repositories "
+		"WHERE hook_id = $1 AND provider = $2",
+		rq->hook_id, webhook_provider_name(rq->provider));
+
+	if (r < 0)
+		return r;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return -ENOENT;
+	}
+	e->repository_id = db_int(res, 0, 0);
+	e->org_id = db_int(res, 0, 1);
+	blob = db_value(res, 0, 2);
+	if (blob)
+		r = secret_open(h->db, h->kr, e->org_id, "repositories", "webhook_secret_enc",
+				e->repository_id, blob, &e->secret);
+	PQclear(res);
+	return r;
+}
+
+/*
+ * The hook's entry: from the cache while fresh, else from the database;
+ * a stale entry serves while the database is out of reach.
+ */
+static int hook_lookup(struct hook *h, const struct req *rq, struct hook_entry **out)
+{
+	struct hook_entry *e = cache_find(h, rq), fresh = { 0 };
+	int r;
+
+	if (e && mono_usec() - e->fetched_usec < HOOK_CACHE_FRESH_USEC) {
+		*out = e;
+		return 0;
+	}
+	r = hook_fetch(h, rq, &fresh);
+	if (r == -ENOTCONN && e) {
+		*out = e;
+		return 0;
+	}
+	if (e)
+		entry_release(e);
+	if (r < 0) {
+		secbuf_release(&fresh.secret);
+		return r;
+	}
+	e = cache_slot(h);
+	*e = fresh;
+	snprintf(e->hook_id, sizeof(e->hook_id), "%s", rq->hook_id);
+	e->provider = rq->provider;
+	e->fetched_usec = mono_usec();
+	*out = e;
+	return 0;
+}
+
+static const char *param_get(const char *name, void *arg)
+{
+	return FCGX_GetParam(name, ((FCGX_Request *)arg)->envp);
+}
+
+/* Verify, then extract: the order DESIGN.md's first invariant demands. */
+static int verify_extract(struct hook *h, struct req *rq, const struct webhook_headers *hd,
+			  const struct hook_entry *e, int form, struct delivery *d)
+{
+	const char *sd, *json;
+	size_t sl, jl;
+	char *owned = NULL;
+	int r;
+
+	r = webhook_signed_bytes(rq->provider, form, rq->body, rq->len, &sd, &sl, &owned);
+	if (r < 0) {
+		refuse(rq, r == -EPROTONOSUPPORT ? 415 : 401,
+		       r == -EPROTONOSUPPORT ? "this provider sends no form-encoded payloads" :
+		       webhook_verify_reason(-EBADMSG));
+		goto out;
+	}
+	r = webhook_verify(rq->provider, hd, e->secret.data, e->secret.len, sd, sl,
+			   time(NULL), h->tolerance);
+	if (r < 0) {
+		refuse(rq, 401, webhook_verify_reason(r));
+		goto out;
+	}
+	r = webhook_json_bytes(form, rq->body, rq->len, &owned, &json, &jl);
+	if (r == 0)
+		r = webhook_extract(rq->provider, hd->event, json, jl, &d->ev);
+	if (r < 0) {
+		refuse(rq, 400, r == -EINVAL ? "missing event header" :
+		       form && !owned ? "no payload field in form" : "unparsable or incomplete payload");
+		goto out;
+	}
+	if (!delivery_id_valid(hd->delivery)) {
+		refuse(rq, 400, "missing or invalid delivery id");
+		r = -EINVAL;
+		goto out;
+	}
+	snprintf(d->id, sizeof(d->id), "%s", hd->delivery);
+out:
+	free(owned);
+	return r;
+}
+
+static void answer_recorded(struct req *rq, const struct delivery *d, int64_t id, int64_t job,
+			    int absorbed)
+{
+	const char *outcome = d->ev.outcome == WE_SCAN ? (absorbed ? "absorbed" : "queued") :
+			      d->ev.outcome == WE_RECORD ? "recorded" : "ignored";
+
+	log_field(LOG_F_DELIVERY, id);
+	log_field(LOG_F_JOB, job);
+	log_info("delivery '%s' from %s recorded: event=%s outcome=%s", d->id,
+		 webhook_provider_name(d->provider), d->ev.event, outcome);
+	if (job)
+		respond(rq, 202, NULL, "{\"delivery\":%lld,\"job\":%lld,\"outcome\":\"%s\"}",
+			(long long)id, (long long)job, outcome);
+	else
+		respond(rq, 202, NULL, "{\"delivery\":%lld,\"job\":null,\"outcome\":\"%s\"}",
+			(long long)id, outcome);
+	log_field(LOG_F_DELIVERY, 0);
+	log_field(LOG_F_JOB, 0);
+}
+
+static void answer_duplicate(struct req *rq, const struct delivery *d)
+{
+	log_info("delivery '%s' from %s is a duplicate: nothing changed", d->id,
+		 webhook_provider_name(d->provider));
+	respond(rq, 200, NULL, "{\"status\":\"duplicate\"}");
+}
+
+/* PostgreSQL is out of reach: the spool keeps the delivery, or 503. */
+static void answer_spooled(struct hook *h, struct req *rq, struct delivery *d)
+{
+	int r;
+
+	d->received_usec = now_usec();
+	r = spool_write(h->spool, d);
+	if (r < 0) {
+		log_errno(LOG_ERR, r, "unable to spool delivery '%s' into '%s'", d->id, h->spool);
+		refuse(rq, 503, "unable to store the delivery, retry later");
+		return;
+	}
+	log_warning("delivery '%s' from %s spooled: database unreachable: %s", d->id,
+		    webhook_provider_name(d->provider), db_error(h->db));
+	respond(rq, 202, NULL, "{\"delivery\":null,\"job\":null,\"status\":\"spooled\"}");
+}
+
+static void store(struct hook *h, struct req *rq, struct delivery *d)
+{
+	int64_t id, job;
+	int absorbed;
+	int r = delivery_record(h->db, d, &id, &job, &absorbed);
+	const char *state = db_sqlstate(h->db);
+
+	if (r == 0)
+		answer_recorded(rq, d, id, job, absorbed);
+	else if (r == -EEXIST)
+		answer_duplicate(rq, d);
+	else if (r == -ENOENT)
+		refuse(rq, 404, "unknown hook");
+	else if (r == -EIO && (!strncmp(state, "22", 2) || !strncmp(state, "23", 2)))
+		refuse(rq, 400, "payload refused by the database");
+	else
+		answer_spooled(h, rq, d);
+}
+
+static void handle(struct hook *h, struct req *rq)
+{
+	const char *method = FCGX_GetParam("REQUEST_METHOD", rq->fcgi->envp);
+	const char *uri = FCGX_GetParam("DOCUMENT_URI", rq->fcgi->envp);
+	const char *cl = FCGX_GetParam("CONTENT_LENGTH", rq->fcgi->envp);
+	struct delivery d = { 0 };
+	struct webhook_headers hd;
+	struct hook_entry *e;
+	int64_t len = 0;
+	int form, r;
+
+	if (!uri)
+		uri = FCGX_GetParam("SCRIPT_NAME", rq->fcgi->envp);
+	if (route_parse(uri, rq) < 0)
+		return refuse(rq, 404, "unknown hook");
+	webhook_headers_get(rq->provider, param_get, rq->fcgi, &hd);
+	rq->delivery = hd.delivery;	/* for the log line of a refusal */
+	if (!method || strcmp(method, "POST") != 0)
+		return refuse(rq, 405, "method not allowed");
+	if (cl && *cl && parse_i64(cl, 0, INT64_MAX, &len) < 0)
+		return refuse(rq, 400, "bad content length");
+	if (len > h->max_body)
+		return refuse(rq, 413, "payload too large");
+	form = content_kind(FCGX_GetParam("CONTENT_TYPE", rq->fcgi->envp));
+	if (form < 0)
+		return refuse(rq, 415, "content type must be application/json or form-encoded");
+	if (body_read(rq, (size_t)len) < 0)
+		return refuse(rq, 400, "body shorter than its content length");
+	r = hook_lookup(h, rq, &e);
+	if (r == -ENOENT)
+		return refuse(rq, 404, "unknown hook");
+	if (r < 0) {
+		log_errno(LOG_ERR, r, "unable to look hook '%s' up: %s", rq->hook_id, db_error(h->db));
+		return refuse(rq, 503, "hook temporarily unavailable, retry later");
+	}
+	if (!e->secret.len)
+		return refuse(rq, 401, webhook_verify_reason(-ENOKEY));
+	if (verify_extract(h, rq, &hd, e, form, &d) < 0)
+		return;
+	d.org_id = e->org_id;
+	d.repository_id = e->repository_id;
+	d.provider = rq->provider;
+	store(h, rq, &d);
+}
+
+static void hook_configure(struct hook *h)
+{
+	char why[512];
+
+	if (config_load(NULL, &h->cfg, why, sizeof(why)) < 0)
+		fatalx(EXIT_PERMFAIL, "%s", why);
+	if (*config_str(h->cfg, "log_file"))
+		log_set_file(config_str(h->cfg, "log_file"));
+	h->max_body = config_int(h->cfg, "hook_max_body");
+	h->tolerance = config_int(h->cfg, "hook_timestamp_tolerance");
+}
+
+/* A worker's own resources: keys, spool, database connection. */
+static void worker_setup(struct hook *h)
+{
+	char why[512];
+	int r = keyring_load(h->cfg, &h->kr, why, sizeof(why));
+
+	if (r < 0)
+		fatalx(EXIT_TEMPFAIL, "%s", why);
+	r = spool_open_dir(config_str(h->cfg, "spool_dir"), &h->spool);
+	if (r < 0)
+		fatal(EXIT_TEMPFAIL, "unable to create the spool under '%s'",
+		      config_str(h->cfg, "spool_dir"));
+	/* Unreachable now is fine: every query reconnects, the spool covers the rest. */
+	if (db_open(h->cfg, DB_ROLE_HOOK, &h->db) < 0)
+		log_warning("database unreachable at start: %s", db_error(h->db));
+}
+
+static void hook_release(struct hook *h)
+{
+	for (int i = 0; i < HOOK_CACHE; i++)
+		entry_release(&h->cache[i]);
+	db_free(h->db);
+	keyring_free(h->kr);
+	config_free(h->cfg);
+	free(h->spool);
+}
+
+/* Serve hook_max_requests requests on fd 0, then exit to be replaced. */
+static int worker_run(struct hook *h)
+{
+	FCGX_Request fcgi;
+	int64_t served = 0, max = config_int(h->cfg, "hook_max_requests");
+
+	worker_setup(h);
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&fcgi, 0, 0) != 0)
+		fatalx(EXIT_TEMPFAIL, "unable to set up FastCGI on standard input");
+	while (served < max && FCGX_Accept_r(&fcgi) >= 0) {
+		struct req rq = { .fcgi = &fcgi };
+
+		handle(h, &rq);
+		FCGX_Finish_r(&fcgi);
+		free(rq.body);
+		served++;
+	}
+	hook_release(h);
+	return EXIT_OK;
+}
+
+static volatile sig_atomic_t stopping;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static pid_t worker_spawn(struct hook *h)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		log_errno(LOG_ERR, errno, "unable to fork a worker");
+	if (pid == 0) {
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		exit(worker_run(h));
+	}
+	return pid;
+}
+
+/*
+ * Keep n workers accepting on the shared socket, replacing each that exits
+ * (after its hook_max_requests, or a crash); a worker that cannot start
+ * for a permanent reason stops the whole service.  The parent holds no key.
+ */
+static int parent_run(struct hook *h, int n)
+{
+	pid_t *kids = xcalloc((size_t)n, sizeof(*kids));
+	struct sigaction sa = { .sa_handler = on_stop };
+	int status = EXIT_OK;
+
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	for (int i = 0; i < n; i++)
+		kids[i] = worker_spawn(h);
+	while (!stopping) {
+		int st, i;
+		pid_t pid = waitpid(-1, &st, 0);
+
+		for (i = 0; pid > 0 && i < n && kids[i] != pid; i++)
+			;
+		if (pid <= 0 || i == n)
+			continue;
+		if (WIFEXITED(st) && WEXITSTATUS(st) == EXIT_PERMFAIL) {
+			status = EXIT_PERMFAIL;
+			break;
+		}
+		if (!(WIFEXITED(st) && WEXITSTATUS(st) == EXIT_OK))
+			sleep(1);	/* a failing worker is retried, not spun */
+		kids[i] = worker_spawn(h);
+	}
+	for (int i = 0; i < n; i++)
+		if (kids[i] > 0)
+			kill(kids[i], SIGTERM);
+	while (wait(NULL) > 0)
+		;
+	free(kids);
+	config_free(h->cfg);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	static struct hook h;
+	int workers;
+
+	log_init("lethe-hook");
+	if (argc > 1)
+		fatalx(EXIT_USAGE, "usage: lethe-hook (FastCGI on standard input)");
+	hook_configure(&h);
+	workers = (int)config_int(h.cfg, "hook_workers");
+	return workers > 1 ? parent_run(&h, workers) : worker_run(&h);
+}

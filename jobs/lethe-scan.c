@@ -1,0 +1,838 @@
+/*
+ * lethe-scan - claim a scan job, check the commit out on an encrypted
+ * ephemeral volume, run the scanners in the sandbox, store the findings,
+ * destroy the volume.
+ *
+ *   claim (SKIP LOCKED, lease renewed by a thread)
+ *   -> checkout row (deadline) -> volume_create -> audit "checkout created"
+ *   -> clone_fetch (read-only token in git's environment only)
+ *   -> [test_pause_file] -> sandbox_run(lethe-analyze) -> sarif_parse
+ *   -> scans, scan_tools, findings, scan_findings (one transaction)
+ *   -> volume_destroy -> audit "key zeroed", "volume destroyed", "scan done"
+ *   -> job done, or back to the queue with backoff (temporary failure), or
+ *      failed (permanent).
+ *
+ * Runs as root: the volume needs CAP_SYS_ADMIN and the sandbox switches to
+ * its own unprivileged user.  Never logs a token or any repository content.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "audit.h"
+#include "clone.h"
+#include "config.h"
+#include "crypto.h"
+#include "db.h"
+#include "keys.h"
+#include "log.h"
+#include "queue.h"
+#include "sandbox.h"
+#include "sarif.h"
+#include "util.h"
+#include "volume.h"
+
+#define ANALYZE_INSIDE "/opt/lethe/lethe-analyze"
+#define ACTOR "lethe-scan"
+/* Without --once: claim no new job after this long (the unit's timeout is
+ * the backstop; the timer starts the next run). */
+#define LOOP_BUDGET_USEC (30 * 60 * 1000000LL)
+
+/* SIGTERM or SIGINT: finish the step at hand, tear down, requeue the job. */
+static volatile sig_atomic_t stopping;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static void signals_setup(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop, .sa_flags = SA_RESTART };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+/* Outcome of one job: what the queue is told. */
+enum outcome { OUT_OK, OUT_TEMP, OUT_PERM };
+
+struct scan {
+	const struct config *cfg;
+	struct keyring *kr;
+	struct db *db;
+	const char *owner;
+	struct queue_job *job;
+	struct queue_keeper *keeper;
+	/* the repository */
+	char *clone_url, *full_name, *token_blob, *default_branch;
+	/* this run */
+	int64_t checkout_id, scan_id;
+	char checkout_name[VOLUME_NAME_MAX + 1];
+	struct volume *vol;
+	char why[256];	/* last error: one line, never a secret or code */
+	int64_t nfindings, nnew, nfixed, ndropped;
+	const char *state;	/* scans.state at the end */
+};
+
+static char *i64s(int64_t v, char buf[24])
+{
+	snprintf(buf, 24, "%" PRId64, v);
+	return buf;
+}
+
+static enum outcome fail(struct scan *s, enum outcome o, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static enum outcome fail(struct scan *s, enum outcome o, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->why, sizeof(s->why), fmt, ap);
+	va_end(ap);
+	return o;
+}
+
+static enum outcome db_fail(struct scan *s, int r, const char *what)
+{
+	/* Database trouble passes (a restart, a lock): always worth a retry. */
+	(void)r;
+	db_rollback(s->db);
+	return fail(s, OUT_TEMP, "unable to %s: %s", what, db_error(s->db));
+}
+
+/* The branch findings are tracked on: the job's, else the pull request's. */
+static char *scan_branch(const struct queue_job *job)
+{
+	if (job->qj_branch)
+		return xstrdup(job->qj_branch);
+	if (job->qj_pr > 0)
+		return xasprintf("pull/%d", job->qj_pr);
+	return xstrdup(job->qj_ref ? job->qj_ref : "detached");
+}
+
+static enum outcome repo_load(struct scan *s)
+{
+	PGresult *res = NULL;
+	char id[24];
+	int r;
+
+	r = DB_QUERY(s->db, &res, "SELECT clone_url, full_name, clone_token_enc, default_branch "
+		     "FROM repositories WHERE id = $1", i64s(s->job->qj_repo, id));
+	if (r < 0)
+		return db_fail(s, r, "read the repository");
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return fail(s, OUT_PERM, "repository %" PRId64 " is gone", s->job->qj_repo);
+	}
+	s->clone_url = xstrdup(db_value(res, 0, 0));
+	s->full_name = xstrdup(db_value(res, 0, 1));
+	if (db_value(res, 0, 2))
+		s->token_blob = xstrdup(db_value(res, 0, 2));
+	s->default_branch = xstrdup(db_value(res, 0, 3));
+	PQclear(res);
+	return OUT_OK;
+}
+
+/* A new checkout row, never one of an earlier attempt: its name is its id. */
+static enum outcome checkout_insert(struct scan *s, const char *backend)
+{
+	char host[256], org[24], repo[24], job[24], age[24];
+	PGresult *res = NULL;
+	int r;
+
+	if (gethostname(host, sizeof(host)) < 0)
+		return fail(s, OUT_TEMP, "unable to read the host name");
+	host[sizeof(host) - 1] = '\0';
+	r = DB_QUERY(s->db, &res,
+		     "WITH n AS (SELECT nextval('checkouts_id_seq') AS id) "
+		     "INSERT INTO checkouts (id, org_id, repository_id, job_id, host, name, backend, "
+		     " cipher, deadline) SELECT n.id, $1, $2, $3, $4, 'c' || n.id, $5, $6, "
+		     " now() + make_interval(secs => $7::int) FROM n RETURNING id, name",
+		     i64s(s->job->qj_org, org), i64s(s->job->qj_repo, repo), i64s(s->job->qj_id, job),
+		     host, backend, strcmp(backend, "luks2") ? "aes-256-xts" : "aes-xts-plain64",
+		     i64s(config_int(s->cfg, "checkout_max_age"), age));
+	if (r < 0)
+		return db_fail(s, r, "insert the checkout row");
+	s->checkout_id = db_int(res, 0, 0);
+	snprintf(s->checkout_name, sizeof(s->checkout_name), "%s", db_value(res, 0, 1));
+	PQclear(res);
+	log_field(LOG_F_CHECKOUT, s->checkout_id);
+	return OUT_OK;
+}
+
+static int audit(struct scan *s, const char *action, const char *details)
+{
+	char target[48];
+
+	snprintf(target, sizeof(target), "checkout:%" PRId64, s->checkout_id);
+	return audit_append(s->db, s->job->qj_org, AUDIT_SYSTEM, ACTOR, action, target, details, NULL);
+}
+
+/* Record the real backend and cipher, and audit the creation. */
+static enum outcome checkout_created(struct scan *s)
+{
+	char id[24], *details;
+	int r;
+
+	details = xasprintf("{\"backend\": \"%s\", \"cipher\": \"%s\", \"job\": %" PRId64 "}",
+			    volume_backend(s->vol), volume_cipher(s->vol), s->job->qj_id);
+	r = db_begin(s->db);
+	if (r == 0)
+		r = DB_QUERY(s->db, NULL, "UPDATE checkouts SET backend = $2, cipher = $3, path = $4 "
+			     "WHERE id = $1", i64s(s->checkout_id, id), volume_backend(s->vol),
+			     volume_cipher(s->vol), volume_mountpoint(s->vol));
+	if (r == 0)
+		r = audit(s, "checkout created", details);
+	if (r == 0)
+		r = db_commit(s->db);
+	free(details);
+	return r < 0 ? db_fail(s, r, "record the checkout") : OUT_OK;
+}
+
+static enum outcome volume_up(struct scan *s)
+{
+	const char *backend = config_str(s->cfg, "volume_backend");
+	struct volume_opts vo = {
+		.backend = backend,
+		.state_dir = config_str(s->cfg, "state_dir"),
+		.run_dir = config_str(s->cfg, "run_dir"),
+		.size = config_int(s->cfg, "volume_size"),
+	};
+	char why[200];
+	int64_t t0;
+	int r;
+	enum outcome o;
+
+	/* The row exists before the volume, so that a crash leaves a trace. */
+	o = checkout_insert(s, strcmp(backend, "luks2") ? "fscrypt" : "luks2");
+	if (o != OUT_OK)
+		return o;
+	vo.name = s->checkout_name;
+	t0 = mono_usec();
+	r = volume_create(&vo, &s->vol, why, sizeof(why));
+	if (r < 0) {
+		char id[24];
+
+		DB_QUERY(s->db, NULL, "UPDATE checkouts SET destroyed_at = now(), teardown_usec = 0, "
+			 "destroy_reason = 'volume creation failed' WHERE id = $1",
+			 i64s(s->checkout_id, id));
+		return fail(s, r == -EOPNOTSUPP || r == -EINVAL ? OUT_PERM : OUT_TEMP,
+			    "unable to create the volume: %s", why);
+	}
+	log_info("volume created (%s) in %" PRId64 " ms", volume_backend(s->vol),
+		 (mono_usec() - t0) / 1000);
+	return checkout_created(s);
+}
+
+static enum outcome token_open(struct scan *s, struct secbuf *tok)
+{
+	int r;
+
+	if (!s->token_blob)
+		return OUT_OK;
+	r = secret_open(s->db, s->kr, s->job->qj_org, "repositories", "clone_token_enc",
+			s->job->qj_repo, s->token_blob, tok);
+	if (r == -ENOTCONN)
+		return fail(s, OUT_TEMP, "unable to open the clone token: database unreachable");
+	if (r < 0)
+		return fail(s, OUT_PERM, "unable to open the clone token: %s", strerror(-r));
+	return OUT_OK;
+}
+
+/*
+ * The checkout is for the sandbox user's group alone: the work directory is
+ * root:GROUP 02750, so that what git creates under umask 027 inherits the
+ * group and nobody else on the host can read it while it is mounted.
+ */
+static enum outcome workdir_share(struct scan *s)
+{
+	const struct passwd *pw = getpwnam(config_str(s->cfg, "sandbox_user"));
+	const char *w = volume_workdir(s->vol);
+
+	if (!pw || pw->pw_uid == 0)
+		return fail(s, OUT_PERM, "sandbox_user '%s' is unknown or root",
+			    config_str(s->cfg, "sandbox_user"));
+	if (chown(w, 0, pw->pw_gid) < 0 || chmod(w, 02750) < 0)
+		return fail(s, OUT_TEMP, "unable to hand the checkout to the sandbox group");
+	return OUT_OK;
+}
+
+static enum outcome clone_up(struct scan *s)
+{
+	struct secbuf tok = { 0 };
+	char why[200], *home;
+	struct clone_opts o = {
+		.co_url = s->clone_url, .co_sha = s->job->qj_commit, .co_ref = s->job->qj_ref,
+		.co_timeout = config_int(s->cfg, "clone_timeout"),
+		.co_max_size = config_int(s->cfg, "clone_max_size"),
+	};
+	int64_t t0 = mono_usec();
+	enum outcome out;
+	int r;
+
+	out = workdir_share(s);
+	if (out == OUT_OK)
+		out = token_open(s, &tok);
+	if (out != OUT_OK)
+		return out;
+	/* HOME for git: an empty directory inside the volume. */
+	home = xasprintf("%s/home", volume_mountpoint(s->vol));
+	if (mkdir(home, 0700) < 0 && errno != EEXIST) {
+		free(home);
+		secbuf_release(&tok);
+		return fail(s, OUT_TEMP, "unable to create git's home in the volume");
+	}
+	o.co_home = home;
+	o.co_token = (const char *)tok.data;
+	o.co_token_len = tok.len;
+	umask(027);
+	r = clone_fetch(volume_workdir(s->vol), &o, why, sizeof(why));
+	umask(022);
+	secbuf_release(&tok);
+	free(home);
+	if (r < 0)
+		return fail(s, clone_error_temporary(r) ? OUT_TEMP : OUT_PERM,
+			    "clone of '%s' failed: %s", s->full_name, why);
+	log_info("cloned '%s' at %.12s in %" PRId64 " ms", s->full_name, s->job->qj_commit,
+		 (mono_usec() - t0) / 1000);
+	return OUT_OK;
+}
+
+/* Test hook: hold the scan while the file named by test_pause_file exists. */
+static void test_pause(struct scan *s)
+{
+	const char *f = config_str(s->cfg, "test_pause_file");
+	struct stat st;
+
+	if (!*f || stat(f, &st) < 0)
+		return;
+	log_notice("paused while '%s' exists", f);
+	while (!stopping && stat(f, &st) == 0)
+		usleep(100000);
+}
+
+struct argv_build {
+	const char *v[80];
+	size_t n;
+	char *owned[40];
+	size_t nowned;
+};
+
+static void scanner_arg(struct argv_build *a, const char *name)
+{
+	if (a->n + 3 >= ARRAY_SIZE(a->v) || a->nowned >= ARRAY_SIZE(a->owned))
+		return;
+	a->owned[a->nowned] = xstrdup(name);
+	a->v[a->n++] = "--tool";
+	a->v[a->n++] = a->owned[a->nowned++];
+}
+
+/* lethe-analyze's argv: one --tool per entry of the scanners setting. */
+static void analyze_argv(const struct config *cfg, struct argv_build *a)
+{
+	char *list = xstrdup(config_str(cfg, "scanners")), *save = NULL, *t;
+	size_t ntools = 0;
+	char tt[24];
+
+	a->v[a->n++] = ANALYZE_INSIDE;
+	a->v[a->n++] = "--workspace";
+	a->v[a->n++] = "/workspace";
+	for (t = strtok_r(list, ", ", &save); t; t = strtok_r(NULL, ", ", &save), ntools++)
+		scanner_arg(a, t);
+	free(list);
+	/* Scanners run one after another; each gets its share of the wall time. */
+	snprintf(tt, sizeof(tt), "%" PRId64,
+		 config_int(cfg, "sandbox_wall") * 4 / 5 / (int64_t)(ntools ? ntools : 1) + 1);
+	a->owned[a->nowned] = xstrdup(tt);
+	a->v[a->n++] = "--tool-timeout";
+	a->v[a->n++] = a->owned[a->nowned++];
+	a->v[a->n] = NULL;
+}
+
+static void sandbox_opts_fill(const struct config *cfg, struct sandbox_opts *o)
+{
+	o->user = config_str(cfg, "sandbox_user");
+	o->lim.memory = config_int(cfg, "sandbox_memory");
+	o->lim.cpu_secs = config_int(cfg, "sandbox_cpu");
+	o->lim.pids = config_int(cfg, "sandbox_pids");
+	o->lim.wall_secs = config_int(cfg, "sandbox_wall");
+	o->lim.output_bytes = config_int(cfg, "sandbox_output");
+	o->lim.tmp_bytes = config_int(cfg, "sandbox_tmp");
+}
+
+static enum outcome analyze_result(struct scan *s, const struct sandbox_result *res)
+{
+	if (res->timed_out)
+		return fail(s, OUT_PERM, "analysis exceeded sandbox_wall");
+	if (res->oom_killed)
+		return fail(s, OUT_PERM, "analysis exceeded sandbox_memory");
+	if (res->output_truncated)
+		return fail(s, OUT_PERM, "analysis output exceeded sandbox_output");
+	if (res->term_signal)
+		return fail(s, OUT_TEMP, "sandbox killed by signal %d", res->term_signal);
+	if (res->exit_status == EXIT_TEMPFAIL)
+		return fail(s, OUT_TEMP, "lethe-analyze failed temporarily");
+	if (res->exit_status != 0)
+		return fail(s, OUT_PERM, "lethe-analyze exited with status %d", res->exit_status);
+	return OUT_OK;
+}
+
+static enum outcome analyze(struct scan *s, struct sarif_log *log)
+{
+	struct sandbox_bind bind = { config_str(s->cfg, "analyze_path"), ANALYZE_INSIDE };
+	struct sandbox_opts so = { .workspace = volume_workdir(s->vol), .ro_binds = &bind,
+				   .n_ro_binds = 1 };
+	struct sandbox_result res;
+	struct sarif_limits lim;
+	struct argv_build a = { 0 };
+	char why[200];
+	enum outcome o;
+	int r;
+
+	analyze_argv(s->cfg, &a);
+	so.argv = a.v;
+	sandbox_opts_fill(s->cfg, &so);
+	r = sandbox_run(&so, &res);
+	while (a.nowned)
+		free(a.owned[--a.nowned]);
+	if (r < 0) {
+		sandbox_result_release(&res);
+		return fail(s, r == -EINVAL || r == -ENOENT || r == -EPERM ? OUT_PERM : OUT_TEMP,
+			    "unable to start the sandbox: %s", strerror(-r));
+	}
+	log_info("analysis took %" PRId64 " ms", res.wall_usec / 1000);
+	o = analyze_result(s, &res);
+	if (o == OUT_OK) {
+		sarif_limits_default(&lim);
+		lim.max_bytes = (size_t)config_int(s->cfg, "sandbox_output");
+		lim.base = "/workspace";
+		r = sarif_parse(res.out ? res.out : "", res.out_len, &lim, log, why, sizeof(why));
+		if (r < 0)
+			o = fail(s, OUT_PERM, "analysis output refused: %s", why);
+		else if (log->stripped)
+			log_warning("removed %zu source-bearing fields from the analysis output",
+				    log->stripped);
+	}
+	/* stdout is sanitized SARIF; stderr may quote the repository: zero both. */
+	if (res.out)
+		OPENSSL_cleanse(res.out, res.out_len);
+	if (res.err)
+		OPENSSL_cleanse(res.err, res.err_len);
+	sandbox_result_release(&res);
+	return o;
+}
+
+static enum outcome scan_insert(struct scan *s)
+{
+	char org[24], repo[24], job[24], pr[24];
+	char *branch = scan_branch(s->job);
+	PGresult *res = NULL;
+	int r;
+
+	r = DB_QUERY(s->db, &res,
+		     "INSERT INTO scans (org_id, repository_id, job_id, commit_sha, ref, branch, "
+		     " pr_number, base_sha) VALUES ($1, $2, $3, $4, $5, $6, nullif($7, '0')::int, $8) "
+		     "RETURNING id",
+		     i64s(s->job->qj_org, org), i64s(s->job->qj_repo, repo), i64s(s->job->qj_id, job),
+		     s->job->qj_commit, s->job->qj_ref, branch, i64s(s->job->qj_pr, pr),
+		     s->job->qj_base);
+	free(branch);
+	if (r < 0)
+		return db_fail(s, r, "insert the scan row");
+	s->scan_id = db_int(res, 0, 0);
+	PQclear(res);
+	return OUT_OK;
+}
+
+/* Store one run's row; *stored is 0 when the tool appeared twice. */
+static int store_tool(struct scan *s, const struct sarif_run *run, int *stored)
+{
+	char org[24], scan[24], n[24];
+	PGresult *res = NULL;
+	int r;
+
+	r = DB_QUERY(s->db, &res,
+		     "INSERT INTO scan_tools (org_id, scan_id, tool, version, status, reason, "
+		     " result_count, sarif_meta) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+		     " coalesce($8::jsonb, '{}')) ON CONFLICT (scan_id, tool) DO NOTHING",
+		     i64s(s->job->qj_org, org), i64s(s->scan_id, scan), run->tool, run->version,
+		     run->complete ? "complete" : "incomplete", run->reason,
+		     i64s((int64_t)run->nresults, n), run->meta_json);
+	if (r == 0)
+		*stored = strcmp(PQcmdTuples(res), "1") == 0;
+	PQclear(res);
+	return r;
+}
+
+/*
+ * A result without Lethe's fingerprint (a scanner added by configuration
+ * that writes SARIF itself) is tracked by SHA-256 of tool, rule, path and
+ * message: it survives the code moving, not the message changing.
+ */
+static char *fingerprint_fallback(const char *tool, const struct sarif_result *res)
+{
+	char *id = xasprintf("lethe-host-v1%c%s%c%s%c%s%c%s", 0, tool, 0,
+			     res->rule_id ? res->rule_id : "", 0, res->path, 0,
+			     res->message ? res->message : "");
+	size_t n = strlen("lethe-host-v1") + 4 + strlen(tool) +
+		   strlen(res->rule_id ? res->rule_id : "") + strlen(res->path) +
+		   strlen(res->message ? res->message : "");
+	unsigned char md[32];
+	char *hex = xmalloc(65);
+
+	crypto_sha256(id, n, md);
+	hex_encode(md, sizeof(md), hex);
+	free(id);
+	return hex;
+}
+
+static int fingerprint_ok(const char *fp)
+{
+	size_t n = fp ? strspn(fp, "0123456789abcdef") : 0;
+
+	return n >= 16 && n <= 128 && fp[n] == '\0';
+}
+
+static const char *level_of(const struct sarif_result *res)
+{
+	static const char *const ok[] = { "error", "warning", "note", "none" };
+	size_t i;
+
+	for (i = 0; res->level && i < ARRAY_SIZE(ok); i++)
+		if (!strcmp(res->level, ok[i]))
+			return ok[i];
+	return "warning";
+}
+
+/* Upsert the finding by (repository, branch, fingerprint), link it to the scan. */
+static int store_result(struct scan *s, const char *tool, const char *branch,
+			const struct sarif_result *res)
+{
+	char org[24], repo[24], scan[24], sl[24], el[24], fid[24], pr[24];
+	PGresult *q = NULL;
+	int r;
+
+	r = DB_QUERY(s->db, &q,
+		     "INSERT INTO findings (org_id, repository_id, branch, fingerprint, tool, rule_id, "
+		     " level, path, start_line, end_line, message, cwe, first_scan_id, last_scan_id) "
+		     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, nullif($9, '0')::int, "
+		     " nullif($10, '0')::int, $11, $12, $13, $13) "
+		     "ON CONFLICT (repository_id, branch, fingerprint) DO UPDATE SET "
+		     " last_scan_id = EXCLUDED.last_scan_id, path = EXCLUDED.path, "
+		     " start_line = EXCLUDED.start_line, end_line = EXCLUDED.end_line, "
+		     " level = EXCLUDED.level, message = EXCLUDED.message, state = 'open', "
+		     " fixed_scan_id = NULL, updated_at = now() "
+		     "RETURNING id, xmax = 0",
+		     i64s(s->job->qj_org, org), i64s(s->job->qj_repo, repo), branch, res->fingerprint,
+		     tool, res->rule_id ? res->rule_id : "unknown", level_of(res), res->path,
+		     i64s(res->start_line, sl), i64s(res->end_line ? res->end_line : res->start_line, el),
+		     res->message ? res->message : "", res->cwe, i64s(s->scan_id, scan));
+	if (r < 0)
+		return r;
+	i64s(db_int(q, 0, 0), fid);
+	s->nnew += !strcmp(db_value(q, 0, 1), "t");
+	PQclear(q);
+	s->nfindings++;
+	/* A pull request introduces what is not open on the default branch. */
+	return DB_QUERY(s->db, NULL,
+			"INSERT INTO scan_findings (scan_id, finding_id, org_id, start_line, introduced) "
+			"SELECT $1, $2, $3, nullif($4, '0')::int, $5 <> '0' AND NOT EXISTS ("
+			" SELECT 1 FROM findings b WHERE b.repository_id = $6 AND b.branch = $7 "
+			" AND b.fingerprint = $8 AND b.state = 'open') "
+			"ON CONFLICT (scan_id, finding_id) DO NOTHING",
+			scan, fid, org, sl, i64s(s->job->qj_pr, pr), repo, s->default_branch,
+			res->fingerprint);
+}
+
+/* Open findings of a complete tool run that this scan did not see are fixed. */
+static int store_fixed(struct scan *s, const char *tool, const char *branch)
+{
+	char repo[24], scan[24];
+	PGresult *res = NULL;
+	int r;
+
+	r = DB_QUERY(s->db, &res,
+		     "UPDATE findings SET state = 'fixed', fixed_scan_id = $1, updated_at = now() "
+		     "WHERE repository_id = $2 AND branch = $3 AND tool = $4 AND state = 'open' "
+		     " AND last_scan_id IS DISTINCT FROM $1::bigint",
+		     i64s(s->scan_id, scan), i64s(s->job->qj_repo, repo), branch, tool);
+	if (r == 0)
+		s->nfixed += strtoll(PQcmdTuples(res), NULL, 10);
+	PQclear(res);
+	return r;
+}
+
+static int store_run(struct scan *s, const struct sarif_run *run, const char *branch)
+{
+	int r, stored = 0;
+	size_t i;
+
+	r = store_tool(s, run, &stored);
+	for (i = 0; r == 0 && stored && i < run->nresults; i++) {
+		struct sarif_result res = run->results[i];
+		char *fp = NULL;
+
+		if (!res.path) {
+			s->ndropped++;
+			continue;
+		}
+		if (!fingerprint_ok(res.fingerprint))
+			res.fingerprint = fp = fingerprint_fallback(run->tool, &res);
+		r = store_result(s, run->tool, branch, &res);
+		free(fp);
+	}
+	if (r == 0 && stored && run->complete)
+		r = store_fixed(s, run->tool, branch);
+	return r;
+}
+
+static enum outcome store(struct scan *s, const struct sarif_log *log)
+{
+	char *branch = scan_branch(s->job), scan[24], *stats;
+	int complete = log->nruns > 0, r;
+	size_t i;
+
+	r = db_begin(s->db);
+	for (i = 0; r == 0 && i < log->nruns; i++) {
+		complete &= log->runs[i].complete;
+		r = store_run(s, &log->runs[i], branch);
+	}
+	free(branch);
+	s->state = complete ? "complete" : "incomplete";
+	stats = xasprintf("{\"findings\": %" PRId64 ", \"new\": %" PRId64 ", \"fixed\": %" PRId64
+			  ", \"dropped\": %" PRId64 ", \"tools\": %zu, \"stripped\": %zu}",
+			  s->nfindings, s->nnew, s->nfixed, s->ndropped, log->nruns, log->stripped);
+	if (r == 0)
+		r = DB_QUERY(s->db, NULL, "UPDATE scans SET state = $2, finished_at = now(), "
+			     "stats = $3::jsonb WHERE id = $1", i64s(s->scan_id, scan), s->state, stats);
+	free(stats);
+	if (r == 0)
+		r = db_commit(s->db);
+	return r < 0 ? db_fail(s, r, "store the findings") : OUT_OK;
+}
+
+/* Destroy the volume; the checkout row and the audit log say how long it took. */
+static int volume_down(struct scan *s)
+{
+	char id[24], usecs[24], *d1, *d2;
+	int64_t usec = 0;
+	int r, rd;
+
+	if (!s->vol)
+		return 0;
+	rd = volume_destroy(steal_pointer(&s->vol), &usec);
+	if (rd < 0) {
+		log_errno(LOG_ERR, rd, "unable to destroy volume '%s' (lethe-scrub will retry)",
+			  s->checkout_name);
+		return rd;
+	}
+	d1 = xasprintf("{\"job\": %" PRId64 "}", s->job->qj_id);
+	d2 = xasprintf("{\"duration_usec\": %" PRId64 "}", usec);
+	r = db_begin(s->db);
+	if (r == 0)
+		r = DB_QUERY(s->db, NULL, "UPDATE checkouts SET destroyed_at = now(), "
+			     "destroy_reason = 'scan finished', teardown_usec = $2 WHERE id = $1",
+			     i64s(s->checkout_id, id), i64s(usec, usecs));
+	if (r == 0)
+		r = audit(s, "key zeroed", d1);
+	if (r == 0)
+		r = audit(s, "volume destroyed", d2);
+	if (r == 0)
+		r = db_commit(s->db);
+	if (r < 0) {
+		log_err("unable to record the destruction of checkout %" PRId64 ": %s",
+			s->checkout_id, db_error(s->db));
+		db_rollback(s->db);
+	}
+	free(d1);
+	free(d2);
+	log_info("volume destroyed in %" PRId64 " ms", usec / 1000);
+	return r;
+}
+
+static void scan_finish(struct scan *s, enum outcome o)
+{
+	char id[24], *details;
+
+	if (!s->scan_id)
+		return;
+	if (o != OUT_OK)
+		DB_QUERY(s->db, NULL, "UPDATE scans SET state = 'failed', finished_at = now(), "
+			 "stats = jsonb_build_object('error', $2::text) WHERE id = $1",
+			 i64s(s->scan_id, id), s->why);
+	details = xasprintf("{\"scan\": %" PRId64 ", \"state\": \"%s\", \"findings\": %" PRId64
+			    ", \"new\": %" PRId64 ", \"fixed\": %" PRId64 "}",
+			    s->scan_id, o == OUT_OK ? s->state : "failed", s->nfindings, s->nnew,
+			    s->nfixed);
+	if (db_begin(s->db) < 0 || audit(s, "scan done", details) < 0 || db_commit(s->db) < 0)
+		db_rollback(s->db);
+	free(details);
+}
+
+static enum outcome scan_run(struct scan *s)
+{
+	struct sarif_log log;
+	enum outcome o;
+
+	sarif_log_init(&log);
+	o = repo_load(s);
+	if (o == OUT_OK)
+		o = scan_insert(s);
+	if (o == OUT_OK)
+		o = volume_up(s);
+	if (o == OUT_OK)
+		o = clone_up(s);
+	if (o == OUT_OK)
+		test_pause(s);
+	if (o == OUT_OK && stopping)
+		o = fail(s, OUT_TEMP, "stopped by a signal before the analysis");
+	if (o == OUT_OK)
+		o = analyze(s, &log);
+	/* The code goes first; what was learnt is stored after. */
+	if (volume_down(s) < 0 && o == OUT_OK)
+		log_warning("volume teardown incomplete; findings are stored anyway");
+	/* Another worker owns the job now: its scan will store the results. */
+	if (o == OUT_OK && queue_keeper_lost(s->keeper))
+		o = fail(s, OUT_TEMP, "lease lost to another worker");
+	if (o == OUT_OK)
+		o = store(s, &log);
+	sarif_log_release(&log);
+	scan_finish(s, o);
+	return o;
+}
+
+static void scan_release(struct scan *s)
+{
+	free(s->clone_url);
+	free(s->full_name);
+	free(s->token_blob);
+	free(s->default_branch);
+}
+
+/* Run one claimed job and tell the queue how it went. */
+static int job_run(const struct config *cfg, struct keyring *kr, struct db *db, const char *owner,
+		   struct queue_job *job)
+{
+	struct scan s = { .cfg = cfg, .kr = kr, .db = db, .owner = owner, .job = job };
+	int64_t lease = config_int(cfg, "scan_lease"), t0 = mono_usec();
+	enum outcome o;
+	int r;
+
+	log_field(LOG_F_JOB, job->qj_id);
+	log_field(LOG_F_ORG, job->qj_org);
+	log_field(LOG_F_REPO, job->qj_repo);
+	r = queue_keeper_start(cfg, job->qj_id, owner, lease, &s.keeper);
+	if (r < 0)
+		o = fail(&s, OUT_TEMP, "unable to start the lease keeper: %s", strerror(-r));
+	else
+		o = scan_run(&s);
+	queue_keeper_stop(s.keeper);
+	if (o == OUT_OK)
+		r = queue_complete(db, job->qj_id, owner);
+	else
+		r = queue_fail(db, job, owner, o == OUT_PERM, s.why,
+			       config_int(cfg, "scan_retry_base"));
+	if (o == OUT_OK)
+		log_notice("scan %" PRId64 " %s: %" PRId64 " findings, %" PRId64 " new, %" PRId64
+			   " fixed, in %" PRId64 " ms", s.scan_id, s.state, s.nfindings, s.nnew,
+			   s.nfixed, (mono_usec() - t0) / 1000);
+	else
+		log_err("scan of job %" PRId64 " failed (attempt %d of %d%s): %s", job->qj_id,
+			job->qj_attempts, job->qj_max_attempts, o == OUT_PERM ? ", permanent" : "",
+			s.why);
+	if (r == -ESTALE)
+		log_warning("lease of job %" PRId64 " was lost to another worker", job->qj_id);
+	scan_release(&s);
+	log_field(LOG_F_CHECKOUT, 0);
+	log_field(LOG_F_REPO, 0);
+	log_field(LOG_F_ORG, 0);
+	log_field(LOG_F_JOB, 0);
+	return o == OUT_OK ? EXIT_OK : o == OUT_PERM ? EXIT_PERMFAIL : EXIT_TEMPFAIL;
+}
+
+static void __attribute__((noreturn)) usage(int status)
+{
+	fprintf(status ? stderr : stdout, "usage: lethe-scan [--once] [--verbose]\n");
+	exit(status);
+}
+
+static int parse_args(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "once", no_argument, NULL, 'o' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, once = 0;
+
+	while ((c = getopt_long(argc, argv, "ovh", longopts, NULL)) != -1) {
+		if (c == 'o')
+			once = 1;
+		else if (c == 'v')
+			log_set_verbose(1);
+		else
+			usage(c == 'h' ? 0 : EXIT_USAGE);
+	}
+	if (optind != argc)
+		usage(EXIT_USAGE);
+	return once;
+}
+
+int main(int argc, char **argv)
+{
+	struct config *cfg = NULL;
+	struct keyring *kr = NULL;
+	struct db *db = NULL;
+	struct queue_job *job = NULL;
+	char why[512], owner[256];
+	int once, r, status = EXIT_OK;
+	int64_t t0 = mono_usec();
+
+	log_init("lethe-scan");
+	once = parse_args(argc, argv);
+	signals_setup();
+	/* The volume's directories must be searchable by the sandbox user; the
+	 * checkout itself is narrowed to its group (workdir_share). */
+	umask(022);
+	if (config_load(NULL, &cfg, why, sizeof(why)) < 0)
+		fatalx(EXIT_PERMFAIL, "%s", why);
+	log_set_file(*config_str(cfg, "log_file") ? config_str(cfg, "log_file") : NULL);
+	/* Loop devices, mounts and fscrypt keys need CAP_SYS_ADMIN; the sandbox
+	 * is entered by switching from root to its own user. */
+	if (geteuid() != 0)
+		fatalx(EXIT_PERMFAIL, "lethe-scan must run as root (volumes and the sandbox need it)");
+	if (keyring_load(cfg, &kr, why, sizeof(why)) < 0)
+		fatalx(EXIT_PERMFAIL, "%s", why);
+	if (db_open(cfg, DB_ROLE_JOBS, &db) < 0)
+		fatalx(EXIT_TEMPFAIL, "unable to connect to the database: %s", db_error(db));
+	if (queue_owner(owner, sizeof(owner)) < 0)
+		fatalx(EXIT_TEMPFAIL, "unable to name this worker");
+	do {
+		r = queue_claim(db, owner, config_int(cfg, "scan_lease"),
+				config_int(cfg, "scan_max_attempts"), &job);
+		if (r == -ENOENT)
+			break;
+		if (r < 0)
+			fatalx(EXIT_TEMPFAIL, "unable to claim a job: %s", db_error(db));
+		status = job_run(cfg, kr, db, owner, job);
+		queue_job_free(steal_pointer(&job));
+	} while (!once && !stopping && mono_usec() - t0 < LOOP_BUDGET_USEC);
+	db_free(db);
+	keyring_free(kr);
+	config_free(cfg);
+	return once ? status : EXIT_OK;
+}

@@ -1,0 +1,75 @@
+# shellcheck shell=bash
+# tests/scan-lib.sh: helpers for the lethe-scan tests (t2001-t2003), sourced
+# after tests/lib.sh and need_stack.
+#
+#   scan_need                  skip unless the programs and scanners are here
+#   scan_pause_loop            stop the stack's jobs loop for this test
+#   scan_org NAME              create an org named NAME-$$ into ORG
+#   scan_repo ORG NAME URL     repository with the stack's token; prints its id
+#   scan_job REPO SHA [BRANCH] queue a push scan of SHA; prints the job id
+#   scan_config LINES...       $SCRATCH/lethe.conf: the stack's, LINES replacing
+#   scan_until_done JOB        run lethe-scan --once until JOB is done or failed
+#   q SQL                      one psql query as the superuser, unaligned
+
+scan_need() {
+	local b t
+	for b in lethectl lethe-scan lethe-analyze; do
+		[ -x "$TOP/bin/$b" ] || skip_all "bin/$b not built"
+	done
+	for t in flawfinder cppcheck shellcheck bandit bwrap; do
+		command -v "$t" >/dev/null || skip_all "$t not installed"
+	done
+	[ "$(id -u)" = 0 ] || skip_all "lethe-scan needs root"
+	id lethe-sandbox >/dev/null 2>&1 || skip_all "no user lethe-sandbox"
+}
+
+q() { psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"; }
+
+scan_pause_loop() {
+	touch "$LETHE_RUN/jobs.paused"
+	on_exit "rm -f '$LETHE_RUN/jobs.paused'"
+	# A round already started finishes within its own run; give it time.
+	sleep 3
+}
+
+# Sets ORG.  The org and all its rows go when the test ends (the audit log
+# stays).  Not in a command substitution: on_exit must run in the test's shell.
+scan_org() {
+	ORG=$1-$$
+	"$TOP/bin/lethectl" org create "$ORG" >/dev/null || return 1
+	on_exit "q \"DELETE FROM lethe.orgs WHERE name = '$ORG'\" >/dev/null"
+}
+
+scan_repo() { # ORG NAME URL
+	(umask 077; printf '%s\n' "$LETHE_GIT_TOKEN" >"$SCRATCH/token")
+	"$TOP/bin/lethectl" --json repo add --org "$1" --provider github --name "$1/$2" \
+	    --clone-url "$3" --token-file "$SCRATCH/token" >"$SCRATCH/repo-$2.json" || return 1
+	rm -f "$SCRATCH/token"
+	jq -r .id "$SCRATCH/repo-$2.json"
+}
+
+scan_job() { # REPO SHA [BRANCH]
+	local b=${3:-main}
+	q "INSERT INTO lethe.jobs (org_id, repository_id, commit_sha, ref, branch)
+	   SELECT org_id, id, '$2', 'refs/heads/$b', '$b' FROM lethe.repositories
+	   WHERE id = $1 RETURNING id"
+}
+
+scan_config() {
+	local l
+	cp "$LETHE_CONFIG" "$SCRATCH/lethe.conf"
+	for l in "$@"; do	# a key given here replaces the stack's
+		sed -i "/^${l%% =*} =/d" "$SCRATCH/lethe.conf"
+		printf '%s\n' "$l" >>"$SCRATCH/lethe.conf"
+	done
+}
+
+scan_until_done() { # JOB [CONFIG]
+	local st
+	for _ in $(seq 10); do
+		LETHE_CONFIG=${2:-$LETHE_CONFIG} "$TOP/bin/lethe-scan" --once >>"$SCRATCH/scan.log" 2>&1
+		st=$(q "SELECT state FROM lethe.jobs WHERE id = $1")
+		case $st in done|failed) return 0 ;; esac
+	done
+	return 1
+}

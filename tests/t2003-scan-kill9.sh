@@ -1,0 +1,99 @@
+#!/bin/bash
+# kill -9 of lethe-scan mid-scan: while it lives its lease is renewed and no
+# other worker takes the job; once it is dead the lease expires, the job
+# goes back to the queue, and the next claim makes a new checkout instead
+# of reusing the dead one (which lethe-scrub then destroys).  Two workers at
+# once take two different jobs (SKIP LOCKED).
+. "$(dirname "$0")/lib.sh"
+need_stack
+. "$TOP/tests/scan-lib.sh"
+scan_need
+plan 12
+scan_pause_loop
+
+name=k9-$$
+mkdir -p "$SCRATCH/src"
+printf 'int main(void) { char b[4]; gets(b); return 0; }\n' >"$SCRATCH/src/m.c"
+url=$(git_repo_create "$name" "$SCRATCH/src")
+on_exit "rm -rf '$LETHE_GIT_ROOT/$name.git'"
+scan_org k9
+org=$ORG
+repo=$(scan_repo "$org" "$name" "$url")
+job=$(scan_job "$repo" "$(git -C "$LETHE_GIT_ROOT/$name.git" rev-parse main)")
+scan_config "scan_lease = 5" "test_pause_file = $SCRATCH/pause"
+conf=$SCRATCH/lethe.conf
+
+touch "$SCRATCH/pause"
+LETHE_CONFIG=$conf "$TOP/bin/lethe-scan" --once >"$SCRATCH/first.log" 2>&1 &
+pid=$!
+on_exit "kill -9 $pid 2>/dev/null"
+for _ in $(seq 300); do
+	co1=$(q "SELECT id FROM lethe.checkouts WHERE job_id = $job AND destroyed_at IS NULL")
+	[ -n "$co1" ] && grep -q paused "$SCRATCH/first.log" && break
+	sleep 0.1
+done
+ok "the first worker holds the job with a checkout" test -n "$co1"
+
+# Longer than the lease: the renewal keeps it.
+sleep 7
+LETHE_CONFIG=$conf "$TOP/bin/lethe-scan" --once >"$SCRATCH/second.log" 2>&1
+is "$(q "SELECT state || ' ' || attempts || ' ' || (lease_expires > now()) FROM lethe.jobs WHERE id = $job")" \
+	"running 1 true" "past the lease period the job is still the first worker's (renewed lease)"
+
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+is "$(q "SELECT destroyed_at IS NULL FROM lethe.checkouts WHERE id = ${co1:-0}")" t \
+	"kill -9 leaves the first checkout behind"
+LETHE_CONFIG=$conf "$TOP/bin/lethe-scan" --once >"$SCRATCH/third.log" 2>&1
+is "$(q "SELECT state || ' ' || attempts FROM lethe.jobs WHERE id = $job")" "running 1" \
+	"right after the kill nobody takes the job: its lease is still live"
+
+for _ in $(seq 100); do
+	[ "$(q "SELECT lease_expires <= now() FROM lethe.jobs WHERE id = $job")" = t ] && break
+	sleep 0.1
+done
+rm -f "$SCRATCH/pause"
+LETHE_CONFIG=$conf "$TOP/bin/lethe-scan" --once >"$SCRATCH/fourth.log" 2>&1
+is "$?" 0 "once the lease expired the next worker claims and finishes the job"
+is "$(q "SELECT state || ' ' || attempts FROM lethe.jobs WHERE id = $job")" "done 2" \
+	"the job is done on its second attempt"
+co2=$(q "SELECT max(id) FROM lethe.checkouts WHERE job_id = $job")
+ok "the second attempt made a new checkout ($co1 then $co2)" test "${co2:-0}" -gt "${co1:-0}"
+is "$(q "SELECT count(*) FROM lethe.checkouts WHERE job_id = $job")" 2 "two checkouts for the job"
+is "$(q "SELECT destroyed_at IS NOT NULL FROM lethe.checkouts WHERE id = ${co2:-0}")" t \
+	"the second checkout is destroyed by its own scan"
+
+if [ -x "$TOP/bin/lethe-scrub" ]; then
+	LETHE_CONFIG=$conf "$TOP/bin/lethe-scrub" >"$SCRATCH/scrub.log" 2>&1
+	is "$(q "SELECT destroyed_at IS NOT NULL FROM lethe.checkouts WHERE id = ${co1:-0}")" t \
+		"lethe-scrub destroys the dead worker's checkout"
+else
+	skip "lethe-scrub is not built"
+fi
+
+# Two workers at once: each claims its own job.
+for i in 1 2; do
+	url=$(git_repo_create "$name-$i" "$SCRATCH/src")
+	on_exit "rm -rf '$LETHE_GIT_ROOT/$name-$i.git'"
+	r=$(scan_repo "$org" "$name-$i" "$url")
+	jobs[i]=$(scan_job "$r" "$(git -C "$LETHE_GIT_ROOT/$name-$i.git" rev-parse main)")
+done
+touch "$SCRATCH/pause"
+for i in 1 2; do
+	LETHE_CONFIG=$conf "$TOP/bin/lethe-scan" --once >"$SCRATCH/par$i.log" 2>&1 &
+	pids[i]=$!
+	on_exit "kill -9 ${pids[i]} 2>/dev/null"
+done
+for _ in $(seq 300); do
+	[ "$(q "SELECT count(DISTINCT lease_owner) FROM lethe.jobs WHERE id IN (${jobs[1]}, ${jobs[2]})
+		AND state = 'running'")" = 2 ] && break
+	sleep 0.1
+done
+is "$(q "SELECT count(DISTINCT lease_owner) || ' ' || count(DISTINCT c.id) FROM lethe.jobs j
+	JOIN lethe.checkouts c ON c.job_id = j.id AND c.destroyed_at IS NULL
+	WHERE j.id IN (${jobs[1]}, ${jobs[2]}) AND j.state = 'running'")" "2 2" \
+	"two workers at once hold two jobs under two leases, one checkout each"
+rm -f "$SCRATCH/pause"
+wait "${pids[1]}" "${pids[2]}"
+is "$(q "SELECT string_agg(state || ' ' || attempts, ',') FROM lethe.jobs
+	WHERE id IN (${jobs[1]}, ${jobs[2]})")" "done 1,done 1" "both finish on their first attempt"
