@@ -46,7 +46,7 @@ scan_org analyzers
 repo=$(scan_repo "$ORG" "$name" "$url")
 job=$(scan_job "$repo" "$sha")
 scan_until_done "$job"
-is "$(q "SELECT state FROM lethe.jobs WHERE id = ${job:-0}")" done "the scan job is done"
+is "$(q "SELECT state FROM lethe.jobs WHERE id = ${job:-0}")" "done" "the scan job is done"
 scan=$(q "SELECT id FROM lethe.scans WHERE job_id = ${job:-0}")
 is "$(q "SELECT string_agg(tool || '=' || status, ',' ORDER BY tool) FROM lethe.scan_tools
 	WHERE scan_id = ${scan:-0} AND tool LIKE 'lethe-%'")" \
