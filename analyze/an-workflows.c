@@ -592,7 +592,7 @@ int an_workflow_parse(const char *system, const char *path, const char *buf, siz
 	yaml_node_t *root;
 	int r;
 
-	if (!pipe_compiled && regcomp(&pipe_rx, "(curl|wget)[^|;&]*\\|[[:space:]]*(sudo[[:space:]]+)?"
+	if (!pipe_compiled && regcomp(&pipe_rx, "(curl|wget)[^|;&\\n]{0,500}\\|[[:space:]]{0,8}(sudo[[:space:]]{1,8})?"
 				      "(ba|z|da|k)?sh([[:space:]]|$)", REG_EXTENDED | REG_NOSUB) != 0)
 		return -EINVAL;
 	pipe_compiled = true;
