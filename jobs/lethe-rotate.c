@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "config.h"
 #include "db.h"
 #include "log.h"
@@ -310,39 +311,28 @@ static int prune_one(struct db *db, const struct config *cfg, const struct prune
 }
 
 /*
- * The chain, recomputed with the schema's canonical encoding: every event's
- * hash must match its content and its prev_hash its predecessor's hash.
- * One pass; reports the first broken id, the count, and the last id and
- * hash (the checkpoint).
+ * The whole chain, recomputed in C (lib/audit): every event's hash must
+ * match its content and its prev_hash its predecessor's hash.  The last id
+ * and hash go to the journal: a checkpoint against which a later rewrite
+ * or truncation of the chain shows.
  */
-static const char audit_check_sql[] =
-	"SELECT count(*), min(id) FILTER (WHERE NOT ok), max(id), "
-	"(SELECT encode(hash, 'hex') FROM lethe.audit_events ORDER BY id DESC LIMIT 1) "
-	"FROM (SELECT id, hash = sha256(convert_to(lethe.audit_canonical(prev_hash, id, org_id, ts, "
-	"actor_type, actor, action, target, details), 'UTF8')) AND prev_hash = coalesce("
-	"lag(hash) OVER (ORDER BY id), '\\x" "0000000000000000000000000000000000000000000000000000000000000000"
-	"'::bytea) AS ok FROM lethe.audit_events) s";
-
 static int audit_checkpoint(struct db *db)
 {
-	PGresult *res;
+	struct audit_verify v = { 0 };
+	char head[65];
 	int r;
 
-	r = DB_QUERY(db, &res, audit_check_sql);
-	if (r < 0) {
+	r = audit_verify(db, &v);
+	if (r == -EBADMSG) {
+		log_msg(LOG_ALERT, "audit chain broken at event %lld after %lld good ones: %s",
+			(long long)v.bad_id, (long long)v.events, v.why);
+	} else if (r < 0) {
 		log_err("unable to verify the audit chain: %s", db_error(db));
-		return r;
-	}
-	if (db_value(res, 0, 1)) {
-		log_msg(LOG_ALERT, "audit chain broken at event %s of %s: the audit log was tampered with",
-			db_value(res, 0, 1), db_value(res, 0, 0));
-		r = -EBADMSG;
 	} else {
-		log_notice("audit checkpoint: %s events verified, last id %s hash %s",
-			   db_value(res, 0, 0), db_value(res, 0, 2) ? db_value(res, 0, 2) : "0",
-			   db_value(res, 0, 3) ? db_value(res, 0, 3) : "none");
+		hex_encode(v.head, sizeof(v.head), head);
+		log_notice("audit checkpoint: %lld events verified, last id %lld hash %s",
+			   (long long)v.events, (long long)v.head_id, v.events ? head : "none");
 	}
-	PQclear(res);
 	return r;
 }
 

@@ -67,6 +67,17 @@ static void signals_setup(void)
 	sigaction(SIGINT, &sa, NULL);
 }
 
+/*
+ * A scan stops itself a tenth of checkout_max_age (at most a minute) before
+ * its checkout's deadline, so that the scan destroys the volume itself.
+ */
+static int64_t teardown_margin(const struct config *cfg)
+{
+	int64_t age = config_int(cfg, "checkout_max_age");
+
+	return age / 10 < 60 ? age / 10 : 60;
+}
+
 /* Outcome of one job: what the queue is told. */
 enum outcome { OUT_OK, OUT_TEMP, OUT_PERM };
 
@@ -82,6 +93,7 @@ struct scan {
 	/* this run */
 	int64_t checkout_id, scan_id;
 	char checkout_name[VOLUME_NAME_MAX + 1];
+	int64_t stop_at;	/* mono_usec() by which the code must be gone */
 	struct volume *vol;
 	char why[256];	/* last error: one line, never a secret or code */
 	int64_t nfindings, nnew, nfixed, ndropped;
@@ -168,6 +180,8 @@ static enum outcome checkout_insert(struct scan *s, const char *backend)
 	if (r < 0)
 		return db_fail(s, r, "insert the checkout row");
 	s->checkout_id = db_int(res, 0, 0);
+	s->stop_at = mono_usec() +
+		(config_int(s->cfg, "checkout_max_age") - teardown_margin(s->cfg)) * 1000000;
 	snprintf(s->checkout_name, sizeof(s->checkout_name), "%s", db_value(res, 0, 1));
 	PQclear(res);
 	log_field(LOG_F_CHECKOUT, s->checkout_id);
@@ -271,13 +285,23 @@ static enum outcome workdir_share(struct scan *s)
 	return OUT_OK;
 }
 
+/* Seconds left before the scan must stop (at least 1 while any is left). */
+static int64_t time_left(const struct scan *s)
+{
+	int64_t left = s->stop_at - mono_usec();
+
+	return left <= 0 ? 0 : left / 1000000 + 1;
+}
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
 static enum outcome clone_up(struct scan *s)
 {
 	struct secbuf tok = { 0 };
 	char why[200], *home;
 	struct clone_opts o = {
 		.co_url = s->clone_url, .co_sha = s->job->qj_commit, .co_ref = s->job->qj_ref,
-		.co_timeout = config_int(s->cfg, "clone_timeout"),
+		.co_timeout = min64(config_int(s->cfg, "clone_timeout"), time_left(s)),
 		.co_max_size = config_int(s->cfg, "clone_max_size"),
 	};
 	int64_t t0 = mono_usec();
@@ -321,7 +345,7 @@ static void test_pause(struct scan *s)
 	if (!*f || stat(f, &st) < 0)
 		return;
 	log_notice("paused while '%s' exists", f);
-	while (!stopping && stat(f, &st) == 0)
+	while (!stopping && time_left(s) > 0 && stat(f, &st) == 0)
 		usleep(100000);
 }
 
@@ -342,7 +366,7 @@ static void scanner_arg(struct argv_build *a, const char *name)
 }
 
 /* lethe-analyze's argv: one --tool per entry of the scanners setting. */
-static void analyze_argv(const struct config *cfg, struct argv_build *a)
+static void analyze_argv(const struct config *cfg, int64_t wall, struct argv_build *a)
 {
 	char *list = xstrdup(config_str(cfg, "scanners")), *save = NULL, *t;
 	size_t ntools = 0;
@@ -356,26 +380,28 @@ static void analyze_argv(const struct config *cfg, struct argv_build *a)
 	free(list);
 	/* Scanners run one after another; each gets its share of the wall time. */
 	snprintf(tt, sizeof(tt), "%" PRId64,
-		 config_int(cfg, "sandbox_wall") * 4 / 5 / (int64_t)(ntools ? ntools : 1) + 1);
+		 wall * 4 / 5 / (int64_t)(ntools ? ntools : 1) + 1);
 	a->owned[a->nowned] = xstrdup(tt);
 	a->v[a->n++] = "--tool-timeout";
 	a->v[a->n++] = a->owned[a->nowned++];
 	a->v[a->n] = NULL;
 }
 
-static void sandbox_opts_fill(const struct config *cfg, struct sandbox_opts *o)
+static void sandbox_opts_fill(const struct config *cfg, int64_t wall, struct sandbox_opts *o)
 {
 	o->user = config_str(cfg, "sandbox_user");
 	o->lim.memory = config_int(cfg, "sandbox_memory");
 	o->lim.cpu_secs = config_int(cfg, "sandbox_cpu");
 	o->lim.pids = config_int(cfg, "sandbox_pids");
-	o->lim.wall_secs = config_int(cfg, "sandbox_wall");
+	o->lim.wall_secs = wall;
 	o->lim.output_bytes = config_int(cfg, "sandbox_output");
 	o->lim.tmp_bytes = config_int(cfg, "sandbox_tmp");
 }
 
 static enum outcome analyze_result(struct scan *s, const struct sandbox_result *res)
 {
+	if (res->timed_out && time_left(s) == 0)
+		return fail(s, OUT_TEMP, "analysis stopped at the checkout's deadline");
 	if (res->timed_out)
 		return fail(s, OUT_PERM, "analysis exceeded sandbox_wall");
 	if (res->oom_killed)
@@ -400,12 +426,13 @@ static enum outcome analyze(struct scan *s, struct sarif_log *log)
 	struct sarif_limits lim;
 	struct argv_build a = { 0 };
 	char why[200];
+	int64_t wall = min64(config_int(s->cfg, "sandbox_wall"), time_left(s));
 	enum outcome o;
 	int r;
 
-	analyze_argv(s->cfg, &a);
+	analyze_argv(s->cfg, wall, &a);
 	so.argv = a.v;
-	sandbox_opts_fill(s->cfg, &so);
+	sandbox_opts_fill(s->cfg, wall, &so);
 	r = sandbox_run(&so, &res);
 	while (a.nowned)
 		free(a.owned[--a.nowned]);
@@ -712,6 +739,8 @@ static enum outcome scan_run(struct scan *s)
 		test_pause(s);
 	if (o == OUT_OK && stopping)
 		o = fail(s, OUT_TEMP, "stopped by a signal before the analysis");
+	if (o == OUT_OK && time_left(s) == 0)
+		o = fail(s, OUT_TEMP, "stopped at the checkout's deadline before the analysis");
 	if (o == OUT_OK)
 		o = analyze(s, &log);
 	/* The code goes first; what was learnt is stored after. */

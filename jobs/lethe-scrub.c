@@ -376,8 +376,10 @@ static int checkout_scrub(struct scrub *s, const char *id)
 	r = db_begin(s->db);
 	if (r == 0)
 		r = checkout_lock(s, id, &v);
+	if (r < 0)
+		log_err("unable to lock checkout %s: %s", id, db_error(s->db));
 	if (r <= 0)
-		goto out;	/* gone, or another run has it */
+		goto out;	/* 0: gone, or another run has it */
 	fields_set(v.id, v.job, v.org);
 	if (s->dry_run) {
 		printf("would scrub checkout %s (id %lld): %s\n", v.name, (long long)v.id, v.reason);
@@ -547,6 +549,70 @@ static int leftovers_scrub(struct scrub *s)
 	return r;
 }
 
+/* ---- without the database ---- */
+
+/* Seconds since name's image (or, without one, its mount point) was made. */
+static int64_t volume_age(const struct scrub *s, const char *name)
+{
+	const char *tops[2] = { s->state_dir, s->run_dir }, *subs[2] = { "volumes", "checkouts" };
+	char *img = xasprintf("%s.img", name);
+	const char *leaf[2] = { img, name };
+	int64_t age = -1;
+
+	for (int i = 0; i < 2 && age < 0; i++) {
+		int top = open(tops[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), d;
+		struct statx stx;
+
+		d = top < 0 ? -1 : openat(top, subs[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (d >= 0 && statx(d, leaf[i], AT_SYMLINK_NOFOLLOW, STATX_BTIME, &stx) == 0 &&
+		    (stx.stx_mask & STATX_BTIME))
+			age = (int64_t)time(NULL) - (int64_t)stx.stx_btime.tv_sec;
+		if (d >= 0)
+			close(d);
+		if (top >= 0)
+			close(top);
+	}
+	free(img);
+	return age;
+}
+
+/*
+ * PostgreSQL is unreachable: the two hours still hold.  A volume made
+ * longer ago than checkout_max_age is past any deadline its row can have,
+ * so it goes now; its row is brought up to date by a later run.
+ */
+static void offline_scrub(struct scrub *s)
+{
+	int64_t max_age = config_int(s->cfg, "checkout_max_age"), usec, age;
+	char **names = NULL;
+	size_t n = 0;
+	int r, lock;
+
+	if (leftovers_lock(s, &lock) < 0 || lock < 0)
+		return;	/* another run is at it */
+	r = volume_list(s->state_dir, s->run_dir, &names, &n);
+	if (r < 0)
+		log_errno(LOG_ERR, r, "unable to list volumes under '%s' and '%s'", s->state_dir, s->run_dir);
+	for (size_t i = 0; i < n; i++) {
+		age = volume_age(s, names[i]);
+		if (age < max_age)
+			continue;
+		if (s->dry_run) {
+			printf("would remove volume %s: %llds old, database unreachable\n", names[i],
+			       (long long)age);
+			continue;
+		}
+		r = volume_teardown(s, names[i], &usec);
+		if (r < 0)
+			log_errno(LOG_ERR, r, "unable to remove volume '%s'", names[i]);
+		else
+			log_warning("removed volume '%s', %llds old, without the database: its row and "
+				    "audit event come with a later run", names[i], (long long)age);
+	}
+	volume_list_free(names, n);
+	close(lock);
+}
+
 /* ---- main ---- */
 
 static int dir_acceptable(const char *key, const char *path)
@@ -593,6 +659,7 @@ static int scrub_run(struct scrub *s)
 	r = db_open(s->cfg, DB_ROLE_JOBS, &s->db);
 	if (r < 0) {
 		log_err("unable to connect to the database: %s", db_error(s->db));
+		offline_scrub(s);
 		return EXIT_TEMPFAIL;
 	}
 	if (checkouts_scrub(s) < 0 || leftovers_scrub(s) < 0)

@@ -38,7 +38,7 @@ static const struct config_key config_keys[] = {
 	{ "api_max_body",      C_SIZE, "1M", 1024, 64 << 20 },
 	{ "volume_backend",    C_STR,  "auto", 0, 0 },
 	{ "volume_size",       C_SIZE, "1G", 64 << 20, 1LL << 40 },
-	{ "checkout_max_age",  C_DURATION, "6600", 60, 7200 },
+	{ "checkout_max_age",  C_DURATION, "6600", 10, 7200 },
 	{ "analyze_path",      C_STR,  "/usr/local/libexec/lethe/lethe-analyze", 0, 0 },
 	{ "scanners",          C_STR,  "flawfinder,cppcheck,shellcheck,bandit,"
 	  "lethe-secrets,lethe-workflows,lethe-deps,lethe-markers", 0, 0 },

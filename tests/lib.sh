@@ -5,18 +5,23 @@
 #   need_stack                 # source the stack's env, or skip the whole test
 #   plan 3
 #   ok "server answers" curl -sf "$LETHE_URL/"    # passes when the command succeeds
+#                                                 # (its output shown only on failure)
+#   not_ok "no anonymous clone" git clone "$url"  # passes when the command fails
 #   is "$(cat f)" "want" "f holds want"           # string equality
 #   skip "no dm-crypt here"                       # ok N # SKIP reason
+#   skip_all "needs root"                         # 1..0 # SKIP, before plan
 #   diag "anything"                               # # anything (on stderr)
+#   on_exit 'umount "$SCRATCH/mnt"'               # cleanup, before SCRATCH goes
+# A test exits 1 when one of its checks failed.
 #
 # Variables:
 #   TOP      the checkout
-#   SCRATCH  a private scratch directory, removed when the test exits
-#            (tests that need cleanup of their own add to it with on_exit)
+#   SCRATCH  a scratch directory of its own, removed when the test exits
 #   CORPUS   the shared test material (../shared/corpus next to the checkout,
 #            else /work/shared/corpus)
 #   SARIF_MULTITOOL  Microsoft's SARIF Multitool installed by scripts/deps
-#            (build/tools/bin/sarif-multitool; `validate FILE` checks a log)
+#            (build/tools/bin/sarif-multitool).  `validate FILE... --rule-kind
+#            Sarif` exits 0 whatever it finds: count the lines with ': error '.
 # After need_stack, the variables of $LETHE_RUN/env: LETHE_URL, LETHE_CONFIG,
 # PGHOST, PGPORT, PGDATABASE, PGUSER (postgres), LETHE_GIT_URL,
 # LETHE_GIT_ROOT, LETHE_GIT_TOKEN.
@@ -55,6 +60,7 @@ _tap_cleanup() {
 	local c
 	for c in "${_tap_exit[@]}"; do eval "$c" || true; done
 	rm -rf "$SCRATCH"
+	[ "$_tap_failed" = 0 ] || exit 1
 }
 trap _tap_cleanup EXIT
 trap 'exit 130' INT TERM
@@ -73,12 +79,14 @@ _tap_result() { # status desc
 	fi
 }
 
-# ok DESC COMMAND...: passes when COMMAND exits 0 (its output is discarded).
+# ok DESC COMMAND...: passes when COMMAND exits 0.  Its output is shown (as
+# diagnostics, last lines) only when it fails.
 ok() {
-	local desc=$1
+	local desc=$1 rc=0
 	shift
-	"$@" >/dev/null 2>&1
-	_tap_result $? "$desc"
+	"$@" >"$SCRATCH/.ok.out" 2>&1 || rc=$?
+	_tap_result $rc "$desc"
+	[ $rc = 0 ] || tail -n 5 "$SCRATCH/.ok.out" | sed 's/^/# /' >&2
 }
 
 # not_ok DESC COMMAND...: passes when COMMAND fails.

@@ -12,7 +12,7 @@ sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 [ "$(sql -c "SELECT to_regclass('lethe.checkouts') IS NOT NULL")" = t ] ||
 	skip_all "the stack's database has no schema (lethectl migrate)"
 
-plan 20
+plan 21
 if [ ! -e "$LETHE_RUN/jobs.paused" ]; then
 	touch "$LETHE_RUN/jobs.paused"
 	on_exit "rm -f '$LETHE_RUN/jobs.paused'"
@@ -30,6 +30,7 @@ read -r org repo user < <(sql -F " " <<-SQL
 	SELECT (SELECT id FROM o), (SELECT id FROM r), (SELECT id FROM u);
 	SQL
 )
+on_exit "psql -X -q -c 'DELETE FROM lethe.orgs WHERE id = $org'"
 sql >/dev/null <<-SQL
 	INSERT INTO lethe.deliveries (org_id, repository_id, provider, delivery_id, event, outcome, received_at)
 	SELECT $org, $repo, 'github', 'old-' || i, 'push', 'queued', now() - interval '40 days'
@@ -85,7 +86,7 @@ log_max_size = 4096
 log_keep = 3
 nginx_pid_file = $SCRATCH/nginx.pid
 CONF
-rotate() { LETHE_CONFIG=$SCRATCH/lethe.conf "$TOP/bin/lethe-rotate" "$@"; }
+rotate() { LETHE_CONFIG=$SCRATCH/lethe.conf "$TOP/bin/lethe-rotate"; }
 
 rotate 2>"$SCRATCH/rotate.err"
 rc=$?
@@ -110,6 +111,12 @@ is "$(sql -c "SELECT count(*) || ' ' || max(id) FROM lethe.audit_events")" "$aud
 	"every audit event is still there"
 last=$(sql -c "SELECT id || ' hash ' || encode(hash, 'hex') FROM lethe.audit_events ORDER BY id DESC LIMIT 1")
 ok "the journal carries the audit checkpoint: last id and hash" grep -q "verified, last id $last\$" "$SCRATCH/rotate.err"
+
+if "$TOP/bin/lethectl" --help 2>&1 | grep -q "audit verify"; then
+	ok "lethectl audit verify agrees that the chain holds" "$TOP/bin/lethectl" audit verify
+else
+	skip "lethectl has no audit verify yet"
+fi
 
 ok "the log file was rotated into a compressed archive" gzip -t "$log.1.gz"
 is "$(zcat "$log.1.gz" | head -n 1)" "line 1" "the archive holds the file as it was before the rotation"

@@ -1,0 +1,38 @@
+#!/bin/bash
+# A scan stops itself before its checkout's deadline: held after its clone
+# (test_pause_file) with checkout_max_age = 20 s, lethe-scan gives up on its
+# own, destroys the volume before the deadline, and puts the job back in the
+# queue with the reason.
+. "$(dirname "$0")/lib.sh"
+need_stack
+. "$TOP/tests/scan-lib.sh"
+scan_need
+plan 6
+scan_pause_loop
+
+name=dl-$$
+mkdir -p "$SCRATCH/src"
+printf 'int main(void) { char b[4]; gets(b); return 0; }\n' >"$SCRATCH/src/m.c"
+url=$(git_repo_create "$name" "$SCRATCH/src")
+on_exit "rm -rf '$LETHE_GIT_ROOT/$name.git'"
+scan_org dl
+repo=$(scan_repo "$ORG" "$name" "$url")
+job=$(scan_job "$repo" "$(git -C "$LETHE_GIT_ROOT/$name.git" rev-parse main)")
+scan_config "checkout_max_age = 20" "test_pause_file = $SCRATCH/pause"
+
+touch "$SCRATCH/pause"
+# Older jobs of other tests may be queued: run until this job was tried.
+for _ in $(seq 20); do
+	rc=0
+	LETHE_CONFIG=$SCRATCH/lethe.conf timeout 120 "$TOP/bin/lethe-scan" --once >"$SCRATCH/scan.log" 2>&1 || rc=$?
+	co=$(q "SELECT id FROM lethe.checkouts WHERE job_id = $job")
+	[ -n "$co" ] && break
+done
+is "$rc" 111 "lethe-scan ends by itself with a temporary failure (exit 111)"
+is "$(q "SELECT destroyed_at IS NOT NULL AND destroyed_at < deadline FROM lethe.checkouts WHERE id = ${co:-0}")" t \
+	"its checkout was destroyed before the deadline"
+is "$(q "SELECT destroy_reason IS NOT NULL AND teardown_usec > 0 FROM lethe.checkouts WHERE id = ${co:-0}")" t \
+	"with a reason and a teardown duration"
+is "$(q "SELECT state FROM lethe.jobs WHERE id = $job")" queued "the job is back in the queue"
+ok "the job says why" grep -q deadline <<<"$(q "SELECT last_error FROM lethe.jobs WHERE id = $job")"
+not_ok "nothing is left mounted" grep -q "/checkouts/c${co:-0} " /proc/self/mountinfo
