@@ -81,12 +81,14 @@ _tap_result() { # status desc
 
 # ok DESC COMMAND...: passes when COMMAND exits 0.  Its output is shown (as
 # diagnostics, last lines) only when it fails.
+# (Its locals have names of their own: a test's `check '[ $rc -eq 0 ]'`
+# evaluates the test's rc, not ok's.)
 ok() {
-	local desc=$1 rc=0
+	local _ok_desc=$1 _ok_rc=0
 	shift
-	"$@" >"$SCRATCH/.ok.out" 2>&1 || rc=$?
-	_tap_result $rc "$desc"
-	[ $rc = 0 ] || tail -n 5 "$SCRATCH/.ok.out" | sed 's/^/# /' >&2
+	"$@" >"$SCRATCH/.ok.out" 2>&1 || _ok_rc=$?
+	_tap_result $_ok_rc "$_ok_desc"
+	[ $_ok_rc = 0 ] || tail -n 5 "$SCRATCH/.ok.out" | sed 's/^/# /' >&2
 }
 
 # not_ok DESC COMMAND...: passes when COMMAND fails.
