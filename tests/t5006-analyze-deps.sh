@@ -58,7 +58,7 @@ cargo	serde	1.0.197	-	true	rust/Cargo.lock
 cargo	serde_derive	1.0.197	-	false	rust/Cargo.lock
 cargo	serde	-	1.0	true	rust/Cargo.toml
 cargo	anyhow	-	1	true	rust/Cargo.toml
-cargo	local-helper	-	path	true	rust/Cargo.toml
+cargo	local-util	-	path	true	rust/Cargo.toml
 cargo	tokio	-	1.36	true	rust/Cargo.toml
 cargo	proptest	-	1.4	true	rust/Cargo.toml
 cargo	nix	-	0.28	true	rust/Cargo.toml
