@@ -157,7 +157,7 @@ static void issue_rule(struct wf *w, const char *rule, int line, const char *msg
 
 static void check_pipe(struct wf *w, yaml_node_t *n, void *arg)
 {
-	if (regexec(&pipe_rx, scalar(n), 0, NULL, 0) == 0)
+	if (scalar(n) && regexec(&pipe_rx, scalar(n), 0, NULL, 0) == 0)
 		issue_rule(w, "curl-pipe-shell", line_of(n),
 			   "a script pipes a download into a shell: what runs is whatever the "
 			   "server sends");
@@ -327,8 +327,7 @@ static void gh_step(struct wf *w, const char *job, yaml_node_t *step)
 
 	gh_uses(w, job, uses);
 	gh_inject(w, get(w, step, "run"));
-	if (get(w, step, "run"))
-		check_pipe(w, get(w, step, "run"), NULL);
+	check_pipe(w, get(w, step, "run"), NULL);	/* a mapping or list: not a script */
 	if (u && !strncmp(u, "actions/github-script@", 22))
 		gh_inject(w, get(w, with, "script"));
 	if (u && !strncmp(u, "actions/checkout@", 17) && w->untrusted &&

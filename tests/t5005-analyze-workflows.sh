@@ -16,7 +16,7 @@ if [ ! -x "$AN" ] || ! command -v jq >/dev/null; then
 	echo "1..0 # SKIP bin/lethe-analyze or jq missing"
 	exit 0
 fi
-echo "1..8"
+echo "1..9"
 
 cp -r "$FIX" "$SCRATCH/ws"
 OUT=$SCRATCH/out.sarif
@@ -149,3 +149,12 @@ printf 'include:\n  - local: ../../etc/passwd\nx:\n  script: [a]\n' >"$SCRATCH/w
 "$AN" --workspace "$SCRATCH/ws" --tool lethe-workflows >"$SCRATCH/out2" 2>/dev/null
 check '! grep -q "root:" "$SCRATCH/out2" && jq -e ".runs[0].invocations[0].executionSuccessful" "$SCRATCH/out2" >/dev/null' \
 	"an include escaping the workspace is refused"
+
+# A step whose run: is a list or a mapping is no script (it once crashed the reader).
+rm -f "$SCRATCH/ws/.gitlab-ci.yml"
+printf 'on: push\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: [curl x, sh]\n      - run: {a: b}\n' \
+	>"$SCRATCH/ws/.github/workflows/odd.yml"
+"$AN" --workspace "$SCRATCH/ws" --tool lethe-workflows >"$SCRATCH/out3" 2>/dev/null
+rc=$?
+check '[ $rc -eq 0 ] && jq -e "[.runs[0].results[] | select(.locations[0].physicalLocation.artifactLocation.uri == \".github/workflows/odd.yml\")] | length == 0" "$SCRATCH/out3" >/dev/null' \
+	"a run: that is a list or a mapping is read without a finding or a crash"
