@@ -20,7 +20,7 @@ CFLAGS   += -std=gnu11 $(WARN) -D_GNU_SOURCE -Ilib \
             -DLETHE_SQL_DIR='"$(DATADIR)/sql"' \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDFLAGS  += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
-LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
 ifdef CI
 CFLAGS   += -Werror

@@ -60,7 +60,7 @@ static int open_beneath(int dirfd, const char *path)
 	return fd < 0 ? -errno : fd;
 }
 
-static int read_beneath(int dirfd, const char *path, char **data, size_t *len)
+int an_read(int dirfd, const char *path, size_t max, char **data, size_t *len)
 {
 	struct stat st;
 	int fd = open_beneath(dirfd, path);
@@ -68,9 +68,9 @@ static int read_beneath(int dirfd, const char *path, char **data, size_t *len)
 
 	if (fd < 0)
 		return fd;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > FILE_MAX) {
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
 		close(fd);
-		return -EINVAL;
+		return S_ISREG(st.st_mode) ? -EFBIG : -EINVAL;
 	}
 	*data = xmalloc((size_t)st.st_size + 1);
 	*len = 0;
@@ -107,7 +107,7 @@ static struct an_lines *lines_load(int dirfd, const char *path)
 	struct an_lines *l = xcalloc(1, sizeof(*l));
 
 	l->path = xstrdup(path);
-	if (read_beneath(dirfd, path, &l->data, &l->len) == 0)
+	if (an_read(dirfd, path, FILE_MAX, &l->data, &l->len) == 0)
 		lines_split(l, l->len);
 	return l;
 }
@@ -196,9 +196,30 @@ void an_fingerprint(const struct an_ctx *ctx, const char *tool, const char *rule
 	hex_encode(sum, n, out);
 }
 
-struct sarif_result *an_result_add(const struct an_ctx *ctx, struct sarif_run *run,
-				   const char *tool, const char *rule_id,
-				   const char *path, int line)
+/* SHA-256 hex of tool, rule, path and key (the keyed hash of a secret). */
+static void keyed_fingerprint(const char *tool, const char *rule, const char *path,
+			      const char *key, char *out)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char sum[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	if (!md)
+		abort();
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	hash_str(md, "lethe/v1");
+	hash_str(md, tool);
+	hash_str(md, rule ? rule : "");
+	hash_str(md, path);
+	hash_str(md, key);
+	EVP_DigestFinal_ex(md, sum, &n);
+	EVP_MD_CTX_free(md);
+	hex_encode(sum, n, out);
+}
+
+static struct sarif_result *result_add(const struct an_ctx *ctx, struct sarif_run *run,
+				       const char *tool, const char *rule_id,
+				       const char *path, int line, const char *key)
 {
 	struct sarif_result *r;
 	char *clean = NULL;
@@ -211,11 +232,28 @@ struct sarif_result *an_result_add(const struct an_ctx *ctx, struct sarif_run *r
 	}
 	if (!path || sarif_path_clean(path, ctx->workspace, &clean) < 0)
 		return NULL;
-	an_fingerprint(ctx, tool, rule_id, clean, line, fp);
+	if (key)
+		keyed_fingerprint(tool, rule_id, clean, key, fp);
+	else
+		an_fingerprint(ctx, tool, rule_id, clean, line, fp);
 	r = sarif_run_add_result(run);
 	r->rule_id = rule_id ? sarif_clean_text(rule_id, 200) : NULL;
 	r->path = clean;
 	r->fingerprint = xstrdup(fp);
 	r->start_line = r->end_line = line > 0 ? line : 0;
 	return r;
+}
+
+struct sarif_result *an_result_add(const struct an_ctx *ctx, struct sarif_run *run,
+				   const char *tool, const char *rule_id,
+				   const char *path, int line)
+{
+	return result_add(ctx, run, tool, rule_id, path, line, NULL);
+}
+
+struct sarif_result *an_result_add_keyed(const struct an_ctx *ctx, struct sarif_run *run,
+					 const char *tool, const char *rule_id,
+					 const char *path, int line, const char *key)
+{
+	return result_add(ctx, run, tool, rule_id, path, line, key);
 }

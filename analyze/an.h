@@ -24,6 +24,8 @@ struct an_ctx {
 	int timeout;		/* seconds per tool */
 	size_t max_output;	/* bytes of scanner output */
 	size_t max_results;	/* results per run */
+	unsigned char salt[32];	/* HMAC key of secret hashes */
+	bool test_salt;		/* no --salt-fd: the fixed, public test salt */
 };
 
 /* A NULL-terminated argument vector that owns its strings. */
@@ -84,6 +86,35 @@ struct sarif_result *an_result_add(const struct an_ctx *ctx, struct sarif_run *r
 				   const char *tool, const char *rule_id,
 				   const char *path, int line);
 
+/*
+ * The same, but the fingerprint hashes key (a keyed hash of what was found)
+ * instead of the flagged lines: for secrets, whose line must not be hashed
+ * without a key.
+ */
+struct sarif_result *an_result_add_keyed(const struct an_ctx *ctx, struct sarif_run *run,
+					 const char *tool, const char *rule_id,
+					 const char *path, int line, const char *key);
+
+/*
+ * Read the regular file path beneath dirfd (no symlinks, no escape) into a
+ * NUL-terminated buffer; -EFBIG when larger than max, -EINVAL when not a
+ * regular file.  The caller cleanses and frees *data.
+ */
+int an_read(int dirfd, const char *path, size_t max, char **data, size_t *len);
+
+/*
+ * Call fn for every regular file of the workspace (relative path), depth
+ * first in name order, without following symlinks and skipping .git; at
+ * most AN_FILES_MAX files and AN_FILES_DEPTH levels (an-files.c, for the
+ * in-process analyzers).  fn returns 0 to go on, or a negative errno to
+ * stop; an_each_file returns it, or -E2BIG at the file limit.
+ */
+#define AN_FILES_MAX 200000
+#define AN_FILES_DEPTH 64
+typedef int (*an_file_fn)(const struct an_ctx *ctx, const char *path, void *arg);
+int an_each_file(const struct an_ctx *ctx, an_file_fn fn, void *arg);
+const char *an_basename(const char *path);
+
 /* SHA-256 hex of tool, rule, path and the normalised flagged line with
  * its nearest non-blank neighbours; out has 65 bytes. */
 void an_fingerprint(const struct an_ctx *ctx, const char *tool, const char *rule,
@@ -114,6 +145,81 @@ int an_shellcheck_build(const struct an_ctx *, struct an_argv *, struct sarif_ru
 int an_shellcheck_convert(const struct an_ctx *, const char *, size_t, struct sarif_run *);
 int an_bandit_build(const struct an_ctx *, struct an_argv *, struct sarif_run *);
 int an_bandit_convert(const struct an_ctx *, const char *, size_t, struct sarif_run *);
+
+/*
+ * Facts: metadata about manifests and CI workflows (names, versions,
+ * paths; never file content), written as run.properties "lethe/facts".
+ * Issues: what a parser found wrong, turned into results by its analyzer.
+ * The parsers take a buffer (so the fuzz targets can call them) and fill
+ * both; they return 0, or -EINVAL with a one-line reason in why when the
+ * file is unparsable.
+ */
+struct an_facts {
+	struct json_object *deps, *wfs;	/* arrays */
+	size_t n;			/* entries, at most AN_FACTS_MAX */
+};
+#define AN_FACTS_MAX 100000
+
+struct an_issue {
+	char *rule, *message;
+	int line;
+};
+
+struct an_issues {
+	size_t n, alloc;
+	struct an_issue *v;
+};
+
+void an_facts_init(struct an_facts *f);
+void an_facts_release(struct an_facts *f);
+void an_facts_dep(struct an_facts *f, const char *ecosystem, const char *name,
+		  const char *version, const char *constraint, bool direct,
+		  const char *manifest);
+void an_facts_wf(struct an_facts *f, const char *system, const char *path,
+		 const char *workflow, const char *job, const char *kind,
+		 const char *value, const char *pinning);
+/* Write the facts into run->facts_json. */
+void an_facts_finish(struct an_facts *f, struct sarif_run *run);
+
+void an_issue_add(struct an_issues *is, const char *rule, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void an_issues_release(struct an_issues *is);
+/* Results (tool, level warning unless the rule ends in an error list) for path. */
+void an_issues_report(const struct an_ctx *ctx, struct sarif_run *run, const char *tool,
+		      const char *path, const struct an_issues *is);
+
+/* Workflow files: GitHub Actions or GitLab CI (system "github-actions" or
+ * "gitlab-ci").  Local includes of a GitLab file are appended to incs. */
+struct an_includes {
+	size_t n;
+	char *v[64];
+};
+int an_workflow_parse(const char *system, const char *path, const char *buf, size_t len,
+		      struct an_facts *f, struct an_issues *is, struct an_includes *incs,
+		      char *why, size_t whylen);
+/*
+ * TOML (an-toml.c): fn is called for each key = value with the table it is
+ * in ("" at the top, dotted names joined by '.') and the value as a json-c
+ * object (strings, arrays, objects; other scalars as their text), which fn
+ * must not keep; for a "[[name]]" header, once with key and value NULL.
+ */
+typedef void (*an_toml_fn)(const char *table, const char *key, struct json_object *v,
+			   void *arg);
+int an_toml_parse(const char *buf, size_t len, an_toml_fn fn, void *arg, char *why,
+		  size_t whylen);
+
+/* Dependency manifests and lock files: -ENOENT when path is none. */
+int an_deps_parse(const char *path, const char *buf, size_t len, struct an_facts *f,
+		  char *why, size_t whylen);
+bool an_deps_manifest(const char *path);
+
+/* Lethe's own analyzers (in-process). */
+int an_secrets_analyze(const struct an_ctx *ctx, struct sarif_run *run);
+int an_workflows_analyze(const struct an_ctx *ctx, struct sarif_run *run);
+int an_deps_analyze(const struct an_ctx *ctx, struct sarif_run *run);
+int an_markers_analyze(const struct an_ctx *ctx, struct sarif_run *run);
+/* Mark results of run that a lethe:ignore marker suppresses. */
+void an_suppress_apply(const struct an_ctx *ctx, struct sarif_run *run);
 
 /* Reading scanners' JSON output (an-json.c). */
 struct json_object;

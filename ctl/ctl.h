@@ -78,5 +78,6 @@ int ctl_repo_remove(struct ctl *c, int argc, char **argv);
 int ctl_jobs(struct ctl *c, int argc, char **argv);
 int ctl_checkouts(struct ctl *c, int argc, char **argv);
 int ctl_findings(struct ctl *c, int argc, char **argv);
+int ctl_deps(struct ctl *c, int argc, char **argv);
 
 #endif

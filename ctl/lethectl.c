@@ -36,6 +36,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "jobs",      NULL,     ctl_jobs,        "[--org ORG] [--state STATE] [--limit N]" },
 	{ "checkouts", NULL,     ctl_checkouts,   "[--all]" },
 	{ "findings",  NULL,     ctl_findings,    "--repo ID|OWNER/REPO [--state open|fixed|all]" },
+	{ "deps",      NULL,     ctl_deps,        "--repo ID|OWNER/REPO [--cyclonedx]" },
 };
 
 static const struct ctl_cmd *ctl_current;

@@ -20,6 +20,7 @@ const struct api_route api_routes[] = {
 	{ "DELETE", "/repositories/{id}",               ROLE_ADMIN,  api_repo_disconnect },
 	{ "GET",    "/repositories/{id}/dependencies",  ROLE_MEMBER, api_repo_dependencies },
 	{ "GET",    "/repositories/{id}/workflows",     ROLE_MEMBER, api_repo_workflows },
+	{ "GET",    "/repositories/{id}/sbom",          ROLE_MEMBER, api_repo_sbom },
 	{ "GET",    "/scans",                           ROLE_MEMBER, api_scans_list },
 	{ "GET",    "/scans/{id}",                      ROLE_MEMBER, api_scan_get },
 	{ "GET",    "/scans/{id}/sarif",                ROLE_MEMBER, api_scan_sarif },

@@ -107,6 +107,7 @@ int api_repo_connect(struct api_req *req, struct api_resp *resp);
 int api_repo_disconnect(struct api_req *req, struct api_resp *resp);
 int api_repo_dependencies(struct api_req *req, struct api_resp *resp);
 int api_repo_workflows(struct api_req *req, struct api_resp *resp);
+int api_repo_sbom(struct api_req *req, struct api_resp *resp);	/* api-sbom.c */
 int api_checkouts(struct api_req *req, struct api_resp *resp);
 
 /* Scans and findings (api-scans.c). */

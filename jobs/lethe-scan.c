@@ -34,6 +34,7 @@
 #include "config.h"
 #include "crypto.h"
 #include "db.h"
+#include "facts.h"
 #include "github.h"
 #include "keys.h"
 #include "log.h"
@@ -629,6 +630,16 @@ static int store_fixed(struct scan *s, const char *tool, const char *branch)
 	return r;
 }
 
+/* Dependencies and workflow facts, in-code suppressions and secret hashes (lib/facts). */
+static int store_facts(struct scan *s, const struct sarif_run *run, const char *branch)
+{
+	char org[24], repo[24], scan[24];
+	int r = facts_store(s->db, i64s(s->job->qj_org, org), i64s(s->job->qj_repo, repo),
+			    i64s(s->scan_id, scan), run, NULL);
+
+	return r < 0 ? r : facts_mark_findings(s->db, repo, branch, scan, run, NULL);
+}
+
 static int store_run(struct scan *s, const struct sarif_run *run, const char *branch)
 {
 	int r, stored = 0;
@@ -650,6 +661,8 @@ static int store_run(struct scan *s, const struct sarif_run *run, const char *br
 	}
 	if (r == 0 && stored && run->complete)
 		r = store_fixed(s, run->tool, branch);
+	if (r == 0 && stored)
+		r = store_facts(s, run, branch);
 	return r;
 }
 

@@ -51,6 +51,8 @@ void sarif_result_release(struct sarif_result *r)
 	free(r->message);
 	free(r->fingerprint);
 	free(r->cwe);
+	free(r->suppress_reason);
+	free(r->secret_hash);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -64,6 +66,8 @@ static void run_release(struct sarif_run *run)
 	free(run->info_uri);
 	free(run->reason);
 	free(run->meta_json);
+	free(run->facts_json);
+	free(run->salt);
 }
 
 void sarif_log_release(struct sarif_log *log)
@@ -269,6 +273,8 @@ int sarif_path_clean(const char *uri, const char *base, char **out)
 	}
 	return r;
 }
+
+static json_object *jstr(const char *s);
 
 /* ---- reader ---- */
 
@@ -585,6 +591,31 @@ static void result_location(struct sarif_result *r, json_object *phys,
 		r->end_line = r->start_column = 0;
 }
 
+static char *hash_valid(const char *h)
+{
+	if (!h || strlen(h) != 64 || strspn(h, "0123456789abcdef") != 64)
+		return NULL;
+	return xstrdup(h);
+}
+
+/* An inSource suppression (a lethe:ignore marker) and its justification. */
+static void result_suppression(struct sarif_result *r, json_object *res)
+{
+	json_object *list = get(res, "suppressions", json_type_array);
+	size_t n = list ? json_object_array_length(list) : 0;
+
+	for (size_t i = 0; i < n && !r->suppressed; i++) {
+		json_object *s = json_object_array_get_idx(list, i);
+		const char *kind = get_str(s, "kind");
+		const char *why = get_str(s, "justification");
+
+		if (!kind || strcmp(kind, "inSource") != 0)
+			continue;
+		r->suppressed = true;
+		r->suppress_reason = why ? sarif_clean_text(why, SARIF_MESSAGE_MAX) : NULL;
+	}
+}
+
 static int parse_result(struct parser *p, struct sarif_run *run,
 			json_object *rules, json_object *map, json_object *res, size_t i)
 {
@@ -615,6 +646,9 @@ static int parse_result(struct parser *p, struct sarif_run *run,
 	r->message = result_message(res, rule, phys, &p->log->stripped);
 	r->fingerprint = result_fingerprint(res);
 	r->cwe = result_cwe(res, rule);
+	r->secret_hash = hash_valid(get_str(get(res, "properties", json_type_object),
+					    "lethe/secret-hash"));
+	result_suppression(r, res);
 	result_location(r, phys, p->lim->base);
 	return 0;
 }
@@ -684,6 +718,69 @@ static void parse_invocation(struct sarif_run *run, json_object *driver,
 	json_object_put(meta);
 }
 
+/* The keys kept of each facts entry; "direct" is the one boolean. */
+static const char *const dep_keys[] = { "ecosystem", "name", "version", "constraint",
+					"manifest", "direct" };
+static const char *const wf_keys[] = { "system", "path", "workflow", "job", "kind",
+				       "value", "pinning" };
+
+static json_object *facts_entry(json_object *e, const char *const *keys, size_t nkeys)
+{
+	json_object *o = json_object_new_object();
+
+	for (size_t i = 0; i < nkeys; i++) {
+		json_object *v;
+
+		if (!json_object_object_get_ex(e, keys[i], &v) || !v)
+			continue;
+		if (json_object_is_type(v, json_type_boolean))
+			json_object_object_add(o, keys[i],
+				json_object_new_boolean(json_object_get_boolean(v)));
+		else if (json_object_is_type(v, json_type_string))
+			json_object_object_add(o, keys[i], jstr(json_object_get_string(v)));
+	}
+	return o;
+}
+
+static json_object *facts_list(json_object *facts, const char *name,
+			       const char *const *keys, size_t nkeys)
+{
+	json_object *list = get(facts, name, json_type_array), *out;
+	size_t n = list ? json_object_array_length(list) : 0;
+
+	if (!list)
+		return NULL;
+	out = json_object_new_array();
+	for (size_t i = 0; i < n && i < SARIF_FACTS_MAX; i++) {
+		json_object *e = json_object_array_get_idx(list, i);
+
+		if (json_object_is_type(e, json_type_object))
+			json_object_array_add(out, facts_entry(e, keys, nkeys));
+	}
+	return out;
+}
+
+/* run.properties: "lethe/facts" through the whitelist, and "lethe/salt". */
+static void parse_run_properties(struct sarif_run *run, json_object *runobj)
+{
+	json_object *props = get(runobj, "properties", json_type_object);
+	json_object *facts = get(props, "lethe/facts", json_type_object), *out, *l;
+	const char *salt = get_str(props, "lethe/salt");
+
+	if (salt)
+		run->salt = sarif_clean_text(salt, 32);
+	if (!facts)
+		return;
+	out = json_object_new_object();
+	if ((l = facts_list(facts, "dependencies", dep_keys, ARRAY_SIZE(dep_keys))))
+		json_object_object_add(out, "dependencies", l);
+	if ((l = facts_list(facts, "workflows", wf_keys, ARRAY_SIZE(wf_keys))))
+		json_object_object_add(out, "workflows", l);
+	run->facts_json = xstrdup(json_object_to_json_string_ext(out,
+		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(out);
+}
+
 static int parse_results(struct parser *p, struct sarif_run *run,
 			 json_object *runobj, json_object *rules)
 {
@@ -737,6 +834,7 @@ static int parse_run(struct parser *p, json_object *runobj, size_t i)
 	run = sarif_log_add_run(p->log, name, version);
 	run->info_uri = web_uri(get_str(driver, "informationUri"));
 	parse_invocation(run, driver, runobj);
+	parse_run_properties(run, runobj);
 	return parse_results(p, run, runobj, get(driver, "rules", json_type_array));
 }
 
@@ -904,10 +1002,22 @@ static int rule_index(json_object *rules, json_object *seen, const char *id,
 	return (int)n;
 }
 
+static json_object *write_suppression(const struct sarif_result *r)
+{
+	json_object *list = json_object_new_array(), *s = json_object_new_object();
+
+	json_object_object_add(s, "kind", json_object_new_string("inSource"));
+	json_object_object_add(s, "status", json_object_new_string("accepted"));
+	if (r->suppress_reason)
+		json_object_object_add(s, "justification", jstr(r->suppress_reason));
+	json_object_array_add(list, s);
+	return list;
+}
+
 static json_object *write_result(const struct sarif_result *r, json_object *rules,
 				 json_object *seen)
 {
-	json_object *o = json_object_new_object(), *locs;
+	json_object *o = json_object_new_object(), *locs, *props;
 	const char *level = level_valid(r->level);
 	_cleanup_free_ char *id = sarif_clean_text(rule_name(r), 200);
 
@@ -928,8 +1038,15 @@ static json_object *write_result(const struct sarif_result *r, json_object *rule
 		json_object_object_add(fp, SARIF_FINGERPRINT_KEY, jstr(r->fingerprint));
 		json_object_object_add(o, "partialFingerprints", fp);
 	}
-	if (r->cwe)
-		json_object_object_add(o, "properties", write_tags(r->cwe));
+	props = r->cwe ? write_tags(r->cwe) : NULL;
+	if (r->secret_hash) {
+		props = props ? props : json_object_new_object();
+		json_object_object_add(props, "lethe/secret-hash", jstr(r->secret_hash));
+	}
+	if (props)
+		json_object_object_add(o, "properties", props);
+	if (r->suppressed)
+		json_object_object_add(o, "suppressions", write_suppression(r));
 	return o;
 }
 
@@ -952,6 +1069,18 @@ static json_object *write_invocation(const struct sarif_run *run)
 	return invs;
 }
 
+static json_object *write_run_properties(const struct sarif_run *run)
+{
+	json_object *props = json_object_new_object();
+	json_object *facts = run->facts_json ? json_tokener_parse(run->facts_json) : NULL;
+
+	if (facts)
+		json_object_object_add(props, "lethe/facts", facts);
+	if (run->salt)
+		json_object_object_add(props, "lethe/salt", jstr(run->salt));
+	return props;
+}
+
 static json_object *write_run(const struct sarif_run *run)
 {
 	json_object *o = json_object_new_object(), *tool = json_object_new_object();
@@ -971,6 +1100,8 @@ static json_object *write_run(const struct sarif_run *run)
 	json_object_object_add(o, "tool", tool);
 	json_object_object_add(o, "invocations", write_invocation(run));
 	json_object_object_add(o, "results", results);
+	if (run->facts_json || run->salt)
+		json_object_object_add(o, "properties", write_run_properties(run));
 	return o;
 }
 

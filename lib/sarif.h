@@ -23,6 +23,20 @@
  * rule's CWE relationships or tags (flawfinder's style).  In the structure,
  * cwe is a comma-separated list such as "CWE-119,CWE-120", or NULL.
  *
+ * Lethe's own analyzers add, and the reader carries through:
+ * - result.suppressions [{ "kind": "inSource", "justification": REASON }]
+ *   for a finding suppressed by a lethe:ignore marker (suppressed,
+ *   suppress_reason);
+ * - result.properties "lethe/secret-hash": 64 hex digits, the keyed hash
+ *   of a leaked secret (never the secret);
+ * - run.properties "lethe/facts": { "dependencies": [...], "workflows":
+ *   [...] }, metadata about manifests and CI workflows.  The reader keeps
+ *   only the whitelisted keys of each entry (see sarif.c facts_keys), as
+ *   strings of at most 1000 bytes (direct as a boolean), at most
+ *   SARIF_FACTS_MAX entries per list, and re-serialises them into
+ *   facts_json;
+ * - run.properties "lethe/salt": how secret hashes were keyed.
+ *
  * Ownership: every string in these structures is heap-allocated and owned
  * by the structure; sarif_log_release() frees them all.
  */
@@ -34,6 +48,7 @@
 
 #define SARIF_FINGERPRINT_KEY "lethe/v1"
 #define SARIF_MESSAGE_MAX 1000	/* bytes kept of a message or reason */
+#define SARIF_FACTS_MAX 100000	/* entries per facts list */
 
 struct sarif_result {
 	char *rule_id;		/* may be NULL when the tool gave none */
@@ -43,6 +58,9 @@ struct sarif_result {
 	char *fingerprint;	/* 64 hex digits (lethe/v1) or NULL */
 	char *cwe;		/* "CWE-120,CWE-20" or NULL */
 	int start_line, end_line, start_column;	/* 0: unknown */
+	bool suppressed;	/* an in-code marker suppresses it */
+	char *suppress_reason;	/* the marker's reason, or NULL */
+	char *secret_hash;	/* 64 hex digits: keyed hash of a secret, or NULL */
 };
 
 struct sarif_run {
@@ -54,6 +72,8 @@ struct sarif_run {
 	struct sarif_result *results;
 	size_t results_alloc;
 	char *meta_json;	/* driver/invocation metadata, no source */
+	char *facts_json;	/* run.properties "lethe/facts" (whitelisted), or NULL */
+	char *salt;		/* run.properties "lethe/salt": "installation" or "test" */
 };
 
 struct sarif_log {

@@ -79,12 +79,13 @@ scan=$(q "SELECT id FROM lethe.scans WHERE job_id = $job")
 is "$(q "SELECT state FROM lethe.scans WHERE id = ${scan:-0}")" complete "the scan is complete"
 is "$(q "SELECT string_agg(tool || '=' || status, ',' ORDER BY tool) FROM lethe.scan_tools
 	WHERE scan_id = ${scan:-0}")" \
-	"bandit=complete,cppcheck=complete,flawfinder=complete,shellcheck=complete" \
-	"every scanner ran to completion"
+	"bandit=complete,cppcheck=complete,flawfinder=complete,lethe-deps=complete,lethe-markers=complete,lethe-secrets=complete,lethe-workflows=complete,shellcheck=complete" \
+	"every scanner and analyzer ran to completion"
 is "$(q "SELECT string_agg(DISTINCT f.tool, ',' ORDER BY f.tool) FROM lethe.findings f
 	JOIN lethe.scan_findings sf ON sf.finding_id = f.id
 	WHERE sf.scan_id = ${scan:-0} AND f.path <> '' AND f.start_line > 0")" \
-	"bandit,cppcheck,flawfinder,shellcheck" "every scanner's findings are stored with path and line"
+	"bandit,cppcheck,flawfinder,lethe-secrets,shellcheck" \
+	"every scanner's findings (and the fixture's hard-coded password) are stored with path and line"
 strcpy=$(grep -n 'strcpy(buf' "$SCRATCH/src/src/copy.c" | cut -d: -f1)
 is "$(q "SELECT count(*) > 0 FROM lethe.findings WHERE repository_id = $repo
 	AND tool = 'flawfinder' AND path = 'src/copy.c' AND start_line = $strcpy")" t \

@@ -267,6 +267,55 @@ static int parse_file(const char *path)
 	return 0;
 }
 
+/* Lethe's own additions: suppressions, secret hashes, facts, salt. */
+static const char lethe_doc[] = RUN_HEAD "}},\"properties\":{\"lethe/salt\":\"installation\","
+	"\"lethe/facts\":{\"dependencies\":[{\"ecosystem\":\"npm\",\"name\":\"a\",\"direct\":true,"
+	"\"manifest\":\"package.json\",\"source\":\"int main(void)\",\"version\":7},42],"
+	"\"workflows\":[{\"system\":\"gitlab-ci\",\"path\":\".gitlab-ci.yml\",\"kind\":\"job\","
+	"\"value\":\"build\\u0000x\\nmore\",\"script\":\"make\"}],\"files\":[\"secret\"]}},"
+	"\"results\":[{\"ruleId\":\"R1\",\"message\":{\"text\":\"m\"},"
+	"\"suppressions\":[{\"kind\":\"external\"},{\"kind\":\"inSource\",\"justification\":\"why\\nnot\"}],"
+	"\"properties\":{\"lethe/secret-hash\":\"" "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" "\"}},"
+	"{\"ruleId\":\"R2\",\"message\":{\"text\":\"m\"},\"suppressions\":[{\"kind\":\"external\"}],"
+	"\"properties\":{\"lethe/secret-hash\":\"hunter2\"}}]}]}";
+
+static void test_lethe_fields(void)
+{
+	struct sarif_log log, again;
+	char why[256];
+	char *out = NULL;
+	int r = sarif_parse(lethe_doc, strlen(lethe_doc), NULL, &log, why, sizeof(why));
+	const struct sarif_run *run = r == 0 && log.nruns == 1 ? &log.runs[0] : NULL;
+
+	ok(run != NULL, "a run with Lethe's fields parses (%s)", r ? why : "ok");
+	if (!run || run->nresults != 2) {
+		sarif_log_release(&log);
+		return;
+	}
+	ok(run->results[0].suppressed && !strcmp(run->results[0].suppress_reason, "why not"),
+	   "an inSource suppression is kept with its reason, cleaned to one line");
+	ok(!run->results[1].suppressed, "an external suppression is not an in-code one");
+	ok(run->results[0].secret_hash && !run->results[1].secret_hash,
+	   "a secret hash is kept only when it is 64 hex digits");
+	ok(run->salt && !strcmp(run->salt, "installation"), "the salt kind is kept");
+	ok(run->facts_json && !strstr(run->facts_json, "int main") && !strstr(run->facts_json, "make") &&
+	   !strstr(run->facts_json, "files") && !strstr(run->facts_json, "\"version\""),
+	   "facts keep only whitelisted keys with string values: %s", run->facts_json);
+	ok(run->facts_json && strstr(run->facts_json, "\"direct\":true") &&
+	   strstr(run->facts_json, "\"value\":\"build\"}"),
+	   "direct stays a boolean; a value ends at a NUL byte, with nothing after it");
+	out = sarif_write(&log);
+	r = sarif_parse(out, strlen(out), NULL, &again, why, sizeof(why));
+	ok(r == 0 && again.nruns == 1 && again.runs[0].nresults == 2 &&
+	   again.runs[0].results[0].suppressed && again.runs[0].facts_json &&
+	   !strcmp(again.runs[0].facts_json, run->facts_json) &&
+	   !strcmp(again.runs[0].results[0].secret_hash, run->results[0].secret_hash),
+	   "the written document reads back the same");
+	sarif_log_release(&again);
+	free(out);
+	sarif_log_release(&log);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "--parse") == 0)
@@ -277,5 +326,6 @@ int main(int argc, char **argv)
 	test_quoting();
 	test_roundtrip();
 	test_paths();
+	test_lethe_fields();
 	return done_testing();
 }

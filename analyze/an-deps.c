@@ -1,0 +1,680 @@
+/*
+ * an-deps.c - dependency manifests and lock files into facts: ecosystem
+ * (the package-URL type: npm, pypi, golang, cargo, maven, gem, composer),
+ * package name, version (when exact) or constraint, direct or transitive,
+ * manifest path.
+ *
+ *   npm       package.json (direct), package-lock.json (v2/v3: direct when
+ *             the root package asks for it; v1: when nothing requires it)
+ *   pypi      requirements*.txt, pyproject.toml (PEP 621 and Poetry): direct;
+ *             Pipfile.lock, poetry.lock: not marked direct (they do not say)
+ *   golang    go.mod: direct unless "// indirect"
+ *   cargo     Cargo.toml: direct; Cargo.lock: direct when a crate of the
+ *             workspace depends on it
+ *   maven     pom.xml <dependency> elements: direct
+ *   gem       Gemfile.lock: direct when listed under DEPENDENCIES
+ *   composer  composer.lock: not marked direct
+ *
+ * A manifest that does not parse gives a "deps/unparsable" note naming the
+ * reason, never a crash; files under node_modules/ and vendor/ are not the
+ * repository's own manifests and are skipped.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+#include <openssl/crypto.h>
+
+#include "an.h"
+#include "util.h"
+
+#define TOOL "lethe-deps"
+#define DEPS_FILE_MAX (32u << 20)
+#define JSON_DEPTH 64
+#define NAME_MAX_LEN 512
+
+struct deps {
+	const char *path;
+	struct an_facts *f;
+	char *why;
+	size_t whylen;
+	/* Cargo.lock and poetry.lock: the [[package]] being read. */
+	char *name, *version;
+	bool local;
+	json_object *pkgs;	/* Cargo.lock: every package, for the second pass */
+};
+
+static int fail(struct deps *d, const char *what, const char *detail)
+{
+	snprintf(d->why, d->whylen, "%s%s", what, detail);
+	return -EINVAL;
+}
+
+static const char *jstr(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static json_object *jobj(json_object *o, const char *key, json_type type)
+{
+	json_object *v;
+
+	if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, type))
+		return NULL;
+	return v;
+}
+
+static int json_doc(struct deps *d, const char *buf, size_t len, json_object **doc)
+{
+	struct json_tokener *tok = json_tokener_new_ex(JSON_DEPTH);
+	enum json_tokener_error err;
+
+	if (!tok)
+		return -ENOMEM;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	*doc = len > 0x7fffffff || memchr(buf, '\0', len) ? NULL
+		: json_tokener_parse_ex(tok, buf, (int)len);
+	err = json_tokener_get_error(tok);
+	json_tokener_free(tok);
+	if (*doc && err == json_tokener_success && json_object_is_type(*doc, json_type_object))
+		return 0;
+	json_object_put(*doc);
+	*doc = NULL;
+	return fail(d, "invalid JSON: ", err == json_tokener_success ? "not an object"
+		    : err == json_tokener_continue ? "truncated" : json_tokener_error_desc(err));
+}
+
+/* ---- npm ---- */
+
+static const char *const npm_sections[] = { "dependencies", "devDependencies",
+					    "optionalDependencies", "peerDependencies" };
+
+static void package_json(struct deps *d, json_object *doc)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(npm_sections); i++) {
+		json_object *sec = jobj(doc, npm_sections[i], json_type_object);
+
+		if (!sec)
+			continue;
+		json_object_object_foreach(sec, name, v)
+			if (json_object_is_type(v, json_type_string))
+				an_facts_dep(d->f, "npm", name, NULL, json_object_get_string(v),
+					     true, d->path);
+	}
+}
+
+static bool npm_root_wants(json_object *root, const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(npm_sections); i++)
+		if (jobj(jobj(root, npm_sections[i], json_type_object), name, json_type_string))
+			return true;
+	return false;
+}
+
+/* "node_modules/a/node_modules/@s/b" -> "@s/b"; NULL for the root. */
+static const char *npm_lock_name(const char *key)
+{
+	const char *n = NULL;
+
+	for (const char *s = key; (s = strstr(s, "node_modules/")); s += 13)
+		n = s + 13;
+	return n && *n ? n : NULL;
+}
+
+static void lock_packages(struct deps *d, json_object *pkgs)
+{
+	json_object *root = jobj(pkgs, "", json_type_object);
+
+	json_object_object_foreach(pkgs, k, v) {
+		const char *name = npm_lock_name(k);
+		bool top = name && !strncmp(k, "node_modules/", 13) && name == k + 13;
+
+		if (name && json_object_is_type(v, json_type_object))
+			an_facts_dep(d->f, "npm", name, jstr(v, "version"), NULL,
+				     top && npm_root_wants(root, name), d->path);
+	}
+}
+
+/* lockfileVersion 1: direct when no other package requires it. */
+static void lock_dependencies(struct deps *d, json_object *deps)
+{
+	json_object *required = json_object_new_object();
+
+	json_object_object_foreach(deps, k, v) {
+		json_object *req = jobj(v, "requires", json_type_object);
+
+		(void)k;
+		if (req) {
+			json_object_object_foreach(req, rk, rv) {
+				(void)rv;
+				json_object_object_add(required, rk, NULL);
+			}
+		}
+	}
+	json_object_object_foreach(deps, name, pkg)
+		if (json_object_is_type(pkg, json_type_object))
+			an_facts_dep(d->f, "npm", name, jstr(pkg, "version"), NULL,
+				     !json_object_object_get_ex(required, name, NULL), d->path);
+	json_object_put(required);
+}
+
+static void package_lock(struct deps *d, json_object *doc)
+{
+	json_object *pkgs = jobj(doc, "packages", json_type_object);
+	json_object *deps = jobj(doc, "dependencies", json_type_object);
+
+	if (pkgs)
+		lock_packages(d, pkgs);
+	else if (deps)
+		lock_dependencies(d, deps);
+}
+
+/* ---- Python ---- */
+
+/* A PEP 508 requirement: name, extras skipped, constraint up to ';'. */
+static void pep508(struct deps *d, const char *req, bool direct)
+{
+	size_t n = strspn(req, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-");
+	const char *rest = req + n;
+	_cleanup_free_ char *name = NULL, *spec = NULL;
+	char *version = NULL;
+	size_t k;
+
+	if (n == 0 || n > NAME_MAX_LEN)
+		return;
+	name = xstrndup(req, n);
+	rest += strspn(rest, " \t");
+	if (*rest == '[')
+		rest += strcspn(rest, "]") + (strchr(rest, ']') ? 1 : 0);
+	rest += strspn(rest, " \t");
+	k = strcspn(rest, ";#");
+	while (k && strchr(" \t\r\\", rest[k - 1]))
+		k--;
+	spec = xstrndup(rest, k);
+	if (!strncmp(spec, "==", 2) && !strpbrk(spec + 2, ",*<>=!~ "))
+		version = spec + 2;
+	an_facts_dep(d->f, "pypi", name, version, *spec ? spec : NULL, direct, d->path);
+}
+
+static int requirements(struct deps *d, char *buf)
+{
+	char *save = NULL;
+
+	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		l += strspn(l, " \t");
+		if (*l && *l != '#' && *l != '-' && !strstr(l, "://"))
+			pep508(d, l, true);
+	}
+	return 0;
+}
+
+static void pep508_list(struct deps *d, json_object *v)
+{
+	for (size_t i = 0; json_object_is_type(v, json_type_array) &&
+	     i < json_object_array_length(v); i++) {
+		json_object *e = json_object_array_get_idx(v, i);
+
+		if (json_object_is_type(e, json_type_string))
+			pep508(d, json_object_get_string(e), true);
+	}
+}
+
+static bool poetry_deps_table(const char *t)
+{
+	size_t n = strlen(t);
+
+	return !strcmp(t, "tool.poetry.dependencies") || !strcmp(t, "tool.poetry.dev-dependencies") ||
+	       (!strncmp(t, "tool.poetry.group.", 18) && n > 13 &&
+		!strcmp(t + n - 13, ".dependencies"));
+}
+
+/* A version or table value: (version, constraint) for a name = ... entry. */
+static const char *spec_of(json_object *v)
+{
+	if (json_object_is_type(v, json_type_string))
+		return json_object_get_string(v);
+	return jstr(v, "version");
+}
+
+static void pyproject_kv(const char *table, const char *key, json_object *v, void *arg)
+{
+	struct deps *d = arg;
+
+	if (!key)
+		return;
+	if (!strcmp(table, "project") && !strcmp(key, "dependencies"))
+		pep508_list(d, v);
+	else if (!strcmp(table, "project.optional-dependencies"))
+		pep508_list(d, v);
+	else if (poetry_deps_table(table) && strcmp(key, "python") != 0)
+		an_facts_dep(d->f, "pypi", key, NULL, spec_of(v), true, d->path);
+}
+
+static void pipfile_lock(struct deps *d, json_object *doc)
+{
+	static const char *const secs[] = { "default", "develop" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(secs); i++) {
+		json_object *sec = jobj(doc, secs[i], json_type_object);
+
+		if (!sec)
+			continue;
+		json_object_object_foreach(sec, name, v) {
+			const char *ver = jstr(v, "version");
+
+			an_facts_dep(d->f, "pypi", name, ver && !strncmp(ver, "==", 2) ? ver + 2 : NULL,
+				     ver, false, d->path);
+		}
+	}
+}
+
+/* ---- [[package]] lock files: poetry.lock, Cargo.lock ---- */
+
+static void package_flush(struct deps *d, const char *eco)
+{
+	if (d->name && !strcmp(eco, "pypi"))
+		an_facts_dep(d->f, eco, d->name, d->version, NULL, false, d->path);
+	free(d->name);
+	free(d->version);
+	d->name = d->version = NULL;
+}
+
+static void poetry_lock_kv(const char *table, const char *key, json_object *v, void *arg)
+{
+	struct deps *d = arg;
+
+	if (!key) {
+		package_flush(d, "pypi");
+		return;
+	}
+	if (strcmp(table, "package") != 0 || !json_object_is_type(v, json_type_string))
+		return;
+	if (!strcmp(key, "name") && !d->name)
+		d->name = xstrdup(json_object_get_string(v));
+	else if (!strcmp(key, "version") && !d->version)
+		d->version = xstrdup(json_object_get_string(v));
+}
+
+/* Cargo.lock: keep each package's keys; decide "direct" at the end. */
+static void cargo_lock_kv(const char *table, const char *key, json_object *v, void *arg)
+{
+	struct deps *d = arg;
+	size_t n = json_object_array_length(d->pkgs);
+
+	if (strcmp(table, "package") != 0)
+		return;
+	if (!key) {
+		json_object_array_add(d->pkgs, json_object_new_object());
+		return;
+	}
+	if (n > 0)
+		json_object_object_add(json_object_array_get_idx(d->pkgs, n - 1), key,
+				       json_object_get(v));
+}
+
+/* Is name a dependency of a crate without source (the workspace's own)? */
+static bool cargo_direct(json_object *pkgs, const char *name)
+{
+	size_t nl = strlen(name);
+
+	for (size_t i = 0; i < json_object_array_length(pkgs); i++) {
+		json_object *p = json_object_array_get_idx(pkgs, i);
+		json_object *deps = jobj(p, "dependencies", json_type_array);
+
+		if (jstr(p, "source"))
+			continue;
+		for (size_t k = 0; deps && k < json_object_array_length(deps); k++) {
+			json_object *e = json_object_array_get_idx(deps, k);
+			const char *s = json_object_get_string(e);
+
+			if (json_object_is_type(e, json_type_string) && !strncmp(s, name, nl) &&
+			    (s[nl] == '\0' || s[nl] == ' '))
+				return true;
+		}
+	}
+	return false;
+}
+
+static void cargo_lock(struct deps *d)
+{
+	for (size_t i = 0; i < json_object_array_length(d->pkgs); i++) {
+		json_object *p = json_object_array_get_idx(d->pkgs, i);
+		const char *name = jstr(p, "name");
+
+		if (name && jstr(p, "source"))
+			an_facts_dep(d->f, "cargo", name, jstr(p, "version"), NULL,
+				     cargo_direct(d->pkgs, name), d->path);
+	}
+}
+
+static bool cargo_deps_table(const char *t, const char **name)
+{
+	static const char *const kinds[] = { "dependencies", "dev-dependencies",
+					     "build-dependencies" };
+
+	*name = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+		size_t n = strlen(t), k = strlen(kinds[i]);
+		const char *at;
+
+		if (!strcmp(t, kinds[i]) || (n > k && !strcmp(t + n - k, kinds[i]) && t[n - k - 1] == '.'))
+			return true;
+		if (!strncmp(t, kinds[i], k) && t[k] == '.' && t[k + 1]) {
+			*name = t + k + 1;
+			return true;
+		}
+		at = strstr(t, kinds[i]);
+		if (at && at > t && at[-1] == '.' && at[k] == '.' && !strncmp(t, "target.", 7)) {
+			*name = at + k + 1;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void cargo_toml_kv(const char *table, const char *key, json_object *v, void *arg)
+{
+	struct deps *d = arg;
+	const char *name, *spec;
+
+	if (!key || !cargo_deps_table(table, &name))
+		return;
+	if (!name) {
+		spec = spec_of(v);
+		an_facts_dep(d->f, "cargo", key, NULL, spec ? spec : jstr(v, "git") ? "git" :
+			     jstr(v, "path") ? "path" : NULL, true, d->path);
+	} else if (!strcmp(key, "version") && json_object_is_type(v, json_type_string)) {
+		an_facts_dep(d->f, "cargo", name, NULL, json_object_get_string(v), true, d->path);
+	}
+}
+
+/* ---- Go, Maven, Ruby, PHP ---- */
+
+static int go_require(struct deps *d, const char *l)
+{
+	char mod[NAME_MAX_LEN + 1], ver[129];
+
+	if (sscanf(l, "%512s %128s", mod, ver) != 2 || ver[0] != 'v')
+		return fail(d, "bad require line: want MODULE VERSION", "");
+	an_facts_dep(d->f, "golang", mod, ver, NULL, !strstr(l, "// indirect"), d->path);
+	return 0;
+}
+
+static int go_mod(struct deps *d, char *buf)
+{
+	char *save = NULL;
+	bool block = false, module = false;
+	int r = 0;
+
+	for (char *l = strtok_r(buf, "\n", &save); r == 0 && l; l = strtok_r(NULL, "\n", &save)) {
+		l += strspn(l, " \t");
+		if (block && *l == ')')
+			block = false;
+		else if (block && *l && strncmp(l, "//", 2))
+			r = go_require(d, l);
+		else if (!strncmp(l, "require (", 9) || !strcmp(l, "require("))
+			block = true;
+		else if (!strncmp(l, "require ", 8))
+			r = go_require(d, l + 8);
+		module |= !strncmp(l, "module ", 7);
+	}
+	if (r == 0 && block)
+		r = fail(d, "unterminated require block", "");
+	if (r == 0 && !module)
+		r = fail(d, "no module line", "");
+	return r;
+}
+
+/* Blank out XML comments in place, so commented-out elements do not count. */
+static int xml_uncomment(struct deps *d, char *buf)
+{
+	for (char *s = buf; (s = strstr(s, "<!--"));) {
+		char *e = strstr(s + 4, "-->");
+
+		if (!e)
+			return fail(d, "unterminated XML comment", "");
+		memset(s, ' ', (size_t)(e + 3 - s));
+		s = e + 3;
+	}
+	return 0;
+}
+
+/* The text of <tag> inside [s, end), trimmed; NULL when absent. */
+static char *xml_text(const char *s, const char *end, const char *tag)
+{
+	_cleanup_free_ char *open = xasprintf("<%s>", tag), *close = xasprintf("</%s>", tag);
+	const char *a = memmem(s, (size_t)(end - s), open, strlen(open)), *b;
+
+	if (!a)
+		return NULL;
+	a += strlen(open);
+	b = memmem(a, (size_t)(end - a), close, strlen(close));
+	if (!b)
+		return NULL;
+	a += strspn(a, " \t\r\n");
+	while (b > a && strchr(" \t\r\n", b[-1]))
+		b--;
+	return xstrndup(a, (size_t)(b - a));
+}
+
+static int pom_xml(struct deps *d, char *buf)
+{
+	int r = xml_uncomment(d, buf);
+
+	if (r == 0 && !strstr(buf, "<project"))
+		return fail(d, "no <project> element", "");
+	for (char *s = buf; r == 0 && (s = strstr(s, "<dependency>")); ) {
+		char *e = strstr(s, "</dependency>");
+		_cleanup_free_ char *g = NULL, *a = NULL, *v = NULL, *name = NULL;
+
+		if (!e)
+			return fail(d, "unterminated <dependency>", "");
+		g = xml_text(s, e, "groupId");
+		a = xml_text(s, e, "artifactId");
+		v = xml_text(s, e, "version");
+		if (!g || !a)
+			return fail(d, "<dependency> without groupId or artifactId", "");
+		name = xasprintf("%s:%s", g, a);
+		an_facts_dep(d->f, "maven", name, v && !strchr(v, '$') && !strpbrk(v, "[(,") ? v : NULL,
+			     v, true, d->path);
+		s = e;
+	}
+	return r;
+}
+
+/* Gemfile.lock: specs at four spaces, DEPENDENCIES lists the direct ones. */
+static int gemfile_lock(struct deps *d, char *buf)
+{
+	json_object *direct = json_object_new_object(), *specs = json_object_new_array();
+	char *save = NULL, section[32] = "";
+
+	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		size_t ind = strspn(l, " "), n = strcspn(l + ind, " (!\r");
+		_cleanup_free_ char *name = xstrndup(l + ind, n);
+
+		if (ind == 0)
+			snprintf(section, sizeof(section), "%.*s", (int)strcspn(l, "\r"), l);
+		else if (!strcmp(section, "DEPENDENCIES") && ind == 2 && n)
+			json_object_object_add(direct, name, NULL);
+		else if (ind == 4 && n && (!strcmp(section, "GEM") || !strcmp(section, "GIT") ||
+					   !strcmp(section, "PATH")) && l[ind + n] == ' ')
+			json_object_array_add(specs, json_object_new_string(l + ind));
+	}
+	for (size_t i = 0; i < json_object_array_length(specs); i++) {
+		const char *s = json_object_get_string(json_object_array_get_idx(specs, i));
+		size_t n = strcspn(s, " ");
+		_cleanup_free_ char *name = xstrndup(s, n);
+		_cleanup_free_ char *ver = s[n + 1] == '(' ? xstrndup(s + n + 2, strcspn(s + n + 2, ")")) : NULL;
+
+		an_facts_dep(d->f, "gem", name, ver, NULL,
+			     json_object_object_get_ex(direct, name, NULL), d->path);
+	}
+	json_object_put(direct);
+	json_object_put(specs);
+	return 0;
+}
+
+static void composer_lock(struct deps *d, json_object *doc)
+{
+	static const char *const secs[] = { "packages", "packages-dev" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(secs); i++) {
+		json_object *a = jobj(doc, secs[i], json_type_array);
+
+		for (size_t k = 0; a && k < json_object_array_length(a); k++) {
+			json_object *p = json_object_array_get_idx(a, k);
+
+			an_facts_dep(d->f, "composer", jstr(p, "name"), jstr(p, "version"), NULL,
+				     false, d->path);
+		}
+	}
+}
+
+/* ---- dispatch ---- */
+
+enum kind { K_NONE, K_JSON, K_TEXT, K_TOML };
+
+struct format {
+	const char *name;	/* basename, or prefix ending in '*' */
+	enum kind kind;
+	void (*json)(struct deps *, json_object *);
+	int (*text)(struct deps *, char *);
+	an_toml_fn toml;
+};
+
+static const struct format formats[] = {
+	{ "package.json", K_JSON, package_json, NULL, NULL },
+	{ "package-lock.json", K_JSON, package_lock, NULL, NULL },
+	{ "Pipfile.lock", K_JSON, pipfile_lock, NULL, NULL },
+	{ "composer.lock", K_JSON, composer_lock, NULL, NULL },
+	{ "requirements*", K_TEXT, NULL, requirements, NULL },
+	{ "go.mod", K_TEXT, NULL, go_mod, NULL },
+	{ "pom.xml", K_TEXT, NULL, pom_xml, NULL },
+	{ "Gemfile.lock", K_TEXT, NULL, gemfile_lock, NULL },
+	{ "pyproject.toml", K_TOML, NULL, NULL, pyproject_kv },
+	{ "poetry.lock", K_TOML, NULL, NULL, poetry_lock_kv },
+	{ "Cargo.toml", K_TOML, NULL, NULL, cargo_toml_kv },
+	{ "Cargo.lock", K_TOML, NULL, NULL, cargo_lock_kv },
+};
+
+static const struct format *format_of(const char *path)
+{
+	const char *base = an_basename(path);
+	size_t n = strlen(base);
+
+	for (size_t i = 0; i < ARRAY_SIZE(formats); i++) {
+		const char *star = strchr(formats[i].name, '*');
+
+		if (!star && !strcmp(base, formats[i].name))
+			return &formats[i];
+		if (star && !strncmp(base, formats[i].name, (size_t)(star - formats[i].name)) &&
+		    n > 4 && !strcmp(base + n - 4, ".txt"))
+			return &formats[i];
+	}
+	return NULL;
+}
+
+bool an_deps_manifest(const char *path)
+{
+	return format_of(path) && !strstr(path, "node_modules/") && strncmp(path, "vendor/", 7) &&
+	       !strstr(path, "/vendor/");
+}
+
+static int parse_toml(struct deps *d, const struct format *fmt, const char *buf, size_t len)
+{
+	bool cargo = fmt->toml == cargo_lock_kv;
+	int r;
+
+	if (cargo)
+		d->pkgs = json_object_new_array();
+	r = an_toml_parse(buf, len, fmt->toml, d, d->why, d->whylen);
+	if (r == 0 && fmt->toml == poetry_lock_kv)
+		package_flush(d, "pypi");
+	if (r == 0 && cargo)
+		cargo_lock(d);
+	package_flush(d, "");
+	json_object_put(d->pkgs);
+	d->pkgs = NULL;
+	return r;
+}
+
+int an_deps_parse(const char *path, const char *buf, size_t len, struct an_facts *f,
+		  char *why, size_t whylen)
+{
+	const struct format *fmt = format_of(path);
+	struct deps d = { .path = path, .f = f, .why = why, .whylen = whylen };
+	json_object *doc = NULL;
+	char *text;
+	int r;
+
+	if (!fmt)
+		return -ENOENT;
+	if (fmt->kind == K_TOML)
+		return parse_toml(&d, fmt, buf, len);
+	if (fmt->kind == K_JSON) {
+		r = json_doc(&d, buf, len, &doc);
+		if (r == 0)
+			fmt->json(&d, doc);
+		json_object_put(doc);
+		return r;
+	}
+	if (memchr(buf, '\0', len))
+		return fail(&d, "NUL byte in the file", "");
+	text = xstrndup(buf, len);
+	r = fmt->text(&d, text);
+	OPENSSL_cleanse(text, len);
+	free(text);
+	return r;
+}
+
+struct scan {
+	struct sarif_run *run;
+	struct an_facts facts;
+};
+
+static int deps_file(const struct an_ctx *ctx, const char *path, void *arg)
+{
+	struct scan *s = arg;
+	struct an_issues is = { 0 };
+	char *data = NULL, why[256] = "";
+	size_t len = 0, before = json_object_array_length(s->facts.deps);
+	int r;
+
+	if (!an_deps_manifest(path))
+		return 0;
+	r = an_read(ctx->wsfd, path, DEPS_FILE_MAX, &data, &len);
+	if (r == 0)
+		r = an_deps_parse(path, data, len, &s->facts, why, sizeof(why));
+	else
+		snprintf(why, sizeof(why), "unable to read: %s", strerror(-r));
+	if (r < 0) {	/* no facts from a file that does not parse */
+		size_t n = json_object_array_length(s->facts.deps) - before;
+
+		json_object_array_del_idx(s->facts.deps, before, n);
+		s->facts.n -= n;
+		an_issue_add(&is, "deps/unparsable", 0, "unparsable %s: %s", an_basename(path), why);
+		an_issues_report(ctx, s->run, TOOL, path, &is);
+		an_issues_release(&is);
+	}
+	if (data)
+		OPENSSL_cleanse(data, len);
+	free(data);
+	return 0;
+}
+
+int an_deps_analyze(const struct an_ctx *ctx, struct sarif_run *run)
+{
+	struct scan s = { .run = run };
+	int r;
+
+	an_facts_init(&s.facts);
+	r = an_each_file(ctx, deps_file, &s);
+	an_facts_finish(&s.facts, run);
+	an_facts_release(&s.facts);
+	return r == -E2BIG ? (sarif_run_fail(run, "too many files"), 0) : r;
+}

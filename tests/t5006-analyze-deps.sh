@@ -1,0 +1,101 @@
+#!/bin/bash
+# lethe-deps on tests/fixtures/deps: the facts match every manifest and lock
+# file of each ecosystem exactly (name, version, constraint, direct,
+# manifest); files under node_modules/ are not read; malformed JSON, TOML,
+# go.mod and XML are reported as unparsable and give no facts.
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+AN=$TOP/bin/lethe-analyze
+FIX=$TOP/tests/fixtures/deps
+SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/t5006.XXXXXX")
+trap 'rm -rf "$SCRATCH"' EXIT
+
+n=0
+check() { n=$((n + 1)); if eval "$1"; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
+if [ ! -x "$AN" ] || ! command -v jq >/dev/null; then
+	echo "1..0 # SKIP bin/lethe-analyze or jq missing"
+	exit 0
+fi
+echo "1..7"
+
+cp -r "$FIX" "$SCRATCH/ws"
+OUT=$SCRATCH/out.sarif
+"$AN" --workspace "$SCRATCH/ws" --tool lethe-deps >"$OUT" 2>"$SCRATCH/err"
+rc=$?
+check '[ $rc -eq 0 ] && jq -e ".runs[0].invocations[0].executionSuccessful" "$OUT" >/dev/null' \
+	"lethe-deps runs to completion on malformed manifests too"
+
+# ecosystem, name, version, constraint, direct, manifest, in walk order.
+cat >"$SCRATCH/want-facts" <<'TABLE'
+golang	github.com/google/uuid	v1.6.0	-	true	go/go.mod
+golang	golang.org/x/sync	v0.6.0	-	true	go/go.mod
+golang	github.com/pkg/errors	v0.9.1	-	false	go/go.mod
+maven	org.apache.commons:commons-lang3	3.14.0	3.14.0	true	java/pom.xml
+maven	junit:junit	-	${junit.version}	true	java/pom.xml
+composer	monolog/monolog	3.5.0	-	false	php/composer.lock
+composer	psr/log	3.0.0	-	false	php/composer.lock
+composer	phpunit/phpunit	10.5.11	-	false	php/composer.lock
+pypi	django	5.0.3	-	false	poetry/poetry.lock
+pypi	asgiref	3.7.2	-	false	poetry/poetry.lock
+pypi	django	-	^5.0	true	poetry/pyproject.toml
+pypi	celery	-	5.3.6	true	poetry/pyproject.toml
+pypi	ruff	-	0.3.0	true	poetry/pyproject.toml
+pypi	certifi	2024.2.2	==2024.2.2	false	py/Pipfile.lock
+pypi	idna	3.6	==3.6	false	py/Pipfile.lock
+pypi	black	24.2.0	==24.2.0	false	py/Pipfile.lock
+pypi	httpx	-	>=0.27	true	py/pyproject.toml
+pypi	pydantic	2.6.1	==2.6.1	true	py/pyproject.toml
+pypi	pytest-cov	-	-	true	py/pyproject.toml
+pypi	pytest	8.0.2	==8.0.2	true	py/requirements-dev.txt
+pypi	requests	2.31.0	==2.31.0	true	py/requirements.txt
+pypi	Flask	-	>=2.3,<3	true	py/requirements.txt
+pypi	urllib3	-	-	true	py/requirements.txt
+gem	actionpack	7.1.3	-	true	ruby/Gemfile.lock
+gem	rack	3.0.9	-	false	ruby/Gemfile.lock
+gem	rake	13.1.0	-	true	ruby/Gemfile.lock
+cargo	anyhow	1.0.81	-	true	rust/Cargo.lock
+cargo	serde	1.0.197	-	true	rust/Cargo.lock
+cargo	serde_derive	1.0.197	-	false	rust/Cargo.lock
+cargo	serde	-	1.0	true	rust/Cargo.toml
+cargo	anyhow	-	1	true	rust/Cargo.toml
+cargo	local-util	-	path	true	rust/Cargo.toml
+cargo	tokio	-	1.36	true	rust/Cargo.toml
+cargo	proptest	-	1.4	true	rust/Cargo.toml
+cargo	nix	-	0.28	true	rust/Cargo.toml
+npm	express	4.18.2	-	true	web/package-lock.json
+npm	@scope/util	2.1.3	-	true	web/package-lock.json
+npm	jest	29.7.0	-	true	web/package-lock.json
+npm	debug	2.6.9	-	false	web/package-lock.json
+npm	ms	2.0.0	-	false	web/package-lock.json
+npm	express	-	^4.18.2	true	web/package.json
+npm	@scope/util	-	~2.1.0	true	web/package.json
+npm	jest	-	29.7.0	true	web/package.json
+TABLE
+jq -r '.runs[0].properties["lethe/facts"].dependencies[] | [.ecosystem, .name, .version // "-",
+	.constraint // "-", .direct, .manifest] | @tsv' "$OUT" >"$SCRATCH/facts"
+diff -u "$SCRATCH/want-facts" "$SCRATCH/facts" >&2
+rc=$?
+check '[ $rc -eq 0 ]' "the facts match the manifests and lock files exactly"
+check '[ "$(cut -f1 "$SCRATCH/facts" | sort -u | tr "\n" " ")" = "cargo composer gem golang maven npm pypi " ]' \
+	"every ecosystem is read"
+check '! grep -q "node_modules/\|left-pad\|nothing" "$SCRATCH/facts"' \
+	"installed packages under node_modules are not the repository's manifests"
+
+cat >"$SCRATCH/want-rules" <<'TABLE'
+deps/unparsable	broken/Cargo.lock	unparsable Cargo.lock: line 2: unterminated string
+deps/unparsable	broken/composer.lock	unparsable composer.lock: invalid JSON: truncated
+deps/unparsable	broken/go.mod	unparsable go.mod: unterminated require block
+deps/unparsable	broken/package.json	unparsable package.json: invalid JSON: truncated
+deps/unparsable	broken/pom.xml	unparsable pom.xml: unterminated <dependency>
+deps/unparsable	broken/pyproject.toml	unparsable pyproject.toml: line 3: ',' or ']' expected in an array
+TABLE
+jq -r '.runs[0].results[] | [.ruleId, .locations[0].physicalLocation.artifactLocation.uri,
+	.message.text] | @tsv' "$OUT" | sort >"$SCRATCH/rules"
+diff -u "$SCRATCH/want-rules" "$SCRATCH/rules" >&2
+rc=$?
+check '[ $rc -eq 0 ]' "each malformed manifest is reported as unparsable with its reason, nothing else"
+check '! grep -q "	broken/" "$SCRATCH/facts"' "a manifest that does not parse gives no facts"
+
+"$TOP/build/tests/sarif_test" --parse "$OUT" >"$SCRATCH/reparsed" 2>/dev/null
+check 'jq -e "[.runs[0].properties[\"lethe/facts\"].dependencies[]] | length == $(wc -l <"$SCRATCH/want-facts")" \
+	"$SCRATCH/reparsed" >/dev/null' "lib/sarif carries every dependency fact through"
