@@ -101,5 +101,7 @@ is "$(held)" "2 2" \
 	"two workers at once hold two jobs under two leases, one checkout each"
 rm -f "$SCRATCH/pause"
 wait "${pids[1]}" "${pids[2]}"
+[ "$(q "SELECT count(*) FROM lethe.jobs WHERE id IN (${jobs[1]}, ${jobs[2]}) AND state = 'done'")" = 2 ] ||
+	diag "$(cat "$SCRATCH/par1.log" "$SCRATCH/par2.log")"
 is "$(q "SELECT string_agg(state || ' ' || attempts, ',') FROM lethe.jobs
 	WHERE id IN (${jobs[1]}, ${jobs[2]})")" "done 1,done 1" "both finish on their first attempt"
