@@ -73,6 +73,8 @@ jq_or_empty() { # PATH FILE
 	jq -r "$1 // empty" "$2"
 }
 
+# A job claimed by the stack's jobs loop absorbs nothing: keep jobs queued.
+pause_jobs
 hook_org || { echo "1..1"; echo "not ok 1 - create an org"; exit 1; }
 
 # One repository per payload, so that no delivery absorbs another's job.
