@@ -53,11 +53,15 @@ LIB_A    := build/liblethe.a
 
 UNIT_SRC := $(wildcard tests/unit/*_test.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
+# Programs the shell tests drive (tests/NAME.c -> build/tests/helpers/NAME),
+# built with the same flags as the rest, sanitizers included.
+HELPER_SRC := $(wildcard tests/*.c)
+HELPER_BIN := $(HELPER_SRC:tests/%.c=build/tests/helpers/%)
 
 FUZZ_SRC := $(wildcard fuzz/*_fuzz.c)
 
 .PHONY: all deps check test unit install up down demo bench fuzz clean help
-all: $(BIN_PATHS) $(UNIT_BIN)
+all: $(BIN_PATHS) $(UNIT_BIN) $(HELPER_BIN)
 
 help:
 	@echo 'targets: all deps check install up down demo bench fuzz clean'
@@ -82,6 +86,11 @@ bin/$(1): $$(SRC_$(1):%.c=build/%.o) $$(LIB_A)
 	@$$(CC) $$(LDFLAGS) -o $$@ $$(SRC_$(1):%.c=build/%.o) $$(LIB_A) $$(LDLIBS)
 endef
 $(foreach b,$(PRESENT),$(eval $(call bin_rule,$(b))))
+
+build/tests/helpers/%: build/tests/%.o $(LIB_A)
+	@mkdir -p $(dir $@)
+	@echo '  LINK  $@'
+	@$(CC) $(LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
 
 build/tests/%: build/tests/unit/%.o $(LIB_A)
 	@mkdir -p $(dir $@)

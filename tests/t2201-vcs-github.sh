@@ -14,12 +14,9 @@ scan_need
 export GIT_AUTHOR_NAME=t2201 GIT_AUTHOR_EMAIL=t2201@lethe.invalid
 export GIT_COMMITTER_NAME=t2201 GIT_COMMITTER_EMAIL=t2201@lethe.invalid
 
-# The fixture helper, built against this checkout's library.
-# shellcheck disable=SC2046 # pkg-config prints several words
-cc -D_GNU_SOURCE -I"$TOP/lib" $(pkg-config --cflags libpq json-c) -o "$SCRATCH/vcs-fixture" \
-	"$TOP/tests/vcs-fixture.c" "$TOP/build/liblethe.a" \
-	$(pkg-config --libs libpq json-c openssl libcurl libjwt libsystemd) ||
-	skip_all "unable to build tests/vcs-fixture"
+# The fixture helper (tests/vcs-fixture.c), built by make with the library.
+VCS_FIXTURE=$TOP/build/tests/helpers/vcs-fixture
+[ -x "$VCS_FIXTURE" ] || skip_all "build/tests/helpers/vcs-fixture not built"
 plan 13
 scan_pause_loop
 
@@ -55,7 +52,7 @@ scan_org vcs
 "$TOP/bin/lethectl" --json repo add --org "$ORG" --provider github --name acme/app \
 	--clone-url "$api/acme/app.git" >"$SCRATCH/repo.json"
 repo=$(jq -r .id "$SCRATCH/repo.json")
-"$SCRATCH/vcs-fixture" "$repo" "$api" 77 "$inst" check-run+comment <"$sd/app.pem" >/dev/null
+"$VCS_FIXTURE" "$repo" "$api" 77 "$inst" check-run+comment <"$sd/app.pem" >/dev/null
 is "$(q "SELECT i.kind || ' ' || r.report_mode FROM lethe.repositories r
 	JOIN lethe.integrations i ON i.id = r.integration_id WHERE r.id = ${repo:-0}")" \
 	"github-app check-run+comment" "the repository belongs to a github-app integration"
@@ -117,7 +114,7 @@ is "$(jq -s '[.[] | select(.path == "/repos/acme/app/issues/7/comments" and .met
 	"1 1" "the second scan edits the comment instead of adding one"
 
 # A wrong app key: the token request is refused, the job fails for good.
-"$SCRATCH/vcs-fixture" "$repo" "$api" 77 "$inst" check-run+comment <"$sd/wrong.pem" >/dev/null
+"$VCS_FIXTURE" "$repo" "$api" 77 "$inst" check-run+comment <"$sd/wrong.pem" >/dev/null
 job3=$(q "INSERT INTO lethe.jobs (org_id, repository_id, commit_sha, ref, branch, pr_number)
 	SELECT org_id, id, '$sha2', 'refs/heads/feature', 'feature', 7 FROM lethe.repositories
 	WHERE id = $repo RETURNING id")

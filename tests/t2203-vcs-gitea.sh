@@ -12,11 +12,9 @@ scan_need
 export GIT_AUTHOR_NAME=t2203 GIT_AUTHOR_EMAIL=t2203@lethe.invalid
 export GIT_COMMITTER_NAME=t2203 GIT_COMMITTER_EMAIL=t2203@lethe.invalid
 
-# shellcheck disable=SC2046 # pkg-config prints several words
-cc -D_GNU_SOURCE -I"$TOP/lib" $(pkg-config --cflags libpq json-c) -o "$SCRATCH/vcs-fixture" \
-	"$TOP/tests/vcs-fixture.c" "$TOP/build/liblethe.a" \
-	$(pkg-config --libs libpq json-c openssl libcurl libjwt libsystemd) ||
-	skip_all "unable to build tests/vcs-fixture"
+# The fixture helper (tests/vcs-fixture.c), built by make with the library.
+VCS_FIXTURE=$TOP/build/tests/helpers/vcs-fixture
+[ -x "$VCS_FIXTURE" ] || skip_all "build/tests/helpers/vcs-fixture not built"
 plan 7
 scan_pause_loop
 
@@ -51,7 +49,7 @@ scan_org vcsgt
 "$TOP/bin/lethectl" --json repo add --org "$ORG" --provider gitea --name acme/app \
 	--clone-url "$api/acme/app.git" --token-file "$SCRATCH/clone.token" >"$SCRATCH/repo.json"
 repo=$(jq -r .id "$SCRATCH/repo.json")
-"$SCRATCH/vcs-fixture" "$repo" "$api/gitea/api/v1" token status+comment \
+"$VCS_FIXTURE" "$repo" "$api/gitea/api/v1" token status+comment \
 	<"$SCRATCH/report.token" >/dev/null
 rm -f "$SCRATCH/clone.token" "$SCRATCH/report.token"
 
