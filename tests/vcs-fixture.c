@@ -41,29 +41,18 @@ static int report_token(struct db *db, const struct keyring *kr, char **argv, si
 		fprintf(stderr, "vcs-fixture: %s\n", db_error(db));
 	else
 		printf("%s\n", argv[1]);
-	OPENSSL_cleanse(pem, sizeof(pem));
 	free(blob);
 	PQclear(res);
 	return r < 0 || !blob;
 }
 
-int main(int argc, char **argv)
+/* A GitHub App integration holding the key on stdin, for repository argv[1]. */
+static int app_integration(struct db *db, const struct keyring *kr, char **argv, size_t n)
 {
-	struct config *cfg = NULL;
-	struct keyring *kr = NULL;
-	struct db *db = NULL;
 	PGresult *res = NULL;
-	char why[512], integ[24] = "", *blob = NULL;
-	size_t n = fread(pem, 1, sizeof(pem) - 1, stdin);
+	char integ[24] = "", *blob = NULL;
 	int r;
 
-	if ((argc != 6 && argc != 5) || n == 0)
-		return fprintf(stderr, "usage: vcs-fixture REPO API APP INST MODE < key.pem\n"), 2;
-	if (config_load(NULL, &cfg, why, sizeof(why)) < 0 || keyring_load(cfg, &kr, why, sizeof(why)) < 0 ||
-	    db_open(cfg, DB_ROLE_ADMIN, &db) < 0)
-		return fprintf(stderr, "vcs-fixture: %s\n", why), 1;
-	if (argc == 5)
-		return report_token(db, kr, argv, n);
 	r = DB_QUERY(db, &res, "INSERT INTO integrations (org_id, provider, kind, api_url, app_id, "
 		     "installation_id) SELECT org_id, 'github', 'github-app', $2, $3, $4 "
 		     "FROM repositories WHERE id = $1 ON CONFLICT (provider, installation_id) "
@@ -84,11 +73,31 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vcs-fixture: %s\n", db_error(db));
 	else
 		printf("%s\n", integ);
-	OPENSSL_cleanse(pem, sizeof(pem));
 	free(blob);
 	PQclear(res);
+	return r < 0 || !integ[0];
+}
+
+int main(int argc, char **argv)
+{
+	struct config *cfg = NULL;
+	struct keyring *kr = NULL;
+	struct db *db = NULL;
+	char why[512] = "";
+	size_t n = fread(pem, 1, sizeof(pem) - 1, stdin);
+	int rc = 1;
+
+	if ((argc != 6 && argc != 5) || n == 0)
+		return fprintf(stderr, "usage: vcs-fixture REPO API APP INST MODE < key.pem\n"), 2;
+	if (config_load(NULL, &cfg, why, sizeof(why)) < 0 || keyring_load(cfg, &kr, why, sizeof(why)) < 0)
+		fprintf(stderr, "vcs-fixture: %s\n", why);
+	else if (db_open(cfg, DB_ROLE_ADMIN, &db) < 0)
+		fprintf(stderr, "vcs-fixture: %s\n", db_error(db));
+	else
+		rc = argc == 5 ? report_token(db, kr, argv, n) : app_integration(db, kr, argv, n);
+	OPENSSL_cleanse(pem, sizeof(pem));
 	db_free(db);
 	keyring_free(kr);
 	config_free(cfg);
-	return r < 0 || !integ[0];
+	return rc;
 }
