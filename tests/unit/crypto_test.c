@@ -13,48 +13,9 @@
 #include "crypto.h"
 #include "util.h"
 #include "tap.h"
+#include "corpus.h"
 
 #define WYCHEPROOF "crypto/wycheproof_aes_gcm_256_iv96_test.json"
-
-/* $CORPUS, else ../shared/corpus next to the checkout (or the working directory), else
- * /work/shared/corpus. */
-/* The checkout's sibling ../shared/corpus: the binary is <top>/build/tests/NAME. */
-static char *corpus_near_checkout(void)
-{
-	char exe[4096];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-	if (n <= 0)
-		return NULL;
-	exe[n] = '\0';
-	for (int up = 0; up < 3; up++) {	/* NAME, tests, build */
-		char *slash = strrchr(exe, '/');
-
-		if (!slash)
-			return NULL;
-		*slash = '\0';
-	}
-	return xasprintf("%s/../shared/corpus", exe);
-}
-
-static char *corpus_file(const char *name)
-{
-	char *near = corpus_near_checkout();
-	const char *dirs[] = { getenv("CORPUS"), near, "../shared/corpus", "/work/shared/corpus" };
-	char *found = NULL;
-
-	for (size_t i = 0; i < ARRAY_SIZE(dirs) && !found; i++) {
-		if (!dirs[i] || !*dirs[i])
-			continue;
-		found = xasprintf("%s/%s", dirs[i], name);
-		if (access(found, R_OK) != 0) {
-			free(found);
-			found = NULL;
-		}
-	}
-	free(near);
-	return found;
-}
 
 /* Decode a hex field of a test case; *n gets its length in bytes. */
 static unsigned char *field(json_object *tc, const char *key, size_t *n)

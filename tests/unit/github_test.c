@@ -12,31 +12,10 @@
 #include "github.h"
 #include "standin.h"
 #include "tap.h"
+#include "corpus.h"
 
 #define APP_ID "4242"
 #define INST   "77"
-
-static char *corpus_file(const char *name)
-{
-	char *top = standin_top();
-	const char *env = getenv("CORPUS");
-	char *near = xasprintf("%s/../shared/corpus", top);
-	const char *dirs[] = { env, near, "/work/shared/corpus" };
-	char *found = NULL;
-
-	for (size_t i = 0; i < ARRAY_SIZE(dirs) && !found; i++) {
-		if (!dirs[i] || !*dirs[i])
-			continue;
-		found = xasprintf("%s/jwt/%s", dirs[i], name);
-		if (access(found, R_OK) != 0) {
-			free(found);
-			found = NULL;
-		}
-	}
-	free(near);
-	free(top);
-	return found;
-}
 
 /* The corpus file's text (caller frees), NULL if absent; frees path. */
 static char *slurp(char *path)
@@ -88,10 +67,10 @@ out:
 
 static void test_vectors(void)
 {
-	char *vec = slurp(corpus_file("rfc7515-A2-rs256.json"));
-	char *pub = slurp(corpus_file("rfc7515-A2-rsa-public.spki.pem"));
-	char *priv1 = slurp(corpus_file("rfc7515-A2-rsa-private.pkcs1.pem"));
-	char *priv8 = slurp(corpus_file("rfc7515-A2-rsa-private.pkcs8.pem"));
+	char *vec = slurp(corpus_file("jwt/rfc7515-A2-rs256.json"));
+	char *pub = slurp(corpus_file("jwt/rfc7515-A2-rsa-public.spki.pem"));
+	char *priv1 = slurp(corpus_file("jwt/rfc7515-A2-rsa-private.pkcs1.pem"));
+	char *priv8 = slurp(corpus_file("jwt/rfc7515-A2-rsa-private.pkcs8.pem"));
 	json_object *j = vec ? json_tokener_parse(vec) : NULL, *c;
 	struct github_app app = { .ga_app_id = APP_ID };
 	char *privs[] = { priv1, priv8 }, *compact, *tampered;
