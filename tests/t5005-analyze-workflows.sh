@@ -4,19 +4,10 @@
 # the whole expected set, so a rule firing elsewhere fails too); the facts
 # match the workflows exactly; malformed YAML is reported as unparsable.
 set -u
-TOP=$(cd "$(dirname "$0")/.." && pwd)
-AN=$TOP/bin/lethe-analyze
+# shellcheck source=tests/analyze-lib.sh
+. "$(dirname "$0")/analyze-lib.sh"
 FIX=$TOP/tests/fixtures/workflows
-SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/t5005.XXXXXX")
-trap 'rm -rf "$SCRATCH"' EXIT
-
-n=0
-check() { n=$((n + 1)); if eval "$1"; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
-if [ ! -x "$AN" ] || ! command -v jq >/dev/null; then
-	echo "1..0 # SKIP bin/lethe-analyze or jq missing"
-	exit 0
-fi
-echo "1..9"
+plan 9
 
 cp -r "$FIX" "$SCRATCH/ws"
 OUT=$SCRATCH/out.sarif
