@@ -6,15 +6,9 @@
 set -u
 # shellcheck source=tests/analyze-lib.sh
 . "$(dirname "$0")/analyze-lib.sh"
-FIX=$TOP/tests/fixtures/workflows
 plan 9
 
-cp -r "$FIX" "$SCRATCH/ws"
-OUT=$SCRATCH/out.sarif
-"$AN" --workspace "$SCRATCH/ws" --tool lethe-workflows >"$OUT" 2>"$SCRATCH/err"
-rc=$?
-check '[ $rc -eq 0 ] && jq -e ".runs[0].invocations[0].executionSuccessful" "$OUT" >/dev/null' \
-	"lethe-workflows runs to completion on malformed files too"
+analyze_fixture workflows lethe-workflows "lethe-workflows runs to completion on malformed files too"
 
 # rule, path, line: positives; the near misses are every other line.
 cat >"$SCRATCH/want-rules" <<'TABLE'

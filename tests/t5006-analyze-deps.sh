@@ -6,15 +6,9 @@
 set -u
 # shellcheck source=tests/analyze-lib.sh
 . "$(dirname "$0")/analyze-lib.sh"
-FIX=$TOP/tests/fixtures/deps
 plan 7
 
-cp -r "$FIX" "$SCRATCH/ws"
-OUT=$SCRATCH/out.sarif
-"$AN" --workspace "$SCRATCH/ws" --tool lethe-deps >"$OUT" 2>"$SCRATCH/err"
-rc=$?
-check '[ $rc -eq 0 ] && jq -e ".runs[0].invocations[0].executionSuccessful" "$OUT" >/dev/null' \
-	"lethe-deps runs to completion on malformed manifests too"
+analyze_fixture deps lethe-deps "lethe-deps runs to completion on malformed manifests too"
 
 # ecosystem, name, version, constraint, direct, manifest, in walk order.
 cat >"$SCRATCH/want-facts" <<'TABLE'
