@@ -140,7 +140,7 @@ static void test_apply(void)
 /* --- with a database --- */
 
 struct fixture {
-	struct db *admin, *jobs;
+	struct db *admin, *jobs, *api;
 	struct keyring *kr;
 	char *keypath;
 	int64_t org_a, org_b, org_c;	/* org_c has no data key */
@@ -190,27 +190,44 @@ static int rows(struct fixture *f, int64_t org)
 	return n;
 }
 
+/* An org key rotation in its own transaction, within the org (as the API does). */
+static int rotate(struct db *db, const struct keyring *kr, int64_t org,
+		  struct orgkey_rotation *rot)
+{
+	int r = db_begin(db);
+
+	if (r == 0)
+		r = db_set_org(db, org);
+	if (r == 0)
+		r = orgkey_rotate(db, kr, org, rot);
+	if (r == 0)
+		return db_commit(db);
+	db_rollback(db);
+	return r;
+}
+
 static void test_rotations(struct fixture *f, const char *ka)
 {
 	struct orgkey_rotation rot;
 	struct keyring *kr2 = NULL;
 	char again[65], why[512];
-	int r, n = 0, v = 0, used[] = { 2 }, dropped = 0;
+	int r, r2, n = 0, v = 0, used[] = { 2 }, dropped = 0;
 
-	r = db_begin(f->admin);
-	if (r == 0)
-		r = orgkey_rotate(f->admin, f->kr, f->org_a, &rot);
-	r = r == 0 ? db_commit(f->admin) : (db_rollback(f->admin), r);
+	r = rotate(f->admin, f->kr, f->org_a, &rot);
 	ok(r == 0 && rot.count == 1, "an org key rotation re-seals the secret hash key (%d %s)", r,
 	   rot.why);
 	key_hex(f, f->kr, f->org_a, again, &r);
 	ok(r == 0 && !strcmp(again, ka), "after it the org's secret hash key is the same");
+	r = rotate(f->api, f->kr, f->org_a, &rot);
+	key_hex(f, f->kr, f->org_a, again, &r2);
+	ok(r == 0 && rot.count == 1 && rot.new_version == 3 && r2 == 0 && !strcmp(again, ka),
+	   "so it is after a rotation by an owner through the API's role (%d %d)", r, r2);
 	r = keys_master_add(f->keypath, &v, why, sizeof(why));
 	if (r == 0)
 		r = keyring_load_path(f->keypath, &kr2, why, sizeof(why));
 	if (r == 0)
 		r = orgkey_rewrap(f->admin, kr2, f->org_a, &n);
-	if (r == 0 && n == 2)	/* org A's retired version and its active one */
+	if (r == 0 && n == 3)	/* org A's two retired versions and its active one */
 		r = orgkey_rewrap(f->admin, kr2, f->org_b, &n);
 	if (r == 0)
 		r = keys_master_retain(f->keypath, used, 1, &dropped, why, sizeof(why));
@@ -253,6 +270,7 @@ static void test_db(const struct config *cfg)
 	char why[512];
 
 	if (db_open(cfg, DB_ROLE_ADMIN, &f.admin) < 0 || db_open(cfg, DB_ROLE_JOBS, &f.jobs) < 0 ||
+	    db_open(cfg, DB_ROLE_API, &f.api) < 0 ||
 	    DB_QUERY(f.admin, NULL, "SELECT 1 FROM lethe.secret_hash_keys LIMIT 0") < 0) {
 		skip(1, "no stack (database or schema unreachable)");
 		goto out;
@@ -275,6 +293,7 @@ out:
 	if (f.keypath && (unlink(f.keypath) < 0 || rmdir(scratch) < 0))
 		diag("unable to remove '%s'", scratch);
 	free(f.keypath);
+	db_free(f.api);
 	db_free(f.jobs);
 	db_free(f.admin);
 }
