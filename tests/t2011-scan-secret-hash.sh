@@ -5,13 +5,14 @@
 # repositories and two scans; another org stores another hash; the hash is
 # neither the secret's plain SHA-256 (which the sandbox reports) nor its HMAC
 # under the old public test salt; it survives an org key rotation and a
-# master key rotation; and neither the secrets nor their plain SHA-256 are
-# in pg_dump or the logs.
+# master key rotation; when the key does not open the findings are stored
+# without a hash; and neither the secrets nor their plain SHA-256 are in
+# pg_dump or the logs.
 . "$(dirname "$0")/lib.sh"
 need_stack
 . "$TOP/tests/scan-lib.sh"
 scan_need
-plan 12
+plan 13
 scan_pause_loop
 
 rnd() { LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c "$1"; }
@@ -55,6 +56,7 @@ scan_org shash-a
 org_a=$ORG
 scan_org shash-b
 org_b=$ORG
+a1= a2= b1=
 repo a1 "$org_a" "shash-a1-$$"
 repo a2 "$org_a" "shash-a2-$$"
 repo b1 "$org_b" "shash-b1-$$"
@@ -92,6 +94,19 @@ is "$(scan "$a2") $(hashes "$a2" secrets/generic | sort -u)" "done $h" \
 "$TOP/bin/lethectl" keys rotate-master >/dev/null 2>>"$SCRATCH/rotate.err"
 is "$(scan "$a1") $(hashes "$a1" secrets/generic | sort -u)" "done $h" \
 	"after a master key rotation a scan stores the same hash"
+
+# A key that does not open (org B's sealed key copied over org A's): the
+# findings are stored without a hash, never with the plain digest, and the
+# scan says so.
+q "UPDATE lethe.secret_hash_keys SET key_enc = (SELECT s.key_enc FROM lethe.secret_hash_keys s
+	JOIN lethe.orgs o ON o.id = s.org_id WHERE o.name = '$org_b')
+	WHERE org_id = (SELECT id FROM lethe.orgs WHERE name = '$org_a')" >/dev/null
+: >"$SCRATCH/scan.log"
+is "$(scan "$a1") $(q "SELECT string_agg(coalesce(properties->>'secret_hash', 'none'), ' ')
+	FROM lethe.findings WHERE repository_id = ${a1:-0} AND state = 'open' AND tool = 'lethe-secrets'
+	AND fingerprint <> '$sandbox_fp'") $(grep -c 'stored without a hash' "$SCRATCH/scan.log")" \
+	"done none none none 1" \
+	"when the org's key does not open, secrets are stored without a hash and the scan warns"
 
 pg_dump -U postgres lethe >"$SCRATCH/dump.sql"
 where=
