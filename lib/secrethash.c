@@ -104,6 +104,8 @@ static void forget_digest(struct sarif_result *r)
 	OPENSSL_cleanse(r->secret_sha256, strlen(r->secret_sha256));
 	free(r->secret_sha256);
 	r->secret_sha256 = NULL;
+	if (r->fingerprint)	/* derived from the digest */
+		OPENSSL_cleanse(r->fingerprint, strlen(r->fingerprint));
 	free(r->fingerprint);
 	r->fingerprint = NULL;
 }
