@@ -196,9 +196,9 @@ void an_fingerprint(const struct an_ctx *ctx, const char *tool, const char *rule
 	hex_encode(sum, n, out);
 }
 
-/* SHA-256 hex of tool, rule, path and key (the keyed hash of a secret). */
-static void keyed_fingerprint(const char *tool, const char *rule, const char *path,
-			      const char *key, char *out)
+/* SHA-256 hex of tool, rule, path and digest (the SHA-256 of a secret). */
+static void digest_fingerprint(const char *tool, const char *rule, const char *path,
+			       const char *digest, char *out)
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	unsigned char sum[EVP_MAX_MD_SIZE];
@@ -211,7 +211,7 @@ static void keyed_fingerprint(const char *tool, const char *rule, const char *pa
 	hash_str(md, tool);
 	hash_str(md, rule ? rule : "");
 	hash_str(md, path);
-	hash_str(md, key);
+	hash_str(md, digest);
 	EVP_DigestFinal_ex(md, sum, &n);
 	EVP_MD_CTX_free(md);
 	hex_encode(sum, n, out);
@@ -219,7 +219,7 @@ static void keyed_fingerprint(const char *tool, const char *rule, const char *pa
 
 static struct sarif_result *result_add(const struct an_ctx *ctx, struct sarif_run *run,
 				       const char *tool, const char *rule_id,
-				       const char *path, int line, const char *key)
+				       const char *path, int line, const char *digest)
 {
 	struct sarif_result *r;
 	char *clean = NULL;
@@ -232,8 +232,8 @@ static struct sarif_result *result_add(const struct an_ctx *ctx, struct sarif_ru
 	}
 	if (!path || sarif_path_clean(path, ctx->workspace, &clean) < 0)
 		return NULL;
-	if (key)
-		keyed_fingerprint(tool, rule_id, clean, key, fp);
+	if (digest)
+		digest_fingerprint(tool, rule_id, clean, digest, fp);
 	else
 		an_fingerprint(ctx, tool, rule_id, clean, line, fp);
 	r = sarif_run_add_result(run);
@@ -251,9 +251,9 @@ struct sarif_result *an_result_add(const struct an_ctx *ctx, struct sarif_run *r
 	return result_add(ctx, run, tool, rule_id, path, line, NULL);
 }
 
-struct sarif_result *an_result_add_keyed(const struct an_ctx *ctx, struct sarif_run *run,
-					 const char *tool, const char *rule_id,
-					 const char *path, int line, const char *key)
+struct sarif_result *an_result_add_digest(const struct an_ctx *ctx, struct sarif_run *run,
+					  const char *tool, const char *rule_id,
+					  const char *path, int line, const char *digest)
 {
-	return result_add(ctx, run, tool, rule_id, path, line, key);
+	return result_add(ctx, run, tool, rule_id, path, line, digest);
 }

@@ -3,11 +3,13 @@
  *
  * Every file (up to SECRET_FILE_MAX bytes, not binary) is read line by
  * line against the rules below; a match names the rule, the path and the
- * line, and carries "lethe/secret-hash", the HMAC-SHA256 of the secret
- * keyed by the installation's salt (--salt-fd), so that one leaked
- * secret is recognised across files and scans.  The secret itself never
- * leaves this file: it is hashed and cleansed, and the result's
- * fingerprint is derived from the keyed hash, not from the line.
+ * line, and carries "lethe/secret-sha256", the SHA-256 of the secret.
+ * No key enters the sandbox: lethe-scan replaces that digest with the
+ * HMAC-SHA256 of it under the org's secret hash key before anything is
+ * stored (lib/secrethash.h), so that one leaked secret is recognised
+ * across files and scans of an org, and only there.  The secret itself
+ * never leaves this file: it is hashed and cleansed, and the result's
+ * fingerprint is derived from the digest, not from the line.
  *
  * False-positive guard: lock files are not read; paths under test,
  * fixture, example or documentation directories are skipped; values that
@@ -23,7 +25,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "an.h"
 #include "util.h"
@@ -156,16 +157,15 @@ static double entropy(const char *v, size_t n)
 	return h;
 }
 
-static void secret_hash(const struct an_ctx *ctx, const char *v, size_t n, char out[65])
+static void secret_digest(const char *v, size_t n, char out[65])
 {
-	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int len = 0;
 
-	if (!HMAC(EVP_sha256(), ctx->salt, sizeof(ctx->salt), (const unsigned char *)v, n,
-		  mac, &len))
+	if (!EVP_Digest(v, n, md, &len, EVP_sha256(), NULL))
 		abort();
-	hex_encode(mac, len, out);
-	OPENSSL_cleanse(mac, sizeof(mac));
+	hex_encode(md, len, out);
+	OPENSSL_cleanse(md, sizeof(md));
 }
 
 struct scan {
@@ -205,17 +205,18 @@ static size_t pem_body(const struct scan *s, size_t i, char *buf)
 static void report(const struct an_ctx *ctx, struct scan *s, const struct rule *rule,
 		   const char *path, size_t i, const char *v, size_t n)
 {
-	char hash[65];
+	char digest[65];
 	struct sarif_result *r;
 
-	secret_hash(ctx, v, n, hash);
-	r = an_result_add_keyed(ctx, s->run, TOOL, rule->id, path, (int)i + 1, hash);
-	if (!r)
-		return;
-	r->level = xstrdup("error");
-	r->message = xasprintf("%s committed to the repository", rule->message);
-	r->cwe = xstrdup("CWE-798");
-	r->secret_hash = xstrdup(hash);
+	secret_digest(v, n, digest);
+	r = an_result_add_digest(ctx, s->run, TOOL, rule->id, path, (int)i + 1, digest);
+	if (r) {
+		r->level = xstrdup("error");
+		r->message = xasprintf("%s committed to the repository", rule->message);
+		r->cwe = xstrdup("CWE-798");
+		r->secret_sha256 = xstrdup(digest);
+	}
+	OPENSSL_cleanse(digest, sizeof(digest));
 }
 
 /* Match rule on line i; true when it reported a secret. */
@@ -295,7 +296,6 @@ int an_secrets_analyze(const struct an_ctx *ctx, struct sarif_run *run)
 
 	if (r < 0)
 		return r;
-	run->salt = xstrdup(ctx->test_salt ? "test" : "installation");
 	r = an_each_file(ctx, scan_file, run);
 	return r == -E2BIG ? (sarif_run_fail(run, "too many files"), 0) : r;
 }

@@ -24,8 +24,6 @@ struct an_ctx {
 	int timeout;		/* seconds per tool */
 	size_t max_output;	/* bytes of scanner output */
 	size_t max_results;	/* results per run */
-	unsigned char salt[32];	/* HMAC key of secret hashes */
-	bool test_salt;		/* no --salt-fd: the fixed, public test salt */
 };
 
 /* A NULL-terminated argument vector that owns its strings. */
@@ -87,13 +85,14 @@ struct sarif_result *an_result_add(const struct an_ctx *ctx, struct sarif_run *r
 				   const char *path, int line);
 
 /*
- * The same, but the fingerprint hashes key (a keyed hash of what was found)
- * instead of the flagged lines: for secrets, whose line must not be hashed
- * without a key.
+ * The same, but the fingerprint hashes digest (the hex SHA-256 of what was
+ * found) instead of the flagged lines: for secrets, whose line must not be
+ * hashed.  lethe-scan replaces such a fingerprint with one derived from the
+ * org's keyed hash before storing it (lib/secrethash.h).
  */
-struct sarif_result *an_result_add_keyed(const struct an_ctx *ctx, struct sarif_run *run,
-					 const char *tool, const char *rule_id,
-					 const char *path, int line, const char *key);
+struct sarif_result *an_result_add_digest(const struct an_ctx *ctx, struct sarif_run *run,
+					  const char *tool, const char *rule_id,
+					  const char *path, int line, const char *digest);
 
 /*
  * Read the regular file path beneath dirfd (no symlinks, no escape) into a

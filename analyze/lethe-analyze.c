@@ -26,7 +26,6 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "an.h"
 #include "log.h"
@@ -55,13 +54,6 @@ static const struct an_tool tools[] = {
 	{ .name = "lethe-markers", .analyze = an_markers_analyze },
 };
 
-/*
- * The salt of secret hashes when the host gives none (tests): public, so
- * every such run says "lethe/salt": "test" and its hashes mean nothing
- * outside the test.
- */
-static const unsigned char test_salt[32] = "lethe test salt, not a secret!!";
-
 struct options {
 	const char *workspace;
 	const char *only[TOOLS_MAX];
@@ -69,7 +61,6 @@ struct options {
 	struct an_tool extra[TOOLS_MAX];
 	size_t nextra;
 	int64_t timeout, max_output, max_results;
-	int salt_fd;	/* -1: none */
 };
 
 static void __attribute__((noreturn)) usage(int status)
@@ -77,7 +68,7 @@ static void __attribute__((noreturn)) usage(int status)
 	fprintf(status ? stderr : stdout,
 		"usage: lethe-analyze [--workspace DIR] [--tool NAME]... [--tool-timeout SECS]\n"
 		"                     [--max-output BYTES] [--max-results N]\n"
-		"                     [--extra-tool NAME=ABSOLUTE_PATH]... [--salt-fd N]\n");
+		"                     [--extra-tool NAME=ABSOLUTE_PATH]...\n");
 	exit(status);
 }
 
@@ -234,14 +225,13 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "max-output", required_argument, NULL, 'o' },
 		{ "max-results", required_argument, NULL, 'r' },
 		{ "extra-tool", required_argument, NULL, 'x' },
-		{ "salt-fd", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	*o = (struct options){ .workspace = "/workspace", .timeout = 120,
-			       .max_output = 64 << 20, .max_results = 5000, .salt_fd = -1 };
+			       .max_output = 64 << 20, .max_results = 5000 };
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if (c == 'w')
 			o->workspace = optarg;
@@ -255,8 +245,6 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->max_results = number_arg("--max-results", optarg, 1, 1000000, NULL);
 		else if (c == 'x')
 			add_extra(o, optarg);
-		else if (c == 's')
-			o->salt_fd = (int)number_arg("--salt-fd", optarg, 3, 1023, NULL);
 		else
 			usage(c == 'h' ? 0 : EXIT_USAGE);
 	}
@@ -277,34 +265,6 @@ static void open_workspace(const struct options *o, struct an_ctx *ctx)
 	if (ctx->wsfd < 0)
 		fatal(EXIT_PERMFAIL, "unable to open workspace '%s'", real);
 	ctx->workspace = real;	/* freed by main */
-}
-
-/*
- * The salt of secret hashes: 32 bytes or more read from the inherited
- * descriptor (a pipe from the host, which derives it from the master key),
- * hashed into ctx->salt, then the descriptor is closed.
- */
-static void read_salt(int fd, struct an_ctx *ctx)
-{
-	unsigned char buf[256];
-	size_t n = 0;
-	ssize_t k;
-
-	if (fd < 0) {
-		memcpy(ctx->salt, test_salt, sizeof(ctx->salt));
-		ctx->test_salt = true;
-		return;
-	}
-	while (n < sizeof(buf) && (k = read(fd, buf + n, sizeof(buf) - n)) > 0)
-		n += (size_t)k;
-	close(fd);
-	if (n < 32) {
-		OPENSSL_cleanse(buf, sizeof(buf));
-		fatalx(EXIT_USAGE, "salt from --salt-fd %d too short: want 32 bytes or more", fd);
-	}
-	if (!EVP_Digest(buf, n, ctx->salt, NULL, EVP_sha256(), NULL))
-		fatalx(EXIT_TEMPFAIL, "unable to hash the salt");
-	OPENSSL_cleanse(buf, sizeof(buf));
 }
 
 static void write_log(const struct sarif_log *log)
@@ -337,7 +297,6 @@ int main(int argc, char **argv)
 	ctx.timeout = (int)o.timeout;
 	ctx.max_output = (size_t)o.max_output;
 	ctx.max_results = (size_t)o.max_results;
-	read_salt(o.salt_fd, &ctx);
 	sarif_log_init(&log);
 	for (size_t i = 0; i < ARRAY_SIZE(tools); i++)
 		if (selected(&o, tools[i].name))
@@ -349,6 +308,5 @@ int main(int argc, char **argv)
 	sarif_log_release(&log);
 	close(ctx.wsfd);
 	free((char *)ctx.workspace);
-	OPENSSL_cleanse(ctx.salt, sizeof(ctx.salt));
 	return EXIT_OK;
 }

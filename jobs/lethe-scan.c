@@ -7,6 +7,7 @@
  *   -> checkout row (deadline) -> volume_create -> audit "checkout created"
  *   -> clone_fetch (read-only token in git's environment only)
  *   -> [test_pause_file] -> sandbox_run(lethe-analyze) -> sarif_parse
+ *   -> secret digests keyed with the org's secret hash key (lib/secrethash)
  *   -> scans, scan_tools, findings, scan_findings (one transaction)
  *   -> volume_destroy -> audit "key zeroed", "volume destroyed", "scan done"
  *   -> job done, or back to the queue with backoff (temporary failure), or
@@ -42,6 +43,7 @@
 #include "report.h"
 #include "sandbox.h"
 #include "sarif.h"
+#include "secrethash.h"
 #include "util.h"
 #include "volume.h"
 
@@ -666,12 +668,34 @@ static int store_run(struct scan *s, const struct sarif_run *run, const char *br
 	return r;
 }
 
-static enum outcome store(struct scan *s, const struct sarif_log *log)
+/*
+ * Secrets come out of the sandbox with their plain SHA-256, which must
+ * never be stored: key them with the org's secret hash key, or, when that
+ * key is not available, store them without a hash (lib/secrethash.h).
+ */
+static void secrets_key(struct scan *s, struct sarif_log *log)
+{
+	struct secbuf key = { 0 };
+	size_t n = 0;
+	int r = secrethash_key(s->db, s->kr, s->job->qj_org, &key);
+
+	if (r == 0)
+		r = secrethash_apply(&key, log, &n);
+	else
+		secrethash_drop(log, &n);
+	secbuf_release(&key);
+	if (n > 0)
+		log_errno(LOG_WARNING, r, "unable to key the secret hashes of org %" PRId64
+			  ": %zu secret findings stored without a hash", s->job->qj_org, n);
+}
+
+static enum outcome store(struct scan *s, struct sarif_log *log)
 {
 	char *branch = scan_branch(s->job), scan[24], *stats;
 	int complete = log->nruns > 0, r;
 	size_t i;
 
+	secrets_key(s, log);
 	r = db_begin(s->db);
 	for (i = 0; r == 0 && i < log->nruns; i++) {
 		complete &= log->runs[i].complete;

@@ -769,6 +769,7 @@ static const struct enc_column {
 	ENC_COLUMN(repositories, webhook_secret_enc),
 	ENC_COLUMN(repositories, clone_token_enc),
 	ENC_COLUMN(repositories, report_token_enc),
+	ENC_COLUMN(secret_hash_keys, key_enc),
 };
 
 static int enc_column_known(const char *table, const char *column)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <json-c/json.h>
+#include <openssl/crypto.h>
 
 #include "sarif.h"
 #include "util.h"
@@ -52,6 +53,11 @@ void sarif_result_release(struct sarif_result *r)
 	free(r->fingerprint);
 	free(r->cwe);
 	free(r->suppress_reason);
+	if (r->secret_sha256)
+		OPENSSL_cleanse(r->secret_sha256, strlen(r->secret_sha256));
+	free(r->secret_sha256);
+	if (r->secret_hash)
+		OPENSSL_cleanse(r->secret_hash, strlen(r->secret_hash));
 	free(r->secret_hash);
 	memset(r, 0, sizeof(*r));
 }
@@ -67,7 +73,6 @@ static void run_release(struct sarif_run *run)
 	free(run->reason);
 	free(run->meta_json);
 	free(run->facts_json);
-	free(run->salt);
 }
 
 void sarif_log_release(struct sarif_log *log)
@@ -646,8 +651,8 @@ static int parse_result(struct parser *p, struct sarif_run *run,
 	r->message = result_message(res, rule, phys, &p->log->stripped);
 	r->fingerprint = result_fingerprint(res);
 	r->cwe = result_cwe(res, rule);
-	r->secret_hash = hash_valid(get_str(get(res, "properties", json_type_object),
-					    "lethe/secret-hash"));
+	r->secret_sha256 = hash_valid(get_str(get(res, "properties", json_type_object),
+					      SARIF_SECRET_SHA256_KEY));
 	result_suppression(r, res);
 	result_location(r, phys, p->lim->base);
 	return 0;
@@ -760,15 +765,12 @@ static json_object *facts_list(json_object *facts, const char *name,
 	return out;
 }
 
-/* run.properties: "lethe/facts" through the whitelist, and "lethe/salt". */
+/* run.properties: "lethe/facts" through the whitelist. */
 static void parse_run_properties(struct sarif_run *run, json_object *runobj)
 {
 	json_object *props = get(runobj, "properties", json_type_object);
 	json_object *facts = get(props, "lethe/facts", json_type_object), *out, *l;
-	const char *salt = get_str(props, "lethe/salt");
 
-	if (salt)
-		run->salt = sarif_clean_text(salt, 32);
 	if (!facts)
 		return;
 	out = json_object_new_object();
@@ -1039,9 +1041,9 @@ static json_object *write_result(const struct sarif_result *r, json_object *rule
 		json_object_object_add(o, "partialFingerprints", fp);
 	}
 	props = r->cwe ? write_tags(r->cwe) : NULL;
-	if (r->secret_hash) {
+	if (r->secret_sha256) {
 		props = props ? props : json_object_new_object();
-		json_object_object_add(props, "lethe/secret-hash", jstr(r->secret_hash));
+		json_object_object_add(props, SARIF_SECRET_SHA256_KEY, jstr(r->secret_sha256));
 	}
 	if (props)
 		json_object_object_add(o, "properties", props);
@@ -1076,8 +1078,6 @@ static json_object *write_run_properties(const struct sarif_run *run)
 
 	if (facts)
 		json_object_object_add(props, "lethe/facts", facts);
-	if (run->salt)
-		json_object_object_add(props, "lethe/salt", jstr(run->salt));
 	return props;
 }
 
@@ -1100,7 +1100,7 @@ static json_object *write_run(const struct sarif_run *run)
 	json_object_object_add(o, "tool", tool);
 	json_object_object_add(o, "invocations", write_invocation(run));
 	json_object_object_add(o, "results", results);
-	if (run->facts_json || run->salt)
+	if (run->facts_json)
 		json_object_object_add(o, "properties", write_run_properties(run));
 	return o;
 }

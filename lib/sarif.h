@@ -27,15 +27,17 @@
  * - result.suppressions [{ "kind": "inSource", "justification": REASON }]
  *   for a finding suppressed by a lethe:ignore marker (suppressed,
  *   suppress_reason);
- * - result.properties "lethe/secret-hash": 64 hex digits, the keyed hash
- *   of a leaked secret (never the secret);
+ * - result.properties "lethe/secret-sha256": 64 hex digits, the SHA-256
+ *   of a leaked secret (never the secret), in secret_sha256.  It is not
+ *   keyed (no key enters the sandbox), so it must never be stored: the
+ *   host replaces it with the org's keyed hash, secret_hash, which the
+ *   writer never writes (lib/secrethash.h);
  * - run.properties "lethe/facts": { "dependencies": [...], "workflows":
  *   [...] }, metadata about manifests and CI workflows.  The reader keeps
  *   only the whitelisted keys of each entry (see sarif.c facts_keys), as
  *   strings of at most 1000 bytes (direct as a boolean), at most
  *   SARIF_FACTS_MAX entries per list, and re-serialises them into
- *   facts_json;
- * - run.properties "lethe/salt": how secret hashes were keyed.
+ *   facts_json.
  *
  * Ownership: every string in these structures is heap-allocated and owned
  * by the structure; sarif_log_release() frees them all.
@@ -47,6 +49,7 @@
 #include <stddef.h>
 
 #define SARIF_FINGERPRINT_KEY "lethe/v1"
+#define SARIF_SECRET_SHA256_KEY "lethe/secret-sha256"
 #define SARIF_MESSAGE_MAX 1000	/* bytes kept of a message or reason */
 #define SARIF_FACTS_MAX 100000	/* entries per facts list */
 
@@ -60,7 +63,8 @@ struct sarif_result {
 	int start_line, end_line, start_column;	/* 0: unknown */
 	bool suppressed;	/* an in-code marker suppresses it */
 	char *suppress_reason;	/* the marker's reason, or NULL */
-	char *secret_hash;	/* 64 hex digits: keyed hash of a secret, or NULL */
+	char *secret_sha256;	/* 64 hex digits: SHA-256 of a secret, or NULL */
+	char *secret_hash;	/* 64 hex digits: the org-keyed hash (host only), or NULL */
 };
 
 struct sarif_run {
@@ -73,7 +77,6 @@ struct sarif_run {
 	size_t results_alloc;
 	char *meta_json;	/* driver/invocation metadata, no source */
 	char *facts_json;	/* run.properties "lethe/facts" (whitelisted), or NULL */
-	char *salt;		/* run.properties "lethe/salt": "installation" or "test" */
 };
 
 struct sarif_log {

@@ -55,6 +55,10 @@ static void test_properties(void)
 
 	ok(!strcmp(p, "{}"), "a result without a secret hash has empty properties (%s)", p);
 	free(p);
+	r.secret_sha256 = xstrdup("cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34");
+	p = facts_result_properties(&r);
+	ok(!strcmp(p, "{}"), "a secret's plain digest never goes into properties (%s)", p);
+	free(p);
 	r.secret_hash = xstrdup("ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12");
 	p = facts_result_properties(&r);
 	ok(strstr(p, "\"secret_hash\":\"ab12") != NULL, "a secret's keyed hash goes into properties");

@@ -267,17 +267,18 @@ static int parse_file(const char *path)
 	return 0;
 }
 
-/* Lethe's own additions: suppressions, secret hashes, facts, salt. */
-static const char lethe_doc[] = RUN_HEAD "}},\"properties\":{\"lethe/salt\":\"installation\","
+/* Lethe's own additions: suppressions, secret digests, facts. */
+static const char lethe_doc[] = RUN_HEAD "}},\"properties\":{"
 	"\"lethe/facts\":{\"dependencies\":[{\"ecosystem\":\"npm\",\"name\":\"a\",\"direct\":true,"
 	"\"manifest\":\"package.json\",\"source\":\"int main(void)\",\"version\":7},42],"
 	"\"workflows\":[{\"system\":\"gitlab-ci\",\"path\":\".gitlab-ci.yml\",\"kind\":\"job\","
 	"\"value\":\"build\\u0000x\\nmore\",\"script\":\"make\"}],\"files\":[\"secret\"]}},"
 	"\"results\":[{\"ruleId\":\"R1\",\"message\":{\"text\":\"m\"},"
 	"\"suppressions\":[{\"kind\":\"external\"},{\"kind\":\"inSource\",\"justification\":\"why\\nnot\"}],"
-	"\"properties\":{\"lethe/secret-hash\":\"" "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" "\"}},"
+	"\"properties\":{\"lethe/secret-sha256\":\"" "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" "\"}},"
 	"{\"ruleId\":\"R2\",\"message\":{\"text\":\"m\"},\"suppressions\":[{\"kind\":\"external\"}],"
-	"\"properties\":{\"lethe/secret-hash\":\"hunter2\"}}]}]}";
+	"\"properties\":{\"lethe/secret-sha256\":\"hunter2\",\"lethe/secret-hash\":\""
+	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" "\"}}]}]}";
 
 static void test_lethe_fields(void)
 {
@@ -295,9 +296,10 @@ static void test_lethe_fields(void)
 	ok(run->results[0].suppressed && !strcmp(run->results[0].suppress_reason, "why not"),
 	   "an inSource suppression is kept with its reason, cleaned to one line");
 	ok(!run->results[1].suppressed, "an external suppression is not an in-code one");
-	ok(run->results[0].secret_hash && !run->results[1].secret_hash,
-	   "a secret hash is kept only when it is 64 hex digits");
-	ok(run->salt && !strcmp(run->salt, "installation"), "the salt kind is kept");
+	ok(run->results[0].secret_sha256 && !run->results[1].secret_sha256,
+	   "a secret digest is kept only when it is 64 hex digits");
+	ok(!run->results[0].secret_hash && !run->results[1].secret_hash,
+	   "a keyed hash never comes from the document (only the host sets one)");
 	ok(run->facts_json && !strstr(run->facts_json, "int main") && !strstr(run->facts_json, "make") &&
 	   !strstr(run->facts_json, "files") && !strstr(run->facts_json, "\"version\""),
 	   "facts keep only whitelisted keys with string values: %s", run->facts_json);
@@ -309,7 +311,7 @@ static void test_lethe_fields(void)
 	ok(r == 0 && again.nruns == 1 && again.runs[0].nresults == 2 &&
 	   again.runs[0].results[0].suppressed && again.runs[0].facts_json &&
 	   !strcmp(again.runs[0].facts_json, run->facts_json) &&
-	   !strcmp(again.runs[0].results[0].secret_hash, run->results[0].secret_hash),
+	   !strcmp(again.runs[0].results[0].secret_sha256, run->results[0].secret_sha256),
 	   "the written document reads back the same");
 	sarif_log_release(&again);
 	free(out);

@@ -1,0 +1,159 @@
+/*
+ * secrethash.c - the org-keyed hash of a leaked secret (see secrethash.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "secrethash.h"
+#include "util.h"
+
+#define TABLE "secret_hash_keys"
+#define COLUMN "key_enc"
+
+static int key_select(struct db *db, const struct keyring *kr, int64_t org_id,
+		      struct secbuf *key)
+{
+	PGresult *res = NULL;
+	char org[24];
+	int r;
+
+	snprintf(org, sizeof(org), "%lld", (long long)org_id);
+	r = DB_QUERY(db, &res, "SELECT id, key_enc FROM lethe.secret_hash_keys WHERE org_id = $1",
+		     org);
+	if (r == 0 && PQntuples(res) != 1)
+		r = -ENOENT;
+	if (r == 0)
+		r = secret_open(db, kr, org_id, TABLE, COLUMN, db_int(res, 0, 0),
+				db_value(res, 0, 1), key);
+	if (r == 0 && key->len != CRYPTO_KEY_LEN) {
+		secbuf_release(key);
+		r = -EBADMSG;
+	}
+	PQclear(res);
+	return r;
+}
+
+/* A new random key for org_id, sealed for the row id it will have. */
+static int key_insert(struct db *db, const struct keyring *kr, int64_t org_id)
+{
+	struct secbuf key = { 0 };
+	PGresult *res = NULL;
+	char org[24], *blob = NULL;
+	int r;
+
+	snprintf(org, sizeof(org), "%lld", (long long)org_id);
+	r = db_exec(db, &res, "SELECT nextval('lethe.secret_hash_keys_id_seq')", 0, NULL);
+	if (r == 0)
+		r = secbuf_alloc(&key, CRYPTO_KEY_LEN);
+	if (r == 0)
+		r = crypto_random(key.data, key.len);
+	if (r == 0)
+		r = secret_seal(db, kr, org_id, TABLE, COLUMN, db_int(res, 0, 0), key.data,
+				key.len, &blob);
+	secbuf_release(&key);
+	if (r == 0)
+		r = DB_QUERY(db, NULL, "INSERT INTO lethe.secret_hash_keys (id, org_id, key_enc) "
+			     "VALUES ($1, $2, $3) ON CONFLICT (org_id) DO NOTHING",
+			     db_value(res, 0, 0), org, blob);
+	free(blob);
+	PQclear(res);
+	return r;
+}
+
+int secrethash_key(struct db *db, const struct keyring *kr, int64_t org_id,
+		   struct secbuf *key)
+{
+	int r = key_select(db, kr, org_id, key);
+
+	if (r == -ENOENT) {
+		r = key_insert(db, kr, org_id);
+		if (r == 0)
+			r = key_select(db, kr, org_id, key);
+	}
+	return r;
+}
+
+/* SHA-256 hex of "lethe/v1", tool, rule, path and hash, each NUL-ended. */
+static char *fingerprint(const char *tool, const struct sarif_result *r, const char *hash)
+{
+	const char *part[] = { SARIF_FINGERPRINT_KEY, tool ? tool : "",
+			       r->rule_id ? r->rule_id : "", r->path ? r->path : "", hash };
+	unsigned char md[32];
+	char *buf = NULL, *hex = xmalloc(65);
+	size_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(part); i++) {
+		size_t k = strlen(part[i]) + 1;
+
+		buf = xrealloc(buf, n + k);
+		memcpy(buf + n, part[i], k);
+		n += k;
+	}
+	crypto_sha256(buf, n, md);
+	hex_encode(md, sizeof(md), hex);
+	free(buf);
+	return hex;
+}
+
+static void forget_digest(struct sarif_result *r)
+{
+	OPENSSL_cleanse(r->secret_sha256, strlen(r->secret_sha256));
+	free(r->secret_sha256);
+	r->secret_sha256 = NULL;
+	if (r->fingerprint)	/* derived from the digest */
+		OPENSSL_cleanse(r->fingerprint, strlen(r->fingerprint));
+	free(r->fingerprint);
+	r->fingerprint = NULL;
+}
+
+/* HMAC-SHA256(key, digest) as hex into r->secret_hash; false on failure. */
+static bool key_result(const struct secbuf *key, const char *tool, struct sarif_result *r)
+{
+	unsigned char digest[32], mac[32];
+	bool ok = hex_decode(r->secret_sha256, digest, sizeof(digest)) == 0 &&
+		  crypto_hmac_sha256(key->data, key->len, digest, sizeof(digest), mac) == 0;
+
+	forget_digest(r);
+	if (ok) {
+		r->secret_hash = xmalloc(65);
+		hex_encode(mac, sizeof(mac), r->secret_hash);
+		r->fingerprint = fingerprint(tool, r, r->secret_hash);
+	}
+	OPENSSL_cleanse(digest, sizeof(digest));
+	OPENSSL_cleanse(mac, sizeof(mac));
+	return ok;
+}
+
+int secrethash_apply(const struct secbuf *key, struct sarif_log *log, size_t *unkeyed)
+{
+	size_t failed = 0;
+
+	for (size_t i = 0; i < log->nruns; i++) {
+		struct sarif_run *run = &log->runs[i];
+
+		for (size_t j = 0; j < run->nresults; j++)
+			if (run->results[j].secret_sha256)
+				failed += !key_result(key, run->tool, &run->results[j]);
+	}
+	if (unkeyed)
+		*unkeyed = failed;
+	return failed ? -EIO : 0;
+}
+
+void secrethash_drop(struct sarif_log *log, size_t *count)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < log->nruns; i++)
+		for (size_t j = 0; j < log->runs[i].nresults; j++)
+			if (log->runs[i].results[j].secret_sha256) {
+				forget_digest(&log->runs[i].results[j]);
+				n++;
+			}
+	if (count)
+		*count = n;
+}
