@@ -446,6 +446,11 @@ int clone_method_parse(const char *s, enum clone_method *out)
 	return *out == CLONE_METHOD_LIBGIT2 && !clone_has_libgit2() ? -ENOTSUP : 0;
 }
 
+const char *clone_method_name(enum clone_method m)
+{
+	return m != CLONE_METHOD_GIT && clone_has_libgit2() ? "libgit2" : "git";
+}
+
 int clone_has_libgit2(void)
 {
 #ifdef CLONE_HAVE_LIBGIT2

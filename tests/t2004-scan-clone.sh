@@ -49,10 +49,24 @@ for method in git libgit2; do
 		CLONE_TEST_ZEROS_URL="$zeros" CLONE_TEST_ZEROS_SHA="$zerossha" \
 		"$TOP/build/tests/clone_test" >"$SCRATCH/$method.tap" || rc=$?
 done
-# One TAP stream: one plan, the two runs numbered on.
+# lethe-scan refuses to start with a clone_fetch it does not know.
+cp "$LETHE_CONFIG" "$SCRATCH/lethe.conf"
+echo "clone_fetch = svn" >>"$SCRATCH/lethe.conf"
+out=$(LETHE_CONFIG=$SCRATCH/lethe.conf "$TOP/bin/lethe-scan" --once 2>&1) && st=0 || st=$?
+{
+	echo 1..1
+	if [ "$st" = 100 ] && [[ $out == *"clone_fetch 'svn' is none of auto, libgit2, git"* ]]; then
+		echo "ok 1 - lethe-scan refuses an unknown clone_fetch (exit 100)"
+	else
+		echo "not ok 1 - lethe-scan refuses an unknown clone_fetch (exit $st: $out)"
+		rc=1
+	fi
+} >"$SCRATCH/scan.tap"
+
+# One TAP stream: one plan, the three parts numbered on.
 awk '/^1\.\./ { split($0, p, "\\.\\."); n += p[2]; next }
      /^(not )?ok [0-9]+/ { sub(/ok [0-9]+/, "ok " ++i) }
      { out[++k] = $0 }
      END { print "1.." n; for (j = 1; j <= k; j++) print out[j] }' \
-	"$SCRATCH/git.tap" "$SCRATCH/libgit2.tap"
+	"$SCRATCH/git.tap" "$SCRATCH/libgit2.tap" "$SCRATCH/scan.tap"
 exit $rc

@@ -261,8 +261,10 @@ static int setup(void)
 	const char *m = getenv("CLONE_TEST_METHOD"), *tf = getenv("CLONE_TEST_TOKEN_FILE");
 	size_t len;
 
-	if (clone_method_parse(m ? m : "auto", &method) == -EINVAL)
+	if (clone_method_parse(m ? m : "auto", &method) == -EINVAL) {
+		printf("Bail out! CLONE_TEST_METHOD '%s' is none of auto, libgit2, git\n", m);
 		return -EINVAL;
+	}
 	if (tf && read_file(tf, 4096, &token, &len) == 0)
 		token[strcspn(token, "\n")] = '\0';
 	return mkdtemp(scratch) ? 0 : -errno;
@@ -284,7 +286,7 @@ int main(void)
 		skip(18, "this build has no in-process fetch (libgit2 before 1.7)");
 		goto out;
 	}
-	diag("fetch through %s", method == CLONE_METHOD_GIT || !clone_has_libgit2() ? "git" : "libgit2");
+	diag("fetch through %s", clone_method_name(method));
 	offline();
 	silent();
 	if (online && token) {
