@@ -324,6 +324,23 @@ static int64_t time_left(const struct scan *s)
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
+static int clone_method_get(const struct config *cfg, enum clone_method *m)
+{
+	return clone_method_parse(config_str(cfg, "clone_fetch"), m);
+}
+
+static void clone_method_check(const struct config *cfg)
+{
+	enum clone_method m;
+	int r = clone_method_get(cfg, &m);
+
+	if (r == -ENOTSUP)
+		fatalx(EXIT_PERMFAIL, "clone_fetch is libgit2 but this build has libgit2 older than 1.7");
+	if (r < 0)
+		fatalx(EXIT_PERMFAIL, "clone_fetch '%s' is none of auto, libgit2, git",
+		       config_str(cfg, "clone_fetch"));
+}
+
 static enum outcome clone_up(struct scan *s)
 {
 	struct secbuf tok = { 0 };
@@ -350,6 +367,7 @@ static enum outcome clone_up(struct scan *s)
 		return fail(s, OUT_TEMP, "unable to create git's home in the volume");
 	}
 	o.co_home = home;
+	clone_method_get(s->cfg, &o.co_method);	/* checked at start */
 	o.co_token = (const char *)tok.data;
 	o.co_token_len = tok.len;
 	umask(027);
@@ -360,8 +378,8 @@ static enum outcome clone_up(struct scan *s)
 	if (r < 0)
 		return fail(s, clone_error_temporary(r) ? OUT_TEMP : OUT_PERM,
 			    "clone of '%s' failed: %s", s->full_name, why);
-	log_info("cloned '%s' at %.12s in %" PRId64 " ms", s->full_name, s->job->qj_commit,
-		 (mono_usec() - t0) / 1000);
+	log_info("cloned '%s' at %.12s in %" PRId64 " ms (%s)", s->full_name, s->job->qj_commit,
+		 (mono_usec() - t0) / 1000, clone_method_name(o.co_method));
 	return OUT_OK;
 }
 
@@ -920,6 +938,7 @@ int main(int argc, char **argv)
 	umask(022);
 	if (config_load(NULL, &cfg, why, sizeof(why)) < 0)
 		fatalx(EXIT_PERMFAIL, "%s", why);
+	clone_method_check(cfg);
 	log_set_file(*config_str(cfg, "log_file") ? config_str(cfg, "log_file") : NULL);
 	/* Loop devices, mounts and fscrypt keys need CAP_SYS_ADMIN; the sandbox
 	 * is entered by switching from root to its own user. */

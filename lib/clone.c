@@ -1,4 +1,4 @@
-/* clone.c - depth=1 fetch of one commit through git(1), checked by libgit2. */
+/* clone.c - depth=1 fetch of one commit (libgit2 or git(1)), checked by libgit2. */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -16,7 +16,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#include "clone.h"
+#include "clone_int.h"
 #include "util.h"
 
 #define GIT_PATH "/usr/bin/git"
@@ -139,8 +139,7 @@ static int du_add(const char *p, const struct stat *st, int flag, struct FTW *f)
 	return 0;
 }
 
-/* Disk space used under dir (blocks), or -1. */
-static int64_t dir_usage(const char *dir)
+int64_t clone_dir_usage(const char *dir)
 {
 	dir_bytes = 0;
 	if (nftw(dir, du_add, 16, FTW_PHYS) < 0)
@@ -207,7 +206,7 @@ static int run_wait(struct run *ru, const char *dir, int64_t deadline, int64_t m
 		if (mono_usec() > deadline)
 			r = -ETIMEDOUT;
 		else if (mono_usec() > next_du) {
-			if (dir_usage(dir) > max_size)
+			if (clone_dir_usage(dir) > max_size)
 				r = -EFBIG;
 			next_du = mono_usec() + 250000;
 		}
@@ -286,6 +285,10 @@ static int opts_check(const struct clone_opts *o, char *why, size_t whylen)
 		snprintf(why, whylen, "commit '%.64s' is not a full sha-1", o->co_sha);
 		return -EINVAL;
 	}
+	if (!o->co_home || o->co_home[0] != '/') {
+		snprintf(why, whylen, "no home directory for the clone");
+		return -EINVAL;
+	}
 	if (o->co_ref && (o->co_ref[0] == '-' || strncmp(o->co_ref, "refs/", 5) != 0)) {
 		snprintf(why, whylen, "ref is not under refs/");
 		return -EINVAL;
@@ -350,7 +353,8 @@ static const char *clone_reason(int r)
 	case -EFBIG: return "repository exceeds clone_max_size";
 	case -ETIMEDOUT: return "clone_timeout exceeded";
 	case -EPROTO: return "the commit is not in what the server sent";
-	default: return "git fetch failed (network or server error)";
+	case -ENOTSUP: return "clone_fetch is libgit2 but this build fetches only through git";
+	default: return "fetch failed (network or server error)";
 	}
 }
 
@@ -376,17 +380,13 @@ static int fetch(const char *dir, const struct clone_opts *o, struct git_env *e,
 	return r;
 }
 
-int clone_fetch(const char *dir, const struct clone_opts *o, char *why, size_t whylen)
+static int git_fetch(const char *dir, const struct clone_opts *o, int64_t deadline)
 {
 	const char *init[] = { "git", "init", "-q", "--template=", dir, NULL };
 	const char *checkout[] = { "git", "-C", dir, "checkout", "-q", "--detach", o->co_sha, NULL };
-	int64_t deadline = mono_usec() + o->co_timeout * 1000000;
 	struct git_env plain, auth;
 	int r;
 
-	r = opts_check(o, why, whylen);
-	if (r < 0)
-		return r;
 	env_build(&plain, o, 0);
 	env_build(&auth, o, o->co_token != NULL);
 	r = git_run(dir, init, &plain, deadline, o->co_max_size);
@@ -400,15 +400,64 @@ int clone_fetch(const char *dir, const struct clone_opts *o, char *why, size_t w
 			r = -EPROTO;
 	}
 	env_release(&plain);
+	return r;
+}
+
+static int method_fetch(const char *dir, const struct clone_opts *o, int64_t deadline)
+{
+#ifdef CLONE_HAVE_LIBGIT2
+	if (o->co_method != CLONE_METHOD_GIT)
+		return clone_libgit2_fetch(dir, o, deadline);
+#else
+	if (o->co_method == CLONE_METHOD_LIBGIT2)
+		return -ENOTSUP;
+#endif
+	return git_fetch(dir, o, deadline);
+}
+
+int clone_fetch(const char *dir, const struct clone_opts *o, char *why, size_t whylen)
+{
+	int64_t deadline = mono_usec() + o->co_timeout * 1000000;
+	int r;
+
+	r = opts_check(o, why, whylen);
+	if (r == 0)
+		r = method_fetch(dir, o, deadline);
+	if (r == 0 && clone_dir_usage(dir) > o->co_max_size)
+		r = -EFBIG;
 	if (r < 0) {
-		snprintf(why, whylen, "%s", clone_reason(r));
+		if (r != -EINVAL)
+			snprintf(why, whylen, "%s", clone_reason(r));
 		return r;
 	}
-	if (dir_usage(dir) > o->co_max_size) {
-		snprintf(why, whylen, "%s", clone_reason(-EFBIG));
-		return -EFBIG;
-	}
 	return clone_verify(dir, o->co_sha, why, whylen);
+}
+
+int clone_method_parse(const char *s, enum clone_method *out)
+{
+	if (!strcmp(s, "auto"))
+		*out = CLONE_METHOD_AUTO;
+	else if (!strcmp(s, "git"))
+		*out = CLONE_METHOD_GIT;
+	else if (!strcmp(s, "libgit2"))
+		*out = CLONE_METHOD_LIBGIT2;
+	else
+		return -EINVAL;
+	return *out == CLONE_METHOD_LIBGIT2 && !clone_has_libgit2() ? -ENOTSUP : 0;
+}
+
+const char *clone_method_name(enum clone_method m)
+{
+	return m != CLONE_METHOD_GIT && clone_has_libgit2() ? "libgit2" : "git";
+}
+
+int clone_has_libgit2(void)
+{
+#ifdef CLONE_HAVE_LIBGIT2
+	return 1;
+#else
+	return 0;
+#endif
 }
 
 int clone_error_temporary(int err)

@@ -1,0 +1,25 @@
+/* clone_int.h - what lib/clone.c shares with its in-process fetch. */
+#ifndef LETHE_CLONE_INT_H
+#define LETHE_CLONE_INT_H
+
+#include <git2.h>
+#include <stdint.h>
+
+#include "clone.h"
+
+/* libgit2 fetches shallow (git_fetch_options.depth) from 1.7 on. */
+#if LIBGIT2_VER_MAJOR > 1 || (LIBGIT2_VER_MAJOR == 1 && LIBGIT2_VER_MINOR >= 7)
+#define CLONE_HAVE_LIBGIT2 1
+
+/*
+ * Fetch o->co_sha (or o->co_ref's tip) at depth 1 into the empty dir and
+ * check it out detached, before the monotonic deadline (usec).  Returns 0 or
+ * a clone_fetch error; the result is verified by the caller.
+ */
+int clone_libgit2_fetch(const char *dir, const struct clone_opts *o, int64_t deadline);
+#endif
+
+/* Disk space used under dir (blocks), or -1. */
+int64_t clone_dir_usage(const char *dir);
+
+#endif
