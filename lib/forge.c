@@ -22,19 +22,22 @@ struct forge {
 	const char *edit_path;			/* {repo} {pr} {id} */
 	const char *edit_method;
 	int nested_body;			/* Bitbucket: content.raw */
+	const char *commit_path;		/* {repo} {sha}: a commit by a short hash */
+	const char *commit_field;		/* ... and its full SHA's field */
 };
 
 static const struct forge FORGES[] = {
 	{ "gitlab", "Bearer", 1, "/projects/{repo}/statuses/{sha}", "success", "failed", "failed",
 	  "target_url", "name", "/projects/{repo}/merge_requests/{pr}/notes?per_page=100",
-	  "/projects/{repo}/merge_requests/{pr}/notes/{id}", "PUT", 0 },
+	  "/projects/{repo}/merge_requests/{pr}/notes/{id}", "PUT", 0, NULL, NULL },
 	{ "gitea", "token", 0, "/repos/{repo}/statuses/{sha}", "success", "failure", "error",
 	  "target_url", "context", "/repos/{repo}/issues/{pr}/comments",
-	  "/repos/{repo}/issues/comments/{id}", "PATCH", 0 },
+	  "/repos/{repo}/issues/comments/{id}", "PATCH", 0, NULL, NULL },
 	{ "bitbucket", "Bearer", 0, "/repositories/{repo}/commit/{sha}/statuses/build",
 	  "SUCCESSFUL", "FAILED", "FAILED", "url", "key",
 	  "/repositories/{repo}/pullrequests/{pr}/comments?pagelen=100",
-	  "/repositories/{repo}/pullrequests/{pr}/comments/{id}", "PUT", 1 },
+	  "/repositories/{repo}/pullrequests/{pr}/comments/{id}", "PUT", 1,
+	  "/repositories/{repo}/commit/{sha}", "hash" },
 };
 
 struct fctx {
@@ -198,15 +201,67 @@ static int forge_comment(const struct fctx *c)
 	return r;
 }
 
+static const struct forge *forge_find_provider(const char *provider)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(FORGES); i++)
+		if (!strcmp(FORGES[i].name, provider))
+			return &FORGES[i];
+	return NULL;
+}
+
+int forge_resolves(const char *provider)
+{
+	const struct forge *f = forge_find_provider(provider);
+
+	return f && f->commit_path;
+}
+
+/* The full SHA must be 40 hex digits that start with the short one. */
+static int forge_full_sha(json_object *commit, const char *field, const char *prefix,
+			  char full[FORGE_SHA_LEN + 1])
+{
+	json_object *v;
+	const char *h;
+
+	if (!json_object_object_get_ex(commit, field, &v) || !json_object_is_type(v, json_type_string))
+		return -EBADMSG;
+	h = json_object_get_string(v);
+	if (strlen(h) != FORGE_SHA_LEN || strspn(h, "0123456789abcdef") != FORGE_SHA_LEN ||
+	    strncmp(h, prefix, strlen(prefix)))
+		return -EBADMSG;
+	memcpy(full, h, FORGE_SHA_LEN + 1);
+	return 0;
+}
+
+int forge_commit_resolve(const struct http_client *hc, const char *provider, const char *api_url,
+			 const char *token, const char *repo, const char *sha,
+			 char full[FORGE_SHA_LEN + 1])
+{
+	struct report rp = { .rp_repo = (char *)repo, .rp_sha = (char *)sha };
+	struct fctx c = { forge_find_provider(provider), hc, api_url, token, &rp };
+	struct http_resp rs;
+	char *url;
+	int r;
+
+	if (!c.f || !c.f->commit_path)
+		return -EPROTONOSUPPORT;
+	if (strlen(sha) < 7 || strlen(sha) > FORGE_SHA_LEN || strspn(sha, "0123456789abcdef") != strlen(sha))
+		return -EINVAL;
+	url = forge_path(&c, c.f->commit_path, 0);
+	r = forge_call(&c, "GET", url, NULL, &rs);
+	if (r == 0)
+		r = forge_full_sha(rs.rs_json, c.f->commit_field, sha, full);
+	http_resp_release(&rs);
+	free(url);
+	return r;
+}
+
 int forge_report(const struct http_client *hc, const char *provider, const char *api_url,
 		 const char *token, const struct report *rp)
 {
-	struct fctx c = { NULL, hc, api_url, token, rp };
+	struct fctx c = { forge_find_provider(provider), hc, api_url, token, rp };
 	int r = 0, r2 = 0;
 
-	for (size_t i = 0; i < ARRAY_SIZE(FORGES) && !c.f; i++)
-		if (!strcmp(FORGES[i].name, provider))
-			c.f = &FORGES[i];
 	if (!c.f)
 		return -EPROTONOSUPPORT;
 	if (strstr(rp->rp_mode, "status") || strstr(rp->rp_mode, "check-run"))

@@ -20,4 +20,19 @@
 int forge_report(const struct http_client *hc, const char *provider, const char *api_url,
 		 const char *token, const struct report *rp);
 
+#define FORGE_SHA_LEN 40
+
+/* 1 if the provider's pull request webhooks may name a commit by a short hash. */
+int forge_resolves(const char *provider);
+
+/*
+ * The full SHA of commit SHA (7 to 40 lower-case hex digits) of repository
+ * REPO, asked with the read-only TOKEN; the answer must extend SHA.
+ * -ENOENT: unknown or ambiguous; -EBADMSG: an answer that is not such a
+ * SHA; -EINVAL: SHA is not hex; the http.h results otherwise.
+ */
+int forge_commit_resolve(const struct http_client *hc, const char *provider, const char *api_url,
+			 const char *token, const char *repo, const char *sha,
+			 char full[FORGE_SHA_LEN + 1]);
+
 #endif

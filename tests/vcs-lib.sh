@@ -29,7 +29,8 @@
 #
 # Checks (one TAP line each; JSON arrays compared as jq -c prints them):
 #   check_clone_scopes SCOPES  every successful clone used a token with SCOPES
-#   check_api_scopes PREFIX SCOPES  every request under PREFIX did
+#   check_api_scopes PREFIX SCOPES [SKIP]  every request under PREFIX did,
+#                              but those whose path matches the regex SKIP
 #   check_status PATH          the commit status POSTed to PATH was created
 #   check_comment PATH         one comment POSTed to PATH: the marker, then the
 #                              count of the open findings
@@ -131,9 +132,9 @@ check_clone_scopes() { # SCOPES
 		"$1" "the clone was made with the token holding $1"
 }
 
-check_api_scopes() { # PREFIX SCOPES
-	# shellcheck disable=SC2016 # $p is jq's
-	is "$(jq -c --arg p "$1" 'select(.path | startswith($p)) | .token_scopes' "$LOG" | sort -u)" \
+check_api_scopes() { # PREFIX SCOPES [SKIP]
+	# shellcheck disable=SC2016 # $p and $s are jq's
+	is "$(jq -c --arg p "$1" --arg s "${3:-^$}" 'select((.path | startswith($p)) and (.path | test($s) | not)) | .token_scopes' "$LOG" | sort -u)" \
 		"$2" "every API request used the reporting token ($2)"
 }
 
