@@ -506,7 +506,9 @@ const char *report_api_default(const struct config *cfg, const char *provider)
 		return config_str(cfg, "gitlab_api_url");
 	if (!strcmp(provider, "bitbucket"))
 		return config_str(cfg, "bitbucket_api_url");
-	return NULL;	/* Gitea and Bitbucket Data Center are always self-hosted */
+	if (!strcmp(provider, "bitbucket-dc") && *config_str(cfg, "bitbucket_dc_api_url"))
+		return config_str(cfg, "bitbucket_dc_api_url");
+	return NULL;	/* Gitea is always self-hosted */
 }
 
 /* A provider with a stored reporting token: the repository's, else its integration's. */

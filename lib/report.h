@@ -62,7 +62,7 @@ struct report {
 	size_t rp_open_total;		/* open after this scan */
 };
 
-/* The configured API URL of a hosted provider; NULL for a self-hosted one. */
+/* The configured API URL of a provider; NULL when there is none (Gitea). */
 const char *report_api_default(const struct config *cfg, const char *provider);
 
 /* Read scan_id and its findings; -ENOENT when there is no such scan. */

@@ -6,15 +6,16 @@
 # it sources tests/scan-lib.sh and skips the test when something is missing.
 #
 #   vcs_need NAME              need_stack, scan_need, python3 and the fixture
-#                              helper (VCS_FIXTURE); git identity NAME
+#                              helper (VCS_FIXTURE); git identity NAME; the
+#                              repository's owner is VCS_OWNER (default acme)
 #   vcs_tokens PROV CLONE REPORT  two made-up tokens (CLONE_TOKEN, REPORT_TOKEN)
-#                              of provider PROV for acme/app, with the scopes
+#                              of provider PROV for $VCS_OWNER/app, with the scopes
 #                              CLONE and REPORT (JSON arrays); writes the
 #                              stand-in's config ($SD/config.json)
 #   vcs_standin                start the stand-in on $SD; sets API, LOG
 #   vcs_source                 the vulnerable fixture as branch feature of
-#                              $SD/git/acme/app.git; sets SHA1
-#   vcs_repo_add PROV API_URL MODE  a repository acme/app in a new org
+#                              $SD/git/$VCS_OWNER/app.git; sets SHA1
+#   vcs_repo_add PROV API_URL MODE  a repository $VCS_OWNER/app in a new org
 #                              (scan_org), cloned with CLONE_TOKEN, reporting
 #                              with REPORT_TOKEN to API_URL; sets REPO and
 #                              $SCRATCH/repo.json
@@ -50,7 +51,8 @@ vcs_need() {
 	VCS_FIXTURE=$TOP/build/tests/helpers/vcs-fixture
 	[ -x "$VCS_FIXTURE" ] || skip_all "build/tests/helpers/vcs-fixture not built"
 	SD=$SCRATCH/standin
-	mkdir -p "$SD/git/acme"
+	VCS_OWNER=${VCS_OWNER:-acme}
+	mkdir -p "$SD/git/$VCS_OWNER"
 }
 
 vcs_tokens() { # PROVIDER CLONE_SCOPES REPORT_SCOPES
@@ -58,8 +60,8 @@ vcs_tokens() { # PROVIDER CLONE_SCOPES REPORT_SCOPES
 	REPORT_TOKEN=$(openssl rand -hex 20)
 	cat >"$SD/config.json" <<-EOF
 	{"apps": {}, "installations": {}, "tokens": {
-	 "$CLONE_TOKEN": {"provider": "$1", "repos": ["acme/app"], "scopes": $2},
-	 "$REPORT_TOKEN": {"provider": "$1", "repos": ["acme/app"], "scopes": $3}}}
+	 "$CLONE_TOKEN": {"provider": "$1", "repos": ["$VCS_OWNER/app"], "scopes": $2},
+	 "$REPORT_TOKEN": {"provider": "$1", "repos": ["$VCS_OWNER/app"], "scopes": $3}}}
 	EOF
 }
 
@@ -77,7 +79,7 @@ vcs_source() {
 	git -C "$SCRATCH/src" init -q -b feature
 	git -C "$SCRATCH/src" add -A
 	git -C "$SCRATCH/src" commit -q -m import
-	git clone -q --bare "$SCRATCH/src" "$SD/git/acme/app.git"
+	git clone -q --bare "$SCRATCH/src" "$SD/git/$VCS_OWNER/app.git"
 	SHA1=$(git -C "$SCRATCH/src" rev-parse HEAD)
 }
 
@@ -85,8 +87,8 @@ vcs_repo_add() { # PROVIDER API_URL MODE
 	scan_org "vcs$1"
 	(umask 077; printf '%s\n' "$CLONE_TOKEN" >"$SCRATCH/clone.token"
 	 printf '%s\n' "$REPORT_TOKEN" >"$SCRATCH/report.token")
-	"$TOP/bin/lethectl" --json repo add --org "$ORG" --provider "$1" --name acme/app \
-		--clone-url "$API/acme/app.git" --token-file "$SCRATCH/clone.token" \
+	"$TOP/bin/lethectl" --json repo add --org "$ORG" --provider "$1" --name "$VCS_OWNER/app" \
+		--clone-url "$API/$VCS_OWNER/app.git" --token-file "$SCRATCH/clone.token" \
 		>"$SCRATCH/repo.json"
 	REPO=$(jq -r .id "$SCRATCH/repo.json")
 	"$VCS_FIXTURE" "$REPO" "$2" token "$3" <"$SCRATCH/report.token" >/dev/null
@@ -96,7 +98,7 @@ vcs_repo_add() { # PROVIDER API_URL MODE
 vcs_push() {
 	printf '/* a second commit */\n' >>"$SCRATCH/src/src/copy.c"
 	git -C "$SCRATCH/src" commit -q -am second
-	git -C "$SCRATCH/src" push -q "$SD/git/acme/app.git" feature
+	git -C "$SCRATCH/src" push -q "$SD/git/$VCS_OWNER/app.git" feature
 	git -C "$SCRATCH/src" rev-parse HEAD
 }
 
