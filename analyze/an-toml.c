@@ -46,14 +46,20 @@ static void skip_ws(struct toml *t)
 		t->p++;
 }
 
+/* Spaces, then a comment up to (not past) its newline. */
+static void skip_ws_comment(struct toml *t)
+{
+	skip_ws(t);
+	if (peek(t, 0) == '#')
+		while (t->p < t->end && *t->p != '\n')
+			t->p++;
+}
+
 /* Spaces, newlines and comments (inside arrays). */
 static void skip_all(struct toml *t)
 {
 	for (;;) {
-		skip_ws(t);
-		if (peek(t, 0) == '#')
-			while (t->p < t->end && *t->p != '\n')
-				t->p++;
+		skip_ws_comment(t);
 		if (peek(t, 0) == '\r')
 			t->p++;
 		else if (peek(t, 0) == '\n')
@@ -246,10 +252,7 @@ static char *header(struct toml *t, bool *aot)
 
 static bool line_end(struct toml *t)
 {
-	skip_ws(t);
-	if (peek(t, 0) == '#')
-		while (t->p < t->end && *t->p != '\n')
-			t->p++;
+	skip_ws_comment(t);
 	if (peek(t, 0) == '\r')
 		t->p++;
 	if (peek(t, 0) < 0 || peek(t, 0) == '\n')

@@ -102,8 +102,9 @@ static struct json_object *batch_entry(const struct delivery *d)
 
 /*
  * The batch travels as one JSON parameter; delivery_record_many()
- * (sql/021_hook_batch.sql) runs delivery_record() for each element and
- * returns a row, numbered from 1, for each one that is not a duplicate.
+ * (sql/022_hook_set.sql) inserts the batch's jobs and deliveries as two
+ * sets and returns a row, numbered from 1, for each delivery that is not
+ * a duplicate.
  */
 int delivery_record_many(struct db *db, const struct delivery *const *d, size_t n,
 			 struct delivery_result *out)

@@ -8,6 +8,10 @@
 #                                 $STATUS and $BODY stay in the subshell)
 #   req METHOD PATH TOKEN [BODY]  one request through nginx: $STATUS, $BODY
 #                                 (TOKEN "-" sends no Authorization header)
+#   api_scanned_repo PROVIDER NAME  an org with an admin a@$TAG.test, logged in,
+#                                 and a repository NAME with a fixture scan; sets
+#                                 pw, org, at (the admin's access token), repo and
+#                                 scan, so not in $( )
 # Tokens and passwords go to curl through files, never argv.
 
 api_need() {
@@ -78,4 +82,18 @@ api_fixture_scan() { # ORG_ID REPO_ID
 	SELECT id FROM s, (SELECT count(*) FROM t) a, (SELECT count(*) FROM sf) b, (SELECT count(*) FROM d) c,
 	       (SELECT count(*) FROM w) e, (SELECT count(*) FROM dl) g;
 	SQL
+}
+
+# Sets pw, org, at, repo, scan (see the top).  The hook id is NAME's last part
+# and $TAG, padded with a's to stay unique and valid.
+# shellcheck disable=SC2034 # the test reads what is set here
+api_scanned_repo() { # PROVIDER NAME
+	local base=${2##*/} pad=aaaaaaaaaaaaaaaaaaaaaaa
+	pw=$(openssl rand -hex 12)
+	org=$(api_org "${TAG}a")
+	api_user "$org" "a@$TAG.test" admin "$pw" >/dev/null
+	at=$(api_login "a@$TAG.test" "$pw" | jq -r .access_token)
+	repo=$(sql -c "INSERT INTO lethe.repositories (org_id, provider, full_name, clone_url, hook_id)
+		VALUES ($org, '$1', '$2', 'https://example.invalid/$2.git', '$base$TAG${pad:${#base}}') RETURNING id")
+	scan=$(api_fixture_scan "$org" "$repo")
 }

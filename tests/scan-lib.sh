@@ -4,6 +4,9 @@
 #
 #   scan_need                  skip unless the programs and scanners are here
 #   scan_pause_loop            stop the stack's jobs loop for this test
+#   scan_git_repo NAME DIR     DIR as bare NAME.git on the stack's git server,
+#                              removed when the test ends; sets url and sha
+#                              (its main), so not in $( )
 #   scan_org NAME              create an org named NAME-$$ into ORG
 #   scan_repo ORG NAME URL     repository with the stack's token; prints its id
 #   scan_job REPO SHA [BRANCH] queue a push scan of SHA; prints the job id
@@ -38,6 +41,14 @@ scan_org() {
 	ORG=$1-$$
 	"$TOP/bin/lethectl" org create "$ORG" >/dev/null || return 1
 	on_exit "q \"DELETE FROM lethe.orgs WHERE name = '$ORG'\" >/dev/null"
+}
+
+# Sets url and sha (see the top).
+# shellcheck disable=SC2034 # the test reads them
+scan_git_repo() { # NAME DIR
+	url=$(git_repo_create "$1" "$2")
+	on_exit "rm -rf '$LETHE_GIT_ROOT/$1.git'"
+	sha=$(git -C "$LETHE_GIT_ROOT/$1.git" rev-parse main)
 }
 
 scan_repo() { # ORG NAME URL

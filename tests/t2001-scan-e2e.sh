@@ -17,9 +17,7 @@ cp -a "$TOP/tests/fixtures/vulnrepo" "$SCRATCH/src"
 printf '/* %s */\n' "$marker" >>"$SCRATCH/src/src/copy.c"
 printf '# %s\n' "$marker" >>"$SCRATCH/src/app/server.py"
 name=e2e-$$
-url=$(git_repo_create "$name" "$SCRATCH/src")
-on_exit "rm -rf '$LETHE_GIT_ROOT/$name.git'"
-sha=$(git -C "$LETHE_GIT_ROOT/$name.git" rev-parse main)
+scan_git_repo "$name" "$SCRATCH/src"
 scan_org e2e
 org=$ORG
 repo=$(scan_repo "$org" "$name" "$url")

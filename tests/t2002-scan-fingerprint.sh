@@ -12,12 +12,11 @@ scan_pause_loop
 
 name=fp-$$
 cp -a "$TOP/tests/fixtures/vulnrepo" "$SCRATCH/src"
-url=$(git_repo_create "$name" "$SCRATCH/src")
-on_exit "rm -rf '$LETHE_GIT_ROOT/$name.git'"
+scan_git_repo "$name" "$SCRATCH/src"
 scan_org fp
 org=$ORG
 repo=$(scan_repo "$org" "$name" "$url")
-sha1=$(git -C "$LETHE_GIT_ROOT/$name.git" rev-parse main)
+sha1=$sha
 job1=$(scan_job "$repo" "$sha1")
 scan_until_done "$job1"
 scan1=$(q "SELECT id FROM lethe.scans WHERE job_id = ${job1:-0}")

@@ -14,12 +14,11 @@ scan_pause_loop
 name=k9-$$
 mkdir -p "$SCRATCH/src"
 printf 'int main(void) { char b[4]; gets(b); return 0; }\n' >"$SCRATCH/src/m.c"
-url=$(git_repo_create "$name" "$SCRATCH/src")
-on_exit "rm -rf '$LETHE_GIT_ROOT/$name.git'"
+scan_git_repo "$name" "$SCRATCH/src"
 scan_org k9
 org=$ORG
 repo=$(scan_repo "$org" "$name" "$url")
-job=$(scan_job "$repo" "$(git -C "$LETHE_GIT_ROOT/$name.git" rev-parse main)")
+job=$(scan_job "$repo" "$sha")
 scan_config "scan_lease = 5" "test_pause_file = $SCRATCH/pause"
 conf=$SCRATCH/lethe.conf
 
@@ -73,10 +72,9 @@ fi
 
 # Two workers at once: each claims its own job.
 for i in 1 2; do
-	url=$(git_repo_create "$name-$i" "$SCRATCH/src")
-	on_exit "rm -rf '$LETHE_GIT_ROOT/$name-$i.git'"
+	scan_git_repo "$name-$i" "$SCRATCH/src"
 	r=$(scan_repo "$org" "$name-$i" "$url")
-	jobs[i]=$(scan_job "$r" "$(git -C "$LETHE_GIT_ROOT/$name-$i.git" rev-parse main)")
+	jobs[i]=$(scan_job "$r" "$sha")
 done
 # A longer lease here: this part is about claims, not expiry, and a loaded
 # machine must not make a renewal late.

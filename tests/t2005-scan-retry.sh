@@ -37,12 +37,11 @@ name=refused-$$
 mkdir -p "$SCRATCH/src"
 # shellcheck disable=SC2016 # a script for the scanners, kept literal
 echo 'echo $1' >"$SCRATCH/src/a.sh"
-url=$(git_repo_create "$name" "$SCRATCH/src")
-on_exit "rm -rf '$LETHE_GIT_ROOT/$name.git'"
+scan_git_repo "$name" "$SCRATCH/src"
 (umask 077; echo "not-the-token-$$" >"$SCRATCH/bad")
 "$TOP/bin/lethectl" --json repo add --org "$org" --provider github --name "$org/$name" \
 	--clone-url "$url" --token-file "$SCRATCH/bad" >"$SCRATCH/bad.json"
-job=$(scan_job "$(jq -r .id "$SCRATCH/bad.json")" "$(git -C "$LETHE_GIT_ROOT/$name.git" rev-parse main)")
+job=$(scan_job "$(jq -r .id "$SCRATCH/bad.json")" "$sha")
 LETHE_CONFIG=$conf "$TOP/bin/lethe-scan" --once >"$SCRATCH/3.log" 2>&1
 is "$?" 100 "a refused token is a permanent failure (exit 100)"
 is "$(q "SELECT state || ' ' || attempts || ' ' || last_error FROM lethe.jobs WHERE id = $job")" \
@@ -51,10 +50,9 @@ not_ok "the refused token is in no log" grep -rqF "not-the-token-$$" "$SCRATCH/3
 
 # SIGTERM while the scan holds its checkout.
 name=term-$$
-url=$(git_repo_create "$name" "$SCRATCH/src")
-on_exit "rm -rf '$LETHE_GIT_ROOT/$name.git'"
+scan_git_repo "$name" "$SCRATCH/src"
 repo=$(scan_repo "$org" "$name" "$url")
-job=$(scan_job "$repo" "$(git -C "$LETHE_GIT_ROOT/$name.git" rev-parse main)")
+job=$(scan_job "$repo" "$sha")
 echo "test_pause_file = $SCRATCH/pause" >>"$conf"
 touch "$SCRATCH/pause"
 LETHE_CONFIG=$conf "$TOP/bin/lethe-scan" --once >"$SCRATCH/4.log" 2>&1 &

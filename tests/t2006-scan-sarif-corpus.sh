@@ -17,12 +17,10 @@ scan_pause_loop
 mkdir -p "$SCRATCH/src/corpus"
 cp "${FILES[@]}" "$SCRATCH/src/corpus/"
 name=corpus-$$
-url=$(git_repo_create "$name" "$SCRATCH/src")
-on_exit "rm -rf '$LETHE_GIT_ROOT/$name.git'"
+scan_git_repo "$name" "$SCRATCH/src"
 scan_org corpus
 org=$ORG
 repo=$(scan_repo "$org" "$name" "$url")
-sha=$(git -C "$LETHE_GIT_ROOT/$name.git" rev-parse main)
 
 for f in "${FILES[@]}"; do
 	b=$(basename "$f")

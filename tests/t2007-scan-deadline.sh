@@ -13,11 +13,10 @@ scan_pause_loop
 name=dl-$$
 mkdir -p "$SCRATCH/src"
 printf 'int main(void) { char b[4]; gets(b); return 0; }\n' >"$SCRATCH/src/m.c"
-url=$(git_repo_create "$name" "$SCRATCH/src")
-on_exit "rm -rf '$LETHE_GIT_ROOT/$name.git'"
+scan_git_repo "$name" "$SCRATCH/src"
 scan_org dl
 repo=$(scan_repo "$ORG" "$name" "$url")
-job=$(scan_job "$repo" "$(git -C "$LETHE_GIT_ROOT/$name.git" rev-parse main)")
+job=$(scan_job "$repo" "$sha")
 scan_config "checkout_max_age = 20" "test_pause_file = $SCRATCH/pause"
 
 touch "$SCRATCH/pause"

@@ -39,9 +39,7 @@ db_password = "$pw"
 legacy_password = "$kept"  # lethe:ignore secrets/generic -- revoked in 2024, kept for the migration test
 PY
 name=analyzers-$$
-url=$(git_repo_create "$name" "$src")
-on_exit "rm -rf '$LETHE_GIT_ROOT/$name.git'"
-sha=$(git -C "$LETHE_GIT_ROOT/$name.git" rev-parse main)
+scan_git_repo "$name" "$src"
 scan_org analyzers
 repo=$(scan_repo "$ORG" "$name" "$url")
 job=$(scan_job "$repo" "$sha")

@@ -14,16 +14,13 @@
 # shellcheck source=tests/lib-volume.sh
 . "$(dirname "$0")/lib-volume.sh"
 need_stack
+# shellcheck source=tests/scrub-lib.sh
+. "$(dirname "$0")/scrub-lib.sh"
 [ "$(id -u)" = 0 ] || skip_all "needs root (loop devices, mounts)"
 [ -x "$TOP/bin/lethectl" ] || skip_all "lethectl is not built"
-sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 
 plan 15
-if [ ! -e "$LETHE_RUN/jobs.paused" ]; then
-	touch "$LETHE_RUN/jobs.paused"
-	on_exit "rm -f '$LETHE_RUN/jobs.paused'"
-	sleep 3
-fi
+scrub_hold_jobs
 tag=t2101$$
 
 # A repository on the stack's git server, registered with a clone token.

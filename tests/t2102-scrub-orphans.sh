@@ -7,32 +7,21 @@
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 need_stack
+# shellcheck source=tests/scrub-lib.sh
+. "$(dirname "$0")/scrub-lib.sh"
 [ "$(id -u)" = 0 ] || skip_all "needs root (mounts)"
-sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
-[ "$(sql -c "SELECT to_regclass('lethe.checkouts') IS NOT NULL")" = t ] ||
-	skip_all "the stack's database has no schema (lethectl migrate)"
+scrub_need_schema
 mount -t tmpfs none "$SCRATCH" -o size=1m 2>/dev/null || skip_all "cannot mount here"
 umount "$SCRATCH"
 
 plan 21
 # The stack's own lethe-scrub would race this one for the row below.
-if [ ! -e "$LETHE_RUN/jobs.paused" ]; then
-	touch "$LETHE_RUN/jobs.paused"
-	on_exit "rm -f '$LETHE_RUN/jobs.paused'"
-	sleep 3
-fi
+scrub_hold_jobs
 tag=t2102$$
 host=$(hostname)
-state=$SCRATCH/state
-run=$SCRATCH/run
-mkdir -p "$state/volumes" "$run/checkouts" "$SCRATCH/outside"
 # Our own directories, so the stack's jobs never see these volumes.
-grep -v '^\(state_dir\|run_dir\|scrub_orphan_grace\) *=' "$LETHE_CONFIG" >"$SCRATCH/lethe.conf"
-cat >>"$SCRATCH/lethe.conf" <<-CONF
-state_dir = $state
-run_dir = $run
-scrub_orphan_grace = 5m
-CONF
+scrub_dirs "scrub_orphan_grace = 5m"
+mkdir -p "$state/volumes" "$run/checkouts" "$SCRATCH/outside"
 scrub() { LETHE_CONFIG=$SCRATCH/lethe.conf "$TOP/bin/lethe-scrub" "$@"; }
 
 # 1. an image without a row, 10 minutes old

@@ -8,15 +8,12 @@
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 need_stack
-sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
-[ "$(sql -c "SELECT to_regclass('lethe.checkouts') IS NOT NULL")" = t ] ||
-	skip_all "the stack's database has no schema (lethectl migrate)"
+# shellcheck source=tests/scrub-lib.sh
+. "$(dirname "$0")/scrub-lib.sh"
+scrub_need_schema
 
 plan 21
-if [ ! -e "$LETHE_RUN/jobs.paused" ]; then
-	touch "$LETHE_RUN/jobs.paused"
-	on_exit "rm -f '$LETHE_RUN/jobs.paused'"
-fi
+scrub_hold_jobs 0
 tag=t2103$$
 host=$(hostname)
 

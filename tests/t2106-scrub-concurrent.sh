@@ -5,34 +5,19 @@
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 need_stack
-sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
-[ "$(sql -c "SELECT to_regclass('lethe.checkouts') IS NOT NULL")" = t ] ||
-	skip_all "the stack's database has no schema (lethectl migrate)"
+# shellcheck source=tests/scrub-lib.sh
+. "$(dirname "$0")/scrub-lib.sh"
+scrub_need_schema
 [ "$(id -u)" = 0 ] || skip_all "needs root (mounts)"
 
 plan 5
-if [ ! -e "$LETHE_RUN/jobs.paused" ]; then
-	touch "$LETHE_RUN/jobs.paused"
-	on_exit "rm -f '$LETHE_RUN/jobs.paused'"
-	sleep 3
-fi
+scrub_hold_jobs
 tag=t2106$$
 host=$(hostname)
-state=$SCRATCH/state
-run=$SCRATCH/run
+scrub_dirs
 mkdir -p "$state/volumes" "$run/checkouts"
-grep -v '^\(state_dir\|run_dir\) *=' "$LETHE_CONFIG" >"$SCRATCH/lethe.conf"
-printf 'state_dir = %s\nrun_dir = %s\n' "$state" "$run" >>"$SCRATCH/lethe.conf"
 
-read -r org repo < <(sql -F " " <<-SQL
-	WITH o AS (INSERT INTO lethe.orgs (name) VALUES ('$tag') RETURNING id),
-	r AS (INSERT INTO lethe.repositories (org_id, provider, full_name, clone_url, hook_id)
-	      SELECT id, 'github', '$tag/app', 'https://example.invalid/$tag/app.git',
-	             'hook_${tag}_aaaaaaaaaaaaaaaaaaaaaa' FROM o RETURNING id, org_id)
-	SELECT (SELECT id FROM o), (SELECT id FROM r);
-	SQL
-)
-on_exit "psql -X -q -c 'DELETE FROM lethe.orgs WHERE id = $org'"
+scrub_org_repo "$tag"
 # 8 mounted leftovers without a row and 8 checkouts past their deadline.
 for i in $(seq 8); do
 	mkdir "$run/checkouts/${tag}m$i"

@@ -8,24 +8,17 @@
 # shellcheck source=tests/lib-volume.sh
 . "$(dirname "$0")/lib-volume.sh"
 need_stack
+# shellcheck source=tests/scrub-lib.sh
+. "$(dirname "$0")/scrub-lib.sh"
 [ "$(id -u)" = 0 ] || skip_all "needs root (loop devices, mounts)"
 command -v setpriv >/dev/null || skip_all "setpriv is not installed"
-sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
-[ "$(sql -c "SELECT to_regclass('lethe.checkouts') IS NOT NULL")" = t ] ||
-	skip_all "the stack's database has no schema (lethectl migrate)"
+scrub_need_schema
 
 plan 5
-if [ ! -e "$LETHE_RUN/jobs.paused" ]; then
-	touch "$LETHE_RUN/jobs.paused"
-	on_exit "rm -f '$LETHE_RUN/jobs.paused'"
-	sleep 3
-fi
+scrub_hold_jobs
 tag=t2107x$$
-state=$SCRATCH/state
-run=$SCRATCH/run
+scrub_dirs
 mkdir -p "$state" "$run"
-grep -v '^\(state_dir\|run_dir\) *=' "$LETHE_CONFIG" >"$SCRATCH/lethe.conf"
-printf 'state_dir = %s\nrun_dir = %s\n' "$state" "$run" >>"$SCRATCH/lethe.conf"
 
 caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$TOP/systemd/lethe-scrub.service" | tr 'A-Z ' 'a-z\n' |
 	sed -n 's/^cap_\(.*\)/+\1/p' | paste -sd,)
@@ -47,15 +40,7 @@ kill -KILL "$HOLD_PID"
 wait "$HOLD_PID" 2>/dev/null
 ok "another user holds a file open in the checkout" test -e "/proc/$user"
 
-read -r org repo < <(sql -F " " <<-SQL
-	WITH o AS (INSERT INTO lethe.orgs (name) VALUES ('$tag') RETURNING id),
-	r AS (INSERT INTO lethe.repositories (org_id, provider, full_name, clone_url, hook_id)
-	      SELECT id, 'github', '$tag/app', 'https://example.invalid/$tag/app.git',
-	             'hook_${tag}_aaaaaaaaaaaaaaaaaaaaa' FROM o RETURNING id, org_id)
-	SELECT (SELECT id FROM o), (SELECT id FROM r);
-	SQL
-)
-on_exit "psql -X -q -c 'DELETE FROM lethe.orgs WHERE id = $org'"
+scrub_org_repo "$tag"
 checkout=$(sql -c "INSERT INTO lethe.checkouts (org_id, repository_id, host, name, backend, cipher, deadline)
 	VALUES ($org, $repo, '$(hostname)', '$tag', '$HOLD_BACKEND', '$HOLD_CIPHER', now() + interval '1 hour') RETURNING id")
 

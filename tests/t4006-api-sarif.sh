@@ -9,13 +9,7 @@
 api_need
 plan 10
 
-pw=$(openssl rand -hex 12)
-org=$(api_org "${TAG}a")
-api_user "$org" "a@$TAG.test" admin "$pw" >/dev/null
-at=$(api_login "a@$TAG.test" "$pw" | jq -r .access_token)
-repo=$(sql -c "INSERT INTO lethe.repositories (org_id, provider, full_name, clone_url, hook_id)
-	VALUES ($org, 'github', 'acme/sarif', 'https://example.invalid/acme/sarif.git', 'sarif${TAG}aaaaaaaaaaaaaaaaaa') RETURNING id")
-scan=$(api_fixture_scan "$org" "$repo")
+api_scanned_repo github acme/sarif
 finding=$(sql -c "SELECT min(finding_id) FROM lethe.scan_findings WHERE scan_id = $scan")
 req PUT "/api/v1/findings/$finding/triage" "$at" '{"state":"suppressed","reason":"vendored code","expires_at":"2099-01-01T00:00:00Z"}'
 is "$STATUS" 200 "a finding is suppressed with a reason and an expiry"

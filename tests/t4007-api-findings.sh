@@ -10,13 +10,7 @@
 api_need
 plan 24
 
-pw=$(openssl rand -hex 12)
-org=$(api_org "${TAG}a")
-api_user "$org" "a@$TAG.test" admin "$pw" >/dev/null
-at=$(api_login "a@$TAG.test" "$pw" | jq -r .access_token)
-repo=$(sql -c "INSERT INTO lethe.repositories (org_id, provider, full_name, clone_url, hook_id)
-	VALUES ($org, 'gitlab', 'acme/data', 'https://example.invalid/acme/data.git', 'data${TAG}aaaaaaaaaaaaaaaaaaa') RETURNING id")
-scan=$(api_fixture_scan "$org" "$repo")
+api_scanned_repo gitlab acme/data
 err=$(sql -c "SELECT id FROM lethe.findings WHERE repository_id = $repo AND level = 'error'")
 ids() { jq -r '[.findings[].id] | sort | map(tostring) | join(" ")' <<<"$BODY"; }
 

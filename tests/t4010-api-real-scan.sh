@@ -19,9 +19,7 @@ marker=lethe-marker-$(openssl rand -hex 16)
 cp -a "$TOP/tests/fixtures/vulnrepo" "$SCRATCH/src"
 printf '/* %s */\n' "$marker" >>"$SCRATCH/src/src/copy.c"
 name=t4010-$$
-url=$(git_repo_create "$name" "$SCRATCH/src")
-on_exit "rm -rf '$LETHE_GIT_ROOT/$name.git'"
-sha=$(git -C "$LETHE_GIT_ROOT/$name.git" rev-parse main)
+scan_git_repo "$name" "$SCRATCH/src"
 scan_org t4010
 repo=$(scan_repo "$ORG" "$name" "$url")
 job=$(scan_job "$repo" "$sha")

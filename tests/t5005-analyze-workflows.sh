@@ -4,26 +4,11 @@
 # the whole expected set, so a rule firing elsewhere fails too); the facts
 # match the workflows exactly; malformed YAML is reported as unparsable.
 set -u
-TOP=$(cd "$(dirname "$0")/.." && pwd)
-AN=$TOP/bin/lethe-analyze
-FIX=$TOP/tests/fixtures/workflows
-SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/t5005.XXXXXX")
-trap 'rm -rf "$SCRATCH"' EXIT
+# shellcheck source=tests/analyze-lib.sh
+. "$(dirname "$0")/analyze-lib.sh"
+plan 9
 
-n=0
-check() { n=$((n + 1)); if eval "$1"; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
-if [ ! -x "$AN" ] || ! command -v jq >/dev/null; then
-	echo "1..0 # SKIP bin/lethe-analyze or jq missing"
-	exit 0
-fi
-echo "1..9"
-
-cp -r "$FIX" "$SCRATCH/ws"
-OUT=$SCRATCH/out.sarif
-"$AN" --workspace "$SCRATCH/ws" --tool lethe-workflows >"$OUT" 2>"$SCRATCH/err"
-rc=$?
-check '[ $rc -eq 0 ] && jq -e ".runs[0].invocations[0].executionSuccessful" "$OUT" >/dev/null' \
-	"lethe-workflows runs to completion on malformed files too"
+analyze_fixture workflows lethe-workflows "lethe-workflows runs to completion on malformed files too"
 
 # rule, path, line: positives; the near misses are every other line.
 cat >"$SCRATCH/want-rules" <<'TABLE'

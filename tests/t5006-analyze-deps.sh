@@ -4,26 +4,11 @@
 # manifest); files under node_modules/ are not read; malformed JSON, TOML,
 # go.mod and XML are reported as unparsable and give no facts.
 set -u
-TOP=$(cd "$(dirname "$0")/.." && pwd)
-AN=$TOP/bin/lethe-analyze
-FIX=$TOP/tests/fixtures/deps
-SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/t5006.XXXXXX")
-trap 'rm -rf "$SCRATCH"' EXIT
+# shellcheck source=tests/analyze-lib.sh
+. "$(dirname "$0")/analyze-lib.sh"
+plan 7
 
-n=0
-check() { n=$((n + 1)); if eval "$1"; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
-if [ ! -x "$AN" ] || ! command -v jq >/dev/null; then
-	echo "1..0 # SKIP bin/lethe-analyze or jq missing"
-	exit 0
-fi
-echo "1..7"
-
-cp -r "$FIX" "$SCRATCH/ws"
-OUT=$SCRATCH/out.sarif
-"$AN" --workspace "$SCRATCH/ws" --tool lethe-deps >"$OUT" 2>"$SCRATCH/err"
-rc=$?
-check '[ $rc -eq 0 ] && jq -e ".runs[0].invocations[0].executionSuccessful" "$OUT" >/dev/null' \
-	"lethe-deps runs to completion on malformed manifests too"
+analyze_fixture deps lethe-deps "lethe-deps runs to completion on malformed manifests too"
 
 # ecosystem, name, version, constraint, direct, manifest, in walk order.
 cat >"$SCRATCH/want-facts" <<'TABLE'

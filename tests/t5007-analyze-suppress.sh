@@ -5,18 +5,9 @@
 # reason) suppress nothing, and a marker without a reason is reported.  The
 # suppression survives lib/sarif's reader.  Secrets are generated here.
 set -u
-TOP=$(cd "$(dirname "$0")/.." && pwd)
-AN=$TOP/bin/lethe-analyze
-SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/t5007.XXXXXX")
-trap 'rm -rf "$SCRATCH"' EXIT
-
-n=0
-check() { n=$((n + 1)); if eval "$1"; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
-if [ ! -x "$AN" ] || ! command -v jq >/dev/null; then
-	echo "1..0 # SKIP bin/lethe-analyze or jq missing"
-	exit 0
-fi
-echo "1..6"
+# shellcheck source=tests/analyze-lib.sh
+. "$(dirname "$0")/analyze-lib.sh"
+plan 6
 
 rnd() { LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c 20; }
 WS=$SCRATCH/ws

@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "apiauth.h"
+#include "corpus.h"
 #include "util.h"
 
 static int n_test;
@@ -19,21 +20,15 @@ static void ok(int cond, const char *what)
 	printf("%sok %d - %s\n", cond ? "" : "not ", ++n_test, what);
 }
 
-static const char *corpus_dir(void)
-{
-	const char *d = getenv("LETHE_CORPUS");
-
-	return d ? d : "../shared/corpus";
-}
-
 static void corpus_cases(const unsigned char *a1key, size_t a1len)
 {
-	char *path = xasprintf("%s/jwt/attack-cases-derived.json", corpus_dir());
-	struct json_object *doc = json_object_from_file(path), *cases;
+	char *path = corpus_file("jwt/attack-cases-derived.json");
+	struct json_object *doc = path ? json_object_from_file(path) : NULL, *cases;
 	size_t i;
 
 	if (!doc || !json_object_object_get_ex(doc, "cases", &cases)) {
-		printf("ok %d # SKIP no JWT corpus at '%s'\n", ++n_test, path);
+		printf("ok %d # SKIP no readable JWT attack cases in the corpus (set CORPUS)\n", ++n_test);
+		json_object_put(doc);
 		free(path);
 		return;
 	}

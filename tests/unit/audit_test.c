@@ -12,6 +12,7 @@
 #include "audit.h"
 #include "crypto.h"
 #include "util.h"
+#include "stack.h"
 #include "tap.h"
 
 struct event_case {
@@ -104,20 +105,6 @@ static int64_t some_org(struct db *db)
 		PQclear(res);
 	}
 	return id;
-}
-
-/* The stack's configuration: $LETHE_CONFIG, else ${LETHE_RUN:-run}/lethe.conf. */
-static struct config *stack_config(void)
-{
-	const char *env = getenv("LETHE_CONFIG"), *run = getenv("LETHE_RUN");
-	char *path = env && *env ? xstrdup(env) : xasprintf("%s/lethe.conf", run && *run ? run : "run");
-	struct config *cfg = NULL;
-	char why[512];
-
-	if (access(path, R_OK) != 0 || config_load(path, &cfg, why, sizeof(why)) < 0)
-		cfg = NULL;
-	free(path);
-	return cfg;
 }
 
 int main(void)

@@ -19,6 +19,7 @@
 #include "db.h"
 #include "facts.h"
 #include "sarif.h"
+#include "stack.h"
 #include "tap.h"
 #include "util.h"
 
@@ -59,19 +60,6 @@ static void test_properties(void)
 	ok(strstr(p, "\"secret_hash\":\"ab12") != NULL, "a secret's keyed hash goes into properties");
 	free(p);
 	sarif_result_release(&r);
-}
-
-static struct config *stack_config(void)
-{
-	const char *env = getenv("LETHE_CONFIG"), *run = getenv("LETHE_RUN");
-	char *path = env && *env ? xstrdup(env) : xasprintf("%s/lethe.conf", run && *run ? run : "run");
-	struct config *cfg = NULL;
-	char why[512];
-
-	if (access(path, R_OK) != 0 || config_load(path, &cfg, why, sizeof(why)) < 0)
-		cfg = NULL;
-	free(path);
-	return cfg;
 }
 
 /* An org, repository, job and finished scan; ids as text. */

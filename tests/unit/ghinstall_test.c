@@ -15,6 +15,7 @@
 #include "ghinstall.h"
 #include "http.h"
 #include "keys.h"
+#include "stack.h"
 #include "tap.h"
 #include "util.h"
 #include "webhook.h"
@@ -208,19 +209,6 @@ static void run_http(struct fx *f)
 	ok(st == 200 && count(f, "SELECT count(*) FROM repositories WHERE org_id = $1") == 0,
 	   "POST /hooks/github-app installation deleted: %ld, repositories gone", st);
 	free(ev);
-}
-
-static struct config *stack_config(void)
-{
-	const char *env = getenv("LETHE_CONFIG"), *run = getenv("LETHE_RUN");
-	char *path = env && *env ? xstrdup(env) : xasprintf("%s/lethe.conf", run && *run ? run : "run");
-	struct config *cfg = NULL;
-	char why[512];
-
-	if (access(path, R_OK) != 0 || config_load(path, &cfg, why, sizeof(why)) < 0)
-		cfg = NULL;
-	free(path);
-	return cfg;
 }
 
 #define TESTS 13

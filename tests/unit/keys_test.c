@@ -18,6 +18,7 @@
 #include "keys.h"
 #include "password.h"
 #include "util.h"
+#include "stack.h"
 #include "tap.h"
 
 static char scratch[] = "/tmp/lethe-keys-test.XXXXXX";
@@ -432,20 +433,6 @@ out:
 	free(f.keypath);
 	db_free(f.su);
 	db_free(f.db);
-}
-
-/* The stack's configuration: $LETHE_CONFIG, else ${LETHE_RUN:-run}/lethe.conf. */
-static struct config *stack_config(void)
-{
-	const char *env = getenv("LETHE_CONFIG"), *run = getenv("LETHE_RUN");
-	char *path = env && *env ? xstrdup(env) : xasprintf("%s/lethe.conf", run && *run ? run : "run");
-	struct config *cfg = NULL;
-	char why[512];
-
-	if (access(path, R_OK) != 0 || config_load(path, &cfg, why, sizeof(why)) < 0)
-		cfg = NULL;
-	free(path);
-	return cfg;
 }
 
 int main(void)

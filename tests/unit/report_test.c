@@ -15,6 +15,7 @@
 #include "redact.h"
 #include "report.h"
 #include "standin.h"
+#include "stack.h"
 #include "tap.h"
 
 #define LEAK "ghp_0123456789abcdefghijABCDEFGHIJ012345"
@@ -337,19 +338,6 @@ static void test_db(const struct standin *s, const char *inst, const char *priv,
 	r = DB_QUERY(f->jobs, NULL, "SELECT 1 FROM findings WHERE last_scan_id = $1", f->scan);
 	ok(r == 0, "the scan's findings are still there after the failed report");
 	test_db_gitlab(s, f);
-}
-
-static struct config *stack_config(void)
-{
-	const char *env = getenv("LETHE_CONFIG"), *run = getenv("LETHE_RUN");
-	char *path = env && *env ? xstrdup(env) : xasprintf("%s/lethe.conf", run && *run ? run : "run");
-	struct config *cfg = NULL;
-	char why[512];
-
-	if (access(path, R_OK) != 0 || config_load(path, &cfg, why, sizeof(why)) < 0)
-		cfg = NULL;
-	free(path);
-	return cfg;
 }
 
 #define DB_TESTS 10

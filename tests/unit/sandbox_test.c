@@ -22,6 +22,7 @@
 
 #include <openssl/rand.h>
 
+#include "proc.h"
 #include "sandbox.h"
 #include "tap.h"
 #include "util.h"
@@ -61,35 +62,6 @@ static void diag_err(const struct sandbox_result *r)
 {
 	if (r->err_len)
 		diag("stderr: %s", line1(r->err));
-}
-
-/* A process on the host with s in its command line: its pid, or 0. */
-static pid_t process_with(const char *s)
-{
-	char path[300], buf[4096];
-	struct dirent *de;
-	pid_t found = 0;
-	ssize_t n, i;
-	DIR *d = opendir("/proc");
-	int fd;
-
-	while (d && (de = readdir(d))) {
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/cmdline", de->d_name);
-		fd = open(path, O_RDONLY);
-		n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-		if (fd >= 0)
-			close(fd);
-		for (i = 0; i < n; i++)
-			if (!buf[i])
-				buf[i] = ' ';
-		if (n > 0 && (buf[n] = '\0', strstr(buf, s)) && atoi(de->d_name) != getpid())
-			found = atoi(de->d_name);
-	}
-	if (d)
-		closedir(d);
-	return found;
 }
 
 static void test_basics(void)

@@ -1,8 +1,7 @@
 /*
  * webhook_test.c - signature verifiers against the published and derived
  * vectors of the webhooks corpus, extraction of every corpus payload, and
- * the form decoder.  The corpus is found at $LETHE_CORPUS/webhooks, else
- * ../shared/corpus or ../../shared/corpus from the top of the tree.
+ * the form decoder.  The corpus is found as corpus.h says (set CORPUS).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -13,6 +12,7 @@
 
 #include <json-c/json.h>
 
+#include "corpus.h"
 #include "util.h"
 #include "webhook.h"
 
@@ -32,22 +32,7 @@ static void ok(int cond, const char *fmt, ...)
 	nfail += !cond;
 }
 
-static char corpus[4096];
-
-static int corpus_find(void)
-{
-	const char *env = getenv("LETHE_CORPUS");
-	const char *cands[] = { env, "../shared/corpus", "../../shared/corpus", "/work/shared/corpus" };
-
-	for (size_t i = 0; i < ARRAY_SIZE(cands); i++) {
-		if (!cands[i])
-			continue;
-		snprintf(corpus, sizeof(corpus), "%s/webhooks", cands[i]);
-		if (access(corpus, R_OK) == 0)
-			return 0;
-	}
-	return -ENOENT;
-}
+static char *corpus;	/* the corpus's webhooks folder */
 
 static struct json_object *load_json(const char *name)
 {
@@ -359,13 +344,15 @@ int main(void)
 	test_standard_webhooks();
 	test_form();
 	test_extract_bad();
-	if (corpus_find() < 0) {
-		printf("ok %d # SKIP webhooks corpus not found (set LETHE_CORPUS)\n", ++ntest);
+	corpus = corpus_file("webhooks");
+	if (!corpus) {
+		printf("ok %d # SKIP webhooks corpus not found (set CORPUS)\n", ++ntest);
 	} else {
 		test_published();
 		test_derived();
 		test_extract();
 	}
+	free(corpus);
 	printf("1..%d\n", ntest);
 	return nfail ? 1 : 0;
 }
