@@ -106,23 +106,44 @@ static void one(const struct standin *s, size_t k)
 	free(api);
 }
 
+/* A short hash: only Bitbucket Cloud resolves one; hex only; unknown is -ENOENT. */
+static void resolve(const struct standin *s)
+{
+	char *api = xasprintf("%s/bitbucket/2.0", s->url), full[FORGE_SHA_LEN + 1];
+	struct http_client hc;
+	int r;
+
+	http_client_init(&hc);
+	hc.hc_retries = 0;
+	ok(!forge_resolves("gitlab") && forge_resolves("bitbucket") &&
+	   forge_commit_resolve(&hc, "gitea", api, "bb-clone", "acme/app", "89abcdef0123", full) ==
+	   -EPROTONOSUPPORT, "only Bitbucket Cloud resolves a short hash");
+	ok(forge_commit_resolve(&hc, "bitbucket", api, "bb-clone", "acme/app", "89ABCDEF0123", full) ==
+	   -EINVAL, "a short hash that is not lower-case hex is refused");
+	r = forge_commit_resolve(&hc, "bitbucket", api, "bb-clone", "acme/app", "89abcdef0123", full);
+	ok(r == -ENOENT, "a commit the API does not know is -ENOENT (r=%d)", r);
+	free(api);
+}
+
 int main(void)
 {
 	struct standin s = { 0 };
 	struct http_client hc;
 	struct report rp;
 
-	plan((int)ARRAY_SIZE(CASES) * 5 + 1);
+	plan((int)ARRAY_SIZE(CASES) * 5 + 4);
 	http_client_init(&hc);
 	fill(&rp, 0);
 	ok(forge_report(&hc, "svn", "http://127.0.0.1:9", "t", &rp) == -EPROTONOSUPPORT,
 	   "a provider without an adapter says so");
 	report_release(&rp);
-	if (standin_start(&s, CONFIG) == 0)
+	if (standin_start(&s, CONFIG) == 0) {
 		for (size_t k = 0; k < ARRAY_SIZE(CASES); k++)
 			one(&s, k);
-	else
-		skip((int)ARRAY_SIZE(CASES) * 5, "the stand-in VCS API needs /usr/bin/python3");
+		resolve(&s);
+	} else {
+		skip((int)ARRAY_SIZE(CASES) * 5 + 3, "the stand-in VCS API needs /usr/bin/python3");
+	}
 	standin_stop(&s);
 	return tap_exit();
 }
