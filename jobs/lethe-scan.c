@@ -4,6 +4,7 @@
  * destroy the volume.
  *
  *   claim (SKIP LOCKED, lease renewed by a thread)
+ *   -> [a short commit hash: its full SHA from the API, read-only token]
  *   -> checkout row (deadline) -> volume_create -> audit "checkout created"
  *   -> clone_fetch (read-only token in git's environment only)
  *   -> [test_pause_file] -> sandbox_run(lethe-analyze) -> sarif_parse
@@ -36,6 +37,7 @@
 #include "crypto.h"
 #include "db.h"
 #include "facts.h"
+#include "forge.h"
 #include "github.h"
 #include "keys.h"
 #include "log.h"
@@ -94,6 +96,7 @@ struct scan {
 	struct queue_keeper *keeper;
 	/* the repository */
 	char *clone_url, *full_name, *token_blob, *default_branch;
+	char *provider, *api_url;	/* api_url: NULL when none is known */
 	/* this run */
 	int64_t checkout_id, scan_id;
 	char checkout_name[VOLUME_NAME_MAX + 1];
@@ -146,8 +149,10 @@ static enum outcome repo_load(struct scan *s)
 	char id[24];
 	int r;
 
-	r = DB_QUERY(s->db, &res, "SELECT clone_url, full_name, clone_token_enc, default_branch "
-		     "FROM repositories WHERE id = $1", i64s(s->job->qj_repo, id));
+	r = DB_QUERY(s->db, &res, "SELECT r.clone_url, r.full_name, r.clone_token_enc, "
+		     "r.default_branch, r.provider, coalesce(r.api_url, i.api_url) FROM repositories r "
+		     "LEFT JOIN integrations i ON i.id = r.integration_id WHERE r.id = $1",
+		     i64s(s->job->qj_repo, id));
 	if (r < 0)
 		return db_fail(s, r, "read the repository");
 	if (PQntuples(res) != 1) {
@@ -159,6 +164,10 @@ static enum outcome repo_load(struct scan *s)
 	if (db_value(res, 0, 2))
 		s->token_blob = xstrdup(db_value(res, 0, 2));
 	s->default_branch = xstrdup(db_value(res, 0, 3));
+	s->provider = xstrdup(db_value(res, 0, 4));
+	if (db_value(res, 0, 5) || report_api_default(s->cfg, s->provider))
+		s->api_url = xstrdup(db_value(res, 0, 5) ? db_value(res, 0, 5)
+				     : report_api_default(s->cfg, s->provider));
 	PQclear(res);
 	return OUT_OK;
 }
@@ -293,6 +302,57 @@ static enum outcome token_open(struct scan *s, struct secbuf *tok)
 		return fail(s, OUT_TEMP, "unable to open the clone token: database unreachable");
 	if (r < 0)
 		return fail(s, OUT_PERM, "unable to open the clone token: %s", strerror(-r));
+	return OUT_OK;
+}
+
+static const char *resolve_error(int r)
+{
+	switch (r) {
+	case -ENOENT: return "the commit is unknown or ambiguous there";
+	case -EACCES: return "the clone token was refused";
+	case -EBADMSG: return "the answer is not a commit that extends the short hash";
+	default: return strerror(-r);
+	}
+}
+
+/*
+ * VCS integration: a Bitbucket Cloud pull request names its commit by 12
+ * hex digits.  The full SHA comes from the API, asked with the read-only
+ * clone token, and replaces the short one on the job before the scan row,
+ * the clone and the report use it.
+ */
+static enum outcome commit_resolve(struct scan *s)
+{
+	const char *sha = s->job->qj_commit;
+	struct secbuf tok = { 0 };
+	struct http_client hc;
+	char full[FORGE_SHA_LEN + 1], id[24];
+	enum outcome o;
+	int r;
+
+	if (strlen(sha) == FORGE_SHA_LEN || !forge_resolves(s->provider))
+		return OUT_OK;
+	if (!s->api_url)
+		return fail(s, OUT_PERM, "unable to resolve commit '%s' of '%s': no api url",
+			    sha, s->full_name);
+	o = token_open(s, &tok);
+	if (o != OUT_OK)
+		return o;
+	http_client_configure(&hc, s->cfg);
+	r = forge_commit_resolve(&hc, s->provider, s->api_url, (const char *)tok.data,
+				 s->full_name, sha, full);
+	secbuf_release(&tok);
+	if (r < 0)
+		return fail(s, http_error_permanent(r) ? OUT_PERM : OUT_TEMP,
+			    "unable to resolve commit '%s' of '%s': %s", sha, s->full_name,
+			    resolve_error(r));
+	r = DB_QUERY(s->db, NULL, "UPDATE jobs SET commit_sha = $2 WHERE id = $1",
+		     i64s(s->job->qj_id, id), full);
+	if (r < 0)
+		return db_fail(s, r, "store the full commit");
+	log_info("resolved commit '%s' of '%s' to %s", sha, s->full_name, full);
+	free(s->job->qj_commit);
+	s->job->qj_commit = xstrdup(full);
 	return OUT_OK;
 }
 
@@ -814,6 +874,8 @@ static enum outcome scan_run(struct scan *s)
 	sarif_log_init(&log);
 	o = repo_load(s);
 	if (o == OUT_OK)
+		o = commit_resolve(s);
+	if (o == OUT_OK)
 		o = scan_insert(s);
 	if (o == OUT_OK)
 		o = volume_up(s);
@@ -848,6 +910,8 @@ static void scan_release(struct scan *s)
 	free(s->full_name);
 	free(s->token_blob);
 	free(s->default_branch);
+	free(s->provider);
+	free(s->api_url);
 }
 
 /* Run one claimed job and tell the queue how it went. */

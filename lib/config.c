@@ -62,6 +62,7 @@ static const struct config_key config_keys[] = {
 	{ "github_api_url",    C_STR,  "https://api.github.com", 0, 0 },
 	{ "gitlab_api_url",    C_STR,  "https://gitlab.com/api/v4", 0, 0 },
 	{ "bitbucket_api_url", C_STR,  "https://api.bitbucket.org/2.0", 0, 0 },
+	{ "bitbucket_dc_api_url", C_STR, "", 0, 0 },
 	{ "http_timeout",      C_DURATION, "30s", 1, 600 },
 	{ "test_pause_file",   C_STR,  "", 0, 0 },
 	{ "log_max_age",       C_DURATION, "1d", 60, 3650 * 86400LL },

@@ -1,12 +1,15 @@
 /*
- * forge.h - reporting to GitLab, Gitea/Forgejo and Bitbucket Cloud: a
- * commit status linking to the dashboard and, for a pull (merge) request,
- * one comment found again by REPORT_MARKER and edited in place.
+ * forge.h - reporting to GitLab, Gitea/Forgejo, Bitbucket Cloud and
+ * Bitbucket Data Center: a commit (build) status linking to the dashboard
+ * and, for a pull (merge) request, one comment found again by
+ * REPORT_MARKER and edited in place (on Data Center, found among the pull
+ * request's activities and edited at its current version).
  *
  * These providers take a stored reporting token (GitLab: a project or
  * group access token with the api scope; Gitea: a token with
  * write:repository and write:issue; Bitbucket: an access token with
- * repository:write and pullrequest:write), kept apart from the read-only
+ * repository:write and pullrequest:write; Bitbucket Data Center: an HTTP
+ * access token with REPO_WRITE), kept apart from the read-only
  * clone token.  One table per provider says which paths and fields to use;
  * the text is report.c's, already redacted.
  */
@@ -16,8 +19,23 @@
 #include "http.h"
 #include "report.h"
 
-/* -EPROTONOSUPPORT for a provider without an adapter ("bitbucket-dc"). */
+/* -EPROTONOSUPPORT for a provider without an adapter. */
 int forge_report(const struct http_client *hc, const char *provider, const char *api_url,
 		 const char *token, const struct report *rp);
+
+#define FORGE_SHA_LEN 40
+
+/* 1 if the provider's pull request webhooks may name a commit by a short hash. */
+int forge_resolves(const char *provider);
+
+/*
+ * The full SHA of commit SHA (7 to 40 lower-case hex digits) of repository
+ * REPO, asked with the read-only TOKEN; the answer must extend SHA.
+ * -ENOENT: unknown or ambiguous; -EBADMSG: an answer that is not such a
+ * SHA; -EINVAL: SHA is not hex; the http.h results otherwise.
+ */
+int forge_commit_resolve(const struct http_client *hc, const char *provider, const char *api_url,
+			 const char *token, const char *repo, const char *sha,
+			 char full[FORGE_SHA_LEN + 1]);
 
 #endif

@@ -498,7 +498,7 @@ static unsigned report_scopes(const char *mode, int pr)
 	return s;
 }
 
-static const char *report_default_api(const struct config *cfg, const char *provider)
+const char *report_api_default(const struct config *cfg, const char *provider)
 {
 	if (!strcmp(provider, "github"))
 		return config_str(cfg, "github_api_url");
@@ -506,7 +506,9 @@ static const char *report_default_api(const struct config *cfg, const char *prov
 		return config_str(cfg, "gitlab_api_url");
 	if (!strcmp(provider, "bitbucket"))
 		return config_str(cfg, "bitbucket_api_url");
-	return NULL;	/* Gitea and Bitbucket Data Center are always self-hosted */
+	if (!strcmp(provider, "bitbucket-dc") && *config_str(cfg, "bitbucket_dc_api_url"))
+		return config_str(cfg, "bitbucket_dc_api_url");
+	return NULL;	/* Gitea is always self-hosted */
 }
 
 /* A provider with a stored reporting token: the repository's, else its integration's. */
@@ -528,7 +530,7 @@ static int report_forge(struct db *db, const struct keyring *kr, const struct co
 		return r;
 	from_repo = PQntuples(res) == 1 && db_value(res, 0, 0);
 	api = PQntuples(res) == 1 && db_value(res, 0, 3) ? db_value(res, 0, 3)
-	      : report_default_api(cfg, rp->rp_provider);
+	      : report_api_default(cfg, rp->rp_provider);
 	if (PQntuples(res) != 1 || (!from_repo && !db_value(res, 0, 2)) || !api)
 		goto out;	/* nothing to report with, or nowhere: not an error */
 	r = from_repo ? secret_open(db, kr, rp->rp_org_id, "repositories", "report_token_enc",

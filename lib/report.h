@@ -62,6 +62,9 @@ struct report {
 	size_t rp_open_total;		/* open after this scan */
 };
 
+/* The configured API URL of a provider; NULL when there is none (Gitea). */
+const char *report_api_default(const struct config *cfg, const char *provider);
+
 /* Read scan_id and its findings; -ENOENT when there is no such scan. */
 int report_load(struct db *db, const struct config *cfg, int64_t scan_id, struct report *rp);
 void report_release(struct report *rp);

@@ -1,7 +1,7 @@
 /*
- * forge_test - commit statuses and the edited comment on GitLab, Gitea and
- * Bitbucket Cloud, against the stand-in, with reporting and read-only
- * tokens.
+ * forge_test - commit statuses and the edited comment on GitLab, Gitea,
+ * Bitbucket Cloud and Data Center, against the stand-in, with reporting and
+ * read-only tokens.
  */
 #include <errno.h>
 #include <string.h>
@@ -16,17 +16,23 @@
 
 static const struct {
 	const char *provider, *prefix, *rw, *ro, *status_path, *comment_path, *edit;
+	int ro_lists;	/* the read-only token may list comments, and so tries to add one */
 } CASES[] = {
 	{ "gitlab", "/gitlab/api/v4", "gl-report", "gl-clone",
 	  "/projects/acme%2Fapp/statuses/" SHA, "/projects/acme%2Fapp/merge_requests/7/notes",
-	  "\"method\": \"PUT\", \"path\": \"/gitlab/api/v4/projects/acme%2Fapp/merge_requests/7/notes/" },
+	  "\"method\": \"PUT\", \"path\": \"/gitlab/api/v4/projects/acme%2Fapp/merge_requests/7/notes/", 0 },
 	{ "gitea", "/gitea/api/v1", "gt-report", "gt-clone",
 	  "/repos/acme/app/statuses/" SHA, "/repos/acme/app/issues/7/comments",
-	  "\"method\": \"PATCH\", \"path\": \"/gitea/api/v1/repos/acme/app/issues/comments/" },
+	  "\"method\": \"PATCH\", \"path\": \"/gitea/api/v1/repos/acme/app/issues/comments/", 0 },
 	{ "bitbucket", "/bitbucket/2.0", "bb-report", "bb-clone",
 	  "/repositories/acme/app/commit/" SHA "/statuses/build",
 	  "/repositories/acme/app/pullrequests/7/comments",
-	  "\"method\": \"PUT\", \"path\": \"/bitbucket/2.0/repositories/acme/app/pullrequests/7/comments/" },
+	  "\"method\": \"PUT\", \"path\": \"/bitbucket/2.0/repositories/acme/app/pullrequests/7/comments/", 0 },
+	{ "bitbucket-dc", "/bitbucket-dc", "dc-report", "dc-clone",
+	  "/rest/api/latest/projects/acme/repos/app/commits/" SHA "/builds",
+	  "/rest/api/latest/projects/acme/repos/app/pull-requests/7/comments",
+	  "\"method\": \"PUT\", \"path\": \"/bitbucket-dc/rest/api/latest/projects/acme/repos/app/pull-requests/7/comments/",
+	  1 },
 };
 
 static const char *CONFIG =
@@ -38,7 +44,9 @@ static const char *CONFIG =
 	"\"gt-clone\": {\"provider\": \"gitea\", \"repos\": [\"acme/app\"], \"scopes\": [\"read:repository\"]},"
 	"\"bb-report\": {\"provider\": \"bitbucket\", \"repos\": [\"acme/app\"], "
 	"  \"scopes\": [\"repository:write\", \"pullrequest:write\"]},"
-	"\"bb-clone\": {\"provider\": \"bitbucket\", \"repos\": [\"acme/app\"], \"scopes\": [\"repository\"]}"
+	"\"bb-clone\": {\"provider\": \"bitbucket\", \"repos\": [\"acme/app\"], \"scopes\": [\"repository\"]},"
+	"\"dc-report\": {\"provider\": \"bitbucket-dc\", \"repos\": [\"acme/app\"], \"scopes\": [\"REPO_WRITE\"]},"
+	"\"dc-clone\": {\"provider\": \"bitbucket-dc\", \"repos\": [\"acme/app\"], \"scopes\": [\"REPO_READ\"]}"
 	"}}";
 
 static void fill(struct report *rp, int nnew)
@@ -81,12 +89,13 @@ static void one(const struct standin *s, size_t k)
 	free(needle);
 	needle = xasprintf("\"method\": \"POST\", \"path\": \"%s%s\"", CASES[k].prefix,
 			   CASES[k].comment_path);
-	ok(standin_count(s, needle) == 1, "%s: and created one comment", p);
+	ok(standin_count(s, needle) == 1 + CASES[k].ro_lists, "%s: and created one comment", p);
 	report_release(&rp);
 
 	fill(&rp, 1);
 	r = forge_report(&hc, p, api, CASES[k].rw, &rp);
-	ok(r == 0 && standin_count(s, needle) == 1 && standin_count(s, CASES[k].edit) == 1,
+	ok(r == 0 && standin_count(s, needle) == 1 + CASES[k].ro_lists &&
+	   standin_count(s, CASES[k].edit) == 1,
 	   "%s: the next scan edits that comment (r=%d)", p, r);
 	log = standin_log(s);
 	ok(!strstr(log, LEAK) && strstr(log, REDACT_MARK) && strstr(log, "B000"),
@@ -97,23 +106,44 @@ static void one(const struct standin *s, size_t k)
 	free(api);
 }
 
+/* A short hash: only Bitbucket Cloud resolves one; hex only; unknown is -ENOENT. */
+static void resolve(const struct standin *s)
+{
+	char *api = xasprintf("%s/bitbucket/2.0", s->url), full[FORGE_SHA_LEN + 1];
+	struct http_client hc;
+	int r;
+
+	http_client_init(&hc);
+	hc.hc_retries = 0;
+	ok(!forge_resolves("gitlab") && forge_resolves("bitbucket") &&
+	   forge_commit_resolve(&hc, "gitea", api, "bb-clone", "acme/app", "89abcdef0123", full) ==
+	   -EPROTONOSUPPORT, "only Bitbucket Cloud resolves a short hash");
+	ok(forge_commit_resolve(&hc, "bitbucket", api, "bb-clone", "acme/app", "89ABCDEF0123", full) ==
+	   -EINVAL, "a short hash that is not lower-case hex is refused");
+	r = forge_commit_resolve(&hc, "bitbucket", api, "bb-clone", "acme/app", "89abcdef0123", full);
+	ok(r == -ENOENT, "a commit the API does not know is -ENOENT (r=%d)", r);
+	free(api);
+}
+
 int main(void)
 {
 	struct standin s = { 0 };
 	struct http_client hc;
 	struct report rp;
 
-	plan((int)ARRAY_SIZE(CASES) * 5 + 1);
+	plan((int)ARRAY_SIZE(CASES) * 5 + 4);
 	http_client_init(&hc);
 	fill(&rp, 0);
-	ok(forge_report(&hc, "bitbucket-dc", "http://127.0.0.1:9", "t", &rp) == -EPROTONOSUPPORT,
-	   "Bitbucket Data Center has no adapter yet, and says so");
+	ok(forge_report(&hc, "svn", "http://127.0.0.1:9", "t", &rp) == -EPROTONOSUPPORT,
+	   "a provider without an adapter says so");
 	report_release(&rp);
-	if (standin_start(&s, CONFIG) == 0)
+	if (standin_start(&s, CONFIG) == 0) {
 		for (size_t k = 0; k < ARRAY_SIZE(CASES); k++)
 			one(&s, k);
-	else
-		skip((int)ARRAY_SIZE(CASES) * 5, "the stand-in VCS API needs /usr/bin/python3");
+		resolve(&s);
+	} else {
+		skip((int)ARRAY_SIZE(CASES) * 5 + 3, "the stand-in VCS API needs /usr/bin/python3");
+	}
 	standin_stop(&s);
 	return tap_exit();
 }
