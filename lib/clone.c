@@ -76,25 +76,50 @@ static void env_add(struct git_env *e, char *s)
 	e->ge_vec[e->ge_n++] = s;
 }
 
-/* The Authorization header for x-access-token:TOKEN, in locked memory. */
-static void env_auth(struct git_env *e, const struct clone_opts *o, size_t idx)
+/* "Authorization: Basic BASE64(x-access-token:TOKEN)" after prefix, in locked memory. */
+static void env_basic(struct git_env *e, const struct clone_opts *o, const char *prefix,
+		      size_t plen)
 {
-	static const char user[] = "x-access-token:";
+	static const char user[] = "x-access-token:", scheme[] = "Authorization: Basic ";
 	struct lockbuf raw = { 0 };
-	char prefix[64];
-	size_t rawlen = sizeof(user) - 1 + o->co_token_len, plen;
+	size_t rawlen = sizeof(user) - 1 + o->co_token_len, hlen = plen + sizeof(scheme) - 1;
 
-	plen = (size_t)snprintf(prefix, sizeof(prefix),
-				"GIT_CONFIG_VALUE_%zu=Authorization: Basic ", idx);
 	lockbuf_alloc(&raw, rawlen);
-	lockbuf_alloc(&e->ge_auth, plen + 4 * ((rawlen + 2) / 3) + 1);
+	lockbuf_alloc(&e->ge_auth, hlen + 4 * ((rawlen + 2) / 3) + 1);
 	memcpy(raw.data, user, sizeof(user) - 1);
 	memcpy(raw.data + sizeof(user) - 1, o->co_token, o->co_token_len);
 	memcpy(e->ge_auth.data, prefix, plen);
-	EVP_EncodeBlock(e->ge_auth.data + plen, raw.data, (int)rawlen);
+	memcpy(e->ge_auth.data + plen, scheme, sizeof(scheme) - 1);
+	EVP_EncodeBlock(e->ge_auth.data + hlen, raw.data, (int)rawlen);
+	lockbuf_release(&raw);
+}
+
+/* "Authorization: Bearer TOKEN" after prefix, in locked memory. */
+static void env_bearer(struct git_env *e, const struct clone_opts *o, const char *prefix,
+		       size_t plen)
+{
+	static const char scheme[] = "Authorization: Bearer ";
+	size_t hlen = plen + sizeof(scheme) - 1;
+
+	lockbuf_alloc(&e->ge_auth, hlen + o->co_token_len + 1);
+	memcpy(e->ge_auth.data, prefix, plen);
+	memcpy(e->ge_auth.data + plen, scheme, sizeof(scheme) - 1);
+	memcpy(e->ge_auth.data + hlen, o->co_token, o->co_token_len);
+}
+
+/* http.extraHeader: the token's Authorization header, in locked memory. */
+static void env_auth(struct git_env *e, const struct clone_opts *o, size_t idx)
+{
+	char prefix[64];
+	size_t plen;
+
+	plen = (size_t)snprintf(prefix, sizeof(prefix), "GIT_CONFIG_VALUE_%zu=", idx);
+	if (o->co_auth == CLONE_AUTH_BEARER)
+		env_bearer(e, o, prefix, plen);
+	else
+		env_basic(e, o, prefix, plen);
 	env_add(e, (char *)e->ge_auth.data);
 	env_add(e, xasprintf("GIT_CONFIG_KEY_%zu=http.extraHeader", idx));
-	lockbuf_release(&raw);
 }
 
 static void env_build(struct git_env *e, const struct clone_opts *o, int with_token)
@@ -270,6 +295,17 @@ static int git_run(const char *dir, const char *const *argv, struct git_env *e,
 	return r;
 }
 
+/* A Bearer token goes into the header as it is: visible ASCII only. */
+static int bearer_fits(const struct clone_opts *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->co_token_len; i++)
+		if ((unsigned char)o->co_token[i] <= ' ' || (unsigned char)o->co_token[i] > '~')
+			return 0;
+	return o->co_token_len > 0;
+}
+
 static int opts_check(const struct clone_opts *o, char *why, size_t whylen)
 {
 	size_t i;
@@ -291,6 +327,10 @@ static int opts_check(const struct clone_opts *o, char *why, size_t whylen)
 	}
 	if (o->co_ref && (o->co_ref[0] == '-' || strncmp(o->co_ref, "refs/", 5) != 0)) {
 		snprintf(why, whylen, "ref is not under refs/");
+		return -EINVAL;
+	}
+	if (o->co_token && o->co_auth == CLONE_AUTH_BEARER && !bearer_fits(o)) {
+		snprintf(why, whylen, "clone token is not fit for a bearer header");
 		return -EINVAL;
 	}
 	return 0;

@@ -7,8 +7,9 @@
  * libgit2, in process, where libgit2 fetches shallow (1.7 and later; Debian
  * 12 gets 1.8 from bookworm-backports): an anonymous remote (nothing written
  * to .git/config), refspec SHA at depth 1 with no tags, redirects refused,
- * no proxy, the token handed to libgit2 by a credential callback and never
- * to a URL, the environment or a file; certificates checked by libgit2's
+ * no proxy, the token handed to libgit2 (Basic: by a credential callback;
+ * Bearer: as a custom Authorization header built in locked memory) and
+ * never to a URL, the environment or a file; certificates checked by libgit2's
  * default verification; a transfer callback that aborts past co_max_size
  * bytes received or past the deadline; then every object of the commit's
  * tree is read and checked (hashes verified, names that checkout would
@@ -25,7 +26,8 @@
  *   git fetch --depth=1 --no-tags --no-recurse-submodules URL SHA
  *   git checkout --detach SHA
  * The token reaches only the fetch process, through its environment
- * (GIT_CONFIG_COUNT / http.extraHeader), never argv, a file or a log.  Every
+ * (GIT_CONFIG_COUNT / http.extraHeader, an Authorization header of the
+ * scheme co_auth names), never argv, a file or a log.  Every
  * git process gets an empty environment but for: PATH, HOME (co_home),
  * LC_ALL=C, GIT_TERMINAL_PROMPT=0, GIT_CONFIG_NOSYSTEM=1,
  * GIT_CONFIG_GLOBAL=/dev/null, GIT_LFS_SKIP_SMUDGE=1, GIT_ALLOW_PROTOCOL=
@@ -53,12 +55,19 @@ enum clone_method {
 	CLONE_METHOD_GIT,
 };
 
+/* How the token is presented to the git server. */
+enum clone_auth {
+	CLONE_AUTH_BASIC,	/* Basic, user x-access-token, the token as password */
+	CLONE_AUTH_BEARER,	/* Bearer TOKEN (Bitbucket Data Center HTTP access tokens) */
+};
+
 struct clone_opts {
 	const char *co_url;	/* http:// or https:// */
 	const char *co_sha;	/* 40 lowercase hex digits */
 	const char *co_ref;	/* refs/heads/x or refs/pull/..; NULL: none */
 	const char *co_token;	/* NULL: anonymous */
 	size_t co_token_len;
+	enum clone_auth co_auth;	/* how co_token is sent */
 	const char *co_home;	/* an empty directory for HOME */
 	int64_t co_timeout;	/* seconds, the whole clone */
 	int64_t co_max_size;	/* bytes under dir */
@@ -68,7 +77,8 @@ struct clone_opts {
 /*
  * Fetch into dir (which must exist and be empty).  why gets one line on
  * error (never git's output, never the token).  Errors:
- *   -EINVAL    bad options (URL scheme, SHA)            permanent
+ *   -EINVAL    bad options (URL scheme, SHA, a Bearer   permanent
+ *              token with bytes a header cannot carry)
  *   -EACCES    the server refused the token              permanent
  *   -ENOENT    repository or commit not found            permanent
  *   -EFBIG     clone_max_size exceeded                   permanent

@@ -1,8 +1,10 @@
 #!/bin/bash
 # lib/clone against the stack's git server: a depth=1 fetch of one commit,
 # the token in no file, argv or (for libgit2) environment, refused tokens and
-# missing commits, the ref fallback, the size and time limits; once through
-# git(1) and once through libgit2 (skipped where the build lacks it).
+# missing commits, the ref fallback, the size and time limits, the Bearer
+# scheme against /git-bearer (and each scheme refused by the other's
+# server); once through git(1) and once through libgit2 (skipped where the
+# build lacks it).
 . "$(dirname "$0")/lib.sh"
 need_stack
 
@@ -22,6 +24,9 @@ for i in 1 2; do
 done
 on_exit "rm -rf '$LETHE_GIT_ROOT/clone-$$.git' '$LETHE_GIT_ROOT/clone-plain-$$.git' '$LETHE_GIT_ROOT/clone-big-$$.git' '$LETHE_GIT_ROOT/clone-zeros-$$.git'"
 sha=$(git -C "$LETHE_GIT_ROOT/clone-$$.git" rev-parse main)
+# The same repository where only "Authorization: Bearer LETHE_GIT_TOKEN" is
+# let in (a stack started before /git-bearer existed: those tests skip).
+bearer=${LETHE_GIT_BEARER_URL:+$LETHE_GIT_BEARER_URL/clone-$$.git}
 # A copy that serves no bare commit over protocol v0 (git's default), then
 # the original as GitHub and GitLab serve: any reachable commit by its id.
 git clone -q --bare "$LETHE_GIT_ROOT/clone-$$.git" "$LETHE_GIT_ROOT/clone-plain-$$.git"
@@ -44,6 +49,7 @@ for method in git libgit2; do
 	echo "# clone_fetch = $method"
 	env -u LETHE_GIT_TOKEN CLONE_TEST_METHOD=$method CLONE_TEST_TOKEN_FILE="$LETHE_RUN/git.token" \
 		CLONE_TEST_URL="$url" CLONE_TEST_SHA="$sha" CLONE_TEST_OLD_SHA="$old" \
+		${bearer:+CLONE_TEST_BEARER_URL="$bearer"} \
 		CLONE_TEST_PLAIN_URL="$plain" CLONE_TEST_PLAIN_SHA="$sha" \
 		CLONE_TEST_BIG_URL="$big" CLONE_TEST_BIG_SHA="$bigsha" \
 		CLONE_TEST_ZEROS_URL="$zeros" CLONE_TEST_ZEROS_SHA="$zerossha" \

@@ -2,9 +2,12 @@
  * clone_test.c - clone_fetch: option checks offline; a silent server for
  * the time limit; with CLONE_TEST_URL, CLONE_TEST_SHA, CLONE_TEST_OLD_SHA,
  * CLONE_TEST_PLAIN_URL, CLONE_TEST_PLAIN_SHA, CLONE_TEST_BIG_URL,
- * CLONE_TEST_BIG_SHA, CLONE_TEST_ZEROS_URL, CLONE_TEST_ZEROS_SHA and CLONE_TEST_TOKEN_FILE set (tests/t2004-scan-clone.sh
- * does), real fetches from the local git server.  CLONE_TEST_METHOD (git,
- * libgit2 or auto) picks the fetch; libgit2 in a build without it skips.
+ * CLONE_TEST_BIG_SHA, CLONE_TEST_ZEROS_URL, CLONE_TEST_ZEROS_SHA and
+ * CLONE_TEST_TOKEN_FILE set (tests/t2004-scan-clone.sh does), real fetches
+ * from the local git server, and with CLONE_TEST_BEARER_URL (CLONE_TEST_URL's
+ * repository where the server takes "Authorization: Bearer TOKEN" alone)
+ * the Bearer scheme against both.  CLONE_TEST_METHOD (git, libgit2 or auto)
+ * picks the fetch; libgit2 in a build without it skips.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -24,6 +27,7 @@
 static char scratch[] = "/tmp/clone-test.XXXXXX";
 static char *token;
 static enum clone_method method;
+static enum clone_auth auth;	/* how fetch_ref sends the token */
 static int token_seen;
 
 static int has_token(const char *path)
@@ -59,7 +63,7 @@ static int fetch_ref(const char *dir, const char *url, const char *sha, const ch
 {
 	struct clone_opts o = {
 		.co_url = url, .co_sha = sha, .co_ref = ref,
-		.co_token = tok, .co_token_len = tok ? strlen(tok) : 0,
+		.co_token = tok, .co_token_len = tok ? strlen(tok) : 0, .co_auth = auth,
 		.co_home = scratch, .co_timeout = timeout, .co_max_size = max_size,
 		.co_method = method,
 	};
@@ -121,6 +125,12 @@ static void offline(void)
 	r = fetch(d, "http://127.0.0.1:1/x.git", "0123456789012345678901234567890123456789",
 		  NULL, 1 << 20, why);
 	ok(r == -EIO && clone_error_temporary(r), "unreachable server is temporary (%d: %s)", r, why);
+	auth = CLONE_AUTH_BEARER;
+	r = fetch(d, "http://127.0.0.1:1/x.git", "0123456789012345678901234567890123456789",
+		  "tok\r\nX-Injected: 1", 1 << 20, why);
+	auth = CLONE_AUTH_BASIC;
+	ok(r == -EINVAL && strstr(why, "bearer"), "a bearer token holding CR LF is refused (%d: %s)",
+	   r, why);
 	free(d);
 }
 
@@ -151,13 +161,15 @@ out:
 	free(d);
 }
 
-static void good(const char *url, const char *sha)
+static void good(const char *name, const char *url, const char *sha)
 {
-	char why[256], *cfg = NULL, *head = NULL, *d = fresh_dir("good");
+	char why[256], *cfg = NULL, *head = NULL, *d = fresh_dir(name);
 	char *hp = xasprintf("%s/.git/HEAD", d), *cp = xasprintf("%s/.git/config", d);
 	size_t len;
 	int r;
 
+	token_seen = watch.w_children = watch.w_in_argv = 0;
+	atomic_store(&watch.w_stop, 0);
 	pthread_create(&watch.w_thread, NULL, watch_run, NULL);
 	r = fetch(d, url, sha, token, 64 << 20, why);
 	atomic_store(&watch.w_stop, 1);
@@ -250,6 +262,35 @@ static void too_big(const char *url, const char *sha, const char *zurl, const ch
 	free(d);
 }
 
+/*
+ * Bitbucket Data Center's scheme: a server that takes Bearer alone serves
+ * it and refuses a wrong token; each server refuses the other's scheme.
+ */
+static void bearer(const char *burl, const char *url, const char *sha)
+{
+	char why[256], *d;
+	int r;
+
+	auth = CLONE_AUTH_BEARER;
+	good("bearer", burl, sha);
+	d = fresh_dir("bearer-bad");
+	r = fetch(d, burl, sha, "not-the-token", 64 << 20, why);
+	ok(r == -EACCES && !clone_error_temporary(r) && strstr(why, "authentication refused"),
+	   "a refused bearer token is a permanent error (%d: %s)", r, why);
+	free(d);
+	d = fresh_dir("bearer-on-basic");
+	r = fetch(d, url, sha, token, 64 << 20, why);
+	ok(r == -EACCES && strstr(why, "authentication refused"),
+	   "the basic-only server refuses the token as bearer (%d: %s)", r, why);
+	free(d);
+	auth = CLONE_AUTH_BASIC;
+	d = fresh_dir("basic-on-bearer");
+	r = fetch(d, burl, sha, token, 64 << 20, why);
+	ok(r == -EACCES && strstr(why, "authentication refused"),
+	   "the bearer-only server refuses the token as basic (%d: %s)", r, why);
+	free(d);
+}
+
 static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
 {
 	(void)st; (void)flag; (void)f;
@@ -276,27 +317,31 @@ int main(void)
 	const char *big = getenv("CLONE_TEST_BIG_URL"), *bigsha = getenv("CLONE_TEST_BIG_SHA");
 	const char *old = getenv("CLONE_TEST_OLD_SHA"), *purl = getenv("CLONE_TEST_PLAIN_URL");
 	const char *psha = getenv("CLONE_TEST_PLAIN_SHA"), *zurl = getenv("CLONE_TEST_ZEROS_URL");
-	const char *zsha = getenv("CLONE_TEST_ZEROS_SHA");
+	const char *zsha = getenv("CLONE_TEST_ZEROS_SHA"), *burl = getenv("CLONE_TEST_BEARER_URL");
 	int online = url && sha && old && purl && psha && big && bigsha && zurl && zsha;
 
 	if (setup() < 0)
 		return 1;
-	plan(18);
+	plan(28);
 	if (method == CLONE_METHOD_LIBGIT2 && !clone_has_libgit2()) {
-		skip(18, "this build has no in-process fetch (libgit2 before 1.7)");
+		skip(28, "this build has no in-process fetch (libgit2 before 1.7)");
 		goto out;
 	}
 	diag("fetch through %s", clone_method_name(method));
 	offline();
 	silent();
 	if (online && token) {
-		good(url, sha);
+		good("good", url, sha);
 		refused(url, sha);
 		older(url, old);
 		plain(purl, psha, old);
 		too_big(big, bigsha, zurl, zsha);
+		if (burl)
+			bearer(burl, url, sha);
+		else
+			skip(9, "CLONE_TEST_BEARER_URL not set");
 	} else {
-		skip(14, "CLONE_TEST_* (urls, commits, token file) not set");
+		skip(23, "CLONE_TEST_* (urls, commits, token file) not set");
 	}
 out:
 	nftw(scratch, rm_one, 16, FTW_DEPTH | FTW_PHYS);
