@@ -401,6 +401,16 @@ static void clone_method_check(const struct config *cfg)
 		       config_str(cfg, "clone_fetch"));
 }
 
+/*
+ * Bitbucket Data Center's project and repository HTTP access tokens work
+ * only as Bearer tokens; the other forges take the token as the password
+ * of user x-access-token.
+ */
+static enum clone_auth clone_auth_of(const char *provider)
+{
+	return !strcmp(provider, "bitbucket-dc") ? CLONE_AUTH_BEARER : CLONE_AUTH_BASIC;
+}
+
 static enum outcome clone_up(struct scan *s)
 {
 	struct secbuf tok = { 0 };
@@ -430,6 +440,7 @@ static enum outcome clone_up(struct scan *s)
 	clone_method_get(s->cfg, &o.co_method);	/* checked at start */
 	o.co_token = (const char *)tok.data;
 	o.co_token_len = tok.len;
+	o.co_auth = clone_auth_of(s->provider);
 	umask(027);
 	r = clone_fetch(volume_workdir(s->vol), &o, why, sizeof(why));
 	umask(022);

@@ -2,16 +2,18 @@
 # A Bitbucket Data Center repository end to end against the stand-in
 # Bitbucket Data Center REST API (tests/vcs-standin): a signed pr:opened
 # webhook (the corpus's payload, pointed at ACME/app) through the stack, a
-# scan cloned with the stored REPO_READ HTTP access token, the build status
+# scan cloned with the stored REPO_READ HTTP access token as a Bearer token
+# (the stand-in's /git-bearer path refuses Basic), the build status
 # and one pull request comment made with the separately stored REPO_WRITE
 # token; pr:from_ref_updated edits that comment at its current version,
 # with the server named by bitbucket_dc_api_url alone; a REPO_READ token
 # cannot report, and the scan stands.
 . "$(dirname "$0")/lib.sh"
 VCS_OWNER=ACME
+VCS_GIT_PATH=/git-bearer
 . "$TOP/tests/vcs-lib.sh"
 vcs_need t2205
-plan 10
+plan 11
 scan_pause_loop
 
 vcs_tokens bitbucket-dc '["REPO_READ"]' '["REPO_WRITE"]'
@@ -36,6 +38,7 @@ scan_until_done "$job"
 is "$(q "SELECT state FROM lethe.jobs WHERE id = ${job:-0}")" "done" "the scan is done"
 
 check_clone_scopes '["REPO_READ"]'
+check_clone_scheme bearer
 check_api_scopes /bitbucket-dc/ '["REPO_WRITE"]'
 is "$(jq -c --arg p "$dc/commits/$SHA1/builds" 'select(.path == $p) |
 	[.status, .body.state, .body.key, .body.name, (.body.url | test("/scans/[0-9]+$"))]' "$LOG")" \

@@ -16,9 +16,11 @@
 #   vcs_source                 the vulnerable fixture as branch feature of
 #                              $SD/git/$VCS_OWNER/app.git; sets SHA1
 #   vcs_repo_add PROV API_URL MODE  a repository $VCS_OWNER/app in a new org
-#                              (scan_org), cloned with CLONE_TOKEN, reporting
-#                              with REPORT_TOKEN to API_URL; sets REPO and
-#                              $SCRATCH/repo.json
+#                              (scan_org), cloned with CLONE_TOKEN from
+#                              $API$VCS_GIT_PATH/$VCS_OWNER/app.git (VCS_GIT_PATH
+#                              /git-bearer: the stand-in takes Bearer alone),
+#                              reporting with REPORT_TOKEN to API_URL; sets
+#                              REPO and $SCRATCH/repo.json
 #   vcs_push                   a second commit pushed to feature; prints it
 #   vcs_deliver FILE HEADER... POST FILE to the repository's hook with the
 #                              headers; prints the newest job of REPO
@@ -30,6 +32,8 @@
 #
 # Checks (one TAP line each; JSON arrays compared as jq -c prints them):
 #   check_clone_scopes SCOPES  every successful clone used a token with SCOPES
+#   check_clone_scheme SCHEME  every clone request carried an Authorization
+#                              header of SCHEME (basic or bearer)
 #   check_api_scopes PREFIX SCOPES [SKIP]  every request under PREFIX did,
 #                              but those whose path matches the regex SKIP
 #   check_status PATH          the commit status POSTed to PATH was created
@@ -88,7 +92,7 @@ vcs_repo_add() { # PROVIDER API_URL MODE
 	(umask 077; printf '%s\n' "$CLONE_TOKEN" >"$SCRATCH/clone.token"
 	 printf '%s\n' "$REPORT_TOKEN" >"$SCRATCH/report.token")
 	"$TOP/bin/lethectl" --json repo add --org "$ORG" --provider "$1" --name "$VCS_OWNER/app" \
-		--clone-url "$API/$VCS_OWNER/app.git" --token-file "$SCRATCH/clone.token" \
+		--clone-url "$API${VCS_GIT_PATH:-}/$VCS_OWNER/app.git" --token-file "$SCRATCH/clone.token" \
 		>"$SCRATCH/repo.json"
 	REPO=$(jq -r .id "$SCRATCH/repo.json")
 	"$VCS_FIXTURE" "$REPO" "$2" token "$3" <"$SCRATCH/report.token" >/dev/null
@@ -132,6 +136,11 @@ vcs_hook_code() { # JOB
 check_clone_scopes() { # SCOPES
 	is "$(jq -c 'select(.auth == "git" and .status == 200) | .token_scopes' "$LOG" | sort -u)" \
 		"$1" "the clone was made with the token holding $1"
+}
+
+check_clone_scheme() { # SCHEME
+	is "$(jq -r 'select(.auth == "git") | .scheme' "$LOG" | sort -u)" "$1" \
+		"every clone request carried an Authorization header of scheme $1"
 }
 
 check_api_scopes() { # PREFIX SCOPES [SKIP]
