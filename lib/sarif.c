@@ -183,17 +183,6 @@ char *sarif_clean_text(const char *text, size_t max)
 	return out;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode; -EINVAL on a bad escape, a control character or NUL. */
 static int percent_decode(const char *in, char *out)
 {
@@ -201,7 +190,7 @@ static int percent_decode(const char *in, char *out)
 		int c = (unsigned char)*in;
 
 		if (c == '%') {
-			int hi = hexval(in[1]), lo = hi < 0 ? -1 : hexval(in[2]);
+			int hi = hex_digit(in[1]), lo = hi < 0 ? -1 : hex_digit(in[2]);
 
 			if (lo < 0)
 				return -EINVAL;

@@ -50,6 +50,8 @@ int parse_size(const char *s, int64_t *bytes);
 
 /* Lowercase hex of n bytes into out (2n+1 bytes). */
 void hex_encode(const unsigned char *in, size_t n, char *out);
+/* The value of one hex digit (either case), -1 for any other character. */
+int hex_digit(int c);
 /* Decode exactly n bytes from 2n hex digits; -EINVAL otherwise. */
 int hex_decode(const char *in, unsigned char *out, size_t n);
 
