@@ -11,6 +11,8 @@
 need_stack
 
 plan 9
+# The stack's jobs loop would claim the queued jobs these batches absorb into.
+pause_jobs
 org=t3003$$
 sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 read -r org_id repo_id < <(sql <<-SQL
