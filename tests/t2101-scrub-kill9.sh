@@ -27,6 +27,7 @@ tag=t2101$$
 mkdir "$SCRATCH/src"
 printf 'int main(void) { return 0; }\n' >"$SCRATCH/src/main.c"
 url=$(git_repo_create "$tag" "$SCRATCH/src") || skip_all "cannot create a test repository"
+on_exit "rm -rf '$LETHE_GIT_ROOT/$tag.git'"
 sha=$(git_token ls-remote "$url" refs/heads/main | cut -f1)
 (umask 077; printf '%s' "$LETHE_GIT_TOKEN" >"$SCRATCH/token")
 "$TOP/bin/lethectl" org create "$tag" >/dev/null
