@@ -450,7 +450,7 @@ static enum outcome clone_up(struct scan *s)
 		return fail(s, clone_error_temporary(r) ? OUT_TEMP : OUT_PERM,
 			    "clone of '%s' failed: %s", s->full_name, why);
 	log_info("cloned '%s' at %.12s in %" PRId64 " ms (%s)", s->full_name, s->job->qj_commit,
-		 (mono_usec() - t0) / 1000, clone_method_name(o.co_method));
+		 (mono_usec() - t0) / 1000, clone_method_name(&o));
 	return OUT_OK;
 }
 

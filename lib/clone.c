@@ -443,10 +443,22 @@ static int git_fetch(const char *dir, const struct clone_opts *o, int64_t deadli
 	return r;
 }
 
+/*
+ * Whether o's fetch runs in process.  auto leaves Bearer tokens to git(1):
+ * libgit2 1.8 does not free its copy of a custom header the server
+ * refuses, and git's copy ends with its process.
+ */
+static int in_process(const struct clone_opts *o)
+{
+	if (!clone_has_libgit2() || o->co_method == CLONE_METHOD_GIT)
+		return 0;
+	return o->co_method == CLONE_METHOD_LIBGIT2 || o->co_auth != CLONE_AUTH_BEARER;
+}
+
 static int method_fetch(const char *dir, const struct clone_opts *o, int64_t deadline)
 {
 #ifdef CLONE_HAVE_LIBGIT2
-	if (o->co_method != CLONE_METHOD_GIT)
+	if (in_process(o))
 		return clone_libgit2_fetch(dir, o, deadline);
 #else
 	if (o->co_method == CLONE_METHOD_LIBGIT2)
@@ -486,9 +498,9 @@ int clone_method_parse(const char *s, enum clone_method *out)
 	return *out == CLONE_METHOD_LIBGIT2 && !clone_has_libgit2() ? -ENOTSUP : 0;
 }
 
-const char *clone_method_name(enum clone_method m)
+const char *clone_method_name(const struct clone_opts *o)
 {
-	return m != CLONE_METHOD_GIT && clone_has_libgit2() ? "libgit2" : "git";
+	return in_process(o) ? "libgit2" : "git";
 }
 
 int clone_has_libgit2(void)

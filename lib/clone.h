@@ -100,8 +100,11 @@ int clone_method_parse(const char *s, enum clone_method *out);
 /* Whether this build fetches in process (libgit2 1.7 or later). */
 int clone_has_libgit2(void);
 
-/* "libgit2" or "git": what clone_fetch uses for m in this build. */
-const char *clone_method_name(enum clone_method m);
+/*
+ * "libgit2" or "git": what clone_fetch uses for o in this build (auto:
+ * libgit2 where built, but git for a Bearer token).
+ */
+const char *clone_method_name(const struct clone_opts *o);
 
 /* Whether a clone_fetch error is worth retrying. */
 int clone_error_temporary(int err);

@@ -132,6 +132,11 @@ static void offline(void)
 	ok(r == -EINVAL && strstr(why, "bearer"), "a bearer token holding CR LF is refused (%d: %s)",
 	   r, why);
 	free(d);
+	ok(!strcmp(clone_method_name(&(struct clone_opts){ .co_method = CLONE_METHOD_AUTO,
+							   .co_auth = CLONE_AUTH_BEARER }), "git"),
+	   "auto leaves a Bearer token to git");
+	ok(!strcmp(clone_method_name(&(struct clone_opts){ .co_method = CLONE_METHOD_AUTO }),
+		   clone_has_libgit2() ? "libgit2" : "git"), "auto fetches Basic in process where it can");
 }
 
 /* A server that accepts connections and never answers: the time limit. */
@@ -322,12 +327,12 @@ int main(void)
 
 	if (setup() < 0)
 		return 1;
-	plan(28);
+	plan(30);
 	if (method == CLONE_METHOD_LIBGIT2 && !clone_has_libgit2()) {
-		skip(28, "this build has no in-process fetch (libgit2 before 1.7)");
+		skip(30, "this build has no in-process fetch (libgit2 before 1.7)");
 		goto out;
 	}
-	diag("fetch through %s", clone_method_name(method));
+	diag("fetch through %s", clone_method_name(&(struct clone_opts){ .co_method = method }));
 	offline();
 	silent();
 	if (online && token) {
