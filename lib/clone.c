@@ -76,35 +76,38 @@ static void env_add(struct git_env *e, char *s)
 	e->ge_vec[e->ge_n++] = s;
 }
 
-/* "Authorization: Basic BASE64(x-access-token:TOKEN)" after prefix, in locked memory. */
-static void env_basic(struct git_env *e, const struct clone_opts *o, const char *prefix,
-		      size_t plen)
-{
-	static const char user[] = "x-access-token:", scheme[] = "Authorization: Basic ";
-	struct lockbuf raw = { 0 };
-	size_t rawlen = sizeof(user) - 1 + o->co_token_len, hlen = plen + sizeof(scheme) - 1;
+static const char auth_user[] = "x-access-token:";
 
-	lockbuf_alloc(&raw, rawlen);
-	lockbuf_alloc(&e->ge_auth, hlen + 4 * ((rawlen + 2) / 3) + 1);
-	memcpy(raw.data, user, sizeof(user) - 1);
-	memcpy(raw.data + sizeof(user) - 1, o->co_token, o->co_token_len);
-	memcpy(e->ge_auth.data, prefix, plen);
-	memcpy(e->ge_auth.data + plen, scheme, sizeof(scheme) - 1);
-	EVP_EncodeBlock(e->ge_auth.data + hlen, raw.data, (int)rawlen);
-	lockbuf_release(&raw);
+static const char *auth_scheme(const struct clone_opts *o)
+{
+	return o->co_auth == CLONE_AUTH_BEARER ? "Authorization: Bearer " : "Authorization: Basic ";
 }
 
-/* "Authorization: Bearer TOKEN" after prefix, in locked memory. */
-static void env_bearer(struct git_env *e, const struct clone_opts *o, const char *prefix,
-		       size_t plen)
+size_t clone_auth_len(const struct clone_opts *o)
 {
-	static const char scheme[] = "Authorization: Bearer ";
-	size_t hlen = plen + sizeof(scheme) - 1;
+	size_t raw = sizeof(auth_user) - 1 + o->co_token_len;
 
-	lockbuf_alloc(&e->ge_auth, hlen + o->co_token_len + 1);
-	memcpy(e->ge_auth.data, prefix, plen);
-	memcpy(e->ge_auth.data + plen, scheme, sizeof(scheme) - 1);
-	memcpy(e->ge_auth.data + hlen, o->co_token, o->co_token_len);
+	return strlen(auth_scheme(o)) +
+	       (o->co_auth == CLONE_AUTH_BEARER ? o->co_token_len : 4 * ((raw + 2) / 3));
+}
+
+void clone_auth_write(const struct clone_opts *o, char *dst)
+{
+	const char *scheme = auth_scheme(o);
+	size_t slen = strlen(scheme), rawlen = sizeof(auth_user) - 1 + o->co_token_len;
+	struct lockbuf raw = { 0 };
+
+	memcpy(dst, scheme, slen);
+	if (o->co_auth == CLONE_AUTH_BEARER) {
+		memcpy(dst + slen, o->co_token, o->co_token_len);
+		dst[slen + o->co_token_len] = '\0';
+		return;
+	}
+	lockbuf_alloc(&raw, rawlen);
+	memcpy(raw.data, auth_user, sizeof(auth_user) - 1);
+	memcpy(raw.data + sizeof(auth_user) - 1, o->co_token, o->co_token_len);
+	EVP_EncodeBlock((unsigned char *)dst + slen, raw.data, (int)rawlen);
+	lockbuf_release(&raw);
 }
 
 /* http.extraHeader: the token's Authorization header, in locked memory. */
@@ -114,10 +117,9 @@ static void env_auth(struct git_env *e, const struct clone_opts *o, size_t idx)
 	size_t plen;
 
 	plen = (size_t)snprintf(prefix, sizeof(prefix), "GIT_CONFIG_VALUE_%zu=", idx);
-	if (o->co_auth == CLONE_AUTH_BEARER)
-		env_bearer(e, o, prefix, plen);
-	else
-		env_basic(e, o, prefix, plen);
+	lockbuf_alloc(&e->ge_auth, plen + clone_auth_len(o) + 1);
+	memcpy(e->ge_auth.data, prefix, plen);
+	clone_auth_write(o, (char *)e->ge_auth.data + plen);
 	env_add(e, (char *)e->ge_auth.data);
 	env_add(e, xasprintf("GIT_CONFIG_KEY_%zu=http.extraHeader", idx));
 }

@@ -16,6 +16,7 @@ struct lg2 {
 	const struct clone_opts *lg_o;
 	int64_t lg_deadline;
 	git_repository *lg_repo;
+	git_odb *lg_odb;	/* lg_repo's, while its tree is walked */
 	int lg_asked;		/* credential requests in this fetch */
 	struct secbuf lg_bearer;	/* "Authorization: Bearer TOKEN", or empty */
 	char *lg_header;	/* lg_bearer.data, for git_fetch_options */
@@ -104,13 +105,9 @@ static int lg2_classify(const struct lg2 *g, int code)
  */
 static int lg2_bearer(struct lg2 *g)
 {
-	static const char scheme[] = "Authorization: Bearer ";
-	const struct clone_opts *o = g->lg_o;
-
-	if (secbuf_alloc(&g->lg_bearer, sizeof(scheme) + o->co_token_len) < 0)
+	if (secbuf_alloc(&g->lg_bearer, clone_auth_len(g->lg_o) + 1) < 0)
 		return -ENOMEM;
-	memcpy(g->lg_bearer.data, scheme, sizeof(scheme) - 1);
-	memcpy(g->lg_bearer.data + sizeof(scheme) - 1, o->co_token, o->co_token_len);
+	clone_auth_write(g->lg_o, (char *)g->lg_bearer.data);
 	g->lg_header = (char *)g->lg_bearer.data;
 	return 0;
 }
@@ -168,10 +165,8 @@ static int lg2_bad_name(const char *n)
 static int lg2_entry(const char *root, const git_tree_entry *te, void *payload)
 {
 	struct lg2 *g = payload;
-	git_odb *odb = NULL;
 	git_object_t type;
 	size_t len;
-	int r;
 
 	if (++g->lg_entries > TREE_MAX_ENTRIES)
 		return lg2_abort(g, -EFBIG);
@@ -179,11 +174,8 @@ static int lg2_entry(const char *root, const git_tree_entry *te, void *payload)
 		return lg2_abort(g, -EPROTO);
 	if (git_tree_entry_type(te) != GIT_OBJECT_BLOB)
 		return 0;	/* trees are walked (and parsed); gitlinks are skipped */
-	if (git_repository_odb(&odb, g->lg_repo) < 0)
-		return lg2_abort(g, -EIO);
-	r = git_odb_read_header(&len, &type, odb, git_tree_entry_id(te));
-	git_odb_free(odb);
-	if (r < 0 || type != GIT_OBJECT_BLOB)
+	if (git_odb_read_header(&len, &type, g->lg_odb, git_tree_entry_id(te)) < 0 ||
+	    type != GIT_OBJECT_BLOB)
 		return lg2_abort(g, -EPROTO);
 	g->lg_blob_bytes += (int64_t)len;
 	return g->lg_blob_bytes > g->lg_o->co_max_size ? lg2_abort(g, -EFBIG) : 0;
@@ -199,6 +191,10 @@ static int lg2_checkout(struct lg2 *g, const git_oid *want)
 
 	if (git_commit_lookup(&c, g->lg_repo, want) < 0 || git_commit_tree(&t, c) < 0)
 		goto out;
+	if (git_repository_odb(&g->lg_odb, g->lg_repo) < 0) {
+		r = -EIO;
+		goto out;
+	}
 	if (git_tree_walk(t, GIT_TREEWALK_PRE, lg2_entry, g) < 0) {
 		r = g->lg_err ? g->lg_err : -EPROTO;
 		goto out;
@@ -213,6 +209,8 @@ static int lg2_checkout(struct lg2 *g, const git_oid *want)
 		goto out;
 	r = mono_usec() > g->lg_deadline ? -ETIMEDOUT : 0;
 out:
+	git_odb_free(g->lg_odb);
+	g->lg_odb = NULL;
 	git_tree_free(t);
 	git_commit_free(c);
 	return r;
