@@ -1031,7 +1031,8 @@ int main(int argc, char **argv)
 		if (r == -ENOENT)
 			break;
 		if (r < 0)
-			fatalx(EXIT_TEMPFAIL, "unable to claim a job: %s", db_error(db));
+			fatalx(EXIT_TEMPFAIL, "unable to claim a job: %s",
+			       r == -EPROTO ? "the claim took more than one" : db_error(db));
 		status = job_run(cfg, kr, db, owner, job);
 		queue_job_free(steal_pointer(&job));
 	} while (!once && !stopping && mono_usec() - t0 < LOOP_BUDGET_USEC);

@@ -19,15 +19,20 @@ static const char sql_reap[] =
 	"WHERE state = 'running' AND lease_expires < now() "
 	" AND attempts >= least(max_attempts, $1::int)";
 
+/*
+ * The job is chosen by a scalar subquery, which PostgreSQL runs once.  As a
+ * subquery in FROM it may be the inner side of a nested loop and run again
+ * for each row of jobs; each run skips the rows this statement has just
+ * locked, so one claim took several jobs.
+ */
 static const char sql_claim[] =
 	"UPDATE jobs j SET state = 'running', attempts = j.attempts + 1, "
 	" lease_owner = $1, lease_expires = now() + make_interval(secs => $2::int), "
 	" started_at = now(), finished_at = NULL "
-	"FROM (SELECT id FROM jobs "
+	"WHERE j.id = (SELECT id FROM jobs "
 	"      WHERE kind = 'scan' AND ((state = 'queued' AND not_before <= now()) "
 	"         OR (state = 'running' AND lease_expires < now())) "
-	"      ORDER BY not_before, id LIMIT 1 FOR UPDATE SKIP LOCKED) c "
-	"WHERE j.id = c.id "
+	"      ORDER BY not_before, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
 	"RETURNING j.id, j.org_id, j.repository_id, j.commit_sha, j.ref, j.branch, "
 	" j.base_sha, coalesce(j.pr_number, 0), j.attempts, least(j.max_attempts, $3::int)";
 
@@ -121,7 +126,7 @@ int queue_claim(struct db *db, const char *owner, int64_t lease_secs, int64_t ma
 	if (PQntuples(res) == 1)
 		*out = job_from_row(res);
 	else
-		r = -ENOENT;
+		r = PQntuples(res) == 0 ? -ENOENT : -EPROTO;
 	PQclear(res);
 	return r;
 }

@@ -40,7 +40,8 @@ int queue_owner(char *buf, size_t len);
 
 /*
  * Claim one job for owner with a lease of lease_secs.  0 and *out set (the
- * caller frees it) or -ENOENT when nothing is due.  Running jobs whose
+ * caller frees it), -ENOENT when nothing is due, -EPROTO if the statement
+ * took more than one (whose leases then expire).  Running jobs whose
  * lease expired after their last attempt (max_attempts, capped by
  * max_attempts_cfg) are failed first.
  */
