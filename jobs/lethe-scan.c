@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
 #include <openssl/crypto.h>
 
 #include "audit.h"
@@ -624,6 +625,37 @@ static int store_tool(struct scan *s, const struct sarif_run *run, int *stored)
 }
 
 /*
+ * One statement stores a run's results: each finding is upserted by
+ * (repository, branch, fingerprint), the last result of a fingerprint
+ * giving its place and message, and linked to the scan at the line of the
+ * first.  A pull request introduces what was not open on the default
+ * branch before this scan.  Returns how many findings are new.
+ */
+static const char sql_results[] =
+	"WITH x AS (SELECT * FROM jsonb_to_recordset($6::jsonb) AS x(i int, fp text, "
+	"   rule text, level text, path text, sl int, el int, msg text, cwe text)), "
+	" up AS (INSERT INTO findings (org_id, repository_id, branch, fingerprint, tool, "
+	"   rule_id, level, path, start_line, end_line, message, cwe, first_scan_id, last_scan_id) "
+	"  SELECT $1::bigint, $2::bigint, $3, fp, $4, rule, level, path, sl, el, msg, cwe, "
+	"   $5::bigint, $5::bigint "
+	"  FROM (SELECT DISTINCT ON (fp) * FROM x ORDER BY fp, i DESC) latest ORDER BY i "
+	"  ON CONFLICT (repository_id, branch, fingerprint) DO UPDATE SET "
+	"   last_scan_id = EXCLUDED.last_scan_id, path = EXCLUDED.path, "
+	"   start_line = EXCLUDED.start_line, end_line = EXCLUDED.end_line, "
+	"   level = EXCLUDED.level, message = EXCLUDED.message, state = 'open', "
+	"   fixed_scan_id = NULL, updated_at = now() "
+	"  RETURNING id, fingerprint, xmax = 0 AS new), "
+	" link AS (INSERT INTO scan_findings (scan_id, finding_id, org_id, start_line, introduced) "
+	"  SELECT $5::bigint, up.id, $1::bigint, earliest.sl, $7::bool AND NOT EXISTS ( "
+	"   SELECT 1 FROM findings b WHERE b.repository_id = $2::bigint AND b.branch = $8 "
+	"   AND b.fingerprint = up.fingerprint "
+	"   AND b.state = 'open') "
+	"  FROM up JOIN (SELECT DISTINCT ON (fp) fp, sl FROM x ORDER BY fp, i) earliest "
+	"   ON earliest.fp = up.fingerprint "
+	"  ON CONFLICT (scan_id, finding_id) DO NOTHING) "
+	"SELECT count(*) FILTER (WHERE new) FROM up";
+
+/*
  * A result without Lethe's fingerprint (a scanner added by configuration
  * that writes SARIF itself) is tracked by SHA-256 of tool, rule, path and
  * message: it survives the code moving, not the message changing.
@@ -663,44 +695,67 @@ static const char *level_of(const struct sarif_result *res)
 	return "warning";
 }
 
-/* Upsert the finding by (repository, branch, fingerprint), link it to the scan. */
-static int store_result(struct scan *s, const char *tool, const char *branch,
-			const struct sarif_result *res)
+static json_object *json_line(int line)
 {
-	char org[24], repo[24], scan[24], sl[24], el[24], fid[24], pr[24];
-	PGresult *q = NULL;
+	return line > 0 ? json_object_new_int(line) : NULL;
+}
+
+/* The run's results as sql_results' recordset; those without a path are dropped. */
+static char *results_json(struct scan *s, const struct sarif_run *run)
+{
+	json_object *a = json_object_new_array();
+	char *out;
+	size_t i;
+
+	for (i = 0; i < run->nresults; i++) {
+		const struct sarif_result *res = &run->results[i];
+		json_object *o;
+		char *fp;
+
+		if (!res->path) {
+			s->ndropped++;
+			continue;
+		}
+		fp = fingerprint_ok(res->fingerprint) ? xstrdup(res->fingerprint) :
+							fingerprint_fallback(run->tool, res);
+		o = json_object_new_object();
+		json_object_object_add(o, "i", json_object_new_int64((int64_t)i));
+		json_object_object_add(o, "fp", json_object_new_string(fp));
+		json_object_object_add(o, "rule", json_object_new_string(res->rule_id ?
+									 res->rule_id : "unknown"));
+		json_object_object_add(o, "level", json_object_new_string(level_of(res)));
+		json_object_object_add(o, "path", json_object_new_string(res->path));
+		json_object_object_add(o, "sl", json_line(res->start_line));
+		json_object_object_add(o, "el", json_line(res->end_line ? res->end_line :
+								  res->start_line));
+		json_object_object_add(o, "msg", json_object_new_string(res->message ?
+									res->message : ""));
+		if (res->cwe)
+			json_object_object_add(o, "cwe", json_object_new_string(res->cwe));
+		json_object_array_add(a, o);
+		s->nfindings++;
+		free(fp);
+	}
+	out = xstrdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
+	json_object_put(a);
+	return out;
+}
+
+static int store_results(struct scan *s, const struct sarif_run *run, const char *branch)
+{
+	char org[24], repo[24], scan[24];
+	char *list = results_json(s, run);
+	PGresult *res = NULL;
 	int r;
 
-	r = DB_QUERY(s->db, &q,
-		     "INSERT INTO findings (org_id, repository_id, branch, fingerprint, tool, rule_id, "
-		     " level, path, start_line, end_line, message, cwe, first_scan_id, last_scan_id) "
-		     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, nullif($9, '0')::int, "
-		     " nullif($10, '0')::int, $11, $12, $13, $13) "
-		     "ON CONFLICT (repository_id, branch, fingerprint) DO UPDATE SET "
-		     " last_scan_id = EXCLUDED.last_scan_id, path = EXCLUDED.path, "
-		     " start_line = EXCLUDED.start_line, end_line = EXCLUDED.end_line, "
-		     " level = EXCLUDED.level, message = EXCLUDED.message, state = 'open', "
-		     " fixed_scan_id = NULL, updated_at = now() "
-		     "RETURNING id, xmax = 0",
-		     i64s(s->job->qj_org, org), i64s(s->job->qj_repo, repo), branch, res->fingerprint,
-		     tool, res->rule_id ? res->rule_id : "unknown", level_of(res), res->path,
-		     i64s(res->start_line, sl), i64s(res->end_line ? res->end_line : res->start_line, el),
-		     res->message ? res->message : "", res->cwe, i64s(s->scan_id, scan));
-	if (r < 0)
-		return r;
-	i64s(db_int(q, 0, 0), fid);
-	s->nnew += !strcmp(db_value(q, 0, 1), "t");
-	PQclear(q);
-	s->nfindings++;
-	/* A pull request introduces what is not open on the default branch. */
-	return DB_QUERY(s->db, NULL,
-			"INSERT INTO scan_findings (scan_id, finding_id, org_id, start_line, introduced) "
-			"SELECT $1, $2, $3, nullif($4, '0')::int, $5 <> '0' AND NOT EXISTS ("
-			" SELECT 1 FROM findings b WHERE b.repository_id = $6 AND b.branch = $7 "
-			" AND b.fingerprint = $8 AND b.state = 'open') "
-			"ON CONFLICT (scan_id, finding_id) DO NOTHING",
-			scan, fid, org, sl, i64s(s->job->qj_pr, pr), repo, s->default_branch,
-			res->fingerprint);
+	r = DB_QUERY(s->db, &res, sql_results, i64s(s->job->qj_org, org),
+		     i64s(s->job->qj_repo, repo), branch, run->tool, i64s(s->scan_id, scan), list,
+		     s->job->qj_pr > 0 ? "t" : "f", s->default_branch);
+	free(list);
+	if (r == 0)
+		s->nnew += db_int(res, 0, 0);
+	PQclear(res);
+	return r;
 }
 
 /* Open findings of a complete tool run that this scan did not see are fixed. */
@@ -734,22 +789,10 @@ static int store_facts(struct scan *s, const struct sarif_run *run, const char *
 static int store_run(struct scan *s, const struct sarif_run *run, const char *branch)
 {
 	int r, stored = 0;
-	size_t i;
 
 	r = store_tool(s, run, &stored);
-	for (i = 0; r == 0 && stored && i < run->nresults; i++) {
-		struct sarif_result res = run->results[i];
-		char *fp = NULL;
-
-		if (!res.path) {
-			s->ndropped++;
-			continue;
-		}
-		if (!fingerprint_ok(res.fingerprint))
-			res.fingerprint = fp = fingerprint_fallback(run->tool, &res);
-		r = store_result(s, run->tool, branch, &res);
-		free(fp);
-	}
+	if (r == 0 && stored && run->nresults > 0)
+		r = store_results(s, run, branch);
 	if (r == 0 && stored && run->complete)
 		r = store_fixed(s, run->tool, branch);
 	if (r == 0 && stored)
@@ -782,6 +825,7 @@ static enum outcome store(struct scan *s, struct sarif_log *log)
 {
 	char *branch = scan_branch(s->job), scan[24], *stats;
 	int complete = log->nruns > 0, r;
+	int64_t t0 = mono_usec();
 	size_t i;
 
 	secrets_key(s, log);
@@ -801,7 +845,11 @@ static enum outcome store(struct scan *s, struct sarif_log *log)
 	free(stats);
 	if (r == 0)
 		r = db_commit(s->db);
-	return r < 0 ? db_fail(s, r, "store the findings") : OUT_OK;
+	if (r < 0)
+		return db_fail(s, r, "store the findings");
+	log_info("%" PRId64 " findings stored in %" PRId64 " ms", s->nfindings,
+		 (mono_usec() - t0) / 1000);
+	return OUT_OK;
 }
 
 /* Destroy the volume; the checkout row and the audit log say how long it took. */
