@@ -11,15 +11,17 @@ plan 14
 tag=t3001$$
 sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 
-# Two orgs with one repository, job, checkout, scan and finding each.
+# Two orgs with one repository, job, checkout, scan and finding each.  The
+# job is done: the stack's jobs loop must not take it.
 seed() { # ORG -> "org_id repo_id"
 	sql <<-SQL
 	WITH o AS (INSERT INTO lethe.orgs (name) VALUES ('$1') RETURNING id),
 	r AS (INSERT INTO lethe.repositories (org_id, provider, full_name, clone_url, hook_id)
 	      SELECT id, 'github', '$1/app', 'https://example.invalid/$1/app.git',
 	             'hook_${1}_aaaaaaaaaaaaaaaaaaaaaaa' FROM o RETURNING id, org_id),
-	j AS (INSERT INTO lethe.jobs (org_id, repository_id, commit_sha)
-	      SELECT org_id, id, 'abcdef1234567' FROM r RETURNING id, org_id, repository_id),
+	j AS (INSERT INTO lethe.jobs (org_id, repository_id, commit_sha, state, finished_at)
+	      SELECT org_id, id, 'abcdef1234567', 'done', now() FROM r
+	      RETURNING id, org_id, repository_id),
 	s AS (INSERT INTO lethe.scans (org_id, repository_id, job_id, commit_sha, branch)
 	      SELECT org_id, repository_id, id, 'abcdef1234567', 'main' FROM j RETURNING id, org_id, repository_id),
 	f AS (INSERT INTO lethe.findings (org_id, repository_id, branch, fingerprint, tool, rule_id, level, path, message, first_scan_id)
@@ -27,6 +29,7 @@ seed() { # ORG -> "org_id repo_id"
 	SELECT (SELECT id FROM o) || ' ' || (SELECT id FROM r);
 	SQL
 }
+on_exit "sql -c \"DELETE FROM lethe.orgs WHERE name IN ('${tag}a', '${tag}b')\""
 read -r org_a repo_a < <(seed "${tag}a")
 read -r org_b repo_b < <(seed "${tag}b")
 ok "two orgs seeded" test -n "$repo_a" -a -n "$repo_b"
