@@ -629,7 +629,9 @@ static int store_tool(struct scan *s, const struct sarif_run *run, int *stored)
  * (repository, branch, fingerprint), the last result of a fingerprint
  * giving its place and message, and linked to the scan at the line of the
  * first.  A pull request introduces what was not open on the default
- * branch before this scan.  Returns how many findings are new.
+ * branch before this scan.  Rows are taken in fingerprint order, the same
+ * in every scan, so that two scans of one branch wait for each other
+ * rather than deadlock.  Returns how many findings are new.
  */
 static const char sql_results[] =
 	"WITH x AS (SELECT * FROM jsonb_to_recordset($6::jsonb) AS x(i int, fp text, "
@@ -638,7 +640,7 @@ static const char sql_results[] =
 	"   rule_id, level, path, start_line, end_line, message, cwe, first_scan_id, last_scan_id) "
 	"  SELECT $1::bigint, $2::bigint, $3, fp, $4, rule, level, path, sl, el, msg, cwe, "
 	"   $5::bigint, $5::bigint "
-	"  FROM (SELECT DISTINCT ON (fp) * FROM x ORDER BY fp, i DESC) latest ORDER BY i "
+	"  FROM (SELECT DISTINCT ON (fp) * FROM x ORDER BY fp, i DESC) latest ORDER BY fp "
 	"  ON CONFLICT (repository_id, branch, fingerprint) DO UPDATE SET "
 	"   last_scan_id = EXCLUDED.last_scan_id, path = EXCLUDED.path, "
 	"   start_line = EXCLUDED.start_line, end_line = EXCLUDED.end_line, "
