@@ -60,12 +60,14 @@ int facts_store(struct db *db, const char *org_id, const char *repo_id, const ch
 	return r;
 }
 
+/* Rows already in step are left alone: most are, and each update writes a row. */
 static const char sql_mark[] =
 	"UPDATE findings f SET suppressed_in_code = x.suppressed, suppress_reason = x.reason, "
 	"properties = f.properties - 'secret_hash' || x.props, updated_at = now() "
 	"FROM jsonb_to_recordset($4::jsonb) AS x(fp text, suppressed boolean, reason text, props jsonb) "
 	"WHERE f.repository_id = $1::bigint AND f.branch = $2 AND f.last_scan_id = $3::bigint "
-	"AND f.fingerprint = x.fp";
+	"AND f.fingerprint = x.fp AND (f.suppressed_in_code, f.suppress_reason, f.properties) "
+	" IS DISTINCT FROM (x.suppressed, x.reason, f.properties - 'secret_hash' || x.props)";
 
 /* [{fp, suppressed, reason, props}] for the results with a fingerprint. */
 static char *mark_list(const struct sarif_run *run, size_t *marked)

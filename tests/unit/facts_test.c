@@ -109,7 +109,7 @@ static void test_mark(struct db *admin, struct db *jobs, const char *org, const 
 	struct sarif_run *run;
 	struct sarif_result *r;
 	size_t marked = 0;
-	char *v;
+	char *v, *w;
 
 	DB_QUERY(admin, NULL, "INSERT INTO findings (org_id, repository_id, branch, fingerprint, tool, "
 		 "rule_id, level, path, message, first_scan_id, last_scan_id, suppressed_in_code, "
@@ -135,6 +135,13 @@ static void test_mark(struct db *admin, struct db *jobs, const char *org, const 
 	   "a marked finding is suppressed in code with its reason and hash; a marker gone unsuppresses (%s)",
 	   v ? v : "NULL");
 	free(v);
+	v = one(admin, "SELECT string_agg(xmin::text, ',') FROM findings WHERE last_scan_id = $1", scan);
+	facts_mark_findings(jobs, repo, "main", scan, run, &marked);
+	w = one(admin, "SELECT string_agg(xmin::text, ',') FROM findings WHERE last_scan_id = $1", scan);
+	ok(v && w && !strcmp(v, w), "marking them again writes no row (%s, %s)", v ? v : "NULL",
+	   w ? w : "NULL");
+	free(v);
+	free(w);
 	sarif_log_release(&log);
 }
 
