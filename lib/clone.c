@@ -7,7 +7,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -17,6 +16,7 @@
 #include <openssl/evp.h>
 
 #include "clone_int.h"
+#include "crypto.h"
 #include "util.h"
 
 #define GIT_PATH "/usr/bin/git"
@@ -41,34 +41,10 @@ static const char *const clone_config[][2] = {
 #define N_FIXED_ENV 10
 #define ENV_MAX (N_FIXED_ENV + 2 * (N_CONFIG + 1) + 2)
 
-/* Locked memory for the token (crypto.h's secbuf, kept local to this file). */
-struct lockbuf {
-	unsigned char *data;
-	size_t len;
-};
-
-static void lockbuf_alloc(struct lockbuf *b, size_t len)
-{
-	b->data = xcalloc(1, len);
-	b->len = len;
-	mlock(b->data, len);	/* best effort: RLIMIT_MEMLOCK may refuse */
-}
-
-static void lockbuf_release(struct lockbuf *b)
-{
-	if (!b->data)
-		return;
-	OPENSSL_cleanse(b->data, b->len);
-	munlock(b->data, b->len);
-	free(b->data);
-	b->data = NULL;
-	b->len = 0;
-}
-
 struct git_env {
 	char *ge_vec[ENV_MAX];
 	int ge_n;
-	struct lockbuf ge_auth;	/* "GIT_CONFIG_VALUE_N=Authorization: ..." */
+	struct secbuf ge_auth;	/* "GIT_CONFIG_VALUE_N=Authorization: ..." */
 };
 
 static void env_add(struct git_env *e, char *s)
@@ -91,40 +67,51 @@ size_t clone_auth_len(const struct clone_opts *o)
 	       (o->co_auth == CLONE_AUTH_BEARER ? o->co_token_len : 4 * ((raw + 2) / 3));
 }
 
-void clone_auth_write(const struct clone_opts *o, char *dst)
+int clone_auth_write(const struct clone_opts *o, char *dst)
 {
 	const char *scheme = auth_scheme(o);
 	size_t slen = strlen(scheme), rawlen = sizeof(auth_user) - 1 + o->co_token_len;
-	struct lockbuf raw = { 0 };
+	struct secbuf raw;
+	int r;
 
 	memcpy(dst, scheme, slen);
 	if (o->co_auth == CLONE_AUTH_BEARER) {
 		memcpy(dst + slen, o->co_token, o->co_token_len);
 		dst[slen + o->co_token_len] = '\0';
-		return;
+		return 0;
 	}
-	lockbuf_alloc(&raw, rawlen);
+	r = secbuf_alloc(&raw, rawlen);
+	if (r < 0)
+		return r;
 	memcpy(raw.data, auth_user, sizeof(auth_user) - 1);
 	memcpy(raw.data + sizeof(auth_user) - 1, o->co_token, o->co_token_len);
 	EVP_EncodeBlock((unsigned char *)dst + slen, raw.data, (int)rawlen);
-	lockbuf_release(&raw);
+	secbuf_release(&raw);
+	return 0;
 }
 
 /* http.extraHeader: the token's Authorization header, in locked memory. */
-static void env_auth(struct git_env *e, const struct clone_opts *o, size_t idx)
+static int env_auth(struct git_env *e, const struct clone_opts *o, size_t idx)
 {
 	char prefix[64];
 	size_t plen;
+	int r;
 
 	plen = (size_t)snprintf(prefix, sizeof(prefix), "GIT_CONFIG_VALUE_%zu=", idx);
-	lockbuf_alloc(&e->ge_auth, plen + clone_auth_len(o) + 1);
-	memcpy(e->ge_auth.data, prefix, plen);
-	clone_auth_write(o, (char *)e->ge_auth.data + plen);
+	r = secbuf_alloc(&e->ge_auth, plen + clone_auth_len(o) + 1);
+	if (r == 0) {
+		memcpy(e->ge_auth.data, prefix, plen);
+		r = clone_auth_write(o, (char *)e->ge_auth.data + plen);
+	}
+	if (r < 0)
+		return r;
 	env_add(e, (char *)e->ge_auth.data);
 	env_add(e, xasprintf("GIT_CONFIG_KEY_%zu=http.extraHeader", idx));
+	return 0;
 }
 
-static void env_build(struct git_env *e, const struct clone_opts *o, int with_token)
+/* The environment of one git process; fails only when no locked memory is left. */
+static int env_build(struct git_env *e, const struct clone_opts *o, int with_token)
 {
 	size_t i;
 
@@ -143,8 +130,7 @@ static void env_build(struct git_env *e, const struct clone_opts *o, int with_to
 		env_add(e, xasprintf("GIT_CONFIG_KEY_%zu=%s", i, clone_config[i][0]));
 		env_add(e, xasprintf("GIT_CONFIG_VALUE_%zu=%s", i, clone_config[i][1]));
 	}
-	if (with_token)
-		env_auth(e, o, N_CONFIG);
+	return with_token ? env_auth(e, o, N_CONFIG) : 0;
 }
 
 static void env_release(struct git_env *e)
@@ -154,7 +140,7 @@ static void env_release(struct git_env *e)
 	for (i = 0; i < e->ge_n; i++)
 		if (e->ge_vec[i] != (char *)e->ge_auth.data)
 			free(e->ge_vec[i]);
-	lockbuf_release(&e->ge_auth);
+	secbuf_release(&e->ge_auth);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -430,8 +416,9 @@ static int git_fetch(const char *dir, const struct clone_opts *o, int64_t deadli
 	int r;
 
 	env_build(&plain, o, 0);
-	env_build(&auth, o, o->co_token != NULL);
-	r = git_run(dir, init, &plain, deadline, o->co_max_size);
+	r = env_build(&auth, o, o->co_token != NULL);
+	if (r == 0)
+		r = git_run(dir, init, &plain, deadline, o->co_max_size);
 	if (r == 0)
 		r = fetch(dir, o, &auth, deadline);
 	env_release(&auth);

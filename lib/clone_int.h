@@ -24,9 +24,10 @@ int clone_libgit2_fetch(const char *dir, const struct clone_opts *o, int64_t dea
  * TOKEN)" or "Authorization: Bearer TOKEN" as o->co_auth says: its length
  * without the NUL, and writing it NUL-terminated into dst, which holds
  * clone_auth_len(o) + 1 bytes (locked memory: it holds the token).
+ * Writing fails only when no locked memory is left for Basic's encoding.
  */
 size_t clone_auth_len(const struct clone_opts *o);
-void clone_auth_write(const struct clone_opts *o, char *dst);
+int clone_auth_write(const struct clone_opts *o, char *dst);
 
 /* Disk space used under dir (blocks), or -1. */
 int64_t clone_dir_usage(const char *dir);

@@ -105,11 +105,13 @@ static int lg2_classify(const struct lg2 *g, int code)
  */
 static int lg2_bearer(struct lg2 *g)
 {
-	if (secbuf_alloc(&g->lg_bearer, clone_auth_len(g->lg_o) + 1) < 0)
-		return -ENOMEM;
-	clone_auth_write(g->lg_o, (char *)g->lg_bearer.data);
-	g->lg_header = (char *)g->lg_bearer.data;
-	return 0;
+	int r = secbuf_alloc(&g->lg_bearer, clone_auth_len(g->lg_o) + 1);
+
+	if (r == 0)
+		r = clone_auth_write(g->lg_o, (char *)g->lg_bearer.data);
+	if (r == 0)
+		g->lg_header = (char *)g->lg_bearer.data;
+	return r;
 }
 
 static void lg2_fetch_options(struct lg2 *g, git_fetch_options *fo)
