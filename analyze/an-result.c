@@ -15,7 +15,6 @@
 #include <linux/openat2.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "an.h"
 #include "util.h"
@@ -150,11 +149,6 @@ static char *neighbour(const struct an_lines *l, long i, long step)
 	return xstrdup("");
 }
 
-static void hash_str(EVP_MD_CTX *md, const char *s)
-{
-	EVP_DigestUpdate(md, s, strlen(s) + 1);	/* with the NUL as separator */
-}
-
 static struct an_lines *cache;	/* the last file read: results come grouped */
 
 void an_lines_drop(void)
@@ -166,13 +160,8 @@ void an_lines_drop(void)
 void an_fingerprint(const struct an_ctx *ctx, const char *tool, const char *rule,
 		    const char *path, int line, char *out)
 {
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	unsigned char sum[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
 	char *text[3];
 
-	if (!md)
-		abort();
 	if (!cache || strcmp(cache->path, path) != 0) {
 		an_lines_drop();
 		cache = lines_load(ctx->wsfd, path);
@@ -181,40 +170,12 @@ void an_fingerprint(const struct an_ctx *ctx, const char *tool, const char *rule
 	text[1] = line_at(cache, line - 1) ? normalise(line_at(cache, line - 1))
 					  : xstrdup("");
 	text[2] = neighbour(cache, line, 1);
-	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-	hash_str(md, "lethe/v1");
-	hash_str(md, tool);
-	hash_str(md, rule ? rule : "");
-	hash_str(md, path);
-	for (size_t i = 0; i < 3; i++) {
-		hash_str(md, text[i]);
+	sarif_fingerprint((const char *[]){ tool, rule ? rule : "", path, text[0], text[1], text[2] },
+			  6, out);
+	for (size_t i = 0; i < ARRAY_SIZE(text); i++) {
 		OPENSSL_cleanse(text[i], strlen(text[i]));
 		free(text[i]);
 	}
-	EVP_DigestFinal_ex(md, sum, &n);
-	EVP_MD_CTX_free(md);
-	hex_encode(sum, n, out);
-}
-
-/* SHA-256 hex of tool, rule, path and digest (the SHA-256 of a secret). */
-static void digest_fingerprint(const char *tool, const char *rule, const char *path,
-			       const char *digest, char *out)
-{
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	unsigned char sum[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-
-	if (!md)
-		abort();
-	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-	hash_str(md, "lethe/v1");
-	hash_str(md, tool);
-	hash_str(md, rule ? rule : "");
-	hash_str(md, path);
-	hash_str(md, digest);
-	EVP_DigestFinal_ex(md, sum, &n);
-	EVP_MD_CTX_free(md);
-	hex_encode(sum, n, out);
 }
 
 static struct sarif_result *result_add(const struct an_ctx *ctx, struct sarif_run *run,
@@ -223,7 +184,7 @@ static struct sarif_result *result_add(const struct an_ctx *ctx, struct sarif_ru
 {
 	struct sarif_result *r;
 	char *clean = NULL;
-	char fp[2 * EVP_MAX_MD_SIZE + 1];
+	char fp[65];
 
 	if (run->nresults >= ctx->max_results) {
 		if (run->complete)
@@ -233,7 +194,8 @@ static struct sarif_result *result_add(const struct an_ctx *ctx, struct sarif_ru
 	if (!path || sarif_path_clean(path, ctx->workspace, &clean) < 0)
 		return NULL;
 	if (digest)
-		digest_fingerprint(tool, rule_id, clean, digest, fp);
+		sarif_fingerprint((const char *[]){ tool, rule_id ? rule_id : "", clean, digest }, 4,
+				  fp);
 	else
 		an_fingerprint(ctx, tool, rule_id, clean, line, fp);
 	r = sarif_run_add_result(run);

@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "sarif.h"
 #include "util.h"
@@ -60,6 +61,23 @@ void sarif_result_release(struct sarif_result *r)
 		OPENSSL_cleanse(r->secret_hash, strlen(r->secret_hash));
 	free(r->secret_hash);
 	memset(r, 0, sizeof(*r));
+}
+
+void sarif_fingerprint(const char *const *field, size_t n, char hex[65])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char sum[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+
+	if (!md)
+		abort();
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	EVP_DigestUpdate(md, SARIF_FINGERPRINT_KEY, sizeof(SARIF_FINGERPRINT_KEY));
+	for (size_t i = 0; i < n; i++)
+		EVP_DigestUpdate(md, field[i], strlen(field[i]) + 1);
+	EVP_DigestFinal_ex(md, sum, &len);
+	EVP_MD_CTX_free(md);
+	hex_encode(sum, len, hex);
 }
 
 static void run_release(struct sarif_run *run)

@@ -120,6 +120,13 @@ void sarif_result_release(struct sarif_result *r);
 char *sarif_write(const struct sarif_log *log);
 
 /*
+ * Lethe's fingerprint: SHA-256, as 64 lowercase hex digits into hex, of
+ * SARIF_FINGERPRINT_KEY and the n fields (tool, rule, path, then what
+ * places the result), each followed by a NUL byte.
+ */
+void sarif_fingerprint(const char *const *field, size_t n, char hex[65]);
+
+/*
  * A copy of text that is valid UTF-8 (bad bytes become '?'), without
  * control characters (they become spaces) and cut to at most max bytes on
  * a character boundary.

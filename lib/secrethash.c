@@ -77,28 +77,6 @@ int secrethash_key(struct db *db, const struct keyring *kr, int64_t org_id,
 	return r;
 }
 
-/* SHA-256 hex of "lethe/v1", tool, rule, path and hash, each NUL-ended. */
-static char *fingerprint(const char *tool, const struct sarif_result *r, const char *hash)
-{
-	const char *part[] = { SARIF_FINGERPRINT_KEY, tool ? tool : "",
-			       r->rule_id ? r->rule_id : "", r->path ? r->path : "", hash };
-	unsigned char md[32];
-	char *buf = NULL, *hex = xmalloc(65);
-	size_t n = 0;
-
-	for (size_t i = 0; i < ARRAY_SIZE(part); i++) {
-		size_t k = strlen(part[i]) + 1;
-
-		buf = xrealloc(buf, n + k);
-		memcpy(buf + n, part[i], k);
-		n += k;
-	}
-	crypto_sha256(buf, n, md);
-	hex_encode(md, sizeof(md), hex);
-	free(buf);
-	return hex;
-}
-
 static void forget_digest(struct sarif_result *r)
 {
 	OPENSSL_cleanse(r->secret_sha256, strlen(r->secret_sha256));
@@ -121,7 +99,10 @@ static bool key_result(const struct secbuf *key, const char *tool, struct sarif_
 	if (ok) {
 		r->secret_hash = xmalloc(65);
 		hex_encode(mac, sizeof(mac), r->secret_hash);
-		r->fingerprint = fingerprint(tool, r, r->secret_hash);
+		r->fingerprint = xmalloc(65);
+		sarif_fingerprint((const char *[]){ tool ? tool : "", r->rule_id ? r->rule_id : "",
+						    r->path ? r->path : "", r->secret_hash },
+				  4, r->fingerprint);
 	}
 	OPENSSL_cleanse(digest, sizeof(digest));
 	OPENSSL_cleanse(mac, sizeof(mac));
