@@ -147,6 +147,7 @@ static char *scan_branch(const struct queue_job *job)
 static enum outcome repo_load(struct scan *s)
 {
 	PGresult *res = NULL;
+	const char *api;
 	char id[24];
 	int r;
 
@@ -166,9 +167,9 @@ static enum outcome repo_load(struct scan *s)
 		s->token_blob = xstrdup(db_value(res, 0, 2));
 	s->default_branch = xstrdup(db_value(res, 0, 3));
 	s->provider = xstrdup(db_value(res, 0, 4));
-	if (db_value(res, 0, 5) || report_api_default(s->cfg, s->provider))
-		s->api_url = xstrdup(db_value(res, 0, 5) ? db_value(res, 0, 5)
-				     : report_api_default(s->cfg, s->provider));
+	api = db_value(res, 0, 5) ? db_value(res, 0, 5) : report_api_default(s->cfg, s->provider);
+	if (api)
+		s->api_url = xstrdup(api);
 	PQclear(res);
 	return OUT_OK;
 }
@@ -711,18 +712,19 @@ static char *results_json(struct scan *s, const struct sarif_run *run)
 
 	for (i = 0; i < run->nresults; i++) {
 		const struct sarif_result *res = &run->results[i];
+		char *fallback = NULL;
 		json_object *o;
-		char *fp;
 
 		if (!res->path) {
 			s->ndropped++;
 			continue;
 		}
-		fp = fingerprint_ok(res->fingerprint) ? xstrdup(res->fingerprint) :
-							fingerprint_fallback(run->tool, res);
+		if (!fingerprint_ok(res->fingerprint))
+			fallback = fingerprint_fallback(run->tool, res);
 		o = json_object_new_object();
 		json_object_object_add(o, "i", json_object_new_int64((int64_t)i));
-		json_object_object_add(o, "fp", json_object_new_string(fp));
+		json_object_object_add(o, "fp", json_object_new_string(fallback ? fallback :
+								       res->fingerprint));
 		json_object_object_add(o, "rule", json_object_new_string(res->rule_id ?
 									 res->rule_id : "unknown"));
 		json_object_object_add(o, "level", json_object_new_string(level_of(res)));
@@ -736,7 +738,7 @@ static char *results_json(struct scan *s, const struct sarif_run *run)
 			json_object_object_add(o, "cwe", json_object_new_string(res->cwe));
 		json_object_array_add(a, o);
 		s->nfindings++;
-		free(fp);
+		free(fallback);
 	}
 	out = xstrdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
 	json_object_put(a);
