@@ -32,7 +32,8 @@
 #   git_token ARGS...           git, authenticated as x-access-token (the token
 #                               goes through the environment, never argv)
 #   pause_jobs                  stop the stack's jobs loop for this test (until
-#                               it exits) and wait until no job of it runs
+#                               it exits; a pause already there is left as it
+#                               is) and wait until no job of it runs
 #   alive PID                   the process runs (exists and is not a zombie)
 #   sign_hmac_sha256 SECRET FILE  hex HMAC-SHA256 of FILE (as X-Hub-Signature-256
 #                               carries it after 'sha256=')
@@ -156,8 +157,10 @@ git_repo_create() { # NAME DIR
 }
 
 pause_jobs() {
-	touch "$LETHE_RUN/jobs.paused"
-	on_exit "rm -f '$LETHE_RUN/jobs.paused'"
+	if [ ! -e "$LETHE_RUN/jobs.paused" ]; then
+		touch "$LETHE_RUN/jobs.paused"
+		on_exit "rm -f '$LETHE_RUN/jobs.paused'"
+	fi
 	for _ in $(seq 600); do
 		[ -e "$LETHE_RUN/jobs.busy" ] || return 0
 		sleep 0.1

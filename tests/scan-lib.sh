@@ -3,7 +3,6 @@
 # after tests/lib.sh and need_stack.
 #
 #   scan_need                  skip unless the programs and scanners are here
-#   scan_pause_loop            stop the stack's jobs loop for this test
 #   scan_git_repo NAME DIR     DIR as bare NAME.git on the stack's git server,
 #                              removed when the test ends; sets url and sha
 #                              (its main), so not in $( )
@@ -27,13 +26,6 @@ scan_need() {
 }
 
 q() { psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"; }
-
-scan_pause_loop() {
-	touch "$LETHE_RUN/jobs.paused"
-	on_exit "rm -f '$LETHE_RUN/jobs.paused'"
-	# A round already started finishes within its own run; give it time.
-	sleep 3
-}
 
 # Sets ORG.  The org and all its rows go when the test ends (the audit log
 # stays).  Not in a command substitution: on_exit must run in the test's shell.

@@ -5,9 +5,6 @@
 #   sql ARGS...                psql as the superuser: unaligned, tuples only,
 #                              stopping at the first error
 #   scrub_need_schema          skip unless the stack's database has its schema
-#   scrub_hold_jobs [SECONDS]  stop the stack's jobs loop for this test, unless
-#                              it is stopped already (then leave it so), and
-#                              give a round already started SECONDS (3) to end
 #   scrub_dirs [LINE...]       state and run directories of the test's own, so
 #                              that the stack's jobs never see its volumes: sets
 #                              state and run (not created) and writes
@@ -22,14 +19,6 @@ sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 scrub_need_schema() {
 	[ "$(sql -c "SELECT to_regclass('lethe.checkouts') IS NOT NULL")" = t ] ||
 		skip_all "the stack's database has no schema (lethectl migrate)"
-}
-
-# shellcheck disable=SC2120 # SECONDS is optional
-scrub_hold_jobs() { # [SECONDS]
-	[ ! -e "$LETHE_RUN/jobs.paused" ] || return 0
-	touch "$LETHE_RUN/jobs.paused"
-	on_exit "rm -f '$LETHE_RUN/jobs.paused'"
-	sleep "${1:-3}"
 }
 
 # shellcheck disable=SC2120 # LINE... is optional

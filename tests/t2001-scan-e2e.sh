@@ -10,7 +10,7 @@ need_stack
 . "$TOP/tests/scan-lib.sh"
 scan_need
 plan 17
-scan_pause_loop
+pause_jobs
 
 marker=lethe-marker-$(openssl rand -hex 16)
 cp -a "$TOP/tests/fixtures/vulnrepo" "$SCRATCH/src"

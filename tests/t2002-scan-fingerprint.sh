@@ -8,7 +8,7 @@ need_stack
 . "$TOP/tests/scan-lib.sh"
 scan_need
 plan 11
-scan_pause_loop
+pause_jobs
 
 name=fp-$$
 cp -a "$TOP/tests/fixtures/vulnrepo" "$SCRATCH/src"

@@ -9,7 +9,7 @@ need_stack
 . "$TOP/tests/scan-lib.sh"
 scan_need
 plan 12
-scan_pause_loop
+pause_jobs
 
 name=k9-$$
 mkdir -p "$SCRATCH/src"

@@ -10,7 +10,7 @@ scan_need
 mapfile -t FILES < <(find "$CORPUS/sarif" -name '*.sarif' -type f | sort)
 [ "${#FILES[@]}" -gt 0 ] || skip_all "no SARIF corpus in $CORPUS/sarif"
 plan $(( ${#FILES[@]} + 2 ))
-scan_pause_loop
+pause_jobs
 
 # One repository holding the corpus; per file, a stand-in for lethe-analyze
 # (bound read-only into the sandbox like the real one) that prints it.

@@ -8,7 +8,7 @@ need_stack
 . "$TOP/tests/scan-lib.sh"
 scan_need
 plan 6
-scan_pause_loop
+pause_jobs
 
 name=dl-$$
 mkdir -p "$SCRATCH/src"

@@ -11,7 +11,7 @@ need_stack
 . "$TOP/tests/scan-lib.sh"
 scan_need
 plan 12
-scan_pause_loop
+pause_jobs
 
 fp1=$(printf 'one' | sha256sum | cut -c1-64)
 fp2=$(printf 'two' | sha256sum | cut -c1-64)

@@ -11,7 +11,7 @@ need_stack
 . "$TOP/tests/scan-lib.sh"
 scan_need
 plan 9
-scan_pause_loop
+pause_jobs
 
 rnd() { LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c "$1"; }
 ghp=ghp_$(rnd 36)

@@ -13,7 +13,7 @@ need_stack
 . "$TOP/tests/scan-lib.sh"
 scan_need
 plan 13
-scan_pause_loop
+pause_jobs
 
 rnd() { LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c "$1"; }
 sha256() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }

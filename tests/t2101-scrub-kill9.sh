@@ -20,7 +20,7 @@ need_stack
 [ -x "$TOP/bin/lethectl" ] || skip_all "lethectl is not built"
 
 plan 15
-scrub_hold_jobs
+pause_jobs
 tag=t2101$$
 
 # A repository on the stack's git server, registered with a clone token.

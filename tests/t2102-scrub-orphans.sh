@@ -16,7 +16,7 @@ umount "$SCRATCH"
 
 plan 21
 # The stack's own lethe-scrub would race this one for the row below.
-scrub_hold_jobs
+pause_jobs
 tag=t2102$$
 host=$(hostname)
 # Our own directories, so the stack's jobs never see these volumes.

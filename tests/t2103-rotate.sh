@@ -13,7 +13,7 @@ need_stack
 scrub_need_schema
 
 plan 21
-scrub_hold_jobs 0
+pause_jobs
 tag=t2103$$
 host=$(hostname)
 

@@ -11,7 +11,7 @@ scrub_need_schema
 [ "$(id -u)" = 0 ] || skip_all "needs root (mounts)"
 
 plan 5
-scrub_hold_jobs
+pause_jobs
 tag=t2106$$
 host=$(hostname)
 scrub_dirs

@@ -15,7 +15,7 @@ command -v setpriv >/dev/null || skip_all "setpriv is not installed"
 scrub_need_schema
 
 plan 5
-scrub_hold_jobs
+pause_jobs
 tag=t2107x$$
 scrub_dirs
 mkdir -p "$state" "$run"

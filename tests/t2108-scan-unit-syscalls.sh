@@ -12,7 +12,7 @@ scan_need
 command -v strace >/dev/null || skip_all "strace is not installed"
 command -v systemd-analyze >/dev/null || skip_all "systemd-analyze is not installed"
 plan 4
-scan_pause_loop
+pause_jobs
 
 # The calls of a filter line's groups and names, groups expanded.
 # shellcheck disable=SC2046 # one call per line

@@ -10,7 +10,7 @@
 . "$TOP/tests/vcs-lib.sh"
 vcs_need t2201
 plan 13
-scan_pause_loop
+pause_jobs
 
 # The app's key pair, made now; the stand-in knows the public half.
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$SD/app.pem" 2>/dev/null

@@ -8,7 +8,7 @@
 . "$TOP/tests/vcs-lib.sh"
 vcs_need t2202
 plan 7
-scan_pause_loop
+pause_jobs
 
 vcs_tokens gitlab '["read_repository"]' '["api"]'
 vcs_standin

@@ -8,7 +8,7 @@
 . "$TOP/tests/vcs-lib.sh"
 vcs_need t2203
 plan 7
-scan_pause_loop
+pause_jobs
 
 vcs_tokens gitea '["read:repository"]' '["write:repository", "write:issue"]'
 vcs_standin

@@ -10,7 +10,7 @@
 . "$TOP/tests/vcs-lib.sh"
 vcs_need t2204
 plan 12
-scan_pause_loop
+pause_jobs
 
 vcs_tokens bitbucket '["repository"]' '["repository:write", "pullrequest:write"]'
 vcs_standin

@@ -14,7 +14,7 @@ VCS_GIT_PATH=/git-bearer
 . "$TOP/tests/vcs-lib.sh"
 vcs_need t2205
 plan 11
-scan_pause_loop
+pause_jobs
 
 vcs_tokens bitbucket-dc '["REPO_READ"]' '["REPO_WRITE"]'
 vcs_standin

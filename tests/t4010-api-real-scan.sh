@@ -13,7 +13,7 @@ api_need
 . "$TOP/tests/scan-lib.sh"
 scan_need
 plan 10
-scan_pause_loop
+pause_jobs
 
 marker=lethe-marker-$(openssl rand -hex 16)
 cp -a "$TOP/tests/fixtures/vulnrepo" "$SCRATCH/src"
