@@ -7,6 +7,11 @@
 #   ok "server answers" curl -sf "$LETHE_URL/"    # passes when the command succeeds
 #                                                 # (its output shown only on failure)
 #   not_ok "no anonymous clone" git clone "$url"  # passes when the command fails
+#   must_fail "refused" lethectl repo add ...   # passes only on exit 1-125 (a
+#                                               # refusal), never on a signal,
+#                                               # 126 or 127 (not run at all)
+#   absent "no marker" "$m" FILE...  # the files exist and none holds $m
+#                                    # (grep -F exits exactly 1)
 #   is "$(cat f)" "want" "f holds want"           # string equality
 #   skip "no dm-crypt here"                       # ok N # SKIP reason
 #   skip_all "needs root"                         # 1..0 # SKIP, before plan
@@ -100,6 +105,33 @@ not_ok() {
 	"$@" >/dev/null 2>&1 || _tap_rc=$?
 	[ "$_tap_rc" != 0 ]
 	_tap_result $? "$_tap_desc"
+}
+
+# must_fail DESC COMMAND...: passes when COMMAND refuses: an exit status of
+# 1 to 125.  A signal (128+N), a command not found (127) or not executable
+# (126) is a failure of the test, never an expected refusal.
+must_fail() {
+	local _tap_desc=$1 _tap_rc=0
+	shift
+	"$@" >"$SCRATCH/.ok.out" 2>&1 || _tap_rc=$?
+	if [ "$_tap_rc" -ge 1 ] && [ "$_tap_rc" -le 125 ]; then
+		_tap_result 0 "$_tap_desc"
+	else
+		_tap_result 1 "$_tap_desc"
+		diag "exit status $_tap_rc, want 1-125"
+		tail -n 5 "$SCRATCH/.ok.out" | sed 's/^/# /' >&2
+	fi
+}
+
+# absent DESC PATTERN FILE...: passes when every FILE exists and none holds
+# the fixed string PATTERN (grep exits 1: not 0, a match, nor 2, an error).
+absent() {
+	local _tap_desc=$1 _tap_pat=$2 _tap_rc=0
+	shift 2
+	grep -qF -- "$_tap_pat" "$@" 2>"$SCRATCH/.ok.out" || _tap_rc=$?
+	[ "$_tap_rc" = 1 ]
+	_tap_result $? "$_tap_desc"
+	[ "$_tap_rc" = 1 ] || diag "grep exit status $_tap_rc, want 1 (0: found, 2: a file missing)"
 }
 
 # is GOT WANT DESC
