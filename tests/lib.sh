@@ -21,15 +21,18 @@
 #
 # Variables:
 #   TOP      the checkout
-#   SCRATCH  a scratch directory of its own, removed when the test exits
+#   SCRATCH  a scratch directory of its own, removed when the test exits:
+#            under LETHE_SHARED, else TMPDIR or /tmp
 #   CORPUS   the shared test material (../shared/corpus next to the checkout,
 #            else /work/shared/corpus)
 #   SARIF_MULTITOOL  Microsoft's SARIF Multitool installed by scripts/deps
 #            (build/tools/bin/sarif-multitool).  `validate FILE... --rule-kind
 #            Sarif` exits 0 whatever it finds: count the lines with ': error '.
 # After need_stack, the variables of $LETHE_RUN/env: LETHE_URL, LETHE_CONFIG,
-# PGHOST, PGPORT, PGDATABASE, PGUSER (postgres), LETHE_GIT_URL,
-# LETHE_GIT_ROOT, LETHE_GIT_TOKEN.
+# LETHE_SHARED (a directory every user of the stack can enter), PGDATA (the
+# cluster's data directory as user postgres reaches it), PGHOST, PGPORT,
+# PGDATABASE, PGUSER (postgres), LETHE_GIT_URL, LETHE_GIT_ROOT,
+# LETHE_GIT_TOKEN.
 #
 # Helpers:
 #   git_repo_create NAME DIR    bare NAME.git on the stack's git server, holding
@@ -56,8 +59,10 @@ _tap_n=0
 _tap_failed=0
 _tap_exit=()
 
-SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/lethe-test.XXXXXX")
-# Let service users (postgres, lethe-sandbox) traverse it when a test needs to.
+# Under the stack's LETHE_SHARED (scripts/tap-exec passes it on), where the
+# service users (postgres, lethe-sandbox) can traverse it when a test needs
+# them to, wherever the checkout is.
+SCRATCH=$(mktemp -d "${LETHE_SHARED:-${TMPDIR:-/tmp}}/lethe-test.XXXXXX")
 chmod 0755 "$SCRATCH"
 
 # on_exit COMMAND: run COMMAND (a string) when the test exits, before the

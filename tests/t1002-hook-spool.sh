@@ -7,16 +7,17 @@
 . "$(dirname "$0")/hook.sh"
 need_stack
 need_hook
-PGDATA_DIR=$LETHE_RUN/pg/data
+PGLOG=${PGDATA%/*}/postgres.log
 PG_CTL=/usr/lib/postgresql/15/bin/pg_ctl
 SPOOL=$(sed -n 's/^spool_dir *= *//p' "$LETHE_CONFIG")/deliveries
-[ -d "$PGDATA_DIR" ] || skip_all "no stack cluster at '$PGDATA_DIR'"
+[ -d "$PGDATA" ] || skip_all "no stack cluster at '$PGDATA'"
 plan 13
 
-pg() { runuser -u postgres -- "$PG_CTL" -D "$PGDATA_DIR" -l "$LETHE_RUN/pg/postgres.log" -w "$@" >/dev/null; }
+# From /, which user postgres can enter wherever the checkout is.
+pg() { (cd / && runuser -u postgres -- "$PG_CTL" -D "$PGDATA" -l "$PGLOG" -w "$@" >/dev/null); }
 # Whatever happens, the stack gets its database and its jobs loop back.
 on_exit "rm -f '$LETHE_RUN/jobs.paused'"
-on_exit "runuser -u postgres -- '$PG_CTL' -D '$PGDATA_DIR' status >/dev/null 2>&1 || runuser -u postgres -- '$PG_CTL' -D '$PGDATA_DIR' -l '$LETHE_RUN/pg/postgres.log' -w start >/dev/null"
+on_exit "pg status 2>/dev/null || pg start"
 touch "$LETHE_RUN/jobs.paused"	# lethe-drain runs when this test says
 
 hook_org

@@ -2,7 +2,8 @@
  * sandbox_test.c - every promise of the sandbox, checked from inside it.
  *
  * Needs root, bubblewrap and the lethe-sandbox user; skips otherwise.
- * Works in a scratch directory under $LETHE_RUN (or /tmp).
+ * Works in a scratch directory under $LETHE_SHARED (where the stack's
+ * service users can enter; scripts/tap-exec sets it), or /tmp.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -399,7 +400,7 @@ static void test_opts(void)
 
 static int setup(void)
 {
-	const char *base = getenv("LETHE_RUN");
+	const char *base = getenv("LETHE_SHARED");
 	unsigned char raw[16];
 	char path[1200];
 	int fd;

@@ -2,7 +2,8 @@
  * volume_test.c - encrypted checkout volumes, on the real kernel.
  *
  * Needs root, loop devices and ext4 encryption; skips what the host lacks.
- * Works in a scratch directory under $LETHE_RUN (or /tmp).
+ * Works in a scratch directory under $LETHE_SHARED (where the stack's
+ * service users can enter; scripts/tap-exec sets it), or /tmp.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -529,7 +530,7 @@ static void test_luks2(void)
 
 static int setup(void)
 {
-	const char *base = getenv("LETHE_RUN");
+	const char *base = getenv("LETHE_SHARED");
 
 	if (!base || !*base)
 		base = "/tmp";
