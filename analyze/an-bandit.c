@@ -18,7 +18,15 @@ int an_bandit_build(const struct an_ctx *ctx, struct an_argv *argv,
 		    struct sarif_run *run)
 {
 	static const char *const args[] = { "bandit", "-f", "json", "-q", "-r", "." };
+	static const char *const python[] = { ".py", ".pyw" };	/* what bandit -r takes */
+	int r = an_has_suffixed(ctx, python, ARRAY_SIZE(python));
 
+	if (r < 0)
+		return r;
+	if (r == 0) {
+		sarif_run_not_applicable(run, "no Python file");
+		return 1;
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(args); i++)
 		an_argv_add(argv, args[i]);
 	return 0;

@@ -38,6 +38,12 @@ struct cpp_error {
 	bool open, located;
 };
 
+/* What cppcheck 2.10 checks when given a directory (headers only through
+ * the sources that include them): with none of these it exits 1. */
+static const char *const cpp_sources[] = {
+	".c", ".cl", ".C", ".cc", ".cpp", ".cxx", ".c++", ".tpp", ".txx", ".ipp", ".ixx",
+};
+
 int an_cppcheck_build(const struct an_ctx *ctx, struct an_argv *argv,
 		      struct sarif_run *run)
 {
@@ -45,7 +51,14 @@ int an_cppcheck_build(const struct an_ctx *ctx, struct an_argv *argv,
 		"cppcheck", "--xml", "--quiet", "--max-configs=1",
 		"--enable=warning,style,performance,portability", ".",
 	};
+	int r = an_has_suffixed(ctx, cpp_sources, ARRAY_SIZE(cpp_sources));
 
+	if (r < 0)
+		return r;
+	if (r == 0) {
+		sarif_run_not_applicable(run, "no C or C++ source file");
+		return 1;
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(args); i++)
 		an_argv_add(argv, args[i]);
 	return 0;

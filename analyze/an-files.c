@@ -115,3 +115,28 @@ int an_each_file(const struct an_ctx *ctx, an_file_fn fn, void *arg)
 	close(fd);
 	return r;
 }
+
+struct suffixes {
+	const char *const *v;
+	size_t n;
+};
+
+static int suffixed(const struct an_ctx *ctx, const char *path, void *arg)
+{
+	const struct suffixes *s = arg;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (an_has_suffix(an_basename(path), s->v[i]))
+			return -EEXIST;
+	return 0;
+}
+
+int an_has_suffixed(const struct an_ctx *ctx, const char *const *suffixes, size_t n)
+{
+	struct suffixes s = { suffixes, n };
+	int r = an_each_file(ctx, suffixed, &s);
+
+	if (r == -EEXIST || r == -E2BIG)
+		return 1;
+	return r;
+}

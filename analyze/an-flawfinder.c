@@ -81,6 +81,10 @@ int an_flawfinder_build(const struct an_ctx *ctx, struct an_argv *argv,
 	r = an_walk(ctx, c_source, &skipped, argv);
 	if (r < 0 && r != -E2BIG)
 		return r;
+	if (r != -E2BIG && skipped == 0 && argv->n == fixed) {
+		sarif_run_not_applicable(run, "no C or C++ file");
+		return 1;
+	}
 	if (r == -E2BIG || skipped == 0) {
 		an_argv_truncate(argv, fixed);
 		an_argv_add(argv, ".");

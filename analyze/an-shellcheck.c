@@ -67,7 +67,10 @@ int an_shellcheck_build(const struct an_ctx *ctx, struct an_argv *argv,
 		sarif_run_fail(run, "file limit");
 	else if (r < 0)
 		return r;
-	return argv->n == ARRAY_SIZE(args) ? 1 : 0;	/* 1: no script to check */
+	if (argv->n > ARRAY_SIZE(args))
+		return 0;
+	sarif_run_not_applicable(run, "no shell script");
+	return 1;
 }
 
 static const char *shellcheck_level(const char *level)

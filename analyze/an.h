@@ -40,8 +40,9 @@ struct an_tool {
 	const char *name;
 	/*
 	 * External scanner: fill argv (argv[0] is looked up in PATH); 0 to
-	 * run it, 1 when there is nothing to scan (a complete, empty run),
-	 * <0 on error.  It may already mark the run incomplete.
+	 * run it, 1 when there is nothing to scan (not run: the builder says
+	 * why with sarif_run_not_applicable), <0 on error.  It may already
+	 * mark the run incomplete.
 	 */
 	int (*build)(const struct an_ctx *ctx, struct an_argv *argv,
 		     struct sarif_run *run);
@@ -113,6 +114,10 @@ int an_read(int dirfd, const char *path, size_t max, char **data, size_t *len);
 typedef int (*an_file_fn)(const struct an_ctx *ctx, const char *path, void *arg);
 int an_each_file(const struct an_ctx *ctx, an_file_fn fn, void *arg);
 const char *an_basename(const char *path);
+/* 1 when the workspace holds a regular file whose name ends with one of
+ * suffixes[0..n) (or when a limit cut the walk short: the tool then runs on
+ * what there is), 0 when it holds none, a negative errno on error. */
+int an_has_suffixed(const struct an_ctx *ctx, const char *const *suffixes, size_t n);
 
 /* SHA-256 hex of tool, rule, path and the normalised flagged line with
  * its nearest non-blank neighbours; out has 65 bytes. */

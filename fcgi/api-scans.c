@@ -72,8 +72,8 @@ int api_scan_get(struct api_req *req, struct api_resp *resp)
  * version-control provenance.  Messages and paths only, never source text.
  */
 #define SARIF_TOOLS \
-	"SELECT t.tool, t.version, t.status = 'complete', t.reason FROM scan_tools t WHERE t.scan_id = $1 " \
-	"UNION SELECT DISTINCT f.tool, NULL, true, NULL FROM scan_findings sf JOIN findings f " \
+	"SELECT t.tool, t.version, t.status, t.reason FROM scan_tools t WHERE t.scan_id = $1 " \
+	"UNION SELECT DISTINCT f.tool, NULL, 'complete', NULL FROM scan_findings sf JOIN findings f " \
 	"ON f.id = sf.finding_id WHERE sf.scan_id = $1 AND f.tool NOT IN " \
 	"(SELECT t.tool FROM scan_tools t WHERE t.scan_id = $1) ORDER BY 1"
 #define SARIF_RESULTS \
@@ -106,8 +106,11 @@ static void sarif_fill(struct sarif_log *log, PGresult *tools, PGresult *res, si
 
 	for (i = 0; i < PQntuples(tools); i++) {
 		struct sarif_run *run = sarif_log_add_run(log, db_value(tools, i, 0), db_value(tools, i, 1));
+		const char *status = PQgetvalue(tools, i, 2);
 
-		if (strcmp(PQgetvalue(tools, i, 2), "t"))
+		if (!strcmp(status, "not_applicable"))
+			sarif_run_not_applicable(run, db_value(tools, i, 3));
+		else if (strcmp(status, "complete"))
 			sarif_run_fail(run, db_value(tools, i, 3) ? db_value(tools, i, 3) : "incomplete");
 	}
 	for (i = 0; i < PQntuples(res); i++) {

@@ -617,7 +617,8 @@ static int store_tool(struct scan *s, const struct sarif_run *run, int *stored)
 		     " result_count, sarif_meta) VALUES ($1, $2, $3, $4, $5, $6, $7, "
 		     " coalesce($8::jsonb, '{}')) ON CONFLICT (scan_id, tool) DO NOTHING",
 		     i64s(s->job->qj_org, org), i64s(s->scan_id, scan), run->tool, run->version,
-		     run->complete ? "complete" : "incomplete", run->reason,
+		     run->not_applicable ? "not_applicable" : run->complete ? "complete" : "incomplete",
+		     run->reason,
 		     i64s((int64_t)run->nresults, n), run->meta_json);
 	if (r == 0)
 		*stored = strcmp(PQcmdTuples(res), "1") == 0;

@@ -134,9 +134,19 @@ struct sarif_result *sarif_run_add_result(struct sarif_run *run)
 void sarif_run_fail(struct sarif_run *run, const char *reason)
 {
 	run->complete = false;
+	run->not_applicable = false;
 	free(run->reason);
 	run->reason = sarif_clean_text(reason ? reason : "unknown failure",
 				       SARIF_MESSAGE_MAX);
+}
+
+void sarif_run_not_applicable(struct sarif_run *run, const char *reason)
+{
+	if (!run->complete || run->nresults > 0)
+		return;
+	run->not_applicable = true;
+	free(run->reason);
+	run->reason = sarif_clean_text(reason ? reason : "nothing to scan", SARIF_MESSAGE_MAX);
 }
 
 /* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
@@ -831,8 +841,9 @@ static int parse_run(struct parser *p, json_object *runobj, size_t i)
 {
 	json_object *driver = path2(runobj, "tool", "driver");
 	const char *name = get_str(driver, "name");
-	const char *version = get_str(driver, "version");
+	const char *version = get_str(driver, "version"), *na;
 	struct sarif_run *run;
+	int r;
 
 	if (!json_object_is_type(runobj, json_type_object))
 		return fail(p, -EINVAL, "run %zu is not an object", i);
@@ -844,7 +855,11 @@ static int parse_run(struct parser *p, json_object *runobj, size_t i)
 	run->info_uri = web_uri(get_str(driver, "informationUri"));
 	parse_invocation(run, driver, runobj);
 	parse_run_properties(run, runobj);
-	return parse_results(p, run, runobj, get(driver, "rules", json_type_array));
+	r = parse_results(p, run, runobj, get(driver, "rules", json_type_array));
+	na = get_str(get(runobj, "properties", json_type_object), "lethe/not-applicable");
+	if (r == 0 && na)
+		sarif_run_not_applicable(run, na);
+	return r;
 }
 
 static int parse_doc(struct parser *p, json_object *doc)
@@ -1085,6 +1100,9 @@ static json_object *write_run_properties(const struct sarif_run *run)
 
 	if (facts)
 		json_object_object_add(props, "lethe/facts", facts);
+	if (run->not_applicable)
+		json_object_object_add(props, "lethe/not-applicable",
+				       jstr(run->reason ? run->reason : "nothing to scan"));
 	return props;
 }
 
@@ -1107,7 +1125,7 @@ static json_object *write_run(const struct sarif_run *run)
 	json_object_object_add(o, "tool", tool);
 	json_object_object_add(o, "invocations", write_invocation(run));
 	json_object_object_add(o, "results", results);
-	if (run->facts_json)
+	if (run->facts_json || run->not_applicable)
 		json_object_object_add(o, "properties", write_run_properties(run));
 	return o;
 }

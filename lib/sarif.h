@@ -32,6 +32,9 @@
  *   keyed (no key enters the sandbox), so it must never be stored: the
  *   host replaces it with the org's keyed hash, secret_hash, which the
  *   writer never writes (lib/secrethash.h);
+ * - run.properties "lethe/not-applicable": why a tool had nothing to scan
+ *   in the workspace ("no C or C++ file"), for a complete run without
+ *   results (not_applicable, with the reason in reason);
  * - run.properties "lethe/facts": { "dependencies": [...], "workflows":
  *   [...] }, metadata about manifests and CI workflows.  The reader keeps
  *   only the whitelisted keys of each entry (see sarif.c facts_keys), as
@@ -71,7 +74,8 @@ struct sarif_run {
 	char *tool, *version;	/* driver name (never NULL) and version */
 	char *info_uri;		/* driver.informationUri (http/https) or NULL */
 	bool complete;		/* false: the tool failed or was cut short */
-	char *reason;		/* why incomplete (one line), or NULL */
+	bool not_applicable;	/* complete: it had nothing to scan, not run */
+	char *reason;		/* why incomplete or not applicable (one line), or NULL */
 	size_t nresults;
 	struct sarif_result *results;
 	size_t results_alloc;
@@ -114,6 +118,9 @@ struct sarif_run *sarif_log_add_run(struct sarif_log *log, const char *tool,
 struct sarif_result *sarif_run_add_result(struct sarif_run *run);
 /* Mark run incomplete with reason (copied, cleaned and capped). */
 void sarif_run_fail(struct sarif_run *run, const char *reason);
+/* Mark a complete run without results not applicable with reason (why the
+ * tool had nothing to scan); any other run is left as it is. */
+void sarif_run_not_applicable(struct sarif_run *run, const char *reason);
 void sarif_result_release(struct sarif_result *r);
 
 /* The SARIF 2.1.0 document for log, NUL-terminated; caller frees. */
