@@ -518,8 +518,47 @@ static void sandbox_opts_fill(const struct config *cfg, int64_t wall, struct san
 	o->lim.tmp_bytes = config_int(cfg, "sandbox_tmp");
 }
 
+/*
+ * Why the analysis failed, for last_error and the log: the last line of the
+ * sandbox's stderr that bubblewrap, env(1) (which execs lethe-analyze) or
+ * lethe-analyze itself wrote.  Scanners' stderr never gets there, and any
+ * other line might quote the repository, so no other line is passed on.
+ * Control characters are removed, the line is cut to CAUSE_MAX bytes; ""
+ * when there is none.
+ */
+#define CAUSE_MAX 200
+static void analyze_cause(const struct sandbox_result *res, char *buf, size_t len)
+{
+	static const char *const origins[] = { "bwrap: ", "/usr/bin/env: ", "lethe-analyze: " };
+	const char *p, *line, *end;
+	char *raw, *clean;
+
+	buf[0] = '\0';
+	for (p = res->err; p && *p; p = *end ? end + 1 : end) {
+		end = strchrnul(p, '\n');
+		line = p[0] == '<' && p[1] >= '0' && p[1] <= '7' && p[2] == '>' ? p + 3 : p;
+		for (size_t i = 0; i < ARRAY_SIZE(origins); i++) {
+			if (strncmp(line, origins[i], strlen(origins[i])) != 0)
+				continue;
+			raw = xstrndup(line, (size_t)(end - line));
+			clean = sarif_clean_text(raw, CAUSE_MAX);
+			snprintf(buf, len, "%s", clean);
+			free(raw);
+			free(clean);
+			break;
+		}
+	}
+}
+
 static enum outcome analyze_result(struct scan *s, const struct sandbox_result *res)
 {
+	char cause[CAUSE_MAX + 3];
+
+	analyze_cause(res, cause + 2, sizeof(cause) - 2);
+	if (cause[2])
+		memcpy(cause, ": ", 2);
+	else
+		cause[0] = '\0';
 	if (res->timed_out && time_left(s) == 0)
 		return fail(s, OUT_TEMP, "analysis stopped at the checkout's deadline");
 	if (res->timed_out)
@@ -531,9 +570,10 @@ static enum outcome analyze_result(struct scan *s, const struct sandbox_result *
 	if (res->term_signal)
 		return fail(s, OUT_TEMP, "sandbox killed by signal %d", res->term_signal);
 	if (res->exit_status == EXIT_TEMPFAIL)
-		return fail(s, OUT_TEMP, "lethe-analyze failed temporarily");
+		return fail(s, OUT_TEMP, "lethe-analyze failed temporarily%s", cause);
 	if (res->exit_status != 0)
-		return fail(s, OUT_PERM, "lethe-analyze exited with status %d", res->exit_status);
+		return fail(s, OUT_PERM, "lethe-analyze exited with status %d%s", res->exit_status,
+			    cause);
 	return OUT_OK;
 }
 
