@@ -196,7 +196,17 @@ static void test_github(const struct standin *s, const char *priv)
 	   standin_count(s, "\"state\": \"failure\"") == 2,
 	   "with statuses: write, a failure status links to the dashboard (r=%d)", r);
 	report_release(&rp);
+
+	fill(&rp, 2, 0, "check-run");
+	r = report_github(&hc, s->url, (char *)t.gt_token.data, 0, &rp);
+	ok(r == 0 && standin_count(s, "\"state\": \"failure\"") == 3 &&
+	   standin_count(s, "\"method\": \"POST\", \"path\": \"/repos/acme/app/check-runs\"") == 2,
+	   "check-run with a stored token: a commit status instead, no check run (r=%d)", r);
+	report_release(&rp);
 	github_token_release(&t);
+	ok(standin_count(s, "\"api_version\": \"" GITHUB_API_VERSION "\"") > 10 &&
+	   standin_count(s, "\"api_version\": null") == 0,
+	   "every GitHub request pins X-GitHub-Api-Version " GITHUB_API_VERSION);
 
 	{
 		struct http_req rq = { .rq_method = "POST", .rq_url = fail };
@@ -428,7 +438,7 @@ int main(void)
 	struct standin s = { 0 };
 	char *priv, *pub;
 
-	plan(6 + 4 + 10 + DB_TESTS);
+	plan(6 + 4 + 12 + DB_TESTS);
 	test_text();
 	test_text_limits();
 	if (standin_start(&s, "{\"apps\": {\"9\": {\"public_key\": \"app.pub\"}}, "
@@ -442,7 +452,7 @@ int main(void)
 		free(priv);
 		free(pub);
 	} else {
-		skip(10, "the stand-in VCS API needs /usr/bin/python3");
+		skip(12, "the stand-in VCS API needs /usr/bin/python3");
 	}
 	standin_stop(&s);
 	run_db();
