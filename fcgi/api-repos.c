@@ -111,6 +111,16 @@ static int connect_secrets(struct api_req *req, int64_t id, struct json_object *
 	return r;
 }
 
+/* GitHub's Checks API takes App installation tokens only, never a stored one. */
+static int check_run_stored(struct api_req *req)
+{
+	const char *provider = api_body_str(req, "provider"), *mode = api_body_str(req, "report_mode");
+	const char *tok = api_body_str(req, "report_token");
+
+	return provider && !strcmp(provider, "github") && mode && strstr(mode, "check-run") &&
+	       tok && *tok;
+}
+
 int api_repo_connect(struct api_req *req, struct api_resp *resp)
 {
 	const char *branch = api_body_str(req, "default_branch"), *mode = api_body_str(req, "report_mode");
@@ -120,6 +130,16 @@ int api_repo_connect(struct api_req *req, struct api_resp *resp)
 	int64_t id;
 	int r;
 
+	if (check_run_stored(req)) {
+		for (size_t i = 0; i < ARRAY_SIZE(given); i++) {
+			char *tok = (char *)api_body_str(req, given[i].field);
+
+			if (tok)
+				OPENSSL_cleanse(tok, strlen(tok));
+		}
+		return api_error(resp, 400, "report_mode check-run needs a GitHub App integration: "
+				 "with a report_token, use status or status+comment");
+	}
 	if ((r = random_hex(hook, 24)) < 0)
 		return r;
 	r = DB_QUERY(req->db, &res, "INSERT INTO repositories (org_id, provider, full_name, clone_url, "

@@ -24,6 +24,9 @@ struct forge {
 	const char *status_path;		/* {repo} {sha} */
 	const char *st_ok, *st_fail, *st_error;	/* state values */
 	const char *f_url, *f_context, *f_name;	/* field names; f_name may be NULL */
+	const char *f_ref;			/* the branch the status is for */
+	int ref_full;				/* ... as "refs/heads/NAME", else NAME */
+	size_t comment_max;			/* bytes of a comment's text */
 	const char *list_path;			/* {repo} {pr}: where the comment is looked for */
 	const char *create_path;		/* {repo} {pr} */
 	const char *edit_path;			/* {repo} {pr} {id} */
@@ -41,20 +44,23 @@ static const struct forge FORGES[] = {
 	{ .name = "gitlab", .auth = "Bearer", .repo_sep = "%2F",
 	  .status_path = "/projects/{repo}/statuses/{sha}",
 	  .st_ok = "success", .st_fail = "failed", .st_error = "failed",
-	  .f_url = "target_url", .f_context = "name",
+	  .f_url = "target_url", .f_context = "name", .f_ref = "ref",
+	  .comment_max = 1000000,	/* GitLab's notes: 1,000,000 characters */
 	  .list_path = "/projects/{repo}/merge_requests/{pr}/notes?per_page=100",
 	  .create_path = "/projects/{repo}/merge_requests/{pr}/notes",
 	  .edit_path = "/projects/{repo}/merge_requests/{pr}/notes/{id}", .edit_method = "PUT" },
 	{ .name = "gitea", .auth = "token", .status_path = "/repos/{repo}/statuses/{sha}",
 	  .st_ok = "success", .st_fail = "failure", .st_error = "error",
 	  .f_url = "target_url", .f_context = "context",
+	  .comment_max = 65535,		/* Gitea documents none: GitHub's */
 	  .list_path = "/repos/{repo}/issues/{pr}/comments",
 	  .create_path = "/repos/{repo}/issues/{pr}/comments",
 	  .edit_path = "/repos/{repo}/issues/comments/{id}", .edit_method = "PATCH" },
 	{ .name = "bitbucket", .auth = "Bearer",
 	  .status_path = "/repositories/{repo}/commit/{sha}/statuses/build",
 	  .st_ok = "SUCCESSFUL", .st_fail = "FAILED", .st_error = "FAILED",
-	  .f_url = "url", .f_context = "key",
+	  .f_url = "url", .f_context = "key", .f_ref = "refname",
+	  .comment_max = 32768,		/* Bitbucket documents none: Data Center's */
 	  .list_path = "/repositories/{repo}/pullrequests/{pr}/comments?pagelen=100",
 	  .create_path = "/repositories/{repo}/pullrequests/{pr}/comments",
 	  .edit_path = "/repositories/{repo}/pullrequests/{pr}/comments/{id}", .edit_method = "PUT",
@@ -63,7 +69,8 @@ static const struct forge FORGES[] = {
 	{ .name = "bitbucket-dc", .auth = "Bearer", .repo_sep = "/repos/",
 	  .status_path = "/rest/api/latest/projects/{repo}/commits/{sha}/builds",
 	  .st_ok = "SUCCESSFUL", .st_fail = "FAILED", .st_error = "FAILED",
-	  .f_url = "url", .f_context = "key", .f_name = "name",
+	  .f_url = "url", .f_context = "key", .f_name = "name", .f_ref = "ref", .ref_full = 1,
+	  .comment_max = 32768,		/* Data Center's comment text: 32,768 characters */
 	  .list_path = DC_PR "/activities?limit=100", .create_path = DC_PR "/comments",
 	  .edit_path = DC_PR "/comments/{id}", .edit_method = "PUT",
 	  .body = FB_TEXT, .page_values = "values", .item_comment = "comment" },
@@ -134,6 +141,10 @@ static int forge_status(const struct fctx *c)
 	json_object_object_add(b, c->f->f_context, json_object_new_string("lethe"));
 	if (c->f->f_name)
 		json_object_object_add(b, c->f->f_name, json_object_new_string("Lethe"));
+	/* Tied to the branch, so that it shows on the pull or merge request too. */
+	if (c->f->f_ref && !strncmp(rp->rp_ref, "refs/heads/", 11) && rp->rp_ref[11])
+		json_object_object_add(b, c->f->f_ref, json_object_new_string(c->f->ref_full
+					? rp->rp_ref : rp->rp_ref + 11));
 	r = forge_call(c, "POST", url, b, NULL);
 	free(url);
 	free(title);
@@ -249,7 +260,7 @@ static int forge_comment(const struct fctx *c)
 
 	if (r < 0)
 		return r;
-	text = report_markdown(c->rp, 1);
+	text = report_markdown(c->rp, 1, c->f->comment_max);
 	url = forge_path(c, id ? c->f->edit_path : c->f->create_path, id);
 	r = forge_call(c, id ? c->f->edit_method : "POST", url,
 		       forge_comment_body(c, text, id, version), NULL);

@@ -18,7 +18,7 @@
 #include "util.h"
 
 #define GITHUB_KEY_MAX   16384	/* a PEM RSA key of 4096 bits is ~3.3 KiB */
-#define GITHUB_TOKEN_MAX 255
+#define GITHUB_TOKEN_MAX 4096	/* GitHub documents ~520 characters; room to grow */
 #define GITHUB_TOKEN_TTL 3600
 
 void github_app_release(struct github_app *app)
@@ -146,6 +146,8 @@ void github_jwt_free(char *jwt)
 	free(jwt);	/* libjwt 1.10 returns malloc()ed strings */
 }
 
+const char *const github_api_headers[] = { "X-GitHub-Api-Version: " GITHUB_API_VERSION, NULL };
+
 static const struct {
 	unsigned scope;
 	const char *name;
@@ -245,7 +247,8 @@ int github_token_get(const struct http_client *hc, const struct github_app *app,
 {
 	const char *slash = strchr(repo, '/');
 	struct http_req rq = { .rq_method = "POST", .rq_auth_scheme = "Bearer",
-			       .rq_accept = "application/vnd.github+json" };
+			       .rq_accept = "application/vnd.github+json",
+			       .rq_headers = github_api_headers };
 	struct http_resp rs = { 0 };
 	char *jwt = NULL, *url;
 	int r;

@@ -39,6 +39,10 @@ enum github_scope {
 	GITHUB_COMMENTS = 1 << 3,
 };
 
+#define GITHUB_API_VERSION "2022-11-28"	/* sent as X-GitHub-Api-Version */
+/* The headers of every GitHub API request ("X-GitHub-Api-Version: ..."), NULL-ended. */
+extern const char *const github_api_headers[];
+
 #define GITHUB_JWT_SKEW  60	/* iat this far in the past */
 #define GITHUB_JWT_LIFE  600	/* exp - iat */
 

@@ -9,7 +9,7 @@
 #include "util.h"
 
 static const char *const REDACT_RULES[] = {
-	"(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,255}",
+	"(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}",	/* App tokens run to ~520 */
 	"github_pat_[A-Za-z0-9_]{20,255}",
 	"glpat-[A-Za-z0-9_-]{20,255}",
 	"xox[abposr]-[A-Za-z0-9-]{10,255}",

@@ -10,8 +10,10 @@
 #include "forge.h"
 #include "github.h"
 #include "keys.h"
+#include "log.h"
 #include "redact.h"
 #include "report.h"
+#include "sarif.h"
 #include "util.h"
 
 #define REPORT_MSG_MAX 300	/* bytes of one message in a comment row */
@@ -45,6 +47,7 @@ void report_release(struct report *rp)
 	free(rp->rp_repo);
 	free(rp->rp_provider);
 	free(rp->rp_sha);
+	free(rp->rp_ref);
 	free(rp->rp_state);
 	free(rp->rp_mode);
 	free(rp->rp_kind);
@@ -66,7 +69,7 @@ static int report_load_scan(struct db *db, const struct config *cfg, const char 
 
 	r = DB_QUERY(db, &res, "SELECT s.org_id, s.repository_id, s.commit_sha, "
 		     "coalesce(s.pr_number, 0), s.state, r.full_name, r.provider, r.report_mode, "
-		     "coalesce(r.integration_id, 0), coalesce(i.kind, '') "
+		     "coalesce(r.integration_id, 0), coalesce(i.kind, ''), s.ref "
 		     "FROM scans s JOIN repositories r ON r.id = s.repository_id "
 		     "LEFT JOIN integrations i ON i.id = r.integration_id WHERE s.id = $1", id);
 	if (r < 0)
@@ -85,6 +88,7 @@ static int report_load_scan(struct db *db, const struct config *cfg, const char 
 	rp->rp_mode = dup_or_empty(db_value(res, 0, 7));
 	rp->rp_integration_id = db_int(res, 0, 8);
 	rp->rp_kind = dup_or_empty(db_value(res, 0, 9));
+	rp->rp_ref = dup_or_empty(db_value(res, 0, 10));
 	rp->rp_link = xasprintf("%s%sscans/%s", base, base[0] && base[strlen(base) - 1] == '/'
 				? "" : "/", id);
 	PQclear(res);
@@ -192,74 +196,136 @@ char *report_title(const struct report *rp)
 	return out;
 }
 
-/* Markdown table cell: one line, no '|' or '`' breaking out, bounded. */
-static void md_cell(FILE *f, const char *s, size_t max)
+/*
+ * A value from a scan as a Markdown code span, so that nothing in it is
+ * markup (links, images, @mentions, HTML): delimited by one backtick more
+ * than its longest run of them (CommonMark 6.1), padded when it starts or
+ * ends with one, on one line, with '|' escaped for the table (GFM), valid
+ * UTF-8 and cut at most max bytes in on a character boundary.  The value is
+ * redacted first, so that redacting the whole text later changes nothing.
+ */
+static void md_code(FILE *f, const char *value, size_t max)
 {
-	for (size_t i = 0; s[i] && i < max; i++) {
-		unsigned char c = (unsigned char)s[i];
+	_cleanup_free_ char *red = redact_text(value, NULL);
+	_cleanup_free_ char *s = sarif_clean_text(red, max);
+	size_t n = strlen(s), run = 0, longest = 0;
+	int pad = n && (s[0] == '`' || s[n - 1] == '`');
 
-		if (c == '|' || c == '`' || c == '<' || c == '>' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else
-			fputc(c < 0x20 || c == 0x7f ? ' ' : c, f);
+	for (size_t i = 0; i < n; i++) {
+		run = s[i] == '`' ? run + 1 : 0;
+		longest = run > longest ? run : longest;
 	}
-	if (strlen(s) > max)
-		fputs("…", f);
+	for (size_t i = 0; i <= longest; i++)
+		fputc('`', f);
+	if (pad)
+		fputc(' ', f);
+	for (size_t i = 0; i < n; i++)
+		s[i] == '|' ? fputs("\\|", f) : fputc(s[i], f);
+	if (n < strlen(red))
+		fputs("…", f);	/* cut: sarif_clean_text() keeps every byte's place */
+	if (pad)
+		fputc(' ', f);
+	for (size_t i = 0; i <= longest; i++)
+		fputc('`', f);
 }
 
-static void md_findings(FILE *f, const char *title, const struct report_finding *v, size_t n,
-			size_t total)
+static char *md_row(const struct report_finding *v)
 {
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		abort();	/* out of memory, as xmalloc */
+	fputs("| ", f);
+	md_code(f, v->rf_level, 16);
+	fputs(" | ", f);
+	md_code(f, v->rf_tool, 64);
+	fputs(" ", f);
+	md_code(f, v->rf_rule, 128);
+	fputs(" | ", f);
+	md_code(f, v->rf_path, 256);
+	fprintf(f, " line %d | ", v->rf_start);
+	md_code(f, v->rf_message, REPORT_MSG_MAX);
+	fputs(" |\n", f);
+	fclose(f);
+	return buf;
+}
+
+/* One section; its rows while *budget bytes last, then the overflow line. */
+static void md_findings(FILE *f, const char *title, const struct report_finding *v, size_t n,
+			size_t total, size_t *budget)
+{
+	size_t shown = 0;
+
 	fprintf(f, "\n**%s** (%zu)\n\n", title, total);
 	if (!total) {
 		fputs("None.\n", f);
 		return;
 	}
 	fputs("| Level | Rule | Location | Message |\n|---|---|---|---|\n", f);
-	for (size_t i = 0; i < n && i < REPORT_COMMENT_ROWS; i++) {
-		fputs("| ", f);
-		md_cell(f, v[i].rf_level, 16);
-		fputs(" | ", f);
-		md_cell(f, v[i].rf_tool, 64);
-		fputs("/", f);
-		md_cell(f, v[i].rf_rule, 128);
-		fputs(" | ", f);
-		md_cell(f, v[i].rf_path, 256);
-		fprintf(f, ":%d | ", v[i].rf_start);
-		md_cell(f, v[i].rf_message, REPORT_MSG_MAX);
-		fputs(" |\n", f);
+	for (; shown < n && shown < REPORT_COMMENT_ROWS; shown++) {
+		char *row = md_row(&v[shown]);
+		size_t len = strlen(row);
+
+		if (len > *budget) {
+			free(row);
+			break;
+		}
+		*budget -= len;
+		fputs(row, f);
+		free(row);
 	}
-	if (total > REPORT_COMMENT_ROWS)
-		fprintf(f, "\n…and %zu more on the dashboard.\n", total - REPORT_COMMENT_ROWS);
+	if (total > shown)
+		fprintf(f, "\n%zu more %s: see the dashboard.\n", total - shown,
+			plural(total - shown, "finding", "findings"));
 }
 
-char *report_markdown(const struct report *rp, int with_marker)
+/* Room kept for the headings, the overflow lines and the tools' list. */
+#define REPORT_MD_RESERVE 2048
+
+char *report_markdown(const struct report *rp, int with_marker, size_t max)
 {
-	char *title = report_title(rp), *buf = NULL, *out;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	char *title = report_title(rp), *buf = NULL, *tools = NULL, *out;
+	size_t len = 0, tlen = 0, budget;
+	int tools_fit;
+	FILE *f = open_memstream(&tools, &tlen);
 
 	if (!f)
 		abort();	/* out of memory, as xmalloc */
+	if (rp->rp_ntools) {
+		fputs("\n**Incomplete tools**\n\n", f);
+		for (size_t i = 0; i < rp->rp_ntools; i++) {
+			fputs("- ", f);
+			md_code(f, rp->rp_tools[i].rt_tool, 64);
+			fputs(": ", f);
+			md_code(f, rp->rp_tools[i].rt_reason, 200);
+			fputc('\n', f);
+		}
+	}
+	fclose(f);
+	f = open_memstream(&buf, &len);
+	if (!f)
+		abort();
 	if (with_marker)
 		fprintf(f, "%s\n", REPORT_MARKER);
 	fprintf(f, "### %s\n\nScan %lld of `%.12s`: %s, %zu open %s in all. [Details](%s)\n",
 		title, (long long)rp->rp_scan_id, rp->rp_sha, rp->rp_state, rp->rp_open_total,
 		plural(rp->rp_open_total, "finding", "findings"), rp->rp_link);
+	fflush(f);
+	tools_fit = max > len + tlen + REPORT_MD_RESERVE;
+	budget = tools_fit ? max - len - tlen - REPORT_MD_RESERVE
+		 : max > len + REPORT_MD_RESERVE ? max - len - REPORT_MD_RESERVE : 0;
 	md_findings(f, rp->rp_pr ? "Introduced by this pull request" : "New in this scan",
-		    rp->rp_new, rp->rp_nnew, rp->rp_new_total);
-	md_findings(f, "Fixed", rp->rp_fixed, rp->rp_nfixed, rp->rp_fixed_total);
-	if (rp->rp_ntools) {
-		fputs("\n**Incomplete tools**\n\n", f);
-		for (size_t i = 0; i < rp->rp_ntools; i++) {
-			fputs("- ", f);
-			md_cell(f, rp->rp_tools[i].rt_tool, 64);
-			fputs(": ", f);
-			md_cell(f, rp->rp_tools[i].rt_reason, 200);
-			fputc('\n', f);
-		}
-	}
+		    rp->rp_new, rp->rp_nnew, rp->rp_new_total, &budget);
+	md_findings(f, "Fixed", rp->rp_fixed, rp->rp_nfixed, rp->rp_fixed_total, &budget);
+	if (tools_fit)
+		fputs(tools, f);
+	else
+		fprintf(f, "\n%zu incomplete %s: see the dashboard.\n", rp->rp_ntools,
+			plural(rp->rp_ntools, "tool", "tools"));
 	fclose(f);
+	free(tools);
 	out = redact_text(buf, NULL);
 	free(buf);
 	free(title);
@@ -279,7 +345,8 @@ static int gh_call(const struct gh *g, const char *method, const char *path,
 	char *url = xasprintf("%s/repos/%s%s", g->api, g->owner_repo, path);
 	struct http_req rq = { .rq_method = method, .rq_url = url, .rq_auth_scheme = "Bearer",
 			       .rq_auth = g->token, .rq_body = body,
-			       .rq_accept = "application/vnd.github+json" };
+			       .rq_accept = "application/vnd.github+json",
+			       .rq_headers = github_api_headers };
 	struct http_resp rs;
 	int r = http_request(g->hc, &rq, &rs);
 
@@ -314,7 +381,8 @@ static json_object *gh_annotation(const struct report_finding *f)
 	const char *level = !strcmp(f->rf_level, "error") ? "failure"
 			    : !strcmp(f->rf_level, "warning") ? "warning" : "notice";
 	int start = f->rf_start > 0 ? f->rf_start : 1;
-	char *title = xasprintf("%s/%s", f->rf_tool, f->rf_rule);
+	char *name = xasprintf("%s/%s", f->rf_tool, f->rf_rule);
+	char *title = sarif_clean_text(name, REPORT_TITLE_MAX);
 
 	json_object_object_add(a, "path", jstr_redacted(f->rf_path));
 	json_object_object_add(a, "start_line", json_object_new_int(start));
@@ -324,6 +392,7 @@ static json_object *gh_annotation(const struct report_finding *f)
 	json_object_object_add(a, "message", jstr_redacted(f->rf_message));
 	json_object_object_add(a, "title", jstr_redacted(title));
 	free(title);
+	free(name);
 	return a;
 }
 
@@ -343,7 +412,7 @@ static json_object *gh_output(const struct report *rp, const char *title, const 
 
 static int gh_check_run(const struct gh *g, const struct report *rp)
 {
-	char *title = report_title(rp), *summary = report_markdown(rp, 0), *path = NULL;
+	char *title = report_title(rp), *summary = report_markdown(rp, 0, REPORT_GITHUB_TEXT_MAX), *path = NULL;
 	json_object *body = json_object_new_object(), *resp = NULL, *id;
 	const char *concl = strcmp(rp->rp_state, "complete") ? "neutral"
 			    : report_has_errors(rp) ? "failure" : "success";
@@ -395,7 +464,8 @@ static int gh_status(const struct gh *g, const struct report *rp)
 static int gh_page(const struct gh *g, const char *url, json_object **list, char **next)
 {
 	struct http_req rq = { .rq_method = "GET", .rq_url = url, .rq_auth_scheme = "Bearer",
-			       .rq_auth = g->token, .rq_accept = "application/vnd.github+json" };
+			       .rq_auth = g->token, .rq_accept = "application/vnd.github+json",
+			       .rq_headers = github_api_headers };
 	struct http_resp rs;
 	int r = http_request(g->hc, &rq, &rs);
 
@@ -452,7 +522,7 @@ static int gh_find_comment(const struct gh *g, int pr, int64_t *id)
 static int gh_comment(const struct gh *g, const struct report *rp)
 {
 	json_object *body = json_object_new_object();
-	char *text = report_markdown(rp, 1), *path;
+	char *text = report_markdown(rp, 1, REPORT_GITHUB_TEXT_MAX), *path;
 	int64_t id;
 	int r = gh_find_comment(g, rp->rp_pr, &id);
 
@@ -471,14 +541,17 @@ static int gh_comment(const struct gh *g, const struct report *rp)
 }
 
 int report_github(const struct http_client *hc, const char *api_url, const char *token,
-		  const struct report *rp)
+		  int app_token, const struct report *rp)
 {
 	struct gh g = { hc, api_url, token, rp->rp_repo };
 	int r = 0, r2 = 0;
 
-	if (strstr(rp->rp_mode, "check-run"))
+	if (strstr(rp->rp_mode, "check-run") && !app_token)
+		log_msg(LOG_WARNING, "repository %s: check runs take a GitHub App token, not a "
+			"stored one: a commit status instead", rp->rp_repo);
+	if (strstr(rp->rp_mode, "check-run") && app_token)
 		r = gh_check_run(&g, rp);
-	else if (strstr(rp->rp_mode, "status"))
+	else if (strstr(rp->rp_mode, "status") || strstr(rp->rp_mode, "check-run"))
 		r = gh_status(&g, rp);
 	if (strstr(rp->rp_mode, "comment") && rp->rp_pr > 0)
 		r2 = gh_comment(&g, rp);	/* tried even when the first part failed */
@@ -539,7 +612,7 @@ static int report_forge(struct db *db, const struct keyring *kr, const struct co
 				    db_int(res, 0, 1), db_value(res, 0, 2), &tok);
 	http_client_configure(&hc, cfg);
 	if (r == 0 && !strcmp(rp->rp_provider, "github"))	/* a stored GitHub token */
-		r = report_github(&hc, api, (const char *)tok.data, rp);
+		r = report_github(&hc, api, (const char *)tok.data, 0, rp);
 	else if (r == 0)
 		r = forge_report(&hc, rp->rp_provider, api, (const char *)tok.data, rp);
 	*done = r == 0;
@@ -562,7 +635,7 @@ static int report_github_app(struct db *db, const struct keyring *kr, const stru
 	if (r == 0)
 		r = github_token_get(&hc, &app, rp->rp_repo, scopes, &tok);
 	if (r == 0)
-		r = report_github(&hc, app.ga_api_url, (const char *)tok.gt_token.data, rp);
+		r = report_github(&hc, app.ga_api_url, (const char *)tok.gt_token.data, 1, rp);
 	*done = r == 0;
 	github_token_release(&tok);
 	github_app_release(&app);

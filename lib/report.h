@@ -33,6 +33,9 @@ struct config;
 #define REPORT_BATCH       50	/* annotations per check-run request (GitHub's limit) */
 #define REPORT_MAX_FINDINGS 1000	/* read per list; the rest are counted */
 #define REPORT_COMMENT_ROWS 50	/* listed per section of the comment */
+#define REPORT_TITLE_MAX   255	/* bytes of an annotation's title (GitHub's limit) */
+/* Bytes of a check run's summary and of a comment: GitHub's 65,535 characters. */
+#define REPORT_GITHUB_TEXT_MAX 65535
 
 struct report_finding {
 	char *rf_tool, *rf_rule, *rf_level, *rf_path, *rf_message;
@@ -48,6 +51,7 @@ struct report {
 	char *rp_repo;			/* "owner/name" */
 	char *rp_provider;
 	char *rp_sha;
+	char *rp_ref;			/* "refs/heads/NAME", "" if not known */
 	int rp_pr;			/* 0: not a pull request */
 	char *rp_state;			/* complete, incomplete, failed */
 	char *rp_mode;			/* repositories.report_mode */
@@ -72,13 +76,21 @@ void report_release(struct report *rp);
 /* 1 if a finding introduced by the scan is of level error. */
 int report_has_errors(const struct report *rp);
 
-/* The texts, already redacted; the caller frees them. */
+/*
+ * The texts, already redacted and valid UTF-8; the caller frees them.  The
+ * Markdown is at most max bytes: rows that do not fit are counted in a
+ * "N more findings: see the dashboard" line.
+ */
 char *report_title(const struct report *rp);		/* one line, <= 140 bytes */
-char *report_markdown(const struct report *rp, int with_marker);
+char *report_markdown(const struct report *rp, int with_marker, size_t max);
 
-/* Tell GitHub, with a reporting token for rp (mode decides the parts). */
+/*
+ * Tell GitHub, with a reporting token for rp (mode decides the parts).  A
+ * check run takes an App installation token (app_token 1): with a stored
+ * token it is a commit status instead, and a warning says so.
+ */
 int report_github(const struct http_client *hc, const char *api_url, const char *token,
-		  const struct report *rp);
+		  int app_token, const struct report *rp);
 
 /*
  * Load, get the reporting token (minted for a github-app integration, else

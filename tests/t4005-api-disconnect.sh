@@ -8,7 +8,7 @@
 # shellcheck source=tests/api-lib.sh
 . "$(dirname "$0")/api-lib.sh"
 api_need
-plan 17
+plan 19
 
 pw=$(openssl rand -hex 12)
 org=$(api_org "${TAG}a")
@@ -29,6 +29,11 @@ is "$(sql -c "SELECT webhook_secret_enc IS NOT NULL AND clone_token_enc IS NOT N
 	AND position(convert_to('$(jq -r .webhook_secret <<<"$BODY")', 'UTF8') IN webhook_secret_enc) = 0
 	AND position(convert_to('$token', 'UTF8') IN clone_token_enc) = 0 FROM lethe.repositories WHERE id = $repo")" t \
 	"the webhook secret and the clone token are stored sealed, not as given"
+req POST /api/v1/repositories "$at" "{\"provider\":\"github\",\"full_name\":\"$name-cr\",\"clone_url\":\"https://example.invalid/$name.git\",\"report_mode\":\"check-run\",\"report_token\":\"$token\"}"
+is "$STATUS $(jq -r .error <<<"$BODY")" "400 report_mode check-run needs a GitHub App integration: with a report_token, use status or status+comment" \
+	"check-run with a stored reporting token is refused: the Checks API takes App tokens only"
+is "$(sql -c "SELECT count(*) FROM lethe.repositories WHERE full_name = '$name-cr'")" 0 \
+	"and nothing was stored"
 scan=$(api_fixture_scan "$org" "$repo")
 finding=$(sql -c "SELECT min(finding_id) FROM lethe.scan_findings WHERE scan_id = $scan")
 req PUT "/api/v1/findings/$finding/triage" "$at" '{"state":"false_positive","reason":"test code"}'

@@ -16,23 +16,26 @@
 
 static const struct {
 	const char *provider, *prefix, *rw, *ro, *status_path, *comment_path, *edit;
+	const char *ref;	/* the branch in the status, NULL where there is no field */
 	int ro_lists;	/* the read-only token may list comments, and so tries to add one */
 } CASES[] = {
 	{ "gitlab", "/gitlab/api/v4", "gl-report", "gl-clone",
 	  "/projects/acme%2Fapp/statuses/" SHA, "/projects/acme%2Fapp/merge_requests/7/notes",
-	  "\"method\": \"PUT\", \"path\": \"/gitlab/api/v4/projects/acme%2Fapp/merge_requests/7/notes/", 0 },
+	  "\"method\": \"PUT\", \"path\": \"/gitlab/api/v4/projects/acme%2Fapp/merge_requests/7/notes/",
+	  "\"ref\": \"feature\"", 0 },
 	{ "gitea", "/gitea/api/v1", "gt-report", "gt-clone",
 	  "/repos/acme/app/statuses/" SHA, "/repos/acme/app/issues/7/comments",
-	  "\"method\": \"PATCH\", \"path\": \"/gitea/api/v1/repos/acme/app/issues/comments/", 0 },
+	  "\"method\": \"PATCH\", \"path\": \"/gitea/api/v1/repos/acme/app/issues/comments/", NULL, 0 },
 	{ "bitbucket", "/bitbucket/2.0", "bb-report", "bb-clone",
 	  "/repositories/acme/app/commit/" SHA "/statuses/build",
 	  "/repositories/acme/app/pullrequests/7/comments",
-	  "\"method\": \"PUT\", \"path\": \"/bitbucket/2.0/repositories/acme/app/pullrequests/7/comments/", 0 },
+	  "\"method\": \"PUT\", \"path\": \"/bitbucket/2.0/repositories/acme/app/pullrequests/7/comments/",
+	  "\"refname\": \"feature\"", 0 },
 	{ "bitbucket-dc", "/bitbucket-dc", "dc-report", "dc-clone",
 	  "/rest/api/latest/projects/acme/repos/app/commits/" SHA "/builds",
 	  "/rest/api/latest/projects/acme/repos/app/pull-requests/7/comments",
 	  "\"method\": \"PUT\", \"path\": \"/bitbucket-dc/rest/api/latest/projects/acme/repos/app/pull-requests/7/comments/",
-	  1 },
+	  "\"ref\": \"refs/heads/feature\"", 1 },
 };
 
 static const char *CONFIG =
@@ -49,6 +52,12 @@ static const char *CONFIG =
 	"\"dc-clone\": {\"provider\": \"bitbucket-dc\", \"repos\": [\"acme/app\"], \"scopes\": [\"REPO_READ\"]}"
 	"}}";
 
+/* 250 bytes of two-byte characters: a long directory name. */
+#define LONG_DIR "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9" \
+	"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9" \
+	"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+#define LONG_PATH LONG_DIR "/" LONG_DIR "/" LONG_DIR "/" LONG_DIR "/" LONG_DIR
+
 static void fill(struct report *rp, int nnew)
 {
 	memset(rp, 0, sizeof(*rp));
@@ -61,9 +70,11 @@ static void fill(struct report *rp, int nnew)
 	rp->rp_link = xstrdup("http://dash.example/scans/9");
 	rp->rp_new = xcalloc((size_t)nnew + 1, sizeof(*rp->rp_new));
 	rp->rp_nnew = rp->rp_new_total = (size_t)nnew;
+	rp->rp_ref = xstrdup("refs/heads/feature");
 	for (int i = 0; i < nnew; i++)
 		rp->rp_new[i] = (struct report_finding){ xstrdup("bandit"), xasprintf("B%03d", i),
-			xstrdup("error"), xstrdup("app.py"), xstrdup("key " LEAK), i + 1, i + 1 };
+			xstrdup("error"), xasprintf("%s/app.py", nnew > 100 ? LONG_PATH : "."),
+			xstrdup("key " LEAK), i + 1, i + 1 };
 	rp->rp_fixed = xcalloc(1, sizeof(*rp->rp_fixed));
 	rp->rp_tools = xcalloc(1, sizeof(*rp->rp_tools));
 }
@@ -86,6 +97,8 @@ static void one(const struct standin *s, size_t k)
 			   CASES[k].status_path);
 	ok(r == 0 && standin_count(s, needle) == 2,
 	   "%s: the reporting token set a status (r=%d)", p, r);
+	ok(CASES[k].ref ? standin_count(s, CASES[k].ref) == 2 : standin_count(s, "refs/heads") == 0,
+	   "%s: the status names the branch %s", p, CASES[k].ref ? CASES[k].ref : "(no such field)");
 	free(needle);
 	needle = xasprintf("\"method\": \"POST\", \"path\": \"%s%s\"", CASES[k].prefix,
 			   CASES[k].comment_path);
@@ -102,6 +115,11 @@ static void one(const struct standin *s, size_t k)
 	   "%s: findings listed, the token in a message redacted", p);
 	free(log);
 	free(needle);
+	report_release(&rp);
+
+	fill(&rp, 1000);
+	r = forge_report(&hc, p, api, CASES[k].rw, &rp);
+	ok(r == 0, "%s: a comment on 1000 findings with long paths fits the API's limit (r=%d)", p, r);
 	report_release(&rp);
 	free(api);
 }
@@ -131,7 +149,7 @@ int main(void)
 	struct http_client hc;
 	struct report rp;
 
-	plan((int)ARRAY_SIZE(CASES) * 5 + 4);
+	plan((int)ARRAY_SIZE(CASES) * 7 + 4);
 	http_client_init(&hc);
 	fill(&rp, 0);
 	ok(forge_report(&hc, "svn", "http://127.0.0.1:9", "t", &rp) == -EPROTONOSUPPORT,
@@ -142,7 +160,7 @@ int main(void)
 			one(&s, k);
 		resolve(&s);
 	} else {
-		skip((int)ARRAY_SIZE(CASES) * 5 + 3, "the stand-in VCS API needs /usr/bin/python3");
+		skip((int)ARRAY_SIZE(CASES) * 7 + 3, "the stand-in VCS API needs /usr/bin/python3");
 	}
 	standin_stop(&s);
 	return tap_exit();

@@ -14,6 +14,7 @@
 #include "keys.h"
 #include "redact.h"
 #include "report.h"
+#include "sarif.h"
 #include "standin.h"
 #include "stack.h"
 #include "tap.h"
@@ -80,16 +81,53 @@ static void test_text(void)
 	char *md, *title;
 
 	fill(&rp, 60, 2, "check-run");
-	md = report_markdown(&rp, 1);
+	md = report_markdown(&rp, 1, REPORT_GITHUB_TEXT_MAX);
 	title = report_title(&rp);
 	ok(!strncmp(md, REPORT_MARKER "\n", strlen(REPORT_MARKER) + 1), "the comment starts with the marker");
 	ok(!strcmp(title, "Lethe: 60 new findings, 2 fixed, incomplete"), "title: '%s'", title);
 	ok(!strstr(md, LEAK) && strstr(md, REDACT_MARK), "a token in a message is redacted");
-	ok(strstr(md, "buffer \\| overflow") != NULL, "a '|' cannot break out of its cell");
-	ok(strstr(md, "…and 10 more on the dashboard.") != NULL, "rows beyond 50 are counted");
-	ok(strstr(md, "bandit: timed out") != NULL, "incomplete tools are listed");
+	ok(strstr(md, "`buffer \\| overflow`") != NULL, "a '|' cannot break out of its cell");
+	ok(strstr(md, "10 more findings: see the dashboard.") != NULL, "rows beyond 50 are counted");
+	ok(strstr(md, "`bandit`: `timed out`") != NULL, "incomplete tools are listed");
 	free(md);
 	free(title);
+	report_release(&rp);
+}
+
+/* Long paths of two-byte characters, cut anywhere; the text's size bounded. */
+static void test_text_limits(void)
+{
+	struct report rp;
+	char *md;
+
+	fill(&rp, 1000, 0, "check-run");
+	for (size_t i = 0; i < rp.rp_nnew; i++) {
+		free(rp.rp_new[i].rf_path);
+		rp.rp_new[i].rf_path = xstrdup("a");
+		for (int k = 0; k < 200; k++) {
+			char *p = xasprintf("%s\xc3\xa9", rp.rp_new[i].rf_path);
+
+			free(rp.rp_new[i].rf_path);
+			rp.rp_new[i].rf_path = p;
+		}
+		free(rp.rp_new[i].rf_message);
+		rp.rp_new[i].rf_message = xstrdup("Caf\xc3\xa9 `x` <b>@team</b>");
+	}
+	md = report_markdown(&rp, 1, REPORT_GITHUB_TEXT_MAX);
+	ok(sarif_utf8_valid(md, strlen(md)), "a path cut in the comment stays valid UTF-8");
+	ok(strstr(md, "``Caf\xc3\xa9 `x` <b>@team</b>``") != NULL,
+	   "a message is a code span: no markup, no mention");
+	free(md);
+	md = report_markdown(&rp, 1, 8000);
+	ok(strlen(md) <= 8000 && strstr(md, " more findings: see the dashboard.") &&
+	   strstr(md, "`bandit`: `timed out`"),
+	   "bounded to 8000 bytes (%zu): rows dropped and counted, the tools still listed",
+	   strlen(md));
+	free(md);
+	md = report_markdown(&rp, 1, 1000);
+	ok(strlen(md) <= 1000 && strstr(md, "1 incomplete tool: see the dashboard."),
+	   "bounded to 1000 bytes (%zu): even the tools only counted", strlen(md));
+	free(md);
 	report_release(&rp);
 }
 
@@ -124,7 +162,7 @@ static void test_github(const struct standin *s, const char *priv)
 	r = token(s, priv, GITHUB_CHECKS | GITHUB_COMMENTS, &t);
 	ok(r == 0, "a reporting token with checks and pull_requests (r=%d)", r);
 	fill(&rp, 120, 1, "check-run+comment");
-	r = report_github(&hc, s->url, (char *)t.gt_token.data, &rp);
+	r = report_github(&hc, s->url, (char *)t.gt_token.data, 1, &rp);
 	ok(r == 0, "a check run and a comment for 120 new findings (r=%d)", r);
 	ok(standin_count(s, "\"method\": \"POST\", \"path\": \"/repos/acme/app/check-runs\"") == 1 &&
 	   standin_count(s, "\"method\": \"PATCH\", \"path\": \"/repos/acme/app/check-runs/") == 2,
@@ -137,7 +175,7 @@ static void test_github(const struct standin *s, const char *priv)
 	report_release(&rp);
 
 	fill(&rp, 3, 0, "check-run+comment");
-	r = report_github(&hc, s->url, (char *)t.gt_token.data, &rp);
+	r = report_github(&hc, s->url, (char *)t.gt_token.data, 1, &rp);
 	ok(r == 0 && standin_count(s, "\"method\": \"PATCH\", \"path\": \"/repos/acme/app/issues/comments/") == 1 &&
 	   standin_count(s, "\"method\": \"POST\", \"path\": \"/repos/acme/app/issues/7/comments\"") == 1,
 	   "a second report edits the same comment instead of adding one");
@@ -147,18 +185,28 @@ static void test_github(const struct standin *s, const char *priv)
 	report_release(&rp);
 
 	fill(&rp, 2, 0, "status");
-	r = report_github(&hc, s->url, (char *)t.gt_token.data, &rp);
+	r = report_github(&hc, s->url, (char *)t.gt_token.data, 1, &rp);
 	ok(r == -EACCES, "a token without statuses: write cannot set a status (r=%d)", r);
 	github_token_release(&t);
 	r = token(s, priv, GITHUB_STATUSES, &t);
 	if (r == 0)
-		r = report_github(&hc, s->url, (char *)t.gt_token.data, &rp);
+		r = report_github(&hc, s->url, (char *)t.gt_token.data, 1, &rp);
 	/* Two status requests logged: the one refused above and this one. */
 	ok(r == 0 && standin_count(s, "\"target_url\": \"http://dash.example/scans/42\"") == 2 &&
 	   standin_count(s, "\"state\": \"failure\"") == 2,
 	   "with statuses: write, a failure status links to the dashboard (r=%d)", r);
 	report_release(&rp);
+
+	fill(&rp, 2, 0, "check-run");
+	r = report_github(&hc, s->url, (char *)t.gt_token.data, 0, &rp);
+	ok(r == 0 && standin_count(s, "\"state\": \"failure\"") == 3 &&
+	   standin_count(s, "\"method\": \"POST\", \"path\": \"/repos/acme/app/check-runs\"") == 2,
+	   "check-run with a stored token: a commit status instead, no check run (r=%d)", r);
+	report_release(&rp);
 	github_token_release(&t);
+	ok(standin_count(s, "\"api_version\": \"" GITHUB_API_VERSION "\"") > 10 &&
+	   standin_count(s, "\"api_version\": null") == 0,
+	   "every GitHub request pins X-GitHub-Api-Version " GITHUB_API_VERSION);
 
 	{
 		struct http_req rq = { .rq_method = "POST", .rq_url = fail };
@@ -172,7 +220,7 @@ static void test_github(const struct standin *s, const char *priv)
 	}
 	token(s, priv, GITHUB_CHECKS | GITHUB_COMMENTS, &t);
 	fill(&rp, 1, 0, "check-run+comment");
-	r = report_github(&hc, s->url, (char *)t.gt_token.data, &rp);
+	r = report_github(&hc, s->url, (char *)t.gt_token.data, 1, &rp);
 	ok(r == -EAGAIN && standin_count(s, "\"method\": \"PATCH\", \"path\": \"/repos/acme/app/issues/comments/") == 2,
 	   "a check-run API that keeps failing is a temporary error, the comment still updated");
 	report_release(&rp);
@@ -390,8 +438,9 @@ int main(void)
 	struct standin s = { 0 };
 	char *priv, *pub;
 
-	plan(6 + 10 + DB_TESTS);
+	plan(6 + 4 + 12 + DB_TESTS);
 	test_text();
+	test_text_limits();
 	if (standin_start(&s, "{\"apps\": {\"9\": {\"public_key\": \"app.pub\"}}, "
 			  "\"installations\": {\"5\": {\"app_id\": \"9\", \"account\": \"acme\", "
 			  "\"repositories\": [\"app\"], \"permissions\": {\"contents\": \"read\", "
@@ -403,7 +452,7 @@ int main(void)
 		free(priv);
 		free(pub);
 	} else {
-		skip(10, "the stand-in VCS API needs /usr/bin/python3");
+		skip(12, "the stand-in VCS API needs /usr/bin/python3");
 	}
 	standin_stop(&s);
 	run_db();
