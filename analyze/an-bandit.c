@@ -1,9 +1,9 @@
 /*
  * an-bandit.c - bandit's JSON report (-f json) to results.
  *
- * bandit's "code" field (the flagged lines) is never read.  Its messages
- * for hardcoded passwords (B105, B106, B107) quote the password, so only
- * the text before the quote is kept.
+ * bandit's "code" field (the flagged lines) is never read, and neither is
+ * its message, which may quote the code (a hardcoded password, say): the
+ * text kept is the one Lethe keeps for the rule (lib/ruletext.h).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "an.h"
+#include "ruletext.h"
 #include "util.h"
 
 int an_bandit_build(const struct an_ctx *ctx, struct an_argv *argv,
@@ -39,23 +40,6 @@ static const char *bandit_level(const char *severity)
 	if (severity && strcmp(severity, "MEDIUM") == 0)
 		return "warning";
 	return "note";
-}
-
-/* The message, without a quoted value after "...: " for B105-B107. */
-static char *bandit_message(const char *test, const char *text)
-{
-	const char *q;
-	char *cut, *out;
-
-	if (!text)
-		return xstrdup("(no message)");
-	if (!test || strncmp(test, "B10", 3) != 0 || !strchr("567", test[3]) ||
-	    test[3] == '\0' || test[4] != '\0' || !(q = strstr(text, ": ")))
-		return sarif_clean_text(text, SARIF_MESSAGE_MAX);
-	cut = xstrndup(text, (size_t)(q - text));
-	out = sarif_clean_text(cut, SARIF_MESSAGE_MAX);
-	free(cut);
-	return out;
 }
 
 /* Last line of line_range, or the line itself. */
@@ -95,7 +79,7 @@ static void bandit_result(const struct an_ctx *ctx, struct sarif_run *run,
 	if (!r)
 		return;
 	r->level = xstrdup(bandit_level(an_json_str(res, "issue_severity")));
-	r->message = bandit_message(test, an_json_str(res, "issue_text"));
+	r->message = ruletext_message(run->tool, test, an_json_str(res, "issue_text"));
 	r->end_line = bandit_end(res, r->start_line);
 	r->start_column = col >= 0 && r->start_line > 0 ? col + 1 : 0;
 	r->cwe = bandit_cwe(res);

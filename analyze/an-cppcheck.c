@@ -4,7 +4,9 @@
  *
  * The report is a flat list of <error id severity msg cwe> elements, each
  * with <location file line column> children, the first being the primary
- * location.  A small tag reader suffices: it reads tags and attributes,
+ * location.  Its msg quotes the code (expressions, literals, names): only
+ * the text Lethe keeps for the rule is kept (lib/ruletext.h).  A small tag
+ * reader suffices: it reads tags and attributes,
  * decodes the five XML entities and character references, and refuses
  * anything malformed.  Text between tags is ignored; a report without its
  * closing </results> is refused as truncated.
@@ -16,6 +18,7 @@
 #include <string.h>
 
 #include "an.h"
+#include "ruletext.h"
 #include "util.h"
 
 #define XML_ATTRS 12
@@ -289,7 +292,7 @@ static void cpp_emit(const struct an_ctx *ctx, struct sarif_run *run,
 	if (!r)
 		return;
 	r->level = xstrdup(level);
-	r->message = sarif_clean_text(e->msg ? e->msg : "(no message)", SARIF_MESSAGE_MAX);
+	r->message = ruletext_message(run->tool, e->id, e->msg);
 	r->start_column = r->start_line > 0 && e->column > 0 ? e->column : 0;
 	if (e->cwe && parse_i64(e->cwe, 1, 999999, &cwe) == 0)
 		r->cwe = xasprintf("CWE-%d", (int)cwe);

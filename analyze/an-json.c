@@ -70,7 +70,7 @@ static void take_result(const struct an_ctx *ctx, struct sarif_run *run,
 	if (!r)
 		return;
 	r->level = xstrdup(in->level);
-	r->message = xstrdup(in->message);
+	r->message = xstrdup(in->message);	/* Lethe's text: sarif_parse() */
 	r->cwe = in->cwe ? xstrdup(in->cwe) : NULL;
 	r->end_line = in->end_line;
 	r->start_column = in->start_column;
@@ -83,8 +83,9 @@ static void take_run(const struct an_ctx *ctx, struct sarif_run *run,
 		run->version = xstrdup(in->version);
 	if (!run->info_uri && in->info_uri)
 		run->info_uri = xstrdup(in->info_uri);
+	/* The tool's own notification may quote the code: not passed on. */
 	if (!in->complete && run->complete)
-		sarif_run_fail(run, in->reason);
+		sarif_run_fail(run, "the tool reported that it did not complete");
 	for (size_t i = 0; i < in->nresults; i++)
 		take_result(ctx, run, &in->results[i]);
 }

@@ -2,7 +2,8 @@
  * an-shellcheck.c - find the shell scripts (*.sh, *.bash, or a sh/bash/
  * dash/ksh shebang) and convert shellcheck's json1 report to results.
  * When the walk stops at a limit (an-walk.c) the run is incomplete with
- * the reason "file limit".
+ * the reason "file limit".  Its messages name the script's variables and
+ * commands: only the text Lethe keeps for the rule is kept (lib/ruletext.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "an.h"
+#include "ruletext.h"
 #include "util.h"
 
 /* Does the first line name a shell shellcheck knows? */
@@ -96,7 +98,7 @@ static void shellcheck_result(const struct an_ctx *ctx, struct sarif_run *run,
 	if (!r)
 		return;
 	r->level = xstrdup(shellcheck_level(an_json_str(c, "level")));
-	r->message = sarif_clean_text(msg ? msg : "(no message)", SARIF_MESSAGE_MAX);
+	r->message = ruletext_message(run->tool, rule, msg);
 	r->end_line = end >= r->start_line ? end : r->start_line;
 	r->start_column = col > 0 && r->start_line > 0 ? col : 0;
 }

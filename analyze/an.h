@@ -6,7 +6,8 @@
  * either an external scanner (an argv builder, the stream to capture, the
  * exit statuses that mean success, and a converter from its output to a
  * sarif_run) or an in-process function that fills the sarif_run itself.
- * Converters never copy source text: they take rule, level, message, path,
+ * Converters never copy source text: they take rule, level, the text Lethe
+ * keeps for the rule (lib/ruletext.h, never the tool's message), path,
  * lines and CWE, and every result gets a lethe/v1 fingerprint from
  * an_result_add().
  */

@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "ruletext.h"
 #include "sarif.h"
 #include "util.h"
 
@@ -577,22 +578,18 @@ static bool mentions_snippet(const char *msg, json_object *phys)
 	return false;
 }
 
-static char *result_message(json_object *res, json_object *rule,
+/*
+ * The text Lethe keeps for the result (lib/ruletext.h), never the tool's:
+ * a message that repeats the snippet is counted as source-bearing.
+ */
+static char *result_message(const char *tool, const char *id, json_object *res,
 			    json_object *phys, size_t *stripped)
 {
 	const char *text = get_str(get(res, "message", json_type_object), "text");
 
-	if (!text)
-		text = get_str(get(rule, "shortDescription", json_type_object), "text");
-	if (!text)
-		text = get_str(res, "ruleId");
-	if (!text)
-		return xstrdup("(no message)");
-	if (mentions_snippet(text, phys)) {
+	if (text && mentions_snippet(text, phys))
 		(*stripped)++;
-		return xstrdup("(message withheld: it quoted source text)");
-	}
-	return sarif_clean_text(text, SARIF_MESSAGE_MAX);
+	return ruletext_message(tool, id, text);
 }
 
 static void result_location(struct sarif_result *r, json_object *phys,
@@ -665,7 +662,7 @@ static int parse_result(struct parser *p, struct sarif_run *run,
 	r = sarif_run_add_result(run);
 	r->rule_id = id ? sarif_clean_text(id, 200) : NULL;
 	r->level = xstrdup(level ? level : "warning");
-	r->message = result_message(res, rule, phys, &p->log->stripped);
+	r->message = result_message(run->tool, r->rule_id, res, phys, &p->log->stripped);
 	r->fingerprint = result_fingerprint(res);
 	r->cwe = result_cwe(res, rule);
 	r->secret_sha256 = hash_valid(get_str(get(res, "properties", json_type_object),
@@ -997,24 +994,26 @@ static const char *rule_name(const struct sarif_result *r)
 
 /*
  * A rule descriptor for id: code-scanning services want short and full
- * descriptions and help; the rule id and its first result's message are
- * what Lethe keeps, so they are what it writes.
+ * descriptions and help; the rule id and the rule's fixed text (never a
+ * result's message, lib/ruletext.h) are what Lethe has, so they are what
+ * it writes.
  */
-static json_object *new_rule(const char *id, const char *message)
+static json_object *new_rule(const char *tool, const char *id)
 {
 	json_object *rule = json_object_new_object();
+	_cleanup_free_ char *text = ruletext_rule(tool, id);
 
 	json_object_object_add(rule, "id", json_object_new_string(id));
 	json_object_object_add(rule, "shortDescription", jtext(id));
-	json_object_object_add(rule, "fullDescription", jtext(message));
-	json_object_object_add(rule, "help", jtext(message));
+	json_object_object_add(rule, "fullDescription", jtext(text));
+	json_object_object_add(rule, "help", jtext(text));
 	return rule;
 }
 
 /* Index of id in the rules array, adding it when new; seen maps ids to
  * indexes (a hash table, so that many distinct rules stay linear). */
-static int rule_index(json_object *rules, json_object *seen, const char *id,
-		      const char *message)
+static int rule_index(json_object *rules, json_object *seen, const char *tool,
+		      const char *id)
 {
 	size_t n = json_object_array_length(rules);
 	json_object *idx;
@@ -1022,7 +1021,7 @@ static int rule_index(json_object *rules, json_object *seen, const char *id,
 	if (json_object_object_get_ex(seen, id, &idx))
 		return json_object_get_int(idx);
 	json_object_object_add(seen, id, json_object_new_int((int)n));
-	json_object_array_add(rules, new_rule(id, message));
+	json_object_array_add(rules, new_rule(tool, id));
 	return (int)n;
 }
 
@@ -1038,8 +1037,8 @@ static json_object *write_suppression(const struct sarif_result *r)
 	return list;
 }
 
-static json_object *write_result(const struct sarif_result *r, json_object *rules,
-				 json_object *seen)
+static json_object *write_result(const char *tool, const struct sarif_result *r,
+				 json_object *rules, json_object *seen)
 {
 	json_object *o = json_object_new_object(), *locs, *props;
 	const char *level = level_valid(r->level);
@@ -1048,7 +1047,7 @@ static json_object *write_result(const struct sarif_result *r, json_object *rule
 	const char *msg = r->message && *r->message ? r->message : "(no message)";
 
 	json_object_object_add(o, "ruleId", json_object_new_string(id));
-	json_object_object_add(o, "ruleIndex", json_object_new_int(rule_index(rules, seen, id, msg)));
+	json_object_object_add(o, "ruleIndex", json_object_new_int(rule_index(rules, seen, tool, id)));
 	json_object_object_add(o, "level", json_object_new_string(level ? level : "warning"));
 	json_object_object_add(o, "message", jtext(msg));
 	if (r->path) {
@@ -1118,7 +1117,7 @@ static json_object *write_run(const struct sarif_run *run)
 	if (run->info_uri)
 		json_object_object_add(driver, "informationUri", jstr(run->info_uri));
 	for (size_t i = 0; i < run->nresults; i++)
-		json_object_array_add(results, write_result(&run->results[i], rules, seen));
+		json_object_array_add(results, write_result(run->tool, &run->results[i], rules, seen));
 	json_object_put(seen);
 	json_object_object_add(driver, "rules", rules);
 	json_object_object_add(tool, "driver", driver);

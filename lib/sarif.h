@@ -5,7 +5,8 @@
  * straight from a scanner): the document size, JSON nesting depth, number of
  * runs, results per run and string lengths are limited, and anything not
  * shaped like SARIF 2.1.0 is refused with a one-line reason.  Only a
- * whitelist of fields is copied out (rule, level, location, message,
+ * whitelist of fields is copied out (rule, level, location, the text Lethe
+ * keeps for the rule in place of the tool's message (lib/ruletext.h),
  * Lethe's fingerprint, CWE); source text is never copied: region snippets,
  * contextRegion, artifact contents, fixes, codeFlows/threadFlows, graphs and
  * unknown property bags are dropped, and the number of such source-bearing
