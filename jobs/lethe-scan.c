@@ -8,7 +8,8 @@
  *   -> checkout row (deadline) -> volume_create -> audit "checkout created"
  *   -> clone_fetch (read-only token in git's environment only)
  *   -> [test_pause_file] -> sandbox_run(lethe-analyze) -> sarif_parse
- *   -> secret digests keyed with the org's secret hash key (lib/secrethash)
+ *   -> secret digests and fingerprints keyed with the org's secret hash key
+ *      (lib/secrethash); the org's fingerprints stored unkeyed keyed too
  *   -> scans, scan_tools, findings, scan_findings (one transaction)
  *   -> volume_destroy -> audit "key zeroed", "volume destroyed", "scan done"
  *   -> job done, or back to the queue with backoff (temporary failure), or
@@ -700,9 +701,11 @@ static const char sql_results[] =
 	"SELECT count(*) FILTER (WHERE new) FROM up";
 
 /*
- * A result without Lethe's fingerprint (a scanner added by configuration
- * that writes SARIF itself) is tracked by SHA-256 of tool, rule, path and
- * message: it survives the code moving, not the message changing.
+ * A result without a fingerprint (a scanner added by configuration that
+ * writes SARIF itself, or one whose fingerprint could not be keyed) is
+ * tracked by SHA-256 of tool, rule, path and message: it survives the code
+ * moving.  The message is Lethe's text for the rule (lib/ruletext.h), so
+ * this hashes no file content and is not keyed.
  */
 static char *fingerprint_fallback(const char *tool, const struct sarif_result *res)
 {
@@ -846,35 +849,60 @@ static int store_run(struct scan *s, const struct sarif_run *run, const char *br
 }
 
 /*
- * Secrets come out of the sandbox with their plain SHA-256, which must
- * never be stored: key them with the org's secret hash key, or, when that
- * key is not available, store them without a hash (lib/secrethash.h).
+ * Secrets come out of the sandbox with their plain SHA-256, and every
+ * result with a fingerprint that hashes its lines; neither may be stored
+ * as it is: key them with the org's secret hash key, which stays in key
+ * for the re-keying of the org's stored fingerprints.  When that key is
+ * not available, secrets are stored without a hash and results are
+ * tracked by the fallback fingerprint (lib/secrethash.h); -1 then.
  */
-static void secrets_key(struct scan *s, struct sarif_log *log)
+static int results_key(struct scan *s, struct sarif_log *log, struct secbuf *key)
 {
-	struct secbuf key = { 0 };
-	size_t n = 0;
-	int r = secrethash_key(s->db, s->kr, s->job->qj_org, &key);
+	size_t n = 0, nfp = 0;
+	int r = secrethash_key(s->db, s->kr, s->job->qj_org, key), have = r == 0;
 
-	if (r == 0)
-		r = secrethash_apply(&key, log, &n);
-	else
+	if (have) {
+		r = secrethash_apply(key, log, &n);
+		if (secrethash_fingerprints(key, log) < 0)
+			log_warning("unable to key some fingerprints of org %" PRId64
+				    ": tracked by the fallback", s->job->qj_org);
+	} else {
 		secrethash_drop(log, &n);
-	secbuf_release(&key);
+		secrethash_fingerprints_drop(log, &nfp);
+	}
 	if (n > 0)
 		log_errno(LOG_WARNING, r, "unable to key the secret hashes of org %" PRId64
 			  ": %zu secret findings stored without a hash", s->job->qj_org, n);
+	if (nfp > 0)
+		log_errno(LOG_WARNING, r, "unable to key the fingerprints of org %" PRId64
+			  ": %zu results tracked by their tool, rule and path", s->job->qj_org, nfp);
+	return have ? 0 : -1;
+}
+
+/* Fingerprints stored before they were keyed (sql/094): keyed now. */
+static int fingerprints_rekey(struct scan *s, const struct secbuf *key)
+{
+	size_t n = 0;
+	int r = secrethash_rekey(s->db, key, s->job->qj_org, &n);
+
+	if (r == 0 && n > 0)
+		log_notice("keyed the %zu stored fingerprints of org %" PRId64, n, s->job->qj_org);
+	return r;
 }
 
 static enum outcome store(struct scan *s, struct sarif_log *log)
 {
 	char *branch = scan_branch(s->job), scan[24], *stats;
-	int complete = log->nruns > 0, r;
+	int complete = log->nruns > 0, r, keyed;
+	struct secbuf key = { 0 };
 	int64_t t0 = mono_usec();
 	size_t i;
 
-	secrets_key(s, log);
+	keyed = results_key(s, log, &key) == 0;
 	r = db_begin(s->db);
+	if (r == 0 && keyed)
+		r = fingerprints_rekey(s, &key);
+	secbuf_release(&key);
 	for (i = 0; r == 0 && i < log->nruns; i++) {
 		complete &= log->runs[i].complete;
 		r = store_run(s, &log->runs[i], branch);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
 #include <openssl/crypto.h>
 
 #include "secrethash.h"
@@ -13,6 +14,7 @@
 
 #define TABLE "secret_hash_keys"
 #define COLUMN "key_enc"
+#define FP_DOMAIN "lethe/fingerprint"
 
 static int key_select(struct db *db, const struct keyring *kr, int64_t org_id,
 		      struct secbuf *key)
@@ -77,15 +79,20 @@ int secrethash_key(struct db *db, const struct keyring *kr, int64_t org_id,
 	return r;
 }
 
+static void fingerprint_forget(struct sarif_result *r)
+{
+	if (r->fingerprint)
+		OPENSSL_cleanse(r->fingerprint, strlen(r->fingerprint));
+	free(r->fingerprint);
+	r->fingerprint = NULL;
+}
+
 static void forget_digest(struct sarif_result *r)
 {
 	OPENSSL_cleanse(r->secret_sha256, strlen(r->secret_sha256));
 	free(r->secret_sha256);
 	r->secret_sha256 = NULL;
-	if (r->fingerprint)	/* derived from the digest */
-		OPENSSL_cleanse(r->fingerprint, strlen(r->fingerprint));
-	free(r->fingerprint);
-	r->fingerprint = NULL;
+	fingerprint_forget(r);	/* derived from the digest */
 }
 
 /* HMAC-SHA256(key, digest) as hex into r->secret_hash; false on failure. */
@@ -137,4 +144,107 @@ void secrethash_drop(struct sarif_log *log, size_t *count)
 			}
 	if (count)
 		*count = n;
+}
+
+int secrethash_fingerprint(const struct secbuf *key, const char *fp, char out[65])
+{
+	size_t n = strlen(fp), dn = sizeof(FP_DOMAIN);
+	unsigned char mac[32], *in = xmalloc(dn + n);
+	int r;
+
+	memcpy(in, FP_DOMAIN, dn);	/* with its NUL */
+	memcpy(in + dn, fp, n);
+	r = crypto_hmac_sha256(key->data, key->len, in, dn + n, mac);
+	if (r == 0)
+		hex_encode(mac, sizeof(mac), out);
+	OPENSSL_cleanse(mac, sizeof(mac));
+	free(in);
+	return r;
+}
+
+int secrethash_fingerprints(const struct secbuf *key, struct sarif_log *log)
+{
+	int failed = 0;
+
+	for (size_t i = 0; i < log->nruns; i++)
+		for (size_t j = 0; j < log->runs[i].nresults; j++) {
+			struct sarif_result *r = &log->runs[i].results[j];
+			char keyed[65];
+			int k;
+
+			if (!r->fingerprint)
+				continue;
+			k = secrethash_fingerprint(key, r->fingerprint, keyed);
+			fingerprint_forget(r);
+			if (k < 0)
+				failed = -EIO;
+			else
+				r->fingerprint = xstrdup(keyed);
+		}
+	return failed;
+}
+
+void secrethash_fingerprints_drop(struct sarif_log *log, size_t *count)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < log->nruns; i++)
+		for (size_t j = 0; j < log->runs[i].nresults; j++)
+			if (log->runs[i].results[j].fingerprint) {
+				fingerprint_forget(&log->runs[i].results[j]);
+				n++;
+			}
+	if (count)
+		*count = n;
+}
+
+/* {old: keyed} for every fingerprint of the org's findings and triage. */
+static int rekey_map(struct db *db, const struct secbuf *key, const char *org, char **map,
+		     size_t *count)
+{
+	PGresult *res = NULL;
+	json_object *m;
+	int r = DB_QUERY(db, &res, "SELECT fingerprint FROM lethe.findings WHERE org_id = $1 "
+			 "UNION SELECT fingerprint FROM lethe.triage WHERE org_id = $1", org);
+
+	if (r < 0)
+		return r;
+	m = json_object_new_object();
+	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
+		char keyed[65];
+
+		r = secrethash_fingerprint(key, db_value(res, i, 0), keyed);
+		if (r == 0)
+			json_object_object_add(m, db_value(res, i, 0), json_object_new_string(keyed));
+	}
+	*count = (size_t)PQntuples(res);
+	*map = r == 0 ? xstrdup(json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN)) : NULL;
+	json_object_put(m);
+	PQclear(res);
+	return r;
+}
+
+int secrethash_rekey(struct db *db, const struct secbuf *key, int64_t org_id, size_t *count)
+{
+	PGresult *res = NULL;
+	char org[24], *map = NULL;
+	int r;
+
+	*count = 0;
+	snprintf(org, sizeof(org), "%lld", (long long)org_id);
+	/* The row lock makes a concurrent scan of the org wait, then skip. */
+	r = DB_QUERY(db, &res, "DELETE FROM lethe.fingerprint_rekeys WHERE org_id = $1", org);
+	if (r == 0 && strcmp(PQcmdTuples(res), "1") == 0)
+		r = rekey_map(db, key, org, &map, count);
+	if (map && r == 0)
+		r = DB_QUERY(db, NULL, "UPDATE lethe.findings f SET fingerprint = m.value "
+			     "FROM jsonb_each_text($2::jsonb) m WHERE f.org_id = $1 AND f.fingerprint = m.key",
+			     org, map);
+	if (map && r == 0)
+		r = DB_QUERY(db, NULL, "UPDATE lethe.triage t SET fingerprint = m.value "
+			     "FROM jsonb_each_text($2::jsonb) m WHERE t.org_id = $1 AND t.fingerprint = m.key",
+			     org, map);
+	free(map);
+	PQclear(res);
+	return r;
 }

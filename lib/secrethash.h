@@ -16,6 +16,14 @@
  * The result's fingerprint, which lethe-analyze derives from the plain
  * digest, is replaced too: SHA-256 of "lethe/v1", tool, rule, path and the
  * keyed hash (hex), each followed by a NUL.
+ *
+ * The same key keys every fingerprint before it is stored: lethe-analyze's
+ * hash the flagged lines, so a plain one lets anyone who holds it confirm a
+ * guess of a line.  The stored fingerprint is the hex of HMAC-SHA256(K_org,
+ * "lethe/fingerprint" NUL fingerprint), and the fingerprints stored before
+ * that (the orgs listed in lethe.fingerprint_rekeys) are keyed the same
+ * way by the org's first scan, so that findings and triage keep their
+ * history.
  */
 #ifndef LETHE_SECRETHASH_H
 #define LETHE_SECRETHASH_H
@@ -54,5 +62,26 @@ int secrethash_apply(const struct secbuf *key, struct sarif_log *log, size_t *un
  * how many.
  */
 void secrethash_drop(struct sarif_log *log, size_t *count);
+
+/* The keyed form of fingerprint fp (hex, of any length) into out. */
+int secrethash_fingerprint(const struct secbuf *key, const char *fp, char out[65]);
+
+/*
+ * Key every fingerprint of log (after secrethash_apply); -EIO when HMAC
+ * failed, the fingerprints that could not be keyed being dropped.  Without
+ * a key, secrethash_fingerprints_drop() drops them all instead (the caller
+ * then tracks the results by their tool, rule, path and Lethe's rule text)
+ * and counts them in *count (may be NULL).
+ */
+int secrethash_fingerprints(const struct secbuf *key, struct sarif_log *log);
+void secrethash_fingerprints_drop(struct sarif_log *log, size_t *count);
+
+/*
+ * Within the caller's transaction: when org_id is listed in
+ * lethe.fingerprint_rekeys, unlist it and key every fingerprint of its
+ * findings and triage; *count gets how many distinct fingerprints (0 when
+ * it was not listed, or another scan did it first).
+ */
+int secrethash_rekey(struct db *db, const struct secbuf *key, int64_t org_id, size_t *count);
 
 #endif

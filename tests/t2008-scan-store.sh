@@ -52,8 +52,8 @@ scan() {
 	job=$(scan_job "$repo" "$sha")
 	scan_until_done "$job" "$SCRATCH/lethe.conf"
 }
-finding() { # FINGERPRINT COLUMNS
-	q "SELECT $2 FROM lethe.findings WHERE repository_id = $repo AND fingerprint = '$1'"
+finding() { # RULE COLUMNS
+	q "SELECT $2 FROM lethe.findings WHERE repository_id = $repo AND rule_id = '$1'"
 }
 stats() { q "SELECT s.state || ' ' || s.stats FROM lethe.scans s WHERE s.job_id = $job"; }
 
@@ -62,28 +62,28 @@ is "$(stats)" 'complete {"new": 3, "fixed": 0, "tools": 1, "dropped": 1, "findin
 	"the first scan counts four results stored, three findings new, one dropped"
 is "$(q "SELECT count(*) FROM lethe.findings WHERE repository_id = $repo")" 3 \
 	"three findings: the one reported twice is stored once"
-is "$(finding "$fp1" "path || ':' || start_line || ' ' || state")" "a.c:9 open" \
+is "$(finding R1 "path || ':' || start_line || ' ' || state")" "a.c:9 open" \
 	"a finding reported twice takes the place where it was last reported"
 is "$(q "SELECT sf.start_line FROM lethe.scan_findings sf JOIN lethe.findings f ON f.id = sf.finding_id
-	WHERE f.repository_id = $repo AND f.fingerprint = '$fp1'")" 3 \
+	WHERE f.repository_id = $repo AND f.rule_id = 'R1'")" 3 \
 	"and is linked to the scan at the line where it was first reported"
 fallback=$(q "SELECT fingerprint FROM lethe.findings WHERE repository_id = $repo AND rule_id = 'R2'")
 ok "a result without a fingerprint gets a fallback one ($fallback)" \
 	grep -qxE '[0-9a-f]{64}' <<<"$fallback"
-is "$(finding "$fp2" message) $(q "SELECT count(*) FROM lethe.findings WHERE repository_id = $repo
+is "$(finding R4 message) $(q "SELECT count(*) FROM lethe.findings WHERE repository_id = $repo
 	AND message LIKE '%quoted%'")" "stand-in rule R4 0" \
 	"a tool's message is stored as the generic text of its rule, its own text nowhere"
 is "$(q "SELECT count(*) FROM lethe.scan_findings sf JOIN lethe.scans s ON s.id = sf.scan_id
 	WHERE s.job_id = $job AND sf.introduced")" 0 "a push scan introduces nothing"
 
-id1=$(finding "$fp1" id)
+id1=$(finding R1 id)
 scan second.sarif
 is "$(stats)" 'complete {"new": 0, "fixed": 1, "tools": 1, "dropped": 0, "findings": 2, "stripped": 0}' \
 	"the second scan finds nothing new and one fixed"
-is "$(finding "$fp1" "id || ' ' || path || ':' || start_line || ' ' || state")" "$id1 a.c:4 open" \
+is "$(finding R1 "id || ' ' || path || ':' || start_line || ' ' || state")" "$id1 a.c:4 open" \
 	"the finding seen again keeps its row and takes its new place"
-is "$(finding "$fallback" state)" fixed "the finding not seen again is fixed"
-is "$(finding "$fp2" "state || ' ' || (first_scan_id < last_scan_id)")" "open true" \
+is "$(finding R2 state)" fixed "the finding not seen again is fixed"
+is "$(finding R4 "state || ' ' || (first_scan_id < last_scan_id)")" "open true" \
 	"the finding seen by both scans spans them"
 is "$(q "SELECT count(*) FROM lethe.scan_findings sf JOIN lethe.scans s ON s.id = sf.scan_id
 	WHERE s.job_id = $job")" 2 "the second scan links the two findings it saw"
