@@ -2,8 +2,9 @@
  * an-facts.c - facts and issues collected by Lethe's own analyzers.
  *
  * Fact values are cleaned text of at most FACT_MAX bytes, and URLs in them
- * lose their userinfo (user:password@), which is where credentials hide
- * in manifests (git+https://user:token@host/repo.git).
+ * lose their userinfo (user:password@, lib/redact.h), which is where
+ * credentials hide in manifests (git+https://user:token@host/repo.git);
+ * lib/sarif.c removes it again on the host.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "an.h"
+#include "redact.h"
 #include "util.h"
 
 #define FACT_MAX 1000	/* bytes of one value */
@@ -30,22 +32,6 @@ void an_facts_release(struct an_facts *f)
 	memset(f, 0, sizeof(*f));
 }
 
-/*
- * Drop the userinfo of every URL in s, in place: a dependency fetched from
- * "https://user:token@host/..." must not carry the token out.
- */
-static void strip_userinfo(char *s)
-{
-	for (char *p = s; (p = strstr(p, "://")); ) {
-		char *host = p + 3, *end = host + strcspn(host, "/?# \t\"'");
-		char *at = memchr(host, '@', (size_t)(end - host));
-
-		if (at)
-			memmove(host, at + 1, strlen(at + 1) + 1);
-		p = host;
-	}
-}
-
 static void add_str(json_object *o, const char *key, const char *v)
 {
 	_cleanup_free_ char *c = NULL;
@@ -53,7 +39,7 @@ static void add_str(json_object *o, const char *key, const char *v)
 	if (!v)
 		return;
 	c = sarif_clean_text(v, FACT_MAX);
-	strip_userinfo(c);
+	redact_userinfo(c);
 	json_object_object_add(o, key, json_object_new_string(c));
 }
 

@@ -5,6 +5,8 @@
 #include <regex.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "redact.h"
 #include "util.h"
 
@@ -63,4 +65,22 @@ char *redact_text(const char *text, int *count)
 	if (count)
 		*count = n;
 	return s;
+}
+
+int redact_userinfo(char *s)
+{
+	int n = 0;
+
+	for (char *p = s; (p = strstr(p, "://")); ) {
+		char *host = p + 3, *end = host + strcspn(host, "/?# \t\r\n\"'");
+		char *at = memrchr(host, '@', (size_t)(end - host));
+
+		if (at) {
+			OPENSSL_cleanse(host, (size_t)(at + 1 - host));
+			memmove(host, at + 1, strlen(at + 1) + 1);
+			n++;
+		}
+		p = host;
+	}
+	return n;
 }

@@ -21,4 +21,13 @@
  */
 char *redact_text(const char *text, int *count);
 
+/*
+ * Drop, in place, the userinfo ("user:token@") of every URL in s: what
+ * follows "://" up to the last '@' before the end of the authority (the
+ * first '/', '?', '#', white space or quote).  Returns how many.  Manifests
+ * name dependencies by URL, and credentials hide there
+ * ("pkg @ https://user:token@host/pkg.tar.gz").
+ */
+int redact_userinfo(char *s);
+
 #endif

@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "redact.h"
 #include "ruletext.h"
 #include "sarif.h"
 #include "util.h"
@@ -743,6 +744,16 @@ static const char *const dep_keys[] = { "ecosystem", "name", "version", "constra
 static const char *const wf_keys[] = { "system", "path", "workflow", "job", "kind",
 				       "value", "pinning" };
 
+/* A fact's value: cleaned, capped, and without URL credentials (again:
+ * the host does not trust the sandbox to have removed them). */
+static json_object *fact_str(const char *s)
+{
+	_cleanup_free_ char *c = sarif_clean_text(s, SARIF_MESSAGE_MAX);
+
+	redact_userinfo(c);
+	return json_object_new_string(c);
+}
+
 static json_object *facts_entry(json_object *e, const char *const *keys, size_t nkeys)
 {
 	json_object *o = json_object_new_object();
@@ -756,7 +767,7 @@ static json_object *facts_entry(json_object *e, const char *const *keys, size_t 
 			json_object_object_add(o, keys[i],
 				json_object_new_boolean(json_object_get_boolean(v)));
 		else if (json_object_is_type(v, json_type_string))
-			json_object_object_add(o, keys[i], jstr(json_object_get_string(v)));
+			json_object_object_add(o, keys[i], fact_str(json_object_get_string(v)));
 	}
 	return o;
 }

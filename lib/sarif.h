@@ -39,9 +39,9 @@
  * - run.properties "lethe/facts": { "dependencies": [...], "workflows":
  *   [...] }, metadata about manifests and CI workflows.  The reader keeps
  *   only the whitelisted keys of each entry (see sarif.c facts_keys), as
- *   strings of at most 1000 bytes (direct as a boolean), at most
- *   SARIF_FACTS_MAX entries per list, and re-serialises them into
- *   facts_json.
+ *   strings of at most 1000 bytes in which URLs lose their userinfo
+ *   (lib/redact.h; direct as a boolean), at most SARIF_FACTS_MAX entries
+ *   per list, and re-serialises them into facts_json.
  *
  * Ownership: every string in these structures is heap-allocated and owned
  * by the structure; sarif_log_release() frees them all.

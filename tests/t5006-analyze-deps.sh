@@ -1,12 +1,13 @@
 #!/bin/bash
 # lethe-deps on tests/fixtures/deps: the facts match every manifest and lock
 # file of each ecosystem exactly (name, version, constraint, direct,
-# manifest); files under node_modules/ are not read; malformed JSON, TOML,
-# go.mod and XML are reported as unparsable and give no facts.
+# manifest); URLs in them lose their credentials; files under node_modules/
+# are not read; malformed JSON, TOML, go.mod and XML are reported as
+# unparsable and give no facts.
 set -u
 # shellcheck source=tests/analyze-lib.sh
 . "$(dirname "$0")/analyze-lib.sh"
-plan 7
+plan 8
 
 analyze_fixture deps lethe-deps "lethe-deps runs to completion on malformed manifests too"
 
@@ -30,6 +31,8 @@ pypi	idna	3.6	==3.6	false	py/Pipfile.lock
 pypi	black	24.2.0	==24.2.0	false	py/Pipfile.lock
 pypi	httpx	-	>=0.27	true	py/pyproject.toml
 pypi	pydantic	2.6.1	==2.6.1	true	py/pyproject.toml
+pypi	wheelpkg	-	@ https://pkgs.example.invalid/wheelpkg-1.0.tar.gz	true	py/pyproject.toml
+pypi	gitpkg	-	@ git+https://git.example.invalid/team/gitpkg.git	true	py/pyproject.toml
 pypi	pytest-cov	-	-	true	py/pyproject.toml
 pypi	pytest	8.0.2	==8.0.2	true	py/requirements-dev.txt
 pypi	requests	2.31.0	==2.31.0	true	py/requirements.txt
@@ -54,6 +57,7 @@ npm	debug	2.6.9	-	false	web/package-lock.json
 npm	ms	2.0.0	-	false	web/package-lock.json
 npm	express	-	^4.18.2	true	web/package.json
 npm	@scope/util	-	~2.1.0	true	web/package.json
+npm	private-lib	-	git+https://git.example.invalid/team/private-lib.git	true	web/package.json
 npm	jest	-	29.7.0	true	web/package.json
 TABLE
 jq -r '.runs[0].properties["lethe/facts"].dependencies[] | [.ecosystem, .name, .version // "-",
@@ -63,6 +67,8 @@ rc=$?
 check '[ $rc -eq 0 ]' "the facts match the manifests and lock files exactly"
 check '[ "$(cut -f1 "$SCRATCH/facts" | sort -u | tr "\n" " ")" = "cargo composer gem golang maven npm pypi " ]' \
 	"every ecosystem is read"
+check '! grep -q "TOKEN\|deploy:\|ci:p" "$OUT"' \
+	"no credential of a dependency URL leaves the sandbox (PEP 621, git+https with an @ in it, npm)"
 check '! grep -q "node_modules/\|left-pad\|nothing" "$SCRATCH/facts"' \
 	"installed packages under node_modules are not the repository's manifests"
 

@@ -1,5 +1,6 @@
 /*
- * redact_test - credentials are taken out of outgoing text, the rest kept.
+ * redact_test - credentials are taken out of outgoing text, the rest kept;
+ * URLs lose their userinfo, the rest of them kept.
  */
 #include <string.h>
 
@@ -28,9 +29,30 @@ static const struct {
 	{ "AKIA lowercase akiaiosfodnn7example", "AKIA lowercase akiaiosfodnn7example", 0 },
 };
 
+static const struct {
+	const char *in, *want;
+	int count;
+} URLS[] = {
+	{ "@ https://user:tok3n@host.example/p.tar.gz", "@ https://host.example/p.tar.gz", 1 },
+	{ "git+https://TOKEN@github.com/o/r.git#v1", "git+https://github.com/o/r.git#v1", 1 },
+	{ "git+https://u:p@ss@h.example/r.git", "git+https://h.example/r.git", 1 },
+	{ "https://registry.example/@scope/pkg/-/pkg-1.tgz", "https://registry.example/@scope/pkg/-/pkg-1.tgz", 0 },
+	{ "a https://x:y@h1/ b git+ssh://git@h2:o/r", "a https://h1/ b git+ssh://h2:o/r", 2 },
+	{ "https://h.example?u=a@b", "https://h.example?u=a@b", 0 },
+	{ "no url, a@b.example", "no url, a@b.example", 0 },
+	{ "://@", "://", 1 },
+};
+
 int main(void)
 {
-	plan((int)ARRAY_SIZE(CASES));
+	plan((int)(ARRAY_SIZE(CASES) + ARRAY_SIZE(URLS)));
+	for (size_t i = 0; i < ARRAY_SIZE(URLS); i++) {
+		char *s = xstrdup(URLS[i].in);
+		int n = redact_userinfo(s);
+
+		ok(!strcmp(s, URLS[i].want) && n == URLS[i].count, "url %zu: '%s' (%d)", i, s, n);
+		free(s);
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(CASES); i++) {
 		int n = -1;
 		char *got = redact_text(CASES[i].in, &n);

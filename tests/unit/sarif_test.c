@@ -272,7 +272,9 @@ static int parse_file(const char *path)
 /* Lethe's own additions: suppressions, secret digests, facts. */
 static const char lethe_doc[] = RUN_HEAD "}},\"properties\":{"
 	"\"lethe/facts\":{\"dependencies\":[{\"ecosystem\":\"npm\",\"name\":\"a\",\"direct\":true,"
-	"\"manifest\":\"package.json\",\"source\":\"int main(void)\",\"version\":7},42],"
+	"\"manifest\":\"package.json\",\"source\":\"int main(void)\",\"version\":7},"
+	"{\"ecosystem\":\"pypi\",\"name\":\"b\",\"manifest\":\"pyproject.toml\","
+	"\"constraint\":\"@ https://u:HOSTTOKEN@pkgs.example/b.tar.gz\"},42],"
 	"\"workflows\":[{\"system\":\"gitlab-ci\",\"path\":\".gitlab-ci.yml\",\"kind\":\"job\","
 	"\"value\":\"build\\u0000x\\nmore\",\"script\":\"make\"}],\"files\":[\"secret\"]}},"
 	"\"results\":[{\"ruleId\":\"R1\",\"message\":{\"text\":\"m\"},"
@@ -308,6 +310,9 @@ static void test_lethe_fields(void)
 	ok(run->facts_json && strstr(run->facts_json, "\"direct\":true") &&
 	   strstr(run->facts_json, "\"value\":\"build\"}"),
 	   "direct stays a boolean; a value ends at a NUL byte, with nothing after it");
+	ok(run->facts_json && !strstr(run->facts_json, "HOSTTOKEN") &&
+	   strstr(run->facts_json, "\"constraint\":\"@ https://pkgs.example/b.tar.gz\""),
+	   "a URL in a fact loses its credentials on the host too");
 	out = sarif_write(&log);
 	r = sarif_parse(out, strlen(out), NULL, &again, why, sizeof(why));
 	ok(r == 0 && again.nruns == 1 && again.runs[0].nresults == 2 &&
