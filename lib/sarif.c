@@ -1006,13 +1006,15 @@ static const char *rule_name(const struct sarif_result *r)
 /*
  * A rule descriptor for id: code-scanning services want short and full
  * descriptions and help; the rule id and the rule's fixed text (never a
- * result's message, lib/ruletext.h) are what Lethe has, so they are what
- * it writes.
+ * scanner's message, lib/ruletext.h) are what Lethe has, so they are what
+ * it writes.  Lethe's own analyzers have no entry there: their first
+ * result's message, their own text, describes the rule.
  */
-static json_object *new_rule(const char *tool, const char *id)
+static json_object *new_rule(const char *tool, const char *id, const char *message)
 {
 	json_object *rule = json_object_new_object();
-	_cleanup_free_ char *text = ruletext_rule(tool, id);
+	_cleanup_free_ char *text = ruletext_own_tool(tool) ? xstrdup(message) :
+				    ruletext_rule(tool, id);
 
 	json_object_object_add(rule, "id", json_object_new_string(id));
 	json_object_object_add(rule, "shortDescription", jtext(id));
@@ -1024,7 +1026,7 @@ static json_object *new_rule(const char *tool, const char *id)
 /* Index of id in the rules array, adding it when new; seen maps ids to
  * indexes (a hash table, so that many distinct rules stay linear). */
 static int rule_index(json_object *rules, json_object *seen, const char *tool,
-		      const char *id)
+		      const char *id, const char *message)
 {
 	size_t n = json_object_array_length(rules);
 	json_object *idx;
@@ -1032,7 +1034,7 @@ static int rule_index(json_object *rules, json_object *seen, const char *tool,
 	if (json_object_object_get_ex(seen, id, &idx))
 		return json_object_get_int(idx);
 	json_object_object_add(seen, id, json_object_new_int((int)n));
-	json_object_array_add(rules, new_rule(tool, id));
+	json_object_array_add(rules, new_rule(tool, id, message));
 	return (int)n;
 }
 
@@ -1058,7 +1060,7 @@ static json_object *write_result(const char *tool, const struct sarif_result *r,
 	const char *msg = r->message && *r->message ? r->message : "(no message)";
 
 	json_object_object_add(o, "ruleId", json_object_new_string(id));
-	json_object_object_add(o, "ruleIndex", json_object_new_int(rule_index(rules, seen, tool, id)));
+	json_object_object_add(o, "ruleIndex", json_object_new_int(rule_index(rules, seen, tool, id, msg)));
 	json_object_object_add(o, "level", json_object_new_string(level ? level : "warning"));
 	json_object_object_add(o, "message", jtext(msg));
 	if (r->path) {
