@@ -3,9 +3,11 @@
  * wrote itself (flawfinder, extra tools) through the whitelist reader.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <json-c/json.h>
 
@@ -61,6 +63,15 @@ int an_json_int(struct json_object *o, const char *key)
 	return n >= 0 && n <= INT_MAX ? (int)n : -1;
 }
 
+/* Whether path names a file in the workspace (sarif_limits.exists). */
+static bool in_workspace(const char *path, void *arg)
+{
+	const struct an_ctx *ctx = arg;
+	struct stat st;
+
+	return fstatat(ctx->wsfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
 static void take_result(const struct an_ctx *ctx, struct sarif_run *run,
 			const struct sarif_result *in)
 {
@@ -85,6 +96,7 @@ static void take_run(const struct an_ctx *ctx, struct sarif_run *run,
 		run->info_uri = xstrdup(in->info_uri);
 	if (!in->complete && run->complete)
 		sarif_run_fail(run, in->reason);
+	run->refused += in->refused;
 	for (size_t i = 0; i < in->nresults; i++)
 		take_result(ctx, run, &in->results[i]);
 }
@@ -101,6 +113,8 @@ int an_convert_sarif(const struct an_ctx *ctx, const char *out, size_t len,
 	lim.max_bytes = len;
 	lim.max_results = 10 * 1000 * 1000;
 	lim.base = ctx->workspace;
+	lim.exists = in_workspace;
+	lim.exists_arg = (void *)ctx;
 	r = sarif_parse(out, len, &lim, &log, why, sizeof(why));
 	if (r == 0 && log.nruns == 0)
 		r = -EINVAL, snprintf(why, sizeof(why), "no run in its SARIF");

@@ -151,6 +151,7 @@ static void run_tool(const struct an_ctx *ctx, const struct an_tool *tool,
 	} else {
 		run_external(ctx, tool, run);
 	}
+	sarif_run_check_refused(run);
 	an_suppress_apply(ctx, run);
 	an_lines_drop();
 	if (!run->version && tool->version_arg)

@@ -104,7 +104,7 @@ struct scan {
 	int64_t stop_at;	/* mono_usec() by which the code must be gone */
 	struct volume *vol;
 	char why[256];	/* last error: one line, never a secret or code */
-	int64_t nfindings, nnew, nfixed, ndropped;
+	int64_t nfindings, nnew, nfixed, nrefused;
 	const char *state;	/* scans.state at the end */
 };
 
@@ -744,7 +744,7 @@ static json_object *json_line(int line)
 	return line > 0 ? json_object_new_int(line) : NULL;
 }
 
-/* The run's results as sql_results' recordset; those without a path are dropped. */
+/* The run's results as sql_results' recordset. */
 static char *results_json(struct scan *s, const struct sarif_run *run)
 {
 	json_object *a = json_object_new_array();
@@ -756,10 +756,6 @@ static char *results_json(struct scan *s, const struct sarif_run *run)
 		char *fallback = NULL;
 		json_object *o;
 
-		if (!res->path) {
-			s->ndropped++;
-			continue;
-		}
 		if (!fingerprint_ok(res->fingerprint))
 			fallback = fingerprint_fallback(run->tool, res);
 		o = json_object_new_object();
@@ -877,13 +873,14 @@ static enum outcome store(struct scan *s, struct sarif_log *log)
 	r = db_begin(s->db);
 	for (i = 0; r == 0 && i < log->nruns; i++) {
 		complete &= log->runs[i].complete;
+		s->nrefused += (int64_t)log->runs[i].refused;
 		r = store_run(s, &log->runs[i], branch);
 	}
 	free(branch);
 	s->state = complete ? "complete" : "incomplete";
 	stats = xasprintf("{\"findings\": %" PRId64 ", \"new\": %" PRId64 ", \"fixed\": %" PRId64
-			  ", \"dropped\": %" PRId64 ", \"tools\": %zu, \"stripped\": %zu}",
-			  s->nfindings, s->nnew, s->nfixed, s->ndropped, log->nruns, log->stripped);
+			  ", \"refused\": %" PRId64 ", \"tools\": %zu, \"stripped\": %zu}",
+			  s->nfindings, s->nnew, s->nfixed, s->nrefused, log->nruns, log->stripped);
 	if (r == 0)
 		r = DB_QUERY(s->db, NULL, "UPDATE scans SET state = $2, finished_at = now(), "
 			     "stats = $3::jsonb WHERE id = $1", i64s(s->scan_id, scan), s->state, stats);
