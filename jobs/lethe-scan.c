@@ -100,6 +100,7 @@ struct scan {
 	char *provider, *api_url;	/* api_url: NULL when none is known */
 	/* this run */
 	int64_t checkout_id, scan_id;
+	char *base_scan;	/* a pull request's base_scan_id, "" when none */
 	char checkout_name[VOLUME_NAME_MAX + 1];
 	int64_t stop_at;	/* mono_usec() by which the code must be gone */
 	struct volume *vol;
@@ -135,12 +136,13 @@ static enum outcome db_fail(struct scan *s, int r, const char *what)
 }
 
 /* The branch findings are tracked on: the job's, else the pull request's. */
+/* Where a scan's findings are tracked: a pull request's under pull/<n>. */
 static char *scan_branch(const struct queue_job *job)
 {
-	if (job->qj_branch)
-		return xstrdup(job->qj_branch);
 	if (job->qj_pr > 0)
 		return xasprintf("pull/%d", job->qj_pr);
+	if (job->qj_branch)
+		return xstrdup(job->qj_branch);
 	return xstrdup(job->qj_ref ? job->qj_ref : "detached");
 }
 
@@ -623,6 +625,11 @@ static enum outcome analyze(struct scan *s, struct sarif_log *log)
 	return o;
 }
 
+/*
+ * The scan's row.  A pull request's is compared with the last complete
+ * scan of the branch it targets (the job's branch; the default branch for a
+ * job queued before Lethe kept it), whose id it keeps as base_scan_id.
+ */
 static enum outcome scan_insert(struct scan *s)
 {
 	char org[24], repo[24], job[24], pr[24];
@@ -632,15 +639,19 @@ static enum outcome scan_insert(struct scan *s)
 
 	r = DB_QUERY(s->db, &res,
 		     "INSERT INTO scans (org_id, repository_id, job_id, commit_sha, ref, branch, "
-		     " pr_number, base_sha) VALUES ($1, $2, $3, $4, $5, $6, nullif($7, '0')::int, $8) "
-		     "RETURNING id",
+		     " pr_number, base_sha, base_scan_id) VALUES ($1, $2, $3, $4, $5, $6, "
+		     " nullif($7, '0')::int, $8, CASE WHEN $7 <> '0' THEN (SELECT b.id FROM scans b "
+		     "  WHERE b.repository_id = $2::bigint AND b.branch = coalesce($9, $10) "
+		     "  AND b.pr_number IS NULL AND b.state = 'complete' ORDER BY b.id DESC LIMIT 1) END) "
+		     "RETURNING id, base_scan_id",
 		     i64s(s->job->qj_org, org), i64s(s->job->qj_repo, repo), i64s(s->job->qj_id, job),
 		     s->job->qj_commit, s->job->qj_ref, branch, i64s(s->job->qj_pr, pr),
-		     s->job->qj_base);
+		     s->job->qj_base, s->job->qj_branch, s->default_branch);
 	free(branch);
 	if (r < 0)
 		return db_fail(s, r, "insert the scan row");
 	s->scan_id = db_int(res, 0, 0);
+	s->base_scan = xstrdup(db_value(res, 0, 1) ? db_value(res, 0, 1) : "");
 	PQclear(res);
 	return OUT_OK;
 }
@@ -670,8 +681,8 @@ static int store_tool(struct scan *s, const struct sarif_run *run, int *stored)
  * One statement stores a run's results: each finding is upserted by
  * (repository, branch, fingerprint), the last result of a fingerprint
  * giving its place and message, and linked to the scan at the line of the
- * first.  A pull request introduces what was not open on the default
- * branch before this scan.  Rows are taken in fingerprint order, the same
+ * first.  A pull request introduces what the last complete scan of its
+ * target branch did not see (all it finds, when there is none).  Rows are taken in fingerprint order, the same
  * in every scan, so that two scans of one branch wait for each other
  * rather than deadlock.  Returns how many findings are new.
  */
@@ -691,9 +702,8 @@ static const char sql_results[] =
 	"  RETURNING id, fingerprint, xmax = 0 AS new), "
 	" link AS (INSERT INTO scan_findings (scan_id, finding_id, org_id, start_line, introduced) "
 	"  SELECT $5::bigint, up.id, $1::bigint, earliest.sl, $7::bool AND NOT EXISTS ( "
-	"   SELECT 1 FROM findings b WHERE b.repository_id = $2::bigint AND b.branch = $8 "
-	"   AND b.fingerprint = up.fingerprint "
-	"   AND b.state = 'open') "
+	"   SELECT 1 FROM scan_findings bf JOIN findings b ON b.id = bf.finding_id "
+	"   WHERE bf.scan_id = nullif($8, '')::bigint AND b.fingerprint = up.fingerprint) "
 	"  FROM up JOIN (SELECT DISTINCT ON (fp) fp, sl FROM x ORDER BY fp, i) earliest "
 	"   ON earliest.fp = up.fingerprint "
 	"  ON CONFLICT (scan_id, finding_id) DO NOTHING) "
@@ -791,7 +801,7 @@ static int store_results(struct scan *s, const struct sarif_run *run, const char
 
 	r = DB_QUERY(s->db, &res, sql_results, i64s(s->job->qj_org, org),
 		     i64s(s->job->qj_repo, repo), branch, run->tool, i64s(s->scan_id, scan), list,
-		     s->job->qj_pr > 0 ? "t" : "f", s->default_branch);
+		     s->job->qj_pr > 0 ? "t" : "f", s->base_scan);
 	free(list);
 	if (r == 0)
 		s->nnew += db_int(res, 0, 0);
@@ -1011,6 +1021,7 @@ static void scan_release(struct scan *s)
 	free(s->full_name);
 	free(s->token_blob);
 	free(s->default_branch);
+	free(s->base_scan);
 	free(s->provider);
 	free(s->api_url);
 }
