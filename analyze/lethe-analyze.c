@@ -138,19 +138,10 @@ static void run_external(const struct an_ctx *ctx, const struct an_tool *tool,
 	an_argv_release(&argv);
 }
 
-static void run_tool(const struct an_ctx *ctx, const struct an_tool *tool,
-		     struct sarif_log *log)
+/* What every run of a tool gets once its results are in. */
+static void run_finish(const struct an_ctx *ctx, const struct an_tool *tool,
+		       struct sarif_run *run)
 {
-	struct sarif_run *run = sarif_log_add_run(log, tool->name, NULL);
-	int r;
-
-	if (tool->analyze) {
-		r = tool->analyze(ctx, run);
-		if (r < 0 && run->complete)
-			sarif_run_fail(run, strerror(-r));
-	} else {
-		run_external(ctx, tool, run);
-	}
 	sarif_run_check_refused(run);
 	an_suppress_apply(ctx, run);
 	an_lines_drop();
@@ -158,8 +149,32 @@ static void run_tool(const struct an_ctx *ctx, const struct an_tool *tool,
 		run->version = tool_version(ctx, tool);
 	if (!run->info_uri && tool->info_uri)
 		run->info_uri = xstrdup(tool->info_uri);
-	log_debug("%s: %zu results%s%s", tool->name, run->nresults,
+	log_debug("%s: %zu results%s%s", run->tool, run->nresults,
 		  run->complete ? "" : ", incomplete: ", run->complete ? "" : run->reason);
+}
+
+/* A tool's run, and those after the first of a SARIF log of several. */
+static void run_tool(const struct an_ctx *ctx, const struct an_tool *tool,
+		     struct sarif_log *log)
+{
+	struct sarif_run *run = sarif_log_add_run(log, tool->name, NULL);
+	struct an_ctx tctx = *ctx;
+	struct sarif_log more;
+	int r;
+
+	sarif_log_init(&more);
+	tctx.more = &more;
+	if (tool->analyze) {
+		r = tool->analyze(&tctx, run);
+		if (r < 0 && run->complete)
+			sarif_run_fail(run, strerror(-r));
+	} else {
+		run_external(&tctx, tool, run);
+	}
+	run_finish(ctx, tool, run);
+	for (size_t i = 0; i < more.nruns; i++)
+		run_finish(ctx, tool, sarif_log_move_run(log, &more.runs[i]));
+	sarif_log_release(&more);
 }
 
 static bool selected(const struct options *o, const char *name)

@@ -609,6 +609,7 @@ static enum outcome analyze(struct scan *s, struct sarif_log *log)
 		sarif_limits_default(&lim);
 		lim.max_bytes = (size_t)config_int(s->cfg, "sandbox_output");
 		lim.base = "/workspace";
+		lim.max_runs = 1024;	/* 40 tools of up to 16 runs (lethe-analyze(8)) */
 		r = sarif_parse(res.out ? res.out : "", res.out_len, &lim, log, why, sizeof(why));
 		if (r < 0)
 			o = fail(s, OUT_PERM, "analysis output refused: %s", why);

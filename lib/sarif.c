@@ -88,6 +88,7 @@ static void run_release(struct sarif_run *run)
 	free(run->tool);
 	free(run->version);
 	free(run->info_uri);
+	free(run->category);
 	free(run->reason);
 	free(run->meta_json);
 	free(run->facts_json);
@@ -115,6 +116,16 @@ struct sarif_run *sarif_log_add_run(struct sarif_log *log, const char *tool,
 	run->version = version ? sarif_clean_text(version, 200) : NULL;
 	run->complete = true;
 	return run;
+}
+
+struct sarif_run *sarif_log_move_run(struct sarif_log *log, struct sarif_run *run)
+{
+	struct sarif_run *to = sarif_log_add_run(log, "", NULL);
+
+	run_release(to);
+	*to = *run;
+	memset(run, 0, sizeof(*run));
+	return to;
 }
 
 struct sarif_result *sarif_run_add_result(struct sarif_run *run)
@@ -329,6 +340,15 @@ int sarif_uri_path(const char *uri, const char *base, char **out)
 }
 
 static json_object *jstr(const char *s);
+
+/* { "id": category }: which analysis a run is, when a tool runs several. */
+static json_object *automation_details(const struct sarif_run *run)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "id", jstr(run->category));
+	return o;
+}
 
 /* ---- reader ---- */
 
@@ -832,6 +852,8 @@ static void parse_invocation(struct sarif_run *run, json_object *driver,
 	const char *reason = NULL;
 
 	json_object_object_add(meta, "driver", meta_driver(driver));
+	if (run->category)
+		json_object_object_add(meta, "automationDetails", automation_details(run));
 	json_object_object_add(meta, "notifications", meta_notifications(inv, &reason));
 	if (ok && !json_object_get_boolean(ok))
 		sarif_run_fail(run, reason ? reason : "tool execution unsuccessful");
@@ -999,6 +1021,8 @@ static int parse_run(struct parser *p, json_object *runobj, size_t i)
 		version = get_str(driver, "semanticVersion");
 	run = sarif_log_add_run(p->log, name, version);
 	run->info_uri = web_uri(get_str(driver, "informationUri"));
+	na = get_str(get(runobj, "automationDetails", json_type_object), "id");
+	run->category = na && *na ? sarif_clean_text(na, 200) : NULL;
 	parse_invocation(run, driver, runobj);
 	parse_run_properties(run, runobj);
 	r = parse_results(p, run, runobj, get(driver, "rules", json_type_array));
@@ -1273,6 +1297,8 @@ static json_object *write_run(const struct sarif_run *run)
 	json_object_object_add(driver, "rules", rules);
 	json_object_object_add(tool, "driver", driver);
 	json_object_object_add(o, "tool", tool);
+	if (run->category)
+		json_object_object_add(o, "automationDetails", automation_details(run));
 	json_object_object_add(o, "invocations", write_invocation(run));
 	json_object_object_add(o, "results", results);
 	if (run->facts_json || run->not_applicable || run->refused)

@@ -13,7 +13,7 @@
  * that it had to remove them.
  *
  * The writer produces a SARIF 2.1.0 document from the same structures: one
- * run per tool, locations relative to %SRCROOT%, partialFingerprints
+ * run per tool (its automationDetails.id, the category, kept), locations relative to %SRCROOT%, partialFingerprints
  * "lethe/v1", and for an incomplete run invocations[0].executionSuccessful
  * false with the reason as an error toolExecutionNotification.
  *
@@ -76,6 +76,7 @@ struct sarif_result {
 struct sarif_run {
 	char *tool, *version;	/* driver name (never NULL) and version */
 	char *info_uri;		/* driver.informationUri (http/https) or NULL */
+	char *category;		/* automationDetails.id (one line), or NULL */
 	bool complete;		/* false: the tool failed or was cut short */
 	bool not_applicable;	/* complete: it had nothing to scan, not run */
 	char *reason;		/* why incomplete or not applicable (one line), or NULL */
@@ -121,6 +122,8 @@ void sarif_log_release(struct sarif_log *log);
  * valid until the next sarif_log_add_run, which may move the runs). */
 struct sarif_run *sarif_log_add_run(struct sarif_log *log, const char *tool,
 				    const char *version);
+/* Move run (emptied) to the end of log; returns it there. */
+struct sarif_run *sarif_log_move_run(struct sarif_log *log, struct sarif_run *run);
 /* Append a zeroed result to run; returns it (owned by run, valid until
  * the next sarif_run_add_result on that run). */
 struct sarif_result *sarif_run_add_result(struct sarif_run *run);

@@ -4,11 +4,12 @@
 # every scanner, whether it writes file names (shellcheck, bandit) or SARIF
 # (flawfinder, which does not encode them); a result Lethe cannot place in the
 # workspace is counted and makes its run incomplete; results of kind pass or
-# notApplicable are not findings.
+# notApplicable are not findings; a SARIF log of several runs stays several
+# runs, each named after its category or driver.
 set -u
 # shellcheck source=tests/analyze-lib.sh
 . "$(dirname "$0")/analyze-lib.sh"
-plan 9
+plan 11
 
 WS=$SCRATCH/ws
 mkdir -p "$WS"
@@ -37,9 +38,24 @@ SARIF
 TOOL
 chmod 0755 "$SCRATCH/outside"
 
+# A tool writing one log of three runs: two categories of one driver, and
+# another driver.
+cat >"$SCRATCH/multi" <<'TOOL'
+#!/bin/sh
+res() { printf '{"ruleId":"%s","message":{"text":"m"},"locations":[{"physicalLocation":{"artifactLocation":{"uri":"100%%25.sh"},"region":{"startLine":%s}}}]}' "$1" "$2"; }
+cat <<SARIF
+{"version":"2.1.0","runs":[
+ {"tool":{"driver":{"name":"alpha"}},"automationDetails":{"id":"sec/js/"},"results":[$(res j1 1)]},
+ {"tool":{"driver":{"name":"alpha"}},"automationDetails":{"id":"sec/py/"},"results":[$(res p1 1),$(res p2 2)]},
+ {"tool":{"driver":{"name":"beta"}},"results":[$(res b1 2)]}]}
+SARIF
+TOOL
+chmod 0755 "$SCRATCH/multi"
+
 OUT=$SCRATCH/out.sarif
 "$AN" --workspace "$WS" --tool shellcheck --tool bandit --tool flawfinder --tool outside \
-	--extra-tool "outside=$SCRATCH/outside" >"$OUT" 2>"$SCRATCH/err"
+	--tool multi --extra-tool "outside=$SCRATCH/outside" --extra-tool "multi=$SCRATCH/multi" \
+	>"$OUT" 2>"$SCRATCH/err"
 rc=$?
 check '[ $rc -eq 0 ]' "lethe-analyze runs shellcheck, bandit, flawfinder and a SARIF tool"
 
@@ -55,7 +71,7 @@ check '[ "$(uris bandit)" = "$(enc %41.py)" ]' \
 want=$(printf '%s\n' "$(enc %41.c)" "$(enc 100%.c)" | sort -u)
 check '[ "$(uris flawfinder)" = "$want" ]' \
 	"flawfinder's unencoded SARIF names are taken as written: $(echo $(uris flawfinder))"
-check 'jq -e "[.runs[] | select(.tool.driver.name != \"outside\") |
+check 'jq -e "[.runs[] | select(.tool.driver.name | test(\"^(outside|multi/)\") | not) |
 	.invocations[0].executionSuccessful] | all" "$OUT" >/dev/null' \
 	"the scanners' runs are complete: nothing of theirs was refused"
 
@@ -67,6 +83,15 @@ check '[ "$(outside .invocations[0].executionSuccessful)" = false ] &&
 check '[ "$(outside ".properties[\"lethe/refused\"]")" = 3 ]' "the count is in the run's properties"
 check '[ "$(outside "[.results[].ruleId] | join(\",\")")" = r3 ]' \
 	"passed and not-applicable checks are not findings; the real result is kept"
+
+runs=$(jq -r '.runs[] | select(.tool.driver.name | startswith("multi/")) |
+	"\(.tool.driver.name) \(.automationDetails.id // "-") \([.results[].ruleId] | join(","))"' "$OUT")
+check '[ "$runs" = "multi/sec/js sec/js/ j1
+multi/sec/py sec/py/ p1,p2
+multi/beta - b1" ]' "three runs in one log stay three runs with their categories: $(echo $runs)"
+check 'jq -e "[.runs[] | select(.tool.driver.name | startswith(\"multi/\")) |
+	.invocations[0].executionSuccessful] == [true, true, true]" "$OUT" >/dev/null' \
+	"each of them is complete"
 
 # The host reads what lethe-analyze wrote the same way.
 "$TOP/build/tests/sarif_test" --parse "$OUT" >"$SCRATCH/host.sarif" 2>/dev/null

@@ -436,6 +436,30 @@ static void test_lethe_fields(void)
 	sarif_log_release(&log);
 }
 
+static void test_runs(void)
+{
+	static const char doc[] = "{\"version\":\"2.1.0\",\"runs\":["
+		"{\"tool\":{\"driver\":{\"name\":\"a\"}},\"automationDetails\":{\"id\":\"x/js/\"},"
+		"\"results\":[" KIND_RESULT("R1", "") "]},"
+		"{\"tool\":{\"driver\":{\"name\":\"a\"}},\"automationDetails\":{\"id\":\"x/py/\"},"
+		"\"results\":[" KIND_RESULT("R2", "") "," KIND_RESULT("R3", "") "]}]}";
+	struct sarif_log log, back;
+	char why[256], *out;
+	int r = sarif_parse(doc, strlen(doc), NULL, &log, why, sizeof(why));
+
+	ok(r == 0 && log.nruns == 2 && log.runs[0].nresults == 1 && log.runs[1].nresults == 2 &&
+	   !strcmp(log.runs[0].category, "x/js/") && !strcmp(log.runs[1].category, "x/py/") &&
+	   strstr(log.runs[1].meta_json, "\"automationDetails\":{\"id\":\"x/py/\"}"),
+	   "two runs of one driver stay two, each with its category, kept in its metadata");
+	out = r == 0 ? sarif_write(&log) : xstrdup("");
+	r = sarif_parse(out, strlen(out), NULL, &back, why, sizeof(why));
+	ok(r == 0 && back.nruns == 2 && back.runs[1].category &&
+	   !strcmp(back.runs[1].category, "x/py/"), "the writer keeps the categories");
+	free(out);
+	sarif_log_release(&back);
+	sarif_log_release(&log);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "--parse") == 0)
@@ -447,6 +471,7 @@ int main(int argc, char **argv)
 	test_roundtrip();
 	test_paths();
 	test_kinds();
+	test_runs();
 	test_lethe_fields();
 	return done_testing();
 }
