@@ -60,7 +60,7 @@ job=$(vcs_deliver "$SCRATCH/pr.json" "X-GitHub-Event: pull_request" "X-GitHub-De
 is "$(cat "$SCRATCH/code") $(q "SELECT branch || ' ' || pr_number FROM lethe.jobs WHERE id = ${job:-0}")" \
 	"202 main 7" "the pull request is queued against its target branch, main"
 scan_until_done "$job"
-is "$(q "SELECT state FROM lethe.jobs WHERE id = ${job:-0}")" done "the fork's pull request is scanned"
+is "$(q "SELECT state FROM lethe.jobs WHERE id = ${job:-0}")" "done" "the fork's pull request is scanned"
 
 is "$(q "SELECT branch FROM lethe.scans WHERE job_id = ${job:-0}")" pull/7 \
 	"its scan is filed under pull/7, not under the fork's branch name"
