@@ -63,13 +63,15 @@ struct options {
 	int64_t timeout, max_output, max_results;
 };
 
-static void __attribute__((noreturn)) usage(int status)
+#define USAGE "usage: lethe-analyze [--workspace DIR] [--tool NAME]... [--tool-timeout SECS]\n" \
+	"                     [--max-output BYTES] [--max-results N]\n" \
+	"                     [--extra-tool NAME=ABSOLUTE_PATH]...\n" \
+	"       lethe-analyze --help | --version\n"
+
+static void __attribute__((noreturn)) usage(void)
 {
-	fprintf(status ? stderr : stdout,
-		"usage: lethe-analyze [--workspace DIR] [--tool NAME]... [--tool-timeout SECS]\n"
-		"                     [--max-output BYTES] [--max-results N]\n"
-		"                     [--extra-tool NAME=ABSOLUTE_PATH]...\n");
-	exit(status);
+	fputs(USAGE, stderr);
+	exit(EXIT_USAGE);
 }
 
 /* First "N.N[.N...]" token of a --version output, or NULL. */
@@ -241,14 +243,14 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "max-output", required_argument, NULL, 'o' },
 		{ "max-results", required_argument, NULL, 'r' },
 		{ "extra-tool", required_argument, NULL, 'x' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	*o = (struct options){ .workspace = "/workspace", .timeout = 120,
 			       .max_output = 64 << 20, .max_results = 5000 };
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	std_options(argc, argv, USAGE);
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (c == 'w')
 			o->workspace = optarg;
 		else if (c == 't' && o->nonly < TOOLS_MAX)
@@ -262,10 +264,10 @@ static void parse_options(int argc, char **argv, struct options *o)
 		else if (c == 'x')
 			add_extra(o, optarg);
 		else
-			usage(c == 'h' ? 0 : EXIT_USAGE);
+			usage();
 	}
 	if (optind != argc)
-		usage(EXIT_USAGE);
+		usage();
 	for (size_t i = 0; i < o->nonly; i++)
 		if (!find_tool(o, o->only[i]))
 			fatalx(EXIT_USAGE, "unknown tool '%s'", o->only[i]);

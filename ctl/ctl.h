@@ -31,6 +31,9 @@ struct ctl_cmd {
 	const char *usage;	/* arguments after "lethectl name sub" */
 };
 
+/* Load the configuration (once): commands read it only when they need it,
+ * so that usage errors and --help come before it; prints the error. */
+int ctl_config(struct ctl *c);
 /* Open the database as role (once per process); prints the error. */
 int ctl_db(struct ctl *c, const char *role);
 /* Load the master keys (once); prints the error. */

@@ -288,6 +288,8 @@ static void ctx_open(struct api_ctx *ctx)
 		fatalx(EXIT_TEMPFAIL, "unable to connect to the database: %s", db_error(ctx->db));
 }
 
+#define USAGE "usage: lethe-api [--routes | --help | --version]  (FastCGI on standard input)\n"
+
 int main(int argc, char **argv)
 {
 	struct api_ctx ctx = { 0 };
@@ -295,12 +297,13 @@ int main(int argc, char **argv)
 	int64_t served = 0, max;
 	char why[512];
 
+	std_options(argc, argv, USAGE);
 	if (argc == 2 && !strcmp(argv[1], "--routes")) {
 		routes_print();
 		return EXIT_OK;
 	}
 	if (argc != 1) {
-		fprintf(stderr, "usage: lethe-api [--routes]\n");
+		fputs(USAGE, stderr);
 		return EXIT_USAGE;
 	}
 	log_init("lethe-api");

@@ -1068,10 +1068,12 @@ static int job_run(const struct config *cfg, struct keyring *kr, struct db *db, 
 	return o == OUT_OK ? EXIT_OK : o == OUT_PERM ? EXIT_PERMFAIL : EXIT_TEMPFAIL;
 }
 
-static void __attribute__((noreturn)) usage(int status)
+#define USAGE "usage: lethe-scan [--once] [--verbose] | --help | --version\n"
+
+static void __attribute__((noreturn)) usage(void)
 {
-	fprintf(status ? stderr : stdout, "usage: lethe-scan [--once] [--verbose]\n");
-	exit(status);
+	fputs(USAGE, stderr);
+	exit(EXIT_USAGE);
 }
 
 static int parse_args(int argc, char **argv)
@@ -1079,21 +1081,21 @@ static int parse_args(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "once", no_argument, NULL, 'o' },
 		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, once = 0;
 
-	while ((c = getopt_long(argc, argv, "ovh", longopts, NULL)) != -1) {
+	std_options(argc, argv, USAGE);
+	while ((c = getopt_long(argc, argv, "ov", longopts, NULL)) != -1) {
 		if (c == 'o')
 			once = 1;
 		else if (c == 'v')
 			log_set_verbose(1);
 		else
-			usage(c == 'h' ? 0 : EXIT_USAGE);
+			usage();
 	}
 	if (optind != argc)
-		usage(EXIT_USAGE);
+		usage();
 	return once;
 }
 
