@@ -76,6 +76,7 @@ int ctl_org_create(struct ctl *c, int argc, char **argv);
 int ctl_org_list(struct ctl *c, int argc, char **argv);
 int ctl_user_add(struct ctl *c, int argc, char **argv);
 int ctl_repo_add(struct ctl *c, int argc, char **argv);
+int ctl_repo_set(struct ctl *c, int argc, char **argv);
 int ctl_repo_list(struct ctl *c, int argc, char **argv);
 int ctl_repo_remove(struct ctl *c, int argc, char **argv);
 int ctl_jobs(struct ctl *c, int argc, char **argv);

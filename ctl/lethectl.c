@@ -33,6 +33,9 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "user",      "add",    ctl_user_add,    "--org ORG --email EMAIL --role owner|admin|member  (password on stdin)" },
 	{ "repo",      "add",    ctl_repo_add,    "--org ORG --provider github|gitlab|bitbucket|bitbucket-dc|gitea "
 						  "--name OWNER/REPO --clone-url URL [--token-file F] [--secret-file F]" },
+	{ "repo",      "set",    ctl_repo_set,    "[--org ORG] [--api-url URL] [--report-mode MODE] "
+						  "[--default-branch B] [--report-token-file F] [--clone-token-file F] "
+						  "[--rotate-secret] ID|OWNER/REPO" },
 	{ "repo",      "list",   ctl_repo_list,   "[--org ORG]" },
 	{ "repo",      "remove", ctl_repo_remove, "ID" },
 	{ "jobs",      NULL,     ctl_jobs,        "[--org ORG] [--state STATE] [--limit N]" },

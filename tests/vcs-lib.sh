@@ -101,7 +101,8 @@ vcs_repo_add() { # PROVIDER API_URL MODE
 		--clone-url "$API${VCS_GIT_PATH:-}/$VCS_OWNER/app.git" --token-file "$SCRATCH/clone.token" \
 		>"$SCRATCH/repo.json"
 	REPO=$(jq -r .id "$SCRATCH/repo.json")
-	"$VCS_FIXTURE" "$REPO" "$2" token "$3" <"$SCRATCH/report.token" >/dev/null
+	"$TOP/bin/lethectl" repo set --api-url "$2" --report-mode "$3" \
+		--report-token-file "$SCRATCH/report.token" "$REPO" >/dev/null
 	rm -f "$SCRATCH/clone.token" "$SCRATCH/report.token"
 }
 
