@@ -1,5 +1,6 @@
 # Lethe build.  `make help` lists the targets.
 
+VERSION  := 0.9.0
 PREFIX   ?= /usr/local
 SBINDIR  ?= $(PREFIX)/sbin
 LIBEXEC  ?= $(PREFIX)/libexec/lethe
@@ -17,7 +18,7 @@ WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 $(WARN) -D_GNU_SOURCE -Ilib \
             -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE \
-            -DLETHE_SQL_DIR='"$(DATADIR)/sql"' \
+            -DLETHE_SQL_DIR='"$(DATADIR)/sql"' -DLETHE_VERSION='"$(VERSION)"' \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDFLAGS  += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm

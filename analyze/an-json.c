@@ -3,9 +3,11 @@
  * wrote itself (flawfinder, extra tools) through the whitelist reader.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <json-c/json.h>
 
@@ -61,6 +63,15 @@ int an_json_int(struct json_object *o, const char *key)
 	return n >= 0 && n <= INT_MAX ? (int)n : -1;
 }
 
+/* Whether path names a file in the workspace (sarif_limits.exists). */
+static bool in_workspace(const char *path, void *arg)
+{
+	const struct an_ctx *ctx = arg;
+	struct stat st;
+
+	return fstatat(ctx->wsfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
 static void take_result(const struct an_ctx *ctx, struct sarif_run *run,
 			const struct sarif_result *in)
 {
@@ -83,11 +94,41 @@ static void take_run(const struct an_ctx *ctx, struct sarif_run *run,
 		run->version = xstrdup(in->version);
 	if (!run->info_uri && in->info_uri)
 		run->info_uri = xstrdup(in->info_uri);
-	/* The tool's own notification may quote the code: not passed on. */
+	if (!run->category && in->category)
+		run->category = xstrdup(in->category);
+	/* The tool's own notification may quote the code: not passed on.
+	 * Refused results are counted, and noted when the tool's run ends. */
 	if (!in->complete && run->complete)
 		sarif_run_fail(run, "the tool reported that it did not complete");
+	run->refused += in->refused;
 	for (size_t i = 0; i < in->nresults; i++)
 		take_result(ctx, run, &in->results[i]);
+}
+
+/* What tells a run from the others of its log: its category without
+ * trailing slashes, else its driver's name; returns its length. */
+static size_t run_label(const struct sarif_run *run, const char **label)
+{
+	size_t n;
+
+	*label = run->category ? run->category : run->tool;
+	n = strlen(*label);
+	while (n > 1 && (*label)[n - 1] == '/')
+		n--;
+	return n;
+}
+
+/* The name of run i of a tool's log of several: "TOOL/LABEL", and "#N"
+ * after it when earlier runs of the log have that label. */
+static char *run_name(const char *tool, const struct sarif_log *log, size_t i)
+{
+	const char *label, *l;
+	size_t n = run_label(&log->runs[i], &label), same = 0;
+
+	for (size_t k = 0; k < i; k++)
+		same += run_label(&log->runs[k], &l) == n && !memcmp(l, label, n);
+	return same ? xasprintf("%s/%.*s#%zu", tool, (int)n, label, same + 1)
+		    : xasprintf("%s/%.*s", tool, (int)n, label);
 }
 
 int an_convert_sarif(const struct an_ctx *ctx, const char *out, size_t len,
@@ -95,23 +136,44 @@ int an_convert_sarif(const struct an_ctx *ctx, const char *out, size_t len,
 {
 	struct sarif_limits lim;
 	struct sarif_log log;
-	char why[256], *reason;
+	char why[256], *reason, *tool;
 	int r;
 
 	sarif_limits_default(&lim);
 	lim.max_bytes = len;
 	lim.max_results = 10 * 1000 * 1000;
 	lim.base = ctx->workspace;
+	lim.exists = in_workspace;
+	lim.exists_arg = (void *)ctx;
 	r = sarif_parse(out, len, &lim, &log, why, sizeof(why));
 	if (r == 0 && log.nruns == 0)
 		r = -EINVAL, snprintf(why, sizeof(why), "no run in its SARIF");
+	if (r == 0 && log.nruns > AN_TOOL_RUNS_MAX)
+		r = -E2BIG, snprintf(why, sizeof(why), "%zu runs in its SARIF, limit %d", log.nruns,
+				     AN_TOOL_RUNS_MAX);
 	if (r < 0) {
 		reason = xasprintf("unparsable output: %s", why);
 		sarif_run_fail(run, reason);
 		free(reason);
 	}
-	for (size_t i = 0; r == 0 && i < log.nruns; i++)
-		take_run(ctx, run, &log.runs[i]);
+	tool = xstrdup(run->tool);
+	for (size_t i = 0; r == 0 && i < log.nruns; i++) {
+		struct sarif_run *to = run;
+
+		if (ctx->more && log.nruns > 1) {
+			char *name = run_name(tool, &log, i);
+
+			if (i == 0) {
+				free(run->tool);
+				run->tool = name;
+			} else {
+				to = sarif_log_add_run(ctx->more, name, NULL);
+				free(name);
+			}
+		}
+		take_run(ctx, to, &log.runs[i]);
+	}
+	free(tool);
 	sarif_log_release(&log);
 	return r;
 }

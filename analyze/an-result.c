@@ -191,8 +191,10 @@ static struct sarif_result *result_add(const struct an_ctx *ctx, struct sarif_ru
 			sarif_run_fail(run, "result limit");
 		return NULL;
 	}
-	if (!path || sarif_path_clean(path, ctx->workspace, &clean) < 0)
+	if (!path || sarif_file_path(path, ctx->workspace, &clean) < 0) {
+		run->refused++;
 		return NULL;
+	}
 	if (digest)
 		sarif_fingerprint((const char *[]){ tool, rule_id ? rule_id : "", clean, digest }, 4,
 				  fp);

@@ -25,6 +25,9 @@ struct an_ctx {
 	int timeout;		/* seconds per tool */
 	size_t max_output;	/* bytes of scanner output */
 	size_t max_results;	/* results per run */
+	/* Where a SARIF tool's log of several runs puts those after its first
+	 * (an_convert_sarif), or NULL to merge them into one. */
+	struct sarif_log *more;
 };
 
 /* A NULL-terminated argument vector that owns its strings. */
@@ -138,7 +141,13 @@ int an_walk(const struct an_ctx *ctx, an_want_fn *want, void *data,
 	    struct an_argv *argv);
 bool an_has_suffix(const char *name, const char *suffix);
 
-/* Shared converter for tools that write SARIF themselves. */
+/*
+ * Shared converter for tools that write SARIF themselves.  A log of several
+ * runs (at most AN_TOOL_RUNS_MAX) stays several runs, named
+ * "TOOL/CATEGORY" after each run's automationDetails.id, else
+ * "TOOL/DRIVER", the first in run and the others in ctx->more.
+ */
+#define AN_TOOL_RUNS_MAX 16
 int an_convert_sarif(const struct an_ctx *ctx, const char *out, size_t len,
 		     struct sarif_run *run);
 

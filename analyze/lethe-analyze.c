@@ -63,13 +63,15 @@ struct options {
 	int64_t timeout, max_output, max_results;
 };
 
-static void __attribute__((noreturn)) usage(int status)
+#define USAGE "usage: lethe-analyze [--workspace DIR] [--tool NAME]... [--tool-timeout SECS]\n" \
+	"                     [--max-output BYTES] [--max-results N]\n" \
+	"                     [--extra-tool NAME=ABSOLUTE_PATH]...\n" \
+	"       lethe-analyze --help | --version\n"
+
+static void __attribute__((noreturn)) usage(void)
 {
-	fprintf(status ? stderr : stdout,
-		"usage: lethe-analyze [--workspace DIR] [--tool NAME]... [--tool-timeout SECS]\n"
-		"                     [--max-output BYTES] [--max-results N]\n"
-		"                     [--extra-tool NAME=ABSOLUTE_PATH]...\n");
-	exit(status);
+	fputs(USAGE, stderr);
+	exit(EXIT_USAGE);
 }
 
 /* First "N.N[.N...]" token of a --version output, or NULL. */
@@ -138,27 +140,43 @@ static void run_external(const struct an_ctx *ctx, const struct an_tool *tool,
 	an_argv_release(&argv);
 }
 
-static void run_tool(const struct an_ctx *ctx, const struct an_tool *tool,
-		     struct sarif_log *log)
+/* What every run of a tool gets once its results are in. */
+static void run_finish(const struct an_ctx *ctx, const struct an_tool *tool,
+		       struct sarif_run *run)
 {
-	struct sarif_run *run = sarif_log_add_run(log, tool->name, NULL);
-	int r;
-
-	if (tool->analyze) {
-		r = tool->analyze(ctx, run);
-		if (r < 0 && run->complete)
-			sarif_run_fail(run, strerror(-r));
-	} else {
-		run_external(ctx, tool, run);
-	}
+	sarif_run_check_refused(run);
 	an_suppress_apply(ctx, run);
 	an_lines_drop();
 	if (!run->version && tool->version_arg)
 		run->version = tool_version(ctx, tool);
 	if (!run->info_uri && tool->info_uri)
 		run->info_uri = xstrdup(tool->info_uri);
-	log_debug("%s: %zu results%s%s", tool->name, run->nresults,
+	log_debug("%s: %zu results%s%s", run->tool, run->nresults,
 		  run->complete ? "" : ", incomplete: ", run->complete ? "" : run->reason);
+}
+
+/* A tool's run, and those after the first of a SARIF log of several. */
+static void run_tool(const struct an_ctx *ctx, const struct an_tool *tool,
+		     struct sarif_log *log)
+{
+	struct sarif_run *run = sarif_log_add_run(log, tool->name, NULL);
+	struct an_ctx tctx = *ctx;
+	struct sarif_log more;
+	int r;
+
+	sarif_log_init(&more);
+	tctx.more = &more;
+	if (tool->analyze) {
+		r = tool->analyze(&tctx, run);
+		if (r < 0 && run->complete)
+			sarif_run_fail(run, strerror(-r));
+	} else {
+		run_external(&tctx, tool, run);
+	}
+	run_finish(ctx, tool, run);
+	for (size_t i = 0; i < more.nruns; i++)
+		run_finish(ctx, tool, sarif_log_move_run(log, &more.runs[i]));
+	sarif_log_release(&more);
 }
 
 static bool selected(const struct options *o, const char *name)
@@ -225,14 +243,14 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "max-output", required_argument, NULL, 'o' },
 		{ "max-results", required_argument, NULL, 'r' },
 		{ "extra-tool", required_argument, NULL, 'x' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	*o = (struct options){ .workspace = "/workspace", .timeout = 120,
 			       .max_output = 64 << 20, .max_results = 5000 };
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	std_options(argc, argv, USAGE);
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (c == 'w')
 			o->workspace = optarg;
 		else if (c == 't' && o->nonly < TOOLS_MAX)
@@ -246,10 +264,10 @@ static void parse_options(int argc, char **argv, struct options *o)
 		else if (c == 'x')
 			add_extra(o, optarg);
 		else
-			usage(c == 'h' ? 0 : EXIT_USAGE);
+			usage();
 	}
 	if (optind != argc)
-		usage(EXIT_USAGE);
+		usage();
 	for (size_t i = 0; i < o->nonly; i++)
 		if (!find_tool(o, o->only[i]))
 			fatalx(EXIT_USAGE, "unknown tool '%s'", o->only[i]);

@@ -11,11 +11,14 @@
 
 int ctl_keys_init(struct ctl *c, int argc, char **argv)
 {
-	const char *path = config_str(c->cfg, "master_key_file");
+	const char *path;
 	int r;
 
 	if (argc != 1)
 		return ctl_usage();
+	if (ctl_config(c))
+		return 1;
+	path = config_str(c->cfg, "master_key_file");
 	r = keys_master_init(path);
 	if (r == -EEXIST)
 		return ctl_fail("master key file '%s' already exists; refusing to overwrite it", path);
@@ -153,6 +156,8 @@ int ctl_user_add(struct ctl *c, int argc, char **argv)
 		return ctl_usage();
 	if (strcmp(role, "owner") && strcmp(role, "admin") && strcmp(role, "member"))
 		return ctl_fail("bad role '%s': owner, admin or member", role);
+	if (ctl_config(c))
+		return 1;
 	pw = read_password();
 	if (!pw)
 		return ctl_fail("no password on standard input");

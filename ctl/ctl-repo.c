@@ -34,10 +34,13 @@ static int read_secret(const char *path, struct secbuf *out)
 		return ctl_fail("unable to read '%s': %s", path, strerror(-r));
 	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
 		len--;
-	if (len == 0 || secbuf_alloc(out, len) < 0) {
+	if (len == 0 || memchr(buf, '\n', len) || memchr(buf, '\0', len) ||
+	    secbuf_alloc(out, len) < 0) {
+		int empty = len == 0;
+
 		explicit_bzero(buf, len);
 		free(buf);
-		return ctl_fail("'%s' holds no secret", path);
+		return ctl_fail(empty ? "'%s' holds no secret" : "'%s' holds more than one line", path);
 	}
 	memcpy(out->data, buf, len);
 	explicit_bzero(buf, len);
@@ -196,18 +199,100 @@ int ctl_repo_list(struct ctl *c, int argc, char **argv)
 		     " WHERE $1::text IS NULL OR o.name = $1 OR o.id::text = $1 ORDER BY r.id", org);
 }
 
-static int repo_org(struct ctl *c, const char *id, int64_t *org)
+/* Repository which (an id, or OWNER/REPO of org, any org when NULL). */
+static int repo_find(struct ctl *c, const char *which, const char *org, int64_t *id, int64_t *org_id)
 {
 	PGresult *res;
-	int found;
+	int n;
 
-	if (DB_QUERY(c->db, &res, "SELECT org_id FROM lethe.repositories WHERE id::text = $1", id) < 0)
+	if (DB_QUERY(c->db, &res, "SELECT r.id, r.org_id FROM lethe.repositories r "
+		     "JOIN lethe.orgs o ON o.id = r.org_id WHERE (r.id::text = $1 OR r.full_name = $1) "
+		     "AND ($2::text IS NULL OR o.name = $2 OR o.id::text = $2)", which, org) < 0)
 		return ctl_db_fail(c, "looking up the repository");
-	found = PQntuples(res) == 1;
-	if (found)
-		*org = db_int(res, 0, 0);
+	n = PQntuples(res);
+	if (n == 1) {
+		*id = db_int(res, 0, 0);
+		*org_id = db_int(res, 0, 1);
+	}
 	PQclear(res);
-	return found ? 0 : ctl_fail("no repository '%s'", id);
+	if (n > 1)
+		return ctl_fail("'%s' names repositories of several orgs: give --org or the id", which);
+	return n == 1 ? 0 : ctl_fail("no repository '%s'", which);
+}
+
+/* What changed (never a secret), and a webhook secret just generated:
+ * the one secret Lethe ever shows. */
+static void set_print(struct ctl *c, int64_t id, const char *details, const struct secbuf *secret)
+{
+	json_object *o = json_tokener_parse(details);
+
+	json_object_object_add(o, "id", json_object_new_int64(id));
+	if (secret->data)
+		json_object_object_add(o, "webhook_secret",
+				       json_object_new_string_len((const char *)secret->data,
+								  (int)secret->len));
+	ctl_print_object(c, o);
+}
+
+int ctl_repo_set(struct ctl *c, int argc, char **argv)
+{
+	const char *org = NULL, *rotate = NULL, *report_file = NULL, *clone_file = NULL;
+	struct repo_settings set = { 0 };
+	struct ctl_opt opts[] = {
+		{ "org", 1, &org }, { "api-url", 1, &set.api_url }, { "report-mode", 1, &set.report_mode },
+		{ "default-branch", 1, &set.default_branch }, { "report-token-file", 1, &report_file },
+		{ "clone-token-file", 1, &clone_file }, { "rotate-secret", 0, &rotate }, { 0 } };
+	struct secbuf report = { 0 }, clone = { 0 }, secret = { 0 };
+	char target[40], why[256], *details = NULL;
+	int64_t id = 0, org_id = 0;
+	int oi, r, rc = 1;
+
+	if (ctl_parse(argc, argv, opts, &oi) < 0 || oi != argc - 1 ||
+	    !(set.api_url || set.report_mode || set.default_branch || report_file || clone_file ||
+	      rotate))
+		return ctl_usage();
+	if (report_file && clone_file && !strcmp(report_file, "-") && !strcmp(clone_file, "-"))
+		return ctl_fail("only one of --report-token-file and --clone-token-file can be '-'");
+	if (ctl_db(c, DB_ROLE_ADMIN) || ctl_keyring(c) || repo_find(c, argv[oi], org, &id, &org_id))
+		return 1;
+	if ((report_file && read_secret(report_file, &report)) ||
+	    (clone_file && read_secret(clone_file, &clone)) || (rotate && new_webhook_secret(&secret)))
+		goto out;
+	set.report_token = report.data ? &report : NULL;
+	set.clone_token = clone.data ? &clone : NULL;
+	set.webhook_secret = secret.data ? &secret : NULL;
+	if (db_begin(c->db) < 0) {
+		rc = ctl_db_fail(c, "begin");
+		goto out;
+	}
+	r = repo_update(c->db, c->kr, org_id, id, &set, &details, why, sizeof(why));
+	snprintf(target, sizeof(target), "repository:%lld", (long long)id);
+	if (r == 0 && audit_append(c->db, org_id, AUDIT_SYSTEM, c->actor, "repository updated",
+				   target, details, NULL) < 0)
+		r = -EIO;
+	if (r == 0 && db_commit(c->db) < 0)
+		r = -EIO;
+	if (r < 0) {
+		db_rollback(c->db);
+		rc = r == -EINVAL ? ctl_fail("%s", why) : r == -ENOENT ? ctl_fail("no repository '%s'", argv[oi])
+		     : ctl_fail("updating the repository failed: %s", db_error(c->db));
+		goto out;
+	}
+	rc = 0;
+	set_print(c, id, details, &secret);
+out:
+	free(details);
+	secbuf_release(&report);
+	secbuf_release(&clone);
+	secbuf_release(&secret);
+	return rc;
+}
+
+static int repo_org(struct ctl *c, const char *id, int64_t *org)
+{
+	int64_t found;
+
+	return repo_find(c, id, NULL, &found, org);
 }
 
 int ctl_repo_remove(struct ctl *c, int argc, char **argv)

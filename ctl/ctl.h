@@ -31,6 +31,9 @@ struct ctl_cmd {
 	const char *usage;	/* arguments after "lethectl name sub" */
 };
 
+/* Load the configuration (once): commands read it only when they need it,
+ * so that usage errors and --help come before it; prints the error. */
+int ctl_config(struct ctl *c);
 /* Open the database as role (once per process); prints the error. */
 int ctl_db(struct ctl *c, const char *role);
 /* Load the master keys (once); prints the error. */
@@ -73,6 +76,7 @@ int ctl_org_create(struct ctl *c, int argc, char **argv);
 int ctl_org_list(struct ctl *c, int argc, char **argv);
 int ctl_user_add(struct ctl *c, int argc, char **argv);
 int ctl_repo_add(struct ctl *c, int argc, char **argv);
+int ctl_repo_set(struct ctl *c, int argc, char **argv);
 int ctl_repo_list(struct ctl *c, int argc, char **argv);
 int ctl_repo_remove(struct ctl *c, int argc, char **argv);
 int ctl_jobs(struct ctl *c, int argc, char **argv);

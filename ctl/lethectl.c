@@ -2,8 +2,10 @@
  * lethectl - the sysadmin's tool: migrate, orgs, users, repositories,
  * keys, audit, jobs, checkouts and findings.
  *
- * Reads straight through: parse the command line, load the configuration,
- * run one command, exit 0, 1 (error) or 2 (usage).
+ * Reads straight through: parse the command line, run one command, which
+ * loads the configuration when it needs it, exit 0, 1 (error) or 2 (usage).
+ * --help at any level (lethectl repo add --help) and --version answer on
+ * standard output before anything is read.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -31,6 +33,9 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "user",      "add",    ctl_user_add,    "--org ORG --email EMAIL --role owner|admin|member  (password on stdin)" },
 	{ "repo",      "add",    ctl_repo_add,    "--org ORG --provider github|gitlab|bitbucket|bitbucket-dc|gitea "
 						  "--name OWNER/REPO --clone-url URL [--token-file F] [--secret-file F]" },
+	{ "repo",      "set",    ctl_repo_set,    "[--org ORG] [--api-url URL] [--report-mode MODE] "
+						  "[--default-branch B] [--report-token-file F] [--clone-token-file F] "
+						  "[--rotate-secret] ID|OWNER/REPO" },
 	{ "repo",      "list",   ctl_repo_list,   "[--org ORG]" },
 	{ "repo",      "remove", ctl_repo_remove, "ID" },
 	{ "jobs",      NULL,     ctl_jobs,        "[--org ORG] [--state STATE] [--limit N]" },
@@ -41,12 +46,16 @@ static const struct ctl_cmd ctl_cmds[] = {
 
 static const struct ctl_cmd *ctl_current;
 
-static void usage_all(FILE *f)
+/* The usage lines of the commands called name, or of all when NULL. */
+static void usage_of(FILE *f, const char *name)
 {
-	fprintf(f, "usage: lethectl [--json] COMMAND ...\n");
+	if (!name)
+		fprintf(f, "usage: lethectl [--json] COMMAND ...\n       lethectl --help | --version\n");
 	for (size_t i = 0; i < ARRAY_SIZE(ctl_cmds); i++)
-		fprintf(f, "       lethectl %s%s%s %s\n", ctl_cmds[i].name, ctl_cmds[i].sub ? " " : "",
-			ctl_cmds[i].sub ? ctl_cmds[i].sub : "", ctl_cmds[i].usage);
+		if (!name || !strcmp(name, ctl_cmds[i].name))
+			fprintf(f, "%s lethectl %s%s%s %s\n", name ? "usage:" : "      ",
+				ctl_cmds[i].name, ctl_cmds[i].sub ? " " : "",
+				ctl_cmds[i].sub ? ctl_cmds[i].sub : "", ctl_cmds[i].usage);
 }
 
 int ctl_fail(const char *fmt, ...)
@@ -61,17 +70,35 @@ int ctl_fail(const char *fmt, ...)
 	return 1;
 }
 
+static void usage_current(FILE *f)
+{
+	fprintf(f, "usage: lethectl %s%s%s %s\n", ctl_current->name, ctl_current->sub ? " " : "",
+		ctl_current->sub ? ctl_current->sub : "", ctl_current->usage);
+}
+
 int ctl_usage(void)
 {
-	fprintf(stderr, "usage: lethectl %s%s%s %s\n", ctl_current->name, ctl_current->sub ? " " : "",
-		ctl_current->sub ? ctl_current->sub : "", ctl_current->usage);
+	usage_current(stderr);
 	return 2;
+}
+
+int ctl_config(struct ctl *c)
+{
+	char why[512];
+
+	if (c->cfg)
+		return 0;
+	if (config_load(NULL, &c->cfg, why, sizeof(why)) < 0)
+		return ctl_fail("%s", why);
+	return 0;
 }
 
 int ctl_db(struct ctl *c, const char *role)
 {
 	if (c->db)
 		return 0;
+	if (ctl_config(c))
+		return 1;
 	if (db_open(c->cfg, role, &c->db) < 0)
 		return ctl_fail("unable to connect to the database: %s", db_error(c->db));
 	return 0;
@@ -83,6 +110,8 @@ int ctl_keyring(struct ctl *c)
 
 	if (c->kr)
 		return 0;
+	if (ctl_config(c))
+		return 1;
 	if (keyring_load(c->cfg, &c->kr, why, sizeof(why)) < 0)
 		return ctl_fail("%s", why);
 	return 0;
@@ -249,23 +278,35 @@ int main(int argc, char **argv)
 {
 	struct ctl c = { 0 };
 	struct passwd *pw = getpwuid(geteuid());
-	char why[512];
-	int used, rc;
+	int used, rc, known = 0;
 
 	log_init("lethectl");
 	argc = take_json(argc, argv, &c.json);
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
-		usage_all(argc < 2 ? stderr : stdout);
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		printf("lethectl %s\n", LETHE_VERSION);
+		return 0;
+	}
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		usage_of(argc < 2 ? stderr : stdout, NULL);
 		return argc < 2 ? 2 : 0;
 	}
 	ctl_current = find_cmd(argc - 1, argv + 1, &used);
+	for (size_t i = 0; !ctl_current && i < ARRAY_SIZE(ctl_cmds); i++)
+		known |= !strcmp(ctl_cmds[i].name, argv[1]);
+	if (!ctl_current && known) {	/* "lethectl repo", "lethectl repo --help" */
+		usage_of(wants_help(argc - 1, argv + 1) ? stdout : stderr, argv[1]);
+		return wants_help(argc - 1, argv + 1) ? 0 : 2;
+	}
 	if (!ctl_current) {
 		ctl_fail("unknown command '%s'", argv[1]);
-		usage_all(stderr);
+		usage_of(stderr, NULL);
 		return 2;
 	}
-	if (config_load(NULL, &c.cfg, why, sizeof(why)) < 0)
-		return ctl_fail("%s", why);
+	if (wants_help(argc - used + 1, argv + used - 1)) {
+		usage_current(stdout);
+		return 0;
+	}
 	snprintf(c.actor, sizeof(c.actor), "lethectl:%s", pw ? pw->pw_name : "unknown");
 	rc = ctl_current->run(&c, argc - used, argv + used);
 	ctl_release(&c);

@@ -72,8 +72,9 @@ int api_scan_get(struct api_req *req, struct api_resp *resp)
  * version-control provenance.  Messages and paths only, never source text.
  */
 #define SARIF_TOOLS \
-	"SELECT t.tool, t.version, t.status, t.reason FROM scan_tools t WHERE t.scan_id = $1 " \
-	"UNION SELECT DISTINCT f.tool, NULL, 'complete', NULL FROM scan_findings sf JOIN findings f " \
+	"SELECT t.tool, t.version, t.status, t.reason, t.sarif_meta->'automationDetails'->>'id' " \
+	"FROM scan_tools t WHERE t.scan_id = $1 " \
+	"UNION SELECT DISTINCT f.tool, NULL, 'complete', NULL, NULL FROM scan_findings sf JOIN findings f " \
 	"ON f.id = sf.finding_id WHERE sf.scan_id = $1 AND f.tool NOT IN " \
 	"(SELECT t.tool FROM scan_tools t WHERE t.scan_id = $1) ORDER BY 1"
 #define SARIF_RESULTS \
@@ -108,6 +109,7 @@ static void sarif_fill(struct sarif_log *log, PGresult *tools, PGresult *res, si
 		struct sarif_run *run = sarif_log_add_run(log, db_value(tools, i, 0), db_value(tools, i, 1));
 		const char *status = PQgetvalue(tools, i, 2);
 
+		run->category = dup_or_null(db_value(tools, i, 4));
 		if (!strcmp(status, "not_applicable"))
 			sarif_run_not_applicable(run, db_value(tools, i, 3));
 		else if (strcmp(status, "complete"))

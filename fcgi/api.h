@@ -10,6 +10,7 @@
 #ifndef LETHE_API_H
 #define LETHE_API_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
@@ -65,11 +66,17 @@ struct api_route {
 	const char *pattern;		/* "{id}" matches a positive integer */
 	enum api_role role;		/* ROLE_NONE: no authentication */
 	api_handler fn;
+	const char *statuses;		/* what the handler answers: "200 404" */
 };
 
 extern const struct api_route api_routes[];
 extern const size_t api_nroutes;
 const char *api_role_name(enum api_role r);
+/* Whether rt may answer status: its handler's, or what every route may
+ * answer (400 413 500 503, and 401 403 when it needs a role). */
+bool api_route_answers(const struct api_route *rt, int status);
+/* Every status rt may answer, ascending, space-separated, into buf. */
+void api_route_statuses(const struct api_route *rt, char *buf, size_t len);
 enum api_role api_role_parse(const char *s);
 
 /* Answers; body strings are copied.  api_error returns 0 (handled). */

@@ -202,6 +202,9 @@ static void serve(struct api_ctx *ctx, FCGX_Request *fr)
 	respond(fr, &resp);
 	log_field(LOG_F_ORG, req.org_id);
 	log_info("%s %s %d", req.method ? req.method : "-", rt ? rt->pattern : "-", resp.status);
+	if (rt && !api_route_answers(rt, resp.status))
+		log_err("%s %s answered %d, which its route does not list (doc/openapi.json)",
+			rt->method, rt->pattern, resp.status);
 	log_field(LOG_F_ORG, 0);
 	json_object_put(req.body);
 	free(resp.body);
@@ -211,9 +214,13 @@ static void routes_print(void)
 {
 	size_t i;
 
-	for (i = 0; i < api_nroutes; i++)
-		printf("%s %s%s %s\n", api_routes[i].method, API_PREFIX, api_routes[i].pattern,
-		       api_role_name(api_routes[i].role));
+	for (i = 0; i < api_nroutes; i++) {
+		char statuses[128];
+
+		api_route_statuses(&api_routes[i], statuses, sizeof(statuses));
+		printf("%s %s%s %s %s\n", api_routes[i].method, API_PREFIX, api_routes[i].pattern,
+		       api_role_name(api_routes[i].role), statuses);
+	}
 }
 
 /* A bcrypt hash of a random password, so unknown emails cost a real verify. */
@@ -281,6 +288,8 @@ static void ctx_open(struct api_ctx *ctx)
 		fatalx(EXIT_TEMPFAIL, "unable to connect to the database: %s", db_error(ctx->db));
 }
 
+#define USAGE "usage: lethe-api [--routes | --help | --version]  (FastCGI on standard input)\n"
+
 int main(int argc, char **argv)
 {
 	struct api_ctx ctx = { 0 };
@@ -288,12 +297,13 @@ int main(int argc, char **argv)
 	int64_t served = 0, max;
 	char why[512];
 
+	std_options(argc, argv, USAGE);
 	if (argc == 2 && !strcmp(argv[1], "--routes")) {
 		routes_print();
 		return EXIT_OK;
 	}
 	if (argc != 1) {
-		fprintf(stderr, "usage: lethe-api [--routes]\n");
+		fputs(USAGE, stderr);
 		return EXIT_USAGE;
 	}
 	log_init("lethe-api");

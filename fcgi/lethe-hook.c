@@ -707,6 +707,8 @@ static int parent_run(struct hook *h, int n)
 	return status;
 }
 
+#define USAGE "usage: lethe-hook [--help | --version]  (FastCGI on standard input)\n"
+
 int main(int argc, char **argv)
 {
 	static struct hook h = {
@@ -718,9 +720,12 @@ int main(int argc, char **argv)
 	};
 	int workers;
 
+	std_options(argc, argv, USAGE);
 	log_init("lethe-hook");
-	if (argc > 1)
-		fatalx(EXIT_USAGE, "usage: lethe-hook (FastCGI on standard input)");
+	if (argc > 1) {
+		fputs(USAGE, stderr);
+		return EXIT_USAGE;
+	}
 	hook_configure(&h);
 	workers = (int)config_int(h.cfg, "hook_workers");
 	return workers > 1 ? parent_run(&h, workers) : worker_run(&h);

@@ -95,6 +95,8 @@ static int drain(const struct config *cfg, const char *dir, struct dirent **ents
 	return r < 0 || failed ? EXIT_TEMPFAIL : EXIT_OK;
 }
 
+#define USAGE "usage: lethe-drain | --help | --version\n"
+
 int main(int argc, char **argv)
 {
 	struct config *cfg = NULL;
@@ -102,9 +104,12 @@ int main(int argc, char **argv)
 	char why[512], *dir = NULL;
 	int fd, n, status;
 
+	std_options(argc, argv, USAGE);
 	log_init("lethe-drain");
-	if (argc > 1)
-		fatalx(EXIT_USAGE, "usage: lethe-drain");
+	if (argc > 1) {
+		fputs(USAGE, stderr);
+		return EXIT_USAGE;
+	}
 	if (config_load(NULL, &cfg, why, sizeof(why)) < 0)
 		fatalx(EXIT_PERMFAIL, "%s", why);
 	if (*config_str(cfg, "log_file"))

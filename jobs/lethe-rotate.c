@@ -357,9 +357,11 @@ static int db_work(const struct config *cfg)
 	return tmp || r < 0 ? EXIT_TEMPFAIL : EXIT_OK;
 }
 
+#define USAGE "usage: lethe-rotate [-v] | --help | --version\n"
+
 static void usage(void)
 {
-	fprintf(stderr, "usage: lethe-rotate [-v]\n");
+	fputs(USAGE, stderr);
 	exit(EXIT_USAGE);
 }
 
@@ -369,6 +371,7 @@ int main(int argc, char **argv)
 	char why[512];
 	int c, rc, files = 0;
 
+	std_options(argc, argv, USAGE);
 	log_init("lethe-rotate");
 	while ((c = getopt(argc, argv, "v")) != -1) {
 		if (c != 'v')

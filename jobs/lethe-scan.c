@@ -101,11 +101,12 @@ struct scan {
 	char *provider, *api_url;	/* api_url: NULL when none is known */
 	/* this run */
 	int64_t checkout_id, scan_id;
+	char *base_scan;	/* a pull request's base_scan_id, "" when none */
 	char checkout_name[VOLUME_NAME_MAX + 1];
 	int64_t stop_at;	/* mono_usec() by which the code must be gone */
 	struct volume *vol;
 	char why[256];	/* last error: one line, never a secret or code */
-	int64_t nfindings, nnew, nfixed, ndropped;
+	int64_t nfindings, nnew, nfixed, nrefused;
 	const char *state;	/* scans.state at the end */
 };
 
@@ -136,12 +137,13 @@ static enum outcome db_fail(struct scan *s, int r, const char *what)
 }
 
 /* The branch findings are tracked on: the job's, else the pull request's. */
+/* Where a scan's findings are tracked: a pull request's under pull/<n>. */
 static char *scan_branch(const struct queue_job *job)
 {
-	if (job->qj_branch)
-		return xstrdup(job->qj_branch);
 	if (job->qj_pr > 0)
 		return xasprintf("pull/%d", job->qj_pr);
+	if (job->qj_branch)
+		return xstrdup(job->qj_branch);
 	return xstrdup(job->qj_ref ? job->qj_ref : "detached");
 }
 
@@ -608,12 +610,15 @@ static enum outcome analyze(struct scan *s, struct sarif_log *log)
 		sarif_limits_default(&lim);
 		lim.max_bytes = (size_t)config_int(s->cfg, "sandbox_output");
 		lim.base = "/workspace";
+		lim.max_runs = 1024;	/* 40 tools of up to 16 runs (lethe-analyze(8)) */
 		r = sarif_parse(res.out ? res.out : "", res.out_len, &lim, log, why, sizeof(why));
 		if (r < 0)
 			o = fail(s, OUT_PERM, "analysis output refused: %s", why);
 		else if (log->stripped)
 			log_warning("removed %zu source-bearing fields from the analysis output",
 				    log->stripped);
+		for (size_t i = 0; r == 0 && i < log->nruns; i++)
+			sarif_run_check_refused(&log->runs[i]);
 	}
 	/* stdout is sanitized SARIF; stderr may quote the repository: zero both. */
 	if (res.out)
@@ -624,6 +629,11 @@ static enum outcome analyze(struct scan *s, struct sarif_log *log)
 	return o;
 }
 
+/*
+ * The scan's row.  A pull request's is compared with the last complete
+ * scan of the branch it targets (the job's branch; the default branch for a
+ * job queued before Lethe kept it), whose id it keeps as base_scan_id.
+ */
 static enum outcome scan_insert(struct scan *s)
 {
 	char org[24], repo[24], job[24], pr[24];
@@ -633,15 +643,19 @@ static enum outcome scan_insert(struct scan *s)
 
 	r = DB_QUERY(s->db, &res,
 		     "INSERT INTO scans (org_id, repository_id, job_id, commit_sha, ref, branch, "
-		     " pr_number, base_sha) VALUES ($1, $2, $3, $4, $5, $6, nullif($7, '0')::int, $8) "
-		     "RETURNING id",
+		     " pr_number, base_sha, base_scan_id) VALUES ($1, $2, $3, $4, $5, $6, "
+		     " nullif($7, '0')::int, $8, CASE WHEN $7 <> '0' THEN (SELECT b.id FROM scans b "
+		     "  WHERE b.repository_id = $2::bigint AND b.branch = coalesce($9, $10) "
+		     "  AND b.pr_number IS NULL AND b.state = 'complete' ORDER BY b.id DESC LIMIT 1) END) "
+		     "RETURNING id, base_scan_id",
 		     i64s(s->job->qj_org, org), i64s(s->job->qj_repo, repo), i64s(s->job->qj_id, job),
 		     s->job->qj_commit, s->job->qj_ref, branch, i64s(s->job->qj_pr, pr),
-		     s->job->qj_base);
+		     s->job->qj_base, s->job->qj_branch, s->default_branch);
 	free(branch);
 	if (r < 0)
 		return db_fail(s, r, "insert the scan row");
 	s->scan_id = db_int(res, 0, 0);
+	s->base_scan = xstrdup(db_value(res, 0, 1) ? db_value(res, 0, 1) : "");
 	PQclear(res);
 	return OUT_OK;
 }
@@ -671,8 +685,8 @@ static int store_tool(struct scan *s, const struct sarif_run *run, int *stored)
  * One statement stores a run's results: each finding is upserted by
  * (repository, branch, fingerprint), the last result of a fingerprint
  * giving its place and message, and linked to the scan at the line of the
- * first.  A pull request introduces what was not open on the default
- * branch before this scan.  Rows are taken in fingerprint order, the same
+ * first.  A pull request introduces what the last complete scan of its
+ * target branch did not see (all it finds, when there is none).  Rows are taken in fingerprint order, the same
  * in every scan, so that two scans of one branch wait for each other
  * rather than deadlock.  Returns how many findings are new.
  */
@@ -692,9 +706,8 @@ static const char sql_results[] =
 	"  RETURNING id, fingerprint, xmax = 0 AS new), "
 	" link AS (INSERT INTO scan_findings (scan_id, finding_id, org_id, start_line, introduced) "
 	"  SELECT $5::bigint, up.id, $1::bigint, earliest.sl, $7::bool AND NOT EXISTS ( "
-	"   SELECT 1 FROM findings b WHERE b.repository_id = $2::bigint AND b.branch = $8 "
-	"   AND b.fingerprint = up.fingerprint "
-	"   AND b.state = 'open') "
+	"   SELECT 1 FROM scan_findings bf JOIN findings b ON b.id = bf.finding_id "
+	"   WHERE bf.scan_id = nullif($8, '')::bigint AND b.fingerprint = up.fingerprint) "
 	"  FROM up JOIN (SELECT DISTINCT ON (fp) fp, sl FROM x ORDER BY fp, i) earliest "
 	"   ON earliest.fp = up.fingerprint "
 	"  ON CONFLICT (scan_id, finding_id) DO NOTHING) "
@@ -747,7 +760,7 @@ static json_object *json_line(int line)
 	return line > 0 ? json_object_new_int(line) : NULL;
 }
 
-/* The run's results as sql_results' recordset; those without a path are dropped. */
+/* The run's results as sql_results' recordset. */
 static char *results_json(struct scan *s, const struct sarif_run *run)
 {
 	json_object *a = json_object_new_array();
@@ -759,10 +772,6 @@ static char *results_json(struct scan *s, const struct sarif_run *run)
 		char *fallback = NULL;
 		json_object *o;
 
-		if (!res->path) {
-			s->ndropped++;
-			continue;
-		}
 		if (!fingerprint_ok(res->fingerprint))
 			fallback = fingerprint_fallback(run->tool, res);
 		o = json_object_new_object();
@@ -798,7 +807,7 @@ static int store_results(struct scan *s, const struct sarif_run *run, const char
 
 	r = DB_QUERY(s->db, &res, sql_results, i64s(s->job->qj_org, org),
 		     i64s(s->job->qj_repo, repo), branch, run->tool, i64s(s->scan_id, scan), list,
-		     s->job->qj_pr > 0 ? "t" : "f", s->default_branch);
+		     s->job->qj_pr > 0 ? "t" : "f", s->base_scan);
 	free(list);
 	if (r == 0)
 		s->nnew += db_int(res, 0, 0);
@@ -905,13 +914,14 @@ static enum outcome store(struct scan *s, struct sarif_log *log)
 	secbuf_release(&key);
 	for (i = 0; r == 0 && i < log->nruns; i++) {
 		complete &= log->runs[i].complete;
+		s->nrefused += (int64_t)log->runs[i].refused;
 		r = store_run(s, &log->runs[i], branch);
 	}
 	free(branch);
 	s->state = complete ? "complete" : "incomplete";
 	stats = xasprintf("{\"findings\": %" PRId64 ", \"new\": %" PRId64 ", \"fixed\": %" PRId64
-			  ", \"dropped\": %" PRId64 ", \"tools\": %zu, \"stripped\": %zu}",
-			  s->nfindings, s->nnew, s->nfixed, s->ndropped, log->nruns, log->stripped);
+			  ", \"refused\": %" PRId64 ", \"tools\": %zu, \"stripped\": %zu}",
+			  s->nfindings, s->nnew, s->nfixed, s->nrefused, log->nruns, log->stripped);
 	if (r == 0)
 		r = DB_QUERY(s->db, NULL, "UPDATE scans SET state = $2, finished_at = now(), "
 			     "stats = $3::jsonb WHERE id = $1", i64s(s->scan_id, scan), s->state, stats);
@@ -1042,6 +1052,7 @@ static void scan_release(struct scan *s)
 	free(s->full_name);
 	free(s->token_blob);
 	free(s->default_branch);
+	free(s->base_scan);
 	free(s->provider);
 	free(s->api_url);
 }
@@ -1087,10 +1098,12 @@ static int job_run(const struct config *cfg, struct keyring *kr, struct db *db, 
 	return o == OUT_OK ? EXIT_OK : o == OUT_PERM ? EXIT_PERMFAIL : EXIT_TEMPFAIL;
 }
 
-static void __attribute__((noreturn)) usage(int status)
+#define USAGE "usage: lethe-scan [--once] [--verbose] | --help | --version\n"
+
+static void __attribute__((noreturn)) usage(void)
 {
-	fprintf(status ? stderr : stdout, "usage: lethe-scan [--once] [--verbose]\n");
-	exit(status);
+	fputs(USAGE, stderr);
+	exit(EXIT_USAGE);
 }
 
 static int parse_args(int argc, char **argv)
@@ -1098,21 +1111,21 @@ static int parse_args(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "once", no_argument, NULL, 'o' },
 		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, once = 0;
 
-	while ((c = getopt_long(argc, argv, "ovh", longopts, NULL)) != -1) {
+	std_options(argc, argv, USAGE);
+	while ((c = getopt_long(argc, argv, "ov", longopts, NULL)) != -1) {
 		if (c == 'o')
 			once = 1;
 		else if (c == 'v')
 			log_set_verbose(1);
 		else
-			usage(c == 'h' ? 0 : EXIT_USAGE);
+			usage();
 	}
 	if (optind != argc)
-		usage(EXIT_USAGE);
+		usage();
 	return once;
 }
 

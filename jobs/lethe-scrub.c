@@ -624,9 +624,11 @@ static int dir_acceptable(const char *key, const char *path)
 	return 1;
 }
 
+#define USAGE "usage: lethe-scrub [-nv] [--dry-run] [--verbose] | --help | --version\n"
+
 static void usage(void)
 {
-	fprintf(stderr, "usage: lethe-scrub [-nv] [--dry-run]\n");
+	fputs(USAGE, stderr);
 	exit(EXIT_USAGE);
 }
 
@@ -639,6 +641,7 @@ static void options(int argc, char **argv, struct scrub *s)
 	};
 	int c;
 
+	std_options(argc, argv, USAGE);
 	while ((c = getopt_long(argc, argv, "nv", longopts, NULL)) != -1) {
 		if (c == 'n')
 			s->dry_run = 1;

@@ -1,4 +1,5 @@
-/* repo.c - deleting a repository with the counts of what went with it. */
+/* repo.c - changing a repository's settings; deleting a repository with the
+ * counts of what went with it. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -6,6 +7,7 @@
 #include <openssl/evp.h>
 
 #include "crypto.h"
+#include "keys.h"
 #include "repo.h"
 #include "util.h"
 
@@ -81,4 +83,108 @@ int repo_new_hook_id(char out[44])
 		out[i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : (char)b64[i];
 	out[43] = '\0';
 	return 0;
+}
+
+static int http_url(const char *u)
+{
+	return (!strncmp(u, "https://", 8) && u[8]) || (!strncmp(u, "http://", 7) && u[7]);
+}
+
+/* The secret settings, in the order of repo_update's list: their column,
+ * the statement storing one, and their name in the details. */
+static const struct {
+	const char *column, *sql, *name;
+} secrets[] = {
+	{ "report_token_enc", "UPDATE lethe.repositories SET report_token_enc = $2 WHERE id = $1",
+	  "report_token" },
+	{ "clone_token_enc", "UPDATE lethe.repositories SET clone_token_enc = $2 WHERE id = $1",
+	  "clone_token" },
+	{ "webhook_secret_enc", "UPDATE lethe.repositories SET webhook_secret_enc = $2 WHERE id = $1",
+	  "webhook_secret" },
+};
+
+static int update_plain(struct db *db, const char *org, const char *id,
+			const struct repo_settings *set, char *why, size_t whylen)
+{
+	PGresult *res = NULL;
+	int r;
+
+	if (set->api_url && *set->api_url && !http_url(set->api_url)) {
+		snprintf(why, whylen, "API URL '%.200s' is not http(s)", set->api_url);
+		return -EINVAL;
+	}
+	r = DB_QUERY(db, &res, "UPDATE lethe.repositories SET "
+		     "api_url = CASE WHEN $3::text IS NULL THEN api_url ELSE nullif($3, '') END, "
+		     "report_mode = coalesce($4, report_mode), "
+		     "default_branch = coalesce($5, default_branch) "
+		     "WHERE id = $1 AND org_id = $2 RETURNING id", id, org, set->api_url,
+		     set->report_mode, set->default_branch);
+	if (r < 0 && (!strcmp(db_sqlstate(db), "23514") || !strncmp(db_sqlstate(db), "22", 2))) {
+		snprintf(why, whylen, "report mode '%.40s' or default branch refused: modes are none, "
+			 "status, check-run, comment, check-run+comment, status+comment",
+			 set->report_mode ? set->report_mode : "");
+		r = -EINVAL;
+	} else if (r == 0 && PQntuples(res) != 1) {
+		r = -ENOENT;
+	}
+	PQclear(res);
+	return r;
+}
+
+/* GitHub's Checks API takes App installation tokens only. */
+static int check_run_app(struct db *db, const char *id, char *why, size_t whylen)
+{
+	PGresult *res = NULL;
+	int r = DB_QUERY(db, &res, "SELECT r.provider = 'github' AND r.report_mode LIKE '%check-run%' "
+			 "AND coalesce(i.kind, '') <> 'github-app' FROM lethe.repositories r "
+			 "LEFT JOIN lethe.integrations i ON i.id = r.integration_id WHERE r.id = $1", id);
+
+	if (r == 0 && PQntuples(res) == 1 && !strcmp(PQgetvalue(res, 0, 0), "t")) {
+		snprintf(why, whylen, "report mode check-run needs a GitHub App integration: with a "
+			 "stored reporting token, use status or status+comment");
+		r = -EINVAL;
+	}
+	PQclear(res);
+	return r;
+}
+
+int repo_update(struct db *db, const struct keyring *kr, int64_t org_id, int64_t repo_id,
+		const struct repo_settings *set, char **details, char *why, size_t whylen)
+{
+	const struct secbuf *given[] = { set->report_token, set->clone_token, set->webhook_secret };
+	json_object *o = json_object_new_object();
+	char org[24], id[24];
+	int r;
+
+	*details = NULL;
+	why[0] = '\0';
+	snprintf(org, sizeof(org), "%lld", (long long)org_id);
+	snprintf(id, sizeof(id), "%lld", (long long)repo_id);
+	r = update_plain(db, org, id, set, why, whylen);
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(secrets); i++) {
+		const struct secbuf *b = given[i];
+		char *blob = NULL;
+
+		if (!b)
+			continue;
+		r = secret_seal(db, kr, org_id, "repositories", secrets[i].column, repo_id, b->data,
+				b->len, &blob);
+		if (r == 0)
+			r = DB_QUERY(db, NULL, secrets[i].sql, id, blob);
+		free(blob);
+		json_object_object_add(o, secrets[i].name, json_object_new_boolean(1));
+	}
+	if (r == 0)
+		r = check_run_app(db, id, why, whylen);
+	if (set->api_url)
+		json_object_object_add(o, "api_url", json_object_new_string(set->api_url));
+	if (set->report_mode)
+		json_object_object_add(o, "report_mode", json_object_new_string(set->report_mode));
+	if (set->default_branch)
+		json_object_object_add(o, "default_branch", json_object_new_string(set->default_branch));
+	if (r == 0)
+		*details = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								  JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return r;
 }

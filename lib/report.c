@@ -52,6 +52,7 @@ void report_release(struct report *rp)
 	free(rp->rp_mode);
 	free(rp->rp_kind);
 	free(rp->rp_link);
+	free(rp->rp_base_branch);
 	memset(rp, 0, sizeof(*rp));
 }
 
@@ -69,9 +70,11 @@ static int report_load_scan(struct db *db, const struct config *cfg, const char 
 
 	r = DB_QUERY(db, &res, "SELECT s.org_id, s.repository_id, s.commit_sha, "
 		     "coalesce(s.pr_number, 0), s.state, r.full_name, r.provider, r.report_mode, "
-		     "coalesce(r.integration_id, 0), coalesce(i.kind, ''), s.ref "
+		     "coalesce(r.integration_id, 0), coalesce(i.kind, ''), s.ref, "
+		     "coalesce(s.base_scan_id, 0), b.branch "
 		     "FROM scans s JOIN repositories r ON r.id = s.repository_id "
-		     "LEFT JOIN integrations i ON i.id = r.integration_id WHERE s.id = $1", id);
+		     "LEFT JOIN integrations i ON i.id = r.integration_id "
+		     "LEFT JOIN scans b ON b.id = s.base_scan_id WHERE s.id = $1", id);
 	if (r < 0)
 		return r;
 	if (PQntuples(res) != 1) {
@@ -89,6 +92,8 @@ static int report_load_scan(struct db *db, const struct config *cfg, const char 
 	rp->rp_integration_id = db_int(res, 0, 8);
 	rp->rp_kind = dup_or_empty(db_value(res, 0, 9));
 	rp->rp_ref = dup_or_empty(db_value(res, 0, 10));
+	rp->rp_base_scan = db_int(res, 0, 11);
+	rp->rp_base_branch = dup_or_empty(db_value(res, 0, 12));
 	rp->rp_link = xasprintf("%s%sscans/%s", base, base[0] && base[strlen(base) - 1] == '/'
 				? "" : "/", id);
 	PQclear(res);
@@ -128,6 +133,25 @@ static int report_load_findings(struct db *db, const char *sql, const char *id,
 	"ORDER BY CASE level WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, path, " \
 	"start_line, id LIMIT 1000"
 
+/*
+ * A push's new and fixed findings are its branch's: first seen, or fixed,
+ * by this scan.  A pull request's are judged against the last complete scan
+ * of the branch it targets (scans.base_scan_id): new, what this scan saw
+ * and that one did not; fixed, what that one saw and this one did not, of a
+ * tool that ran to completion here or had nothing left to scan.
+ */
+static const char sql_push_new[] = REPORT_FINDINGS_SQL("first_scan_id = $1 AND state = 'open'");
+static const char sql_push_fixed[] = REPORT_FINDINGS_SQL("fixed_scan_id = $1 AND state = 'fixed'");
+static const char sql_pull_new[] = REPORT_FINDINGS_SQL(
+	"id IN (SELECT finding_id FROM scan_findings WHERE scan_id = $1 AND introduced)");
+static const char sql_pull_fixed[] = REPORT_FINDINGS_SQL(
+	"id IN (SELECT bf.finding_id FROM scan_findings bf JOIN scans s ON bf.scan_id = s.base_scan_id "
+	" WHERE s.id = $1) "
+	"AND fingerprint NOT IN (SELECT f.fingerprint FROM scan_findings sf "
+	" JOIN findings f ON f.id = sf.finding_id WHERE sf.scan_id = $1) "
+	"AND tool IN (SELECT tool FROM scan_tools WHERE scan_id = $1 "
+	" AND status IN ('complete', 'not_applicable'))");
+
 static int report_load_tools(struct db *db, const char *id, struct report *rp)
 {
 	PGresult *res = NULL;
@@ -162,11 +186,11 @@ int report_load(struct db *db, const struct config *cfg, int64_t scan_id, struct
 	snprintf(id, sizeof(id), "%lld", (long long)scan_id);
 	r = report_load_scan(db, cfg, id, rp);
 	if (r == 0)
-		r = report_load_findings(db, REPORT_FINDINGS_SQL("first_scan_id = $1 AND state = 'open'"),
-					 id, &rp->rp_new, &rp->rp_nnew, &rp->rp_new_total);
+		r = report_load_findings(db, rp->rp_pr > 0 ? sql_pull_new : sql_push_new, id,
+					 &rp->rp_new, &rp->rp_nnew, &rp->rp_new_total);
 	if (r == 0)
-		r = report_load_findings(db, REPORT_FINDINGS_SQL("fixed_scan_id = $1 AND state = 'fixed'"),
-					 id, &rp->rp_fixed, &rp->rp_nfixed, &rp->rp_fixed_total);
+		r = report_load_findings(db, rp->rp_pr > 0 ? sql_pull_fixed : sql_push_fixed, id,
+					 &rp->rp_fixed, &rp->rp_nfixed, &rp->rp_fixed_total);
 	if (r == 0)
 		r = report_load_tools(db, id, rp);
 	if (r < 0)
@@ -312,13 +336,21 @@ char *report_markdown(const struct report *rp, int with_marker, size_t max)
 	fprintf(f, "### %s\n\nScan %lld of `%.12s`: %s, %zu open %s in all. [Details](%s)\n",
 		title, (long long)rp->rp_scan_id, rp->rp_sha, rp->rp_state, rp->rp_open_total,
 		plural(rp->rp_open_total, "finding", "findings"), rp->rp_link);
+	if (rp->rp_pr > 0 && rp->rp_base_scan > 0) {
+		fprintf(f, "\nCompared with scan %lld of ", (long long)rp->rp_base_scan);
+		md_code(f, rp->rp_base_branch, 256);
+		fputs(", the last complete scan of the target branch.\n", f);
+	} else if (rp->rp_pr > 0) {
+		fputs("\nThe target branch has no complete scan to compare with: "
+		      "every finding is listed as introduced.\n", f);
+	}
 	fflush(f);
 	tools_fit = max > len + tlen + REPORT_MD_RESERVE;
 	budget = tools_fit ? max - len - tlen - REPORT_MD_RESERVE
 		 : max > len + REPORT_MD_RESERVE ? max - len - REPORT_MD_RESERVE : 0;
 	md_findings(f, rp->rp_pr ? "Introduced by this pull request" : "New in this scan",
 		    rp->rp_new, rp->rp_nnew, rp->rp_new_total, &budget);
-	md_findings(f, "Fixed", rp->rp_fixed, rp->rp_nfixed, rp->rp_fixed_total, &budget);
+	md_findings(f, rp->rp_pr ? "Fixed by this pull request" : "Fixed", rp->rp_fixed, rp->rp_nfixed, rp->rp_fixed_total, &budget);
 	if (tools_fit)
 		fputs(tools, f);
 	else

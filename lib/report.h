@@ -57,6 +57,8 @@ struct report {
 	char *rp_mode;			/* repositories.report_mode */
 	char *rp_kind;			/* the integration's kind, "" if none */
 	char *rp_link;			/* the scan on the dashboard */
+	int64_t rp_base_scan;		/* a pull request's: what it is compared with, 0: none */
+	char *rp_base_branch;		/* that scan's branch, "" when none */
 	struct report_finding *rp_new;	/* introduced by this scan */
 	size_t rp_nnew, rp_new_total;
 	struct report_finding *rp_fixed;	/* fixed by this scan */

@@ -434,7 +434,8 @@ static void argv_build(struct sbx *s, const struct sandbox_opts *o)
 		  "--unshare-ipc", "--unshare-uts", "--unshare-cgroup", "--disable-userns",
 		  "--die-with-parent", "--new-session", "--cap-drop", "ALL",
 		  "--hostname", "lethe-sandbox", "--clearenv", "--setenv", "PATH", "/usr/bin:/bin",
-		  "--setenv", "HOME", "/tmp", "--ro-bind", "/usr", "/usr", NULL);
+		  "--setenv", "HOME", "/tmp", "--setenv", "LC_ALL", "C.UTF-8",
+		  "--ro-bind", "/usr", "/usr", NULL);
 	argv_toplevel(a);
 	snprintf(num, sizeof(num), "%lld", (long long)o->lim.tmp_bytes);
 	strv_addl(a, "--perms", "1777", "--size", num, "--tmpfs", "/tmp",
@@ -447,9 +448,11 @@ static void argv_build(struct sbx *s, const struct sandbox_opts *o)
 	for (i = 0; i < o->n_ro_binds; i++)
 		strv_addl(a, "--ro-bind", o->ro_binds[i].src, o->ro_binds[i].dst, NULL);
 	snprintf(fdn, sizeof(fdn), "%d", FD_SECCOMP);
-	/* bwrap always sets PWD: env -i leaves exactly PATH and HOME */
+	/* bwrap always sets PWD: env -i leaves exactly PATH, HOME and LC_ALL,
+	 * a UTF-8 locale so that scanners read and write file names as bytes */
 	strv_addl(a, "--chdir", "/workspace", "--seccomp", fdn, "--",
-		  "/usr/bin/env", "-i", "--", "PATH=/usr/bin:/bin", "HOME=/tmp", NULL);
+		  "/usr/bin/env", "-i", "--", "PATH=/usr/bin:/bin", "HOME=/tmp", "LC_ALL=C.UTF-8",
+		  NULL);
 	for (i = 0; o->argv[i]; i++)
 		strv_add(a, o->argv[i]);
 }

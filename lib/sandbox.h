@@ -8,7 +8,7 @@
  * the unprivileged user SANDBOX_USER (bubblewrap is started as that user,
  * never as root), in new user, pid, network, ipc, uts and cgroup
  * namespaces, with no capabilities, no new privileges, an environment of
- * PATH=/usr/bin:/bin and HOME=/tmp only, and a seccomp filter that answers
+ * PATH=/usr/bin:/bin, HOME=/tmp and LC_ALL=C.UTF-8 only, and a seccomp filter that answers
  * EPERM to ptrace, keyctl, add_key, request_key, bpf, mount, umount2,
  * unshare, setns, perf_event_open, io_uring_*, kexec_*, module loading,
  * clone() into new namespaces, and socket() for any family but AF_UNIX.

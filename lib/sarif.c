@@ -34,12 +34,12 @@ struct parser {
 
 void sarif_limits_default(struct sarif_limits *l)
 {
+	memset(l, 0, sizeof(*l));
 	l->max_bytes = 64u << 20;
 	l->max_depth = 64;
 	l->max_runs = 64;
 	l->max_results = 100000;
 	l->max_string = 1u << 20;
-	l->base = NULL;
 }
 
 void sarif_log_init(struct sarif_log *log)
@@ -90,6 +90,7 @@ static void run_release(struct sarif_run *run)
 	free(run->tool);
 	free(run->version);
 	free(run->info_uri);
+	free(run->category);
 	free(run->reason);
 	free(run->meta_json);
 	free(run->facts_json);
@@ -119,6 +120,16 @@ struct sarif_run *sarif_log_add_run(struct sarif_log *log, const char *tool,
 	return run;
 }
 
+struct sarif_run *sarif_log_move_run(struct sarif_log *log, struct sarif_run *run)
+{
+	struct sarif_run *to = sarif_log_add_run(log, "", NULL);
+
+	run_release(to);
+	*to = *run;
+	memset(run, 0, sizeof(*run));
+	return to;
+}
+
 struct sarif_result *sarif_run_add_result(struct sarif_run *run)
 {
 	struct sarif_result *r;
@@ -140,6 +151,18 @@ void sarif_run_fail(struct sarif_run *run, const char *reason)
 	free(run->reason);
 	run->reason = sarif_clean_text(reason ? reason : "unknown failure",
 				       SARIF_MESSAGE_MAX);
+}
+
+void sarif_run_check_refused(struct sarif_run *run)
+{
+	char *why;
+
+	if (!run->refused || !run->complete)
+		return;
+	why = xasprintf("%zu %s refused: no location in the workspace with a file name "
+			"Lethe can store", run->refused, run->refused == 1 ? "result" : "results");
+	sarif_run_fail(run, why);
+	free(why);
 }
 
 void sarif_run_not_applicable(struct sarif_run *run, const char *reason)
@@ -213,7 +236,7 @@ char *sarif_clean_text(const char *text, size_t max)
 	return out;
 }
 
-/* Percent-decode; -EINVAL on a bad escape, a control character or NUL. */
+/* Percent-decode (RFC 3986 2.1); -EINVAL on a bad escape or a NUL byte. */
 static int percent_decode(const char *in, char *out)
 {
 	for (; *in; in++) {
@@ -222,13 +245,11 @@ static int percent_decode(const char *in, char *out)
 		if (c == '%') {
 			int hi = hex_digit(in[1]), lo = hi < 0 ? -1 : hex_digit(in[2]);
 
-			if (lo < 0)
+			if (lo < 0 || (hi | lo) == 0)
 				return -EINVAL;
 			c = hi << 4 | lo;
 			in += 2;
 		}
-		if (c < 0x20 || c == 0x7f || c == '\\')
-			return -EINVAL;
 		*out++ = (char)c;
 	}
 	*out = '\0';
@@ -272,22 +293,14 @@ static const char *strip_base(const char *p, const char *base)
 	return p;
 }
 
-int sarif_path_clean(const char *uri, const char *base, char **out)
+/* The relative path that p names under base, or -EINVAL. */
+static int path_relative(const char *p, const char *base, char **out)
 {
-	_cleanup_free_ char *dec = xmalloc(strlen(uri) + 1);
-	const char *p;
 	int r;
 
 	*out = NULL;
-	if (strncmp(uri, "file://", 7) == 0)
-		uri += 7;
-	else if (strchr(uri, ':') && strcspn(uri, ":") < strcspn(uri, "/"))
-		return -EINVAL;	/* another scheme, or a Windows drive */
-	r = percent_decode(uri, dec);
-	if (r < 0)
-		return r;
-	p = strip_base(dec, base);
-	if (p[0] == '/' || strpbrk(p, "?#"))
+	p = strip_base(p, base);
+	if (p[0] == '/' || strlen(p) > SARIF_PATH_MAX || !sarif_utf8_valid(p, strlen(p)))
 		return -EINVAL;
 	*out = xstrdup(p);
 	r = path_segments(*out);
@@ -298,7 +311,46 @@ int sarif_path_clean(const char *uri, const char *base, char **out)
 	return r;
 }
 
+int sarif_file_path(const char *path, const char *base, char **out)
+{
+	return path_relative(path, base, out);
+}
+
+/* uri without a "file://" scheme, or NULL when it names another scheme or a
+ * Windows drive. */
+static const char *uri_local(const char *uri)
+{
+	if (strncmp(uri, "file://", 7) == 0)
+		return uri + 7;
+	if (strchr(uri, ':') && strcspn(uri, ":") < strcspn(uri, "/"))
+		return NULL;
+	return uri;
+}
+
+int sarif_uri_path(const char *uri, const char *base, char **out)
+{
+	const char *local = uri_local(uri);
+	_cleanup_free_ char *dec = NULL;
+
+	*out = NULL;
+	if (!local || strpbrk(local, "?#"))
+		return -EINVAL;	/* another scheme; a query or fragment */
+	dec = xmalloc(strlen(local) + 1);
+	if (percent_decode(local, dec) < 0)
+		return -EINVAL;
+	return path_relative(dec, base, out);
+}
+
 static json_object *jstr(const char *s);
+
+/* { "id": category }: which analysis a run is, when a tool runs several. */
+static json_object *automation_details(const struct sarif_run *run)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "id", jstr(run->category));
+	return o;
+}
 
 /* ---- reader ---- */
 
@@ -464,6 +516,9 @@ static json_object *find_rule(json_object *rules, json_object *map,
 			      json_object *res, const char *id)
 {
 	json_object *idx = get(res, "ruleIndex", json_type_int);
+
+	if (!idx)
+		idx = get(get(res, "rule", json_type_object), "index", json_type_int);
 	size_t n = rules ? json_object_array_length(rules) : 0;
 
 	if (!idx && id)
@@ -593,15 +648,40 @@ static char *result_message(const char *tool, const char *id, json_object *res,
 	return ruletext_message(tool, id, text);
 }
 
-static void result_location(struct sarif_result *r, json_object *phys,
-			    const char *base)
+/*
+ * The stored path of a location's uri; -EINVAL when it cannot be stored or
+ * is outside the workspace.  When the reader can see the workspace
+ * (lim->exists), a uri that does not name a file there as a URI but does as
+ * it is written is a file name its tool left unencoded (flawfinder writes
+ * "100%.c" and "a#b.c" so) and is taken as it is.
+ */
+static int location_path(const struct sarif_limits *lim, const char *uri, char **out)
+{
+	char *raw = NULL;
+	int r = sarif_uri_path(uri, lim->base, out);
+
+	if (!lim->exists || (r == 0 && lim->exists(*out, lim->exists_arg)))
+		return r;
+	if (uri_local(uri) && sarif_file_path(uri_local(uri), lim->base, &raw) == 0 &&
+	    lim->exists(raw, lim->exists_arg)) {
+		free(*out);
+		*out = raw;
+		return 0;
+	}
+	free(raw);
+	return r;
+}
+
+/* The place of a result: 0, or -EINVAL when it has none Lethe can store. */
+static int result_location(struct sarif_result *r, json_object *phys,
+			   const struct sarif_limits *lim)
 {
 	const char *uri = get_str(get(phys, "artifactLocation", json_type_object),
 				  "uri");
 	json_object *reg = get(phys, "region", json_type_object);
 
-	if (uri)
-		sarif_path_clean(uri, base, &r->path);
+	if (!uri || location_path(lim, uri, &r->path) < 0)
+		return -EINVAL;
 	r->start_line = int_field(reg, "startLine");
 	r->end_line = int_field(reg, "endLine");
 	r->start_column = int_field(reg, "startColumn");
@@ -609,6 +689,7 @@ static void result_location(struct sarif_result *r, json_object *phys,
 		r->end_line = r->start_line;
 	if (r->start_line == 0)
 		r->end_line = r->start_column = 0;
+	return 0;
 }
 
 static char *hash_valid(const char *h)
@@ -636,12 +717,50 @@ static void result_suppression(struct sarif_result *r, json_object *res)
 	}
 }
 
+/* What a run's results are read with: its rules, by index and by id, and
+ * the levels its invocations set for rules (ruleConfigurationOverrides). */
+struct run_rules {
+	json_object *rules, *map, *levels;
+};
+
+/*
+ * SARIF 2.1.0 3.27.9: a result's kind is "fail" unless it says otherwise;
+ * "pass", "notApplicable" and "informational" are not problems, and any
+ * other kind ("review", "open") has the level "none".  For "fail", 3.27.10:
+ * the result's level, else the level its invocation configured for the
+ * rule, else the rule's default, else "warning".
+ */
+static bool result_level(const struct run_rules *rr, json_object *res, json_object *rule,
+			 const char *id, const char **level)
+{
+	static const char *const not_problems[] = { "pass", "notApplicable", "informational" };
+	const char *kind = get_str(res, "kind");
+	json_object *o;
+
+	for (size_t i = 0; kind && i < ARRAY_SIZE(not_problems); i++)
+		if (strcmp(kind, not_problems[i]) == 0)
+			return false;
+	if (kind && strcmp(kind, "fail") != 0) {
+		*level = "none";
+		return true;
+	}
+	*level = level_valid(get_str(res, "level"));
+	if (!*level && id && json_object_object_get_ex(rr->levels, id, &o))
+		*level = level_valid(json_object_get_string(o));
+	if (!*level)
+		*level = level_valid(get_str(get(rule, "defaultConfiguration", json_type_object),
+					     "level"));
+	if (!*level)
+		*level = "warning";
+	return true;
+}
+
 static int parse_result(struct parser *p, struct sarif_run *run,
-			json_object *rules, json_object *map, json_object *res, size_t i)
+			const struct run_rules *rr, json_object *res, size_t i)
 {
 	json_object *locs = get(res, "locations", json_type_array);
 	json_object *phys = NULL, *rule;
-	struct sarif_result *r;
+	struct sarif_result place = { 0 }, *r;
 	const char *id, *level;
 
 	if (!json_object_is_type(res, json_type_object))
@@ -653,23 +772,26 @@ static int parse_result(struct parser *p, struct sarif_run *run,
 	id = get_str(res, "ruleId");
 	if (!id)
 		id = get_str(get(res, "rule", json_type_object), "id");
-	rule = find_rule(rules, map, res, id);
+	rule = find_rule(rr->rules, rr->map, res, id);
 	if (!id)
 		id = get_str(rule, "id");
-	level = level_valid(get_str(res, "level"));
-	if (!level)
-		level = level_valid(get_str(get(rule, "defaultConfiguration",
-						json_type_object), "level"));
+	if (!result_level(rr, res, rule, id, &level))
+		return 0;
+	if (result_location(&place, phys, p->lim) < 0) {
+		sarif_result_release(&place);
+		run->refused++;
+		return 0;
+	}
 	r = sarif_run_add_result(run);
+	*r = place;
 	r->rule_id = id ? sarif_clean_text(id, 200) : NULL;
-	r->level = xstrdup(level ? level : "warning");
+	r->level = xstrdup(level);
 	r->message = result_message(run->tool, r->rule_id, res, phys, &p->log->stripped);
 	r->fingerprint = result_fingerprint(res);
 	r->cwe = result_cwe(res, rule);
 	r->secret_sha256 = hash_valid(get_str(get(res, "properties", json_type_object),
 					      SARIF_SECRET_SHA256_KEY));
 	result_suppression(r, res);
-	result_location(r, phys, p->lim->base);
 	return 0;
 }
 
@@ -728,6 +850,8 @@ static void parse_invocation(struct sarif_run *run, json_object *driver,
 	const char *reason = NULL;
 
 	json_object_object_add(meta, "driver", meta_driver(driver));
+	if (run->category)
+		json_object_object_add(meta, "automationDetails", automation_details(run));
 	json_object_object_add(meta, "notifications", meta_notifications(inv, &reason));
 	if (ok && !json_object_get_boolean(ok))
 		sarif_run_fail(run, reason ? reason : "tool execution unsuccessful");
@@ -795,7 +919,11 @@ static void parse_run_properties(struct sarif_run *run, json_object *runobj)
 {
 	json_object *props = get(runobj, "properties", json_type_object);
 	json_object *facts = get(props, "lethe/facts", json_type_object), *out, *l;
+	json_object *refused = get(props, "lethe/refused", json_type_int);
 
+	if (refused && json_object_get_int64(refused) > 0 &&
+	    json_object_get_int64(refused) <= INT_MAX)
+		run->refused = (size_t)json_object_get_int64(refused);
 	if (!facts)
 		return;
 	out = json_object_new_object();
@@ -808,10 +936,48 @@ static void parse_run_properties(struct sarif_run *run, json_object *runobj)
 	json_object_put(out);
 }
 
+/* The rule of a reportingDescriptorReference: by index, else by id. */
+static const char *descriptor_id(json_object *rules, json_object *d)
+{
+	json_object *idx = get(d, "index", json_type_int);
+	size_t n = rules ? json_object_array_length(rules) : 0;
+
+	if (idx && json_object_get_int64(idx) >= 0 && (size_t)json_object_get_int64(idx) < n)
+		return get_str(json_object_array_get_idx(rules,
+							 (size_t)json_object_get_int64(idx)), "id");
+	return get_str(d, "id");
+}
+
+/* Rule ids to the level every invocation's ruleConfigurationOverrides sets
+ * (the first invocation to set one wins). */
+static json_object *override_levels(json_object *runobj, json_object *rules)
+{
+	json_object *invs = get(runobj, "invocations", json_type_array);
+	json_object *out = json_object_new_object();
+	size_t n = invs ? json_object_array_length(invs) : 0;
+
+	for (size_t i = 0; i < n && i < NOTIFICATIONS_MAX; i++) {
+		json_object *list = get(json_object_array_get_idx(invs, i),
+					"ruleConfigurationOverrides", json_type_array);
+		size_t m = list ? json_object_array_length(list) : 0;
+
+		for (size_t j = 0; j < m && j < SARIF_FACTS_MAX; j++) {
+			json_object *o = json_object_array_get_idx(list, j);
+			const char *id = descriptor_id(rules, get(o, "descriptor", json_type_object));
+			const char *level = level_valid(get_str(get(o, "configuration",
+								    json_type_object), "level"));
+
+			if (id && level && !json_object_object_get_ex(out, id, NULL))
+				json_object_object_add(out, id, json_object_new_string(level));
+		}
+	}
+	return out;
+}
+
 static int parse_results(struct parser *p, struct sarif_run *run,
 			 json_object *runobj, json_object *rules)
 {
-	json_object *map;
+	struct run_rules rr = { .rules = rules };
 	json_object *results;
 	size_t n;
 	int r = 0;
@@ -824,10 +990,12 @@ static int parse_results(struct parser *p, struct sarif_run *run,
 	if (n > p->lim->max_results)
 		return fail(p, -E2BIG, "run '%s': %zu results, limit %zu",
 			    run->tool, n, p->lim->max_results);
-	map = rule_map(rules);
+	rr.map = rule_map(rules);
+	rr.levels = override_levels(runobj, rules);
 	for (size_t i = 0; r == 0 && i < n; i++)
-		r = parse_result(p, run, rules, map, json_object_array_get_idx(results, i), i);
-	json_object_put(map);
+		r = parse_result(p, run, &rr, json_object_array_get_idx(results, i), i);
+	json_object_put(rr.map);
+	json_object_put(rr.levels);
 	return r;
 }
 
@@ -861,6 +1029,8 @@ static int parse_run(struct parser *p, json_object *runobj, size_t i)
 		version = get_str(driver, "semanticVersion");
 	run = sarif_log_add_run(p->log, name, version);
 	run->info_uri = web_uri(get_str(driver, "informationUri"));
+	na = get_str(get(runobj, "automationDetails", json_type_object), "id");
+	run->category = na && *na ? sarif_clean_text(na, 200) : NULL;
 	parse_invocation(run, driver, runobj);
 	parse_run_properties(run, runobj);
 	r = parse_results(p, run, runobj, get(driver, "rules", json_type_array));
@@ -1112,6 +1282,9 @@ static json_object *write_run_properties(const struct sarif_run *run)
 
 	if (facts)
 		json_object_object_add(props, "lethe/facts", facts);
+	if (run->refused)
+		json_object_object_add(props, "lethe/refused",
+				       json_object_new_int64((int64_t)run->refused));
 	if (run->not_applicable)
 		json_object_object_add(props, "lethe/not-applicable",
 				       jstr(run->reason ? run->reason : "nothing to scan"));
@@ -1135,9 +1308,11 @@ static json_object *write_run(const struct sarif_run *run)
 	json_object_object_add(driver, "rules", rules);
 	json_object_object_add(tool, "driver", driver);
 	json_object_object_add(o, "tool", tool);
+	if (run->category)
+		json_object_object_add(o, "automationDetails", automation_details(run));
 	json_object_object_add(o, "invocations", write_invocation(run));
 	json_object_object_add(o, "results", results);
-	if (run->facts_json || run->not_applicable)
+	if (run->facts_json || run->not_applicable || run->refused)
 		json_object_object_add(o, "properties", write_run_properties(run));
 	return o;
 }

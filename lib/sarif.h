@@ -14,7 +14,7 @@
  * that it had to remove them.
  *
  * The writer produces a SARIF 2.1.0 document from the same structures: one
- * run per tool, locations relative to %SRCROOT%, partialFingerprints
+ * run per tool (its automationDetails.id, the category, kept), locations relative to %SRCROOT%, partialFingerprints
  * "lethe/v1", and for an incomplete run invocations[0].executionSuccessful
  * false with the reason as an error toolExecutionNotification.
  *
@@ -33,6 +33,8 @@
  *   keyed (no key enters the sandbox), so it must never be stored: the
  *   host replaces it with the org's keyed hash, secret_hash, which the
  *   writer never writes (lib/secrethash.h);
+ * - run.properties "lethe/refused": how many results the analyzer could not
+ *   place in the workspace (refused; the run is then incomplete);
  * - run.properties "lethe/not-applicable": why a tool had nothing to scan
  *   in the workspace ("no C or C++ file"), for a complete run without
  *   results (not_applicable, with the reason in reason);
@@ -56,11 +58,12 @@
 #define SARIF_SECRET_SHA256_KEY "lethe/secret-sha256"
 #define SARIF_MESSAGE_MAX 1000	/* bytes kept of a message or reason */
 #define SARIF_FACTS_MAX 100000	/* entries per facts list */
+#define SARIF_PATH_MAX 4096	/* bytes of a stored path */
 
 struct sarif_result {
 	char *rule_id;		/* may be NULL when the tool gave none */
 	char *level;		/* "error", "warning", "note" or "none" */
-	char *path;		/* relative, no "..", or NULL */
+	char *path;		/* the file's own name relative to the workspace */
 	char *message;		/* at most SARIF_MESSAGE_MAX bytes, UTF-8 */
 	char *fingerprint;	/* 64 hex digits (lethe/v1) or NULL */
 	char *cwe;		/* "CWE-120,CWE-20" or NULL */
@@ -74,9 +77,11 @@ struct sarif_result {
 struct sarif_run {
 	char *tool, *version;	/* driver name (never NULL) and version */
 	char *info_uri;		/* driver.informationUri (http/https) or NULL */
+	char *category;		/* automationDetails.id (one line), or NULL */
 	bool complete;		/* false: the tool failed or was cut short */
 	bool not_applicable;	/* complete: it had nothing to scan, not run */
 	char *reason;		/* why incomplete or not applicable (one line), or NULL */
+	size_t refused;		/* results without a location Lethe can store */
 	size_t nresults;
 	struct sarif_result *results;
 	size_t results_alloc;
@@ -93,10 +98,14 @@ struct sarif_log {
 struct sarif_limits {
 	size_t max_bytes, max_depth, max_runs, max_results, max_string;
 	const char *base;	/* absolute paths under base become relative */
+	/* Where the reader sees the workspace: whether a relative path names a
+	 * file there (see sarif_uri_path), or NULL. */
+	bool (*exists)(const char *path, void *arg);
+	void *exists_arg;
 };
 
 /* 64 MiB, depth 64, 64 runs, 100000 results per run, 1 MiB strings,
- * no base (absolute paths are dropped). */
+ * no base (absolute paths are refused), no workspace to look at. */
 void sarif_limits_default(struct sarif_limits *l);
 
 /*
@@ -114,11 +123,16 @@ void sarif_log_release(struct sarif_log *log);
  * valid until the next sarif_log_add_run, which may move the runs). */
 struct sarif_run *sarif_log_add_run(struct sarif_log *log, const char *tool,
 				    const char *version);
+/* Move run (emptied) to the end of log; returns it there. */
+struct sarif_run *sarif_log_move_run(struct sarif_log *log, struct sarif_run *run);
 /* Append a zeroed result to run; returns it (owned by run, valid until
  * the next sarif_run_add_result on that run). */
 struct sarif_result *sarif_run_add_result(struct sarif_run *run);
 /* Mark run incomplete with reason (copied, cleaned and capped). */
 void sarif_run_fail(struct sarif_run *run, const char *reason);
+/* Mark a complete run that refused results incomplete, with how many: the
+ * reader counts them (refused), its caller decides when the run is over. */
+void sarif_run_check_refused(struct sarif_run *run);
 /* Mark a complete run without results not applicable with reason (why the
  * tool had nothing to scan); any other run is left as it is. */
 void sarif_run_not_applicable(struct sarif_run *run, const char *reason);
@@ -145,11 +159,21 @@ char *sarif_clean_text(const char *text, size_t max);
 bool sarif_utf8_valid(const char *s, size_t n);
 
 /*
- * Normalise a location uri into a relative path: percent-decoded, without
- * a "file://" scheme, without leading "./", and with base (if not NULL)
- * removed from an absolute path.  -EINVAL for anything else (absolute,
- * "..", another scheme, control characters, empty).
+ * The stored path of a SARIF artifactLocation.uri, a URI reference (RFC
+ * 3986): without a "file://" scheme, percent-decoded, with base (if not
+ * NULL) removed from an absolute path, without "." segments or repeated
+ * slashes.  The result is the file's own name, whatever bytes it holds,
+ * except that it must be valid UTF-8 and at most SARIF_PATH_MAX bytes.
+ * -EINVAL for anything else: another scheme, a query or fragment, a bad
+ * escape or %00, an absolute path outside base, a ".." segment, empty.
+ *
+ * When the reader has lim->exists and the decoded path names no file, a uri
+ * that names one as it is written is taken as it is: some tools
+ * (flawfinder) write file names into SARIF without percent-encoding them.
  */
-int sarif_path_clean(const char *uri, const char *base, char **out);
+int sarif_uri_path(const char *uri, const char *base, char **out);
+
+/* The same for a file name as a tool wrote it (not a URI: no decoding). */
+int sarif_file_path(const char *path, const char *base, char **out);
 
 #endif

@@ -283,3 +283,31 @@ static int64_t clock_usec(clockid_t id)
 
 int64_t now_usec(void) { return clock_usec(CLOCK_REALTIME); }
 int64_t mono_usec(void) { return clock_usec(CLOCK_MONOTONIC); }
+
+static int has_option(int argc, char **argv, const char *a, const char *b)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], a) || (b && !strcmp(argv[i], b)))
+			return 1;
+	return 0;
+}
+
+int wants_help(int argc, char **argv)
+{
+	return has_option(argc, argv, "-h", "--help");
+}
+
+void std_options(int argc, char **argv, const char *usage)
+{
+	const char *name = argc > 0 && strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1
+			   : argc > 0 ? argv[0] : "lethe";
+
+	if (has_option(argc, argv, "--version", NULL)) {
+		printf("%s %s\n", name, LETHE_VERSION);
+		exit(EXIT_OK);
+	}
+	if (wants_help(argc, argv)) {
+		fputs(usage, stdout);
+		exit(EXIT_OK);
+	}
+}

@@ -60,6 +60,15 @@ int read_file(const char *path, size_t max, char **out, size_t *len);
 /* Write data to path atomically (tmp file, fsync, rename, fsync dir). */
 int write_file_atomic(const char *path, const void *data, size_t len, int mode);
 
+/*
+ * What every program answers before it reads anything: -h or --help among
+ * its options (before a "--") prints usage ("usage: ..." lines) on standard
+ * output, --version prints "NAME VERSION"; either exits 0.
+ */
+void std_options(int argc, char **argv, const char *usage);
+/* Whether argv[1..argc) holds -h or --help before a "--". */
+int wants_help(int argc, char **argv);
+
 int64_t now_usec(void);		/* CLOCK_REALTIME in microseconds */
 int64_t mono_usec(void);	/* CLOCK_MONOTONIC in microseconds */
 

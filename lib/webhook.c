@@ -450,11 +450,25 @@ static void set_branch_from_ref(struct webhook_event *ev)
 	snprintf(ev->branch, sizeof(ev->branch), "%s", b);
 }
 
-/* A pull request's source branch, as a full ref. */
+/* The branch as a full ref. */
 static void branch_ref(struct webhook_event *ev)
 {
 	if (ev->branch[0])
 		snprintf(ev->ref, sizeof(ev->ref), "refs/heads/%.*s", WEBHOOK_REF_MAX - 11, ev->branch);
+}
+
+/*
+ * A pull request: its source branch as a full ref, unless the payload gave
+ * one, then the branch it targets (base, at key) in branch.  The scan is
+ * filed under the pull request, never under a branch name the payload's
+ * author chose, and compared with the target branch.
+ */
+static void pull_branches(struct json_object *j, struct webhook_event *ev, const char *base)
+{
+	if (!ev->ref[0])
+		branch_ref(ev);
+	ev->branch[0] = '\0';
+	jcopy(j, base, ev->branch, sizeof(ev->branch));
 }
 
 /* A push of refs/heads/... to a real commit scans; tags and deletions do not. */
@@ -483,7 +497,7 @@ static int extract_hublike(struct json_object *j, struct webhook_event *ev, cons
 	} else if (strcmp(ev->event, "pull_request") == 0) {
 		jcopy(j, "pull_request.head.sha", ev->sha, sizeof(ev->sha));
 		jcopy(j, "pull_request.head.ref", ev->branch, sizeof(ev->branch));
-		branch_ref(ev);
+		pull_branches(j, ev, "pull_request.base.ref");
 		ev->pr = jint(j, "number");
 		if (in_list(ev->action, pr_actions))
 			ev->outcome = WE_SCAN;
@@ -507,7 +521,7 @@ static int extract_gitlab(struct json_object *j, struct webhook_event *ev)
 		jcopy(j, "object_attributes.action", ev->action, sizeof(ev->action));
 		jcopy(j, "object_attributes.last_commit.id", ev->sha, sizeof(ev->sha));
 		jcopy(j, "object_attributes.source_branch", ev->branch, sizeof(ev->branch));
-		branch_ref(ev);
+		pull_branches(j, ev, "object_attributes.target_branch");
 		ev->pr = jint(j, "object_attributes.iid");
 		if (!strcmp(ev->action, "open") || !strcmp(ev->action, "reopen") ||
 		    (!strcmp(ev->action, "update") && jget(j, "object_attributes.oldrev")))
@@ -549,7 +563,7 @@ static int extract_bitbucket(struct json_object *j, struct webhook_event *ev)
 	} else if (strncmp(ev->event, "pullrequest:", 12) == 0) {
 		jcopy(j, "pullrequest.source.commit.hash", ev->sha, sizeof(ev->sha));
 		jcopy(j, "pullrequest.source.branch.name", ev->branch, sizeof(ev->branch));
-		branch_ref(ev);
+		pull_branches(j, ev, "pullrequest.destination.branch.name");
 		ev->pr = jint(j, "pullrequest.id");
 		if (!strcmp(ev->event, "pullrequest:created") || !strcmp(ev->event, "pullrequest:updated"))
 			ev->outcome = WE_SCAN;
@@ -598,7 +612,7 @@ static int extract_bitbucket_dc(struct json_object *j, struct webhook_event *ev)
 		dc_repo(jget(j, "pullRequest.toRef.repository"), ev);
 		jcopy(j, "pullRequest.fromRef.latestCommit", ev->sha, sizeof(ev->sha));
 		jcopy(j, "pullRequest.fromRef.id", ev->ref, sizeof(ev->ref));
-		jcopy(j, "pullRequest.fromRef.displayId", ev->branch, sizeof(ev->branch));
+		pull_branches(j, ev, "pullRequest.toRef.displayId");
 		ev->pr = jint(j, "pullRequest.id");
 		if (!strcmp(ev->event, "pr:opened") || !strcmp(ev->event, "pr:from_ref_updated"))
 			ev->outcome = WE_SCAN;

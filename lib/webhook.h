@@ -113,7 +113,7 @@ struct webhook_event {
 	char action[WEBHOOK_EVENT_MAX + 1];	/* "" when none */
 	char repo[WEBHOOK_REPO_MAX + 1];	/* "" when the payload names none */
 	char ref[WEBHOOK_REF_MAX + 1];		/* refs/heads/..., "" when none */
-	char branch[WEBHOOK_REF_MAX + 1];	/* the branch a scan checks out */
+	char branch[WEBHOOK_REF_MAX + 1];	/* a push's branch; a pull request's target */
 	char sha[WEBHOOK_SHA_MAX + 1];		/* lower-case hex, "" when none */
 	int64_t pr;				/* 0 when none */
 };

@@ -69,8 +69,9 @@ git_token -C "$work" commit -q -am "add gets"
 git_token -C "$work" push -q origin feature
 sha3=$(git -C "$work" rev-parse HEAD)
 first_new=$(grep -n 'void slurp' "$work/src/copy.c" | cut -d: -f1)
+# As the hook queues it: the source as the ref, the target as the branch.
 job3=$(q "INSERT INTO lethe.jobs (org_id, repository_id, commit_sha, ref, branch, pr_number, base_sha)
-	SELECT org_id, id, '$sha3', 'refs/heads/feature', 'feature', 7, '$sha2'
+	SELECT org_id, id, '$sha3', 'refs/heads/feature', 'main', 7, '$sha2'
 	FROM lethe.repositories WHERE id = $repo RETURNING id")
 scan_until_done "$job3"
 scan3=$(q "SELECT id FROM lethe.scans WHERE job_id = ${job3:-0}")

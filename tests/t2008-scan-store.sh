@@ -3,9 +3,10 @@
 # had written it: a result reported twice is one finding (placed where it
 # was last reported, linked to the scan where it was first), a result
 # without Lethe's fingerprint is tracked by a fallback one, a result without
-# a path is dropped and counted, a message is stored as the generic text of
-# the tool's rule (the tool's own text, which may quote code, nowhere), and
-# the next scan keeps what it sees again and marks fixed what it does not.
+# a location is refused, counted, and makes the run incomplete, a message is
+# stored as the generic text of the tool's rule (the tool's own text, which
+# may quote code, nowhere), and the next scan keeps what it sees again and
+# marks fixed what it does not.
 . "$(dirname "$0")/lib.sh"
 need_stack
 . "$TOP/tests/scan-lib.sh"
@@ -58,8 +59,8 @@ finding() { # RULE COLUMNS
 stats() { q "SELECT s.state || ' ' || s.stats FROM lethe.scans s WHERE s.job_id = $job"; }
 
 scan first.sarif
-is "$(stats)" 'complete {"new": 3, "fixed": 0, "tools": 1, "dropped": 1, "findings": 4, "stripped": 0}' \
-	"the first scan counts four results stored, three findings new, one dropped"
+is "$(stats)" 'incomplete {"new": 3, "fixed": 0, "tools": 1, "refused": 1, "findings": 4, "stripped": 0}' \
+	"the first scan counts four results stored, three findings new, one refused: incomplete"
 is "$(q "SELECT count(*) FROM lethe.findings WHERE repository_id = $repo")" 3 \
 	"three findings: the one reported twice is stored once"
 is "$(finding R1 "path || ':' || start_line || ' ' || state")" "a.c:9 open" \
@@ -78,7 +79,7 @@ is "$(q "SELECT count(*) FROM lethe.scan_findings sf JOIN lethe.scans s ON s.id 
 
 id1=$(finding R1 id)
 scan second.sarif
-is "$(stats)" 'complete {"new": 0, "fixed": 1, "tools": 1, "dropped": 0, "findings": 2, "stripped": 0}' \
+is "$(stats)" 'complete {"new": 0, "fixed": 1, "tools": 1, "refused": 0, "findings": 2, "stripped": 0}' \
 	"the second scan finds nothing new and one fixed"
 is "$(finding R1 "id || ' ' || path || ':' || start_line || ' ' || state")" "$id1 a.c:4 open" \
 	"the finding seen again keeps its row and takes its new place"

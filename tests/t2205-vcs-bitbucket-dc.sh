@@ -56,7 +56,8 @@ is "$(jq -c 'select(.method == "PUT") | [.status, .body.version]' "$LOG")" '[200
 	"the edit named the comment's version"
 
 # A REPO_READ token as the reporting token: refused, the scan stands.
-"$VCS_FIXTURE" "$REPO" "$API/bitbucket-dc" token status+comment <<<"$CLONE_TOKEN" >/dev/null
+"$TOP/bin/lethectl" repo set --api-url "$API/bitbucket-dc" --report-token-file - "$REPO" \
+	<<<"$CLONE_TOKEN" >/dev/null
 job3=$(pr from_ref_updated "$(vcs_push)")
 scan_until_done "$job3"
 is "$(q "SELECT state FROM lethe.jobs WHERE id = ${job3:-0}") $(jq -s '[.[] | select(.method != "GET" and (.path | startswith("/bitbucket-dc/")) and .status == 401)] | length' "$LOG")" \

@@ -38,7 +38,7 @@ walk_org() { # ORG_NAME
 		tok=-
 		[ $role = none ] || tok=$(api_login "$role@$1.test" "$pw" | jq -r .access_token)
 		for r in "${routes[@]}"; do
-			read -r m path need <<<"$r"
+			read -r m path need _ <<<"$r"
 			case $path in
 			/api/v1/repositories/*) id=$repo ;;
 			/api/v1/scans/*) id=$scan ;;

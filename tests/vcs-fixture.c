@@ -4,10 +4,8 @@
  * the org key, as an install would store it.  Built by the test itself.
  *
  * usage: vcs-fixture REPO_ID API_URL APP_ID INSTALLATION_ID REPORT_MODE < key.pem
- *        vcs-fixture REPO_ID API_URL token REPORT_MODE < token
- * Prints the integration id (the first) or the repository id (the second,
- * which seals a reporting token to the repository and sets its API URL).
- * With LETHE_CONFIG naming the stack's config.
+ * Prints the integration id.  With LETHE_CONFIG naming the stack's config.
+ * (A repository's API URL and reporting token are lethectl repo set's.)
  */
 #include <stdio.h>
 #include <string.h>
@@ -21,30 +19,6 @@
 #include "util.h"
 
 static char pem[16384];
-
-static int report_token(struct db *db, const struct keyring *kr, char **argv, size_t n)
-{
-	PGresult *res = NULL;
-	char *blob = NULL;
-	int r;
-
-	while (n && pem[n - 1] == '\n')
-		n--;
-	r = DB_QUERY(db, &res, "SELECT org_id FROM repositories WHERE id = $1", argv[1]);
-	if (r == 0 && PQntuples(res) == 1)
-		r = secret_seal(db, kr, db_int(res, 0, 0), "repositories", "report_token_enc",
-				atoll(argv[1]), pem, n, &blob);
-	if (r == 0 && blob)
-		r = DB_QUERY(db, NULL, "UPDATE repositories SET report_token_enc = $2, api_url = $3, "
-			     "report_mode = $4 WHERE id = $1", argv[1], blob, argv[2], argv[4]);
-	if (r < 0 || !blob)
-		fprintf(stderr, "vcs-fixture: %s\n", db_error(db));
-	else
-		printf("%s\n", argv[1]);
-	free(blob);
-	PQclear(res);
-	return r < 0 || !blob;
-}
 
 /* A GitHub App integration holding the key on stdin, for repository argv[1]. */
 static int app_integration(struct db *db, const struct keyring *kr, char **argv, size_t n)
@@ -87,14 +61,14 @@ int main(int argc, char **argv)
 	size_t n = fread(pem, 1, sizeof(pem) - 1, stdin);
 	int rc = 1;
 
-	if ((argc != 6 && argc != 5) || n == 0)
+	if (argc != 6 || n == 0)
 		return fprintf(stderr, "usage: vcs-fixture REPO API APP INST MODE < key.pem\n"), 2;
 	if (config_load(NULL, &cfg, why, sizeof(why)) < 0 || keyring_load(cfg, &kr, why, sizeof(why)) < 0)
 		fprintf(stderr, "vcs-fixture: %s\n", why);
 	else if (db_open(cfg, DB_ROLE_ADMIN, &db) < 0)
 		fprintf(stderr, "vcs-fixture: %s\n", db_error(db));
 	else
-		rc = argc == 5 ? report_token(db, kr, argv, n) : app_integration(db, kr, argv, n);
+		rc = app_integration(db, kr, argv, n);
 	OPENSSL_cleanse(pem, sizeof(pem));
 	db_free(db);
 	keyring_free(kr);

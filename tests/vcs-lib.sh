@@ -49,6 +49,11 @@ vcs_need() {
 	need_stack
 	scan_need
 	[ -x /usr/bin/python3 ] || skip_all "the stand-in needs /usr/bin/python3"
+	/usr/bin/python3 -c 'import jsonschema' 2>/dev/null ||
+		skip_all "the stand-in needs python3-jsonschema (scripts/deps installs it)"
+	GITHUB_OPENAPI=$TOP/build/tools/github-openapi/api.github.com.json
+	[ -s "$GITHUB_OPENAPI" ] ||
+		skip_all "GitHub's OpenAPI description is missing (scripts/deps fetches it from the npm registry)"
 	export GIT_AUTHOR_NAME=$1 GIT_AUTHOR_EMAIL=$1@lethe.invalid
 	export GIT_COMMITTER_NAME=$1 GIT_COMMITTER_EMAIL=$1@lethe.invalid
 	# The fixture helper (tests/vcs-fixture.c), built by make with the library.
@@ -71,7 +76,8 @@ vcs_tokens() { # PROVIDER CLONE_SCOPES REPORT_SCOPES
 
 vcs_standin() {
 	/usr/bin/python3 "$TOP/tests/vcs-standin" --config "$SD/config.json" \
-		--log "$SD/requests.log" --port-file "$SD/port" --git-root "$SD/git" &
+		--log "$SD/requests.log" --port-file "$SD/port" --git-root "$SD/git" \
+		--github-openapi "$GITHUB_OPENAPI" &
 	on_exit "kill $! 2>/dev/null"
 	for _ in $(seq 100); do [ -s "$SD/port" ] && break; sleep 0.1; done
 	API=http://127.0.0.1:$(cat "$SD/port")
@@ -95,7 +101,8 @@ vcs_repo_add() { # PROVIDER API_URL MODE
 		--clone-url "$API${VCS_GIT_PATH:-}/$VCS_OWNER/app.git" --token-file "$SCRATCH/clone.token" \
 		>"$SCRATCH/repo.json"
 	REPO=$(jq -r .id "$SCRATCH/repo.json")
-	"$VCS_FIXTURE" "$REPO" "$2" token "$3" <"$SCRATCH/report.token" >/dev/null
+	"$TOP/bin/lethectl" repo set --api-url "$2" --report-mode "$3" \
+		--report-token-file "$SCRATCH/report.token" "$REPO" >/dev/null
 	rm -f "$SCRATCH/clone.token" "$SCRATCH/report.token"
 }
 

@@ -235,7 +235,7 @@ struct fx {
 	struct db *admin, *jobs;
 	struct keyring *kr;
 	const struct config *cfg;
-	char org[24], integ[24], repo[24], scan[24];
+	char org[24], integ[24], repo[24], scan[24], base[24];
 };
 
 static int fx_one(struct fx *f, char *out, const char *sql, int n, const char *const *p)
@@ -268,16 +268,25 @@ static int fx_key(struct fx *f, const char *pem)
 	return r;
 }
 
-#define FX_FINDING "INSERT INTO findings (org_id, repository_id, branch, fingerprint, tool, " \
-	"rule_id, level, path, start_line, end_line, message, state, first_scan_id, last_scan_id, " \
-	"fixed_scan_id) SELECT $1, $2, 'feature', md5(random()::text), 'flawfinder', v.rule, " \
-	"v.level, v.path, v.line, v.line, v.msg, v.state, CASE WHEN v.new THEN $3::bigint END, " \
-	"$3::bigint, CASE WHEN v.state = 'fixed' THEN $3::bigint END FROM (VALUES " \
-	"('rule-new-1', 'error', 'src/a.c', 12, 'token " LEAK " in a string', 'open', true), " \
-	"('rule-new-2', 'warning', 'src/b.c', 40, 'strcpy without bound', 'open', true), " \
-	"('rule-old', 'warning', 'src/c.c', 7, 'was here before', 'open', false), " \
-	"('rule-gone', 'note', 'src/d.c', 3, 'now fixed', 'fixed', false)) " \
-	"AS v(rule, level, path, line, msg, state, new) RETURNING $3::text"
+/*
+ * Pull request 7 against main: main's last complete scan saw rule-old and
+ * rule-gone; the pull request's scan sees rule-old again and two new ones.
+ */
+#define FX_FINDING "WITH v(branch, fp, rule, level, path, line, msg, scan, introduced) AS (VALUES " \
+	"('main', 'a1', 'rule-old', 'warning', 'src/c.c', 7, 'was here before', $4::bigint, false), " \
+	"('main', 'b2', 'rule-gone', 'note', 'src/d.c', 3, 'now fixed', $4::bigint, false), " \
+	"('pull/7', 'a1', 'rule-old', 'warning', 'src/c.c', 7, 'was here before', $3::bigint, false), " \
+	"('pull/7', 'c3', 'rule-new-1', 'error', 'src/a.c', 12, 'token " LEAK " in a string', " \
+	" $3::bigint, true), " \
+	"('pull/7', 'd4', 'rule-new-2', 'warning', 'src/b.c', 40, 'strcpy without bound', " \
+	" $3::bigint, true)), " \
+	"f AS (INSERT INTO findings (org_id, repository_id, branch, fingerprint, tool, rule_id, " \
+	" level, path, start_line, end_line, message, first_scan_id, last_scan_id) " \
+	" SELECT $1, $2, branch, repeat(fp, 8), 'flawfinder', rule, level, path, line, line, msg, " \
+	" scan, scan FROM v RETURNING id, branch, fingerprint, last_scan_id, start_line) " \
+	"INSERT INTO scan_findings (scan_id, finding_id, org_id, start_line, introduced) " \
+	" SELECT f.last_scan_id, f.id, $1, f.start_line, v.introduced FROM f JOIN v " \
+	" ON v.branch = f.branch AND repeat(v.fp, 8) = f.fingerprint RETURNING $3::text"
 
 static int fx_setup(struct fx *f, const char *api, const char *inst, const char *pem)
 {
@@ -301,15 +310,19 @@ static int fx_setup(struct fx *f, const char *api, const char *inst, const char 
 			   "'acme/app', 'https://github.example/acme/app.git', $3, "
 			   "'check-run+comment') RETURNING id", f->org, f->integ, hook);
 	if (r == 0)
+		r = FX_ONE(f, f->base, "INSERT INTO scans (org_id, repository_id, commit_sha, "
+			   "branch, state, finished_at) VALUES ($1, $2, '" SHA "', 'main', 'complete', "
+			   "now()) RETURNING id", f->org, f->repo);
+	if (r == 0)
 		r = FX_ONE(f, f->scan, "INSERT INTO scans (org_id, repository_id, commit_sha, "
-			   "branch, pr_number, state, finished_at) VALUES ($1, $2, '" SHA "', "
-			   "'feature', 7, 'complete', now()) RETURNING id", f->org, f->repo);
+			   "branch, pr_number, state, finished_at, base_scan_id) VALUES ($1, $2, '" SHA "', "
+			   "'pull/7', 7, 'complete', now(), $3) RETURNING id", f->org, f->repo, f->base);
 	if (r == 0)
 		r = DB_QUERY(f->admin, NULL, "INSERT INTO scan_tools (org_id, scan_id, tool, "
-			     "status, reason) VALUES ($1, $2, 'bandit', 'incomplete', 'timed out')",
-			     f->org, f->scan);
+			     "status, reason) VALUES ($1, $2, 'bandit', 'incomplete', 'timed out'), "
+			     "($1, $2, 'flawfinder', 'complete', NULL)", f->org, f->scan);
 	if (r == 0)
-		r = DB_QUERY(f->admin, NULL, FX_FINDING, f->org, f->repo, f->scan);
+		r = DB_QUERY(f->admin, NULL, FX_FINDING, f->org, f->repo, f->scan, f->base);
 	return r;
 }
 
@@ -349,7 +362,7 @@ static void test_db(const struct standin *s, const char *inst, const char *priv,
 		    const char *other_priv, struct fx *f)
 {
 	struct github_token t;
-	char *log;
+	char *log, *cmp;
 	int r, done = 0;
 
 	if (!ok(fx_setup(f, s->url, inst, priv) == 0, "an org, a github-app integration, a "
@@ -372,6 +385,11 @@ static void test_db(const struct standin *s, const char *inst, const char *priv,
 	   !strstr(log, "rule-old") && standin_count(s, "\"annotation_level\"") == 2,
 	   "two new findings annotated and listed, the fixed one listed, the old one not");
 	ok(!strstr(log, LEAK), "the secret in a finding's message never left");
+	cmp = xasprintf("Compared with scan %s of `main`", f->base);
+	ok(strstr(log, cmp) && strstr(log, "Fixed by this pull request") &&
+	   strstr(log, "Introduced by this pull request"),
+	   "the pull request is compared with its target branch's last complete scan");
+	free(cmp);
 	free(log);
 
 	r = report_scan(f->jobs, f->kr, f->cfg, atoll(f->scan), &done);
@@ -388,7 +406,7 @@ static void test_db(const struct standin *s, const char *inst, const char *priv,
 	test_db_gitlab(s, f);
 }
 
-#define DB_TESTS 10
+#define DB_TESTS 11
 
 static void run_db(void)
 {

@@ -210,35 +210,155 @@ struct pathcase {
 	const char *uri, *base, *want;
 };
 
-static const struct pathcase paths[] = {
+/* artifactLocation.uri values: URI references, decoded once. */
+static const struct pathcase uris[] = {
 	{ "src/a.c", NULL, "src/a.c" },
 	{ "./src//./a.c", NULL, "src/a.c" },
 	{ "file:///workspace/src/a.c", "/workspace", "src/a.c" },
 	{ "/workspace/src/a.c", "/workspace/", "src/a.c" },
+	{ "deploy%23prod.sh", NULL, "deploy#prod.sh" },
+	{ "100%25.sh", NULL, "100%.sh" },
+	{ "%2541.py", NULL, "%41.py" },
+	{ "%41.py", NULL, "A.py" },
+	{ "a%5Cb%3Fc", NULL, "a\\b?c" },
+	{ "a%0ab", NULL, "a\nb" },
+	{ "caf%C3%A9.py", NULL, "caf\xc3\xa9.py" },
+	{ "not a valid URI", NULL, "not a valid URI" },
 	{ "/home/u/a.c", "/workspace", NULL },
 	{ "file:///C:/a.c", NULL, NULL },
 	{ "C:/a.c", NULL, NULL },
 	{ "https://example.com/a.c", NULL, NULL },
 	{ "src/../../etc/passwd", NULL, NULL },
 	{ "src/%2e%2e/x", NULL, NULL },
-	{ "a%0ab", NULL, NULL },
+	{ "a%00b", NULL, NULL },
 	{ "a%zz", NULL, NULL },
+	{ "100%.sh", NULL, NULL },
 	{ "a.c?x=1", NULL, NULL },
+	{ "deploy#prod.sh", NULL, NULL },
+	{ "bad%FFutf8", NULL, NULL },
 	{ "./", NULL, NULL },
-	{ "not a valid URI", NULL, "not a valid URI" },
 };
+
+/* File names as tools write them: taken as they are. */
+static const struct pathcase files[] = {
+	{ "deploy#prod.sh", NULL, "deploy#prod.sh" },
+	{ "100%.sh", NULL, "100%.sh" },
+	{ "%41.py", NULL, "%41.py" },
+	{ "/workspace/a?b\\c", "/workspace", "a?b\\c" },
+	{ "./x//y", NULL, "x/y" },
+	{ "/etc/passwd", "/workspace", NULL },
+	{ "x/../../y", NULL, NULL },
+	{ "bad\xff", NULL, NULL },
+};
+
+static void test_paths_of(const struct pathcase *v, size_t n, const char *what,
+			  int (*fn)(const char *, const char *, char **))
+{
+	for (size_t i = 0; i < n; i++) {
+		char *out = NULL;
+		int r = fn(v[i].uri, v[i].base, &out);
+		bool good = v[i].want ? r == 0 && strcmp(out, v[i].want) == 0
+				      : r < 0 && out == NULL;
+
+		ok(good, "%s '%s' %s", what, v[i].uri, v[i].want ? "is kept" : "is refused");
+		free(out);
+	}
+}
+
+static bool no_file(const char *path, void *arg)
+{
+	(void)path, (void)arg;
+	return false;
+}
+
+static bool listed(const char *path, void *arg)
+{
+	for (const char *const *v = arg; *v; v++)
+		if (strcmp(*v, path) == 0)
+			return true;
+	return false;
+}
+
+#define RESULT_AT(uri) "{\"ruleId\":\"r\",\"message\":{\"text\":\"m\"},\"locations\":" \
+	"[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":\"" uri "\"}}}]}"
 
 static void test_paths(void)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
-		char *out = NULL;
-		int r = sarif_path_clean(paths[i].uri, paths[i].base, &out);
-		bool good = paths[i].want ? r == 0 && strcmp(out, paths[i].want) == 0
-					  : r < 0 && out == NULL;
+	static const char doc[] = RUN_HEAD "}},\"results\":[" RESULT_AT("100%.sh") ","
+		RESULT_AT("deploy#prod.sh") "," RESULT_AT("%41.py") "," RESULT_AT("/etc/passwd") ","
+		RESULT_AT("ok.c") ",{\"ruleId\":\"r\",\"message\":{\"text\":\"m\"}}]}]}";
+	static const char *const present[] = { "100%.sh", "deploy#prod.sh", "%41.py", "ok.c", NULL };
+	struct sarif_limits lim;
+	struct sarif_log log;
+	char why[256];
+	int r;
 
-		ok(good, "path '%s'", paths[i].uri);
-		free(out);
-	}
+	test_paths_of(uris, ARRAY_SIZE(uris), "uri", sarif_uri_path);
+	test_paths_of(files, ARRAY_SIZE(files), "file name", sarif_file_path);
+
+	sarif_limits_default(&lim);
+	lim.base = "/workspace";
+	r = sarif_parse(doc, strlen(doc), &lim, &log, why, sizeof(why));
+	if (r == 0 && log.nruns == 1)
+		sarif_run_check_refused(&log.runs[0]);
+	ok(r == 0 && log.nruns == 1 && log.runs[0].nresults == 2 && log.runs[0].refused == 4 &&
+	   !log.runs[0].complete && log.runs[0].reason &&
+	   strstr(log.runs[0].reason, "4 results refused"),
+	   "results whose location cannot be stored are counted, and their run is then incomplete: %s",
+	   r == 0 && log.nruns && log.runs[0].reason ? log.runs[0].reason : why);
+	ok(r == 0 && log.nruns == 1 && log.runs[0].nresults == 2 &&
+	   !strcmp(log.runs[0].results[0].path, "A.py") && !strcmp(log.runs[0].results[1].path, "ok.c"),
+	   "a valid uri is decoded once");
+	sarif_log_release(&log);
+
+	lim.exists = listed;
+	lim.exists_arg = (void *)present;
+	r = sarif_parse(doc, strlen(doc), &lim, &log, why, sizeof(why));
+	ok(r == 0 && log.nruns == 1 && log.runs[0].nresults == 4 && log.runs[0].refused == 2 &&
+	   !strcmp(log.runs[0].results[0].path, "100%.sh") &&
+	   !strcmp(log.runs[0].results[1].path, "deploy#prod.sh") &&
+	   !strcmp(log.runs[0].results[2].path, "%41.py"),
+	   "where the workspace is visible, unencoded file names that exist are taken as written");
+	sarif_log_release(&log);
+
+	lim.exists = no_file;
+	r = sarif_parse(doc, strlen(doc), &lim, &log, why, sizeof(why));
+	ok(r == 0 && log.nruns == 1 && log.runs[0].nresults == 2 && log.runs[0].refused == 4,
+	   "a name that exists neither way is read as a URI");
+	sarif_log_release(&log);
+}
+
+#define KIND_RESULT(rule, extra) "{\"ruleId\":\"" rule "\",\"message\":{\"text\":\"m\"}" extra \
+	",\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":\"a.c\"}}}]}"
+
+static void test_kinds(void)
+{
+	static const char doc[] = RUN_HEAD ",\"rules\":[{\"id\":\"R1\",\"defaultConfiguration\":"
+		"{\"level\":\"error\"}},{\"id\":\"R2\",\"defaultConfiguration\":{\"level\":\"note\"}}]}},"
+		"\"invocations\":[{\"executionSuccessful\":true,\"ruleConfigurationOverrides\":"
+		"[{\"descriptor\":{\"index\":1},\"configuration\":{\"level\":\"warning\"}}]}],"
+		"\"results\":["
+		KIND_RESULT("R1", ",\"kind\":\"pass\"") "," KIND_RESULT("R1", ",\"kind\":\"notApplicable\"") ","
+		KIND_RESULT("R1", ",\"kind\":\"informational\"") "," KIND_RESULT("R1", "") ","
+		KIND_RESULT("R1", ",\"kind\":\"fail\",\"level\":\"note\"") ","
+		KIND_RESULT("R1", ",\"kind\":\"review\",\"level\":\"error\"") ","
+		KIND_RESULT("R2", "") "," KIND_RESULT("R3", "") ","
+		KIND_RESULT("R3", ",\"rule\":{\"index\":0}") "]}]}";
+	static const char *const want[] = { "error", "note", "none", "warning", "warning", "error" };
+	struct sarif_log log;
+	char why[256];
+	int r = sarif_parse(doc, strlen(doc), NULL, &log, why, sizeof(why));
+	const struct sarif_run *run = r == 0 && log.nruns == 1 ? &log.runs[0] : NULL;
+	bool levels = run && run->nresults == ARRAY_SIZE(want);
+
+	ok(run && run->nresults == ARRAY_SIZE(want) && run->complete && !run->refused,
+	   "results of kind pass, notApplicable and informational are not findings (%zu kept)",
+	   run ? run->nresults : 0);
+	for (size_t i = 0; levels && i < ARRAY_SIZE(want); i++)
+		levels = !strcmp(run->results[i].level, want[i]);
+	ok(levels, "levels: the result's, else none for a kind other than fail, else the "
+	   "invocation's override, else the rule's default, else warning");
+	sarif_log_release(&log);
 }
 
 static int parse_file(const char *path)
@@ -325,6 +445,30 @@ static void test_lethe_fields(void)
 	sarif_log_release(&log);
 }
 
+static void test_runs(void)
+{
+	static const char doc[] = "{\"version\":\"2.1.0\",\"runs\":["
+		"{\"tool\":{\"driver\":{\"name\":\"a\"}},\"automationDetails\":{\"id\":\"x/js/\"},"
+		"\"results\":[" KIND_RESULT("R1", "") "]},"
+		"{\"tool\":{\"driver\":{\"name\":\"a\"}},\"automationDetails\":{\"id\":\"x/py/\"},"
+		"\"results\":[" KIND_RESULT("R2", "") "," KIND_RESULT("R3", "") "]}]}";
+	struct sarif_log log, back;
+	char why[256], *out;
+	int r = sarif_parse(doc, strlen(doc), NULL, &log, why, sizeof(why));
+
+	ok(r == 0 && log.nruns == 2 && log.runs[0].nresults == 1 && log.runs[1].nresults == 2 &&
+	   !strcmp(log.runs[0].category, "x/js/") && !strcmp(log.runs[1].category, "x/py/") &&
+	   strstr(log.runs[1].meta_json, "\"automationDetails\":{\"id\":\"x/py/\"}"),
+	   "two runs of one driver stay two, each with its category, kept in its metadata");
+	out = r == 0 ? sarif_write(&log) : xstrdup("");
+	r = sarif_parse(out, strlen(out), NULL, &back, why, sizeof(why));
+	ok(r == 0 && back.nruns == 2 && back.runs[1].category &&
+	   !strcmp(back.runs[1].category, "x/py/"), "the writer keeps the categories");
+	free(out);
+	sarif_log_release(&back);
+	sarif_log_release(&log);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "--parse") == 0)
@@ -335,6 +479,8 @@ int main(int argc, char **argv)
 	test_quoting();
 	test_roundtrip();
 	test_paths();
+	test_kinds();
+	test_runs();
 	test_lethe_fields();
 	return done_testing();
 }

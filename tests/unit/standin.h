@@ -38,10 +38,12 @@ static inline char *standin_top(void)
 	return xstrdup(exe);
 }
 
-/* Write config into a scratch directory, start the stand-in, wait for its port. */
+/* Write config into a scratch directory, start the stand-in, wait for its
+ * port; it judges GitHub requests by build/tools/github-openapi (scripts/deps). */
 static inline int standin_start(struct standin *s, const char *config)
 {
 	char *top = standin_top(), *script = xasprintf("%s/tests/vcs-standin", top);
+	char *api = xasprintf("%s/build/tools/github-openapi/api.github.com.json", top);
 	char *cfg, *port;
 	int r = -1;
 
@@ -55,7 +57,7 @@ static inline int standin_start(struct standin *s, const char *config)
 	s->pid = fork();
 	if (s->pid == 0) {
 		execl("/usr/bin/python3", "python3", script, "--config", cfg, "--log", s->log,
-		      "--port-file", port, (char *)NULL);
+		      "--port-file", port, "--github-openapi", api, (char *)NULL);
 		_exit(127);
 	}
 	for (int i = 0; i < 100 && s->pid > 0; i++, usleep(50000)) {
@@ -71,6 +73,7 @@ static inline int standin_start(struct standin *s, const char *config)
 	free(cfg);
 	free(port);
 out:
+	free(api);
 	free(script);
 	free(top);
 	return r;

@@ -297,6 +297,44 @@ static void test_extract(void)
 	}
 }
 
+/* A pull request's branch is the one it targets, with each provider's key;
+ * its ref stays the source's. */
+static const struct {
+	const char *file, *event, *target[4];
+} pulls[] = {
+	{ "github/pull_request-opened.json", "pull_request",
+	  { "pull_request", "base", "ref" } },
+	{ "gitea/pull_request-basic.json", "pull_request", { "pull_request", "base", "ref" } },
+	{ "gitlab/merge_request-basic.json", "Merge Request Hook",
+	  { "object_attributes", "target_branch" } },
+	{ "bitbucket-cloud/pullrequest_created-atlantis.json", "pullrequest:created",
+	  { "pullrequest", "destination", "branch", "name" } },
+	{ "bitbucket-dc/pr_opened-basic.json", "pr:opened", { "pullRequest", "toRef", "displayId" } },
+};
+
+static void test_pull_target(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(pulls); i++) {
+		struct webhook_event ev;
+		size_t len;
+		char *body = read_corpus(pulls[i].file, &len);
+		json_object *o = body ? json_tokener_parse(body) : NULL, *v = o;
+		int r = body ? webhook_extract(dir_provider(pulls[i].file), pulls[i].event, body,
+					       len, &ev) : -1;
+		const char *want;
+
+		for (size_t k = 0; k < 4 && pulls[i].target[k] && v; k++)
+			v = json_object_object_get_ex(v, pulls[i].target[k], &v) ? v : NULL;
+		want = v ? json_object_get_string(v) : NULL;
+		ok(r == 0 && want && *want && !strcmp(ev.branch, want) &&
+		   !strncmp(ev.ref, "refs/", 5) && ev.pr > 0,
+		   "%s: the pull request targets '%s' (branch '%s', ref '%s')", pulls[i].file,
+		   want ? want : "?", r == 0 ? ev.branch : "", r == 0 ? ev.ref : "");
+		json_object_put(o);
+		free(body);
+	}
+}
+
 static void test_extract_bad(void)
 {
 	struct webhook_event ev;
@@ -351,6 +389,7 @@ int main(void)
 		test_published();
 		test_derived();
 		test_extract();
+		test_pull_target();
 	}
 	free(corpus);
 	printf("1..%d\n", ntest);
