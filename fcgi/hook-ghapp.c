@@ -64,7 +64,8 @@ static int ghapp_status(int r)
 {
 	switch (r) {
 	case -EACCES: return 401;
-	case -EBADMSG: return 400;
+	case -EBADMSG:
+	case -EPROTO: return 400;
 	case -ENOENT: return 404;
 	case -EFBIG: return 413;
 	default: return 503;
