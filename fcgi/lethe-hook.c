@@ -324,7 +324,7 @@ static const char *param_get(const char *name, void *arg)
 static int verify_extract(struct hook *h, struct req *rq, const struct webhook_headers *hd,
 			  int form, struct delivery *d)
 {
-	const char *sd, *json;
+	const char *sd, *json, *id = hd->delivery;
 	size_t sl, jl;
 	char *owned = NULL;
 	int r;
@@ -350,12 +350,21 @@ static int verify_extract(struct hook *h, struct req *rq, const struct webhook_h
 		       form && !owned ? "no payload field in form" : "unparsable or incomplete payload");
 		goto out;
 	}
-	if (!delivery_id_valid(hd->delivery)) {
+	/* A replay under a new unsigned id is found by the digest of what was signed. */
+	if (webhook_id_signed(rq->provider, rq->secret.data, rq->secret.len))
+		id = hd->sw_id;
+	else
+		r = webhook_digest(rq->secret.data, rq->secret.len, sd, sl, d->digest);
+	if (r == 0 && !delivery_id_valid(id)) {
 		refuse(rq, 400, "missing or invalid delivery id");
 		r = -EINVAL;
 		goto out;
 	}
-	snprintf(d->id, sizeof(d->id), "%s", hd->delivery);
+	if (r < 0) {
+		refuse(rq, 503, "unable to record the delivery, retry later");
+		goto out;
+	}
+	snprintf(d->id, sizeof(d->id), "%s", id);
 out:
 	free(owned);
 	return r;

@@ -235,6 +235,25 @@ out:
 	return r;
 }
 
+int webhook_id_signed(enum webhook_provider p, const unsigned char *secret, size_t secretlen)
+{
+	return p == WH_GITLAB && secretlen > 6 && memcmp(secret, "whsec_", 6) == 0;
+}
+
+#define DIGEST_PREFIX "lethe delivery digest\n"
+
+int webhook_digest(const unsigned char *secret, size_t secretlen, const void *signed_data,
+		   size_t signed_len, char hex[WEBHOOK_DIGEST_HEX + 1])
+{
+	unsigned char mac[32];
+	int r = hmac_sha256(secret, secretlen, DIGEST_PREFIX, strlen(DIGEST_PREFIX), signed_data,
+			    signed_len, mac);
+
+	if (r == 0)
+		hex_encode(mac, sizeof(mac), hex);
+	return r;
+}
+
 int webhook_verify(enum webhook_provider p, const struct webhook_headers *h,
 		   const unsigned char *secret, size_t secretlen,
 		   const void *body, size_t bodylen, int64_t now, int64_t tolerance)
@@ -250,7 +269,7 @@ int webhook_verify(enum webhook_provider p, const struct webhook_headers *h,
 	case WH_GITEA:
 		return verify_hmac(h->signature, NULL, secret, secretlen, body, bodylen);
 	case WH_GITLAB:
-		if (secretlen > 6 && memcmp(secret, "whsec_", 6) == 0)
+		if (webhook_id_signed(p, secret, secretlen))
 			return verify_standard(h, secret, secretlen, body, bodylen, now, tolerance);
 		return verify_token(h->signature, secret, secretlen);
 	default:

@@ -70,6 +70,24 @@ int webhook_verify(enum webhook_provider p, const struct webhook_headers *h,
 		   const void *body, size_t bodylen, int64_t now, int64_t tolerance);
 
 /*
+ * 1 when the delivery id is signed: Standard Webhooks (a GitLab secret
+ * starting with "whsec_"), whose webhook-id is then the delivery id.  The
+ * other ids (X-GitHub-Delivery, Idempotency-Key, ...) lie outside the
+ * signature.
+ */
+int webhook_id_signed(enum webhook_provider p, const unsigned char *secret, size_t secretlen);
+
+/*
+ * What recognises a replay whose id is not signed: HMAC-SHA256 under the
+ * hook's secret of a Lethe-only prefix and the signed bytes, as 64 hex
+ * digits.  Keyed, so that it confirms no guess about a body, and not the
+ * VCS's own signature of it.
+ */
+#define WEBHOOK_DIGEST_HEX 64
+int webhook_digest(const unsigned char *secret, size_t secretlen, const void *signed_data,
+		   size_t signed_len, char hex[WEBHOOK_DIGEST_HEX + 1]);
+
+/*
  * Parse "sha256=<64 hex>" (prefix NULL: bare hex) into mac[32].
  * -ENOMSG when empty, -EBADMSG when malformed.
  */
