@@ -94,6 +94,136 @@ static void test_text(void)
 	report_release(&rp);
 }
 
+/* What a pull request's author can name files, rules and messages. */
+static const char *const HOSTILE[] = {
+	"[x](http://evil.example/a)", "![i](http://evil.example/i.png)", "@victim",
+	"<img src=x onerror=alert(1)>", "a`b``c", "p|q", "new\nline\r", "http://evil.example/b",
+	"<script>evil()</script>", "**bold** _it_", "| x | y |", "`` ` ``", "\\`[y](http://evil.example/c)",
+	"<a href=\"http://evil.example/d\">d</a>", "&lt;img src=x&gt;", "#42 victim/app#1",
+	"a|[z](http://evil.example/e)|b",
+};
+#define NHOSTILE ARRAY_SIZE(HOSTILE)
+
+/* The HTML cmark-gfm renders md to, as GitHub would (raw HTML kept), or NULL. */
+static char *md_render(const char *md)
+{
+	char path[] = "/tmp/lethe-md.XXXXXX", *cmd, *html = NULL;
+	int fd = mkstemp(path);
+	FILE *p;
+	size_t len = 0, got;
+	char buf[4096];
+
+	if (fd < 0 || write(fd, md, strlen(md)) != (ssize_t)strlen(md)) {
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	close(fd);
+	cmd = xasprintf("cmark-gfm --unsafe -e table -e autolink -e strikethrough '%s'", path);
+	p = popen(cmd, "r");
+	while (p && (got = fread(buf, 1, sizeof(buf), p)) > 0) {
+		html = xrealloc(html, len + got + 1);
+		memcpy(html + len, buf, got);
+		len += got;
+		html[len] = '\0';
+	}
+	if (p && pclose(p) != 0) {
+		free(html);
+		html = NULL;
+	}
+	unlink(path);
+	free(cmd);
+	return html;
+}
+
+/* html without the contents of its <code> elements (in place). */
+static char *md_outside_code(char *html)
+{
+	char *w = html, *r = html;
+
+	while (*r) {
+		if (!strncmp(r, "<code>", 6)) {
+			char *end = strstr(r, "</code>");
+
+			if (!end)
+				break;
+			r = end + 7;
+			continue;
+		}
+		*w++ = *r++;
+	}
+	*w = '\0';
+	return html;
+}
+
+static int count(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+/*
+ * Every value in the comment is a code span: names, rules, levels, paths,
+ * messages, tools and their reasons made of Markdown and HTML render as
+ * text, as each provider's comment limit cuts them (GitHub and Gitea
+ * 65,535 bytes, GitLab 1,000,000, Bitbucket Cloud and Data Center 32,768).
+ */
+static void test_text_hostile(void)
+{
+	static const size_t limits[] = { REPORT_GITHUB_TEXT_MAX, 1000000, 32768 };
+	struct report rp;
+
+	fill(&rp, NHOSTILE, NHOSTILE, "comment");
+	for (size_t i = 0; i < NHOSTILE; i++) {
+		struct report_finding *v[] = { &rp.rp_new[i], &rp.rp_fixed[i] };
+
+		for (size_t k = 0; k < 2; k++) {
+			char **field[] = { &v[k]->rf_tool, &v[k]->rf_rule, &v[k]->rf_level,
+					   &v[k]->rf_path, &v[k]->rf_message };
+
+			for (size_t j = 0; j < ARRAY_SIZE(field); j++) {
+				free(*field[j]);
+				*field[j] = xstrdup(HOSTILE[(i + j) % NHOSTILE]);
+			}
+		}
+	}
+	for (size_t i = 0; i < rp.rp_ntools; i++) {
+		free(rp.rp_tools[i].rt_tool);
+		free(rp.rp_tools[i].rt_reason);
+	}
+	free(rp.rp_tools);
+	rp.rp_tools = xcalloc(NHOSTILE, sizeof(*rp.rp_tools));
+	rp.rp_ntools = NHOSTILE;
+	for (size_t i = 0; i < NHOSTILE; i++)
+		rp.rp_tools[i] = (struct report_tool){ xstrdup(HOSTILE[i]),
+						      xstrdup(HOSTILE[(i + 1) % NHOSTILE]) };
+	for (size_t l = 0; l < ARRAY_SIZE(limits); l++) {
+		char *md = report_markdown(&rp, 1, limits[l]), *html = md_render(md);
+
+		if (!html) {
+			skip(2, "cmark-gfm (Debian's cmark-gfm) did not render the comment");
+			free(md);
+			continue;
+		}
+		ok(count(html, "<tr>") == 2 * ((int)NHOSTILE + 1) &&
+		   count(html, "<td>") == 2 * 4 * (int)NHOSTILE && count(html, "<li>") == (int)NHOSTILE,
+		   "%zu bytes: every row, cell and tool stays whole, newlines and pipes included",
+		   limits[l]);
+		md_outside_code(html);
+		ok(count(html, "<a ") == 1 && strstr(html, "<a href=\"http://dash.example/scans/42\">") &&
+		   !strstr(html, "<img") && !strstr(html, "<script") && !strstr(html, "evil") &&
+		   !strstr(html, "victim") && !strstr(html, "bold") && !strstr(html, "<em>"),
+		   "%zu bytes: outside code spans only Lethe's own link, no image, HTML, mention, "
+		   "reference or emphasis", limits[l]);
+		free(html);
+		free(md);
+	}
+	report_release(&rp);
+}
+
 /* Long paths of two-byte characters, cut anywhere; the text's size bounded. */
 static void test_text_limits(void)
 {
@@ -538,9 +668,10 @@ int main(void)
 	struct github_app app;
 	char *priv, *pub;
 
-	plan(6 + 4 + 12 + 4 + DB_TESTS);
+	plan(6 + 4 + 6 + 12 + 4 + DB_TESTS);
 	test_text();
 	test_text_limits();
+	test_text_hostile();
 	if (standin_start(&s, "{\"apps\": {\"9\": {\"public_key\": \"app.pub\"}}, "
 			  "\"installations\": {\"5\": {\"app_id\": \"9\", \"account\": \"acme\", "
 			  "\"repositories\": [\"app\"], \"permissions\": {\"contents\": \"read\", "
