@@ -30,103 +30,6 @@ static int gi_fail(int err, char *why, size_t whylen, const char *fmt, ...)
 	return err;
 }
 
-/* Past the string at p (at its opening quote), or NULL. */
-static const char *gi_skip_string(const char *p, const char *end)
-{
-	for (p++; p < end; p++) {
-		if (*p == '\\')
-			p++;
-		else if (*p == '"')
-			return p + 1;
-	}
-	return NULL;
-}
-
-static const char *gi_skip_ws(const char *p, const char *end)
-{
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-		p++;
-	return p;
-}
-
-/* Past the JSON value at p, nested at most WEBHOOK_JSON_DEPTH deep, or NULL. */
-static const char *gi_skip_value(const char *p, const char *end)
-{
-	int depth = 0;
-
-	if (p < end && *p != '{' && *p != '[' && *p != '"') {	/* a number or a literal */
-		while (p < end && !strchr(",}] \t\n\r", *p))
-			p++;
-		return p < end ? p : NULL;
-	}
-	while (p && p < end) {
-		if (*p == '"') {
-			p = gi_skip_string(p, end);
-		} else {
-			depth += (*p == '{' || *p == '[') - (*p == '}' || *p == ']');
-			if (depth < 0 || depth > WEBHOOK_JSON_DEPTH)
-				return NULL;
-			p++;
-		}
-		if (!depth)
-			return p;
-	}
-	return NULL;
-}
-
-/*
- * The member named key (compared as sent, escapes and all) of the object at
- * p: where its value starts, or NULL.  The first such member counts.
- */
-static const char *gi_member(const char *p, const char *end, const char *key)
-{
-	size_t kl = strlen(key);
-
-	p = gi_skip_ws(p, end);
-	if (p >= end || *p != '{')
-		return NULL;
-	for (p = gi_skip_ws(p + 1, end); p < end && *p == '"'; p = gi_skip_ws(p + 1, end)) {
-		const char *k = p + 1, *v;
-
-		p = gi_skip_string(p, end);
-		if (!p)
-			return NULL;
-		v = gi_skip_ws(p, end);
-		if (v >= end || *v != ':')
-			return NULL;
-		v = gi_skip_ws(v + 1, end);
-		if ((size_t)(p - 1 - k) == kl && !memcmp(k, key, kl))
-			return v;
-		p = gi_skip_value(v, end);
-		if (!p)
-			return NULL;
-		p = gi_skip_ws(p, end);
-		if (p >= end || *p != ',')
-			return NULL;
-	}
-	return NULL;
-}
-
-/*
- * installation.id of an unverified body, read without parsing it: only
- * to pick the one integration whose secret must verify it.  gi_handle
- * checks once verified that the parsed event names the same installation.
- */
-static int gi_peek_installation(const char *body, size_t len, char *out, size_t outlen)
-{
-	const char *end = body + len, *v = gi_member(body, end, "installation");
-	size_t n = 0;
-
-	v = v ? gi_member(v, end, "id") : NULL;
-	while (v && v + n < end && n < outlen - 1 && v[n] >= '0' && v[n] <= '9')
-		n++;
-	if (!n || (v + n < end && v[n] >= '0' && v[n] <= '9'))
-		return -EACCES;
-	memcpy(out, v, n);
-	out[n] = '\0';
-	return 0;
-}
-
 /*
  * The integration of this app and installation: its
  * id and org, and 0 when its own webhook secret signs body.
@@ -397,7 +300,7 @@ int ghinstall_handle(struct db *db, const struct keyring *kr, const char *app_id
 		return gi_fail(-EFBIG, why, whylen, "body larger than %d bytes", GHINSTALL_BODY_MAX);
 	if (!app_id || !*app_id || !h->event)
 		return gi_fail(-EACCES, why, whylen, "no app id or event header");
-	if (gi_peek_installation(body, len, inst, sizeof(inst)) < 0)
+	if (webhook_peek_installation(body, len, inst, sizeof(inst)) < 0)
 		return gi_fail(-EACCES, why, whylen, "no installation id to verify the delivery with");
 	r = db_begin(db);
 	if (r == 0)
