@@ -3,6 +3,7 @@
  * GitHub App connect and disconnect repositories; see hook-ghapp.h.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -64,22 +65,25 @@ static int ghapp_status(int r)
 {
 	switch (r) {
 	case -EACCES: return 401;
-	case -EBADMSG: return 400;
+	case -EBADMSG:
+	case -EPROTO: return 400;
 	case -ENOENT: return 404;
 	case -EFBIG: return 413;
 	default: return 503;
 	}
 }
 
-static void ghapp_apply(struct db *db, const struct keyring *kr, const struct config *cfg,
-			FCGX_Request *fcgi, const struct webhook_headers *hd, const char *body,
-			size_t len)
+static void ghapp_apply(const struct hook_ghapp *g, FCGX_Request *fcgi,
+			const struct webhook_headers *hd, const char *body, size_t len)
 {
 	const char *app = FCGX_GetParam("HTTP_X_GITHUB_HOOK_INSTALLATION_TARGET_ID", fcgi->envp);
-	char *web = ghapp_web_url(config_str(cfg, "github_api_url")), why[160], *json;
+	char *web = ghapp_web_url(config_str(g->hg_cfg, "github_api_url")), why[160], *json;
 	struct ghinstall_result res;
-	int r = ghinstall_handle(db, kr, app, hd, body, len, web, &res, why, sizeof(why));
+	int r;
 
+	pthread_mutex_lock(g->hg_db_lock);
+	r = ghinstall_handle(g->hg_db, g->hg_kr, app, hd, body, len, web, &res, why, sizeof(why));
+	pthread_mutex_unlock(g->hg_db_lock);
 	free(web);
 	if (r < 0) {
 		json = xasprintf("{\"error\":\"%s\"}", why);
@@ -97,8 +101,7 @@ static void ghapp_apply(struct db *db, const struct keyring *kr, const struct co
 	free(json);
 }
 
-void hook_ghapp(struct db *db, const struct keyring *kr, const struct config *cfg,
-		int64_t max_body, FCGX_Request *fcgi)
+void hook_ghapp(const struct hook_ghapp *g, FCGX_Request *fcgi)
 {
 	const char *method = FCGX_GetParam("REQUEST_METHOD", fcgi->envp);
 	const char *cl = FCGX_GetParam("CONTENT_LENGTH", fcgi->envp);
@@ -112,7 +115,7 @@ void hook_ghapp(struct db *db, const struct keyring *kr, const struct config *cf
 		return ghapp_respond(fcgi, 405, hd.delivery, "{\"error\":\"method not allowed\"}");
 	if (cl && *cl && parse_i64(cl, 0, INT64_MAX, &len) < 0)
 		return ghapp_respond(fcgi, 400, hd.delivery, "{\"error\":\"bad content length\"}");
-	if (len > max_body || len > GHINSTALL_BODY_MAX)
+	if (len > g->hg_max_body || len > GHINSTALL_BODY_MAX)
 		return ghapp_respond(fcgi, 413, hd.delivery, "{\"error\":\"payload too large\"}");
 	if (!ct || strncasecmp(ct, "application/json", 16) || (ct[16] && ct[16] != ';'))
 		return ghapp_respond(fcgi, 415, hd.delivery,
@@ -121,6 +124,6 @@ void hook_ghapp(struct db *db, const struct keyring *kr, const struct config *cf
 	if (!body)
 		return ghapp_respond(fcgi, 400, hd.delivery,
 				     "{\"error\":\"body shorter than its content length\"}");
-	ghapp_apply(db, kr, cfg, fcgi, &hd, body, (size_t)len);
+	ghapp_apply(g, fcgi, &hd, body, (size_t)len);
 	free(body);
 }

@@ -4,6 +4,7 @@
 #ifndef LETHE_HOOK_GHAPP_H
 #define LETHE_HOOK_GHAPP_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <fcgiapp.h>
 
@@ -13,12 +14,21 @@ struct keyring;
 
 #define HOOK_GHAPP_ROUTE "/hooks/github-app"
 
+/* What the route shares with the worker's other threads. */
+struct hook_ghapp {
+	const struct config *hg_cfg;
+	struct db *hg_db;		/* the worker's one connection */
+	const struct keyring *hg_kr;
+	pthread_mutex_t *hg_db_lock;	/* guards hg_db and hg_kr, as for every route */
+	int64_t hg_max_body;
+};
+
 /*
  * Answer one POST /hooks/github-app (lib/ghinstall.h does the work):
  * 200 applied, 202 verified and ignored, 400/401/404/405/413/415 refused
  * with a one-line JSON reason, 503 when the database is out of reach.
+ * The whole event, verification included, runs under hg_db_lock.
  */
-void hook_ghapp(struct db *db, const struct keyring *kr, const struct config *cfg,
-		int64_t max_body, FCGX_Request *fcgi);
+void hook_ghapp(const struct hook_ghapp *g, FCGX_Request *fcgi);
 
 #endif

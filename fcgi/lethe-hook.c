@@ -324,7 +324,7 @@ static const char *param_get(const char *name, void *arg)
 static int verify_extract(struct hook *h, struct req *rq, const struct webhook_headers *hd,
 			  int form, struct delivery *d)
 {
-	const char *sd, *json;
+	const char *sd, *json, *id = hd->delivery;
 	size_t sl, jl;
 	char *owned = NULL;
 	int r;
@@ -350,12 +350,21 @@ static int verify_extract(struct hook *h, struct req *rq, const struct webhook_h
 		       form && !owned ? "no payload field in form" : "unparsable or incomplete payload");
 		goto out;
 	}
-	if (!delivery_id_valid(hd->delivery)) {
+	/* A replay under a new unsigned id is found by the digest of what was signed. */
+	if (webhook_id_signed(rq->provider, rq->secret.data, rq->secret.len))
+		id = hd->sw_id;
+	else
+		r = webhook_digest(rq->secret.data, rq->secret.len, sd, sl, d->digest);
+	if (r == 0 && !delivery_id_valid(id)) {
 		refuse(rq, 400, "missing or invalid delivery id");
 		r = -EINVAL;
 		goto out;
 	}
-	snprintf(d->id, sizeof(d->id), "%s", hd->delivery);
+	if (r < 0) {
+		refuse(rq, 503, "unable to record the delivery, retry later");
+		goto out;
+	}
+	snprintf(d->id, sizeof(d->id), "%s", id);
 out:
 	free(owned);
 	return r;
@@ -508,8 +517,12 @@ static void handle(struct hook *h, struct req *rq)
 
 	if (!uri)
 		uri = FCGX_GetParam("SCRIPT_NAME", rq->fcgi->envp);
-	if (uri && !strcmp(uri, HOOK_GHAPP_ROUTE))	/* the App's own webhooks */
-		return hook_ghapp(h->db, h->kr, h->cfg, h->max_body, rq->fcgi);
+	if (uri && !strcmp(uri, HOOK_GHAPP_ROUTE)) {	/* the App's own webhooks */
+		struct hook_ghapp g = { .hg_cfg = h->cfg, .hg_db = h->db, .hg_kr = h->kr,
+					.hg_db_lock = &h->db_lock, .hg_max_body = h->max_body };
+
+		return hook_ghapp(&g, rq->fcgi);
+	}
 	if (route_parse(uri, rq) < 0)
 		return refuse(rq, 404, "unknown hook");
 	webhook_headers_get(rq->provider, param_get, rq->fcgi, &hd);

@@ -51,11 +51,11 @@ int delivery_record(struct db *db, const struct delivery *d, int64_t *id, int64_
 	snprintf(when, sizeof(when), "%lld", (long long)d->received_usec);
 	r = DB_QUERY(db, &res,
 		"SELECT delivery_id, job_id, outcome FROM delivery_record($1, $2, $3, $4, $5, $6, $7, "
-		"$8, $9, $10, $11, $12, $13, to_timestamp($14::double precision / 1000000))",
+		"$8, $9, $10, $11, $12, $13, to_timestamp($14::double precision / 1000000), $15)",
 		org, repo, webhook_provider_name(d->provider), d->id, d->ev.event, nz(d->ev.action),
 		d->ev.outcome == WE_SCAN ? "t" : "f", outcome_name(&d->ev), nz(d->ev.ref),
 		nz(d->ev.branch), nz(d->ev.sha), d->ev.pr ? pr : NULL, d->spooled ? "t" : "f",
-		d->received_usec ? when : NULL);
+		d->received_usec ? when : NULL, nz(d->digest));
 	if (r == -EIO && !strcmp(db_sqlstate(db), "23503"))
 		return -ENOENT;	/* foreign key: the repository was removed */
 	if (r == -EIO && !strcmp(db_sqlstate(db), "23505"))
@@ -97,6 +97,7 @@ static struct json_object *batch_entry(const struct delivery *d)
 	json_object_object_add(o, "spooled", json_object_new_boolean(d->spooled));
 	json_object_object_add(o, "received_usec",
 			       d->received_usec ? json_object_new_int64(d->received_usec) : NULL);
+	jset(o, "digest", d->digest);
 	return o;
 }
 
@@ -177,6 +178,7 @@ static struct json_object *spool_json(const struct delivery *d)
 	json_object_object_add(o, "sha", json_object_new_string(d->ev.sha));
 	json_object_object_add(o, "pr", json_object_new_int64(d->ev.pr));
 	json_object_object_add(o, "received_usec", json_object_new_int64(d->received_usec));
+	json_object_object_add(o, "digest", json_object_new_string(d->digest));
 	return o;
 }
 
@@ -262,6 +264,8 @@ static int spool_parse(struct json_object *o, struct delivery *d)
 	r |= jcopy(o, "ref", d->ev.ref, sizeof(d->ev.ref));
 	r |= jcopy(o, "branch", d->ev.branch, sizeof(d->ev.branch));
 	r |= jcopy(o, "sha", d->ev.sha, sizeof(d->ev.sha));
+	if (json_object_object_get_ex(o, "digest", NULL))	/* none in older spool files */
+		r |= jcopy(o, "digest", d->digest, sizeof(d->digest));
 	d->org_id = jint(o, "org_id");
 	d->repository_id = jint(o, "repository_id");
 	d->ev.pr = jint(o, "pr");
@@ -269,6 +273,7 @@ static int spool_parse(struct json_object *o, struct delivery *d)
 	d->spooled = 1;
 	if (r || outcome < WE_IGNORE || outcome > WE_SCAN || d->org_id <= 0 ||
 	    d->repository_id <= 0 || d->received_usec <= 0 || !delivery_id_valid(d->id) ||
+	    (d->digest[0] && strspn(d->digest, "0123456789abcdef") != WEBHOOK_DIGEST_HEX) ||
 	    webhook_provider_parse(provider, &d->provider) < 0)
 		return -EBADMSG;
 	d->ev.outcome = (enum webhook_outcome)outcome;

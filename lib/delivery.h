@@ -4,7 +4,9 @@
  * delivery_record() writes the delivery row and, for a scan, its job in
  * one transaction: a queued job for the same repository, commit and pull
  * request absorbs the delivery (jobs_one_queued) instead of a second job,
- * and a delivery id already stored for the repository changes nothing.
+ * and a delivery id already stored for the repository changes nothing,
+ * as does a digest of its signed bytes stored for the repository within
+ * the last 3 days (a replay under a new id; sql/096_delivery_digest.sql).
  * Both lethe-hook and lethe-drain use it, so a spooled delivery replays
  * exactly as it would have been recorded.
  *
@@ -25,6 +27,7 @@ struct delivery {
 	int64_t repository_id;
 	enum webhook_provider provider;
 	char id[WEBHOOK_DELIVERY_MAX + 1];	/* the VCS's delivery id */
+	char digest[WEBHOOK_DIGEST_HEX + 1];	/* webhook_digest(), "" when the id is signed */
 	struct webhook_event ev;
 	int64_t received_usec;			/* 0: now */
 	int spooled;

@@ -36,6 +36,9 @@ struct forge {
 	const char *item_comment;		/* the comment in a list item; NULL: the item */
 	const char *commit_path;		/* {repo} {sha}: a commit by a short hash */
 	const char *commit_field;		/* ... and its full SHA's field */
+	const char *self_path;			/* who the token is; NULL: X-AUSERNAME */
+	const char *self_field;			/* ... the field naming them */
+	const char *author_obj, *author_field;	/* a comment's author, as self_field says */
 };
 
 #define DC_PR "/rest/api/latest/projects/{repo}/pull-requests/{pr}"
@@ -48,14 +51,17 @@ static const struct forge FORGES[] = {
 	  .comment_max = 1000000,	/* GitLab's notes: 1,000,000 characters */
 	  .list_path = "/projects/{repo}/merge_requests/{pr}/notes?per_page=100",
 	  .create_path = "/projects/{repo}/merge_requests/{pr}/notes",
-	  .edit_path = "/projects/{repo}/merge_requests/{pr}/notes/{id}", .edit_method = "PUT" },
+	  .edit_path = "/projects/{repo}/merge_requests/{pr}/notes/{id}", .edit_method = "PUT",
+	  .self_path = "/user", .self_field = "username",
+	  .author_obj = "author", .author_field = "username" },
 	{ .name = "gitea", .auth = "token", .status_path = "/repos/{repo}/statuses/{sha}",
 	  .st_ok = "success", .st_fail = "failure", .st_error = "error",
 	  .f_url = "target_url", .f_context = "context",
 	  .comment_max = 65535,		/* Gitea documents none: GitHub's */
 	  .list_path = "/repos/{repo}/issues/{pr}/comments",
 	  .create_path = "/repos/{repo}/issues/{pr}/comments",
-	  .edit_path = "/repos/{repo}/issues/comments/{id}", .edit_method = "PATCH" },
+	  .edit_path = "/repos/{repo}/issues/comments/{id}", .edit_method = "PATCH",
+	  .self_path = "/user", .self_field = "login", .author_obj = "user", .author_field = "login" },
 	{ .name = "bitbucket", .auth = "Bearer",
 	  .status_path = "/repositories/{repo}/commit/{sha}/statuses/build",
 	  .st_ok = "SUCCESSFUL", .st_fail = "FAILED", .st_error = "FAILED",
@@ -65,7 +71,8 @@ static const struct forge FORGES[] = {
 	  .create_path = "/repositories/{repo}/pullrequests/{pr}/comments",
 	  .edit_path = "/repositories/{repo}/pullrequests/{pr}/comments/{id}", .edit_method = "PUT",
 	  .body = FB_CONTENT_RAW, .page_values = "values",
-	  .commit_path = "/repositories/{repo}/commit/{sha}", .commit_field = "hash" },
+	  .commit_path = "/repositories/{repo}/commit/{sha}", .commit_field = "hash",
+	  .self_path = "/user", .self_field = "uuid", .author_obj = "user", .author_field = "uuid" },
 	{ .name = "bitbucket-dc", .auth = "Bearer", .repo_sep = "/repos/",
 	  .status_path = "/rest/api/latest/projects/{repo}/commits/{sha}/builds",
 	  .st_ok = "SUCCESSFUL", .st_fail = "FAILED", .st_error = "FAILED",
@@ -73,7 +80,8 @@ static const struct forge FORGES[] = {
 	  .comment_max = 32768,		/* Data Center's comment text: 32,768 characters */
 	  .list_path = DC_PR "/activities?limit=100", .create_path = DC_PR "/comments",
 	  .edit_path = DC_PR "/comments/{id}", .edit_method = "PUT",
-	  .body = FB_TEXT, .page_values = "values", .item_comment = "comment" },
+	  .body = FB_TEXT, .page_values = "values", .item_comment = "comment",
+	  .author_obj = "author", .author_field = "name" },
 };
 
 struct fctx {
@@ -81,6 +89,7 @@ struct fctx {
 	const struct http_client *hc;
 	const char *api, *token;
 	const struct report *rp;
+	char *self;			/* who the token is (its comments' author) */
 };
 
 /* Fill a path template; the values are checked names, numbers and hex. */
@@ -181,7 +190,20 @@ static char *forge_next(const struct fctx *c, json_object *page)
 	return url;
 }
 
-/* The marked comment of one page, its version; *next: the page after, if any. */
+/* 1 if the comment item was written by the token's own user. */
+static int forge_own(const struct fctx *c, json_object *item)
+{
+	json_object *a, *v;
+
+	return c->self && json_object_object_get_ex(item, c->f->author_obj, &a) &&
+	       json_object_object_get_ex(a, c->f->author_field, &v) &&
+	       json_object_is_type(v, json_type_string) && !strcmp(json_object_get_string(v), c->self);
+}
+
+/*
+ * Lethe's comment on one page (the marker, by the token's own user: anyone
+ * may post the marker), its version; *next: the page after, if any.
+ */
 static int64_t forge_marked(const struct fctx *c, json_object *page, char **next, int64_t *version)
 {
 	json_object *list = page, *v;
@@ -201,7 +223,7 @@ static int64_t forge_marked(const struct fctx *c, json_object *page, char **next
 		if (c->f->item_comment && !json_object_object_get_ex(it, c->f->item_comment, &it))
 			continue;
 		t = forge_text(c, it);
-		if (!t || strncmp(t, REPORT_MARKER, strlen(REPORT_MARKER)) ||
+		if (!t || strncmp(t, REPORT_MARKER, strlen(REPORT_MARKER)) || !forge_own(c, it) ||
 		    !json_object_object_get_ex(it, "id", &v))
 			continue;
 		id = json_object_get_int64(v);
@@ -211,16 +233,36 @@ static int64_t forge_marked(const struct fctx *c, json_object *page, char **next
 	return 0;
 }
 
-static int forge_find(const struct fctx *c, int64_t *id, int64_t *version)
+/* Who the token is, as its comments name their author (c->self). */
+static int forge_self(struct fctx *c)
+{
+	char *url = forge_path(c, c->f->self_path, 0);
+	struct http_resp rs;
+	json_object *v;
+	int r = forge_call(c, "GET", url, NULL, &rs);
+
+	if (r == 0 && (!json_object_object_get_ex(rs.rs_json, c->f->self_field, &v) ||
+		       !json_object_is_type(v, json_type_string) || !*json_object_get_string(v)))
+		r = -EPROTO;
+	if (r == 0)
+		c->self = xstrdup(json_object_get_string(v));
+	http_resp_release(&rs);
+	free(url);
+	return r;
+}
+
+static int forge_find(struct fctx *c, int64_t *id, int64_t *version)
 {
 	char *url = forge_path(c, c->f->list_path, 0), *next = NULL;
-	int r = 0;
+	int r = c->f->self_path ? forge_self(c) : 0;
 
 	*id = 0;
 	for (int page = 0; url && page < FORGE_PAGES && !*id && r == 0; page++) {
 		struct http_resp rs;
 
 		r = forge_call(c, "GET", url, NULL, &rs);
+		if (r == 0 && !c->self && rs.rs_username[0])	/* Data Center says who */
+			c->self = xstrdup(rs.rs_username);
 		if (r == 0)
 			*id = forge_marked(c, rs.rs_json, &next, version);
 		if (r == 0 && !next && !strncmp(rs.rs_link_next, c->api, strlen(c->api)))
@@ -252,7 +294,7 @@ static json_object *forge_comment_body(const struct fctx *c, const char *text, i
 	return b;
 }
 
-static int forge_comment(const struct fctx *c)
+static int forge_comment(struct fctx *c)
 {
 	char *text, *url;
 	int64_t id, version = 0;
@@ -306,7 +348,7 @@ int forge_commit_resolve(const struct http_client *hc, const char *provider, con
 			 char full[FORGE_SHA_LEN + 1])
 {
 	struct report rp = { .rp_repo = (char *)repo, .rp_sha = (char *)sha };
-	struct fctx c = { forge_find_provider(provider), hc, api_url, token, &rp };
+	struct fctx c = { forge_find_provider(provider), hc, api_url, token, &rp, NULL };
 	struct http_resp rs;
 	char *url;
 	int r;
@@ -327,7 +369,7 @@ int forge_commit_resolve(const struct http_client *hc, const char *provider, con
 int forge_report(const struct http_client *hc, const char *provider, const char *api_url,
 		 const char *token, const struct report *rp)
 {
-	struct fctx c = { forge_find_provider(provider), hc, api_url, token, rp };
+	struct fctx c = { forge_find_provider(provider), hc, api_url, token, rp, NULL };
 	int r = 0, r2 = 0;
 
 	if (!c.f)
@@ -336,5 +378,6 @@ int forge_report(const struct http_client *hc, const char *provider, const char 
 		r = forge_status(&c);	/* a check run is GitHub's: a status elsewhere */
 	if (strstr(rp->rp_mode, "comment") && rp->rp_pr > 0)
 		r2 = forge_comment(&c);
+	free(c.self);
 	return r < 0 ? r : r2;
 }

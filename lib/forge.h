@@ -2,8 +2,12 @@
  * forge.h - reporting to GitLab, Gitea/Forgejo, Bitbucket Cloud and
  * Bitbucket Data Center: a commit (build) status linking to the dashboard
  * and, for a pull (merge) request, one comment found again by
- * REPORT_MARKER and edited in place (on Data Center, found among the pull
- * request's activities and edited at its current version).
+ * REPORT_MARKER and its author, edited in place (on Data Center, found
+ * among the pull request's activities and edited at its current version).
+ * Anyone may post the marker: only a comment written by the reporting
+ * token's own user counts, as GET /user names it (GitLab's username,
+ * Gitea's login, Bitbucket Cloud's uuid) or, on Data Center, the
+ * X-AUSERNAME header of the activities' answer (the author's name).
  *
  * These providers take a stored reporting token (GitLab: a project or
  * group access token with the api scope; Gitea: a token with

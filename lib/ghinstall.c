@@ -30,29 +30,35 @@ static int gi_fail(int err, char *why, size_t whylen, const char *fmt, ...)
 	return err;
 }
 
-/* 0 when one of the app's stored secrets signs body. */
-static int gi_verify(struct db *db, const struct keyring *kr, const char *app_id,
-		     const struct webhook_headers *h, const void *body, size_t len)
+/*
+ * The integration of this app and installation: its
+ * id and org, and 0 when its own webhook secret signs body.
+ */
+static int gi_integration(struct db *db, const struct keyring *kr, const char *app_id,
+			  const char *inst, const struct webhook_headers *h, const void *body,
+			  size_t len, struct ghinstall_result *res)
 {
-	PGresult *res = NULL;
-	int r = DB_QUERY(db, &res, "SELECT id, org_id, webhook_secret_enc FROM integrations "
+	PGresult *pr = NULL;
+	struct secbuf s = { 0 };
+	int r = DB_QUERY(db, &pr, "SELECT id, org_id, webhook_secret_enc FROM integrations "
 			 "WHERE provider = 'github' AND kind = 'github-app' AND app_id = $1 "
-			 "AND webhook_secret_enc IS NOT NULL ORDER BY id LIMIT 16", app_id);
-	int matched = 0;
+			 "AND installation_id = $2", app_id, inst);
 
 	if (r < 0)
 		return r;
-	for (int i = 0; i < PQntuples(res) && !matched; i++) {
-		struct secbuf s = { 0 };
-
-		if (secret_open(db, kr, db_int(res, i, 1), "integrations", "webhook_secret_enc",
-				db_int(res, i, 0), db_value(res, i, 2), &s) == 0)
-			matched = webhook_verify(WH_GITHUB, h, s.data, s.len, body, len,
-						 time(NULL), 0) == WEBHOOK_OK;
-		secbuf_release(&s);
+	if (PQntuples(pr) != 1 || !db_value(pr, 0, 2)) {
+		PQclear(pr);
+		return -ENOENT;
 	}
-	PQclear(res);
-	return matched ? 0 : -EACCES;
+	res->gi_integration_id = db_int(pr, 0, 0);
+	res->gi_org_id = db_int(pr, 0, 1);
+	r = secret_open(db, kr, res->gi_org_id, "integrations", "webhook_secret_enc",
+			res->gi_integration_id, db_value(pr, 0, 2), &s);
+	if (r == 0 && webhook_verify(WH_GITHUB, h, s.data, s.len, body, len, time(NULL), 0) != WEBHOOK_OK)
+		r = -EACCES;
+	secbuf_release(&s);
+	PQclear(pr);
+	return r;
 }
 
 static json_object *gi_parse(const void *body, size_t len)
@@ -79,26 +85,6 @@ static const char *jpath_str(json_object *o, const char *a, const char *b)
 	if (!json_object_is_type(v, json_type_string) && !json_object_is_type(v, json_type_int))
 		return NULL;
 	return json_object_get_string(v);
-}
-
-/* The integration of this app and installation: id and org. */
-static int gi_integration(struct db *db, const char *app_id, const char *inst,
-			  struct ghinstall_result *res)
-{
-	PGresult *pr = NULL;
-	int r = DB_QUERY(db, &pr, "SELECT id, org_id FROM integrations WHERE provider = 'github' "
-			 "AND kind = 'github-app' AND app_id = $1 AND installation_id = $2",
-			 app_id, inst);
-
-	if (r < 0)
-		return r;
-	r = PQntuples(pr) == 1 ? 0 : -ENOENT;
-	if (r == 0) {
-		res->gi_integration_id = db_int(pr, 0, 0);
-		res->gi_org_id = db_int(pr, 0, 1);
-	}
-	PQclear(pr);
-	return r;
 }
 
 static int gi_name_ok(const char *n)
@@ -269,8 +255,14 @@ static int gi_reason(int r, char *why, size_t whylen)
 	switch (r) {
 	case 0:
 		return 0;
+	case -EACCES:
+		return gi_fail(r, why, whylen, "signature does not match the secret of the "
+			       "installation's integration");
 	case -ENOENT:
 		return gi_fail(r, why, whylen, "no github-app integration has this installation");
+	case -EPROTO:
+		return gi_fail(r, why, whylen, "not an installation event of the installation it "
+			       "was verified for");
 	case -EBADMSG:
 		return gi_fail(r, why, whylen, "a repository in the event has no valid full_name");
 	case -EFBIG:
@@ -281,39 +273,43 @@ static int gi_reason(int r, char *why, size_t whylen)
 	}
 }
 
+/* Parse the verified event, which must name the installation inst, and apply it. */
+static int gi_event(struct db *db, const void *body, size_t len, const char *event,
+		    const char *inst, const char *web_url, struct ghinstall_result *res)
+{
+	json_object *ev = gi_parse(body, len);
+	const char *action = ev ? jpath_str(ev, "action", NULL) : NULL;
+	const char *named = ev ? jpath_str(ev, "installation", "id") : NULL;
+	int r = -EPROTO;
+
+	if (action && named && !strcmp(named, inst))
+		r = gi_apply(db, ev, event, action, web_url, res);
+	json_object_put(ev);
+	return r;
+}
+
 int ghinstall_handle(struct db *db, const struct keyring *kr, const char *app_id,
 		     const struct webhook_headers *h, const void *body, size_t len,
 		     const char *web_url, struct ghinstall_result *res, char *why, size_t whylen)
 {
-	const char *event = h->event, *action, *inst;
-	json_object *ev = NULL;
+	char inst[24];
 	int r;
 
 	memset(res, 0, sizeof(*res));
 	if (len > GHINSTALL_BODY_MAX)
 		return gi_fail(-EFBIG, why, whylen, "body larger than %d bytes", GHINSTALL_BODY_MAX);
-	if (!app_id || !*app_id || !event)
+	if (!app_id || !*app_id || !h->event)
 		return gi_fail(-EACCES, why, whylen, "no app id or event header");
-	r = gi_verify(db, kr, app_id, h, body, len);
-	if (r < 0)
-		return gi_fail(r, why, whylen, r == -EACCES ? "signature does not match the app's secret"
-			       : "unable to read the app's secrets");
-	ev = gi_parse(body, len);
-	action = ev ? jpath_str(ev, "action", NULL) : NULL;
-	inst = ev ? jpath_str(ev, "installation", "id") : NULL;
-	if (!action || !inst) {
-		json_object_put(ev);
-		return gi_fail(-EBADMSG, why, whylen, "not an installation event");
-	}
+	if (webhook_peek_installation(body, len, inst, sizeof(inst)) < 0)
+		return gi_fail(-EACCES, why, whylen, "no installation id to verify the delivery with");
 	r = db_begin(db);
 	if (r == 0)
-		r = gi_integration(db, app_id, inst, res);
+		r = gi_integration(db, kr, app_id, inst, h, body, len, res);
 	if (r == 0)
-		r = gi_apply(db, ev, event, action, web_url, res);
+		r = gi_event(db, body, len, h->event, inst, web_url, res);
 	if (r == 0)
 		r = db_commit(db);
 	if (r < 0)
 		db_rollback(db);
-	json_object_put(ev);
 	return gi_reason(r, why, whylen);
 }

@@ -278,6 +278,55 @@ int github_token_get(const struct http_client *hc, const struct github_app *app,
 	return r;
 }
 
+/* GET url with credential, and the non-empty string field of the answer. */
+static int github_whoami(const struct http_client *hc, const char *url, const char *credential,
+			 const char *field, char **out)
+{
+	struct http_req rq = { .rq_method = "GET", .rq_url = url, .rq_auth_scheme = "Bearer",
+			       .rq_auth = credential, .rq_accept = "application/vnd.github+json",
+			       .rq_headers = github_api_headers };
+	struct http_resp rs;
+	json_object *v;
+	int r = http_request(hc, &rq, &rs);
+
+	*out = NULL;
+	if (r == 0 && (!json_object_object_get_ex(rs.rs_json, field, &v) ||
+		       !json_object_is_type(v, json_type_string) || !*json_object_get_string(v)))
+		r = -EPROTO;
+	if (r == 0)
+		*out = xstrdup(json_object_get_string(v));
+	http_resp_release(&rs);
+	return r;
+}
+
+int github_user_login(const struct http_client *hc, const char *api_url, const char *token,
+		      char **login)
+{
+	char *url = xasprintf("%s/user", api_url);
+	int r = github_whoami(hc, url, token, "login", login);
+
+	free(url);
+	return r;
+}
+
+int github_app_login(const struct http_client *hc, const struct github_app *app, char **login)
+{
+	char *jwt = NULL, *url, *slug = NULL;
+	int r = github_app_jwt(app, time(NULL), &jwt);
+
+	*login = NULL;
+	if (r < 0)
+		return r;
+	url = xasprintf("%s/app", app->ga_api_url);
+	r = github_whoami(hc, url, jwt, "slug", &slug);
+	if (r == 0)
+		*login = xasprintf("%s[bot]", slug);
+	free(slug);
+	free(url);
+	github_jwt_free(jwt);
+	return r;
+}
+
 void github_token_release(struct github_token *tok)
 {
 	if (!tok)

@@ -91,6 +91,16 @@ int github_token_get(const struct http_client *hc, const struct github_app *app,
 void github_token_release(struct github_token *tok);
 
 /*
+ * Who writes what a credential writes, as comments name their author
+ * (user.login): GET /user for a stored token; for the app's installation
+ * tokens, its bot, "<slug>[bot]" from GET /app (which takes the App JWT).
+ * *login freed by the caller; the http.h errors, -EPROTO for no such field.
+ */
+int github_user_login(const struct http_client *hc, const char *api_url, const char *token,
+		      char **login);
+int github_app_login(const struct http_client *hc, const struct github_app *app, char **login);
+
+/*
  * The token for a step on repository repo_id when it belongs to a
  * github-app integration (lethe-scan's clone asks GITHUB_CLONE): loads the
  * app, mints, forgets the app key.  -ENOENT when the repository has no

@@ -29,6 +29,7 @@ struct http_hdrs {
 	char rate_remaining[HTTP_HDR_MAX];
 	char rate_reset[HTTP_HDR_MAX];
 	char link[512];
+	char username[256];
 };
 
 void http_client_init(struct http_client *c)
@@ -116,6 +117,7 @@ static size_t http_header(char *p, size_t sz, size_t n, void *arg)
 			 sizeof(h->rate_remaining));
 	http_header_take(p, len, "x-ratelimit-reset", h->rate_reset, sizeof(h->rate_reset));
 	http_header_take(p, len, "link", h->link, sizeof(h->link));
+	http_header_take(p, len, "x-ausername", h->username, sizeof(h->username));
 	return len;
 }
 
@@ -333,6 +335,7 @@ int http_request(const struct http_client *c, const struct http_req *rq, struct 
 		if (r == -EACCES && (!strcmp(h.rate_remaining, "0") || h.retry_after[0]))
 			r = -EAGAIN;	/* GitHub's rate limit answers 403 */
 		http_link_next(h.link, rs->rs_link_next, sizeof(rs->rs_link_next));
+		memcpy(rs->rs_username, h.username, sizeof(rs->rs_username));
 		if (r != -EAGAIN)
 			break;
 		wait = http_retry_delay(c, rs->rs_status, attempt, h.retry_after,

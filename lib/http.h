@@ -60,6 +60,8 @@ struct http_resp {
 	int rs_attempts;		/* how many requests were made */
 	json_object *rs_json;		/* parsed body or NULL; owned */
 	char rs_link_next[512];		/* Link rel="next", "" if none */
+	char rs_username[256];		/* X-AUSERNAME (Bitbucket Data Center: who the
+					 * credential authenticated), "" if none */
 };
 
 void http_resp_release(struct http_resp *rs);

@@ -369,6 +369,7 @@ char *report_markdown(const struct report *rp, int with_marker, size_t max)
 struct gh {
 	const struct http_client *hc;
 	const char *api, *token, *owner_repo;
+	const struct github_app *app;	/* the token's app; NULL: a stored token */
 };
 
 static int gh_call(const struct gh *g, const char *method, const char *path,
@@ -514,13 +515,18 @@ static int gh_page(const struct gh *g, const char *url, json_object **list, char
 	return r;
 }
 
-static int64_t gh_marked(json_object *list)
+/* Lethe's comment in a page: the marker, written by login (anyone may post the marker). */
+static int64_t gh_marked(json_object *list, const char *login)
 {
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
-		json_object *c = json_object_array_get_idx(list, i), *b, *id;
+		json_object *c = json_object_array_get_idx(list, i), *b, *u, *id;
 
 		if (json_object_object_get_ex(c, "body", &b) &&
 		    !strncmp(json_object_get_string(b), REPORT_MARKER, strlen(REPORT_MARKER)) &&
+		    json_object_object_get_ex(c, "user", &u) &&
+		    json_object_object_get_ex(u, "login", &u) &&
+		    json_object_is_type(u, json_type_string) &&
+		    !strcmp(json_object_get_string(u), login) &&
 		    json_object_object_get_ex(c, "id", &id))
 			return json_object_get_int64(id);
 	}
@@ -529,12 +535,13 @@ static int64_t gh_marked(json_object *list)
 
 #define GH_COMMENT_PAGES 20
 
-/* The id of Lethe's own comment on the pull request (by its marker), 0 if none. */
+/* The id of Lethe's own comment on the pull request (marker and author), 0 if none. */
 static int gh_find_comment(const struct gh *g, int pr, int64_t *id)
 {
 	char *url = xasprintf("%s/repos/%s/issues/%d/comments?per_page=100", g->api,
-			      g->owner_repo, pr), *next = NULL;
-	int r = 0;
+			      g->owner_repo, pr), *next = NULL, *login = NULL;
+	int r = g->app ? github_app_login(g->hc, g->app, &login)
+		       : github_user_login(g->hc, g->api, g->token, &login);
 
 	*id = 0;
 	for (int page = 0; url && page < GH_COMMENT_PAGES && !*id && r == 0; page++) {
@@ -542,12 +549,13 @@ static int gh_find_comment(const struct gh *g, int pr, int64_t *id)
 
 		r = gh_page(g, url, &list, &next);
 		if (r == 0)
-			*id = gh_marked(list);
+			*id = gh_marked(list, login);
 		json_object_put(list);
 		free(url);
 		url = steal_pointer(&next);
 	}
 	free(url);
+	free(login);
 	return r;
 }
 
@@ -573,9 +581,10 @@ static int gh_comment(const struct gh *g, const struct report *rp)
 }
 
 int report_github(const struct http_client *hc, const char *api_url, const char *token,
-		  int app_token, const struct report *rp)
+		  const struct github_app *app, const struct report *rp)
 {
-	struct gh g = { hc, api_url, token, rp->rp_repo };
+	struct gh g = { hc, api_url, token, rp->rp_repo, app };
+	int app_token = app != NULL;
 	int r = 0, r2 = 0;
 
 	if (strstr(rp->rp_mode, "check-run") && !app_token)
@@ -644,7 +653,7 @@ static int report_forge(struct db *db, const struct keyring *kr, const struct co
 				    db_int(res, 0, 1), db_value(res, 0, 2), &tok);
 	http_client_configure(&hc, cfg);
 	if (r == 0 && !strcmp(rp->rp_provider, "github"))	/* a stored GitHub token */
-		r = report_github(&hc, api, (const char *)tok.data, 0, rp);
+		r = report_github(&hc, api, (const char *)tok.data, NULL, rp);
 	else if (r == 0)
 		r = forge_report(&hc, rp->rp_provider, api, (const char *)tok.data, rp);
 	*done = r == 0;
@@ -667,7 +676,7 @@ static int report_github_app(struct db *db, const struct keyring *kr, const stru
 	if (r == 0)
 		r = github_token_get(&hc, &app, rp->rp_repo, scopes, &tok);
 	if (r == 0)
-		r = report_github(&hc, app.ga_api_url, (const char *)tok.gt_token.data, 1, rp);
+		r = report_github(&hc, app.ga_api_url, (const char *)tok.gt_token.data, &app, rp);
 	*done = r == 0;
 	github_token_release(&tok);
 	github_app_release(&app);

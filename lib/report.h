@@ -88,11 +88,16 @@ char *report_markdown(const struct report *rp, int with_marker, size_t max);
 
 /*
  * Tell GitHub, with a reporting token for rp (mode decides the parts).  A
- * check run takes an App installation token (app_token 1): with a stored
- * token it is a commit status instead, and a warning says so.
+ * check run takes an App installation token (app: its app, whose key signs
+ * the JWT of GET /app): with a stored token (app NULL) it is a commit
+ * status instead, and a warning says so.  The comment is found again by
+ * REPORT_MARKER written by the token's own user: the app's bot
+ * ("<slug>[bot]") or GET /user's login, never a comment someone else
+ * posted with the marker.
  */
+struct github_app;
 int report_github(const struct http_client *hc, const char *api_url, const char *token,
-		  int app_token, const struct report *rp);
+		  const struct github_app *app, const struct report *rp);
 
 /*
  * Load, get the reporting token (minted for a github-app integration, else

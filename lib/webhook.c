@@ -235,6 +235,119 @@ out:
 	return r;
 }
 
+/* -- reading installation.id before verification ------------------------ */
+
+/* Past the string at p (at its opening quote), or NULL. */
+static const char *peek_string(const char *p, const char *end)
+{
+	for (p++; p < end; p++) {
+		if (*p == '\\')
+			p++;
+		else if (*p == '"')
+			return p + 1;
+	}
+	return NULL;
+}
+
+static const char *peek_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/* Past the JSON value at p, nested at most WEBHOOK_JSON_DEPTH deep, or NULL. */
+static const char *peek_value(const char *p, const char *end)
+{
+	int depth = 0;
+
+	if (p < end && *p != '{' && *p != '[' && *p != '"') {	/* a number or a literal */
+		while (p < end && !strchr(",}] \t\n\r", *p))
+			p++;
+		return p < end ? p : NULL;
+	}
+	while (p && p < end) {
+		if (*p == '"') {
+			p = peek_string(p, end);
+		} else {
+			depth += (*p == '{' || *p == '[') - (*p == '}' || *p == ']');
+			if (depth < 0 || depth > WEBHOOK_JSON_DEPTH)
+				return NULL;
+			p++;
+		}
+		if (!depth)
+			return p;
+	}
+	return NULL;
+}
+
+/*
+ * The member named key (compared as sent, escapes and all) of the object at
+ * p: where its value starts, or NULL.  The first such member counts.
+ */
+static const char *peek_member(const char *p, const char *end, const char *key)
+{
+	size_t kl = strlen(key);
+
+	p = peek_ws(p, end);
+	if (p >= end || *p != '{')
+		return NULL;
+	for (p = peek_ws(p + 1, end); p < end && *p == '"'; p = peek_ws(p + 1, end)) {
+		const char *k = p + 1, *v;
+
+		p = peek_string(p, end);
+		if (!p)
+			return NULL;
+		v = peek_ws(p, end);
+		if (v >= end || *v != ':')
+			return NULL;
+		v = peek_ws(v + 1, end);
+		if ((size_t)(p - 1 - k) == kl && !memcmp(k, key, kl))
+			return v;
+		p = peek_value(v, end);
+		if (!p)
+			return NULL;
+		p = peek_ws(p, end);
+		if (p >= end || *p != ',')
+			return NULL;
+	}
+	return NULL;
+}
+
+int webhook_peek_installation(const void *data, size_t len, char *out, size_t outlen)
+{
+	const char *body = data, *end = body + len, *v = peek_member(body, end, "installation");
+	size_t n = 0;
+
+	v = v ? peek_member(v, end, "id") : NULL;
+	while (v && v + n < end && n < outlen - 1 && v[n] >= '0' && v[n] <= '9')
+		n++;
+	if (!n || (v + n < end && v[n] >= '0' && v[n] <= '9'))
+		return -ENOENT;
+	memcpy(out, v, n);
+	out[n] = '\0';
+	return 0;
+}
+
+int webhook_id_signed(enum webhook_provider p, const unsigned char *secret, size_t secretlen)
+{
+	return p == WH_GITLAB && secretlen > 6 && memcmp(secret, "whsec_", 6) == 0;
+}
+
+#define DIGEST_PREFIX "lethe delivery digest\n"
+
+int webhook_digest(const unsigned char *secret, size_t secretlen, const void *signed_data,
+		   size_t signed_len, char hex[WEBHOOK_DIGEST_HEX + 1])
+{
+	unsigned char mac[32];
+	int r = hmac_sha256(secret, secretlen, DIGEST_PREFIX, strlen(DIGEST_PREFIX), signed_data,
+			    signed_len, mac);
+
+	if (r == 0)
+		hex_encode(mac, sizeof(mac), hex);
+	return r;
+}
+
 int webhook_verify(enum webhook_provider p, const struct webhook_headers *h,
 		   const unsigned char *secret, size_t secretlen,
 		   const void *body, size_t bodylen, int64_t now, int64_t tolerance)
@@ -250,7 +363,7 @@ int webhook_verify(enum webhook_provider p, const struct webhook_headers *h,
 	case WH_GITEA:
 		return verify_hmac(h->signature, NULL, secret, secretlen, body, bodylen);
 	case WH_GITLAB:
-		if (secretlen > 6 && memcmp(secret, "whsec_", 6) == 0)
+		if (webhook_id_signed(p, secret, secretlen))
 			return verify_standard(h, secret, secretlen, body, bodylen, now, tolerance);
 		return verify_token(h->signature, secret, secretlen);
 	default:

@@ -70,6 +70,36 @@ int webhook_verify(enum webhook_provider p, const struct webhook_headers *h,
 		   const void *body, size_t bodylen, int64_t now, int64_t tolerance);
 
 /*
+ * The digits of installation.id in a body not yet verified (a GitHub App
+ * delivery), into out: only to pick the one integration whose secret must
+ * verify it, so nothing is parsed.  A scanner that skips JSON values
+ * (strings with their escapes, nesting at most WEBHOOK_JSON_DEPTH deep)
+ * takes the first top-level member named exactly "installation", then its
+ * first member "id", a number of at most outlen - 1 digits.  The caller
+ * checks, once the body is verified and parsed, that the event names the
+ * same installation.  -ENOENT when there is no such id.
+ */
+int webhook_peek_installation(const void *body, size_t len, char *out, size_t outlen);
+
+/*
+ * 1 when the delivery id is signed: Standard Webhooks (a GitLab secret
+ * starting with "whsec_"), whose webhook-id is then the delivery id.  The
+ * other ids (X-GitHub-Delivery, Idempotency-Key, ...) lie outside the
+ * signature.
+ */
+int webhook_id_signed(enum webhook_provider p, const unsigned char *secret, size_t secretlen);
+
+/*
+ * What recognises a replay whose id is not signed: HMAC-SHA256 under the
+ * hook's secret of a Lethe-only prefix and the signed bytes, as 64 hex
+ * digits.  Keyed, so that it confirms no guess about a body, and not the
+ * VCS's own signature of it.
+ */
+#define WEBHOOK_DIGEST_HEX 64
+int webhook_digest(const unsigned char *secret, size_t secretlen, const void *signed_data,
+		   size_t signed_len, char hex[WEBHOOK_DIGEST_HEX + 1]);
+
+/*
  * Parse "sha256=<64 hex>" (prefix NULL: bare hex) into mac[32].
  * -ENOMSG when empty, -EBADMSG when malformed.
  */

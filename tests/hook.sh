@@ -11,6 +11,12 @@
 #                                    SIGMODE: good, wrong, missing, empty, truncated
 #   hook_post PATH BODY [CTYPE]      POST through nginx with $SCRATCH/headers; prints
 #                                    the status, leaves the answer in $SCRATCH/answer
+#   sw_sign TOKEN ID TS FILE         the Standard Webhooks webhook-signature of FILE
+#                                    for a GitLab signing token (whsec_...)
+#   hook_variant BODY TAG            a copy of the JSON BODY with other bytes (a field
+#                                    "lethe_test_copy": TAG), as another delivery of the
+#                                    same event has: the same bytes under a new id are a
+#                                    replay; prints its path
 #   sql QUERY                        one psql query, unaligned
 # Headers go through a file (curl -H @file): a GitLab token never reaches argv.
 
@@ -88,3 +94,16 @@ hook_post() { # PATH BODY [CTYPE]
 }
 
 new_id() { cat /proc/sys/kernel/random/uuid; }
+
+# The key goes through the environment, never argv.
+sw_sign() { # TOKEN ID TS FILE
+	LETHE_SW_KEY=$1 perl -MDigest::SHA=hmac_sha256 -MMIME::Base64 -e '
+		my $k = $ENV{LETHE_SW_KEY}; $k =~ s/^whsec_//; $k = decode_base64($k);
+		local $/; open(my $f, "<:raw", $ARGV[2]) or die;
+		print "v1,", encode_base64(hmac_sha256("$ARGV[0].$ARGV[1]." . <$f>, $k), ""), "\n"' "$2" "$3" "$4"
+}
+
+hook_variant() { # BODY TAG
+	jq -c --arg t "$2" '. + {lethe_test_copy: $t}' "$1" >"$SCRATCH/variant.$2.json" &&
+		echo "$SCRATCH/variant.$2.json"
+}

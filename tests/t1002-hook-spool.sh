@@ -30,9 +30,10 @@ jq -c --arg m "$marker" '.head_commit.message = $m' "$CORPUS/webhooks/github/pus
 acked=$SCRATCH/acked
 : >"$acked"
 deliver() { # ID: prints the status, remembers an acknowledged id
-	local st
-	hook_headers github push "$1" good "$body" "$secret"
-	st=$(hook_post "$HOOK_PATH" "$body")
+	local st copy
+	copy=$(hook_variant "$body" "$1")
+	hook_headers github push "$1" good "$copy" "$secret"
+	st=$(hook_post "$HOOK_PATH" "$copy")
 	case $st in 2??) echo "$1" >>"$acked" ;; esac
 	echo "$st"
 }

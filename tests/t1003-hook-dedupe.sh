@@ -34,12 +34,14 @@ is "$(sql "SELECT count(*) FROM lethe.deliveries WHERE repository_id = $REPO_ID"
 is "$(sql "SELECT count(*) || '|' || min(deliveries) FROM lethe.jobs WHERE repository_id = $REPO_ID")" \
     "1|1" "one job, counting one delivery"
 
-# Sixteen concurrent copies of another delivery of the same commit.
+# Sixteen concurrent copies of another delivery of the same commit (its
+# own bytes: the same bytes under a new id would be a replay).
 id2=$(new_id)
-hook_headers github pull_request "$id2" good "$body" "$secret"
+body2=$(hook_variant "$body" 2)
+hook_headers github pull_request "$id2" good "$body2" "$secret"
 for i in $(seq 1 16); do
 	curl -s -o /dev/null -w '%{http_code}\n' -X POST -H @"$SCRATCH/headers" \
-	    -H 'Content-Type: application/json' --data-binary @"$body" "$LETHE_URL$HOOK_PATH" &
+	    -H 'Content-Type: application/json' --data-binary @"$body2" "$LETHE_URL$HOOK_PATH" &
 done >"$SCRATCH/many"
 wait
 is "$(sort "$SCRATCH/many" | uniq -c | awk '{print $2 "x" $1}' | paste -sd' ' -)" "200x15 202x1" \

@@ -15,13 +15,16 @@ secret=$(random_secret)
 hook_repo github "$secret"
 body=$CORPUS/webhooks/github/pull_request-opened.json
 
+# Twenty deliveries of the event, each with bytes of its own as the VCS sends them.
 for i in $(seq 1 20); do
-	hook_headers github pull_request "$(new_id)" good "$body" "$secret"
+	copy=$(hook_variant "$body" "$i")
+	hook_headers github pull_request "$(new_id)" good "$copy" "$secret"
 	cp "$SCRATCH/headers" "$SCRATCH/headers.$i"
 done
 for i in $(seq 1 20); do
 	curl -s -o "$SCRATCH/answer.$i" -w '%{http_code}\n' -X POST -H @"$SCRATCH/headers.$i" \
-	    -H 'Content-Type: application/json' --data-binary @"$body" "$LETHE_URL$HOOK_PATH" &
+	    -H 'Content-Type: application/json' --data-binary @"$SCRATCH/variant.$i.json" \
+	    "$LETHE_URL$HOOK_PATH" &
 done >"$SCRATCH/codes"
 wait
 is "$(sort "$SCRATCH/codes" | uniq -c | awk '{print $2 "x" $1}')" "202x20" "twenty concurrent deliveries accepted"

@@ -10,7 +10,7 @@ vcs_need t2203
 plan 7
 pause_jobs
 
-vcs_tokens gitea '["read:repository"]' '["write:repository", "write:issue"]'
+vcs_tokens gitea '["read:repository"]' '["write:repository", "write:issue", "read:user"]'
 vcs_standin
 vcs_source
 vcs_repo_add gitea "$API/gitea/api/v1" status+comment
@@ -25,7 +25,7 @@ scan_until_done "$job"
 is "$(q "SELECT state FROM lethe.jobs WHERE id = ${job:-0}")" "done" "the scan is done"
 
 check_clone_scopes '["read:repository"]'
-check_api_scopes /gitea/ '["write:repository","write:issue"]'
+check_api_scopes /gitea/ '["write:repository","write:issue","read:user"]'
 check_status "/gitea/api/v1/repos/acme/app/statuses/$SHA1"
 check_comment /gitea/api/v1/repos/acme/app/issues/7/comments
 

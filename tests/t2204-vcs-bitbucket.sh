@@ -12,7 +12,7 @@ vcs_need t2204
 plan 12
 pause_jobs
 
-vcs_tokens bitbucket '["repository"]' '["repository:write", "pullrequest:write"]'
+vcs_tokens bitbucket '["repository"]' '["repository:write", "pullrequest:write", "account"]'
 vcs_standin
 vcs_source
 vcs_repo_add bitbucket "$API/bitbucket/2.0" status+comment
@@ -40,7 +40,7 @@ is "$(jq -c --arg p "$bb/commit/${SHA1:0:12}" 'select(.path == $p) | [.method, .
 ok "the resolution came before the clone" jq -e -s \
 	'(map(select(.path | contains("/commit/"))) | first | .time) < (map(select(.auth == "git")) | first | .time)' "$LOG"
 check_clone_scopes '["repository"]'
-check_api_scopes /bitbucket/ '["repository:write","pullrequest:write"]' '/commit/[0-9a-f]{7,39}$'
+check_api_scopes /bitbucket/ '["repository:write","pullrequest:write","account"]' '/commit/[0-9a-f]{7,39}$'
 check_status "$bb/commit/$SHA1/statuses/build"
 check_comment "$bb/pullrequests/7/comments"
 not_ok "no source line reached the stand-in" grep -qF 'strcpy(buf' "$LOG"

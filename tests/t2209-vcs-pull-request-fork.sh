@@ -5,7 +5,7 @@
 # fix, what it introduces), through the stack and the stand-in GitHub API.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/vcs-lib.sh"
-vcs_need t2206
+vcs_need t2209
 plan 8
 pause_jobs
 

@@ -28,6 +28,7 @@ struct fx {
 	struct keyring *kr;
 	char org[24], integ[24], inst[24], old[24];
 	char secret[65];
+	char other_org[24], other_inst[24], other_secret[65];	/* another tenant of the app */
 };
 
 static int one(struct db *db, char *out, const char *sql, int n, const char *const *p)
@@ -47,30 +48,45 @@ static int one(struct db *db, char *out, const char *sql, int n, const char *con
 #define ONE(db, out, sql, ...) \
 	one((db), (out), (sql), DB_NARGS(__VA_ARGS__), (const char *const[]){ __VA_ARGS__ })
 
-static int setup(struct fx *f)
+/*
+ * An org (named after tag) with a github-app integration of APP for
+ * installation inst, its own random webhook secret sealed in it.
+ */
+static int tenant_add(struct fx *f, const char *tag, const char *inst, char *org, char *integ,
+		      char *secret)
 {
 	unsigned char raw[32];
-	char name[40], hook[40], *blob = NULL;
+	char name[48], *blob = NULL;
 	int r;
 
 	crypto_random(raw, sizeof(raw));
-	hex_encode(raw, sizeof(raw), f->secret);
-	snprintf(name, sizeof(name), "ghinstall-%d", (int)getpid());
-	snprintf(hook, sizeof(hook), "ghinstallhook%011d", (int)getpid());
-	snprintf(f->inst, sizeof(f->inst), "%d", 700000 + (int)getpid());
-	r = ONE(f->admin, f->org, "INSERT INTO orgs (name) VALUES ($1) RETURNING id", name);
+	hex_encode(raw, sizeof(raw), secret);
+	snprintf(name, sizeof(name), "ghinstall-%s%d", tag, (int)getpid());
+	r = ONE(f->admin, org, "INSERT INTO orgs (name) VALUES ($1) RETURNING id", name);
 	if (r == 0)
-		r = orgkey_create(f->admin, f->kr, atoll(f->org));
+		r = orgkey_create(f->admin, f->kr, atoll(org));
 	if (r == 0)
-		r = ONE(f->admin, f->integ, "INSERT INTO integrations (org_id, provider, kind, app_id, "
+		r = ONE(f->admin, integ, "INSERT INTO integrations (org_id, provider, kind, app_id, "
 			"installation_id) VALUES ($1, 'github', 'github-app', '" APP "', $2) "
-			"RETURNING id", f->org, f->inst);
+			"RETURNING id", org, inst);
 	if (r == 0)
-		r = secret_seal(f->admin, f->kr, atoll(f->org), "integrations", "webhook_secret_enc",
-				atoll(f->integ), f->secret, strlen(f->secret), &blob);
+		r = secret_seal(f->admin, f->kr, atoll(org), "integrations", "webhook_secret_enc",
+				atoll(integ), secret, strlen(secret), &blob);
 	if (r == 0)
 		r = ONE(f->admin, NULL, "UPDATE integrations SET webhook_secret_enc = $1 WHERE id = $2",
-			blob, f->integ);
+			blob, integ);
+	free(blob);
+	return r;
+}
+
+static int setup(struct fx *f)
+{
+	char hook[40];
+	int r;
+
+	snprintf(hook, sizeof(hook), "ghinstallhook%011d", (int)getpid());
+	snprintf(f->inst, sizeof(f->inst), "%d", 700000 + (int)getpid());
+	r = tenant_add(f, "", f->inst, f->org, f->integ, f->secret);
 	if (r == 0)
 		r = ONE(f->admin, f->old, "INSERT INTO repositories (org_id, integration_id, provider, "
 			"full_name, clone_url, hook_id) VALUES ($1, $2, 'github', 'acme/old', "
@@ -82,8 +98,16 @@ static int setup(struct fx *f)
 			"fingerprint, tool, rule_id, level, path, message, first_scan_id, last_scan_id) "
 			"SELECT $1, $2, 'main', '0123456789abcdef', 'cppcheck', 'r', 'note', 'a.c', "
 			"'m', s.id, s.id FROM s", f->org, f->old);
-	free(blob);
 	return r;
+}
+
+/* Another org with its own integration of the same (public) app and its own secret. */
+static int setup_other(struct fx *f)
+{
+	char integ[24];
+
+	snprintf(f->other_inst, sizeof(f->other_inst), "%d", 800000 + (int)getpid());
+	return tenant_add(f, "other-", f->other_inst, f->other_org, integ, f->other_secret);
 }
 
 static int deliver(struct fx *f, const char *event, const char *body, const char *secret,
@@ -138,10 +162,25 @@ static void run(struct fx *f)
 	   "a repository removed from the installation is deleted (r=%d)", r);
 	free(ev);
 
-	ev = xasprintf("{\"action\": \"deleted\", \"installation\": {\"id\": \"999%s\"}}", f->inst);
+	ev = xasprintf("{\"action\": \"deleted\", \"installation\": {\"id\": 999%s}}", f->inst);
 	r = deliver(f, "installation", ev, f->secret, &res, why);
 	ok(r == -ENOENT, "an unknown installation is a clear error: %s", why);
 	free(ev);
+
+	ev = xasprintf("{\"action\": \"deleted\", \"installation\": {\"id\": %s}}", f->inst);
+	r = deliver(f, "installation", ev, f->other_secret, &res, why);
+	ok(r == -EACCES && count(f, "SELECT count(*) FROM repositories WHERE org_id = $1") == 2,
+	   "another tenant of the same app cannot uninstall this installation: %s", why);
+	free(ev);
+	ev = xasprintf("{\"action\": \"deleted\", \"installation\": {\"id\": %s}, "
+		       "\"install\\u0061tion\": {\"id\": %s}}", f->other_inst, f->inst);
+	r = deliver(f, "installation", ev, f->other_secret, &res, why);
+	ok(r == -EPROTO && count(f, "SELECT count(*) FROM repositories WHERE org_id = $1") == 2 &&
+	   count(f, "SELECT count(*) FROM integrations WHERE org_id = $1") == 1,
+	   "nor by naming it a second time, where only the parser sees it: %s", why);
+	free(ev);
+	r = deliver(f, "installation", "{\"action\": \"deleted\", \"x\": [1, 2", f->secret, &res, why);
+	ok(r == -EACCES, "a body without a readable installation id is refused unverified: %s", why);
 
 	ev = xasprintf("{\"action\": \"deleted\", \"installation\": {\"id\": %s}}", f->inst);
 	r = deliver(f, "installation", ev, f->secret, &res, why);
@@ -211,7 +250,7 @@ static void run_http(struct fx *f)
 	free(ev);
 }
 
-#define TESTS 13
+#define TESTS 16
 
 int main(void)
 {
@@ -234,11 +273,14 @@ int main(void)
 	if (f.org[0])
 		ONE(f.admin, NULL, "DELETE FROM orgs WHERE id = $1", f.org);
 	f.org[0] = '\0';
-	if (ok(setup(&f) == 0, "the same again for the library calls"))
+	if (ok(setup(&f) == 0 && setup_other(&f) == 0,
+	       "the same again for the library calls, and another org using the same app"))
 		run(&f);
 	else
 		skip(TESTS - 5, "no fixture");
 out:
+	if (f.admin && f.other_org[0])
+		ONE(f.admin, NULL, "DELETE FROM orgs WHERE id = $1", f.other_org);
 	if (f.admin && f.org[0])
 		ONE(f.admin, NULL, "DELETE FROM orgs WHERE id = $1", f.org);
 	keyring_free(f.kr);
@@ -246,5 +288,6 @@ out:
 	db_free(f.admin);
 	config_free(cfg);
 	OPENSSL_cleanse(f.secret, sizeof(f.secret));
+	OPENSSL_cleanse(f.other_secret, sizeof(f.other_secret));
 	return tap_exit();
 }

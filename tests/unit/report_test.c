@@ -94,6 +94,136 @@ static void test_text(void)
 	report_release(&rp);
 }
 
+/* What a pull request's author can name files, rules and messages. */
+static const char *const HOSTILE[] = {
+	"[x](http://evil.example/a)", "![i](http://evil.example/i.png)", "@victim",
+	"<img src=x onerror=alert(1)>", "a`b``c", "p|q", "new\nline\r", "http://evil.example/b",
+	"<script>evil()</script>", "**bold** _it_", "| x | y |", "`` ` ``", "\\`[y](http://evil.example/c)",
+	"<a href=\"http://evil.example/d\">d</a>", "&lt;img src=x&gt;", "#42 victim/app#1",
+	"a|[z](http://evil.example/e)|b",
+};
+#define NHOSTILE ARRAY_SIZE(HOSTILE)
+
+/* The HTML cmark-gfm renders md to, as GitHub would (raw HTML kept), or NULL. */
+static char *md_render(const char *md)
+{
+	char path[] = "/tmp/lethe-md.XXXXXX", *cmd, *html = NULL;
+	int fd = mkstemp(path);
+	FILE *p;
+	size_t len = 0, got;
+	char buf[4096];
+
+	if (fd < 0 || write(fd, md, strlen(md)) != (ssize_t)strlen(md)) {
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	close(fd);
+	cmd = xasprintf("cmark-gfm --unsafe -e table -e autolink -e strikethrough '%s'", path);
+	p = popen(cmd, "r");
+	while (p && (got = fread(buf, 1, sizeof(buf), p)) > 0) {
+		html = xrealloc(html, len + got + 1);
+		memcpy(html + len, buf, got);
+		len += got;
+		html[len] = '\0';
+	}
+	if (p && pclose(p) != 0) {
+		free(html);
+		html = NULL;
+	}
+	unlink(path);
+	free(cmd);
+	return html;
+}
+
+/* html without the contents of its <code> elements (in place). */
+static char *md_outside_code(char *html)
+{
+	char *w = html, *r = html;
+
+	while (*r) {
+		if (!strncmp(r, "<code>", 6)) {
+			char *end = strstr(r, "</code>");
+
+			if (!end)
+				break;
+			r = end + 7;
+			continue;
+		}
+		*w++ = *r++;
+	}
+	*w = '\0';
+	return html;
+}
+
+static int count(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+/*
+ * Every value in the comment is a code span: names, rules, levels, paths,
+ * messages, tools and their reasons made of Markdown and HTML render as
+ * text, as each provider's comment limit cuts them (GitHub and Gitea
+ * 65,535 bytes, GitLab 1,000,000, Bitbucket Cloud and Data Center 32,768).
+ */
+static void test_text_hostile(void)
+{
+	static const size_t limits[] = { REPORT_GITHUB_TEXT_MAX, 1000000, 32768 };
+	struct report rp;
+
+	fill(&rp, NHOSTILE, NHOSTILE, "comment");
+	for (size_t i = 0; i < NHOSTILE; i++) {
+		struct report_finding *v[] = { &rp.rp_new[i], &rp.rp_fixed[i] };
+
+		for (size_t k = 0; k < 2; k++) {
+			char **field[] = { &v[k]->rf_tool, &v[k]->rf_rule, &v[k]->rf_level,
+					   &v[k]->rf_path, &v[k]->rf_message };
+
+			for (size_t j = 0; j < ARRAY_SIZE(field); j++) {
+				free(*field[j]);
+				*field[j] = xstrdup(HOSTILE[(i + j) % NHOSTILE]);
+			}
+		}
+	}
+	for (size_t i = 0; i < rp.rp_ntools; i++) {
+		free(rp.rp_tools[i].rt_tool);
+		free(rp.rp_tools[i].rt_reason);
+	}
+	free(rp.rp_tools);
+	rp.rp_tools = xcalloc(NHOSTILE, sizeof(*rp.rp_tools));
+	rp.rp_ntools = NHOSTILE;
+	for (size_t i = 0; i < NHOSTILE; i++)
+		rp.rp_tools[i] = (struct report_tool){ xstrdup(HOSTILE[i]),
+						      xstrdup(HOSTILE[(i + 1) % NHOSTILE]) };
+	for (size_t l = 0; l < ARRAY_SIZE(limits); l++) {
+		char *md = report_markdown(&rp, 1, limits[l]), *html = md_render(md);
+
+		if (!html) {
+			skip(2, "cmark-gfm (Debian's cmark-gfm) did not render the comment");
+			free(md);
+			continue;
+		}
+		ok(count(html, "<tr>") == 2 * ((int)NHOSTILE + 1) &&
+		   count(html, "<td>") == 2 * 4 * (int)NHOSTILE && count(html, "<li>") == (int)NHOSTILE,
+		   "%zu bytes: every row, cell and tool stays whole, newlines and pipes included",
+		   limits[l]);
+		md_outside_code(html);
+		ok(count(html, "<a ") == 1 && strstr(html, "<a href=\"http://dash.example/scans/42\">") &&
+		   !strstr(html, "<img") && !strstr(html, "<script") && !strstr(html, "evil") &&
+		   !strstr(html, "victim") && !strstr(html, "bold") && !strstr(html, "<em>"),
+		   "%zu bytes: outside code spans only Lethe's own link, no image, HTML, mention, "
+		   "reference or emphasis", limits[l]);
+		free(html);
+		free(md);
+	}
+	report_release(&rp);
+}
+
 /* Long paths of two-byte characters, cut anywhere; the text's size bounded. */
 static void test_text_limits(void)
 {
@@ -131,23 +261,122 @@ static void test_text_limits(void)
 	report_release(&rp);
 }
 
-static int token(const struct standin *s, const char *priv, unsigned scopes,
-		 struct github_token *t)
+/* The stand-in's app 9, installation 5, with the private key priv; github_app_release it. */
+static void app_init(struct github_app *app, const struct standin *s, const char *priv)
 {
-	struct github_app app = { .ga_app_id = "9", .ga_installation_id = "5",
-				  .ga_api_url = (char *)s->url };
-	struct http_client hc;
-	int r;
-
-	http_client_init(&hc);
-	secbuf_alloc(&app.ga_key, strlen(priv) + 1);
-	memcpy(app.ga_key.data, priv, strlen(priv));
-	r = github_token_get(&hc, &app, "acme/app", scopes, t);
-	secbuf_release(&app.ga_key);
-	return r;
+	memset(app, 0, sizeof(*app));
+	app->ga_app_id = xstrdup("9");
+	app->ga_installation_id = xstrdup("5");
+	app->ga_api_url = xstrdup(s->url);
+	secbuf_alloc(&app->ga_key, strlen(priv) + 1);
+	memcpy(app->ga_key.data, priv, strlen(priv));
 }
 
-static void test_github(const struct standin *s, const char *priv)
+static int token(const struct github_app *app, unsigned scopes, struct github_token *t)
+{
+	struct http_client hc;
+
+	http_client_init(&hc);
+	return github_token_get(&hc, app, "acme/app", scopes, t);
+}
+
+/*
+ * The pull request's comments as the holder of token (not Lethe) sees
+ * them, or with text the comment it posts: the answer (put it), NULL on
+ * failure.
+ */
+static json_object *pr_comments(const struct standin *s, int pr, const char *token,
+				const char *text)
+{
+	char *url = xasprintf("%s/repos/acme/app/issues/%d/comments", s->url, pr);
+	struct http_req rq = { .rq_method = text ? "POST" : "GET", .rq_url = url,
+			       .rq_auth_scheme = "Bearer", .rq_auth = token,
+			       .rq_headers = github_api_headers };
+	struct http_client hc;
+	struct http_resp rs;
+	json_object *out = NULL;
+
+	http_client_init(&hc);
+	if (text) {
+		rq.rq_body = json_object_new_object();
+		json_object_object_add(rq.rq_body, "body", json_object_new_string(text));
+	}
+	if (http_request(&hc, &rq, &rs) == 0)
+		out = json_object_get(rs.rs_json);
+	http_resp_release(&rs);
+	json_object_put(rq.rq_body);
+	free(url);
+	return out;
+}
+
+/* How many comments in list login wrote starting with prefix. */
+static int comments_by(json_object *list, const char *login, const char *prefix)
+{
+	int n = 0;
+
+	for (size_t i = 0; list && i < json_object_array_length(list); i++) {
+		json_object *c = json_object_array_get_idx(list, i), *u, *b;
+
+		if (json_object_object_get_ex(c, "user", &u) &&
+		    json_object_object_get_ex(u, "login", &u) &&
+		    !strcmp(json_object_get_string(u), login) &&
+		    json_object_object_get_ex(c, "body", &b) &&
+		    !strncmp(json_object_get_string(b), prefix, strlen(prefix)))
+			n++;
+	}
+	return n;
+}
+
+#define BAIT REPORT_MARKER "\n[Lethe: all clear](http://evil.example)"
+
+/*
+ * A pull request's author posts Lethe's marker first: Lethe (an App's bot,
+ * or a stored token's user) writes and then edits its own comment, never
+ * hers.
+ */
+static void hijack_one(const struct standin *s, const struct github_app *app, const char *token,
+		       int pr, const char *me)
+{
+	struct http_client hc;
+	struct report rp;
+	json_object *list = pr_comments(s, pr, "mallory-token", BAIT), *id;
+	int64_t planted = list && json_object_object_get_ex(list, "id", &id) ?
+			  json_object_get_int64(id) : 0;
+	int r;
+
+	json_object_put(list);
+	http_client_init(&hc);
+	hc.hc_retries = 0;
+	fill(&rp, 2, 0, "comment");
+	rp.rp_pr = pr;
+	r = report_github(&hc, s->url, token, app, &rp);
+	if (r == 0)
+		r = report_github(&hc, s->url, token, app, &rp);
+	list = pr_comments(s, pr, "mallory-token", NULL);
+	ok(planted > 0 && r == 0 && comments_by(list, "mallory", BAIT) == 1,
+	   "%s: two reports on a pull request whose author posted the marker first leave her "
+	   "comment as she wrote it (r=%d)", me, r);
+	ok(list && json_object_array_length(list) == 2 &&
+	   comments_by(list, me, REPORT_MARKER "\n### ") == 1,
+	   "%s: Lethe wrote one comment of its own and edited it", me);
+	json_object_put(list);
+	report_release(&rp);
+}
+
+static void test_hijack(const struct standin *s, const struct github_app *app)
+{
+	struct github_token t;
+	int r = token(app, GITHUB_COMMENTS, &t);
+
+	if (r == 0)
+		hijack_one(s, app, (const char *)t.gt_token.data, 8, "lethe[bot]");
+	else
+		skip(2, "no installation token");
+	github_token_release(&t);
+	hijack_one(s, NULL, "lethe-token", 9, "lethe-reporter");
+}
+
+static void test_github(const struct standin *s, const struct github_app *app)
 {
 	struct github_token t;
 	struct http_client hc;
@@ -159,10 +388,10 @@ static void test_github(const struct standin *s, const char *priv)
 	hc.hc_backoff_ms = 10;
 	hc.hc_retries = 1;
 
-	r = token(s, priv, GITHUB_CHECKS | GITHUB_COMMENTS, &t);
+	r = token(app, GITHUB_CHECKS | GITHUB_COMMENTS, &t);
 	ok(r == 0, "a reporting token with checks and pull_requests (r=%d)", r);
 	fill(&rp, 120, 1, "check-run+comment");
-	r = report_github(&hc, s->url, (char *)t.gt_token.data, 1, &rp);
+	r = report_github(&hc, s->url, (char *)t.gt_token.data, app, &rp);
 	ok(r == 0, "a check run and a comment for 120 new findings (r=%d)", r);
 	ok(standin_count(s, "\"method\": \"POST\", \"path\": \"/repos/acme/app/check-runs\"") == 1 &&
 	   standin_count(s, "\"method\": \"PATCH\", \"path\": \"/repos/acme/app/check-runs/") == 2,
@@ -175,7 +404,7 @@ static void test_github(const struct standin *s, const char *priv)
 	report_release(&rp);
 
 	fill(&rp, 3, 0, "check-run+comment");
-	r = report_github(&hc, s->url, (char *)t.gt_token.data, 1, &rp);
+	r = report_github(&hc, s->url, (char *)t.gt_token.data, app, &rp);
 	ok(r == 0 && standin_count(s, "\"method\": \"PATCH\", \"path\": \"/repos/acme/app/issues/comments/") == 1 &&
 	   standin_count(s, "\"method\": \"POST\", \"path\": \"/repos/acme/app/issues/7/comments\"") == 1,
 	   "a second report edits the same comment instead of adding one");
@@ -185,12 +414,12 @@ static void test_github(const struct standin *s, const char *priv)
 	report_release(&rp);
 
 	fill(&rp, 2, 0, "status");
-	r = report_github(&hc, s->url, (char *)t.gt_token.data, 1, &rp);
+	r = report_github(&hc, s->url, (char *)t.gt_token.data, app, &rp);
 	ok(r == -EACCES, "a token without statuses: write cannot set a status (r=%d)", r);
 	github_token_release(&t);
-	r = token(s, priv, GITHUB_STATUSES, &t);
+	r = token(app, GITHUB_STATUSES, &t);
 	if (r == 0)
-		r = report_github(&hc, s->url, (char *)t.gt_token.data, 1, &rp);
+		r = report_github(&hc, s->url, (char *)t.gt_token.data, app, &rp);
 	/* Two status requests logged: the one refused above and this one. */
 	ok(r == 0 && standin_count(s, "\"target_url\": \"http://dash.example/scans/42\"") == 2 &&
 	   standin_count(s, "\"state\": \"failure\"") == 2,
@@ -198,7 +427,7 @@ static void test_github(const struct standin *s, const char *priv)
 	report_release(&rp);
 
 	fill(&rp, 2, 0, "check-run");
-	r = report_github(&hc, s->url, (char *)t.gt_token.data, 0, &rp);
+	r = report_github(&hc, s->url, (char *)t.gt_token.data, NULL, &rp);
 	ok(r == 0 && standin_count(s, "\"state\": \"failure\"") == 3 &&
 	   standin_count(s, "\"method\": \"POST\", \"path\": \"/repos/acme/app/check-runs\"") == 2,
 	   "check-run with a stored token: a commit status instead, no check run (r=%d)", r);
@@ -218,9 +447,9 @@ static void test_github(const struct standin *s, const char *priv)
 		http_resp_release(&rs);
 		json_object_put(rq.rq_body);
 	}
-	token(s, priv, GITHUB_CHECKS | GITHUB_COMMENTS, &t);
+	token(app, GITHUB_CHECKS | GITHUB_COMMENTS, &t);
 	fill(&rp, 1, 0, "check-run+comment");
-	r = report_github(&hc, s->url, (char *)t.gt_token.data, 1, &rp);
+	r = report_github(&hc, s->url, (char *)t.gt_token.data, app, &rp);
 	ok(r == -EAGAIN && standin_count(s, "\"method\": \"PATCH\", \"path\": \"/repos/acme/app/issues/comments/") == 2,
 	   "a check-run API that keeps failing is a temporary error, the comment still updated");
 	report_release(&rp);
@@ -454,23 +683,32 @@ out:
 int main(void)
 {
 	struct standin s = { 0 };
+	struct github_app app;
 	char *priv, *pub;
 
-	plan(6 + 4 + 12 + DB_TESTS);
+	plan(6 + 4 + 6 + 12 + 4 + DB_TESTS);
 	test_text();
 	test_text_limits();
+	test_text_hostile();
 	if (standin_start(&s, "{\"apps\": {\"9\": {\"public_key\": \"app.pub\"}}, "
 			  "\"installations\": {\"5\": {\"app_id\": \"9\", \"account\": \"acme\", "
 			  "\"repositories\": [\"app\"], \"permissions\": {\"contents\": \"read\", "
 			  "\"checks\": \"write\", \"statuses\": \"write\", "
-			  "\"pull_requests\": \"write\"}}}}") == 0) {
+			  "\"pull_requests\": \"write\"}}}, \"tokens\": {"
+			  "\"mallory-token\": {\"provider\": \"github\", \"repos\": [\"acme/app\"], "
+			  "\"scopes\": [\"repo\"], \"user\": \"mallory\"}, "
+			  "\"lethe-token\": {\"provider\": \"github\", \"repos\": [\"acme/app\"], "
+			  "\"scopes\": [\"repo\"], \"user\": \"lethe-reporter\"}}}") == 0) {
 		pub = xasprintf("%s/app.pub", s.dir);
 		priv = gen_key(pub);
-		test_github(&s, priv);
+		app_init(&app, &s, priv);
+		test_github(&s, &app);
+		test_hijack(&s, &app);
+		github_app_release(&app);
 		free(priv);
 		free(pub);
 	} else {
-		skip(12, "the stand-in VCS API needs /usr/bin/python3");
+		skip(12 + 4, "the stand-in VCS API needs /usr/bin/python3");
 	}
 	standin_stop(&s);
 	run_db();
