@@ -69,11 +69,12 @@ HELPER_BIN := $(HELPER_SRC:tests/%.c=build/tests/helpers/%)
 
 FUZZ_SRC := $(wildcard fuzz/*_fuzz.c)
 
-.PHONY: all deps check test unit install up down demo bench fuzz clean help
+.PHONY: all programs deps check test unit install up down demo bench fuzz deb clean help
 all: $(BIN_PATHS) $(UNIT_BIN) $(HELPER_BIN)
+programs: $(BIN_PATHS)
 
 help:
-	@echo 'targets: all deps check install up down demo bench fuzz clean'
+	@echo 'targets: all programs deps check install up down demo bench fuzz deb clean'
 	@echo 'options: PREFIX DESTDIR SANITIZE=1 CI=1 LETHE_PORT LETHE_RUN'
 
 # The paths and version compiled in: objects are rebuilt when they change.
@@ -146,7 +147,7 @@ SUBST := sed -e 's|/usr/local/sbin|$(SBINDIR)|g' -e 's|/usr/local/libexec/lethe|
 
 # Without DESTDIR, the users, groups and directories are made at once and
 # /etc/lethe is given to root:lethe 0750 (lethe.conf goes there as 0640).
-install: all
+install: programs
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXEC) $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/sql $(DESTDIR)$(UNITDIR) \
 	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(NGINXDIR)
@@ -171,3 +172,12 @@ install: all
 
 clean:
 	rm -rf build bin
+
+# The Debian package, built with debhelper (debian/) from a copy of the
+# tree: build/deb/lethe_VERSION-1_ARCH.deb, with its -dbgsym.
+deb:
+	rm -rf build/deb && mkdir -p build/deb/lethe-$(VERSION)
+	tar -c --exclude=./build --exclude=./bin --exclude=./run --exclude=./.git . | \
+	    tar -x -C build/deb/lethe-$(VERSION)
+	cd build/deb/lethe-$(VERSION) && dpkg-buildpackage -us -uc -b
+	@ls build/deb/lethe_$(VERSION)-1_*.deb
