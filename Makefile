@@ -7,7 +7,10 @@ LIBEXEC  ?= $(PREFIX)/libexec/lethe
 MANDIR   ?= $(PREFIX)/share/man
 DATADIR  ?= $(PREFIX)/share/lethe
 SYSCONF  ?= /etc/lethe
-UNITDIR  ?= /lib/systemd/system
+UNITDIR  ?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
+SYSUSERSDIR ?= $(or $(shell pkg-config --variable=sysusersdir systemd 2>/dev/null),/usr/lib/sysusers.d)
+TMPFILESDIR ?= $(or $(shell pkg-config --variable=tmpfilesdir systemd 2>/dev/null),/usr/lib/tmpfiles.d)
+NGINXDIR ?= /etc/nginx/sites-available
 DESTDIR  ?=
 
 CC       ?= cc
@@ -15,20 +18,25 @@ PKGS     := libpq json-c openssl libcurl libgit2 libcryptsetup libseccomp \
             yaml-0.1 libsystemd libjwt libxcrypt fcgi
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wformat=2 -Wno-unused-parameter
+# CFLAGS, CPPFLAGS and LDFLAGS given to make (Debian's build flags, say)
+# come first; what Lethe needs is added to them.
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=gnu11 $(WARN) -D_GNU_SOURCE -Ilib \
-            -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE \
-            -DLETHE_SQL_DIR='"$(DATADIR)/sql"' -DLETHE_VERSION='"$(VERSION)"' \
+override CFLAGS += -std=gnu11 $(WARN) -fstack-protector-strong -fPIE \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDFLAGS  += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
+override CPPFLAGS += -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -Ilib \
+            -DLETHE_SQL_DIR='"$(DATADIR)/sql"' -DLETHE_LIBEXEC='"$(LIBEXEC)"' \
+            -DLETHE_UNITDIR='"$(UNITDIR)"' \
+            -DLETHE_VERSION='"$(VERSION)"'
+override LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
 ifdef CI
-CFLAGS   += -Werror
+override CFLAGS += -Werror
 endif
 ifeq ($(SANITIZE),1)
-CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -U_FORTIFY_SOURCE
-LDFLAGS  += -fsanitize=address,undefined
+override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
+override CPPFLAGS += -U_FORTIFY_SOURCE
+override LDFLAGS += -fsanitize=address,undefined
 endif
 
 # Every executable: one name, its main source, and optional helper sources
@@ -61,17 +69,23 @@ HELPER_BIN := $(HELPER_SRC:tests/%.c=build/tests/helpers/%)
 
 FUZZ_SRC := $(wildcard fuzz/*_fuzz.c)
 
-.PHONY: all deps check test unit install up down demo bench fuzz clean help
+.PHONY: all programs deps check test unit install up down demo bench fuzz deb clean help
 all: $(BIN_PATHS) $(UNIT_BIN) $(HELPER_BIN)
+programs: $(BIN_PATHS)
 
 help:
-	@echo 'targets: all deps check install up down demo bench fuzz clean'
+	@echo 'targets: all programs deps check install up down demo bench fuzz deb clean'
 	@echo 'options: PREFIX DESTDIR SANITIZE=1 CI=1 LETHE_PORT LETHE_RUN'
 
-build/%.o: %.c $(wildcard lib/*.h) $(wildcard fcgi/*.h ctl/*.h analyze/*.h jobs/*.h)
+# The paths and version compiled in: objects are rebuilt when they change.
+PATHS := $(VERSION) $(SBINDIR) $(LIBEXEC) $(DATADIR) $(UNITDIR)
+$(shell mkdir -p build && [ "$$(cat build/paths 2>/dev/null)" = '$(PATHS)' ] || \
+	echo '$(PATHS)' >build/paths)
+
+build/%.o: %.c build/paths $(wildcard lib/*.h) $(wildcard fcgi/*.h ctl/*.h analyze/*.h jobs/*.h)
 	@mkdir -p $(dir $@)
 	@echo '  CC    $<'
-	@$(CC) $(CFLAGS) -c -o $@ $<
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 # lethe-analyze's modules also depend on their shared header.
 $(patsubst %.c,build/%.o,$(wildcard analyze/*.c)): $(wildcard analyze/*.h)
@@ -126,19 +140,44 @@ bench: deps all
 fuzz:
 	@scripts/fuzz $(FUZZ_SRC)
 
-install: all
+# Installed text names the install's own paths (the sources name the
+# default, PREFIX=/usr/local).
+SUBST := sed -e 's|/usr/local/sbin|$(SBINDIR)|g' -e 's|/usr/local/libexec/lethe|$(LIBEXEC)|g' \
+	-e 's|/usr/local/share/lethe|$(DATADIR)|g' -e 's|/lib/systemd/system|$(UNITDIR)|g'
+
+# Without DESTDIR, the users, groups and directories are made at once and
+# /etc/lethe is given to root:lethe 0750 (lethe.conf goes there as 0640).
+install: programs
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXEC) $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/sql $(DESTDIR)$(UNITDIR) \
-	    $(DESTDIR)$(SYSCONF)
+	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(NGINXDIR)
+	install -d -m 0750 $(DESTDIR)$(SYSCONF)
 	for b in $(filter-out lethe-analyze,$(PRESENT)); do \
 	    install -m 0755 bin/$$b $(DESTDIR)$(SBINDIR)/$$b; done
 	$(if $(filter lethe-analyze,$(PRESENT)),install -m 0755 bin/lethe-analyze $(DESTDIR)$(LIBEXEC)/)
 	install -m 0644 sql/*.sql $(DESTDIR)$(DATADIR)/sql/
-	for m in man/*.5; do [ -f "$$m" ] && install -m 0644 $$m $(DESTDIR)$(MANDIR)/man5/; done; true
-	for m in man/*.8; do [ -f "$$m" ] && install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done; true
+	for m in man/*.5 man/*.8; do \
+	    $(SUBST) $$m >$(DESTDIR)$(MANDIR)/man$${m##*.}/$${m#man/} || exit 1; done
 	for u in systemd/*.service systemd/*.socket systemd/*.timer; do \
-	    [ -f "$$u" ] && install -m 0644 $$u $(DESTDIR)$(UNITDIR)/; done; true
-	install -m 0640 lethe.conf.example $(DESTDIR)$(SYSCONF)/lethe.conf.example
+	    $(SUBST) $$u >$(DESTDIR)$(UNITDIR)/$${u#systemd/} || exit 1; done
+	install -m 0644 systemd/lethe.sysusers $(DESTDIR)$(SYSUSERSDIR)/lethe.conf
+	install -m 0644 systemd/lethe.tmpfiles $(DESTDIR)$(TMPFILESDIR)/lethe.conf
+	$(SUBST) nginx/lethe.conf >$(DESTDIR)$(NGINXDIR)/lethe
+	$(SUBST) lethe.conf.example >$(DESTDIR)$(SYSCONF)/lethe.conf.example
+	chmod 0640 $(DESTDIR)$(SYSCONF)/lethe.conf.example
+	if [ -z "$(DESTDIR)" ] && command -v systemd-sysusers >/dev/null; then \
+	    systemd-sysusers $(SYSUSERSDIR)/lethe.conf && \
+	    systemd-tmpfiles --create $(TMPFILESDIR)/lethe.conf && \
+	    chgrp lethe $(SYSCONF) $(SYSCONF)/lethe.conf.example; fi
 
 clean:
 	rm -rf build bin
+
+# The Debian package, built with debhelper (debian/) from a copy of the
+# tree: build/deb/lethe_VERSION-1_ARCH.deb, with its -dbgsym.
+deb:
+	rm -rf build/deb && mkdir -p build/deb/lethe-$(VERSION)
+	tar -c --exclude=./build --exclude=./bin --exclude=./run --exclude=./.git . | \
+	    tar -x -C build/deb/lethe-$(VERSION)
+	cd build/deb/lethe-$(VERSION) && dpkg-buildpackage -us -uc -b
+	@ls build/deb/lethe_$(VERSION)-1_*.deb

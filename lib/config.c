@@ -41,7 +41,7 @@ static const struct config_key config_keys[] = {
 	{ "volume_backend",    C_STR,  "auto", 0, 0 },
 	{ "volume_size",       C_SIZE, "1G", 64 << 20, 1LL << 40 },
 	{ "checkout_max_age",  C_DURATION, "6600", 10, 7200 },
-	{ "analyze_path",      C_STR,  "/usr/local/libexec/lethe/lethe-analyze", 0, 0 },
+	{ "analyze_path",      C_STR,  LETHE_LIBEXEC "/lethe-analyze", 0, 0 },
 	{ "scanners",          C_STR,  "flawfinder,cppcheck,shellcheck,bandit,"
 	  "lethe-secrets,lethe-workflows,lethe-deps,lethe-markers", 0, 0 },
 	{ "sandbox_user",      C_STR,  "lethe-sandbox", 0, 0 },
@@ -67,7 +67,7 @@ static const struct config_key config_keys[] = {
 	{ "test_pause_file",   C_STR,  "", 0, 0 },
 	{ "log_max_age",       C_DURATION, "1d", 60, 3650 * 86400LL },
 	{ "nginx_pid_file",    C_STR,  "", 0, 0 },
-	{ "scrub_timer",       C_STR,  "/lib/systemd/system/lethe-scrub.timer", 0, 0 },
+	{ "scrub_timer",       C_STR,  LETHE_UNITDIR "/lethe-scrub.timer", 0, 0 },
 	{ "scrub_interval",    C_DURATION, "3m", 1, 7200 },
 	{ "scrub_worst_case",  C_DURATION, "2m", 1, 7200 },
 	{ "scrub_orphan_grace", C_DURATION, "2m", 1, 3600 },
