@@ -66,6 +66,7 @@ struct an_tool {
 	 */
 	int (*analyze)(const struct an_ctx *ctx, struct sarif_run *run);
 	const char *path;	/* absolute program (--extra-tool), or NULL */
+	const char *args;	/* its arguments before ".", blank-separated, or NULL */
 	const char *info_uri;	/* the tool's home page, for tool.driver */
 };
 

@@ -65,7 +65,7 @@ struct options {
 
 #define USAGE "usage: lethe-analyze [--workspace DIR] [--tool NAME]... [--tool-timeout SECS]\n" \
 	"                     [--max-output BYTES] [--max-results N]\n" \
-	"                     [--extra-tool NAME=ABSOLUTE_PATH]...\n" \
+	"                     [--extra-tool 'NAME=ABSOLUTE_PATH [ARGS]']...\n" \
 	"       lethe-analyze --help | --version\n"
 
 static void __attribute__((noreturn)) usage(void)
@@ -108,7 +108,13 @@ static int tool_argv(const struct an_ctx *ctx, const struct an_tool *tool,
 {
 	if (!tool->path)
 		return tool->build(ctx, argv, run);
-	an_argv_add(argv, tool->path);	/* extra tool: PATH . with cwd there */
+	an_argv_add(argv, tool->path);	/* extra tool: PATH [ARGS] . with cwd there */
+	for (const char *a = tool->args; a && *(a += strspn(a, " \t")); a += strcspn(a, " \t")) {
+		char *word = xstrndup(a, strcspn(a, " \t"));
+
+		an_argv_add(argv, word);
+		free(word);
+	}
 	an_argv_add(argv, ".");
 	return 0;
 }
@@ -200,16 +206,19 @@ static const struct an_tool *find_tool(const struct options *o, const char *name
 	return NULL;
 }
 
-/* --extra-tool NAME=ABSOLUTE_PATH: a program writing SARIF on stdout. */
+/* --extra-tool "NAME=ABSOLUTE_PATH [ARGS]": a program writing SARIF on stdout. */
 static void add_extra(struct options *o, char *arg)
 {
-	char *eq = strchr(arg, '=');
+	char *eq = strchr(arg, '='), *sp;
 	struct an_tool *t;
 
 	if (!eq || eq == arg || eq - arg > 32 || strspn(arg, "abcdefghijklmnopqrstuvwxyz"
 	    "0123456789_-") != (size_t)(eq - arg) || eq[1] != '/')
 		fatalx(EXIT_USAGE, "invalid --extra-tool '%s': want NAME=ABSOLUTE_PATH", arg);
 	*eq = '\0';
+	sp = eq + 1 + strcspn(eq + 1, " \t");
+	if (*sp)
+		*sp++ = '\0';
 	if (find_tool(o, arg) || o->nextra == TOOLS_MAX)
 		fatalx(EXIT_USAGE, "invalid --extra-tool '%s': duplicate name or too many", arg);
 	if (access(eq + 1, X_OK) < 0)
@@ -218,6 +227,7 @@ static void add_extra(struct options *o, char *arg)
 	memset(t, 0, sizeof(*t));
 	t->name = arg;
 	t->path = eq + 1;
+	t->args = *sp ? sp : NULL;
 	t->capture_fd = 1;
 	t->ok_exits = 1u << 0 | 1u << 1;
 	t->convert = an_convert_sarif;

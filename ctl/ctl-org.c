@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "audit.h"
 #include "ctl.h"
@@ -81,21 +83,76 @@ int ctl_org_list(struct ctl *c, int argc, char **argv)
 }
 
 /* The first line of stdin, without its newline; NULL when empty. */
-static char *read_password(void)
+/* One line of f, without its line end; NULL when empty or at EOF. */
+static char *read_line(FILE *f)
 {
 	char *line = NULL;
 	size_t cap = 0;
-	ssize_t n = getline(&line, &cap, stdin);
+	ssize_t n = getline(&line, &cap, f);
 
 	if (n > 0 && line[n - 1] == '\n')
 		line[--n] = '\0';
 	if (n > 0 && line[n - 1] == '\r')
 		line[--n] = '\0';
 	if (n <= 0) {
+		if (line)
+			explicit_bzero(line, cap);
 		free(line);
 		return NULL;
 	}
 	return line;
+}
+
+/* prompt on the terminal, then a line typed there without echo. */
+static char *read_hidden(const char *prompt)
+{
+	struct termios old, quiet;
+	char *line;
+
+	fputs(prompt, stderr);
+	fflush(stderr);
+	if (tcgetattr(STDIN_FILENO, &old) < 0)
+		return NULL;
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)ECHO;
+	quiet.c_lflag |= ECHONL;
+	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) < 0)
+		return NULL;
+	line = read_line(stdin);
+	tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+	return line;
+}
+
+/*
+ * The password: on a terminal, typed twice without echo; else the first
+ * line of standard input.  NULL (with the reason printed) when there is
+ * none or the two differ.
+ */
+static char *read_password(void)
+{
+	char *pw, *again;
+
+	if (!isatty(STDIN_FILENO)) {
+		pw = read_line(stdin);
+		if (!pw)
+			ctl_fail("no password on standard input");
+		return pw;
+	}
+	pw = read_hidden("Password: ");
+	again = pw ? read_hidden("Password again: ") : NULL;
+	if (pw && again && strcmp(pw, again) == 0) {
+		explicit_bzero(again, strlen(again));
+		free(again);
+		return pw;
+	}
+	ctl_fail(pw ? "the two passwords differ" : "no password typed");
+	if (pw)
+		explicit_bzero(pw, strlen(pw));
+	if (again)
+		explicit_bzero(again, strlen(again));
+	free(pw);
+	free(again);
+	return NULL;
 }
 
 static int user_insert(struct ctl *c, int64_t org, const char *email, const char *role, const char *hash)
@@ -160,7 +217,7 @@ int ctl_user_add(struct ctl *c, int argc, char **argv)
 		return 1;
 	pw = read_password();
 	if (!pw)
-		return ctl_fail("no password on standard input");
+		return 1;
 	r = password_hash(pw, (int)config_int(c->cfg, "bcrypt_cost"), &hash);
 	explicit_bzero(pw, strlen(pw));
 	free(pw);

@@ -488,11 +488,64 @@ static void scanner_arg(struct argv_build *a, const char *name)
 	a->v[a->n++] = a->owned[a->nowned++];
 }
 
-/* lethe-analyze's argv: one --tool per entry of the scanners setting. */
+/*
+ * A third-party scanner, "scanner.NAME = PATH [ARGS]": NAME of 1 to 32
+ * a-z0-9_-, PATH an absolute program the sandbox's user may run.  The
+ * reason it cannot be, or NULL.
+ */
+static const char *scanner_refused(const char *name, const char *value)
+{
+	char *path = xstrndup(value, strcspn(value, " \t"));
+	struct stat st;
+	const char *why = NULL;
+
+	if (!*name || strlen(name) > 32 || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_-") !=
+	    strlen(name))
+		why = "its name must be 1 to 32 of a-z0-9_-";
+	else if (path[0] != '/')
+		why = "the program must be an absolute path";
+	else if (stat(path, &st) < 0)
+		why = "the program does not exist";
+	else if (!S_ISREG(st.st_mode) || !(st.st_mode & S_IXOTH) || !(st.st_mode & S_IROTH))
+		why = "the program is not a file that every user may read and run";
+	free(path);
+	return why;
+}
+
+static void scanner_check(const char *key, const char *value, void *arg)
+{
+	const char *why = scanner_refused(key + strlen("scanner."), value);
+
+	(void)arg;
+	if (why)
+		fatalx(EXIT_PERMFAIL, "configuration: %s = '%s': %s", key, value, why);
+}
+
+/* Every third-party scanner can run, or lethe-scan stops at start. */
+static void scanners_check(const struct config *cfg)
+{
+	config_each_prefixed(cfg, "scanner.", scanner_check, NULL);
+}
+
+static void scanner_extra(const char *key, const char *value, void *arg)
+{
+	struct argv_build *a = arg;
+	const char *name = key + strlen("scanner.");
+
+	if (a->n + 5 >= ARRAY_SIZE(a->v) || a->nowned + 2 > ARRAY_SIZE(a->owned))
+		return;
+	scanner_arg(a, name);
+	a->owned[a->nowned] = xasprintf("%s=%s", name, value);
+	a->v[a->n++] = "--extra-tool";
+	a->v[a->n++] = a->owned[a->nowned++];
+}
+
+/* lethe-analyze's argv: one --tool per entry of the scanners setting and
+ * per third-party scanner (scanner.NAME), which is also an --extra-tool. */
 static void analyze_argv(const struct config *cfg, int64_t wall, struct argv_build *a)
 {
 	char *list = xstrdup(config_str(cfg, "scanners")), *save = NULL, *t;
-	size_t ntools = 0;
+	size_t ntools = 0, nstatic;
 	char tt[24];
 
 	a->v[a->n++] = ANALYZE_INSIDE;
@@ -501,6 +554,9 @@ static void analyze_argv(const struct config *cfg, int64_t wall, struct argv_bui
 	for (t = strtok_r(list, ", ", &save); t; t = strtok_r(NULL, ", ", &save), ntools++)
 		scanner_arg(a, t);
 	free(list);
+	nstatic = a->n;
+	config_each_prefixed(cfg, "scanner.", scanner_extra, a);
+	ntools += (a->n - nstatic) / 4;
 	/* Scanners run one after another; each gets its share of the wall time. */
 	snprintf(tt, sizeof(tt), "%" PRId64,
 		 wall * 4 / 5 / (int64_t)(ntools ? ntools : 1) + 1);
@@ -580,11 +636,31 @@ static enum outcome analyze_result(struct scan *s, const struct sandbox_result *
 	return OUT_OK;
 }
 
+struct binds {
+	struct sandbox_bind v[SANDBOX_BINDS_MAX];
+	char *owned[SANDBOX_BINDS_MAX];
+	size_t n;
+};
+
+/* A third-party scanner outside /usr is bound read-only at its own path. */
+static void scanner_bind(const char *key, const char *value, void *arg)
+{
+	struct binds *b = arg;
+	char *path = xstrndup(value, strcspn(value, " \t"));
+
+	(void)key;
+	if (!strncmp(path, "/usr/", 5) || b->n == ARRAY_SIZE(b->v)) {
+		free(path);
+		return;
+	}
+	b->owned[b->n] = path;
+	b->v[b->n++] = (struct sandbox_bind){ path, path };
+}
+
 static enum outcome analyze(struct scan *s, struct sarif_log *log)
 {
-	struct sandbox_bind bind = { config_str(s->cfg, "analyze_path"), ANALYZE_INSIDE };
-	struct sandbox_opts so = { .workspace = volume_workdir(s->vol), .ro_binds = &bind,
-				   .n_ro_binds = 1 };
+	struct binds b = { .v = { { config_str(s->cfg, "analyze_path"), ANALYZE_INSIDE } }, .n = 1 };
+	struct sandbox_opts so = { .workspace = volume_workdir(s->vol), .ro_binds = b.v };
 	struct sandbox_result res;
 	struct sarif_limits lim;
 	struct argv_build a = { 0 };
@@ -593,12 +669,16 @@ static enum outcome analyze(struct scan *s, struct sarif_log *log)
 	enum outcome o;
 	int r;
 
+	config_each_prefixed(s->cfg, "scanner.", scanner_bind, &b);
+	so.n_ro_binds = b.n;
 	analyze_argv(s->cfg, wall, &a);
 	so.argv = a.v;
 	sandbox_opts_fill(s->cfg, wall, &so);
 	r = sandbox_run(&so, &res);
 	while (a.nowned)
 		free(a.owned[--a.nowned]);
+	while (b.n > 1)
+		free(b.owned[--b.n]);
 	if (r < 0) {
 		sandbox_result_release(&res);
 		return fail(s, r == -EINVAL || r == -ENOENT || r == -EPERM ? OUT_PERM : OUT_TEMP,
@@ -1148,6 +1228,7 @@ int main(int argc, char **argv)
 	if (config_load(NULL, &cfg, why, sizeof(why)) < 0)
 		fatalx(EXIT_PERMFAIL, "%s", why);
 	clone_method_check(cfg);
+	scanners_check(cfg);
 	log_set_file(*config_str(cfg, "log_file") ? config_str(cfg, "log_file") : NULL);
 	/* Loop devices, mounts and fscrypt keys need CAP_SYS_ADMIN; the sandbox
 	 * is entered by switching from root to its own user. */

@@ -45,7 +45,6 @@
 
 #define TWO_HOURS		7200
 #define ACCURACY_DEFAULT	60	/* systemd's AccuracySec= default */
-#define ETC_UNITS		"/etc/systemd/system"
 
 struct scrub {
 	const struct config *cfg;
@@ -120,22 +119,30 @@ static int timer_read_file(const char *path, struct timer_settings *t)
 	if (r < 0)
 		return r;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *eq = strchr(line, '=');
+		char *eq, *val;
 		int64_t v = 0;
 
+		line += strspn(line, " \t");
 		if (line[0] == '[')
 			in_timer = !strncmp(line, "[Timer]", 7);
+		eq = strchr(line, '=');
 		if (!in_timer || !eq || line[0] == '#' || line[0] == ';')
 			continue;
+		/* "Key = value": systemd strips the blanks around both. */
+		val = eq + 1 + strspn(eq + 1, " \t");
+		for (char *e = val + strlen(val); e > val && strchr(" \t\r", e[-1]); )
+			*--e = '\0';
+		while (eq > line && strchr(" \t", eq[-1]))
+			eq--;
 		*eq = '\0';
-		if (eq[1] && timespan_parse(eq + 1, &v) < 0)
+		if (*val && timespan_parse(val, &v) < 0)
 			continue;	/* systemd ignores it too, with a warning */
 		if (!strcmp(line, "OnUnitActiveSec") || !strcmp(line, "OnUnitInactiveSec")) {
-			t->period = !eq[1] ? 0 : !t->period || v < t->period ? v : t->period;
+			t->period = !*val ? 0 : !t->period || v < t->period ? v : t->period;
 			t->from_end = line[6] == 'I';
 		}
 		else if (!strcmp(line, "AccuracySec"))
-			t->accuracy = eq[1] ? v : ACCURACY_DEFAULT;
+			t->accuracy = *val ? v : ACCURACY_DEFAULT;
 		else if (!strcmp(line, "RandomizedDelaySec"))
 			t->delay = v;
 	}
@@ -143,25 +150,92 @@ static int timer_read_file(const char *path, struct timer_settings *t)
 	return 0;
 }
 
-/* The installed timer: /etc overrides the shipped file; then drop-ins. */
+/* systemd's unit search path, highest priority first: $SYSTEMD_UNIT_PATH
+ * (a trailing ':' adds the defaults, as systemd reads it), else these. */
+static const char *const unit_dirs[] = {
+	"/etc/systemd/system", "/run/systemd/system", "/usr/local/lib/systemd/system",
+	"/usr/lib/systemd/system", "/lib/systemd/system",
+};
+
+static size_t unit_path(const char *shipped, char **dirs, size_t max)
+{
+	const char *env = getenv("SYSTEMD_UNIT_PATH");
+	size_t n = 0, len;
+	char *own = xstrdup(shipped), *slash = strrchr(own, '/');
+
+	for (const char *p = env; p && *p && n < max; p += len + (p[len] == ':')) {
+		len = strcspn(p, ":");
+		if (len)
+			dirs[n++] = xstrndup(p, len);
+	}
+	if (!env || !*env || env[strlen(env) - 1] == ':')
+		for (size_t i = 0; i < ARRAY_SIZE(unit_dirs) && n < max; i++)
+			dirs[n++] = xstrdup(unit_dirs[i]);
+	/* The shipped file's own directory comes last. */
+	if (slash && n < max) {
+		*slash = '\0';
+		dirs[n++] = own;
+	} else {
+		free(own);
+	}
+	return n;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	const char *x = strrchr(*(char *const *)a, '/'), *y = strrchr(*(char *const *)b, '/');
+
+	return strcmp(x ? x + 1 : *(char *const *)a, y ? y + 1 : *(char *const *)b);
+}
+
+/*
+ * The timer as systemd reads it: the unit file of the first directory of
+ * the search path holding one (else the shipped file), then its drop-ins
+ * (NAME.d/, files ending in .conf) in the order of their file names, a name
+ * in a higher directory hiding the same name in a lower one.
+ */
 static int timer_read(const char *shipped, struct timer_settings *t)
 {
 	const char *base = strrchr(shipped, '/') ? strrchr(shipped, '/') + 1 : shipped;
-	char *etc = xasprintf(ETC_UNITS "/%s", base);
-	char *pattern = xasprintf(ETC_UNITS "/%s.d/*.conf", base);
-	glob_t g = { 0 };
-	int r;
+	char *dirs[16], **drop = NULL;
+	size_t ndirs = unit_path(shipped, dirs, ARRAY_SIZE(dirs)), ndrop = 0;
+	int r = -ENOENT;
 
 	*t = (struct timer_settings){ 0, ACCURACY_DEFAULT, 0, 0 };
-	r = timer_read_file(etc, t);
+	for (size_t i = 0; i < ndirs && r == -ENOENT; i++) {
+		char *path = xasprintf("%s/%s", dirs[i], base);
+
+		r = timer_read_file(path, t);
+		free(path);
+	}
 	if (r == -ENOENT)
 		r = timer_read_file(shipped, t);
-	if (r == 0 && glob(pattern, 0, NULL, &g) == 0)
-		for (size_t i = 0; i < g.gl_pathc; i++)
-			(void)timer_read_file(g.gl_pathv[i], t);
-	globfree(&g);
-	free(etc);
-	free(pattern);
+	for (size_t i = 0; r == 0 && i < ndirs; i++) {
+		char *pattern = xasprintf("%s/%s.d/*.conf", dirs[i], base);
+		glob_t g = { 0 };
+
+		if (glob(pattern, 0, NULL, &g) == 0)
+			for (size_t k = 0; k < g.gl_pathc; k++) {
+				size_t j;
+
+				for (j = 0; j < ndrop && name_cmp(&drop[j], &g.gl_pathv[k]); j++)
+					;
+				if (j < ndrop)
+					continue;	/* hidden by a higher directory */
+				drop = xrealloc(drop, (ndrop + 1) * sizeof(*drop));
+				drop[ndrop++] = xstrdup(g.gl_pathv[k]);
+			}
+		globfree(&g);
+		free(pattern);
+	}
+	qsort(drop, ndrop, sizeof(*drop), name_cmp);
+	for (size_t i = 0; i < ndrop; i++) {
+		(void)timer_read_file(drop[i], t);
+		free(drop[i]);
+	}
+	free(drop);
+	for (size_t i = 0; i < ndirs; i++)
+		free(dirs[i]);
 	return r;
 }
 
