@@ -151,9 +151,10 @@ static int timer_read_file(const char *path, struct timer_settings *t)
 }
 
 /* systemd's unit search path, highest priority first: $SYSTEMD_UNIT_PATH
- * (a trailing ':' adds the defaults, as systemd reads it), else these. */
+ * (a trailing ':' adds the defaults, as systemd reads it), else these, with
+ * the directory Lethe's units are installed in. */
 static const char *const unit_dirs[] = {
-	"/etc/systemd/system", "/run/systemd/system", "/usr/local/lib/systemd/system",
+	"/etc/systemd/system", "/run/systemd/system", LETHE_UNITDIR,
 	"/usr/lib/systemd/system", "/lib/systemd/system",
 };
 

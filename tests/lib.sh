@@ -45,6 +45,8 @@
 #   alive PID                   the process runs (exists and is not a zombie)
 #   sign_hmac_sha256 SECRET FILE  hex HMAC-SHA256 of FILE (as X-Hub-Signature-256
 #                               carries it after 'sha256=')
+#   copy_tree DIR               the checkout's sources into DIR (not build/,
+#                               bin/, run/, .git: the tree need not be a clone)
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 if [ -d "$TOP/../shared/corpus" ]; then
@@ -215,6 +217,12 @@ alive() {
 
 # The secret goes through the environment: openssl dgst -hmac would put it
 # in argv, where any user can read it.
+copy_tree() { # DIR
+	mkdir -p "$1" &&
+		tar -C "$TOP" -c --exclude=./build --exclude=./bin --exclude=./run --exclude=./.git . |
+		tar -x -C "$1"
+}
+
 sign_hmac_sha256() { # SECRET FILE
 	LETHE_HMAC_KEY=$1 perl -MDigest::SHA=hmac_sha256_hex -e '
 		local $/; open(my $f, "<:raw", $ARGV[0]) or die "unable to open $ARGV[0]: $!\n";

@@ -7,14 +7,12 @@
 # build flags given to make are kept.  Built in a copy of the tree.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
-command -v git >/dev/null || skip_all "git is not installed"
 command -v systemd-sysusers >/dev/null && command -v systemd-tmpfiles >/dev/null ||
 	skip_all "systemd-sysusers or systemd-tmpfiles is not installed"
 plan 11
 
 src=$SCRATCH/src root=$SCRATCH/root
-mkdir -p "$src"
-(cd "$TOP" && git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$src")
+copy_tree "$src"
 make -s -C "$src" -j2 install DESTDIR="$root" PREFIX=/usr >"$SCRATCH/install.log" 2>&1
 rc=$?
 ok "make install DESTDIR PREFIX=/usr succeeds" test "$rc" = 0

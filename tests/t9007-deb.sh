@@ -6,14 +6,13 @@
 # and no /usr/local anywhere.  Built in a copy of the tree.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
-for c in dpkg-buildpackage dh lintian git; do
+for c in dpkg-buildpackage dh lintian; do
 	command -v "$c" >/dev/null || skip_all "$c is not installed (scripts/deps installs it)"
 done
 plan 8
 
 src=$SCRATCH/src
-mkdir -p "$src"
-(cd "$TOP" && git ls-files -z --cached --others --exclude-standard | xargs -0 cp -P --parents -t "$src")
+copy_tree "$src"
 make -s -C "$src" deb >"$SCRATCH/deb.log" 2>&1
 rc=$?
 version=$(sed -n 's/^VERSION *:= *//p' "$TOP/Makefile")

@@ -15,7 +15,7 @@
 [ "$(id -u)" = 0 ] || skip_all "installing a package needs root"
 pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 [ -x "$pgbin/initdb" ] || skip_all "PostgreSQL's initdb is not installed"
-for c in apt-get dpkg-buildpackage dh systemd-socket-activate setpriv nginx git openssl; do
+for c in apt-get dpkg-buildpackage dh systemd-socket-activate setpriv nginx openssl; do
 	command -v "$c" >/dev/null || skip_all "$c is not installed"
 done
 if dpkg-query -W -f='${Status}' lethe 2>/dev/null | grep -q ' installed$'; then
@@ -27,8 +27,7 @@ done
 plan 8
 
 src=$SCRATCH/src
-mkdir -p "$src"
-(cd "$TOP" && git ls-files -z --cached --others --exclude-standard | xargs -0 cp -P --parents -t "$src")
+copy_tree "$src"
 make -s -C "$src" deb >"$SCRATCH/deb.log" 2>&1 || { tail -n 5 "$SCRATCH/deb.log" >&2; }
 deb=$(ls "$src"/build/deb/lethe_*_"$(dpkg --print-architecture)".deb 2>/dev/null | head -1)
 
