@@ -10,7 +10,7 @@
 # shellcheck source=tests/api-lib.sh
 . "$(dirname "$0")/api-lib.sh"
 api_need
-plan 19
+plan 20
 
 ctl() { "$TOP/bin/lethectl" "$@"; }
 org=$(api_org "${TAG}integ")
@@ -72,8 +72,15 @@ is "$(sql -c "SELECT integration_id || ' ' || report_mode FROM lethe.repositorie
 $(sql -c "SELECT details->>'integration' FROM lethe.audit_events WHERE action = 'repository updated'
 	AND target = 'repository:$repo' ORDER BY id DESC LIMIT 1")" "$integ check-run+comment $integ" \
 	"repo set --integration attaches the repository, audited"
+hooksecret=$(openssl rand -hex 32)
+(umask 077; printf '%s\n' "$hooksecret" >"$SCRATCH/hook.secret")
 ctl --json integration add github-app --org "$other_name" --app-id 4242 \
-	--installation-id $((inst + 2)) --private-key-file "$SCRATCH/app.pem" >"$SCRATCH/other.json"
+	--installation-id $((inst + 2)) --private-key-file - --webhook-secret-file "$SCRATCH/hook.secret" \
+	<"$SCRATCH/app.pem" >"$SCRATCH/other.json"
+is "$(ctl --json integration list --org "$other_name" | jq -c '[.[] | [.app_key, .webhook_secret]]') \
+$(sql -c "SELECT position(convert_to('$hooksecret', 'UTF8') IN webhook_secret_enc) = 0
+	FROM lethe.integrations WHERE id = $(jq -r .id "$SCRATCH/other.json")")" "[[true,true]] t" \
+	"a key from standard input and a webhook secret from its file, the secret sealed"
 must_fail "another org's integration is refused" ctl repo set --integration \
 	"$(jq -r .id "$SCRATCH/other.json")" "$repo"
 is "$(msg) $(sql -c "SELECT integration_id FROM lethe.repositories WHERE id = $repo")" \
