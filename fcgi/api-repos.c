@@ -222,11 +222,18 @@ int api_repo_update(struct api_req *req, struct api_resp *resp)
 {
 	struct secbuf report = { 0 }, clone = { 0 };
 	struct repo_settings set = { 0 };
-	char why[256], target[40], *details = NULL;
+	char why[256], target[40], id[24], *details = NULL;
+	PGresult *res = NULL;
 	int r = take_secret(req, "report_token", &report);
 
+	api_id_text(req, 0, id);
+	/* Another org's repository is a 404 whatever the body. */
 	if (r == 0 && (r = take_secret(req, "clone_token", &clone)) == 0 &&
-	    (r = update_body_check(req, why, sizeof(why))) == 0) {
+	    (r = DB_QUERY(req->db, &res, "SELECT 1 FROM repositories WHERE id = $1 AND org_id = $2 "
+			  "FOR UPDATE", id, req->org)) == 0 && PQntuples(res) == 0)
+		r = -ENOENT;
+	PQclear(res);
+	if (r == 0 && (r = update_body_check(req, why, sizeof(why))) == 0) {
 		set.api_url = api_body_str(req, "api_url");
 		set.report_mode = api_body_str(req, "report_mode");
 		set.default_branch = api_body_str(req, "default_branch");

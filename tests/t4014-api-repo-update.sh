@@ -9,7 +9,7 @@
 # shellcheck source=tests/api-lib.sh
 . "$(dirname "$0")/api-lib.sh"
 api_need
-plan 16
+plan 17
 
 pw=$(openssl rand -hex 12)
 org=$(api_org "${TAG}a")
@@ -71,3 +71,5 @@ req PATCH "/api/v1/repositories/$repo" "$bt" '{"default_branch":"theirs"}'
 is "$STATUS $(row "$repo")" "404 $before" "another org's admin gets a 404 and changes nothing"
 req PATCH "/api/v1/repositories/$repo" "$mt" '{"default_branch":"mine"}'
 is "$STATUS $(row "$repo")" "403 $before" "a member gets a 403 and changes nothing"
+req PATCH "/api/v1/repositories/$repo" "$bt" '{"colour":"red"}'
+is "$STATUS" 404 "another org's repository is a 404 whatever the body"
