@@ -23,8 +23,7 @@ static int known_provider(const char *p)
 	return 0;
 }
 
-/* A secret from a file ("-": stdin), without its final newline, in a secbuf. */
-static int read_secret(const char *path, struct secbuf *out)
+int ctl_read_secret(const char *path, struct secbuf *out)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -173,8 +172,8 @@ int ctl_repo_add(struct ctl *c, int argc, char **argv)
 	if (repo_new_hook_id(n.hook_id) < 0)
 		return ctl_fail("unable to generate a hook id");
 	n.generated = !secret_file;
-	if ((secret_file ? read_secret(secret_file, &n.secret) : new_webhook_secret(&n.secret)) ||
-	    (token_file && read_secret(token_file, &n.token)))
+	if ((secret_file ? ctl_read_secret(secret_file, &n.secret) : new_webhook_secret(&n.secret)) ||
+	    (token_file && ctl_read_secret(token_file, &n.token)))
 		goto out;
 	rc = repo_insert(c, &n);
 	if (rc == 0)
@@ -241,7 +240,8 @@ int ctl_repo_set(struct ctl *c, int argc, char **argv)
 	struct ctl_opt opts[] = {
 		{ "org", 1, &org }, { "api-url", 1, &set.api_url }, { "report-mode", 1, &set.report_mode },
 		{ "default-branch", 1, &set.default_branch }, { "report-token-file", 1, &report_file },
-		{ "clone-token-file", 1, &clone_file }, { "rotate-secret", 0, &rotate }, { 0 } };
+		{ "clone-token-file", 1, &clone_file }, { "integration", 1, &set.integration },
+		{ "rotate-secret", 0, &rotate }, { 0 } };
 	struct secbuf report = { 0 }, clone = { 0 }, secret = { 0 };
 	char target[40], why[256], *details = NULL;
 	int64_t id = 0, org_id = 0;
@@ -249,14 +249,16 @@ int ctl_repo_set(struct ctl *c, int argc, char **argv)
 
 	if (ctl_parse(argc, argv, opts, &oi) < 0 || oi != argc - 1 ||
 	    !(set.api_url || set.report_mode || set.default_branch || report_file || clone_file ||
-	      rotate))
+	      set.integration || rotate))
 		return ctl_usage();
+	if (set.integration && !strcmp(set.integration, "none"))
+		set.integration = "";
 	if (report_file && clone_file && !strcmp(report_file, "-") && !strcmp(clone_file, "-"))
 		return ctl_fail("only one of --report-token-file and --clone-token-file can be '-'");
 	if (ctl_db(c, DB_ROLE_ADMIN) || ctl_keyring(c) || repo_find(c, argv[oi], org, &id, &org_id))
 		return 1;
-	if ((report_file && read_secret(report_file, &report)) ||
-	    (clone_file && read_secret(clone_file, &clone)) || (rotate && new_webhook_secret(&secret)))
+	if ((report_file && ctl_read_secret(report_file, &report)) ||
+	    (clone_file && ctl_read_secret(clone_file, &clone)) || (rotate && new_webhook_secret(&secret)))
 		goto out;
 	set.report_token = report.data ? &report : NULL;
 	set.clone_token = clone.data ? &clone : NULL;

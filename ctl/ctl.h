@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "config.h"
+#include "crypto.h"
 #include "db.h"
 #include "keys.h"
 
@@ -53,6 +54,10 @@ int ctl_list(struct ctl *c, const char *what, const char *sql, int n, const char
 #define CTL_LIST(c, what, sql, ...) \
 	ctl_list((c), (what), (sql), DB_NARGS(__VA_ARGS__), (const char *const[]){ __VA_ARGS__ })
 
+/* A one-line secret from a file ("-": stdin), without its final newline, in
+ * a secbuf (caller releases); prints the error. */
+int ctl_read_secret(const char *path, struct secbuf *out);
+
 /* Abort a transaction after a failed statement: rollback, print, return 1. */
 int ctl_db_fail(struct ctl *c, const char *what);
 
@@ -79,6 +84,9 @@ int ctl_repo_add(struct ctl *c, int argc, char **argv);
 int ctl_repo_set(struct ctl *c, int argc, char **argv);
 int ctl_repo_list(struct ctl *c, int argc, char **argv);
 int ctl_repo_remove(struct ctl *c, int argc, char **argv);
+int ctl_integration_add(struct ctl *c, int argc, char **argv);
+int ctl_integration_list(struct ctl *c, int argc, char **argv);
+int ctl_integration_remove(struct ctl *c, int argc, char **argv);
 int ctl_jobs(struct ctl *c, int argc, char **argv);
 int ctl_checkouts(struct ctl *c, int argc, char **argv);
 int ctl_findings(struct ctl *c, int argc, char **argv);

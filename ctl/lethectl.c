@@ -35,7 +35,11 @@ static const struct ctl_cmd ctl_cmds[] = {
 						  "--name OWNER/REPO --clone-url URL [--token-file F] [--secret-file F]" },
 	{ "repo",      "set",    ctl_repo_set,    "[--org ORG] [--api-url URL] [--report-mode MODE] "
 						  "[--default-branch B] [--report-token-file F] [--clone-token-file F] "
-						  "[--rotate-secret] ID|OWNER/REPO" },
+						  "[--integration ID|none] [--rotate-secret] ID|OWNER/REPO" },
+	{ "integration", "add",  ctl_integration_add, "github-app --org ORG --app-id N --installation-id N "
+						  "--private-key-file F [--webhook-secret-file F] [--api-url URL]" },
+	{ "integration", "list", ctl_integration_list, "[--org ORG]" },
+	{ "integration", "remove", ctl_integration_remove, "ID" },
 	{ "repo",      "list",   ctl_repo_list,   "[--org ORG]" },
 	{ "repo",      "remove", ctl_repo_remove, "ID" },
 	{ "jobs",      NULL,     ctl_jobs,        "[--org ORG] [--state STATE] [--limit N]" },

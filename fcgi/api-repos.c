@@ -1,6 +1,6 @@
 /*
- * api-repos.c - repositories: list, connect, disconnect (everything about
- * it goes, counted and audited), dependencies, workflow facts, and the
+ * api-repos.c - repositories: list, connect, change settings, disconnect
+ * (everything about it goes, counted and audited), dependencies, workflow facts, and the
  * checkouts that are live right now.
  */
 #include <errno.h>
@@ -12,6 +12,7 @@
 
 #include "api.h"
 #include "audit.h"
+#include "repo.h"
 #include "util.h"
 
 #define REPO_COLUMNS \
@@ -166,6 +167,99 @@ int api_repo_connect(struct api_req *req, struct api_resp *resp)
 		return r == -ENOENT ? api_error(resp, 409, "this org has no data key yet") : r;
 	}
 	return api_json_obj(resp, 201, o);
+}
+
+/* The fields PATCH takes: the plain ones, then the secrets. */
+static const char *const update_fields[] = {
+	"api_url", "report_mode", "default_branch", "report_token", "clone_token",
+};
+
+/* A one-line reason in why when the body is not an object of update_fields' strings. */
+static int update_body_check(struct api_req *req, char *why, size_t len)
+{
+	int known = 0;
+
+	if (!req->body || !json_object_is_type(req->body, json_type_object)) {
+		snprintf(why, len, "a JSON object required");
+		return -EINVAL;
+	}
+	json_object_object_foreach(req->body, key, val) {
+		size_t i = 0;
+
+		while (i < ARRAY_SIZE(update_fields) && strcmp(key, update_fields[i]))
+			i++;
+		if (i == ARRAY_SIZE(update_fields)) {
+			snprintf(why, len, "unknown field '%.40s'", key);
+			return -EINVAL;
+		}
+		if (!json_object_is_type(val, json_type_string) || (i >= 3 && !json_object_get_string_len(val))) {
+			snprintf(why, len, "%s must be a%s string", key, i >= 3 ? " non-empty" : "");
+			return -EINVAL;
+		}
+		known++;
+	}
+	if (!known)
+		snprintf(why, len, "one of api_url, report_mode, default_branch, report_token, "
+			 "clone_token required");
+	return known ? 0 : -EINVAL;
+}
+
+/* Secret field of the body into b (when a non-empty string), the body's copy zeroed. */
+static int take_secret(struct api_req *req, const char *field, struct secbuf *b)
+{
+	char *s = (char *)api_body_str(req, field);
+	size_t n = s ? strlen(s) : 0;
+	int r = n ? secbuf_alloc(b, n) : 0;
+
+	if (r == 0 && n)
+		memcpy(b->data, s, n);
+	if (n)
+		OPENSSL_cleanse(s, n);
+	return r;
+}
+
+int api_repo_update(struct api_req *req, struct api_resp *resp)
+{
+	struct secbuf report = { 0 }, clone = { 0 };
+	struct repo_settings set = { 0 };
+	char why[256], target[40], id[24], *details = NULL;
+	PGresult *res = NULL;
+	int r = take_secret(req, "report_token", &report);
+
+	api_id_text(req, 0, id);
+	/* Another org's repository is a 404 whatever the body. */
+	if (r == 0 && (r = take_secret(req, "clone_token", &clone)) == 0 &&
+	    (r = DB_QUERY(req->db, &res, "SELECT 1 FROM repositories WHERE id = $1 AND org_id = $2 "
+			  "FOR UPDATE", id, req->org)) == 0 && PQntuples(res) == 0)
+		r = -ENOENT;
+	PQclear(res);
+	if (r == 0 && (r = update_body_check(req, why, sizeof(why))) == 0) {
+		set.api_url = api_body_str(req, "api_url");
+		set.report_mode = api_body_str(req, "report_mode");
+		set.default_branch = api_body_str(req, "default_branch");
+		set.report_token = report.data ? &report : NULL;
+		set.clone_token = clone.data ? &clone : NULL;
+		r = repo_update(req->db, req->ctx->keyring, req->org_id, req->id[0], &set, &details,
+				why, sizeof(why));
+	}
+	secbuf_release(&report);
+	secbuf_release(&clone);
+	if (r == -EINVAL)
+		return api_error(resp, 400, why);
+	if (r == -ENOENT)
+		return api_error(resp, 404, "repository not found");
+	snprintf(target, sizeof(target), "repository:%lld", (long long)req->id[0]);
+	if (r == 0)
+		r = audit_append(req->db, req->org_id, req->actor_type, req->actor, "repository.update",
+				 target, details, NULL);
+	if (r == 0) {
+		struct json_object *o = json_tokener_parse(details);
+
+		json_object_object_add(o, "id", json_object_new_int64(req->id[0]));
+		api_json_obj(resp, 200, o);
+	}
+	free(details);
+	return r;
 }
 
 /* What a disconnect removes, in an order that leaves no dangling row. */

@@ -21,6 +21,7 @@ const struct api_route api_routes[] = {
 	{ "GET",    "/repositories",                    ROLE_MEMBER, api_repos_list,        "200" },
 	{ "POST",   "/repositories",                    ROLE_ADMIN,  api_repo_connect,      "201 409" },
 	{ "GET",    "/repositories/{id}",               ROLE_MEMBER, api_repo_get,          "200 404" },
+	{ "PATCH",  "/repositories/{id}",               ROLE_ADMIN,  api_repo_update,       "200 404" },
 	{ "DELETE", "/repositories/{id}",               ROLE_ADMIN,  api_repo_disconnect,   "200 404 409" },
 	{ "GET",    "/repositories/{id}/dependencies",  ROLE_MEMBER, api_repo_dependencies, "200 404" },
 	{ "GET",    "/repositories/{id}/workflows",     ROLE_MEMBER, api_repo_workflows,    "200 404" },

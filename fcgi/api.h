@@ -111,6 +111,7 @@ int api_me(struct api_req *req, struct api_resp *resp);
 int api_repos_list(struct api_req *req, struct api_resp *resp);
 int api_repo_get(struct api_req *req, struct api_resp *resp);
 int api_repo_connect(struct api_req *req, struct api_resp *resp);
+int api_repo_update(struct api_req *req, struct api_resp *resp);
 int api_repo_disconnect(struct api_req *req, struct api_resp *resp);
 int api_repo_dependencies(struct api_req *req, struct api_resp *resp);
 int api_repo_workflows(struct api_req *req, struct api_resp *resp);

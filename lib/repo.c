@@ -2,6 +2,7 @@
  * counts of what went with it. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
 #include <openssl/evp.h>
@@ -131,6 +132,30 @@ static int update_plain(struct db *db, const char *org, const char *id,
 	return r;
 }
 
+/* Attach repository id to integration integ of its org and provider ("": none). */
+static int update_integration(struct db *db, const char *org, const char *id, const char *integ,
+			      char *why, size_t whylen)
+{
+	PGresult *res = NULL;
+	int64_t n;
+	int r;
+
+	if (*integ && parse_i64(integ, 1, INT64_MAX, &n) < 0) {
+		snprintf(why, whylen, "bad integration id '%.40s': a number, or none", integ);
+		return -EINVAL;
+	}
+	r = DB_QUERY(db, &res, "UPDATE lethe.repositories r SET integration_id = nullif($3, '')::bigint "
+		     "WHERE r.id = $1 AND r.org_id = $2 AND ($3 = '' OR EXISTS (SELECT 1 FROM "
+		     "lethe.integrations i WHERE i.id = nullif($3, '')::bigint AND i.org_id = r.org_id "
+		     "AND i.provider = r.provider)) RETURNING r.id", id, org, integ);
+	if (r == 0 && PQntuples(res) != 1) {
+		snprintf(why, whylen, "no integration %s of this repository's org and provider", integ);
+		r = -EINVAL;
+	}
+	PQclear(res);
+	return r;
+}
+
 /* GitHub's Checks API takes App installation tokens only. */
 static int check_run_app(struct db *db, const char *id, char *why, size_t whylen)
 {
@@ -161,6 +186,8 @@ int repo_update(struct db *db, const struct keyring *kr, int64_t org_id, int64_t
 	snprintf(org, sizeof(org), "%lld", (long long)org_id);
 	snprintf(id, sizeof(id), "%lld", (long long)repo_id);
 	r = update_plain(db, org, id, set, why, whylen);
+	if (r == 0 && set->integration)
+		r = update_integration(db, org, id, set->integration, why, whylen);
 	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(secrets); i++) {
 		const struct secbuf *b = given[i];
 		char *blob = NULL;
@@ -182,6 +209,9 @@ int repo_update(struct db *db, const struct keyring *kr, int64_t org_id, int64_t
 		json_object_object_add(o, "report_mode", json_object_new_string(set->report_mode));
 	if (set->default_branch)
 		json_object_object_add(o, "default_branch", json_object_new_string(set->default_branch));
+	if (set->integration)
+		json_object_object_add(o, "integration", *set->integration ?
+				       json_object_new_int64(strtoll(set->integration, NULL, 10)) : NULL);
 	if (r == 0)
 		*details = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 								  JSON_C_TO_STRING_NOSLASHESCAPE));

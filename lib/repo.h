@@ -24,6 +24,7 @@ struct repo_settings {
 	const char *api_url;		/* http(s) URL, or "" for none */
 	const char *report_mode;	/* none, status, check-run, comment, ... */
 	const char *default_branch;
+	const char *integration;	/* id of an integration of the org, or "" for none */
 	const struct secbuf *report_token, *clone_token, *webhook_secret;
 };
 
@@ -32,7 +33,8 @@ struct repo_settings {
  * transaction, the secrets sealed under the org's key.  *details (caller
  * frees) is a JSON object naming what changed, secrets as true, never their
  * value, for the audit event.  -ENOENT: no such repository in that org;
- * -EINVAL with a one-line reason in why: a bad value, or a GitHub
+ * -EINVAL with a one-line reason in why: a bad value, an integration not of
+ * the repository's org and provider, or a GitHub
  * repository reporting check runs without a GitHub App integration (the
  * Checks API takes App tokens only).
  */

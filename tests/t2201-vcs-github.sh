@@ -21,7 +21,9 @@ cat >"$SD/config.json" <<EOF
 {"apps": {"77": {"public_key": "app.pub"}},
  "installations": {"$inst": {"app_id": "77", "account": "acme", "repositories": ["app"],
    "permissions": {"contents": "read", "checks": "write", "pull_requests": "write",
-                   "metadata": "read"}}}}
+                   "metadata": "read"}},
+   "$((inst + 1))": {"app_id": "77", "account": "acme", "repositories": ["app"],
+   "permissions": {"contents": "read", "metadata": "read"}}}}
 EOF
 vcs_standin
 
@@ -32,7 +34,7 @@ scan_org vcs
 "$TOP/bin/lethectl" --json repo add --org "$ORG" --provider github --name acme/app \
 	--clone-url "$API/acme/app.git" >"$SCRATCH/repo.json"
 REPO=$(jq -r .id "$SCRATCH/repo.json")
-"$VCS_FIXTURE" "$REPO" "$API" 77 "$inst" check-run+comment <"$SD/app.pem" >/dev/null
+vcs_app "$REPO" 77 "$inst" check-run+comment "$SD/app.pem" >/dev/null
 is "$(q "SELECT i.kind || ' ' || r.report_mode FROM lethe.repositories r
 	JOIN lethe.integrations i ON i.id = r.integration_id WHERE r.id = ${REPO:-0}")" \
 	"github-app check-run+comment" "the repository belongs to a github-app integration"
@@ -76,7 +78,7 @@ is "$(jq -s '[.[] | select(.path == "/repos/acme/app/issues/7/comments" and .met
 	"1 1" "the second scan edits the comment instead of adding one"
 
 # A wrong app key: the token request is refused, the job fails for good.
-"$VCS_FIXTURE" "$REPO" "$API" 77 "$inst" check-run+comment <"$SD/wrong.pem" >/dev/null
+vcs_app "$REPO" 77 "$((inst + 1))" check-run+comment "$SD/wrong.pem" >/dev/null
 job3=$(q "INSERT INTO lethe.jobs (org_id, repository_id, commit_sha, ref, branch, pr_number)
 	SELECT org_id, id, '$sha2', 'refs/heads/feature', 'feature', 7 FROM lethe.repositories
 	WHERE id = $REPO RETURNING id")

@@ -65,7 +65,7 @@ scan_org t2206
 "$TOP/bin/lethectl" --json repo add --org "$ORG" --provider github --name acme/app \
 	--clone-url "$API/acme/app.git" >"$SCRATCH/repo.json"
 REPO=$(jq -r .id "$SCRATCH/repo.json")
-"$VCS_FIXTURE" "$REPO" "$API" 78 "$inst" check-run+comment <"$SD/app.pem" >/dev/null
+vcs_app "$REPO" 78 "$inst" check-run+comment "$SD/app.pem" >/dev/null
 
 job=$(vcs_hub_pr X-GitHub-Event X-GitHub-Delivery X-Hub-Signature-256 sha256= opened "$sha")
 scan_until_done "$job"

@@ -44,7 +44,7 @@ scan_org vcslarge
 "$TOP/bin/lethectl" --json repo add --org "$ORG" --provider github --name acme/app \
 	--clone-url "$API/acme/app.git" >"$SCRATCH/repo.json"
 REPO=$(jq -r .id "$SCRATCH/repo.json")
-"$VCS_FIXTURE" "$REPO" "$API" 79 "$inst" check-run+comment <"$SD/app.pem" >/dev/null
+vcs_app "$REPO" 79 "$inst" check-run+comment "$SD/app.pem" >/dev/null
 
 job=$(vcs_hub_pr X-GitHub-Event X-GitHub-Delivery X-Hub-Signature-256 sha256= opened "$SHA1")
 scan_until_done "$job"
@@ -53,7 +53,7 @@ is "$(q "SELECT count(*) FROM lethe.findings WHERE repository_id = $REPO AND sta
 	"the scan stores 1,000 findings under their multi-byte names"
 
 # The same commit again, reported as a commit status this time.
-"$VCS_FIXTURE" "$REPO" "$API" 79 "$inst" status+comment <"$SD/app.pem" >/dev/null
+"$TOP/bin/lethectl" repo set --report-mode status+comment "$REPO" >/dev/null
 job2=$(vcs_hub_pr X-GitHub-Event X-GitHub-Delivery X-Hub-Signature-256 sha256= reopened "$SHA1")
 scan_until_done "$job2"
 

@@ -26,7 +26,7 @@ scan_org vcsfork
 "$TOP/bin/lethectl" --json repo add --org "$ORG" --provider github --name acme/app \
 	--clone-url "$API/acme/app.git" >"$SCRATCH/repo.json"
 REPO=$(jq -r .id "$SCRATCH/repo.json")
-"$VCS_FIXTURE" "$REPO" "$API" 78 "$inst" comment <"$SD/app.pem" >/dev/null
+vcs_app "$REPO" 78 "$inst" comment "$SD/app.pem" >/dev/null
 
 # main, scanned as a push would have it.
 job=$(q "INSERT INTO lethe.jobs (org_id, repository_id, commit_sha, ref, branch)

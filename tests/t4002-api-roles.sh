@@ -53,6 +53,7 @@ walk_org() { # ORG_NAME
 			"PUT /api/v1/findings/"*) body='{"state":"suppressed","reason":"walk"}' ;;
 			"POST /api/v1/users") body="{\"email\":\"new$RANDOM$RANDOM@$1.test\",\"password\":\"$pw\",\"role\":\"member\"}" ;;
 			"PATCH /api/v1/users/"*) body='{"role":"member"}' ;;
+			"PATCH /api/v1/repositories/"*) body='{"default_branch":"walk"}' ;;
 			"POST /api/v1/api-keys") body='{"name":"walk","role":"member"}' ;;
 			POST*) body='{}' ;;
 			*) body= ;;

@@ -5,14 +5,17 @@
 # and the checks on the stand-in's request log.  Sourced after tests/lib.sh;
 # it sources tests/scan-lib.sh and skips the test when something is missing.
 #
-#   vcs_need NAME              need_stack, scan_need, python3 and the fixture
-#                              helper (VCS_FIXTURE); git identity NAME; the
-#                              repository's owner is VCS_OWNER (default acme)
+#   vcs_need NAME              need_stack, scan_need and python3; git identity
+#                              NAME; the repository's owner is VCS_OWNER
+#                              (default acme)
 #   vcs_tokens PROV CLONE REPORT  two made-up tokens (CLONE_TOKEN, REPORT_TOKEN)
 #                              of provider PROV for $VCS_OWNER/app, with the scopes
 #                              CLONE and REPORT (JSON arrays); writes the
 #                              stand-in's config ($SD/config.json)
 #   vcs_standin                start the stand-in on $SD; sets API, LOG
+#   vcs_app REPO APP INST MODE KEY  lethectl integration add github-app for the
+#                              stand-in ($API) with key file KEY, REPO attached
+#                              to it reporting in MODE; prints its id
 #   vcs_source                 the vulnerable fixture as branch feature of
 #                              $SD/git/$VCS_OWNER/app.git; sets SHA1
 #   vcs_repo_add PROV API_URL MODE  a repository $VCS_OWNER/app in a new org
@@ -56,12 +59,19 @@ vcs_need() {
 		skip_all "GitHub's OpenAPI description is missing (scripts/deps fetches it from the npm registry)"
 	export GIT_AUTHOR_NAME=$1 GIT_AUTHOR_EMAIL=$1@lethe.invalid
 	export GIT_COMMITTER_NAME=$1 GIT_COMMITTER_EMAIL=$1@lethe.invalid
-	# The fixture helper (tests/vcs-fixture.c), built by make with the library.
-	VCS_FIXTURE=$TOP/build/tests/helpers/vcs-fixture
-	[ -x "$VCS_FIXTURE" ] || skip_all "build/tests/helpers/vcs-fixture not built"
 	SD=$SCRATCH/standin
 	VCS_OWNER=${VCS_OWNER:-acme}
 	mkdir -p "$SD/git/$VCS_OWNER"
+}
+
+vcs_app() { # REPO APP_ID INSTALLATION_ID REPORT_MODE KEY.pem: a GitHub App
+	# integration of the stand-in, made by lethectl, and the repository
+	# attached to it reporting in REPORT_MODE; prints the integration id.
+	local integ
+	integ=$("$TOP/bin/lethectl" --json integration add github-app --org "$ORG" --app-id "$2" \
+		--installation-id "$3" --private-key-file "$5" --api-url "$API" | jq -r .id) &&
+	"$TOP/bin/lethectl" repo set --integration "$integ" --report-mode "$4" "$1" >/dev/null &&
+	echo "$integ"
 }
 
 vcs_tokens() { # PROVIDER CLONE_SCOPES REPORT_SCOPES
