@@ -45,16 +45,7 @@ def ${M}f(${M}arg, password="${M}default"):
     assert ${M}arg
 PY
 
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$SD/app.pem" 2>/dev/null
-openssl pkey -in "$SD/app.pem" -pubout -out "$SD/app.pub"
-inst=$((810000 + $$))
-cat >"$SD/config.json" <<JSON
-{"apps": {"78": {"public_key": "app.pub"}},
- "installations": {"$inst": {"app_id": "78", "account": "acme", "repositories": ["app"],
-   "permissions": {"contents": "read", "checks": "write", "pull_requests": "write",
-                   "metadata": "read"}}}}
-JSON
-vcs_standin
+vcs_app_standin 78
 git -C "$SCRATCH/src" init -q -b feature
 git -C "$SCRATCH/src" add -A
 git -C "$SCRATCH/src" commit -q -m import
@@ -65,7 +56,7 @@ scan_org t2206
 "$TOP/bin/lethectl" --json repo add --org "$ORG" --provider github --name acme/app \
 	--clone-url "$API/acme/app.git" >"$SCRATCH/repo.json"
 REPO=$(jq -r .id "$SCRATCH/repo.json")
-vcs_app "$REPO" 78 "$inst" check-run+comment "$SD/app.pem" >/dev/null
+vcs_app "$REPO" 78 "$INST" check-run+comment "$SD/app.pem" >/dev/null
 
 job=$(vcs_hub_pr X-GitHub-Event X-GitHub-Delivery X-Hub-Signature-256 sha256= opened "$sha")
 scan_until_done "$job"

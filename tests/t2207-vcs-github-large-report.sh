@@ -13,16 +13,7 @@ vcs_need t2207
 plan 10
 pause_jobs
 
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$SD/app.pem" 2>/dev/null
-openssl pkey -in "$SD/app.pem" -pubout -out "$SD/app.pub"
-inst=$((820000 + $$))
-cat >"$SD/config.json" <<CONFIG
-{"apps": {"79": {"public_key": "app.pub"}},
- "installations": {"$inst": {"app_id": "79", "account": "acme", "repositories": ["app"],
-   "permissions": {"contents": "read", "checks": "write", "pull_requests": "write",
-                   "statuses": "write", "metadata": "read"}}}}
-CONFIG
-vcs_standin
+vcs_app_standin 79
 
 # 1,000 shell scripts, each with one unquoted expansion (shellcheck SC2086),
 # in a directory and under names of two- and three-byte characters, each
@@ -44,7 +35,7 @@ scan_org vcslarge
 "$TOP/bin/lethectl" --json repo add --org "$ORG" --provider github --name acme/app \
 	--clone-url "$API/acme/app.git" >"$SCRATCH/repo.json"
 REPO=$(jq -r .id "$SCRATCH/repo.json")
-vcs_app "$REPO" 79 "$inst" check-run+comment "$SD/app.pem" >/dev/null
+vcs_app "$REPO" 79 "$INST" check-run+comment "$SD/app.pem" >/dev/null
 
 job=$(vcs_hub_pr X-GitHub-Event X-GitHub-Delivery X-Hub-Signature-256 sha256= opened "$SHA1")
 scan_until_done "$job"

@@ -9,16 +9,7 @@ vcs_need t2209
 plan 8
 pause_jobs
 
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$SD/app.pem" 2>/dev/null
-openssl pkey -in "$SD/app.pem" -pubout -out "$SD/app.pub"
-inst=$((810000 + $$))
-cat >"$SD/config.json" <<CONFIG
-{"apps": {"78": {"public_key": "app.pub"}},
- "installations": {"$inst": {"app_id": "78", "account": "acme", "repositories": ["app"],
-   "permissions": {"contents": "read", "checks": "write", "pull_requests": "write",
-                   "metadata": "read"}}}}
-CONFIG
-vcs_standin
+vcs_app_standin 78
 vcs_source
 git -C "$SCRATCH/src" push -q "$SD/git/acme/app.git" feature:main
 
@@ -26,7 +17,7 @@ scan_org vcsfork
 "$TOP/bin/lethectl" --json repo add --org "$ORG" --provider github --name acme/app \
 	--clone-url "$API/acme/app.git" >"$SCRATCH/repo.json"
 REPO=$(jq -r .id "$SCRATCH/repo.json")
-vcs_app "$REPO" 78 "$inst" comment "$SD/app.pem" >/dev/null
+vcs_app "$REPO" 78 "$INST" comment "$SD/app.pem" >/dev/null
 
 # main, scanned as a push would have it.
 job=$(q "INSERT INTO lethe.jobs (org_id, repository_id, commit_sha, ref, branch)

@@ -13,6 +13,8 @@
 #                              CLONE and REPORT (JSON arrays); writes the
 #                              stand-in's config ($SD/config.json)
 #   vcs_standin                start the stand-in on $SD; sets API, LOG
+#   vcs_app_standin APP_ID     the same with a GitHub App APP_ID (key pair
+#                              $SD/app.pem) installed as INST on $VCS_OWNER/app
 #   vcs_app REPO APP INST MODE KEY  lethectl integration add github-app for the
 #                              stand-in ($API) with key file KEY, REPO attached
 #                              to it reporting in MODE; prints its id
@@ -72,6 +74,22 @@ vcs_app() { # REPO APP_ID INSTALLATION_ID REPORT_MODE KEY.pem: a GitHub App
 		--installation-id "$3" --private-key-file "$5" --api-url "$API" | jq -r .id) &&
 	"$TOP/bin/lethectl" repo set --integration "$integ" --report-mode "$4" "$1" >/dev/null &&
 	echo "$integ"
+}
+
+vcs_app_standin() { # APP_ID: the stand-in, with a GitHub App APP_ID whose key
+	# pair is made now ($SD/app.pem; the stand-in knows the public half) and one
+	# installation of it, INST, on $VCS_OWNER/app (contents read; checks,
+	# pull_requests and statuses write)
+	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$SD/app.pem" 2>/dev/null
+	openssl pkey -in "$SD/app.pem" -pubout -out "$SD/app.pub"
+	INST=$(($1 * 1000000 + $$))
+	cat >"$SD/config.json" <<-EOF
+	{"apps": {"$1": {"public_key": "app.pub"}},
+	 "installations": {"$INST": {"app_id": "$1", "account": "$VCS_OWNER", "repositories": ["app"],
+	   "permissions": {"contents": "read", "checks": "write", "pull_requests": "write",
+	                   "statuses": "write", "metadata": "read"}}}}
+	EOF
+	vcs_standin
 }
 
 vcs_tokens() { # PROVIDER CLONE_SCOPES REPORT_SCOPES
