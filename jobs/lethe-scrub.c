@@ -229,7 +229,8 @@ static int timer_read(const char *shipped, struct timer_settings *t)
 		globfree(&g);
 		free(pattern);
 	}
-	qsort(drop, ndrop, sizeof(*drop), name_cmp);
+	if (ndrop > 1)
+		qsort(drop, ndrop, sizeof(*drop), name_cmp);
 	for (size_t i = 0; i < ndrop; i++) {
 		(void)timer_read_file(drop[i], t);
 		free(drop[i]);
