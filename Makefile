@@ -69,6 +69,8 @@ HELPER_BIN := $(HELPER_SRC:tests/%.c=build/tests/helpers/%)
 
 FUZZ_SRC := $(wildcard fuzz/*_fuzz.c)
 
+# The objects of tests and helpers are kept, not removed as intermediate.
+.SECONDARY:
 .PHONY: all programs deps check test unit install up down demo bench fuzz deb clean help
 all: $(BIN_PATHS) $(UNIT_BIN) $(HELPER_BIN)
 programs: $(BIN_PATHS)
