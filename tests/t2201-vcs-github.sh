@@ -31,9 +31,7 @@ vcs_standin
 vcs_source
 
 scan_org vcs
-"$TOP/bin/lethectl" --json repo add --org "$ORG" --provider github --name acme/app \
-	--clone-url "$API/acme/app.git" >"$SCRATCH/repo.json"
-REPO=$(jq -r .id "$SCRATCH/repo.json")
+vcs_github_repo
 vcs_app "$REPO" 77 "$inst" check-run+comment "$SD/app.pem" >/dev/null
 is "$(q "SELECT i.kind || ' ' || r.report_mode FROM lethe.repositories r
 	JOIN lethe.integrations i ON i.id = r.integration_id WHERE r.id = ${REPO:-0}")" \

@@ -46,19 +46,13 @@ def ${M}f(${M}arg, password="${M}default"):
 PY
 
 vcs_app_standin 78
-git -C "$SCRATCH/src" init -q -b feature
-git -C "$SCRATCH/src" add -A
-git -C "$SCRATCH/src" commit -q -m import
-git clone -q --bare "$SCRATCH/src" "$SD/git/acme/app.git"
-sha=$(git -C "$SCRATCH/src" rev-parse HEAD)
+vcs_source
 
 scan_org t2206
-"$TOP/bin/lethectl" --json repo add --org "$ORG" --provider github --name acme/app \
-	--clone-url "$API/acme/app.git" >"$SCRATCH/repo.json"
-REPO=$(jq -r .id "$SCRATCH/repo.json")
+vcs_github_repo
 vcs_app "$REPO" 78 "$INST" check-run+comment "$SD/app.pem" >/dev/null
 
-job=$(vcs_hub_pr X-GitHub-Event X-GitHub-Delivery X-Hub-Signature-256 sha256= opened "$sha")
+job=$(vcs_hub_pr X-GitHub-Event X-GitHub-Delivery X-Hub-Signature-256 sha256= opened "$SHA1")
 scan_until_done "$job"
 is "$(q "SELECT state FROM lethe.jobs WHERE id = ${job:-0}")" done "the pull-request scan is done"
 is "$(q "SELECT string_agg(tool || ' ' || rule_id || ': ' || message, '; ' ORDER BY tool, rule_id)

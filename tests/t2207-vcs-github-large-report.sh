@@ -25,16 +25,10 @@ long=$(printf 'ñ%.0s' $(seq 50))$(printf '字%.0s' $(seq 40))
 for i in $(seq -w 1 1000); do
 	printf '#!/bin/sh\nrm -f $1\n' >"$dir/${long}-$i.sh"
 done
-git -C "$src" init -q -b feature
-git -C "$src" add -A
-git -C "$src" commit -q -m "1,000 findings"
-git clone -q --bare "$src" "$SD/git/acme/app.git"
-SHA1=$(git -C "$src" rev-parse HEAD)
+vcs_source
 
 scan_org vcslarge
-"$TOP/bin/lethectl" --json repo add --org "$ORG" --provider github --name acme/app \
-	--clone-url "$API/acme/app.git" >"$SCRATCH/repo.json"
-REPO=$(jq -r .id "$SCRATCH/repo.json")
+vcs_github_repo
 vcs_app "$REPO" 79 "$INST" check-run+comment "$SD/app.pem" >/dev/null
 
 job=$(vcs_hub_pr X-GitHub-Event X-GitHub-Delivery X-Hub-Signature-256 sha256= opened "$SHA1")

@@ -14,9 +14,7 @@ vcs_source
 git -C "$SCRATCH/src" push -q "$SD/git/acme/app.git" feature:main
 
 scan_org vcsfork
-"$TOP/bin/lethectl" --json repo add --org "$ORG" --provider github --name acme/app \
-	--clone-url "$API/acme/app.git" >"$SCRATCH/repo.json"
-REPO=$(jq -r .id "$SCRATCH/repo.json")
+vcs_github_repo
 vcs_app "$REPO" 78 "$INST" comment "$SD/app.pem" >/dev/null
 
 # main, scanned as a push would have it.

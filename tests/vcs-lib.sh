@@ -18,8 +18,11 @@
 #   vcs_app REPO APP INST MODE KEY  lethectl integration add github-app for the
 #                              stand-in ($API) with key file KEY, REPO attached
 #                              to it reporting in MODE; prints its id
-#   vcs_source                 the vulnerable fixture as branch feature of
+#   vcs_source                 $SCRATCH/src (the vulnerable fixture, unless the
+#                              test filled it) as branch feature of
 #                              $SD/git/$VCS_OWNER/app.git; sets SHA1
+#   vcs_github_repo            $VCS_OWNER/app added to $ORG as a GitHub
+#                              repository without a token; sets REPO
 #   vcs_repo_add PROV API_URL MODE  a repository $VCS_OWNER/app in a new org
 #                              (scan_org), cloned with CLONE_TOKEN from
 #                              $API$VCS_GIT_PATH/$VCS_OWNER/app.git (VCS_GIT_PATH
@@ -64,6 +67,13 @@ vcs_need() {
 	SD=$SCRATCH/standin
 	VCS_OWNER=${VCS_OWNER:-acme}
 	mkdir -p "$SD/git/$VCS_OWNER"
+}
+
+vcs_github_repo() { # the GitHub repository $VCS_OWNER/app of the stand-in, added to
+	# $ORG without a token (a GitHub App's installation clones); sets REPO
+	"$TOP/bin/lethectl" --json repo add --org "$ORG" --provider github --name "$VCS_OWNER/app" \
+		--clone-url "$API/$VCS_OWNER/app.git" >"$SCRATCH/repo.json"
+	REPO=$(jq -r .id "$SCRATCH/repo.json")
 }
 
 vcs_app() { # REPO APP_ID INSTALLATION_ID REPORT_MODE KEY.pem: a GitHub App
@@ -113,7 +123,7 @@ vcs_standin() {
 }
 
 vcs_source() {
-	cp -a "$TOP/tests/fixtures/vulnrepo" "$SCRATCH/src"
+	[ -d "$SCRATCH/src" ] || cp -a "$TOP/tests/fixtures/vulnrepo" "$SCRATCH/src"
 	git -C "$SCRATCH/src" init -q -b feature
 	git -C "$SCRATCH/src" add -A
 	git -C "$SCRATCH/src" commit -q -m import
