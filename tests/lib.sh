@@ -6,10 +6,13 @@
 #   plan 3
 #   ok "server answers" curl -sf "$LETHE_URL/"    # passes when the command succeeds
 #                                                 # (its output shown only on failure)
-#   not_ok "no anonymous clone" git clone "$url"  # passes when the command fails
-#   must_fail "refused" lethectl repo add ...   # passes only on exit 1-125 (a
-#                                               # refusal), never on a signal,
+#   must_fail "refused" lethectl repo add ...   # passes only on exit 1-125 or
+#                                               # 128 (a refusal), never on a signal,
 #                                               # 126 or 127 (not run at all)
+#   must_fail "no anonymous clone" --says 'Authentication failed' git clone "$url"
+#                                               # ... and only with that reason
+#   absent "no marker logged" "$marker" "$LETHE_RUN/log"  # the file exists
+#                                               # and does not hold the text
 #   absent "no marker" "$m" FILE...  # the files exist and none holds $m
 #                                    # (grep -F exits exactly 1)
 #   is "$(cat f)" "want" "f holds want"           # string equality
@@ -95,7 +98,7 @@ _tap_result() { # status desc
 }
 
 # ok DESC COMMAND...: passes when COMMAND exits 0.  Its output is shown (as
-# diagnostics, last lines) only when it fails.  (Locals of ok and not_ok
+# diagnostics, last lines) only when it fails.  (Locals of ok and must_fail
 # are prefixed so that an eval'd COMMAND sees the test's own variables.)
 ok() {
 	local _tap_desc=$1 _tap_rc=0
@@ -105,37 +108,37 @@ ok() {
 	[ $_tap_rc = 0 ] || tail -n 5 "$SCRATCH/.ok.out" | sed 's/^/# /' >&2
 }
 
-# not_ok DESC COMMAND...: passes when COMMAND fails.
-not_ok() {
-	local _tap_desc=$1 _tap_rc=0
-	shift
-	"$@" >/dev/null 2>&1 || _tap_rc=$?
-	[ "$_tap_rc" != 0 ]
-	_tap_result $? "$_tap_desc"
-}
-
-# must_fail DESC COMMAND...: passes when COMMAND refuses: an exit status of
-# 1 to 125.  A signal (128+N), a command not found (127) or not executable
+# must_fail DESC [--says PATTERN] COMMAND...: passes when COMMAND refuses:
+# an exit status of 1 to 125 and, with --says, PATTERN (an extended regular
+# expression) in its output, so that the test passes on the refusal it means
+# and not on any other error.  1 to 125, and 128 (git's fatal error), are
+# refusals; a signal (128+N), a command not found (127) or not executable
 # (126) is a failure of the test, never an expected refusal.
 must_fail() {
-	local _tap_desc=$1 _tap_rc=0
+	local _tap_desc=$1 _tap_says= _tap_rc=0
 	shift
+	if [ "$1" = --says ]; then _tap_says=$2; shift 2; fi
 	"$@" >"$SCRATCH/.ok.out" 2>&1 || _tap_rc=$?
-	if [ "$_tap_rc" -ge 1 ] && [ "$_tap_rc" -le 125 ]; then
-		_tap_result 0 "$_tap_desc"
-	else
+	if [ "$_tap_rc" -lt 1 ] || { [ "$_tap_rc" -gt 125 ] && [ "$_tap_rc" != 128 ]; }; then
 		_tap_result 1 "$_tap_desc"
-		diag "exit status $_tap_rc, want 1-125"
+		diag "exit status $_tap_rc, want 1-125 or 128"
 		tail -n 5 "$SCRATCH/.ok.out" | sed 's/^/# /' >&2
+	elif [ -n "$_tap_says" ] && ! grep -qE -- "$_tap_says" "$SCRATCH/.ok.out"; then
+		_tap_result 1 "$_tap_desc"
+		diag "refused (exit status $_tap_rc), but not saying '$_tap_says':"
+		tail -n 5 "$SCRATCH/.ok.out" | sed 's/^/# /' >&2
+	else
+		_tap_result 0 "$_tap_desc"
 	fi
 }
 
 # absent DESC PATTERN FILE...: passes when every FILE exists and none holds
-# the fixed string PATTERN (grep exits 1: not 0, a match, nor 2, an error).
+# the fixed string PATTERN, binary files and, for a directory, every file
+# under it included (grep exits 1: not 0, a match, nor 2, an error).
 absent() {
 	local _tap_desc=$1 _tap_pat=$2 _tap_rc=0
 	shift 2
-	grep -qF -- "$_tap_pat" "$@" 2>"$SCRATCH/.ok.out" || _tap_rc=$?
+	grep -rqaF -- "$_tap_pat" "$@" 2>"$SCRATCH/.ok.out" || _tap_rc=$?
 	[ "$_tap_rc" = 1 ]
 	_tap_result $? "$_tap_desc"
 	[ "$_tap_rc" = 1 ] || diag "grep exit status $_tap_rc, want 1 (0: found, 2: a file missing)"

@@ -66,8 +66,8 @@ ok "the checkout is mounted and holds the marker (the test can see it)" \
 	grep -rqF "$marker" "$run_dir/checkouts/$cname/w/src/copy.c"
 ok "the volume's backing image exists" test -s "$img"
 sync
-not_ok "the backing image holds no marker while mounted" grep -qaF "$marker" "$img"
-not_ok "the backing image holds no token while mounted" grep -qaF "$LETHE_GIT_TOKEN" "$img"
+absent "the backing image holds no marker while mounted" "$marker" "$img"
+absent "the backing image holds no token while mounted" "$LETHE_GIT_TOKEN" "$img"
 rm -f "$SCRATCH/pause"
 wait "$pid"
 is "$?" 0 "lethe-scan --once exits 0"

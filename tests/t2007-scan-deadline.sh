@@ -34,4 +34,4 @@ is "$(q "SELECT destroy_reason IS NOT NULL AND teardown_usec > 0 FROM lethe.chec
 	"with a reason and a teardown duration"
 is "$(q "SELECT state FROM lethe.jobs WHERE id = $job")" queued "the job is back in the queue"
 ok "the job says why" grep -q deadline <<<"$(q "SELECT last_error FROM lethe.jobs WHERE id = $job")"
-not_ok "nothing is left mounted" grep -q "/checkouts/c${co:-0} " /proc/self/mountinfo
+absent "nothing is left mounted" "/checkouts/c${co:-0} " /proc/self/mountinfo

@@ -124,14 +124,14 @@ rc=$?
 is "$rc" 0 "lethe-scrub exits 0"
 for _ in $(seq 20); do kill -0 "$scanner" 2>/dev/null || break; sleep 0.1; done
 ok "the scanner still inside was killed" bash -c "! kill -0 $scanner 2>/dev/null"
-not_ok "no mount is left" mountpoint -q "$run_dir/checkouts/$name"
+absent "no mount is left" " $run_dir/checkouts/$name " /proc/self/mountinfo
 ok "nor the mount point" test ! -e "$run_dir/checkouts/$name"
 is "$(losetup -j "$image" -n 2>/dev/null; for l in $loops; do losetup "$l" 2>/dev/null | grep -F "$image"; done)" "" \
 	"no loop device is left"
 ok "no mapping is left" test ! -e "/dev/mapper/lethe-$name"
 ok "the image file is gone" test ! -e "$image"
 if [ "$backend" = fscrypt ] && [ -n "$keyid" ]; then
-	not_ok "the key is gone from the kernel" grep -q "$keyid" /proc/keys
+	absent "the key is gone from the kernel" "$keyid" /proc/keys
 else
 	skip "no fscrypt key identifier to look for"
 fi

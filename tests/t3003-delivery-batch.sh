@@ -76,7 +76,7 @@ is "$(batch d7:"$sha_a"::scan d8:"$sha_a"::scan)" "1 queued a.2,2 absorbed a.2" 
 
 before=$(sql -c "SELECT (SELECT count(*) FROM lethe.deliveries WHERE repository_id = $repo_id) || '/' ||
 	(SELECT sum(deliveries) FROM lethe.jobs WHERE repository_id = $repo_id)")
-not_ok "a batch with a malformed commit is refused" batch d9:"$sha_b"::scan d10:not-a-sha::scan
+must_fail "a batch with a malformed commit is refused" --says "violates check constraint .(deliveries|jobs)_commit_sha_check" batch d9:"$sha_b"::scan d10:not-a-sha::scan
 is "$(sql -c "SELECT (SELECT count(*) FROM lethe.deliveries WHERE repository_id = $repo_id) || '/' ||
 	(SELECT sum(deliveries) FROM lethe.jobs WHERE repository_id = $repo_id)")" "$before" \
     "and writes nothing, not even its valid deliveries"

@@ -82,5 +82,5 @@ is "$(sql -c "SELECT org_id FROM lethe.repositories WHERE id = $(jq -r .id <<<"$
 is "$(snapshot)" "$before" "B's repositories, findings, scans, triage, users and keys are unchanged"
 ok "the API's database role cannot bypass row-level security" \
 	test "$(sql -c "SELECT rolbypassrls OR rolsuper FROM pg_roles WHERE rolname = 'lethe_api'")" = f
-not_ok "the cross-org lookups are the API's alone: another role cannot call them" \
+must_fail "the cross-org lookups are the API's alone: another role cannot call them" --says "permission denied for function" \
 	sql -c "BEGIN; SET LOCAL ROLE lethe_hook; SELECT * FROM lethe.api_login_lookup('o@${TAG}b.test'); COMMIT;"

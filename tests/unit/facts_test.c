@@ -7,7 +7,7 @@
  * With "--store FILE ORG REPO SCAN" it instead parses the SARIF document
  * FILE and stores every run's facts for that scan as lethe_jobs, as
  * lethe-scan does, printing "stored D dependencies, W workflow facts"
- * (used by t4010-api-sbom.sh).
+ * (used by t4017-api-sbom.sh).
  */
 #include <errno.h>
 #include <stdio.h>

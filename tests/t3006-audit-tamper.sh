@@ -10,7 +10,7 @@ need_stack
 [ -x "$TOP/bin/lethectl" ] || skip_all "bin/lethectl not built"
 
 plan 33
-db=lethe_t3002_$$
+db=lethe_t3006_$$
 su() { psql -X -q -At -v ON_ERROR_STOP=1 -U postgres -d "$db" "$@"; }
 lethectl() { "$TOP/bin/lethectl" "$@"; }
 
@@ -52,10 +52,10 @@ restored() { # WHAT SQL
 	_tap_result $? "$1: restored, the chain verifies again"
 }
 
-not_ok "with the triggers on, even the superuser cannot edit an event" \
+must_fail "with the triggers on, even the superuser cannot edit an event" --says "append-only: UPDATE refused" \
 	su -c "UPDATE lethe.audit_events SET actor = 'mallory' WHERE id = ${e[2]}"
-not_ok "nor delete one" su -c "DELETE FROM lethe.audit_events WHERE id = ${e[2]}"
-not_ok "nor truncate the log" su -c "TRUNCATE lethe.audit_events"
+must_fail "nor delete one" --says "append-only: DELETE refused" su -c "DELETE FROM lethe.audit_events WHERE id = ${e[2]}"
+must_fail "nor truncate the log" --says "append-only: TRUNCATE refused" su -c "TRUNCATE lethe.audit_events"
 
 tampered "edited actor" "${e[2]}" "UPDATE lethe.audit_events SET actor = 'mallory' WHERE id = ${e[2]}"
 restored "edited actor" "UPDATE lethe.audit_events SET actor = 'ana' WHERE id = ${e[2]}"
@@ -115,6 +115,6 @@ is "$lines $bad" "$((migrations + 6)) 1" "export: $((migrations + 6)) lines, all
 since=$(su -c "SELECT ts FROM lethe.audit_events WHERE id = ${e[5]}")
 is "$(lethectl audit export --since "$since" | jq -s -c 'map(.id)')" "[${e[5]},${e[6]}]" \
 	"export --since starts at the event of that time"
-not_ok "export --since with a bad time fails" lethectl audit export --since 'last tuesday-ish'
+must_fail "export --since with a bad time fails" --says "last tuesday-ish" lethectl audit export --since 'last tuesday-ish'
 is "$(lethectl --json audit tail -n 3 | jq -c 'map(.id)')" "[${e[4]},${e[5]},${e[6]}]" \
 	"tail -n 3 shows the last three events, oldest first"

@@ -11,7 +11,7 @@ need_stack
 [ -x "$TOP/bin/lethectl" ] || skip_all "bin/lethectl not built"
 
 plan 18
-org=t3001k$$
+org=t3004k$$
 keyfile=$(sed -n 's/^master_key_file = //p' "$LETHE_CONFIG")
 lethectl() { "$TOP/bin/lethectl" "$@"; }
 sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
@@ -64,10 +64,10 @@ if [ -x "$TOP/bin/lethe-hook" ]; then
 	. "$TOP/tests/hook.sh"
 	body=$CORPUS/webhooks/github/ping-basic.json
 	secret=$(jq -r .webhook_secret "$SCRATCH/repo.json")
-	hook_headers github ping "t3001-$$-a" wrong "$body" "$secret"
+	hook_headers github ping "t3004-$$-a" wrong "$body" "$secret"
 	code=$(hook_post "$hook_path" "$body")
 	ok "lethe-hook refuses a ping signed with another secret (HTTP $code)" test "${code:0:1}" = 4
-	hook_headers github ping "t3001-$$-b" good "$body" "$secret"
+	hook_headers github ping "t3004-$$-b" good "$body" "$secret"
 	code=$(hook_post "$hook_path" "$body")
 	ok "and accepts one signed with the secret, after both rotations (HTTP $code)" test "${code:0:1}" = 2
 else

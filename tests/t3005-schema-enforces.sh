@@ -8,7 +8,7 @@
 need_stack
 
 plan 14
-tag=t3001$$
+tag=t3005$$
 sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 
 # Two orgs with one repository, job, checkout, scan and finding each.  The
@@ -46,7 +46,7 @@ is "$(as_api "$org_a" "SELECT count(*) FROM lethe.repositories WHERE id = $repo_
 	"but sees its own repository"
 is "$(as_api "$org_a" "UPDATE lethe.findings SET state = 'fixed' WHERE repository_id = $repo_b RETURNING id" | grep -c .)" 0 \
 	"an update of org B's finding touches nothing"
-not_ok "inserting a row for org B is refused" \
+must_fail "inserting a row for org B is refused" --says "row-level security" \
 	as_api "$org_a" "INSERT INTO lethe.triage (org_id, repository_id, fingerprint, state, reason, created_by) VALUES ($org_b, $repo_b, 'aaaaaaaaaaaaaaaa', 'suppressed', 'x', 'x')"
 is "$(sql -c "BEGIN; SET LOCAL ROLE lethe_api; SELECT count(*) FROM lethe.orgs; COMMIT;")" 0 \
 	"without an org set, the API role sees nothing"
@@ -56,11 +56,11 @@ checkout() { # INTERVAL
 	        VALUES ($org_a, $repo_a, 'h', 'c$tag$RANDOM', 'fscrypt', 'x', now(), now() + interval '$1')"
 }
 ok "a checkout deadline of 1 h 55 min is accepted" checkout '1 hour 55 minutes'
-not_ok "a checkout deadline of 2 h 1 s is refused" checkout '2 hours 1 second'
+must_fail "a checkout deadline of 2 h 1 s is refused" --says "violates check constraint" checkout '2 hours 1 second'
 
 # The stack's jobs may append events meanwhile: what must stay is every
 # event up to and including this test's own.
-sql -c "SELECT lethe.audit_append($org_a, 'system', 't3001', 'test event', 'repository:$repo_a', '{}')" >/dev/null
+sql -c "SELECT lethe.audit_append($org_a, 'system', 't3005', 'test event', 'repository:$repo_a', '{}')" >/dev/null
 upto=$(sql -c "SELECT max(id) FROM lethe.audit_events")
 before=$(sql -c "SELECT count(*) FROM lethe.audit_events WHERE id <= $upto")
 sql -c "DELETE FROM lethe.repositories WHERE id = $repo_a"
@@ -71,7 +71,7 @@ left=$(sql -c "SELECT (SELECT count(*) FROM lethe.jobs WHERE repository_id = $re
 is "$left" 0 "deleting a repository removes its jobs, scans, findings and checkouts"
 is "$(sql -c "SELECT count(*) FROM lethe.audit_events WHERE id <= $upto")" "$before" \
 	"and leaves the audit log whole"
-not_ok "UPDATE of an audit event is refused, even for the superuser" \
+must_fail "UPDATE of an audit event is refused, even for the superuser" --says "append-only: UPDATE refused" \
 	sql -c "UPDATE lethe.audit_events SET action = 'x' WHERE id = (SELECT max(id) FROM lethe.audit_events)"
-not_ok "DELETE of an audit event is refused" sql -c "DELETE FROM lethe.audit_events"
-not_ok "TRUNCATE of the audit log is refused" sql -c "TRUNCATE lethe.audit_events"
+must_fail "DELETE of an audit event is refused" --says "append-only: DELETE refused" sql -c "DELETE FROM lethe.audit_events"
+must_fail "TRUNCATE of the audit log is refused" --says "append-only: TRUNCATE refused" sql -c "TRUNCATE lethe.audit_events"
