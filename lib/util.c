@@ -1,4 +1,5 @@
 /* util.c - allocation, parsing and file helpers. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -82,7 +83,8 @@ int parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
 	char *end;
 	long long v;
 
-	if (!s || !*s)
+	/* strtoll would also take leading blanks and a '+': a whole number here is digits with an optional '-'. */
+	if (!s || !(isdigit((unsigned char)*s) || (*s == '-' && isdigit((unsigned char)s[1]))))
 		return -EINVAL;
 	errno = 0;
 	v = strtoll(s, &end, 10);
