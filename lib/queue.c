@@ -45,17 +45,18 @@ static const char sql_complete[] =
 	" lease_expires = NULL, last_error = NULL "
 	"WHERE id = $1 AND lease_owner = $2 AND state = 'running'";
 
+/* A retry of a commit that is queued again is cancelled: finished, as a failure is. */
 static const char sql_fail[] =
 	"UPDATE jobs j SET last_error = left($4, 500), lease_owner = NULL, lease_expires = NULL, "
-	" state = CASE WHEN $3::bool THEN 'failed' "
-	"   WHEN EXISTS (SELECT 1 FROM jobs q WHERE q.state = 'queued' "
-	"     AND q.repository_id = j.repository_id AND q.commit_sha = j.commit_sha "
-	"     AND coalesce(q.pr_number, 0) = coalesce(j.pr_number, 0)) THEN 'cancelled' "
-	"   ELSE 'queued' END, "
-	" finished_at = CASE WHEN $3::bool THEN now() END, "
+	" state = CASE WHEN $3::bool THEN 'failed' WHEN d.dup THEN 'cancelled' ELSE 'queued' END, "
+	" finished_at = CASE WHEN $3::bool OR d.dup THEN now() END, "
 	" not_before = now() + make_interval(secs => least(86400, "
 	"   $5::float8 * power(2, least(greatest(j.attempts - 1, 0), 20)))) "
-	"WHERE j.id = $1 AND j.lease_owner = $2 AND j.state = 'running'";
+	"FROM (SELECT s.id, EXISTS (SELECT 1 FROM jobs q WHERE q.state = 'queued' "
+	"     AND q.repository_id = s.repository_id AND q.commit_sha = s.commit_sha "
+	"     AND coalesce(q.pr_number, 0) = coalesce(s.pr_number, 0)) AS dup "
+	"   FROM jobs s WHERE s.id = $1) d "
+	"WHERE j.id = d.id AND j.lease_owner = $2 AND j.state = 'running'";
 
 void queue_job_free(struct queue_job *job)
 {
