@@ -147,19 +147,6 @@ int spool_open_dir(const char *spool_dir, char **dir)
 	return 0;
 }
 
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int r = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		r = -errno;
-	close(fd);
-	return r;
-}
-
 static struct json_object *spool_json(const struct delivery *d)
 {
 	struct json_object *o = json_object_new_object();
@@ -182,49 +169,19 @@ static struct json_object *spool_json(const struct delivery *d)
 	return o;
 }
 
-static int write_all(int fd, const char *s, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, s, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		s += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int spool_write(const char *dir, const struct delivery *d)
 {
 	static unsigned seq;	/* unique within the process, whatever thread writes */
 	struct json_object *o = spool_json(d);
-	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	char *text = xasprintf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	char *name = xasprintf("%s/%lld-%d-%u.json", dir, (long long)now_usec(), (int)getpid(),
 			       __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
-	char *tmp = xasprintf("%s/.tmp-%s", dir, strrchr(name, '/') + 1);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-	int r = fd < 0 ? -errno : 0;
+	/* Its temporary name begins with a dot: spool_is_entry skips it. */
+	int r = write_file_durable(name, text, strlen(text), 0640, WRITE_EXCL, NULL);
 
-	if (r == 0)
-		r = write_all(fd, text, strlen(text));
-	if (r == 0)
-		r = write_all(fd, "\n", 1);
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
-	if (fd >= 0 && close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, name) < 0)
-		r = -errno;
-	if (r == 0)
-		r = fsync_dir(dir);
-	if (r < 0)
-		unlink(tmp);
 	json_object_put(o);
+	free(text);
 	free(name);
-	free(tmp);
 	return r;
 }
 
@@ -302,8 +259,10 @@ int spool_remove(const char *dir, const char *name)
 	char *path = xasprintf("%s/%s", dir, name);
 	int r = unlink(path) < 0 && errno != ENOENT ? -errno : 0;
 
+	if (r == 0)
+		r = fsync_parent(path);
 	free(path);
-	return r == 0 ? fsync_dir(dir) : r;
+	return r;
 }
 
 int spool_is_entry(const char *name)

@@ -292,68 +292,6 @@ static int keyring_format(const struct keyring *kr, struct secbuf *buf, size_t *
 	return 0;
 }
 
-static int write_all(int fd, const unsigned char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t k = write(fd, p, len);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -errno;
-		p += k;
-		len -= (size_t)k;
-	}
-	return 0;
-}
-
-static int fsync_dir(const char *path)
-{
-	char *copy = xstrdup(path);
-	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = 0;
-
-	if (fd < 0 || fsync(fd) < 0)
-		r = -errno;
-	if (fd >= 0)
-		close(fd);
-	free(copy);
-	return r;
-}
-
-/*
- * Create path with O_EXCL and mode 0400 holding data, or replace it
- * atomically (tmp file in the same directory, fsync, rename, fsync dir)
- * keeping the owner st names.
- */
-static int keyfile_write(const char *path, const struct secbuf *buf, size_t len,
-			 const struct stat *st)
-{
-	char *tmp = st ? xasprintf("%s.tmp.%d", path, (int)getpid()) : xstrdup(path);
-	int fd, r;
-
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400);
-	if (fd < 0) {
-		r = -errno;
-		goto out;
-	}
-	r = write_all(fd, buf->data, len);
-	if (r == 0 && st && fchown(fd, st->st_uid, st->st_gid) < 0)
-		r = -errno;
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && st && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0)
-		unlink(tmp);
-	else
-		r = fsync_dir(path);
-out:
-	free(tmp);
-	return r;
-}
-
 static int keyring_add(struct keyring *kr)
 {
 	int r;
@@ -374,8 +312,9 @@ static int keyring_store(const struct keyring *kr, const char *path, const struc
 	size_t len;
 	int r = keyring_format(kr, &buf, &len);
 
+	/* Mode 0400 and, when replacing, the owner of the file it replaces. */
 	if (r == 0)
-		r = keyfile_write(path, &buf, len, st);
+		r = write_file_durable(path, buf.data, len, 0400, st ? 0 : WRITE_EXCL, st);
 	secbuf_release(&buf);
 	return r;
 }

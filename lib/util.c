@@ -230,49 +230,71 @@ out:
 	return r;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len, int mode)
+int write_all(int fd, const void *data, size_t len)
 {
-	char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
-	char *dir = xstrdup(path);
 	const char *p = data;
-	int fd, dfd, r = 0;
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-	if (fd < 0) {
-		r = -errno;
-		goto out;
-	}
 	while (len > 0) {
 		ssize_t k = write(fd, p, len);
 
 		if (k < 0 && errno == EINTR)
 			continue;
-		if (k < 0) {
-			r = -errno;
-			break;
-		}
+		if (k < 0)
+			return -errno;
 		p += k;
 		len -= (size_t)k;
 	}
+	return 0;
+}
+
+int fsync_parent(const char *path)
+{
+	char *copy = xstrdup(path);
+	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = 0;
+
+	if (fd < 0 || fsync(fd) < 0)
+		r = -errno;
+	if (fd >= 0)
+		close(fd);
+	free(copy);
+	return r;
+}
+
+int write_file_durable(const char *path, const void *data, size_t len, int mode, int flags,
+		       const struct stat *owner)
+{
+	char *dir = xstrdup(path), *base = xstrdup(path);
+	char *tmp = xasprintf("%s/.%s.tmp.%d", dirname(dir), basename(base), (int)getpid());
+	int fd, r;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0) {
+		r = -errno;
+		goto out;
+	}
+	r = write_all(fd, data, len);
+	if (r == 0 && owner && fchown(fd, owner->st_uid, owner->st_gid) < 0)
+		r = -errno;
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
+	if (r == 0 && ((flags & WRITE_EXCL) ? link(tmp, path) : rename(tmp, path)) < 0)
 		r = -errno;
-	if (r < 0) {
+	if (r < 0 || (flags & WRITE_EXCL))
 		unlink(tmp);
-		goto out;
-	}
-	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd) < 0)
-		r = -errno;
-	if (dfd >= 0)
-		close(dfd);
+	if (r == 0)
+		r = fsync_parent(path);
 out:
 	free(tmp);
 	free(dir);
+	free(base);
 	return r;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, int mode)
+{
+	return write_file_durable(path, data, len, mode, 0, NULL);
 }
 
 static int64_t clock_usec(clockid_t id)

@@ -57,8 +57,24 @@ int hex_decode(const char *in, unsigned char *out, size_t n);
 
 /* Read a whole file, refusing more than max bytes (-EFBIG). NUL-terminated. */
 int read_file(const char *path, size_t max, char **out, size_t *len);
-/* Write data to path atomically (tmp file, fsync, rename, fsync dir). */
+/*
+ * Write data to path durably and atomically: into a temporary file beside
+ * it (".NAME.tmp.PID", created with mode, chown'd to owner's uid and gid
+ * unless owner is NULL), fsync'd, then renamed over path or, with
+ * WRITE_EXCL, linked to it (-EEXIST when path exists), and the directory
+ * fsync'd.  A reader sees the old file or the whole new one, never a part;
+ * the temporary is gone whatever happens.  write_file_atomic is the plain
+ * replace.
+ */
+#define WRITE_EXCL 1
+struct stat;
+int write_file_durable(const char *path, const void *data, size_t len, int mode, int flags,
+		       const struct stat *owner);
 int write_file_atomic(const char *path, const void *data, size_t len, int mode);
+/* write(2) all of data, through EINTR and short writes. */
+int write_all(int fd, const void *data, size_t len);
+/* fsync the directory that holds path. */
+int fsync_parent(const char *path);
 
 /*
  * What every program answers before it reads anything: -h or --help among
