@@ -118,8 +118,18 @@ static void test_files(void)
 	ok(write_file_atomic(path, "three", 5, 0600) == 0 && read_file(path, 100, &got, &len) == 0 &&
 	   strcmp(got, "three") == 0, "a second write replaces the whole file");
 	free(got);
-	ok(count_prefixed(dir, "state.tmp.") == 0 && count_prefixed(dir, "state") == 1,
+	ok(write_file_durable(path, "four", 4, 0600, WRITE_EXCL, NULL) == -EEXIST &&
+	   read_file(path, 100, &got, &len) == 0 && strcmp(got, "three") == 0,
+	   "WRITE_EXCL does not replace a file that exists (-EEXIST)");
+	free(got);
+	ok(count_prefixed(dir, ".") == 2 && count_prefixed(dir, "state") == 1,
 	   "no temporary file is left beside it");
+	free(path);
+	path = xasprintf("%s/new", dir);
+	ok(write_file_durable(path, "five", 4, 0400, WRITE_EXCL, NULL) == 0 && stat(path, &st) == 0 &&
+	   (st.st_mode & 07777) == 0400 && st.st_size == 4, "WRITE_EXCL creates a new file whole");
+	ok(count_prefixed(dir, ".") == 2, "and leaves no temporary file either");
+	unlink(path);
 	free(path);
 	path = xasprintf("%s/no-such-dir/state", dir);
 	ok(write_file_atomic(path, "x", 1, 0600) == -ENOENT, "a write into a missing directory is -ENOENT");
