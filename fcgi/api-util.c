@@ -48,35 +48,10 @@ int api_query_json(struct api_req *req, struct api_resp *resp, const char *notfo
 	return 0;
 }
 
-static int hexval(int c)
-{
-	return isdigit(c) ? c - '0' : tolower(c) - 'a' + 10;
-}
-
 /* Decode one www-form value of n bytes into buf; NULL when too long or bad. */
 static const char *form_decode(const char *v, size_t n, char *buf, size_t len)
 {
-	size_t i, k = 0;
-
-	for (i = 0; i < n; i++) {
-		int c = (unsigned char)v[i];
-
-		if (k + 1 >= len)
-			return NULL;
-		if (c == '+') {
-			c = ' ';
-		} else if (c == '%') {
-			if (i + 2 >= n || !isxdigit((unsigned char)v[i + 1]) || !isxdigit((unsigned char)v[i + 2]))
-				return NULL;
-			c = hexval(v[i + 1]) * 16 + hexval(v[i + 2]);
-			i += 2;
-		}
-		if (c == 0)
-			return NULL;
-		buf[k++] = (char)c;
-	}
-	buf[k] = '\0';
-	return buf;
+	return percent_decode(v, n, buf, len, PCT_FORM) < 0 ? NULL : buf;
 }
 
 const char *api_param(struct api_req *req, const char *name, char *buf, size_t len)

@@ -74,24 +74,11 @@ static const struct secbuf *keyring_find(const struct keyring *kr, int version)
 	return NULL;
 }
 
-static int unhex(const char *in, unsigned char *out, size_t n)
-{
-	for (size_t i = 0; i < 2 * n; i++) {
-		char c = in[i];
-		int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-
-		if (v < 0)
-			return -EINVAL;
-		out[i / 2] = (unsigned char)(i % 2 ? out[i / 2] | v : v << 4);
-	}
-	return 0;
-}
-
 /* Parse one line "v<N> <64 lowercase hex digits>" into a new keyring slot. */
 static int keyring_parse_line(struct keyring *kr, const char *line, size_t len)
 {
 	const char *sp = memchr(line, ' ', len);
-	char num[12];
+	char num[12], hex[2 * CRYPTO_KEY_LEN + 1];
 	int64_t v;
 	int r;
 
@@ -107,7 +94,12 @@ static int keyring_parse_line(struct keyring *kr, const char *line, size_t len)
 		return r;
 	kr->m[kr->n].version = (int)v;
 	kr->n++;
-	return unhex(sp + 1, kr->m[kr->n - 1].key.data, CRYPTO_KEY_LEN);
+	memcpy(hex, sp + 1, sizeof(hex) - 1);
+	hex[sizeof(hex) - 1] = '\0';
+	r = strspn(hex, "0123456789abcdef") == sizeof(hex) - 1 ?
+		hex_decode(hex, kr->m[kr->n - 1].key.data, CRYPTO_KEY_LEN) : -EINVAL;
+	OPENSSL_cleanse(hex, sizeof(hex));
+	return r;
 }
 
 static int keyring_parse(struct keyring *kr, const char *text, size_t len, const char *path,

@@ -236,26 +236,6 @@ char *sarif_clean_text(const char *text, size_t max)
 	return out;
 }
 
-/* Percent-decode (RFC 3986 2.1); -EINVAL on a bad escape or a NUL byte. */
-static int percent_decode(const char *in, char *out)
-{
-	for (; *in; in++) {
-		int c = (unsigned char)*in;
-
-		if (c == '%') {
-			int hi = hex_digit(in[1]), lo = hi < 0 ? -1 : hex_digit(in[2]);
-
-			if (lo < 0 || (hi | lo) == 0)
-				return -EINVAL;
-			c = hi << 4 | lo;
-			in += 2;
-		}
-		*out++ = (char)c;
-	}
-	*out = '\0';
-	return 0;
-}
-
 /* Reject "..", empty path, and collapse "./" and "//" segments in place. */
 static int path_segments(char *p)
 {
@@ -336,7 +316,7 @@ int sarif_uri_path(const char *uri, const char *base, char **out)
 	if (!local || strpbrk(local, "?#"))
 		return -EINVAL;	/* another scheme; a query or fragment */
 	dec = xmalloc(strlen(local) + 1);
-	if (percent_decode(local, dec) < 0)
+	if (percent_decode(local, strlen(local), dec, strlen(local) + 1, 0) < 0)
 		return -EINVAL;
 	return path_relative(dec, base, out);
 }

@@ -189,6 +189,35 @@ int hex_decode(const char *in, unsigned char *out, size_t n)
 	return 0;
 }
 
+ssize_t percent_decode(const char *in, size_t n, char *out, size_t size, int flags)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int c = (unsigned char)in[i];
+
+		if (c == '%') {
+			int hi = i + 2 < n ? hex_digit(in[i + 1]) : -1, lo = hi < 0 ? -1 : hex_digit(in[i + 2]);
+
+			if (lo < 0)
+				return -EINVAL;
+			c = hi << 4 | lo;
+			i += 2;
+		} else if (c == '+' && (flags & PCT_FORM)) {
+			c = ' ';
+		}
+		if (c == 0)
+			return -EINVAL;
+		if (o + 1 >= size)
+			return -ENOBUFS;
+		out[o++] = (char)c;
+	}
+	if (size == 0)
+		return -ENOBUFS;
+	out[o] = '\0';
+	return (ssize_t)o;
+}
+
 int read_file(const char *path, size_t max, char **out, size_t *len)
 {
 	char *buf = NULL;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <sys/types.h>
 
 /* Exit statuses of every executable (s6 / skarnet convention). */
 #define EXIT_OK        0
@@ -54,6 +55,15 @@ void hex_encode(const unsigned char *in, size_t n, char *out);
 int hex_digit(int c);
 /* Decode exactly n bytes from 2n hex digits; -EINVAL otherwise. */
 int hex_decode(const char *in, unsigned char *out, size_t n);
+
+/*
+ * Percent-decode n bytes of in (RFC 3986 2.1; with PCT_FORM also '+' as a
+ * space, as www-form values are) into out, NUL-terminated within size
+ * bytes.  The decoded length, or -EINVAL for a bad escape or a NUL byte
+ * (raw or %00), -ENOBUFS when out is too small.
+ */
+#define PCT_FORM 1
+ssize_t percent_decode(const char *in, size_t n, char *out, size_t size, int flags);
 
 /* Read a whole file, refusing more than max bytes (-EFBIG). NUL-terminated. */
 int read_file(const char *path, size_t max, char **out, size_t *len);

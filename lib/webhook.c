@@ -371,38 +371,6 @@ int webhook_verify(enum webhook_provider p, const struct webhook_headers *h,
 	}
 }
 
-static int unhex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-static int form_decode(const char *s, size_t n, char *out, size_t *outlen)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '+') {
-			out[o++] = ' ';
-		} else if (s[i] == '%') {
-			int hi = i + 2 < n ? unhex(s[i + 1]) : -1;
-			int lo = i + 2 < n ? unhex(s[i + 2]) : -1;
-
-			if (hi < 0 || lo < 0)
-				return -EINVAL;
-			out[o++] = (char)(hi << 4 | lo);
-			i += 2;
-		} else {
-			out[o++] = s[i];
-		}
-	}
-	out[o] = '\0';
-	*outlen = o;
-	return 0;
-}
-
 int webhook_form_payload(const char *body, size_t len, char **out, size_t *outlen)
 {
 	const char *p = body, *end = body + len;
@@ -414,13 +382,14 @@ int webhook_form_payload(const char *body, size_t len, char **out, size_t *outle
 
 		if (n >= 8 && memcmp(p, "payload=", 8) == 0) {
 			char *buf = xmalloc(n - 8 + 1);
-			int r = form_decode(p + 8, n - 8, buf, outlen);
+			ssize_t r = percent_decode(p + 8, n - 8, buf, n - 8 + 1, PCT_FORM);
 
 			if (r < 0) {
 				free(buf);
-				return r;
+				return (int)r;
 			}
 			*out = buf;
+			*outlen = (size_t)r;
 			return 0;
 		}
 		p += n + 1;
@@ -539,7 +508,7 @@ static int sha_normalize(char *s)
 	if (n < 7 || n > WEBHOOK_SHA_MAX)
 		return -EBADMSG;
 	for (size_t i = 0; i < n; i++) {
-		if (unhex(s[i]) < 0)
+		if (hex_digit(s[i]) < 0)
 			return -EBADMSG;
 		s[i] |= 0x20;	/* hex digits only: lower case */
 	}

@@ -81,6 +81,33 @@ static void test_hex(void)
 	   hex_digit(' ') == -1 && hex_digit(0x80) == -1, "hex_digit of 0, f, F, g, space and a high byte");
 }
 
+static void test_percent(void)
+{
+	static const struct {
+		const char *in;
+		int flags;
+		ssize_t want;
+		const char *out;
+	} cases[] = {
+		{ "a%20b", 0, 3, "a b" }, { "a+b", 0, 3, "a+b" }, { "a+b", PCT_FORM, 3, "a b" },
+		{ "%2B%2b", PCT_FORM, 2, "++" }, { "caf%C3%A9", 0, 5, "caf\xc3\xa9" }, { "", 0, 0, "" },
+		{ "100%", 0, -EINVAL, NULL }, { "%4", 0, -EINVAL, NULL }, { "%zz", 0, -EINVAL, NULL },
+		{ "a%00b", 0, -EINVAL, NULL }, { "%%41", 0, -EINVAL, NULL },
+		{ "abcdefgh", 0, -ENOBUFS, NULL },
+	};
+	char out[8];
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		ssize_t r = percent_decode(cases[i].in, strlen(cases[i].in), out, sizeof(out), cases[i].flags);
+
+		ok(r == cases[i].want && (r < 0 || strcmp(out, cases[i].out) == 0),
+		   "percent_decode(\"%s\"%s) = %zd", cases[i].in, cases[i].flags ? ", PCT_FORM" : "", r);
+	}
+	ok(percent_decode("a\0b", 3, out, sizeof(out), 0) == -EINVAL, "a raw NUL byte is refused");
+	ok(percent_decode("abcdefg", 7, out, sizeof(out), 0) == 7 && strcmp(out, "abcdefg") == 0,
+	   "the output fills its buffer exactly, with its NUL");
+}
+
 /* The number of entries of dir whose name starts with prefix. */
 static int count_prefixed(const char *dir, const char *prefix)
 {
@@ -157,6 +184,7 @@ int main(void)
 	test_parse_i64();
 	test_units();
 	test_hex();
+	test_percent();
 	test_files();
 	test_help();
 	return done_testing();
