@@ -331,7 +331,7 @@ static enum outcome commit_resolve(struct scan *s)
 	const char *sha = s->job->qj_commit;
 	struct secbuf tok = { 0 };
 	struct http_client hc;
-	char full[FORGE_SHA_LEN + 1], id[24];
+	char full[FORGE_SHA_LEN + 1];
 	enum outcome o;
 	int r;
 
@@ -351,8 +351,10 @@ static enum outcome commit_resolve(struct scan *s)
 		return fail(s, http_error_permanent(r) ? OUT_PERM : OUT_TEMP,
 			    "unable to resolve commit '%s' of '%s': %s", sha, s->full_name,
 			    resolve_error(r));
-	r = DB_QUERY(s->db, NULL, "UPDATE jobs SET commit_sha = $2 WHERE id = $1",
-		     i64s(s->job->qj_id, id), full);
+	r = queue_set_commit(s->db, s->job->qj_id, s->owner, full);
+	if (r == -ESTALE)
+		return fail(s, OUT_TEMP, "lost the lease of job %" PRId64 " while resolving its commit",
+			    s->job->qj_id);
 	if (r < 0)
 		return db_fail(s, r, "store the full commit");
 	log_info("resolved commit '%s' of '%s' to %s", sha, s->full_name, full);

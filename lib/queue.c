@@ -40,6 +40,9 @@ static const char sql_renew[] =
 	"UPDATE jobs SET lease_expires = now() + make_interval(secs => $3::int) "
 	"WHERE id = $1 AND lease_owner = $2 AND state = 'running'";
 
+static const char sql_commit[] =
+	"UPDATE jobs SET commit_sha = $3 WHERE id = $1 AND lease_owner = $2 AND state = 'running'";
+
 static const char sql_complete[] =
 	"UPDATE jobs SET state = 'done', finished_at = now(), lease_owner = NULL, "
 	" lease_expires = NULL, last_error = NULL "
@@ -154,6 +157,14 @@ int queue_renew(struct db *db, int64_t job_id, const char *owner, int64_t lease_
 	snprintf(id, sizeof(id), "%" PRId64, job_id);
 	snprintf(lease, sizeof(lease), "%" PRId64, lease_secs);
 	return lease_update(db, sql_renew, 3, (const char *const[]){ id, owner, lease });
+}
+
+int queue_set_commit(struct db *db, int64_t job_id, const char *owner, const char *sha)
+{
+	char id[24];
+
+	snprintf(id, sizeof(id), "%" PRId64, job_id);
+	return lease_update(db, sql_commit, 3, (const char *const[]){ id, owner, sha });
 }
 
 int queue_complete(struct db *db, int64_t job_id, const char *owner)

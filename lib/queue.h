@@ -49,6 +49,8 @@ int queue_claim(struct db *db, const char *owner, int64_t lease_secs, int64_t ma
 		struct queue_job **out);
 /* Push the lease lease_secs into the future; -ESTALE when it was lost. */
 int queue_renew(struct db *db, int64_t job_id, const char *owner, int64_t lease_secs);
+/* The full commit a short one of the job resolved to; -ESTALE when the lease was lost. */
+int queue_set_commit(struct db *db, int64_t job_id, const char *owner, const char *sha);
 /* The job is done; -ESTALE when the lease was lost. */
 int queue_complete(struct db *db, int64_t job_id, const char *owner);
 /*

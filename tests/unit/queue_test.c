@@ -108,6 +108,12 @@ static void test_claim_order(void)
 	ok(queue_renew(jobs, first, "w1", 600) == 0 &&
 	   strcmp(one("SELECT lease_expires > now() + interval '500 s' FROM lethe.jobs WHERE id = $1",
 		      idstr(first)), "t") == 0, "its owner can, and the lease moves");
+	ok(queue_set_commit(jobs, first, "w2", "abcdef0123456789abcdef0123456789abcdef01") == -ESTALE &&
+	   strspn(one("SELECT commit_sha FROM lethe.jobs WHERE id = $1", idstr(first)), "a") == 40,
+	   "another owner cannot change its commit");
+	ok(queue_set_commit(jobs, first, "w1", "abcdef0123456789abcdef0123456789abcdef01") == 0 &&
+	   strcmp(one("SELECT commit_sha FROM lethe.jobs WHERE id = $1", idstr(first)),
+		  "abcdef0123456789abcdef0123456789abcdef01") == 0, "its owner stores the full commit");
 	ok(queue_complete(jobs, first, "w2") == -ESTALE && strcmp(state(first), "running/1/w1") == 0,
 	   "another owner cannot complete it, and nothing changes");
 	ok(queue_complete(jobs, first, "w1") == 0 && strcmp(state(first), "done/1/-") == 0,
