@@ -59,7 +59,7 @@ struct hook_entry {
 
 /* A verified delivery waiting for the batch that records it. */
 struct pending {
-	const struct delivery *d;
+	struct delivery *d;
 	struct delivery_result res;
 	char sqlstate[6];
 	char why[256];			/* the database's error, for the log */
@@ -327,7 +327,7 @@ static int verify_extract(struct hook *h, struct req *rq, const struct webhook_h
 	const char *sd, *json, *id = hd->delivery;
 	size_t sl, jl;
 	char *owned = NULL;
-	int r;
+	int signed_id, r;
 
 	r = webhook_signed_bytes(rq->provider, form, rq->body, rq->len, &sd, &sl, &owned);
 	if (r < 0) {
@@ -342,29 +342,32 @@ static int verify_extract(struct hook *h, struct req *rq, const struct webhook_h
 		refuse(rq, 401, webhook_verify_reason(r));
 		goto out;
 	}
-	r = webhook_json_bytes(form, rq->body, rq->len, &owned, &json, &jl);
-	if (r == 0)
-		r = webhook_extract(rq->provider, hd->event, json, jl, &d->ev);
-	if (r < 0) {
-		refuse(rq, 400, r == -EINVAL ? "missing event header" :
-		       form && !owned ? "no payload field in form" : "unparsable or incomplete payload");
-		goto out;
+	/*
+	 * Verified: from here on the delivery is recorded, whatever its body,
+	 * and answered 2xx (a VCS disables a hook it is refused with 4xx).  A
+	 * form without its payload field is as unparsable as "" is.
+	 */
+	if (webhook_json_bytes(form, rq->body, rq->len, &owned, &json, &jl) < 0) {
+		json = "";
+		jl = 0;
 	}
+	webhook_extract(rq->provider, hd->event, json, jl, &d->ev);
 	/* A replay under a new unsigned id is found by the digest of what was signed. */
-	if (webhook_id_signed(rq->provider, rq->secret.data, rq->secret.len))
+	signed_id = webhook_id_signed(rq->provider, rq->secret.data, rq->secret.len);
+	if (signed_id)
 		id = hd->sw_id;
-	else
+	if (!signed_id || !delivery_id_valid(id))
 		r = webhook_digest(rq->secret.data, rq->secret.len, sd, sl, d->digest);
-	if (r == 0 && !delivery_id_valid(id)) {
-		refuse(rq, 400, "missing or invalid delivery id");
-		r = -EINVAL;
-		goto out;
-	}
 	if (r < 0) {
 		refuse(rq, 503, "unable to record the delivery, retry later");
 		goto out;
 	}
-	snprintf(d->id, sizeof(d->id), "%s", id);
+	if (delivery_id_valid(id)) {
+		snprintf(d->id, sizeof(d->id), "%s", id);
+	} else {	/* named by what was signed, so that its retries are duplicates */
+		snprintf(d->id, sizeof(d->id), "digest-%s", d->digest);
+		d->ev.outcome = WE_INCOMPLETE;
+	}
 out:
 	free(owned);
 	return r;
@@ -373,8 +376,7 @@ out:
 static void answer_recorded(struct req *rq, const struct delivery *d, int64_t id, int64_t job,
 			    int absorbed)
 {
-	const char *outcome = d->ev.outcome == WE_SCAN ? (absorbed ? "absorbed" : "queued") :
-			      d->ev.outcome == WE_RECORD ? "recorded" : "ignored";
+	const char *outcome = delivery_outcome(&d->ev, absorbed);
 
 	log_field(LOG_F_DELIVERY, id);
 	log_field(LOG_F_JOB, job);
@@ -499,8 +501,6 @@ static void store(struct hook *h, struct req *rq, struct delivery *d)
 		answer_duplicate(rq, d);
 	else if (r == -ENOENT)
 		refuse(rq, 404, "unknown hook");
-	else if (r == -EIO && (!strncmp(p.sqlstate, "22", 2) || !strncmp(p.sqlstate, "23", 2)))
-		refuse(rq, 400, "payload refused by the database");
 	else
 		answer_spooled(h, rq, d, p.why);
 }

@@ -24,9 +24,15 @@ int delivery_id_valid(const char *s)
 	return 1;
 }
 
-static const char *outcome_name(const struct webhook_event *ev)
+const char *delivery_outcome(const struct webhook_event *ev, int absorbed)
 {
-	return ev->outcome == WE_RECORD ? "recorded" : ev->outcome == WE_SCAN ? "queued" : "ignored";
+	switch (ev->outcome) {
+	case WE_SCAN: return absorbed ? "absorbed" : "queued";
+	case WE_RECORD: return "recorded";
+	case WE_UNPARSABLE: return "unparsable";
+	case WE_INCOMPLETE: return "incomplete";
+	default: return "ignored";
+	}
 }
 
 static const char *nz(const char *s) { return s && *s ? s : NULL; }
@@ -36,8 +42,8 @@ static const char *nz(const char *s) { return s && *s ? s : NULL; }
  * function (sql/020_hook.sql) inserts the delivery, then queues a job or
  * lets the queued one absorb it; a duplicate returns no row.
  */
-int delivery_record(struct db *db, const struct delivery *d, int64_t *id, int64_t *job,
-		    int *absorbed)
+static int record_one(struct db *db, const struct delivery *d, int64_t *id, int64_t *job,
+		      int *absorbed)
 {
 	char org[24], repo[24], pr[24], when[24];
 	PGresult *res;
@@ -53,7 +59,7 @@ int delivery_record(struct db *db, const struct delivery *d, int64_t *id, int64_
 		"SELECT delivery_id, job_id, outcome FROM delivery_record($1, $2, $3, $4, $5, $6, $7, "
 		"$8, $9, $10, $11, $12, $13, to_timestamp($14::double precision / 1000000), $15)",
 		org, repo, webhook_provider_name(d->provider), d->id, d->ev.event, nz(d->ev.action),
-		d->ev.outcome == WE_SCAN ? "t" : "f", outcome_name(&d->ev), nz(d->ev.ref),
+		d->ev.outcome == WE_SCAN ? "t" : "f", delivery_outcome(&d->ev, 0), nz(d->ev.ref),
 		nz(d->ev.branch), nz(d->ev.sha), d->ev.pr ? pr : NULL, d->spooled ? "t" : "f",
 		d->received_usec ? when : NULL, nz(d->digest));
 	if (r == -EIO && !strcmp(db_sqlstate(db), "23503"))
@@ -73,6 +79,31 @@ int delivery_record(struct db *db, const struct delivery *d, int64_t *id, int64_
 	return r;
 }
 
+/* What is left of a delivery the database refused: its event (printable ASCII) and ids. */
+static void delivery_strip(struct delivery *d)
+{
+	char event[sizeof(d->ev.event)];
+
+	snprintf(event, sizeof(event), "%s", d->ev.event);
+	for (char *c = event; *c; c++)
+		if (*c < 0x20 || *c >= 0x7f)
+			*c = '?';
+	memset(&d->ev, 0, sizeof(d->ev));
+	memcpy(d->ev.event, event, sizeof(event));
+	d->ev.outcome = WE_INCOMPLETE;
+}
+
+int delivery_record(struct db *db, struct delivery *d, int64_t *id, int64_t *job, int *absorbed)
+{
+	int r = record_one(db, d, id, job, absorbed);
+
+	if (r == -EIO && (!strncmp(db_sqlstate(db), "22", 2) || !strncmp(db_sqlstate(db), "23", 2))) {
+		delivery_strip(d);
+		r = record_one(db, d, id, job, absorbed);
+	}
+	return r;
+}
+
 static void jset(struct json_object *o, const char *key, const char *s)
 {
 	json_object_object_add(o, key, s && *s ? json_object_new_string(s) : NULL);
@@ -89,7 +120,7 @@ static struct json_object *batch_entry(const struct delivery *d)
 	jset(o, "event", d->ev.event);
 	jset(o, "action", d->ev.action);
 	json_object_object_add(o, "scan", json_object_new_boolean(d->ev.outcome == WE_SCAN));
-	jset(o, "outcome", outcome_name(&d->ev));
+	jset(o, "outcome", delivery_outcome(&d->ev, 0));
 	jset(o, "ref", d->ev.ref);
 	jset(o, "branch", d->ev.branch);
 	jset(o, "sha", d->ev.sha);
@@ -271,7 +302,7 @@ static int spool_parse(struct json_object *o, struct delivery *d)
 	d->ev.pr = jint(o, "pr");
 	d->received_usec = jint(o, "received_usec");
 	d->spooled = 1;
-	if (r || outcome < WE_IGNORE || outcome > WE_SCAN || d->org_id <= 0 ||
+	if (r || outcome < WE_IGNORE || outcome > WE_INCOMPLETE || d->org_id <= 0 ||
 	    d->repository_id <= 0 || d->received_usec <= 0 || !delivery_id_valid(d->id) ||
 	    (d->digest[0] && strspn(d->digest, "0123456789abcdef") != WEBHOOK_DIGEST_HEX) ||
 	    webhook_provider_parse(provider, &d->provider) < 0)

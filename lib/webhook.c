@@ -761,20 +761,27 @@ fail:
 	return NULL;
 }
 
-/* A scan needs a repository, a commit and a ref; anything else is kept loosely. */
+/*
+ * A scan needs a repository, a commit and a ref; anything else is kept
+ * loosely.  An incomplete scan event keeps what is valid of it.
+ */
 static int event_check(struct webhook_event *ev)
 {
 	int bad_sha = ev->sha[0] && sha_normalize(ev->sha) < 0;
+	int bad_pr = ev->pr < 0 || ev->pr > INT32_MAX;
 
-	if (ev->outcome != WE_SCAN) {
-		if (bad_sha)
-			ev->sha[0] = '\0';
+	if (bad_sha)
+		ev->sha[0] = '\0';
+	if (bad_pr)
+		ev->pr = 0;
+	if (ev->outcome != WE_SCAN)
 		return 0;
+	if (bad_sha || bad_pr || !ev->sha[0] || is_zero_sha(ev->sha) || !ev->repo[0] ||
+	    !ev->ref[0] || !ev->branch[0]) {
+		ev->outcome = WE_INCOMPLETE;
+		return -ENODATA;
 	}
-	if (bad_sha || !ev->sha[0] || is_zero_sha(ev->sha) || !ev->repo[0] || !ev->ref[0] ||
-	    !ev->branch[0])
-		return -EBADMSG;
-	return ev->pr < 0 || ev->pr > INT32_MAX ? -EBADMSG : 0;
+	return 0;
 }
 
 int webhook_extract(enum webhook_provider p, const char *event_header, const char *json,
@@ -784,14 +791,17 @@ int webhook_extract(enum webhook_provider p, const char *event_header, const cha
 	int r;
 
 	memset(ev, 0, sizeof(*ev));
+	ev->outcome = WE_INCOMPLETE;
 	if (!event_header || !*event_header || strlen(event_header) > WEBHOOK_EVENT_MAX)
 		return -EINVAL;
 	strcpy(ev->event, event_header);
+	ev->outcome = WE_UNPARSABLE;
 	j = json_parse_limited(json, len);
 	if (!j || !json_object_is_type(j, json_type_object)) {
 		json_object_put(j);
 		return -EBADMSG;
 	}
+	ev->outcome = WE_IGNORE;
 	switch (p) {
 	case WH_GITHUB: r = extract_hublike(j, ev, "synchronize"); break;
 	case WH_GITEA: r = extract_hublike(j, ev, "synchronized"); break;

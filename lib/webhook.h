@@ -135,6 +135,8 @@ enum webhook_outcome {
 	WE_IGNORE,	/* recorded as ignored */
 	WE_RECORD,	/* recorded: ping, installation, repository removal */
 	WE_SCAN,	/* a scan job (queued, or absorbed by a queued one) */
+	WE_UNPARSABLE,	/* verified, but not JSON (or no form payload): recorded */
+	WE_INCOMPLETE,	/* verified, but no event header, or a scan event missing a part */
 };
 
 struct webhook_event {
@@ -150,8 +152,11 @@ struct webhook_event {
 
 /*
  * Parse json (len bytes, after verification) for the given event header
- * and fill ev.  -EBADMSG: not JSON, too deep, or a scan event missing its
- * repository, commit or ref (400).  -EINVAL: no event header.
+ * and fill ev.  On failure ev still holds what can be recorded, its
+ * outcome saying why nothing more: -EBADMSG (WE_UNPARSABLE): not JSON or
+ * too deep.  -EINVAL (WE_INCOMPLETE): no event header.  -ENODATA
+ * (WE_INCOMPLETE): a scan event missing its repository, commit or ref;
+ * ev keeps what was valid.
  */
 int webhook_extract(enum webhook_provider p, const char *event_header, const char *json,
 		    size_t len, struct webhook_event *ev);

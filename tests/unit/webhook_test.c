@@ -337,21 +337,28 @@ static void test_pull_target(void)
 
 static void test_extract_bad(void)
 {
+	static const char nohex[] =
+		"{\"ref\":\"refs/heads/m\",\"after\":\"zzzzzzzz\",\"repository\":{\"full_name\":\"a/b\"}}";
 	struct webhook_event ev;
 	char deep[200];
 
-	ok(webhook_extract(WH_GITHUB, "push", "{\"ref\":", 7, &ev) == -EBADMSG, "truncated json");
+	ok(webhook_extract(WH_GITHUB, "push", "{\"ref\":", 7, &ev) == -EBADMSG &&
+	   ev.outcome == WE_UNPARSABLE && !strcmp(ev.event, "push"),
+	   "truncated json: unparsable, the event kept");
 	ok(webhook_extract(WH_GITHUB, "push", "[1]", 3, &ev) == -EBADMSG, "json array refused");
 	ok(webhook_extract(WH_GITHUB, "push", "{} x", 4, &ev) == -EBADMSG, "trailing garbage");
-	ok(webhook_extract(WH_GITHUB, "push", "{\"ref\":\"refs/heads/main\"}", 24, &ev) == -EBADMSG,
-	   "branch push without a commit is incomplete");
-	ok(webhook_extract(WH_GITHUB, NULL, "{}", 2, &ev) == -EINVAL, "no event header");
+	ok(webhook_extract(WH_GITHUB, "push", "", 0, &ev) == -EBADMSG && ev.outcome == WE_UNPARSABLE,
+	   "no body: unparsable");
+	ok(webhook_extract(WH_GITHUB, "push", "{\"ref\":\"refs/heads/main\"}", 25, &ev) == -ENODATA &&
+	   ev.outcome == WE_INCOMPLETE && !strcmp(ev.ref, "refs/heads/main"),
+	   "branch push without a commit is incomplete, its ref kept");
+	ok(webhook_extract(WH_GITHUB, NULL, "{}", 2, &ev) == -EINVAL && ev.outcome == WE_INCOMPLETE &&
+	   !ev.event[0], "no event header: incomplete");
 	memset(deep, '[', 100);
 	memset(deep + 100, ']', 100);
 	ok(webhook_extract(WH_GITHUB, "ping", deep, 200, &ev) == -EBADMSG, "nesting over the limit");
-	ok(webhook_extract(WH_GITHUB, "push",
-			   "{\"ref\":\"refs/heads/m\",\"after\":\"zzzzzzzz\",\"repository\":{\"full_name\":\"a/b\"}}",
-			   72, &ev) == -EBADMSG, "non-hex commit refused");
+	ok(webhook_extract(WH_GITHUB, "push", nohex, strlen(nohex), &ev) == -ENODATA && ev.outcome == WE_INCOMPLETE && !ev.sha[0],
+	   "non-hex commit: incomplete, the commit dropped");
 }
 
 static void test_form(void)
