@@ -48,6 +48,7 @@ void webhook_headers_get(enum webhook_provider p, const char *(*get)(const char 
 #define WEBHOOK_REF_MAX      255
 #define WEBHOOK_SHA_MAX      64
 #define WEBHOOK_JSON_DEPTH   64
+#define WEBHOOK_TIPS_MAX     32	/* branch tips of one push that get a job each */
 
 /* Verification outcomes, all refused with 401 except 0. */
 #define WEBHOOK_OK 0
@@ -139,6 +140,13 @@ enum webhook_outcome {
 	WE_INCOMPLETE,	/* verified, but no event header, or a scan event missing a part */
 };
 
+/* A branch a push moved, and the commit it now points at. */
+struct webhook_tip {
+	char ref[WEBHOOK_REF_MAX + 1];
+	char branch[WEBHOOK_REF_MAX + 1];
+	char sha[WEBHOOK_SHA_MAX + 1];
+};
+
 struct webhook_event {
 	enum webhook_outcome outcome;
 	char event[WEBHOOK_EVENT_MAX + 1];
@@ -148,6 +156,9 @@ struct webhook_event {
 	char branch[WEBHOOK_REF_MAX + 1];	/* a push's branch; a pull request's target */
 	char sha[WEBHOOK_SHA_MAX + 1];		/* lower-case hex, "" when none */
 	int64_t pr;				/* 0 when none */
+	/* A push of several branches (Bitbucket): the tips after the first. */
+	struct webhook_tip more[WEBHOOK_TIPS_MAX - 1];
+	int nmore;
 };
 
 /*
