@@ -34,6 +34,7 @@ static const struct config_key config_keys[] = {
 	{ "hook_workers",      C_INT,  "2", 1, 256 },
 	{ "hook_threads",      C_INT,  "16", 1, 256 },
 	{ "hook_timestamp_tolerance", C_DURATION, "5m", 1, 86400 },
+	{ "hook_refresh_interval", C_DURATION, "5m", 1, 86400 },
 	{ "api_access_ttl",    C_DURATION, "4h", 60, 4 * 3600 },
 	{ "api_refresh_ttl",   C_DURATION, "30d", 3600, 365 * 86400LL },
 	{ "api_max_body",      C_SIZE, "1M", 1024, 64 << 20 },
