@@ -6,7 +6,8 @@
 # instance with two workers, spoken to with cgi-fcgi); a fourth is
 # connected while it runs; PostgreSQL stops before any delivery; signed
 # pushes to all four are acknowledged, none 503; PostgreSQL starts again
-# and lethe-drain stores each acknowledged delivery exactly once.  A worker
+# and lethe-drain stores each acknowledged delivery exactly once (and a
+# spooled push of two branches queues both).  A worker
 # that starts during the outage answers 503 until it has loaded once.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hook.sh"
@@ -16,7 +17,7 @@ command -v cgi-fcgi >/dev/null || skip_all "cgi-fcgi (libfcgi-bin) is not instal
 PGLOG=${PGDATA%/*}/postgres.log
 PG_CTL=/usr/lib/postgresql/15/bin/pg_ctl
 [ -d "$PGDATA" ] || skip_all "no stack cluster at '$PGDATA'"
-plan 14
+plan 15
 
 pg() { (cd / && runuser -u postgres -- "$PG_CTL" -D "$PGDATA" -l "$PGLOG" -w "$@" >/dev/null); }
 on_exit "pg status 2>/dev/null || pg start"
@@ -68,6 +69,13 @@ secret=$(random_secret)
 connect gh github github/push-new-branch.json push
 connect gl gitlab gitlab/push-basic.json "Push Hook"
 connect bb bitbucket bitbucket-cloud/repo_push-basic.json repo:push
+# Bitbucket's pushes move two branches: the spool keeps both tips.
+a=$(printf 'a%.0s' $(seq 40)) b=$(printf 'b%.0s' $(seq 40))
+jq -c --arg a "$a" --arg b "$b" '.push.changes[0] as $one | .push.changes = [
+	($one | .new.name = "main" | .new.target.hash = $a),
+	($one | .new.name = "next" | .new.target.hash = $b)]' "${file[bb]}" >"$SCRATCH/two.json"
+file[bb]=$SCRATCH/two.json
+bb_repo=$REPO_ID
 
 ok "lethe-hook starts with two workers" hook_instance door 2
 ok "both workers load every hook's secret at start" logged door 'webhook secrets loaded (start)' 2
@@ -98,6 +106,9 @@ got=$(while read -r repo name; do
 done <"$SCRATCH/repos" | sort)
 is "$got" "$(sort "$SCRATCH"/acked.* | sed 's/$/:1:true/')" \
     "every acknowledged delivery stored exactly once, from the spool"
+is "$(sql "SELECT string_agg(branch || '|' || commit_sha || '|' || deliveries, ',' ORDER BY branch)
+           FROM lethe.jobs WHERE repository_id = $bb_repo")" "main|$a|3,next|$b|3" \
+    "each spooled push of two branches queued both: one job per branch, absorbing the later pushes"
 
 ok "the fresh worker loads once PostgreSQL is back" logged fresh 'webhook secrets loaded (retry)' 1
 is "$(deliver fresh gh "gh-after-$(new_id)")" 202 "and then answers 202"
