@@ -61,14 +61,15 @@ static char *ghapp_web_url(const char *api)
 	return xstrdup(api);
 }
 
+/* Verified but unusable (-EPROTO, -EBADMSG, -EFBIG) is 202: 4xx is for what did not verify. */
 static int ghapp_status(int r)
 {
 	switch (r) {
 	case -EACCES: return 401;
 	case -EBADMSG:
-	case -EPROTO: return 400;
+	case -EPROTO:
+	case -EFBIG: return 202;
 	case -ENOENT: return 404;
-	case -EFBIG: return 413;
 	default: return 503;
 	}
 }
@@ -85,8 +86,14 @@ static void ghapp_apply(const struct hook_ghapp *g, FCGX_Request *fcgi,
 	r = ghinstall_handle(g->hg_db, g->hg_kr, app, hd, body, len, web, &res, why, sizeof(why));
 	pthread_mutex_unlock(g->hg_db_lock);
 	free(web);
-	if (r < 0) {
+	if (r < 0 && ghapp_status(r) == 202) {
+		log_warning("github-app delivery %.128s verified but not applied: %s",
+			    hd->delivery ? hd->delivery : "-", why);
+		json = xasprintf("{\"status\":\"not applied\",\"reason\":\"%s\"}", why);
+	} else if (r < 0) {
 		json = xasprintf("{\"error\":\"%s\"}", why);
+	}
+	if (r < 0) {
 		ghapp_respond(fcgi, ghapp_status(r), hd->delivery, json);
 		free(json);
 		return;

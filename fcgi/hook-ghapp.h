@@ -25,8 +25,9 @@ struct hook_ghapp {
 
 /*
  * Answer one POST /hooks/github-app (lib/ghinstall.h does the work):
- * 200 applied, 202 verified and ignored, 400/401/404/405/413/415 refused
- * with a one-line JSON reason, 503 when the database is out of reach.
+ * 200 applied, 202 verified and ignored or verified but not applicable,
+ * 400/401/404/405/413/415 refused before verification with a one-line
+ * JSON reason, 503 when the database is out of reach.
  * The whole event, verification included, runs under hg_db_lock.
  */
 void hook_ghapp(const struct hook_ghapp *g, FCGX_Request *fcgi);

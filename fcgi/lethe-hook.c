@@ -38,28 +38,18 @@
 #include "db.h"
 #include "delivery.h"
 #include "hook-ghapp.h"
+#include "hook-secrets.h"
 #include "keys.h"
 #include "log.h"
 #include "util.h"
 #include "webhook.h"
 
-#define HOOK_CACHE 64
-#define HOOK_CACHE_FRESH_USEC (30 * 1000000LL)	/* then looked up again */
 #define HOOK_ID_MAX 64
 #define HOOK_THREAD_STACK (512 * 1024)
 
-/* A repository's hook as last read from the database; kept while it is down. */
-struct hook_entry {
-	char hook_id[HOOK_ID_MAX + 1];
-	enum webhook_provider provider;
-	int64_t repository_id, org_id;
-	struct secbuf secret;		/* empty: none configured */
-	int64_t fetched_usec;		/* 0: free slot */
-};
-
 /* A verified delivery waiting for the batch that records it. */
 struct pending {
-	const struct delivery *d;
+	struct delivery *d;
 	struct delivery_result res;
 	char sqlstate[6];
 	char why[256];			/* the database's error, for the log */
@@ -72,8 +62,7 @@ struct hook {
 	struct keyring *kr;
 	char *spool;
 	int64_t max_body, tolerance;
-	pthread_mutex_t cache_lock;	/* guards cache; taken before db_lock */
-	struct hook_entry cache[HOOK_CACHE];
+	struct hook_secrets *secrets;	/* every hook's, as of the last load */
 	pthread_mutex_t db_lock;	/* guards db and kr */
 	struct db *db;
 	pthread_mutex_t accept_lock;	/* guards served */
@@ -203,37 +192,8 @@ static int body_read(struct req *rq, size_t len)
 	return 0;
 }
 
-static void entry_release(struct hook_entry *e)
-{
-	secbuf_release(&e->secret);
-	memset(e, 0, sizeof(*e));
-}
-
-static struct hook_entry *cache_find(struct hook *h, const struct req *rq)
-{
-	for (int i = 0; i < HOOK_CACHE; i++)
-		if (h->cache[i].fetched_usec && h->cache[i].provider == rq->provider &&
-		    strcmp(h->cache[i].hook_id, rq->hook_id) == 0)
-			return &h->cache[i];
-	return NULL;
-}
-
-static struct hook_entry *cache_slot(struct hook *h)
-{
-	struct hook_entry *old = &h->cache[0];
-
-	for (int i = 0; i < HOOK_CACHE; i++) {
-		if (!h->cache[i].fetched_usec)
-			return &h->cache[i];
-		if (h->cache[i].fetched_usec < old->fetched_usec)
-			old = &h->cache[i];
-	}
-	entry_release(old);
-	return old;
-}
-
-/* Read the hook's repository and open its secret into e. */
-static int hook_fetch(struct hook *h, const struct req *rq, struct hook_entry *e)
+/* Read the hook's repository and open its secret: a hook not known at the last load. */
+static int hook_fetch(struct hook *h, struct req *rq)
 {
 	PGresult *res = NULL;
 	const char *blob;
@@ -248,12 +208,12 @@ static int hook_fetch(struct hook *h, const struct req *rq, struct hook_entry *e
 		r = -ENOENT;
 	if (r < 0)
 		goto out;
-	e->repository_id = db_int(res, 0, 0);
-	e->org_id = db_int(res, 0, 1);
+	rq->repository_id = db_int(res, 0, 0);
+	rq->org_id = db_int(res, 0, 1);
 	blob = db_value(res, 0, 2);
 	if (blob)
-		r = secret_open(h->db, h->kr, e->org_id, "repositories", "webhook_secret_enc",
-				e->repository_id, blob, &e->secret);
+		r = secret_open(h->db, h->kr, rq->org_id, "repositories", "webhook_secret_enc",
+				rq->repository_id, blob, &rq->secret);
 out:
 	if (r < 0 && r != -ENOENT)
 		log_errno(LOG_ERR, r, "unable to look hook '%s' up: %s", rq->hook_id, db_error(h->db));
@@ -263,56 +223,16 @@ out:
 }
 
 /*
- * The hook's entry: from the cache while fresh, else from the database;
- * a stale entry serves while the database is out of reach.
+ * The hook's repository and a copy of its secret (empty: none configured):
+ * from the worker's set, else from the database (a hook added since the
+ * last load, or a set not yet loaded).
  */
-static int hook_lookup(struct hook *h, const struct req *rq, struct hook_entry **out)
-{
-	struct hook_entry *e = cache_find(h, rq), fresh = { 0 };
-	int r;
-
-	if (e && mono_usec() - e->fetched_usec < HOOK_CACHE_FRESH_USEC) {
-		*out = e;
-		return 0;
-	}
-	r = hook_fetch(h, rq, &fresh);
-	if (r == -ENOTCONN && e) {
-		*out = e;
-		return 0;
-	}
-	if (e)
-		entry_release(e);
-	if (r < 0) {
-		secbuf_release(&fresh.secret);
-		return r;
-	}
-	e = cache_slot(h);
-	*e = fresh;
-	snprintf(e->hook_id, sizeof(e->hook_id), "%s", rq->hook_id);
-	e->provider = rq->provider;
-	e->fetched_usec = mono_usec();
-	*out = e;
-	return 0;
-}
-
-/* The hook's repository and a copy of its secret (empty: none configured). */
 static int hook_get(struct hook *h, struct req *rq)
 {
-	struct hook_entry *e;
-	int r;
+	int r = hook_secrets_get(h->secrets, rq->provider, rq->hook_id, &rq->repository_id,
+				 &rq->org_id, &rq->secret);
 
-	pthread_mutex_lock(&h->cache_lock);
-	r = hook_lookup(h, rq, &e);
-	if (r == 0 && e->secret.len)
-		r = secbuf_alloc(&rq->secret, e->secret.len);
-	if (r == 0) {
-		if (e->secret.len)
-			memcpy(rq->secret.data, e->secret.data, e->secret.len);
-		rq->org_id = e->org_id;
-		rq->repository_id = e->repository_id;
-	}
-	pthread_mutex_unlock(&h->cache_lock);
-	return r;
+	return r == -ENOENT || r == -EAGAIN ? hook_fetch(h, rq) : r;
 }
 
 static const char *param_get(const char *name, void *arg)
@@ -327,7 +247,7 @@ static int verify_extract(struct hook *h, struct req *rq, const struct webhook_h
 	const char *sd, *json, *id = hd->delivery;
 	size_t sl, jl;
 	char *owned = NULL;
-	int r;
+	int signed_id, r;
 
 	r = webhook_signed_bytes(rq->provider, form, rq->body, rq->len, &sd, &sl, &owned);
 	if (r < 0) {
@@ -342,29 +262,32 @@ static int verify_extract(struct hook *h, struct req *rq, const struct webhook_h
 		refuse(rq, 401, webhook_verify_reason(r));
 		goto out;
 	}
-	r = webhook_json_bytes(form, rq->body, rq->len, &owned, &json, &jl);
-	if (r == 0)
-		r = webhook_extract(rq->provider, hd->event, json, jl, &d->ev);
-	if (r < 0) {
-		refuse(rq, 400, r == -EINVAL ? "missing event header" :
-		       form && !owned ? "no payload field in form" : "unparsable or incomplete payload");
-		goto out;
+	/*
+	 * Verified: from here on the delivery is recorded, whatever its body,
+	 * and answered 2xx (a VCS disables a hook it is refused with 4xx).  A
+	 * form without its payload field is as unparsable as "" is.
+	 */
+	if (webhook_json_bytes(form, rq->body, rq->len, &owned, &json, &jl) < 0) {
+		json = "";
+		jl = 0;
 	}
+	webhook_extract(rq->provider, hd->event, json, jl, &d->ev);
 	/* A replay under a new unsigned id is found by the digest of what was signed. */
-	if (webhook_id_signed(rq->provider, rq->secret.data, rq->secret.len))
+	signed_id = webhook_id_signed(rq->provider, rq->secret.data, rq->secret.len);
+	if (signed_id)
 		id = hd->sw_id;
-	else
+	if (!signed_id || !delivery_id_valid(id))
 		r = webhook_digest(rq->secret.data, rq->secret.len, sd, sl, d->digest);
-	if (r == 0 && !delivery_id_valid(id)) {
-		refuse(rq, 400, "missing or invalid delivery id");
-		r = -EINVAL;
-		goto out;
-	}
 	if (r < 0) {
 		refuse(rq, 503, "unable to record the delivery, retry later");
 		goto out;
 	}
-	snprintf(d->id, sizeof(d->id), "%s", id);
+	if (delivery_id_valid(id)) {
+		snprintf(d->id, sizeof(d->id), "%s", id);
+	} else {	/* named by what was signed, so that its retries are duplicates */
+		snprintf(d->id, sizeof(d->id), "digest-%s", d->digest);
+		d->ev.outcome = WE_INCOMPLETE;
+	}
 out:
 	free(owned);
 	return r;
@@ -373,8 +296,7 @@ out:
 static void answer_recorded(struct req *rq, const struct delivery *d, int64_t id, int64_t job,
 			    int absorbed)
 {
-	const char *outcome = d->ev.outcome == WE_SCAN ? (absorbed ? "absorbed" : "queued") :
-			      d->ev.outcome == WE_RECORD ? "recorded" : "ignored";
+	const char *outcome = delivery_outcome(&d->ev, absorbed);
 
 	log_field(LOG_F_DELIVERY, id);
 	log_field(LOG_F_JOB, job);
@@ -499,8 +421,6 @@ static void store(struct hook *h, struct req *rq, struct delivery *d)
 		answer_duplicate(rq, d);
 	else if (r == -ENOENT)
 		refuse(rq, 404, "unknown hook");
-	else if (r == -EIO && (!strncmp(p.sqlstate, "22", 2) || !strncmp(p.sqlstate, "23", 2)))
-		refuse(rq, 400, "payload refused by the database");
 	else
 		answer_spooled(h, rq, d, p.why);
 }
@@ -580,12 +500,14 @@ static void worker_setup(struct hook *h)
 	/* Unreachable now is fine: every query reconnects, the spool covers the rest. */
 	if (db_open(h->cfg, DB_ROLE_HOOK, &h->db) < 0)
 		log_warning("database unreachable at start: %s", db_error(h->db));
+	r = hook_secrets_start(h->cfg, h->kr, &h->db_lock, &h->secrets);
+	if (r < 0)
+		fatal(EXIT_TEMPFAIL, "unable to start loading the webhook secrets");
 }
 
 static void hook_release(struct hook *h)
 {
-	for (int i = 0; i < HOOK_CACHE; i++)
-		entry_release(&h->cache[i]);
+	hook_secrets_stop(h->secrets);
 	db_free(h->db);
 	keyring_free(h->kr);
 	config_free(h->cfg);
@@ -725,7 +647,6 @@ static int parent_run(struct hook *h, int n)
 int main(int argc, char **argv)
 {
 	static struct hook h = {
-		.cache_lock = PTHREAD_MUTEX_INITIALIZER,
 		.db_lock = PTHREAD_MUTEX_INITIALIZER,
 		.accept_lock = PTHREAD_MUTEX_INITIALIZER,
 		.batch_lock = PTHREAD_MUTEX_INITIALIZER,

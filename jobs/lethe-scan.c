@@ -573,6 +573,7 @@ static void sandbox_opts_fill(const struct config *cfg, int64_t wall, struct san
 	o->user = config_str(cfg, "sandbox_user");
 	o->lim.memory = config_int(cfg, "sandbox_memory");
 	o->lim.cpu_secs = config_int(cfg, "sandbox_cpu");
+	o->lim.cpus = config_int(cfg, "sandbox_cpus");
 	o->lim.pids = config_int(cfg, "sandbox_pids");
 	o->lim.wall_secs = wall;
 	o->lim.output_bytes = config_int(cfg, "sandbox_output");
@@ -686,7 +687,7 @@ static enum outcome analyze(struct scan *s, struct sarif_log *log)
 		return fail(s, r == -EINVAL || r == -ENOENT || r == -EPERM ? OUT_PERM : OUT_TEMP,
 			    "unable to start the sandbox: %s", strerror(-r));
 	}
-	log_info("analysis took %" PRId64 " ms", res.wall_usec / 1000);
+	log_info("analysis took %" PRId64 " ms; %s", res.wall_usec / 1000, res.limits);
 	o = analyze_result(s, &res);
 	if (o == OUT_OK) {
 		sarif_limits_default(&lim);
@@ -699,8 +700,10 @@ static enum outcome analyze(struct scan *s, struct sarif_log *log)
 		else if (log->stripped)
 			log_warning("removed %zu source-bearing fields from the analysis output",
 				    log->stripped);
-		for (size_t i = 0; r == 0 && i < log->nruns; i++)
+		for (size_t i = 0; r == 0 && i < log->nruns; i++) {
 			sarif_run_check_refused(&log->runs[i]);
+			sarif_run_note(&log->runs[i], res.limits);
+		}
 	}
 	/* stdout is sanitized SARIF; stderr may quote the repository: zero both. */
 	if (res.out)

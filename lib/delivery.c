@@ -24,22 +24,48 @@ int delivery_id_valid(const char *s)
 	return 1;
 }
 
-static const char *outcome_name(const struct webhook_event *ev)
+const char *delivery_outcome(const struct webhook_event *ev, int absorbed)
 {
-	return ev->outcome == WE_RECORD ? "recorded" : ev->outcome == WE_SCAN ? "queued" : "ignored";
+	switch (ev->outcome) {
+	case WE_SCAN: return absorbed ? "absorbed" : "queued";
+	case WE_RECORD: return "recorded";
+	case WE_UNPARSABLE: return "unparsable";
+	case WE_INCOMPLETE: return "incomplete";
+	default: return "ignored";
+	}
 }
 
 static const char *nz(const char *s) { return s && *s ? s : NULL; }
+
+/* A push's tips after the first, as [{ref, branch, sha}]; NULL when none. */
+static struct json_object *more_json(const struct webhook_event *ev)
+{
+	struct json_object *a;
+
+	if (!ev->nmore)
+		return NULL;
+	a = json_object_new_array_ext(ev->nmore);
+	for (int i = 0; i < ev->nmore; i++) {
+		struct json_object *t = json_object_new_object();
+
+		json_object_object_add(t, "ref", json_object_new_string(ev->more[i].ref));
+		json_object_object_add(t, "branch", json_object_new_string(ev->more[i].branch));
+		json_object_object_add(t, "sha", json_object_new_string(ev->more[i].sha));
+		json_object_array_add(a, t);
+	}
+	return a;
+}
 
 /*
  * One statement, so one round trip and one implicit transaction: the
  * function (sql/020_hook.sql) inserts the delivery, then queues a job or
  * lets the queued one absorb it; a duplicate returns no row.
  */
-int delivery_record(struct db *db, const struct delivery *d, int64_t *id, int64_t *job,
-		    int *absorbed)
+static int record_one(struct db *db, const struct delivery *d, int64_t *id, int64_t *job,
+		      int *absorbed)
 {
 	char org[24], repo[24], pr[24], when[24];
+	struct json_object *more = more_json(&d->ev);
 	PGresult *res;
 	int r;
 
@@ -51,11 +77,13 @@ int delivery_record(struct db *db, const struct delivery *d, int64_t *id, int64_
 	snprintf(when, sizeof(when), "%lld", (long long)d->received_usec);
 	r = DB_QUERY(db, &res,
 		"SELECT delivery_id, job_id, outcome FROM delivery_record($1, $2, $3, $4, $5, $6, $7, "
-		"$8, $9, $10, $11, $12, $13, to_timestamp($14::double precision / 1000000), $15)",
+		"$8, $9, $10, $11, $12, $13, to_timestamp($14::double precision / 1000000), $15, $16)",
 		org, repo, webhook_provider_name(d->provider), d->id, d->ev.event, nz(d->ev.action),
-		d->ev.outcome == WE_SCAN ? "t" : "f", outcome_name(&d->ev), nz(d->ev.ref),
+		d->ev.outcome == WE_SCAN ? "t" : "f", delivery_outcome(&d->ev, 0), nz(d->ev.ref),
 		nz(d->ev.branch), nz(d->ev.sha), d->ev.pr ? pr : NULL, d->spooled ? "t" : "f",
-		d->received_usec ? when : NULL, nz(d->digest));
+		d->received_usec ? when : NULL, nz(d->digest),
+		more ? json_object_to_json_string_ext(more, JSON_C_TO_STRING_PLAIN) : NULL);
+	json_object_put(more);
 	if (r == -EIO && !strcmp(db_sqlstate(db), "23503"))
 		return -ENOENT;	/* foreign key: the repository was removed */
 	if (r == -EIO && !strcmp(db_sqlstate(db), "23505"))
@@ -70,6 +98,31 @@ int delivery_record(struct db *db, const struct delivery *d, int64_t *id, int64_
 		r = -EEXIST;
 	}
 	PQclear(res);
+	return r;
+}
+
+/* What is left of a delivery the database refused: its event (printable ASCII) and ids. */
+static void delivery_strip(struct delivery *d)
+{
+	char event[sizeof(d->ev.event)];
+
+	snprintf(event, sizeof(event), "%s", d->ev.event);
+	for (char *c = event; *c; c++)
+		if (*c < 0x20 || *c >= 0x7f)
+			*c = '?';
+	memset(&d->ev, 0, sizeof(d->ev));
+	memcpy(d->ev.event, event, sizeof(event));
+	d->ev.outcome = WE_INCOMPLETE;
+}
+
+int delivery_record(struct db *db, struct delivery *d, int64_t *id, int64_t *job, int *absorbed)
+{
+	int r = record_one(db, d, id, job, absorbed);
+
+	if (r == -EIO && (!strncmp(db_sqlstate(db), "22", 2) || !strncmp(db_sqlstate(db), "23", 2))) {
+		delivery_strip(d);
+		r = record_one(db, d, id, job, absorbed);
+	}
 	return r;
 }
 
@@ -89,7 +142,7 @@ static struct json_object *batch_entry(const struct delivery *d)
 	jset(o, "event", d->ev.event);
 	jset(o, "action", d->ev.action);
 	json_object_object_add(o, "scan", json_object_new_boolean(d->ev.outcome == WE_SCAN));
-	jset(o, "outcome", outcome_name(&d->ev));
+	jset(o, "outcome", delivery_outcome(&d->ev, 0));
 	jset(o, "ref", d->ev.ref);
 	jset(o, "branch", d->ev.branch);
 	jset(o, "sha", d->ev.sha);
@@ -98,6 +151,7 @@ static struct json_object *batch_entry(const struct delivery *d)
 	json_object_object_add(o, "received_usec",
 			       d->received_usec ? json_object_new_int64(d->received_usec) : NULL);
 	jset(o, "digest", d->digest);
+	json_object_object_add(o, "more", more_json(&d->ev));
 	return o;
 }
 
@@ -166,6 +220,8 @@ static struct json_object *spool_json(const struct delivery *d)
 	json_object_object_add(o, "pr", json_object_new_int64(d->ev.pr));
 	json_object_object_add(o, "received_usec", json_object_new_int64(d->received_usec));
 	json_object_object_add(o, "digest", json_object_new_string(d->digest));
+	if (d->ev.nmore)
+		json_object_object_add(o, "more", more_json(&d->ev));
 	return o;
 }
 
@@ -206,6 +262,30 @@ static int64_t jint(struct json_object *o, const char *key)
 	return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : -1;
 }
 
+/* The tips after the first, if any (none in older spool files). */
+static int spool_more(struct json_object *o, struct webhook_event *ev)
+{
+	struct json_object *a, *t;
+	int r = 0;
+
+	if (!json_object_object_get_ex(o, "more", &a))
+		return 0;
+	if (!json_object_is_type(a, json_type_array) ||
+	    json_object_array_length(a) > WEBHOOK_TIPS_MAX - 1)
+		return -EBADMSG;
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		struct webhook_tip *tip = &ev->more[ev->nmore++];
+
+		t = json_object_array_get_idx(a, i);
+		if (!json_object_is_type(t, json_type_object))
+			return -EBADMSG;
+		r |= jcopy(t, "ref", tip->ref, sizeof(tip->ref));
+		r |= jcopy(t, "branch", tip->branch, sizeof(tip->branch));
+		r |= jcopy(t, "sha", tip->sha, sizeof(tip->sha));
+	}
+	return r ? -EBADMSG : 0;
+}
+
 static int spool_parse(struct json_object *o, struct delivery *d)
 {
 	char provider[16];
@@ -223,12 +303,13 @@ static int spool_parse(struct json_object *o, struct delivery *d)
 	r |= jcopy(o, "sha", d->ev.sha, sizeof(d->ev.sha));
 	if (json_object_object_get_ex(o, "digest", NULL))	/* none in older spool files */
 		r |= jcopy(o, "digest", d->digest, sizeof(d->digest));
+	r |= spool_more(o, &d->ev);
 	d->org_id = jint(o, "org_id");
 	d->repository_id = jint(o, "repository_id");
 	d->ev.pr = jint(o, "pr");
 	d->received_usec = jint(o, "received_usec");
 	d->spooled = 1;
-	if (r || outcome < WE_IGNORE || outcome > WE_SCAN || d->org_id <= 0 ||
+	if (r || outcome < WE_IGNORE || outcome > WE_INCOMPLETE || d->org_id <= 0 ||
 	    d->repository_id <= 0 || d->received_usec <= 0 || !delivery_id_valid(d->id) ||
 	    (d->digest[0] && strspn(d->digest, "0123456789abcdef") != WEBHOOK_DIGEST_HEX) ||
 	    webhook_provider_parse(provider, &d->provider) < 0)

@@ -33,6 +33,13 @@ struct delivery {
 	int spooled;
 };
 
+/*
+ * The outcome recorded for ev: "queued" or, absorbed by a queued job,
+ * "absorbed" for a scan; else "recorded", "ignored", "unparsable" or
+ * "incomplete".
+ */
+const char *delivery_outcome(const struct webhook_event *ev, int absorbed);
+
 /* Is s acceptable as a delivery id (1..128 printable ASCII characters)? */
 int delivery_id_valid(const char *s);
 
@@ -43,8 +50,11 @@ int delivery_id_valid(const char *s);
  * -EEXIST also when a concurrent copy of d was stored first.
  * -ENOTCONN: PostgreSQL unreachable (the outcome of a COMMIT that lost
  * its connection is unknown: spool it, a replay is idempotent).  -EIO.
+ * Should the database refuse what d says (a constraint, bad text), d is
+ * recorded as incomplete with its event and ids only, and rewritten to
+ * what was recorded: a verified delivery is never lost to its contents.
  */
-int delivery_record(struct db *db, const struct delivery *d, int64_t *id, int64_t *job,
+int delivery_record(struct db *db, struct delivery *d, int64_t *id, int64_t *job,
 		    int *absorbed);
 
 /* What recording one delivery of a batch gave: r is 0 or -EEXIST. */

@@ -31,10 +31,10 @@
 
 #include <seccomp.h>
 
+#include "cgroup.h"
 #include "sandbox.h"
 #include "util.h"
 
-#define CG_ROOT		"/sys/fs/cgroup"
 #define ARGV_MAX	4096
 #define GRACE_USEC	(3 * 1000 * 1000)
 
@@ -46,18 +46,13 @@ struct strv {
 	size_t n;
 };
 
-struct cg {
-	char *dir;		/* NULL: controller not used */
-	int procs;		/* cgroup.procs, open for writing */
-};
-
 struct sbx {
 	uid_t uid;
 	gid_t gid;
 	pid_t pid;
 	int fds[FD__N];		/* parent's copies, moved into place by the child */
 	int out_r, err_r, errpipe_r;
-	struct cg mem, pids;
+	struct cgroup_run cg;
 	struct strv argv;
 };
 
@@ -103,6 +98,7 @@ void sandbox_limits_default(struct sandbox_limits *l)
 {
 	l->memory = 2LL << 30;
 	l->cpu_secs = 600;
+	l->cpus = 1;
 	l->pids = 256;
 	l->wall_secs = 600;
 	l->output_bytes = 16 << 20;
@@ -196,122 +192,17 @@ static int seccomp_fd(void)
 	return fd;
 }
 
-/* ---- cgroup v1 ---- */
-
-static int cg_write(const char *dir, const char *file, int64_t val)
-{
-	char path[PATH_MAX], num[32];
-	int fd, n, r = 0;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	n = snprintf(num, sizeof(num), "%lld", (long long)val);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, num, (size_t)n) != n)
-		r = -errno;
-	close(fd);
-	return r;
-}
-
-/* Value of "key N" in dir/file, 0 if absent. */
-static int64_t cg_stat(const struct cg *c, const char *file, const char *key)
-{
-	char path[PATH_MAX], *buf = NULL, *p;
-	size_t len, klen = strlen(key);
-	int64_t v = 0;
-
-	if (!c->dir)
-		return 0;
-	snprintf(path, sizeof(path), "%s/%s", c->dir, file);
-	if (read_file(path, 65536, &buf, &len) < 0)
-		return 0;
-	for (p = buf; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-		if (!strncmp(p, key, klen) && p[klen] == ' ')
-			v = strtoll(p + klen + 1, NULL, 10);
-	free(buf);
-	return v;
-}
-
-/* Make CG_ROOT/ctrl/lethe/id with one limit; c->dir stays NULL on failure. */
-static void cg_make(struct cg *c, const char *ctrl, const char *id, const char *file,
-		    int64_t limit)
-{
-	char *parent = xasprintf(CG_ROOT "/%s/lethe", ctrl);
-	char *procs;
-
-	c->procs = -1;
-	c->dir = xasprintf("%s/%s", parent, id);
-	if ((mkdir(parent, 0755) < 0 && errno != EEXIST) || mkdir(c->dir, 0755) < 0) {
-		free(c->dir);
-		c->dir = NULL;
-		goto out;
-	}
-	procs = xasprintf("%s/cgroup.procs", c->dir);
-	if (cg_write(c->dir, file, limit) == 0)
-		c->procs = open(procs, O_WRONLY | O_CLOEXEC);
-	free(procs);
-	if (c->procs < 0) {
-		rmdir(c->dir);
-		free(c->dir);
-		c->dir = NULL;
-	}
-out:
-	free(parent);
-}
-
-/* SIGKILL every process in the cgroup until it is empty (bounded). */
-static void cg_kill(const struct cg *c)
-{
-	struct timespec ts = { 0, 5 * 1000 * 1000 };
-	char path[PATH_MAX], *buf, *p;
-	int round, found = 1;
-	size_t len;
-
-	if (!c->dir)
-		return;
-	snprintf(path, sizeof(path), "%s/cgroup.procs", c->dir);
-	for (round = 0; round < 400 && found; round++) {
-		buf = NULL;
-		if (read_file(path, 1 << 20, &buf, &len) < 0)
-			return;
-		found = 0;
-		for (p = buf; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
-			found = 1;
-			kill((pid_t)strtol(p, NULL, 10), SIGKILL);
-		}
-		free(buf);
-		if (found)
-			nanosleep(&ts, NULL);
-	}
-}
-
-static void cg_remove(struct cg *c)
-{
-	struct timespec ts = { 0, 5 * 1000 * 1000 };
-	int i;
-
-	close_fd(&c->procs);
-	if (!c->dir)
-		return;
-	cg_kill(c);
-	for (i = 0; i < 200 && rmdir(c->dir) < 0 && errno == EBUSY; i++)
-		nanosleep(&ts, NULL);
-	free(c->dir);
-	c->dir = NULL;
-}
+/* ---- cgroups ---- */
 
 static void cg_setup(struct sbx *s, const struct sandbox_limits *l)
 {
 	static unsigned seq;
+	const struct cgroup_roots roots = { 0 };
+	struct cgroup_limits cl = { l->memory, l->pids, l->cpus };
 	char id[64];
 
 	snprintf(id, sizeof(id), "%d-%u-%lld", (int)getpid(), seq++, (long long)now_usec());
-	cg_make(&s->mem, "memory", id, "memory.limit_in_bytes", l->memory);
-	/* without swap accounting this file is absent: the limit above holds */
-	if (s->mem.dir)
-		cg_write(s->mem.dir, "memory.memsw.limit_in_bytes", l->memory);
-	cg_make(&s->pids, "pids", id, "pids.max", l->pids);
+	cgroup_run_make(&roots, id, &cl, &s->cg);
 }
 
 /* ---- the child ---- */
@@ -327,22 +218,23 @@ static void child_limits(const struct sbx *s, const struct sandbox_limits *l, in
 	struct rlimit cpu = { (rlim_t)l->cpu_secs, (rlim_t)l->cpu_secs + 1 };
 	struct rlimit zero = { 0, 0 };
 	char pid[32];
-	int n;
+	int n, procs[2];
 
 	n = snprintf(pid, sizeof(pid), "%d", (int)getpid());
-	if ((s->mem.procs >= 0 && write(s->mem.procs, pid, (size_t)n) != n) ||
-	    (s->pids.procs >= 0 && write(s->pids.procs, pid, (size_t)n) != n))
-		child_fail(errfd, errno);
+	cgroup_run_procs(&s->cg, procs);
+	for (int i = 0; i < 2; i++)
+		if (procs[i] >= 0 && write(procs[i], pid, (size_t)n) != n)
+			child_fail(errfd, errno);
 	if (setrlimit(RLIMIT_CPU, &cpu) < 0 || setrlimit(RLIMIT_CORE, &zero) < 0)
 		child_fail(errfd, errno);
 	/* weaker fallbacks where the cgroup controllers are missing */
-	if (s->mem.procs < 0) {
+	if (!cgroup_run_memory(&s->cg)) {
 		struct rlimit as = { (rlim_t)l->memory, (rlim_t)l->memory };
 
 		if (setrlimit(RLIMIT_AS, &as) < 0)
 			child_fail(errfd, errno);
 	}
-	if (s->pids.procs < 0) {
+	if (!cgroup_run_pids(&s->cg)) {
 		struct rlimit np = { (rlim_t)l->pids, (rlim_t)l->pids };
 
 		if (setrlimit(RLIMIT_NPROC, &np) < 0)
@@ -575,8 +467,7 @@ static void sbx_release(struct sbx *s)
 	close_fd(&s->out_r);
 	close_fd(&s->err_r);
 	close_fd(&s->errpipe_r);
-	cg_remove(&s->mem);
-	cg_remove(&s->pids);
+	cgroup_run_remove(&s->cg);
 	strv_free(&s->argv);
 }
 
@@ -620,8 +511,7 @@ static void tree_kill(struct sbx *s)
 {
 	kill(s->pid, SIGKILL);		/* bwrap; --die-with-parent takes the pid ns along */
 	kill(-s->pid, SIGKILL);		/* fallback: its process group */
-	cg_kill(&s->pids);		/* and every process the cgroups know */
-	cg_kill(&s->mem);
+	cgroup_run_kill(&s->cg);	/* and every process the cgroups know */
 }
 
 static void run_wait(struct sbx *s, const struct sandbox_opts *o, struct sandbox_result *r,
@@ -685,7 +575,7 @@ static int child_error(struct sbx *s)
 int sandbox_run(const struct sandbox_opts *o, struct sandbox_result *r)
 {
 	struct sbx s = { .pid = -1, .out_r = -1, .err_r = -1, .errpipe_r = -1,
-			 .mem = { NULL, -1 }, .pids = { NULL, -1 } };
+			 .cg = { .v2 = { NULL, -1 }, .mem = { NULL, -1 }, .pids = { NULL, -1 } } };
 	int64_t t0 = mono_usec();
 	pid_t parent = getpid();
 	int i, rc;
@@ -706,8 +596,9 @@ int sandbox_run(const struct sandbox_opts *o, struct sandbox_result *r)
 		close_fd(&s.fds[i]);
 	rc = child_error(&s);
 	run_wait(&s, o, r, t0);
-	r->oom_killed = cg_stat(&s.mem, "memory.oom_control", "oom_kill") > 0;
-	r->pids_exhausted = cg_stat(&s.pids, "pids.events", "max") > 0;
+	r->oom_killed = cgroup_run_oom(&s.cg);
+	r->pids_exhausted = cgroup_run_pids_max(&s.cg);
+	snprintf(r->limits, sizeof(r->limits), "%s", s.cg.note);
 	r->wall_usec = mono_usec() - t0;
 out:
 	sbx_release(&s);

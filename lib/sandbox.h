@@ -13,9 +13,10 @@
  * unshare, setns, perf_event_open, io_uring_*, kexec_*, module loading,
  * clone() into new namespaces, and socket() for any family but AF_UNIX.
  *
- * Limits: memory and processes through a per-run cgroup v1 directory
- * (/sys/fs/cgroup/{memory,pids}/lethe/ID), falling back to RLIMIT_AS and
- * RLIMIT_NPROC without it; CPU time with RLIMIT_CPU; output through pipes
+ * Limits: memory, processes and CPU share through a per-run cgroup: v2 in
+ * the caller's delegated subtree, else v1 directories
+ * (/sys/fs/cgroup/{memory,pids}/lethe/ID) (lib/cgroup.h), falling back to
+ * RLIMIT_AS and RLIMIT_NPROC without either; CPU time with RLIMIT_CPU; output through pipes
  * read by the caller's process; wall time, after which the whole tree is
  * killed.  The caller must be root (it switches to SANDBOX_USER).
  */
@@ -33,13 +34,14 @@
 struct sandbox_limits {
 	int64_t memory;		/* bytes: the run's cgroup, /tmp included */
 	int64_t cpu_secs;	/* CPU seconds per process (RLIMIT_CPU) */
+	int64_t cpus;		/* CPUs' worth of time at once (cgroup v2 cpu.max) */
 	int64_t pids;		/* processes and threads at once */
 	int64_t wall_secs;	/* then every process of the run is killed */
 	int64_t output_bytes;	/* kept of stdout, and again of stderr */
 	int64_t tmp_bytes;	/* size of the /tmp tmpfs */
 };
 
-/* 2G memory, 600 s CPU, 256 pids, 600 s wall, 16M output, 512M /tmp. */
+/* 2G memory, 600 s CPU, 1 CPU at once, 256 pids, 600 s wall, 16M output, 512M /tmp. */
 void sandbox_limits_default(struct sandbox_limits *l);
 
 struct sandbox_bind {
@@ -69,6 +71,7 @@ struct sandbox_result {
 	char *err;		/* stderr, likewise */
 	size_t err_len;
 	int64_t wall_usec;
+	char limits[320];	/* which limits applied (cgroup v2, v1 or rlimits), and why */
 };
 
 /*

@@ -165,6 +165,28 @@ void sarif_run_check_refused(struct sarif_run *run)
 	free(why);
 }
 
+void sarif_run_note(struct sarif_run *run, const char *text)
+{
+	json_object *meta = run->meta_json ? json_tokener_parse(run->meta_json) : NULL;
+	json_object *list = NULL, *e = json_object_new_object();
+	_cleanup_free_ char *c = sarif_clean_text(text, SARIF_MESSAGE_MAX);
+
+	if (!meta)
+		meta = json_object_new_object();
+	if (!json_object_object_get_ex(meta, "notifications", &list) ||
+	    !json_object_is_type(list, json_type_array)) {
+		list = json_object_new_array();
+		json_object_object_add(meta, "notifications", list);
+	}
+	json_object_object_add(e, "level", json_object_new_string("note"));
+	json_object_object_add(e, "text", json_object_new_string(c));
+	json_object_array_add(list, e);
+	free(run->meta_json);
+	run->meta_json = xstrdup(json_object_to_json_string_ext(meta,
+		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(meta);
+}
+
 void sarif_run_not_applicable(struct sarif_run *run, const char *reason)
 {
 	if (!run->complete || run->nresults > 0)

@@ -136,6 +136,8 @@ void sarif_run_check_refused(struct sarif_run *run);
 /* Mark a complete run without results not applicable with reason (why the
  * tool had nothing to scan); any other run is left as it is. */
 void sarif_run_not_applicable(struct sarif_run *run, const char *reason);
+/* Add a note (cleaned and capped) to the tool notifications kept of run. */
+void sarif_run_note(struct sarif_run *run, const char *text);
 void sarif_result_release(struct sarif_result *r);
 
 /* The SARIF 2.1.0 document for log, NUL-terminated; caller frees. */

@@ -616,24 +616,54 @@ static int extract_gitlab(struct json_object *j, struct webhook_event *ev)
 	return 0;
 }
 
-/* The first branch that a Bitbucket Cloud push moved to a commit. */
+/*
+ * One more branch tip of a push, to scan: the first into ev itself, the
+ * next WEBHOOK_TIPS_MAX - 1 into ev->more; any further are not scanned.
+ */
+static void push_tip(struct webhook_event *ev, const char *ref, const char *branch, const char *sha)
+{
+	char *r = ev->ref, *b = ev->branch, *h = ev->sha;
+
+	if (ev->outcome == WE_SCAN) {
+		if (ev->nmore == WEBHOOK_TIPS_MAX - 1)
+			return;
+		r = ev->more[ev->nmore].ref;
+		b = ev->more[ev->nmore].branch;
+		h = ev->more[ev->nmore].sha;
+		ev->nmore++;
+	}
+	snprintf(r, WEBHOOK_REF_MAX + 1, "%s", ref);
+	snprintf(b, WEBHOOK_REF_MAX + 1, "%s", branch);
+	snprintf(h, WEBHOOK_SHA_MAX + 1, "%s", sha);
+	ev->outcome = WE_SCAN;
+}
+
+/* The changes of a Bitbucket push: push.changes (Cloud) or changes (Data Center). */
+static size_t push_changes(struct json_object *j, const char *path, struct json_object **changes)
+{
+	*changes = jget(j, path);
+	return *changes && json_object_is_type(*changes, json_type_array) ?
+		json_object_array_length(*changes) : 0;
+}
+
+/* Each branch that a Bitbucket Cloud push moved to a commit (new is null for a deletion). */
 static void bitbucket_push(struct json_object *j, struct webhook_event *ev)
 {
-	struct json_object *changes = jget(j, "push.changes");
-	size_t n = changes && json_object_is_type(changes, json_type_array) ?
-		json_object_array_length(changes) : 0;
+	struct json_object *changes;
+	size_t n = push_changes(j, "push.changes", &changes);
 
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *c = json_object_array_get_idx(changes, i);
-		char type[16];
+		char type[16], sha[WEBHOOK_SHA_MAX + 1], name[WEBHOOK_REF_MAX + 1];
+		char ref[WEBHOOK_REF_MAX + 1];
 
 		if (jcopy(c, "new.type", type, sizeof(type)) < 0 || strcmp(type, "branch"))
 			continue;
-		jcopy(c, "new.target.hash", ev->sha, sizeof(ev->sha));
-		jcopy(c, "new.name", ev->branch, sizeof(ev->branch));
-		branch_ref(ev);
-		ev->outcome = WE_SCAN;
-		return;
+		jcopy(c, "new.target.hash", sha, sizeof(sha));
+		jcopy(c, "new.name", name, sizeof(name));
+		snprintf(ref, sizeof(ref), "%s%.*s", name[0] ? "refs/heads/" : "",
+			 WEBHOOK_REF_MAX - 11, name);
+		push_tip(ev, ref, name, sha);
 	}
 }
 
@@ -661,27 +691,29 @@ static void dc_repo(struct json_object *r, struct webhook_event *ev)
 		snprintf(ev->repo, sizeof(ev->repo), "%s/%s", key, slug);
 }
 
-/* The first branch that a Data Center push added or updated. */
+/*
+ * Each branch that a Data Center push added or updated; without one, the
+ * first ref it changed is kept for the record.
+ */
 static void dc_push(struct json_object *j, struct webhook_event *ev)
 {
-	struct json_object *changes = jget(j, "changes");
-	size_t n = changes && json_object_is_type(changes, json_type_array) ?
-		json_object_array_length(changes) : 0;
+	struct json_object *changes;
+	size_t n = push_changes(j, "changes", &changes);
 
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *c = json_object_array_get_idx(changes, i);
-		char type[16], reftype[16];
+		char type[16], reftype[16], ref[WEBHOOK_REF_MAX + 1], sha[WEBHOOK_SHA_MAX + 1];
 
 		jcopy(c, "type", type, sizeof(type));
 		jcopy(c, "ref.type", reftype, sizeof(reftype));
+		jcopy(c, "refId", ref, sizeof(ref));
+		jcopy(c, "toHash", sha, sizeof(sha));
 		if (!ev->ref[0])
-			jcopy(c, "refId", ev->ref, sizeof(ev->ref));
-		if (strcmp(type, "DELETE") == 0 || strcmp(reftype, "BRANCH"))
+			memcpy(ev->ref, ref, sizeof(ref));
+		if (strcmp(type, "DELETE") == 0 || strcmp(reftype, "BRANCH") ||
+		    strncmp(ref, "refs/heads/", 11) || is_zero_sha(sha))
 			continue;
-		jcopy(c, "refId", ev->ref, sizeof(ev->ref));
-		jcopy(c, "toHash", ev->sha, sizeof(ev->sha));
-		push_outcome(ev, 0);
-		return;
+		push_tip(ev, ref, ref + 11, sha);
 	}
 }
 
@@ -730,20 +762,36 @@ fail:
 	return NULL;
 }
 
-/* A scan needs a repository, a commit and a ref; anything else is kept loosely. */
+/*
+ * A scan needs a repository, a commit and a ref; anything else is kept
+ * loosely.  An incomplete scan event keeps what is valid of it.
+ */
+static int tip_bad(char *sha, const char *ref, const char *branch)
+{
+	return !sha[0] || sha_normalize(sha) < 0 || is_zero_sha(sha) || !ref[0] || !branch[0];
+}
+
 static int event_check(struct webhook_event *ev)
 {
 	int bad_sha = ev->sha[0] && sha_normalize(ev->sha) < 0;
+	int bad_pr = ev->pr < 0 || ev->pr > INT32_MAX, bad_more = 0;
 
-	if (ev->outcome != WE_SCAN) {
-		if (bad_sha)
-			ev->sha[0] = '\0';
+	for (int i = 0; i < ev->nmore; i++)
+		bad_more |= tip_bad(ev->more[i].sha, ev->more[i].ref, ev->more[i].branch);
+
+	if (bad_sha)
+		ev->sha[0] = '\0';
+	if (bad_pr)
+		ev->pr = 0;
+	if (ev->outcome != WE_SCAN)
 		return 0;
+	if (bad_sha || bad_pr || bad_more || !ev->sha[0] || is_zero_sha(ev->sha) || !ev->repo[0] ||
+	    !ev->ref[0] || !ev->branch[0]) {
+		ev->outcome = WE_INCOMPLETE;
+		ev->nmore = 0;
+		return -ENODATA;
 	}
-	if (bad_sha || !ev->sha[0] || is_zero_sha(ev->sha) || !ev->repo[0] || !ev->ref[0] ||
-	    !ev->branch[0])
-		return -EBADMSG;
-	return ev->pr < 0 || ev->pr > INT32_MAX ? -EBADMSG : 0;
+	return 0;
 }
 
 int webhook_extract(enum webhook_provider p, const char *event_header, const char *json,
@@ -753,14 +801,17 @@ int webhook_extract(enum webhook_provider p, const char *event_header, const cha
 	int r;
 
 	memset(ev, 0, sizeof(*ev));
+	ev->outcome = WE_INCOMPLETE;
 	if (!event_header || !*event_header || strlen(event_header) > WEBHOOK_EVENT_MAX)
 		return -EINVAL;
 	strcpy(ev->event, event_header);
+	ev->outcome = WE_UNPARSABLE;
 	j = json_parse_limited(json, len);
 	if (!j || !json_object_is_type(j, json_type_object)) {
 		json_object_put(j);
 		return -EBADMSG;
 	}
+	ev->outcome = WE_IGNORE;
 	switch (p) {
 	case WH_GITHUB: r = extract_hublike(j, ev, "synchronize"); break;
 	case WH_GITEA: r = extract_hublike(j, ev, "synchronized"); break;

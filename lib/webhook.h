@@ -48,6 +48,7 @@ void webhook_headers_get(enum webhook_provider p, const char *(*get)(const char 
 #define WEBHOOK_REF_MAX      255
 #define WEBHOOK_SHA_MAX      64
 #define WEBHOOK_JSON_DEPTH   64
+#define WEBHOOK_TIPS_MAX     32	/* branch tips of one push that get a job each */
 
 /* Verification outcomes, all refused with 401 except 0. */
 #define WEBHOOK_OK 0
@@ -135,6 +136,15 @@ enum webhook_outcome {
 	WE_IGNORE,	/* recorded as ignored */
 	WE_RECORD,	/* recorded: ping, installation, repository removal */
 	WE_SCAN,	/* a scan job (queued, or absorbed by a queued one) */
+	WE_UNPARSABLE,	/* verified, but not JSON (or no form payload): recorded */
+	WE_INCOMPLETE,	/* verified, but no event header, or a scan event missing a part */
+};
+
+/* A branch a push moved, and the commit it now points at. */
+struct webhook_tip {
+	char ref[WEBHOOK_REF_MAX + 1];
+	char branch[WEBHOOK_REF_MAX + 1];
+	char sha[WEBHOOK_SHA_MAX + 1];
 };
 
 struct webhook_event {
@@ -146,12 +156,18 @@ struct webhook_event {
 	char branch[WEBHOOK_REF_MAX + 1];	/* a push's branch; a pull request's target */
 	char sha[WEBHOOK_SHA_MAX + 1];		/* lower-case hex, "" when none */
 	int64_t pr;				/* 0 when none */
+	/* A push of several branches (Bitbucket): the tips after the first. */
+	struct webhook_tip more[WEBHOOK_TIPS_MAX - 1];
+	int nmore;
 };
 
 /*
  * Parse json (len bytes, after verification) for the given event header
- * and fill ev.  -EBADMSG: not JSON, too deep, or a scan event missing its
- * repository, commit or ref (400).  -EINVAL: no event header.
+ * and fill ev.  On failure ev still holds what can be recorded, its
+ * outcome saying why nothing more: -EBADMSG (WE_UNPARSABLE): not JSON or
+ * too deep.  -EINVAL (WE_INCOMPLETE): no event header.  -ENODATA
+ * (WE_INCOMPLETE): a scan event missing its repository, commit or ref;
+ * ev keeps what was valid.
  */
 int webhook_extract(enum webhook_provider p, const char *event_header, const char *json,
 		    size_t len, struct webhook_event *ev);

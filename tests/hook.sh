@@ -17,6 +17,12 @@
 #                                    "lethe_test_copy": TAG), as another delivery of the
 #                                    same event has: the same bytes under a new id are a
 #                                    replay; prints its path
+#   hook_instance NAME WORKERS [KEY=VALUE...]
+#                                    a private lethe-hook of WORKERS workers (the stack's
+#                                    configuration, with the keys given) on
+#                                    $SCRATCH/NAME/sock, logging to $SCRATCH/NAME/log, its
+#                                    supervisor's pid in $SCRATCH/NAME/pid; stopped when
+#                                    the test ends
 #   sql QUERY                        one psql query, unaligned
 # Headers go through a file (curl -H @file): a GitLab token never reaches argv.
 
@@ -94,6 +100,22 @@ hook_post() { # PATH BODY [CTYPE]
 }
 
 new_id() { cat /proc/sys/kernel/random/uuid; }
+
+# Not in a command substitution: the cleanup must be the test shell's.
+hook_instance() { # NAME WORKERS [KEY=VALUE...]
+	local dir=$SCRATCH/$1 kv
+	mkdir -p "$dir"
+	grep -v '^log_file\|^hook_' "$LETHE_CONFIG" >"$dir/lethe.conf"
+	printf 'log_file = %s\nhook_workers = %s\n' "$dir/log" "$2" >>"$dir/lethe.conf"
+	for kv in "${@:3}"; do printf '%s = %s\n' "${kv%%=*}" "${kv#*=}" >>"$dir/lethe.conf"; done
+	: >"$dir/log"
+	LETHE_CONFIG=$dir/lethe.conf setsid "$TOP/scripts/fcgi-supervise" "$dir/sock" 1 "$dir/out" \
+	    "$TOP/bin/lethe-hook" </dev/null >/dev/null 2>&1 &
+	echo $! >"$dir/pid"
+	on_exit "kill -TERM $! 2>/dev/null; sleep 0.5"
+	for _ in $(seq 100); do [ -S "$dir/sock" ] && return 0; sleep 0.1; done
+	return 1
+}
 
 # The key goes through the environment, never argv.
 sw_sign() { # TOKEN ID TS FILE

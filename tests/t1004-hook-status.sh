@@ -1,12 +1,12 @@
 #!/bin/bash
 # Refusals through nginx: the status, a one-line JSON reason, nothing
 # written: 404 unknown hook, 405 wrong method, 413 too large, 415 wrong
-# content type, 400 bad payload after a valid signature.
+# content type; a bad payload after a valid signature is recorded, 202.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hook.sh"
 need_stack
 need_hook
-plan 22
+plan 32
 
 hook_org
 secret=$(random_secret)
@@ -42,19 +42,42 @@ head -c $((27 * 1024 * 1024)) /dev/zero >"$SCRATCH/big"
 check 413 "payload too large" "27M" "${post[@]}" --data-binary @"$SCRATCH/big" "$LETHE_URL$HOOK_PATH"
 rm -f "$SCRATCH/big"
 
-# 400: signed, but not JSON / no delivery id / no event.
+# Signed, but not JSON / no delivery id / no event / no commit: recorded
+# with its outcome and answered 202, never 4xx (GitLab disables a hook it
+# is refused with 4xx); no job.
+# signed_bad BODY OUTCOME DESC: the answer and its outcome.
+signed_bad() {
+	is "$(hook_post "$HOOK_PATH" "$1")" 202 "$3: 202"
+	is "$(jq -r .outcome "$SCRATCH/answer")" "$2" "$3: outcome '$2'"
+}
 printf '{"ref": ' >"$SCRATCH/bad.json"
-hook_headers github push "$(new_id)" good "$SCRATCH/bad.json" "$secret"
-is "$(hook_post "$HOOK_PATH" "$SCRATCH/bad.json")" 400 "signed truncated JSON: 400"
-hook_headers github push "$(new_id)" good "$body" "$secret"
+id=$(new_id)
+hook_headers github push "$id" good "$SCRATCH/bad.json" "$secret"
+signed_bad "$SCRATCH/bad.json" unparsable "signed truncated JSON"
+is "$(sql "SELECT event || '|' || outcome FROM lethe.deliveries WHERE delivery_id = '$id'")" \
+    "push|unparsable" "truncated JSON: its delivery row says unparsable"
+jq -c '.after = "1111111111111111111111111111111111111111"' "$body" >"$SCRATCH/noid.json"
+hook_headers github push "$(new_id)" good "$SCRATCH/noid.json" "$secret"
 sed -i '/^X-GitHub-Delivery/d' "$SCRATCH/headers"
-is "$(hook_post "$HOOK_PATH" "$body")" 400 "signed delivery without a delivery id: 400"
-is "$(jq -r .error "$SCRATCH/answer")" "missing or invalid delivery id" "reason names the delivery id"
+signed_bad "$SCRATCH/noid.json" incomplete "signed delivery without a delivery id"
+is "$(hook_post "$HOOK_PATH" "$SCRATCH/noid.json")" 200 "the same again: 200 (a duplicate, by its digest)"
+is "$(sql "SELECT count(*) FROM lethe.deliveries WHERE repository_id = $REPO_ID
+           AND delivery_id ~ '^digest-[0-9a-f]{64}$' AND outcome = 'incomplete'")" 1 \
+    "without a delivery id: recorded once under its digest"
 hook_headers github push "$(new_id)" good "$body" "$secret"
 sed -i '/^X-GitHub-Event/d' "$SCRATCH/headers"
-is "$(hook_post "$HOOK_PATH" "$body")" 400 "signed delivery without an event: 400"
+signed_bad "$body" incomplete "signed delivery without an event"
 jq -c 'del(.after)' "$body" >"$SCRATCH/noafter.json"
 hook_headers github push "$(new_id)" good "$SCRATCH/noafter.json" "$secret"
-is "$(hook_post "$HOOK_PATH" "$SCRATCH/noafter.json")" 400 "signed branch push without its commit: 400"
+signed_bad "$SCRATCH/noafter.json" incomplete "signed branch push without its commit"
 
-is "$(sql "SELECT count(*) FROM lethe.deliveries WHERE repository_id = $REPO_ID")" 0 "nothing written"
+is "$(sql "SELECT string_agg(outcome, ',' ORDER BY id) FROM lethe.deliveries WHERE repository_id = $REPO_ID")" \
+    "unparsable,incomplete,incomplete,incomplete" "only the signed deliveries written, each with its outcome"
+is "$(sql "SELECT count(*) FROM lethe.jobs WHERE repository_id = $REPO_ID")" 0 "no job"
+
+# The same for every provider: GitLab, whose hooks a 4xx disables.
+hook_repo gitlab "$secret"
+hook_headers gitlab "Push Hook" "$(new_id)" good "$SCRATCH/bad.json" "$secret"
+signed_bad "$SCRATCH/bad.json" unparsable "gitlab: token verified, truncated JSON"
+hook_headers gitlab "Push Hook" "$(new_id)" wrong "$SCRATCH/bad.json" "$secret"
+is "$(hook_post "$HOOK_PATH" "$SCRATCH/bad.json")" 401 "gitlab: wrong token, truncated JSON: 401"

@@ -10,20 +10,6 @@ need_hook
 command -v cgi-fcgi >/dev/null || skip_all "cgi-fcgi (libfcgi-bin) is not installed"
 plan 6
 
-# instance NAME WORKERS: a private lethe-hook with hook_max_requests = 3.
-instance() {
-	local dir=$SCRATCH/$1
-	mkdir -p "$dir"
-	grep -v '^log_file\|^hook_' "$LETHE_CONFIG" >"$dir/lethe.conf"
-	printf 'log_file = %s\nhook_max_requests = 3\nhook_workers = %s\n' "$dir/log" "$2" >>"$dir/lethe.conf"
-	LETHE_CONFIG=$dir/lethe.conf setsid "$TOP/scripts/fcgi-supervise" "$dir/sock" 1 "$dir/out" \
-	    "$TOP/bin/lethe-hook" </dev/null >/dev/null 2>&1 &
-	echo $! >"$dir/pid"
-	on_exit "kill -TERM $! 2>/dev/null; sleep 0.5"
-	for _ in $(seq 50); do [ -S "$dir/sock" ] && return 0; sleep 0.1; done
-	return 1
-}
-
 # ask NAME N: N requests for an unknown hook, one at a time.
 ask() {
 	local i
@@ -36,12 +22,12 @@ ask() {
 
 pids() { sed -n 's/.*lethe-hook\[\([0-9]*\)\].*refused delivery.*/\1/p' "$SCRATCH/$1/log" | sort -u | wc -l; }
 
-ok "single process instance starts" instance single 1
+ok "single process instance starts" hook_instance single 1 hook_max_requests=3
 ask single 7
 is "$(grep -c '^Status: 404' "$SCRATCH/single/answers")" 7 "seven requests answered 404"
 is "$(pids single)" 3 "three processes served them: 3 + 3 + 1"
 
-ok "pre-forked instance starts" instance forked 2
+ok "pre-forked instance starts" hook_instance forked 2 hook_max_requests=3
 parent=$(pgrep -P "$(cat "$SCRATCH/forked/pid")" -f "$TOP/bin/lethe-hook")
 ask forked 9
 ok "workers served 9 requests in at least 3 processes" test "$(pids forked)" -ge 3

@@ -337,21 +337,28 @@ static void test_pull_target(void)
 
 static void test_extract_bad(void)
 {
+	static const char nohex[] =
+		"{\"ref\":\"refs/heads/m\",\"after\":\"zzzzzzzz\",\"repository\":{\"full_name\":\"a/b\"}}";
 	struct webhook_event ev;
 	char deep[200];
 
-	ok(webhook_extract(WH_GITHUB, "push", "{\"ref\":", 7, &ev) == -EBADMSG, "truncated json");
+	ok(webhook_extract(WH_GITHUB, "push", "{\"ref\":", 7, &ev) == -EBADMSG &&
+	   ev.outcome == WE_UNPARSABLE && !strcmp(ev.event, "push"),
+	   "truncated json: unparsable, the event kept");
 	ok(webhook_extract(WH_GITHUB, "push", "[1]", 3, &ev) == -EBADMSG, "json array refused");
 	ok(webhook_extract(WH_GITHUB, "push", "{} x", 4, &ev) == -EBADMSG, "trailing garbage");
-	ok(webhook_extract(WH_GITHUB, "push", "{\"ref\":\"refs/heads/main\"}", 24, &ev) == -EBADMSG,
-	   "branch push without a commit is incomplete");
-	ok(webhook_extract(WH_GITHUB, NULL, "{}", 2, &ev) == -EINVAL, "no event header");
+	ok(webhook_extract(WH_GITHUB, "push", "", 0, &ev) == -EBADMSG && ev.outcome == WE_UNPARSABLE,
+	   "no body: unparsable");
+	ok(webhook_extract(WH_GITHUB, "push", "{\"ref\":\"refs/heads/main\"}", 25, &ev) == -ENODATA &&
+	   ev.outcome == WE_INCOMPLETE && !strcmp(ev.ref, "refs/heads/main"),
+	   "branch push without a commit is incomplete, its ref kept");
+	ok(webhook_extract(WH_GITHUB, NULL, "{}", 2, &ev) == -EINVAL && ev.outcome == WE_INCOMPLETE &&
+	   !ev.event[0], "no event header: incomplete");
 	memset(deep, '[', 100);
 	memset(deep + 100, ']', 100);
 	ok(webhook_extract(WH_GITHUB, "ping", deep, 200, &ev) == -EBADMSG, "nesting over the limit");
-	ok(webhook_extract(WH_GITHUB, "push",
-			   "{\"ref\":\"refs/heads/m\",\"after\":\"zzzzzzzz\",\"repository\":{\"full_name\":\"a/b\"}}",
-			   72, &ev) == -EBADMSG, "non-hex commit refused");
+	ok(webhook_extract(WH_GITHUB, "push", nohex, strlen(nohex), &ev) == -ENODATA && ev.outcome == WE_INCOMPLETE && !ev.sha[0],
+	   "non-hex commit: incomplete, the commit dropped");
 }
 
 static void test_form(void)
@@ -376,6 +383,152 @@ static void test_form(void)
 	   "gitlab sends no forms");
 }
 
+/* Change i of a push's changes array, copied so that it can be edited. */
+static struct json_object *change_copy(struct json_object *changes, size_t i)
+{
+	struct json_object *c = NULL;
+
+	json_object_deep_copy(json_object_array_get_idx(changes, i), &c, NULL);
+	return c;
+}
+
+static void set_path(struct json_object *o, const char *a, const char *b, struct json_object *v)
+{
+	struct json_object *in = o;
+
+	if (b && json_object_object_get_ex(o, a, &in))
+		a = b;
+	json_object_object_add(in, a, v);
+}
+
+static void extract_json(enum webhook_provider p, const char *event, struct json_object *o,
+			 struct webhook_event *ev, int *r)
+{
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+
+	*r = webhook_extract(p, event, s, strlen(s), ev);
+}
+
+/*
+ * A Bitbucket Cloud push of three branches, a tag and a deletion, made
+ * from the real one-branch push: every branch tip gets its job.
+ */
+static void test_push_cloud(void)
+{
+	struct json_object *o = load_json("bitbucket-cloud/repo_push-basic.json"), *changes = NULL;
+	static const char *const names[] = { "main", "feature/a", "tag-v1", "gone", "feature/b" };
+	static const char *const hashes[] = { "1111111111111111111111111111111111111111",
+		"2222222222222222222222222222222222222222", "3333333333333333333333333333333333333333",
+		"", "4444444444444444444444444444444444444444" };
+	struct webhook_event ev;
+	int r = -1;
+
+	if (o && json_object_object_get_ex(json_object_object_get(o, "push"), "changes", &changes)) {
+		struct json_object *one = change_copy(changes, 0);
+
+		json_object_array_del_idx(changes, 0, 1);
+		for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+			struct json_object *c = NULL, *nw = NULL;
+
+			json_object_deep_copy(one, &c, NULL);
+			json_object_object_get_ex(c, "new", &nw);
+			set_path(nw, "name", NULL, json_object_new_string(names[i]));
+			set_path(nw, "target", "hash", json_object_new_string(hashes[i]));
+			if (i == 2)
+				set_path(nw, "type", NULL, json_object_new_string("tag"));
+			if (i == 3)
+				json_object_object_add(c, "new", NULL);	/* a deletion */
+			json_object_array_add(changes, c);
+		}
+		json_object_put(one);
+		extract_json(WH_BITBUCKET, "repo:push", o, &ev, &r);
+	}
+	ok(r == 0 && ev.outcome == WE_SCAN && !strcmp(ev.ref, "refs/heads/main") &&
+	   !strcmp(ev.branch, "main") && !strcmp(ev.sha, hashes[0]) && ev.nmore == 2 &&
+	   !strcmp(ev.more[0].ref, "refs/heads/feature/a") && !strcmp(ev.more[0].branch, "feature/a") &&
+	   !strcmp(ev.more[0].sha, hashes[1]) && !strcmp(ev.more[1].branch, "feature/b") &&
+	   !strcmp(ev.more[1].sha, hashes[4]),
+	   "bitbucket cloud: a push of three branches, a tag and a deletion scans the three "
+	   "(r=%d, %d more)", r, r == 0 ? ev.nmore : -1);
+	if (changes) {
+		struct json_object *c = json_object_array_get_idx(changes, 4), *nw = NULL;
+
+		json_object_object_get_ex(c, "new", &nw);
+		set_path(nw, "target", "hash", json_object_new_string("not-hex"));
+		extract_json(WH_BITBUCKET, "repo:push", o, &ev, &r);
+	}
+	ok(r == -ENODATA && ev.outcome == WE_INCOMPLETE && ev.nmore == 0,
+	   "bitbucket cloud: one branch without a commit makes the push incomplete (r=%d)", r);
+	json_object_put(o);
+}
+
+/* A Data Center push made from the real deletion: two branches and a tag added too. */
+static void test_push_dc(void)
+{
+	struct json_object *o = load_json("bitbucket-dc/repo_refs_changed-branch-delete.json");
+	struct json_object *changes = NULL;
+	static const char *const ids[] = { "refs/heads/main", "refs/tags/v1", "refs/heads/next" };
+	static const char *const types[] = { "UPDATE", "ADD", "ADD" };
+	static const char *const refs[] = { "BRANCH", "TAG", "BRANCH" };
+	struct webhook_event ev;
+	int r = -1;
+
+	if (o && json_object_object_get_ex(o, "changes", &changes)) {
+		for (size_t i = 0; i < ARRAY_SIZE(ids); i++) {
+			struct json_object *c = change_copy(changes, 0);
+			char hash[41];
+
+			memset(hash, (int)('a' + i), 40);
+			hash[40] = '\0';
+			set_path(c, "refId", NULL, json_object_new_string(ids[i]));
+			set_path(c, "ref", "id", json_object_new_string(ids[i]));
+			set_path(c, "ref", "type", json_object_new_string(refs[i]));
+			set_path(c, "type", NULL, json_object_new_string(types[i]));
+			set_path(c, "toHash", NULL, json_object_new_string(hash));
+			json_object_array_add(changes, c);
+		}
+		extract_json(WH_BITBUCKET_DC, "repo:refs_changed", o, &ev, &r);
+	}
+	ok(r == 0 && ev.outcome == WE_SCAN && !strcmp(ev.ref, "refs/heads/main") &&
+	   !strcmp(ev.branch, "main") && !strncmp(ev.sha, "aaaa", 4) && ev.nmore == 1 &&
+	   !strcmp(ev.more[0].ref, "refs/heads/next") && !strcmp(ev.more[0].branch, "next") &&
+	   !strncmp(ev.more[0].sha, "cccc", 4),
+	   "bitbucket dc: a deletion, two branches and a tag scan the two branches (r=%d, %d more)",
+	   r, r == 0 ? ev.nmore : -1);
+	json_object_put(o);
+}
+
+/* More branch tips than WEBHOOK_TIPS_MAX: the first WEBHOOK_TIPS_MAX are scanned. */
+static void test_push_many(void)
+{
+	struct json_object *o = json_object_new_object(), *changes = json_object_new_array();
+	struct webhook_event ev;
+	int r;
+
+	for (int i = 0; i < WEBHOOK_TIPS_MAX + 3; i++) {
+		struct json_object *c = json_object_new_object(), *ref = json_object_new_object();
+		char id[32], hash[41];
+
+		snprintf(id, sizeof(id), "refs/heads/b%d", i);
+		snprintf(hash, sizeof(hash), "%040x", i + 1);
+		json_object_object_add(ref, "type", json_object_new_string("BRANCH"));
+		json_object_object_add(c, "ref", ref);
+		json_object_object_add(c, "refId", json_object_new_string(id));
+		json_object_object_add(c, "toHash", json_object_new_string(hash));
+		json_object_object_add(c, "type", json_object_new_string("UPDATE"));
+		json_object_array_add(changes, c);
+	}
+	json_object_object_add(o, "changes", changes);
+	json_object_object_add(o, "repository", json_tokener_parse(
+		"{\"slug\": \"r\", \"project\": {\"key\": \"P\"}}"));
+	extract_json(WH_BITBUCKET_DC, "repo:refs_changed", o, &ev, &r);
+	ok(r == 0 && ev.nmore == WEBHOOK_TIPS_MAX - 1 && !strcmp(ev.branch, "b0") &&
+	   !strcmp(ev.more[WEBHOOK_TIPS_MAX - 2].branch, "b31"),
+	   "a push of %d branches scans the first %d (r=%d, %d more)", WEBHOOK_TIPS_MAX + 3,
+	   WEBHOOK_TIPS_MAX, r, ev.nmore);
+	json_object_put(o);
+}
+
 int main(void)
 {
 	test_github_docs();
@@ -390,7 +543,10 @@ int main(void)
 		test_derived();
 		test_extract();
 		test_pull_target();
+		test_push_cloud();
+		test_push_dc();
 	}
+	test_push_many();
 	free(corpus);
 	printf("1..%d\n", ntest);
 	return nfail ? 1 : 0;
