@@ -275,6 +275,22 @@ static void each_script_scalar(struct wf *w, yaml_node_t *n, line_fn *fn, void *
 		each_script_scalar(w, node(w, *i), fn, arg, depth + 1);
 }
 
+static bool in_list(const char *s, const char *const *list, size_t n)
+{
+	for (size_t i = 0; s && i < n; i++)
+		if (!strcmp(s, list[i]))
+			return true;
+	return false;
+}
+
+static bool mentions(const char *s, const char *const *list, size_t n)
+{
+	for (size_t i = 0; s && i < n; i++)
+		if (strstr(s, list[i]))
+			return true;
+	return false;
+}
+
 /* ---- shared checks ---- */
 
 static void fact(struct wf *w, const char *job, const char *kind, const char *value,
@@ -297,14 +313,22 @@ static void issue_rule(struct wf *w, const char *rule, int line)
 	an_issue_add(w->is, id, line, "%s", msg);
 }
 
-/* Checks of any script line, whatever the system. */
+/* Checks of any script line, whatever the system.  A regular expression is
+ * tried only on a line holding what it needs to match (a long line of
+ * "curl" costs each one a pass). */
 static void script_common(struct wf *w, const char *s, int line)
 {
-	if (rx_match(RX_PIPE, s) || rx_match(RX_SUBST, s))
+	static const char *const tls_words[] = { "Verify-Peer", "-k", "--insecure",
+						 "--no-check-certificate", "GIT_SSL_NO_VERIFY",
+						 "sslVerify" };
+	bool fetch = strstr(s, "curl") || strstr(s, "wget");
+
+	if (fetch && ((strchr(s, '|') && rx_match(RX_PIPE, s)) ||
+		      ((strstr(s, "$(") || strstr(s, "<(")) && rx_match(RX_SUBST, s))))
 		issue_rule(w, "curl-pipe-shell", line);
-	if (rx_match(RX_TLS_OFF, s))
+	if (mentions(s, tls_words, ARRAY_SIZE(tls_words)) && rx_match(RX_TLS_OFF, s))
 		issue_rule(w, "tls-verify-off", line);
-	if (rx_match(RX_CRED_URL, s))
+	if (strstr(s, "://") && rx_match(RX_CRED_URL, s))
 		issue_rule(w, "credential-in-url", line);
 }
 
@@ -399,22 +423,6 @@ static const char *const untrusted_refs[] = {
 	"github.event.pull_request.head", "github.head_ref", "github.event.workflow_run",
 	"refs/pull/", "github.event.issue.number", "github.event.pull_request.number",
 };
-
-static bool in_list(const char *s, const char *const *list, size_t n)
-{
-	for (size_t i = 0; s && i < n; i++)
-		if (!strcmp(s, list[i]))
-			return true;
-	return false;
-}
-
-static bool mentions(const char *s, const char *const *list, size_t n)
-{
-	for (size_t i = 0; s && i < n; i++)
-		if (strstr(s, list[i]))
-			return true;
-	return false;
-}
 
 /* An expression in one spelling: lower case, no blanks, x['y'] as x.y,
  * the gitea.* and forge.* contexts as github.*. */
