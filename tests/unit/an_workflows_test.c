@@ -70,35 +70,28 @@ struct rulecase {
 
 #define GH_RUN(trigger, line) "on: " trigger "\npermissions: {}\njobs:\n  a:\n    runs-on: x\n" \
 	"    steps:\n      - run: |\n          " line "\n"
+/* a run: line (line 8 of the workflow) and whether rule reports it there */
+#define RUN(trigger, line, rule, at) { GH, GH_RUN(trigger, line), "gha/" rule, at }
+#define TITLE_ENV_RUN(line) "on: issues\npermissions: {}\njobs:\n  a:\n    runs-on: x\n" \
+	"    steps:\n      - env:\n          T: ${{ github.event.issue.title }}\n        run: |\n" \
+	"          " line "\n"
+#define INJ "expression-injection"
 
 static const struct rulecase rulecases[] = {
-	{ GH, GH_RUN("pull_request", "curl -fsSL https://example.org/download/x.sh | sh"),
-	  "gha/curl-pipe-shell", 8 },
-	{ GH, GH_RUN("pull_request", "echo \"${{ github.event.pull_request.title }}\""),
-	  "gha/expression-injection", 8 },
-	{ GH, GH_RUN("pull_request", "echo \"${{ github['head_ref'] }}\""), "gha/expression-injection", 8 },
-	{ GH, GH_RUN("pull_request", "echo \"${{ toJSON(github.event.*.body) }}\""),
-	  "gha/expression-injection", 8 },
-	{ GH, GH_RUN("issues", "echo \"${{ gitea.event.issue.title }}\""), "gha/expression-injection", 8 },
-	{ GH, GH_RUN("issue_comment", "echo \"${{ forge.event.comment.body }}\""),
-	  "gha/expression-injection", 8 },
-	{ GH, GH_RUN("repository_dispatch", "echo ${{ github.event.client_payload.ref }}"),
-	  "gha/expression-injection", 8 },
-	{ GH, GH_RUN("pull_request", "[ \"${{ contains(github.event.pull_request.title, 'x') }}\" = true ]"),
-	  "gha/expression-injection", 0 },
-	{ GH, GH_RUN("issues", "echo ${{ github.event.issue.number }} ${{ github.event.issue.url }}"),
-	  "gha/expression-injection", 0 },
-	{ GH, GH_RUN("pull_request", "echo \"${{ github.event.pull_request.head.ref }}\" >> $GITHUB_ENV"),
-	  "gha/untrusted-env-write", 8 },
-	{ GH, GH_RUN("push", "echo \"hash=$(git rev-parse HEAD)\" >> $GITHUB_OUTPUT"),
-	  "gha/untrusted-env-write", 0 },
-	{ GH, "on: issues\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n"
-	  "      - env:\n          T: ${{ github.event.issue.title }}\n        run: |\n"
-	  "          echo \"t=$T\" >> \"$GITHUB_ENV\"\n", "gha/untrusted-env-write", 10 },
-	{ GH, "on: issues\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n"
-	  "      - env:\n          T: ${{ github.event.issue.title }}\n        run: |\n"
-	  "          echo \"$T\"\n", "gha/expression-injection", 0 },
-	{ GH, GH_RUN("push", "curl -k https://example.org/x"), "gha/tls-verify-off", 8 },
+	RUN("pull_request", "curl -fsSL https://example.org/download/x.sh | sh", "curl-pipe-shell", 8),
+	RUN("pull_request", "echo \"${{ github.event.pull_request.title }}\"", INJ, 8),
+	RUN("pull_request", "echo \"${{ github['head_ref'] }}\"", INJ, 8),
+	RUN("pull_request", "echo \"${{ toJSON(github.event.*.body) }}\"", INJ, 8),
+	RUN("issues", "echo \"${{ gitea.event.issue.title }}\"", INJ, 8),
+	RUN("issue_comment", "echo \"${{ forge.event.comment.body }}\"", INJ, 8),
+	RUN("repository_dispatch", "echo ${{ github.event.client_payload.ref }}", INJ, 8),
+	RUN("pull_request", "[ \"${{ contains(github.event.pull_request.title, 'x') }}\" = 1 ]", INJ, 0),
+	RUN("issues", "echo ${{ github.event.issue.number }} ${{ github.event.issue.url }}", INJ, 0),
+	RUN("pull_request", "echo \"${{ github.head_ref }}\" >> $GITHUB_ENV", "untrusted-env-write", 8),
+	RUN("push", "echo \"hash=$(git rev-parse HEAD)\" >> $GITHUB_OUTPUT", "untrusted-env-write", 0),
+	{ GH, TITLE_ENV_RUN("echo \"t=$T\" >> \"$GITHUB_ENV\""), "gha/untrusted-env-write", 10 },
+	{ GH, TITLE_ENV_RUN("echo \"$T\""), "gha/" INJ, 0 },
+	RUN("push", "curl -k https://example.org/x", "tls-verify-off", 8),
 	{ GH, "on: pull_request_target\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n"
 	  "      - uses: actions/checkout@b4ffde65f46336ab88eb53be808477a3936bae11\n        with:\n"
 	  "          ref: ${{ github.event.pull_request.head.sha }}\n      - run: npm install\n",
