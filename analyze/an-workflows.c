@@ -709,9 +709,25 @@ static void gh_runner(struct wf *w, yaml_node_t *n, void *arg)
 		issue_rule(w, "self-hosted-public", w->at_line ? w->at_line : line_of(n));
 }
 
-static void gh_image(struct wf *w, const char *job, yaml_node_t *n)
+/* A job's image; one named by a matrix value (image:${{ matrix.x }}) is
+ * judged with each value the matrix gives x. */
+static void gh_image(struct wf *w, const char *job, yaml_node_t *n, yaml_node_t *matrix)
 {
-	image_check(w, job, scalar(n) ? n : get(w, n, "image"), true);
+	yaml_node_t *img = scalar(n) ? n : get(w, n, "image");
+	const char *s = scalar(img), *e = s ? strstr(s, "${{") : NULL;
+	char name[65];
+	int k = 0;
+
+	image_check(w, job, img, true);
+	if (!e || sscanf(e, "${{ matrix.%64[A-Za-z0-9_-] }}%n", name, &k) != 1 || !k)
+		return;
+	EACH_ITEM(i, get(w, matrix, name)) {
+		const char *v = scalar(node(w, *i));
+		_cleanup_free_ char *ref = v ? xasprintf("%.*s%s%s", (int)(e - s), s, v, e + k) : NULL;
+
+		if (ref && image_moving(ref))
+			issue_rule(w, "unpinned-image", line_of(img));
+	}
 }
 
 /* true when the job gives its permissions */
@@ -726,9 +742,9 @@ static bool gh_job(struct wf *w, const char *job, yaml_node_t *j)
 	fact(w, job, "job", job, NULL);
 	perms = gh_permissions(w, j, job);
 	each_scalar(w, get(w, j, "runs-on"), gh_runner, (void *)job);
-	gh_image(w, job, get(w, j, "container"));
+	gh_image(w, job, get(w, j, "container"), matrix);
 	EACH_PAIR(p, services)
-		gh_image(w, job, node(w, p->value));
+		gh_image(w, job, node(w, p->value), matrix);
 	gh_uses(w, job, get(w, j, "uses"));
 	if (scalar(secrets) && !strcmp(scalar(secrets), "inherit"))
 		issue_rule(w, "secrets-inherit", line_of(secrets));

@@ -74,6 +74,7 @@ permissions: write-all	permissions-write-all
 no `permissions:`	permissions-missing
 pinned by tag|pinned to a branch	unpinned-action
 (CI/CD component|include from another project).* tag	unpinned-include
+checked out.*(no build|nothing from it is executed)	untrusted-checkout-unused
 checks? out|checked out	untrusted-checkout
 self-hosted|self\.hosted	self-hosted-public
 image|service on	unpinned-image

@@ -76,6 +76,10 @@ struct rulecase {
 	"    steps:\n      - env:\n          T: ${{ github.event.issue.title }}\n        run: |\n" \
 	"          " line "\n"
 #define INJ "expression-injection"
+/* a job container (line 10) named by a matrix value */
+#define MATRIX_IMAGE(values) "on: push\npermissions: {}\njobs:\n  a:\n    runs-on: x\n" \
+	"    strategy:\n      matrix:\n        os: " values "\n    container:\n" \
+	"      image: \"example/build:${{ matrix.os }}\"\n    steps:\n      - run: make\n"
 
 static const struct rulecase rulecases[] = {
 	RUN("pull_request", "curl -fsSL https://example.org/download/x.sh | sh", "curl-pipe-shell", 8),
@@ -92,6 +96,8 @@ static const struct rulecase rulecases[] = {
 	{ GH, TITLE_ENV_RUN("echo \"t=$T\" >> \"$GITHUB_ENV\""), "gha/untrusted-env-write", 10 },
 	{ GH, TITLE_ENV_RUN("echo \"$T\""), "gha/" INJ, 0 },
 	RUN("push", "curl -k https://example.org/x", "tls-verify-off", 8),
+	{ GH, MATRIX_IMAGE("[debian-12, debian-latest]"), "gha/unpinned-image", 10 },
+	{ GH, MATRIX_IMAGE("[debian-12, bookworm-20240101]"), "gha/unpinned-image", 0 },
 	{ GH, "on: pull_request_target\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n"
 	  "      - uses: actions/checkout@b4ffde65f46336ab88eb53be808477a3936bae11\n        with:\n"
 	  "          ref: ${{ github.event.pull_request.head.sha }}\n      - run: npm install\n",
