@@ -183,10 +183,11 @@ static const struct ruletext table[] = {
 	RULE("bandit", "B701", "Jinja2 autoescape off"),
 	/* lethe-workflows (analyze/an-workflows.c): gha/ is GitHub Actions syntax
 	 * (GitHub, Gitea, Forgejo), gitlab/ GitLab CI, bitbucket/ Bitbucket Pipelines */
-	RULE(WF, "gha/unpinned-action", "action not pinned to a full commit SHA: its owner can change what runs"),
+	RULE(WF, "gha/unpinned-action",
+	     "action not pinned to a full commit SHA: its owner can change what runs"),
 	EVERY_SYSTEM("unpinned-image", IMAGE_TEXT),
-	RULE(WF, "gitlab/unpinned-include", "configuration included from another project, a component or a URL "
-	     "without a commit SHA: its owner can change what runs"),
+	RULE(WF, "gitlab/unpinned-include", "configuration included from another project, a "
+	     "component or a URL without a commit SHA: its owner can change what runs"),
 	{ WF, "gha/untrusted-checkout", "a privileged workflow checks out the untrusted head of a pull "
 	  "request or run and then builds or runs it, with secrets and a write token", NULL, NULL },
 	{ WF, "gha/untrusted-checkout-unused", "a privileged workflow checks out the untrusted head of "
@@ -200,7 +201,8 @@ static const struct ruletext table[] = {
 	RULE(WF, "gha/secret-in-script", "a secret is pasted into a script's text; pass it through env:"),
 	RULE(WF, "gha/secret-in-env", "a secret is given to every step of the workflow through its env:"),
 	RULE(WF, "gha/secrets-inherit", "secrets: inherit passes every secret to the called workflow"),
-	RULE(WF, "gha/permissions-missing", "no permissions: a job's token gets the repository's default scopes"),
+	RULE(WF, "gha/permissions-missing",
+	     "no permissions: a job's token gets the repository's default scopes"),
 	RULE(WF, "gha/permissions-write-all", "permissions: write-all gives the token every write scope"),
 	RULE(WF, "gha/secrets-untrusted-trigger", "secrets are used by a workflow that untrusted pull "
 	     "requests or runs can start"),

@@ -23,7 +23,7 @@ struct rxcase {
 
 static const struct rxcase rxcases[] = {
 	{ RX_PIPE, "curl -fsSL https://example.org/download/install.sh | sh", true },
-	{ RX_PIPE, "curl --proto '=https' --tlsv1.2 -LsSf https://example.org/x-installer.sh | sh\"", true },
+	{ RX_PIPE, "curl --proto '=https' -LsSf https://example.org/x-installer.sh | sh\"", true },
 	{ RX_PIPE, "wget -qO- https://get.example.org/cli | sudo -E bash", true },
 	{ RX_PIPE, "curl -s https://sh.rustup.rs | sh -s -- -y", true },
 	{ RX_PIPE, "curl x |zsh", true },
