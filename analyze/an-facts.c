@@ -138,7 +138,8 @@ static const char *rule_level(const char *rule)
 	for (size_t i = 0; i < ARRAY_SIZE(error_rules); i++)
 		if (!strcmp(rule, error_rules[i]))
 			return "error";
-	return strstr(rule, "/unparsable") || strstr(rule, "/include-missing") ? "note" : "warning";
+	return strstr(rule, "/unparsable") || strstr(rule, "/include-missing") ||
+	       strstr(rule, "/privileged-trigger") ? "note" : "warning";
 }
 
 void an_issues_report(const struct an_ctx *ctx, struct sarif_run *run, const char *tool,

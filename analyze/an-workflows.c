@@ -594,29 +594,30 @@ static bool uses_secret(const char *s)
 	return false;
 }
 
-static void gh_trigger(struct wf *w, const char *ev)
+/* A trigger, named by n (a key of on: or an item of its list). */
+static void gh_trigger(struct wf *w, yaml_node_t *n, void *arg)
 {
+	const char *ev = scalar(n);
+
 	fact(w, NULL, "trigger", ev, NULL);
 	w->untrusted |= in_list(ev, untrusted_events, ARRAY_SIZE(untrusted_events));
-	w->privileged |= in_list(ev, privileged_events, ARRAY_SIZE(privileged_events));
 	w->outsider |= in_list(ev, outsider_events, ARRAY_SIZE(outsider_events));
 	w->public |= in_list(ev, public_events, ARRAY_SIZE(public_events));
-}
-
-static void gh_trigger_cb(struct wf *w, yaml_node_t *n, void *arg)
-{
-	gh_trigger(w, scalar(n));
+	if (in_list(ev, privileged_events, ARRAY_SIZE(privileged_events))) {
+		w->privileged = true;
+		issue_rule(w, "privileged-trigger", line_of(n));
+	}
 }
 
 static void gh_triggers(struct wf *w, yaml_node_t *on)
 {
 	if (!is_map(on)) {
-		each_scalar(w, on, gh_trigger_cb, NULL);
+		each_scalar(w, on, gh_trigger, NULL);
 		return;
 	}
 	EACH_PAIR(p, on)
 		if (scalar(node(w, p->key)))
-			gh_trigger(w, scalar(node(w, p->key)));
+			gh_trigger(w, node(w, p->key), NULL);
 }
 
 /* Permission facts; true when permissions are given at all. */

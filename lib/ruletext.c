@@ -188,6 +188,9 @@ static const struct ruletext table[] = {
 	EVERY_SYSTEM("unpinned-image", IMAGE_TEXT),
 	RULE(WF, "gitlab/unpinned-include", "configuration included from another project, a "
 	     "component or a URL without a commit SHA: its owner can change what runs"),
+	{ WF, "gha/privileged-trigger", "a trigger outsiders can fire (pull_request_target, "
+	  "workflow_run, issue_comment, issues) runs with the repository's secrets and a write "
+	  "token", NULL, NULL },
 	{ WF, "gha/untrusted-checkout", "a privileged workflow checks out the untrusted head of a pull "
 	  "request or run and then builds or runs it, with secrets and a write token", NULL, NULL },
 	{ WF, "gha/untrusted-checkout-unused", "a privileged workflow checks out the untrusted head of "

@@ -18,6 +18,8 @@ gha/expression-injection	.github/workflows/pr-target.yml	21
 gha/expression-injection	.github/workflows/workflow-run.yml	15
 gha/permissions-missing	.github/workflows/lint.yml	4
 gha/permissions-write-all	.github/workflows/pr-target.yml	6
+gha/privileged-trigger	.github/workflows/pr-target.yml	4
+gha/privileged-trigger	.github/workflows/workflow-run.yml	3
 gha/secrets-untrusted-trigger	.github/workflows/pr-target.yml	9
 gha/self-hosted-public	.github/workflows/pr-target.yml	9
 gha/unparsable	.github/workflows/broken.yml	0
@@ -43,8 +45,8 @@ for r in permissions-missing unpinned-action untrusted-checkout expression-injec
 	secrets-untrusted-trigger self-hosted-public curl-pipe-shell; do
 	grep -q "^gha/$r	" "$SCRATCH/want-rules" || echo "# table lacks gha/$r" >&2
 done
-check '[ "$(cut -f1 "$SCRATCH/want-rules" | sort -u | wc -l)" -eq 15 ]' \
-	"the table covers the thirteen risk rules and both unparsable rules"
+check '[ "$(cut -f1 "$SCRATCH/want-rules" | sort -u | wc -l)" -eq 16 ]' \
+	"the table covers the fourteen risk rules and both unparsable rules"
 
 # system, path, workflow, job, kind, value, pinning, in document order.
 cat >"$SCRATCH/want-facts" <<'TABLE'

@@ -96,6 +96,8 @@ static const struct rulecase rulecases[] = {
 	{ GH, TITLE_ENV_RUN("echo \"t=$T\" >> \"$GITHUB_ENV\""), "gha/untrusted-env-write", 10 },
 	{ GH, TITLE_ENV_RUN("echo \"$T\""), "gha/" INJ, 0 },
 	RUN("push", "curl -k https://example.org/x", "tls-verify-off", 8),
+	RUN("issue_comment", "make", "privileged-trigger", 1),
+	RUN("pull_request", "make", "privileged-trigger", 0),
 	{ GH, MATRIX_IMAGE("[debian-12, debian-latest]"), "gha/unpinned-image", 10 },
 	{ GH, MATRIX_IMAGE("[debian-12, bookworm-20240101]"), "gha/unpinned-image", 0 },
 	{ GH, "on: pull_request_target\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n"
