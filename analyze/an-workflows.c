@@ -1298,6 +1298,10 @@ int an_workflow_parse(const char *system, const char *path, const char *buf, siz
 			yaml_document_delete(&w.doc);
 		}
 	}
+	if (r == 0 && w.visits > VISITS_MAX) {	/* what was found stands, but not all was read */
+		snprintf(why, whylen, "more than %d nodes to visit (aliases repeat them)", VISITS_MAX);
+		r = -EINVAL;
+	}
 	if (w.have_spec)
 		yaml_document_delete(&w.spec);
 	yaml_parser_delete(&parser);
