@@ -422,6 +422,7 @@ static const char *const attacker_leaves[] = {
 static const char *const untrusted_refs[] = {
 	"github.event.pull_request.head", "github.head_ref", "github.event.workflow_run",
 	"refs/pull/", "github.event.issue.number", "github.event.pull_request.number",
+	"github.event.pull_request.merge_commit_sha",
 };
 
 /* An expression in one spelling: lower case, no blanks, x['y'] as x.y,
@@ -684,6 +685,15 @@ static bool action_is(const char *uses, const char *name)
 	return s && (s == uses || s[-1] == '/') && s[strlen(name)] == '@';
 }
 
+/* A checkout's ref: or repository: naming the code of a pull request or run. */
+static bool untrusted_ref(const yaml_node_t *n)
+{
+	const char *s = scalar(n);
+
+	return s && (mentions(s, untrusted_refs, ARRAY_SIZE(untrusted_refs)) ||
+		     (strstr(s, "steps.") && strstr(s, "head")));
+}
+
 static void gh_step(struct wf *w, struct gh_job_state *js, yaml_node_t *step)
 {
 	yaml_node_t *uses = get(w, step, "uses"), *with = get(w, step, "with");
@@ -697,10 +707,12 @@ static void gh_step(struct wf *w, struct gh_job_state *js, yaml_node_t *step)
 	each_script_scalar(w, get(w, step, "run"), gh_shell_line, js, DEPTH_MAX);
 	if (action_is(u, "actions/github-script"))
 		source_lines(w, get(w, with, "script"), gh_line, js);
-	if (action_is(u, "actions/checkout") && w->privileged && !js->checkout_line && scalar(ref) &&
-	    (mentions(scalar(ref), untrusted_refs, ARRAY_SIZE(untrusted_refs)) ||
-	     (strstr(scalar(ref), "steps.") && strstr(scalar(ref), "head"))))
-		js->checkout_line = line_of(ref);
+	if (action_is(u, "actions/checkout") && w->privileged && !js->checkout_line) {
+		if (untrusted_ref(ref))
+			js->checkout_line = line_of(ref);
+		else if (untrusted_ref(get(w, with, "repository")))	/* the fork's own branch */
+			js->checkout_line = line_of(get(w, with, "repository"));
+	}
 }
 
 static void gh_runner(struct wf *w, yaml_node_t *n, void *arg)

@@ -76,6 +76,12 @@ struct rulecase {
 	"    steps:\n      - env:\n          T: ${{ github.event.issue.title }}\n        run: |\n" \
 	"          " line "\n"
 #define INJ "expression-injection"
+/* pull_request_target: a checkout with (line 9), then a run: */
+#define CHECKOUT_THEN(with, run) "on: pull_request_target\npermissions: {}\njobs:\n  a:\n" \
+	"    runs-on: x\n    steps:\n" \
+	"      - uses: actions/checkout@b4ffde65f46336ab88eb53be808477a3936bae11\n" \
+	"        with:\n          " with "\n      - run: " run "\n"
+#define HEAD_SHA "ref: ${{ github.event.pull_request.head.sha }}"
 /* a job container (line 10) named by a matrix value */
 #define MATRIX_IMAGE(values) "on: push\npermissions: {}\njobs:\n  a:\n    runs-on: x\n" \
 	"    strategy:\n      matrix:\n        os: " values "\n    container:\n" \
@@ -96,18 +102,19 @@ static const struct rulecase rulecases[] = {
 	{ GH, TITLE_ENV_RUN("echo \"t=$T\" >> \"$GITHUB_ENV\""), "gha/untrusted-env-write", 10 },
 	{ GH, TITLE_ENV_RUN("echo \"$T\""), "gha/" INJ, 0 },
 	RUN("push", "curl -k https://example.org/x", "tls-verify-off", 8),
+	{ GH, CHECKOUT_THEN("repository: ${{ github.event.pull_request.head.repo.full_name }}", "make"),
+	  "gha/untrusted-checkout", 9 },
+	{ GH, CHECKOUT_THEN("ref: ${{ github.event.pull_request.merge_commit_sha }}", "make"),
+	  "gha/untrusted-checkout", 9 },
+	{ GH, CHECKOUT_THEN("ref: ${{ github.event.pull_request.base.sha }}", "make"),
+	  "gha/untrusted-checkout", 0 },
 	RUN("issue_comment", "make", "privileged-trigger", 1),
 	RUN("pull_request", "make", "privileged-trigger", 0),
 	{ GH, MATRIX_IMAGE("[debian-12, debian-latest]"), "gha/unpinned-image", 10 },
 	{ GH, MATRIX_IMAGE("[debian-12, bookworm-20240101]"), "gha/unpinned-image", 0 },
-	{ GH, "on: pull_request_target\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n"
-	  "      - uses: actions/checkout@b4ffde65f46336ab88eb53be808477a3936bae11\n        with:\n"
-	  "          ref: ${{ github.event.pull_request.head.sha }}\n      - run: npm install\n",
-	  "gha/untrusted-checkout", 9 },
-	{ GH, "on: pull_request_target\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n"
-	  "      - uses: actions/checkout@b4ffde65f46336ab88eb53be808477a3936bae11\n        with:\n"
-	  "          ref: ${{ github.event.pull_request.head.sha }}\n      - run: cat README.md\n",
-	  "gha/untrusted-checkout", 0 },
+	{ GH, CHECKOUT_THEN(HEAD_SHA, "npm install"), "gha/untrusted-checkout", 9 },
+	{ GH, CHECKOUT_THEN(HEAD_SHA, "cat README.md"), "gha/untrusted-checkout", 0 },
+	{ GH, CHECKOUT_THEN(HEAD_SHA, "cat README.md"), "gha/untrusted-checkout-unused", 9 },
 	{ GH, "on: pull_request\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: make\n",
 	  "gha/permissions-missing", 2 },
 	{ GL, "j:\n  script:\n    - |\n      wget -qO- https://get.example.org/cli | sh\n",
