@@ -1125,11 +1125,13 @@ static void bb_items(struct wf *w, const struct bb_pipeline *pl, yaml_node_t *it
 		yaml_node_t *it = node(w, *i), *par = get(w, it, "parallel");
 		yaml_node_pair_t *sp = get_pair(w, it, "step", 0);
 
-		if (sp) {
-			size_t k = (size_t)(sp - it->data.mapping.pairs.start);
-			bool own = sp >= it->data.mapping.pairs.start && sp < it->data.mapping.pairs.top;
+		if (sp) {	/* the step's own pair, or one merged in (<<) */
+			int at = 0;
 
-			bb_step(w, pl, node(w, sp->value), own ? alias_line(w, it, 2 * (int)k + 1) : 0);
+			EACH_PAIR(q, it)
+				if (q == sp)
+					at = alias_line(w, it, 2 * (int)(q - it->data.mapping.pairs.start) + 1);
+			bb_step(w, pl, node(w, sp->value), at);
 		}
 		bb_items(w, pl, is_seq(par) ? par : get(w, par, "steps"), depth + 1);
 		bb_items(w, pl, get(w, get(w, it, "stage"), "steps"), depth + 1);
