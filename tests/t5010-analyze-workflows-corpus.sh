@@ -9,6 +9,7 @@
 # "should" rows that a rule of Lethe's covers.  The hit rates per forge are
 # printed.  The files are read from the corpus, never copied into
 # the tree.
+# shellcheck disable=SC2016,SC2034 # check evaluates its expression, which reads rc
 set -u
 # shellcheck source=tests/analyze-lib.sh
 . "$(dirname "$0")/analyze-lib.sh"
