@@ -109,6 +109,16 @@ build/tests/helpers/%: build/tests/%.o $(LIB_A)
 	@echo '  LINK  $@'
 	@$(CC) $(LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
 
+# A unit test of a lethe-analyze module (tests/unit/an_NAME_test.c) includes
+# analyze/an-NAME.c, to reach what is static there, and links the others.
+$(foreach t,$(wildcard tests/unit/an_*_test.c),$(eval build/$(t:.c=.o): \
+	analyze/$(subst _,-,$(notdir $(t:_test.c=))).c))
+AN_OBJ := $(patsubst %.c,build/%.o,$(filter-out analyze/lethe-analyze.c,$(SRC_lethe-analyze)))
+build/tests/an_%_test: build/tests/unit/an_%_test.o $(AN_OBJ) $(LIB_A)
+	@mkdir -p $(dir $@)
+	@echo '  LINK  $@'
+	@$(CC) $(LDFLAGS) -o $@ $< $(filter-out build/analyze/an-$*.o,$(AN_OBJ)) $(LIB_A) $(LDLIBS)
+
 build/tests/%: build/tests/unit/%.o $(LIB_A)
 	@mkdir -p $(dir $@)
 	@echo '  LINK  $@'

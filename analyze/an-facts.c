@@ -129,7 +129,8 @@ void an_issues_release(struct an_issues *is)
 /* Rules whose findings are errors; the others are warnings. */
 static const char *const error_rules[] = {
 	"gha/untrusted-checkout", "gha/expression-injection", "gha/secrets-untrusted-trigger",
-	"gha/self-hosted-public", "gitlab/mr-protected-variables",
+	"gha/self-hosted-public", "gitlab/mr-protected-variables", "gha/untrusted-env-write",
+	"bitbucket/self-hosted-public", "gitlab/debug-trace",
 };
 
 static const char *rule_level(const char *rule)
@@ -137,7 +138,8 @@ static const char *rule_level(const char *rule)
 	for (size_t i = 0; i < ARRAY_SIZE(error_rules); i++)
 		if (!strcmp(rule, error_rules[i]))
 			return "error";
-	return strstr(rule, "/unparsable") ? "note" : "warning";
+	return strstr(rule, "/unparsable") || strstr(rule, "/include-missing") ||
+	       strstr(rule, "/privileged-trigger") ? "note" : "warning";
 }
 
 void an_issues_report(const struct an_ctx *ctx, struct sarif_run *run, const char *tool,

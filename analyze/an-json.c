@@ -145,6 +145,7 @@ int an_convert_sarif(const struct an_ctx *ctx, const char *out, size_t len,
 	lim.base = ctx->workspace;
 	lim.exists = in_workspace;
 	lim.exists_arg = (void *)ctx;
+	lim.tool = run->tool;	/* for a run that does not name its tool */
 	r = sarif_parse(out, len, &lim, &log, why, sizeof(why));
 	if (r == 0 && log.nruns == 0)
 		r = -EINVAL, snprintf(why, sizeof(why), "no run in its SARIF");

@@ -1,6 +1,7 @@
 /*
  * workflows_fuzz.c - libFuzzer target for lethe-analyze's workflow reader
- * (libyaml documents walked for GitHub Actions and GitLab CI facts).
+ * (libyaml documents walked for GitHub Actions, GitLab CI and Bitbucket
+ * Pipelines facts).
  *
  * The first byte picks the system; the rest is the file.  Every input must
  * give facts and issues or a one-line reason, never a crash, a leak or a
@@ -22,6 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static const char *const systems[] = { "github-actions", "gitlab-ci", "bitbucket-pipelines" };
 	struct an_facts f;
 	struct an_issues is = { 0 };
 	struct an_includes incs = { 0 };
@@ -31,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	an_facts_init(&f);
-	r = an_workflow_parse(data[0] & 1 ? "gitlab-ci" : "github-actions", ".gitlab-ci.yml",
+	r = an_workflow_parse(systems[data[0] % 3], ".gitlab-ci.yml",
 			      (const char *)data + 1, size - 1, &f, &is, &incs, why, sizeof(why));
 	if (r < 0 && (!why[0] || strchr(why, '\n')))
 		abort();	/* a refusal always says why, on one line */

@@ -26,7 +26,8 @@ static const char sql_workflows[] =
 	"w.value, w.pinning "
 	"FROM jsonb_to_recordset(coalesce($4::jsonb -> 'workflows', '[]')) AS w(system text, "
 	"path text, workflow text, job text, kind text, value text, pinning text) "
-	"WHERE w.system IN ('github-actions', 'gitlab-ci') AND w.path <> '' AND w.value IS NOT NULL "
+	"WHERE w.system IN ('github-actions', 'gitlab-ci', 'bitbucket-pipelines') "
+	"AND w.path <> '' AND w.value IS NOT NULL "
 	"AND w.kind IN ('workflow', 'trigger', 'job', 'runner', 'action', 'image', 'permission', "
 	"'include') AND (w.pinning IS NULL OR w.pinning IN ('sha', 'tag', 'branch', 'digest', 'none'))";
 

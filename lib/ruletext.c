@@ -26,6 +26,19 @@ struct ruletext {
 };
 
 #define RULE(t, r, x) { .tool = t, .rule = r, .text = x }
+#define WF "lethe-workflows"
+#define IMAGE_TEXT "image without a tag or digest, on :latest or on a tag that moves: what runs " \
+	"changes under you"
+#define SELF_HOSTED_TEXT "a self-hosted runner on a trigger anyone can fire runs strangers' code " \
+	"on your machine"
+#define PIPE_TEXT "a script pipes a download into a shell: what runs is whatever the server sends"
+#define TLS_TEXT "TLS certificate verification is switched off: anyone on the path can change " \
+	"what is downloaded"
+/* the same rule and text under each system's prefix */
+#define EVERY_SYSTEM(r, x) RULE(WF, "gha/" r, x), RULE(WF, "gitlab/" r, x), \
+	RULE(WF, "bitbucket/" r, x)
+#define CRED_URL_TEXT "a credential is written into a URL, where command lines, logs and " \
+	".git/config keep it"
 
 static const struct ruletext table[] = {
 	/* cppcheck 2.10, --enable=warning,style,performance,portability */
@@ -168,6 +181,44 @@ static const struct ruletext table[] = {
 	RULE("bandit", "B608", "SQL query built from strings"),
 	RULE("bandit", "B609", "wildcard in a command"),
 	RULE("bandit", "B701", "Jinja2 autoescape off"),
+	/* lethe-workflows (analyze/an-workflows.c): gha/ is GitHub Actions syntax
+	 * (GitHub, Gitea, Forgejo), gitlab/ GitLab CI, bitbucket/ Bitbucket Pipelines */
+	RULE(WF, "gha/unpinned-action",
+	     "action not pinned to a full commit SHA: its owner can change what runs"),
+	EVERY_SYSTEM("unpinned-image", IMAGE_TEXT),
+	RULE(WF, "gitlab/unpinned-include", "configuration included from another project, a "
+	     "component or a URL without a commit SHA: its owner can change what runs"),
+	{ WF, "gha/privileged-trigger", "a trigger outsiders can fire (pull_request_target, "
+	  "workflow_run, issue_comment, issues) runs with the repository's secrets and a write "
+	  "token", NULL, NULL },
+	{ WF, "gha/untrusted-checkout", "a privileged workflow checks out the untrusted head of a pull "
+	  "request or run and then builds or runs it, with secrets and a write token", NULL, NULL },
+	{ WF, "gha/untrusted-checkout-unused", "a privileged workflow checks out the untrusted head of "
+	  "a pull request or run; nothing seen runs it, but any later step could", NULL, NULL },
+	RULE(WF, "gha/expression-injection", "an attacker-controlled ${{ }} context is pasted into a "
+	     "script; pass it through env: instead"),
+	{ WF, "gha/expression-injection-indirect", "a step output or computed matrix value, which "
+	  "may carry outsiders' text, is pasted into a script; pass it through env: instead", NULL, NULL },
+	RULE(WF, "gha/untrusted-env-write", "outsiders' text is written to $GITHUB_ENV, $GITHUB_PATH "
+	     "or $GITHUB_OUTPUT, where it sets variables of later steps"),
+	RULE(WF, "gha/secret-in-script", "a secret is pasted into a script's text; pass it through env:"),
+	RULE(WF, "gha/secret-in-env", "a secret is given to every step of the workflow through its env:"),
+	RULE(WF, "gha/secrets-inherit", "secrets: inherit passes every secret to the called workflow"),
+	RULE(WF, "gha/permissions-missing",
+	     "no permissions: a job's token gets the repository's default scopes"),
+	RULE(WF, "gha/permissions-write-all", "permissions: write-all gives the token every write scope"),
+	RULE(WF, "gha/secrets-untrusted-trigger", "secrets are used by a workflow that untrusted pull "
+	     "requests or runs can start"),
+	RULE(WF, "gha/self-hosted-public", SELF_HOSTED_TEXT),
+	RULE(WF, "bitbucket/self-hosted-public", SELF_HOSTED_TEXT),
+	EVERY_SYSTEM("curl-pipe-shell", PIPE_TEXT),
+	EVERY_SYSTEM("tls-verify-off", TLS_TEXT),
+	EVERY_SYSTEM("credential-in-url", CRED_URL_TEXT),
+	RULE(WF, "gitlab/debug-trace", "CI_DEBUG_TRACE or CI_DEBUG_SERVICES is set: the job log shows "
+	     "every variable, secrets included"),
+	{ WF, "gitlab/mr-protected-variables", "a job that runs merge-request code uses credential "
+	  "variables: the merge request's author can read them", NULL, NULL },
+	RULE(WF, "gitlab/include-missing", "a local include names a file that is not in the repository"),
 	/* flawfinder 2.0.19 */
 	RULE("flawfinder", "FF1001", "strcpy does not check the destination's size (CWE-120)"),
 	RULE("flawfinder", "FF1002", "StrCpy does not check the destination's size (CWE-120)"),

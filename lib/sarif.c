@@ -153,14 +153,20 @@ void sarif_run_fail(struct sarif_run *run, const char *reason)
 				       SARIF_MESSAGE_MAX);
 }
 
+static char *refused_text(const struct sarif_run *run)
+{
+	return xasprintf("%zu %s refused: not a result object, or no location in the workspace "
+			 "with a file name Lethe can store", run->refused,
+			 run->refused == 1 ? "result" : "results");
+}
+
 void sarif_run_check_refused(struct sarif_run *run)
 {
 	char *why;
 
 	if (!run->refused || !run->complete)
 		return;
-	why = xasprintf("%zu %s refused: no location in the workspace with a file name "
-			"Lethe can store", run->refused, run->refused == 1 ? "result" : "results");
+	why = refused_text(run);
 	sarif_run_fail(run, why);
 	free(why);
 }
@@ -337,6 +343,9 @@ int sarif_uri_path(const char *uri, const char *base, char **out)
 	*out = NULL;
 	if (!local || strpbrk(local, "?#"))
 		return -EINVAL;	/* another scheme; a query or fragment */
+	for (const char *c = local; *c; c++)
+		if ((unsigned char)*c <= 0x20 || *c == 0x7f || strchr("\"<>^`{|}", *c))
+			return -EINVAL;	/* not a URI: "no file associated with this alert" */
 	dec = xmalloc(strlen(local) + 1);
 	if (percent_decode(local, strlen(local), dec, strlen(local) + 1, 0) < 0)
 		return -EINVAL;
@@ -765,9 +774,10 @@ static int parse_result(struct parser *p, struct sarif_run *run,
 	struct sarif_result place = { 0 }, *r;
 	const char *id, *level;
 
-	if (!json_object_is_type(res, json_type_object))
-		return fail(p, -EINVAL, "run '%s': result %zu is not an object",
-			    run->tool, i);
+	if (!json_object_is_type(res, json_type_object)) {
+		run->refused++;	/* the others are kept */
+		return 0;
+	}
 	if (locs && json_object_array_length(locs) > 0)
 		phys = get(json_object_array_get_idx(locs, 0), "physicalLocation",
 			   json_type_object);
@@ -1026,6 +1036,8 @@ static int parse_run(struct parser *p, json_object *runobj, size_t i)
 	if (!json_object_is_type(runobj, json_type_object))
 		return fail(p, -EINVAL, "run %zu is not an object", i);
 	if (!name || !*name)
+		name = p->lim->tool;	/* the scanner that was asked for this log */
+	if (!name || !*name)
 		return fail(p, -EINVAL, "run %zu: tool.driver.name missing or empty", i);
 	if (!version)
 		version = get_str(driver, "semanticVersion");
@@ -1258,21 +1270,32 @@ static json_object *write_result(const char *tool, const struct sarif_result *r,
 	return o;
 }
 
+static json_object *notification(const char *level, const char *text)
+{
+	json_object *no = json_object_new_object();
+
+	json_object_object_add(no, "level", json_object_new_string(level));
+	json_object_object_add(no, "message", jtext(text));
+	return no;
+}
+
 static json_object *write_invocation(const struct sarif_run *run)
 {
 	json_object *invs = json_object_new_array(), *inv = json_object_new_object();
+	_cleanup_free_ char *refused = run->refused ? refused_text(run) : NULL;
+	json_object *list = json_object_new_array();
 
 	json_object_object_add(inv, "executionSuccessful",
 			       json_object_new_boolean(run->complete));
-	if (!run->complete) {
-		json_object *list = json_object_new_array(), *no = json_object_new_object();
-
-		json_object_object_add(no, "level", json_object_new_string("error"));
-		json_object_object_add(no, "message",
-				       jtext(run->reason ? run->reason : "incomplete"));
-		json_object_array_add(list, no);
+	if (!run->complete)
+		json_object_array_add(list, notification("error", run->reason ? run->reason :
+								  "incomplete"));
+	if (refused && (run->complete || !run->reason || strcmp(run->reason, refused) != 0))
+		json_object_array_add(list, notification("warning", refused));
+	if (json_object_array_length(list) > 0)
 		json_object_object_add(inv, "toolExecutionNotifications", list);
-	}
+	else
+		json_object_put(list);
 	json_object_array_add(invs, inv);
 	return invs;
 }

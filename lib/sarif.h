@@ -102,6 +102,9 @@ struct sarif_limits {
 	 * file there (see sarif_uri_path), or NULL. */
 	bool (*exists)(const char *path, void *arg);
 	void *exists_arg;
+	/* The name of the scanner configured to write the log, for a run whose
+	 * tool.driver.name is missing or empty; NULL: such a run is refused. */
+	const char *tool;
 };
 
 /* 64 MiB, depth 64, 64 runs, 100000 results per run, 1 MiB strings,
@@ -131,7 +134,9 @@ struct sarif_result *sarif_run_add_result(struct sarif_run *run);
 /* Mark run incomplete with reason (copied, cleaned and capped). */
 void sarif_run_fail(struct sarif_run *run, const char *reason);
 /* Mark a complete run that refused results incomplete, with how many: the
- * reader counts them (refused), its caller decides when the run is over. */
+ * reader counts them (refused: a result that is not an object, or without a
+ * location Lethe can store), its caller decides when the run is over.  The
+ * writer also gives the count as a notification of the run. */
 void sarif_run_check_refused(struct sarif_run *run);
 /* Mark a complete run without results not applicable with reason (why the
  * tool had nothing to scan); any other run is left as it is. */

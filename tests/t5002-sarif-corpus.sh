@@ -64,6 +64,52 @@ for f in "${FILES[@]}"; do
 	written+=("$out")
 done
 
+# A run that does not name its tool takes the configured scanner's name.
+f=$DIR/edge/codeql-action-tool-names-empty-null.sarif
+if [ -r "$f" ]; then
+	"$PARSE" --parse "$f" --tool corpus-scanner >"$SCRATCH/named.out" 2>"$SCRATCH/named.err"
+	check 'jq -e "[.runs[].tool.driver.name] | length == 5 and all(. != \"\") and
+		(map(select(. == \"corpus-scanner\")) | length == 2)" "$SCRATCH/named.out" >/dev/null' \
+		"codeql-action-tool-names-empty-null.sarif: its two unnamed runs take the configured scanner's name"
+fi
+
+# Through lethe-analyze, as a configured scanner's output (--extra-tool),
+# on a workspace without the files the results name: a log of several runs
+# stays as many runs, each with its own name and automationDetails, and
+# every refused result is counted in its run's notifications.
+AN=$TOP/bin/lethe-analyze
+mkdir -p "$SCRATCH/empty-ws"
+split_bad=0 count_bad=0 analyzed=0 with_refused=0
+for f in "${FILES[@]}"; do
+	b=$(basename "$f")
+	n=$(jq '.runs | length' "$f" 2>/dev/null) || continue
+	[ -n "$n" ] && [ "$n" -gt 0 ] && [ "$b" != sdk-v2.0.0-Comprehensive-old-version.sarif ] || continue
+	[ -z "${REFUSED[$b]:-}" ] || [ "$b" = codeql-action-tool-names-empty-null.sarif ] || continue
+	out=$SCRATCH/$b.an
+	"$AN" --workspace "$SCRATCH/empty-ws" --extra-tool "corpus=/bin/cat $f" --tool corpus \
+		>"$out" 2>/dev/null || { echo "# $b: lethe-analyze failed"; split_bad=1; continue; }
+	analyzed=$((analyzed + 1))
+	if ! jq -e --argjson n "$n" --slurpfile log "$f" '(.runs | length) == $n and
+		([.runs[].tool.driver.name] | unique | length) == $n and
+		([.runs[].automationDetails.id // empty] | length) ==
+			([$log[0].runs[].automationDetails.id // empty] | length)' "$out" >/dev/null; then
+		echo "# $b: $n runs in, $(jq '.runs | length' "$out") out"
+		split_bad=1
+	fi
+	if ! jq -e '[.runs[] | (.properties["lethe/refused"] // 0) as $k | select($k > 0) |
+		select([.invocations[0].toolExecutionNotifications[]?.message.text |
+			select(startswith("\($k) result"))] | length == 0)] | length == 0' "$out" >/dev/null; then
+		echo "# $b: a refused count is missing from its run's notifications"
+		count_bad=1
+	fi
+	jq -e '[.runs[].properties["lethe/refused"] // 0] | add > 0' "$out" >/dev/null &&
+		with_refused=$((with_refused + 1))
+done
+check '[ "$analyzed" -gt 10 ] && [ "$split_bad" -eq 0 ]' \
+	"every corpus log ($analyzed) keeps its runs apart, with their names and automationDetails"
+check '[ "$with_refused" -gt 0 ] && [ "$count_bad" -eq 0 ]' \
+	"every refused result is counted in its run's notifications ($with_refused logs refuse some)"
+
 # The written documents are valid SARIF (Sarif rules; GitHub's rules also
 # demand a location per result, which some corpus results lack).
 if [ -z "$MT" ]; then

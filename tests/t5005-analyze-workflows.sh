@@ -13,24 +13,27 @@ analyze_fixture workflows lethe-workflows "lethe-workflows runs to completion on
 # rule, path, line: positives; the near misses are every other line.
 cat >"$SCRATCH/want-rules" <<'TABLE'
 gha/curl-pipe-shell	.github/workflows/pr-target.yml	22
-gha/expression-injection	.github/workflows/pr-target.yml	15
-gha/expression-injection	.github/workflows/pr-target.yml	20
+gha/expression-injection	.github/workflows/pr-target.yml	16
+gha/expression-injection	.github/workflows/pr-target.yml	21
 gha/expression-injection	.github/workflows/workflow-run.yml	15
-gha/permissions-missing	.github/workflows/lint.yml	6
+gha/permissions-missing	.github/workflows/lint.yml	4
 gha/permissions-write-all	.github/workflows/pr-target.yml	6
+gha/privileged-trigger	.github/workflows/pr-target.yml	4
+gha/privileged-trigger	.github/workflows/workflow-run.yml	3
 gha/secrets-untrusted-trigger	.github/workflows/pr-target.yml	9
 gha/self-hosted-public	.github/workflows/pr-target.yml	9
 gha/unparsable	.github/workflows/broken.yml	0
 gha/unparsable	.github/workflows/list.yaml	0
 gha/unpinned-action	.github/workflows/pr-target.yml	11
 gha/unpinned-action	.github/workflows/pr-target.yml	23
-gha/untrusted-checkout	.github/workflows/pr-target.yml	11
-gha/untrusted-checkout	.github/workflows/workflow-run.yml	12
+gha/untrusted-checkout	.github/workflows/pr-target.yml	13
+gha/untrusted-checkout-unused	.github/workflows/workflow-run.yml	14
 gitlab/curl-pipe-shell	.gitlab-ci.yml	29
 gitlab/mr-protected-variables	ci/mr.yml	6
 gitlab/unparsable	ci/broken.yml	0
 gitlab/unpinned-image	.gitlab-ci.yml	25
 gitlab/unpinned-image	ci/mr.yml	6
+gitlab/unpinned-include	.gitlab-ci.yml	3
 TABLE
 jq -r '.runs[0].results[] | [.ruleId, .locations[0].physicalLocation.artifactLocation.uri,
 	.locations[0].physicalLocation.region.startLine // 0] | @tsv' "$OUT" | sort >"$SCRATCH/rules"
@@ -42,8 +45,8 @@ for r in permissions-missing unpinned-action untrusted-checkout expression-injec
 	secrets-untrusted-trigger self-hosted-public curl-pipe-shell; do
 	grep -q "^gha/$r	" "$SCRATCH/want-rules" || echo "# table lacks gha/$r" >&2
 done
-check '[ "$(cut -f1 "$SCRATCH/want-rules" | sort -u | wc -l)" -eq 13 ]' \
-	"the table covers the eleven risk rules and both unparsable rules"
+check '[ "$(cut -f1 "$SCRATCH/want-rules" | sort -u | wc -l)" -eq 16 ]' \
+	"the table covers the fourteen risk rules and both unparsable rules"
 
 # system, path, workflow, job, kind, value, pinning, in document order.
 cat >"$SCRATCH/want-facts" <<'TABLE'

@@ -43,6 +43,8 @@ static const char doc[] =
 	"   \"kind\":\"workflow\",\"value\":\"CI\"},"
 	"  {\"system\":\"github-actions\",\"path\":\".github/workflows/ci.yml\",\"workflow\":\"CI\","
 	"   \"job\":\"test\",\"kind\":\"action\",\"value\":\"actions/checkout@v4\",\"pinning\":\"tag\"},"
+	"  {\"system\":\"bitbucket-pipelines\",\"path\":\"bitbucket-pipelines.yml\",\"job\":\"Deploy\","
+	"   \"kind\":\"image\",\"value\":\"alpine/git:latest\",\"pinning\":\"none\"},"
 	"  {\"system\":\"jenkins\",\"path\":\"Jenkinsfile\",\"kind\":\"job\",\"value\":\"x\"},"
 	"  {\"system\":\"gitlab-ci\",\"path\":\".gitlab-ci.yml\",\"kind\":\"bogus\",\"value\":\"x\"},"
 	"  {\"system\":\"gitlab-ci\",\"path\":\".gitlab-ci.yml\",\"kind\":\"image\",\"value\":\"a\","
@@ -158,8 +160,8 @@ static void test_store(struct db *admin, struct db *jobs, const struct sarif_log
 	ok(facts_store(jobs, org, repo, scan, &log->runs[0], &c[0]) == 0 &&
 	   facts_store(jobs, org, repo, scan, &log->runs[1], &c[1]) == 0,
 	   "lethe_jobs stores both runs' facts");
-	ok(c[0].dependencies == 4 && c[1].workflow_facts == 2,
-	   "4 dependencies and 2 workflow facts stored, the malformed entries skipped (%zu, %zu)",
+	ok(c[0].dependencies == 4 && c[1].workflow_facts == 3,
+	   "4 dependencies and 3 workflow facts stored, the malformed entries skipped (%zu, %zu)",
 	   c[0].dependencies, c[1].workflow_facts);
 	v = one(admin, "SELECT string_agg(concat_ws('|', ecosystem, name, version, constraint_spec, "
 		"direct, manifest_path), ';' ORDER BY id) FROM dependencies WHERE scan_id = $1", scan);
@@ -170,7 +172,8 @@ static void test_store(struct db *admin, struct db *jobs, const struct sarif_log
 	v = one(admin, "SELECT string_agg(concat_ws('|', system, path, workflow, job, kind, value, "
 		"pinning), ';' ORDER BY id) FROM workflow_facts WHERE scan_id = $1", scan);
 	ok(v && !strcmp(v, "github-actions|.github/workflows/ci.yml|CI|workflow|CI;"
-		"github-actions|.github/workflows/ci.yml|CI|test|action|actions/checkout@v4|tag"),
+		"github-actions|.github/workflows/ci.yml|CI|test|action|actions/checkout@v4|tag;"
+		"bitbucket-pipelines|bitbucket-pipelines.yml|Deploy|image|alpine/git:latest|none"),
 	   "the workflow rows are the facts, exactly");
 	free(v);
 	v = one(admin, "SELECT jsonb_path_query_array(cyclonedx($1::bigint), '$.components[*].purl')::text",

@@ -1,7 +1,8 @@
 /*
  * sarif_test.c - unit tests for lib/sarif (TAP).
  *
- * With "--parse FILE" it instead parses FILE with the default limits and
+ * With "--parse FILE [--tool NAME]" it instead parses FILE with the default
+ * limits (and NAME for runs that do not name their tool) and
  * prints sarif_write's document on stdout, each run's metadata ("meta
  * JSON") and "stripped N" on stderr, or
  * "refused: REASON" on stderr and exits 1 (used by t5002-sarif-corpus.sh).
@@ -33,7 +34,6 @@ static const struct refusal refusals[] = {
 	  "{\"version\":\"2.1.0\",\"runs\":[{\"tool\":{\"driver\":{\"name\":\"\"}}}]}",
 	  "tool.driver.name missing" },
 	{ "results 42", RUN_HEAD "}},\"results\":42}]}", "results is not an array" },
-	{ "result not object", RUN_HEAD "}},\"results\":[\"x\"]}]}", "result 0 is not an object" },
 	{ "bad utf-8", "{\"version\":\"2.1.0\",\"runs\":[],\"x\":\"\xff\"}", "invalid JSON" },
 	{ "comment", "{\"version\":\"2.1.0\",/*c*/\"runs\":[]}", "invalid JSON" },
 };
@@ -223,7 +223,9 @@ static const struct pathcase uris[] = {
 	{ "a%5Cb%3Fc", NULL, "a\\b?c" },
 	{ "a%0ab", NULL, "a\nb" },
 	{ "caf%C3%A9.py", NULL, "caf\xc3\xa9.py" },
-	{ "not a valid URI", NULL, "not a valid URI" },
+	{ "not a valid URI", NULL, NULL },
+	{ "no file associated with this alert", NULL, NULL },
+	{ "a\"b<c>.c", NULL, NULL },
 	{ "/home/u/a.c", "/workspace", NULL },
 	{ "file:///C:/a.c", NULL, NULL },
 	{ "C:/a.c", NULL, NULL },
@@ -328,6 +330,47 @@ static void test_paths(void)
 	sarif_log_release(&log);
 }
 
+/* What a log of another tool may get wrong without losing the rest: a run
+ * without a driver name takes the configured scanner's, a result that is not
+ * an object or has location text that is no URI is refused and counted, and
+ * the count is a notification of the run written back. */
+static void test_tolerated(void)
+{
+	static const char nameless[] = "{\"version\":\"2.1.0\",\"runs\":[{\"tool\":{\"driver\":"
+		"{\"name\":\"\"}},\"results\":[\"x\"," RESULT_AT("ok.c") ","
+		RESULT_AT("no file associated with this alert") "]},"
+		"{\"tool\":{\"driver\":{\"name\":null}},\"results\":[]}]}";
+	struct sarif_limits lim;
+	struct sarif_log log, back;
+	char why[256], *out;
+	int r;
+
+	sarif_limits_default(&lim);
+	lim.tool = "scanner-x";
+	r = sarif_parse(nameless, strlen(nameless), &lim, &log, why, sizeof(why));
+	ok(r == 0 && log.nruns == 2 && !strcmp(log.runs[0].tool, "scanner-x") &&
+	   !strcmp(log.runs[1].tool, "scanner-x"),
+	   "runs without a driver name take the configured scanner's: %s", r ? why : "");
+	ok(r == 0 && log.nruns == 2 && log.runs[0].nresults == 1 && log.runs[0].refused == 2 &&
+	   log.runs[0].complete && !strcmp(log.runs[0].results[0].path, "ok.c"),
+	   "a result that is no object and one whose location is no URI are refused and counted, "
+	   "the others kept");
+	out = r == 0 ? sarif_write(&log) : xstrdup("");
+	ok(strstr(out, "\"level\":\"warning\"") && strstr(out, "2 results refused"),
+	   "the count of refused results is a notification of the run written back");
+	r = sarif_parse(out, strlen(out), NULL, &back, why, sizeof(why));
+	ok(r == 0 && back.nruns == 2 && back.runs[0].refused == 2 &&
+	   strstr(back.runs[0].meta_json, "2 results refused"),
+	   "and reads back with its count, in the run's metadata too");
+	sarif_log_release(&back);
+	free(out);
+	sarif_log_release(&log);
+	ok(sarif_parse(nameless, strlen(nameless), NULL, &log, why, sizeof(why)) < 0 &&
+	   strstr(why, "tool.driver.name missing"),
+	   "without a configured scanner such a run is still refused, saying why");
+	sarif_log_release(&log);
+}
+
 #define KIND_RESULT(rule, extra) "{\"ruleId\":\"" rule "\",\"message\":{\"text\":\"m\"}" extra \
 	",\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":\"a.c\"}}}]}"
 
@@ -361,8 +404,9 @@ static void test_kinds(void)
 	sarif_log_release(&log);
 }
 
-static int parse_file(const char *path)
+static int parse_file(const char *path, const char *tool)
 {
+	struct sarif_limits lim;
 	struct sarif_log log;
 	char *buf = NULL, why[256];
 	size_t len;
@@ -372,7 +416,9 @@ static int parse_file(const char *path)
 		fprintf(stderr, "unable to read '%s': %s\n", path, strerror(-r));
 		return 2;
 	}
-	r = sarif_parse(buf, len, NULL, &log, why, sizeof(why));
+	sarif_limits_default(&lim);
+	lim.tool = tool;
+	r = sarif_parse(buf, len, &lim, &log, why, sizeof(why));
 	free(buf);
 	if (r < 0) {
 		fprintf(stderr, "refused: %s\n", why);
@@ -472,7 +518,9 @@ static void test_runs(void)
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "--parse") == 0)
-		return parse_file(argv[2]);
+		return parse_file(argv[2], NULL);
+	if (argc == 5 && strcmp(argv[1], "--parse") == 0 && strcmp(argv[3], "--tool") == 0)
+		return parse_file(argv[2], argv[4]);
 	test_refusals();
 	test_limits();
 	test_strip();
@@ -480,6 +528,7 @@ int main(int argc, char **argv)
 	test_roundtrip();
 	test_paths();
 	test_kinds();
+	test_tolerated();
 	test_runs();
 	test_lethe_fields();
 	return done_testing();
