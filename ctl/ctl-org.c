@@ -103,14 +103,16 @@ static char *read_line(FILE *f)
 	return line;
 }
 
-/* prompt on the terminal, then a line typed there without echo. */
+/*
+ * prompt on the terminal, then a line typed there without echo.  Echo is
+ * off (and what was typed before discarded) before the prompt shows, so
+ * nothing typed after it is lost or echoed.
+ */
 static char *read_hidden(const char *prompt)
 {
 	struct termios old, quiet;
 	char *line;
 
-	fputs(prompt, stderr);
-	fflush(stderr);
 	if (tcgetattr(STDIN_FILENO, &old) < 0)
 		return NULL;
 	quiet = old;
@@ -118,6 +120,8 @@ static char *read_hidden(const char *prompt)
 	quiet.c_lflag |= ECHONL;
 	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) < 0)
 		return NULL;
+	fputs(prompt, stderr);
+	fflush(stderr);
 	line = read_line(stdin);
 	tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
 	return line;
