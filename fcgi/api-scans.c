@@ -258,7 +258,10 @@ int api_finding_get(struct api_req *req, struct api_resp *resp)
 
 	api_id_text(req, 0, id);
 	return API_QUERY_JSON(req, resp, "finding not found",
-		"SELECT row_to_json(t) FROM (SELECT " FINDING_FIELDS FINDING_FROM
+		"SELECT row_to_json(t) FROM (SELECT " FINDING_FIELDS ", (SELECT coalesce(json_agg("
+		"json_build_object('id', s.id, 'commit_sha', s.commit_sha, 'started_at', s.started_at) "
+		"ORDER BY s.id), '[]') FROM scan_findings sf JOIN scans s ON s.id = sf.scan_id "
+		"WHERE sf.finding_id = f.id) AS scans " FINDING_FROM
 		"WHERE f.id = $1 AND f.org_id = $2) t", id, req->org);
 }
 
