@@ -267,6 +267,8 @@ for (const size of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) 
 	await page.setViewportSize(size);
 	for (const [hash, heading] of pages) {
 		await visit(page, hash, heading);
+		if (size.width < 1280)
+			await axe(page, `${hash.split('/')[0]}${hash.includes('/') ? ' (one)' : ''} at ${size.width} px`);
 		await shot(page, hash.split('/')[0] + (hash.includes('/') ? '-one' : ''));
 	}
 }

@@ -57,11 +57,22 @@ export function ms(value) {
 }
 
 export function short(sha) {
-	return sha ? el('code', { title: sha }, sha.slice(0, 12)) : el('span', { class: 'empty' }, '—');
+	return sha ? el('code', { class: 'sha', title: sha }, sha.slice(0, 12)) : el('span', { class: 'empty' }, '—');
 }
 
-// A table in a focusable scrolling region (it may be wider than a phone).
+// A row's cells labelled with their column: on a narrow screen each row is a
+// card, each cell under its column's name (data-label, in app.css).
+export function labelled(heads, tr) {
+	[...tr.children].forEach((td, i) => {
+		td.setAttribute('data-label', heads[i] ?? '');
+		td.replaceChildren(el('div', {}, [...td.childNodes]));
+	});
+	return tr;
+}
+
+// A table in a focusable scrolling region.
 export function table(label, heads, rows) {
+	[rows].flat().forEach((tr) => labelled(heads, tr));
 	return el('div', { class: 'scroll', role: 'region', 'aria-label': label, tabindex: 0 },
 		el('table', {},
 			el('thead', {}, el('tr', {}, heads.map((h) => el('th', { scope: 'col' }, h)))),

@@ -1,7 +1,9 @@
 // Audit: the org's hash-chained audit events, paged, and the API's verdict
 // on the chain.
 import { get } from '../api.js';
-import { el, clear, time, table, action } from '../ui.js';
+import { el, clear, time, table, labelled, action } from '../ui.js';
+
+const HEADS = ['Event', 'Time', 'Actor', 'Action', 'Target', 'Details'];
 
 function details(d) {
 	if (d === null || d === undefined)
@@ -15,7 +17,7 @@ export default async function audit(main) {
 	const verdict = el('div', { 'aria-live': 'polite' });
 	const rows = el('tbody');
 	const more = el('div');
-	const t = table('Audit events', ['Event', 'Time', 'Actor', 'Action', 'Target', 'Details'], []);
+	const t = table('Audit events', HEADS, []);
 	t.querySelector('tbody').replaceWith(rows);
 
 	clear(main, el('h1', {}, 'Audit'),
@@ -33,9 +35,9 @@ export default async function audit(main) {
 		if (before)
 			q.set('before', before);
 		const r = await get(`/audit?${q}`);
-		rows.append(...r.events.map((e) => el('tr', { 'data-event': e.id },
+		rows.append(...r.events.map((e) => labelled(HEADS, el('tr', { 'data-event': e.id },
 			el('td', { class: 'num' }, String(e.id)), el('td', {}, time(e.ts)), el('td', {}, e.actor),
-			el('td', {}, e.action), el('td', {}, e.target || ''), el('td', {}, details(e.details)))));
+			el('td', {}, e.action), el('td', {}, e.target || ''), el('td', {}, details(e.details))))));
 		clear(more, r.next_before ? action('Older', () => page(r.next_before), { class: 'secondary' }) : '');
 	}
 	await page(null);

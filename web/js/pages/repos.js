@@ -50,9 +50,11 @@ async function list(main) {
 
 function toolsLine(scan) {
 	const bad = scan.tools.filter((t) => t.status !== 'complete' && t.status !== 'not_applicable');
+	const results = (n) => `${n ?? 0} result${n === 1 ? '' : 's'}`;
 	return [el('span', { class: `tag ${bad.length ? 'warn' : 'ok'}` }, bad.length ? 'incomplete' : 'complete'),
 		bad.length ? ` ${bad.map((t) => `${t.tool} (${t.reason || t.status})`).join(', ')}` : '',
-		el('br'), scan.tools.map((t) => `${t.tool} ${t.version || ''}: ${t.status}, ${t.results ?? 0} results`).join('; ')];
+		el('ul', { class: 'tools' }, scan.tools.map((t) => el('li', {},
+			`${[t.tool, t.version].filter(Boolean).join(' ')}: ${t.status.replace('_', ' ')}, ${results(t.results)}`)))];
 }
 
 function disconnectPanel(repo) {

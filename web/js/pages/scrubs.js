@@ -1,7 +1,9 @@
 // Scrub log: every destroyed checkout, how it ended, how long it lived and
 // how long its destruction took, as lethe-scan and lethe-scrub recorded.
 import { get } from '../api.js';
-import { el, clear, time, short, ms, table, empty, action } from '../ui.js';
+import { el, clear, time, short, ms, table, labelled, empty, action } from '../ui.js';
+
+const HEADS = ['Repository', 'Commit', 'Host', 'Backend', 'Created', 'Destroyed', 'Ended', 'Lived', 'Destruction took'];
 
 const ENDED = {
 	scan: ['after its scan', 'ok'],
@@ -36,7 +38,7 @@ export default async function scrubs(main) {
 		if (before)
 			q.set('before', before);
 		const r = await get(`/checkouts/history?${q}`);
-		rows.append(...r.checkouts.map(row));
+		rows.append(...r.checkouts.map((c) => labelled(HEADS, row(c))));
 		clear(more, r.next_before ? action('Older', () => page(r.next_before), { class: 'secondary' }) : '');
 		return r;
 	}
@@ -47,8 +49,7 @@ export default async function scrubs(main) {
 			'show here once its volume is gone.'));
 		return null;
 	}
-	const t = table('Destroyed checkouts', ['Repository', 'Commit', 'Host', 'Backend', 'Created', 'Destroyed',
-		'Ended', 'Lived', 'Destruction took'], []);
+	const t = table('Destroyed checkouts', HEADS, []);
 	t.querySelector('tbody').replaceWith(rows);
 	main.append(t, more);
 	return null;
