@@ -162,6 +162,22 @@ static int session_issue(struct api_req *req, struct api_resp *resp, int64_t use
 	return r;
 }
 
+/*
+ * A request in cookie mode comes from the API's own origin: scheme, host
+ * and port of this request (the port left out when it is the scheme's).
+ */
+static bool same_origin(const struct api_req *req)
+{
+	const char *scheme = req->https ? "https" : "http", *dflt = req->https ? "443" : "80";
+	bool port = req->port && *req->port && strcmp(req->port, dflt);
+	char want[320];
+
+	if (!req->csrf || strcmp(req->csrf, "1") || !req->origin || !req->host)
+		return false;
+	snprintf(want, sizeof(want), "%s://%s%s%s", scheme, req->host, port ? ":" : "", port ? req->port : "");
+	return !strcmp(req->origin, want);
+}
+
 static int login_refused(struct api_req *req, struct api_resp *resp, const char *email)
 {
 	int r = DB_QUERY(req->db, NULL, "SELECT api_login_failed($1, $2, $3::interval)",
@@ -186,6 +202,9 @@ int api_login(struct api_req *req, struct api_resp *resp)
 			return api_error(resp, 400, "refresh_cookie must be true or false");
 		cookie = json_object_get_boolean(c);
 	}
+	if (cookie && !same_origin(req))
+		return api_error(resp, 403, "cross-site request refused: refresh_cookie needs the "
+				 CSRF_HEADER ": 1 header and this site's Origin");
 	r = DB_QUERY(req->db, &blocked, "SELECT api_login_blocked($1, $2, " LOGIN_MAX_ACCOUNT ", "
 		     LOGIN_MAX_ADDR ", $3::interval)", email, req->addr, LOGIN_WINDOW);
 	if (r < 0)
@@ -230,22 +249,6 @@ static const char *cookie_value(const char *header, const char *name, char *buf,
 		p += seg;
 	}
 	return NULL;
-}
-
-/*
- * A request in cookie mode comes from the API's own origin: scheme, host
- * and port of this request (the port left out when it is the scheme's).
- */
-static bool same_origin(const struct api_req *req)
-{
-	const char *scheme = req->https ? "https" : "http", *dflt = req->https ? "443" : "80";
-	bool port = req->port && *req->port && strcmp(req->port, dflt);
-	char want[320];
-
-	if (!req->csrf || strcmp(req->csrf, "1") || !req->origin || !req->host)
-		return false;
-	snprintf(want, sizeof(want), "%s://%s%s%s", scheme, req->host, port ? ":" : "", port ? req->port : "");
-	return !strcmp(req->origin, want);
 }
 
 /*

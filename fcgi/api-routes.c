@@ -14,7 +14,7 @@
 
 const struct api_route api_routes[] = {
 	{ "GET",    "/health",                          ROLE_NONE,   api_health,            "200" },
-	{ "POST",   "/auth/login",                      ROLE_NONE,   api_login,             "200 401 429" },
+	{ "POST",   "/auth/login",                      ROLE_NONE,   api_login,             "200 401 403 429" },
 	{ "POST",   "/auth/refresh",                    ROLE_NONE,   api_refresh,           "200 401 403" },
 	{ "POST",   "/auth/logout",                     ROLE_NONE,   api_logout,            "200 403" },
 	{ "GET",    "/me",                              ROLE_MEMBER, api_me,                "200" },

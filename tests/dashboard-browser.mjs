@@ -57,6 +57,14 @@ async function shot(page, name) {
 	await page.screenshot({ path: `${SHOTS}/${name}-${page.viewportSize().width}.png`, fullPage: true });
 }
 
+// The page as it is now, at 1280x800 and at 390x844.
+async function shotBoth(page, name) {
+	await shot(page, name);
+	await page.setViewportSize({ width: 390, height: 844 });
+	await shot(page, name);
+	await page.setViewportSize({ width: 1280, height: 800 });
+}
+
 async function signIn(page, email) {
 	await page.goto(`${URL}/`);
 	await page.getByLabel('Email').fill(email);
@@ -94,10 +102,7 @@ page.on('response', (r) => {
 await page.goto(`${URL}/`);
 await page.getByRole('heading', { name: 'Sign in to Lethe' }).waitFor();
 await axe(page, 'signin');
-await shot(page, 'signin');
-await page.setViewportSize({ width: 390, height: 844 });
-await shot(page, 'signin');
-await page.setViewportSize({ width: 1280, height: 800 });
+await shotBoth(page, 'signin');
 await check('a wrong password shows the API\'s one-line reason', async () => {
 	await page.getByLabel('Email').fill(OWNER);
 	await page.getByLabel('Password').fill(`${PW}x`);
@@ -129,10 +134,7 @@ const countdown = async () => {
 	return p.reduce((a, b) => a * 60 + b, 0);
 };
 await axe(page, 'now');
-await shot(page, 'now-live');
-await page.setViewportSize({ width: 390, height: 844 });
-await shot(page, 'now-live');
-await page.setViewportSize({ width: 1280, height: 800 });
+await shotBoth(page, 'now-live');
 await check('the countdown to the deadline decreases while the page is open', async () => {
 	const first = await countdown();
 	await page.waitForFunction((f) => {
@@ -232,6 +234,20 @@ await check('a repository shows its last scan with its tool runs', async () => {
 	return (/complete|incomplete/.test(t) && t.includes('shellcheck')) || t;
 });
 
+await check('the SBOM downloads as a CycloneDX document', async () => {
+	const [dl] = await Promise.all([page.waitForEvent('download'),
+		page.getByRole('button', { name: 'Download SBOM (CycloneDX)' }).click()]);
+	const bom = JSON.parse(readFileSync(await dl.path(), 'utf8'));
+	return (bom.bomFormat === 'CycloneDX' && dl.suggestedFilename().endsWith('.cdx.json')) || JSON.stringify(bom).slice(0, 200);
+});
+await check('a scan\'s SARIF downloads with one run per tool', async () => {
+	const [dl] = await Promise.all([page.waitForEvent('download'),
+		page.getByRole('button', { name: 'SARIF' }).first().click()]);
+	const sarif = JSON.parse(readFileSync(await dl.path(), 'utf8'));
+	return (sarif.version === '2.1.0' && sarif.runs.some((r) => r.tool.driver.name === 'shellcheck')) ||
+		JSON.stringify(sarif).slice(0, 200);
+});
+
 // Audit: the chain verifies.
 await visit(page, 'audit', 'Audit');
 await axe(page, 'audit');
@@ -250,6 +266,36 @@ await check('a new API key is shown once with its expiry listed', async () => {
 	const key = await page.locator('[data-api-key]').textContent();
 	const t = await page.getByRole('region', { name: 'API keys' }).textContent();
 	return (key.startsWith('lethe_') && t.includes('ci') && !t.includes(key)) || `${key} ${t}`;
+});
+
+await check('the owner adds a user and changes their role', async () => {
+	const form = page.getByRole('form', { name: 'Add a user' });
+	await form.getByLabel('Email').fill(`added-${MEMBER}`);
+	await form.getByLabel('Password').fill(PW);
+	await form.getByLabel('Role').selectOption('member');
+	await form.getByRole('button', { name: 'Add user' }).click();
+	const role = page.getByLabel(`Role of added-${MEMBER}`);
+	await role.selectOption('admin');
+	await page.locator('tr', { has: role }).getByRole('button', { name: 'Save role' }).click();
+	const cell = page.locator('tr', { hasText: `added-${MEMBER}` }).locator('td').nth(1);
+	await page.waitForFunction((e) => e.textContent === 'admin', await cell.elementHandle());
+	return true;
+});
+
+// Keyboard: the skip link first, then the navigation, with a visible focus.
+await check('Tab reaches the skip link and the navigation, each with a visible focus ring', async () => {
+	await visit(page, 'now', 'Now');
+	await page.locator('body').focus();
+	const seen = [];
+	for (let i = 0; i < 3; i++) {
+		await page.keyboard.press('Tab');
+		seen.push(await page.evaluate(() => {
+			const e = document.activeElement;
+			const st = getComputedStyle(e);
+			return `${e.textContent.trim()}:${st.outlineStyle !== 'none' && parseFloat(st.outlineWidth) >= 2}`;
+		}));
+	}
+	return seen.join(',') === 'Skip to content:true,Now:true,Scrub log:true' || seen.join(',');
 });
 
 // Another org's repository id: not found.

@@ -8,7 +8,7 @@
 # shellcheck source=tests/api-lib.sh
 . "$(dirname "$0")/api-lib.sh"
 api_need
-plan 28
+plan 34
 
 api_scanned_repo github "dash/r$TAG"
 jar=$SCRATCH/jar
@@ -28,7 +28,15 @@ jar_token() { awk '$6 == "lethe_refresh" { print $7 }' "$jar"; }
 printf '%s' "$(jq -nc --arg e "a@$TAG.test" --arg p "$pw" '{email: $e, password: $p, refresh_cookie: true}')" \
 	>"$SCRATCH/login.json"
 cookie_req /api/v1/auth/login -H 'Content-Type: application/json' --data-binary @"$SCRATCH/login.json"
-is "$STATUS" 200 "login with refresh_cookie answers 200"
+is "$STATUS $(jq -r .error <<<"$BODY")" \
+	"403 cross-site request refused: refresh_cookie needs the X-Lethe-CSRF: 1 header and this site's Origin" \
+	"a cookie login without the CSRF header is refused with its reason"
+ok "and sets no cookie" test ! -s "$jar" -o -z "$(jar_token)"
+csrf=(-H 'X-Lethe-CSRF: 1' -H "Origin: $origin")
+cookie_req /api/v1/auth/login -H 'Content-Type: application/json' --data-binary @"$SCRATCH/login.json" -H "Origin: https://evil.example" -H 'X-Lethe-CSRF: 1'
+is "$STATUS" 403 "a cookie login from another origin is refused"
+cookie_req /api/v1/auth/login -H 'Content-Type: application/json' --data-binary @"$SCRATCH/login.json" "${csrf[@]}"
+is "$STATUS" 200 "login with refresh_cookie from this site answers 200"
 is "$(jq -r '.refresh_token // "absent"' <<<"$BODY")" absent "the body holds no refresh token"
 is "$(jq -r .refresh_cookie <<<"$BODY")" true "the body says the refresh token is in the cookie"
 ok "the access token works" test "$(jq -r .access_token <<<"$BODY" | cut -c1-3)" = eyJ
@@ -51,7 +59,7 @@ cookie_req /api/v1/auth/refresh -H 'X-Lethe-CSRF: 1' -H "Origin: $origin"
 is "$STATUS" 200 "refresh by cookie with the header from the same origin: 200"
 is "$(jq -r '.refresh_token // "absent"' <<<"$BODY")" absent "the refreshed body holds no refresh token"
 second=$(jar_token)
-ok "the cookie now holds a new refresh token" eval '[ -n "$second" ] && [ "$second" != "$first" ]'
+is "$([ -n "$second" ] && [ "$second" != "$first" ] && echo new)" new "the cookie now holds a new refresh token"
 at2=$(jq -r .access_token <<<"$BODY")
 req GET /api/v1/me "$at2"
 is "$(jq -r .user.email <<<"$BODY")" "a@$TAG.test" "the refreshed access token names the user"
@@ -65,7 +73,7 @@ ok "and the answer clears the cookie" grep -qi '^set-cookie: lethe_refresh=; Max
 
 # Logout by cookie revokes and clears.
 rm -f "$jar"
-cookie_req /api/v1/auth/login -H 'Content-Type: application/json' --data-binary @"$SCRATCH/login.json"
+cookie_req /api/v1/auth/login -H 'Content-Type: application/json' --data-binary @"$SCRATCH/login.json" "${csrf[@]}"
 cookie_req /api/v1/auth/logout -H "Origin: $origin"
 is "$STATUS" 403 "logout by cookie without the header: 403"
 cookie_req /api/v1/auth/logout -H 'X-Lethe-CSRF: 1' -H "Origin: $origin"
@@ -118,3 +126,18 @@ req GET /api/v1/jobs "$bt"
 jobs_b=$(jq -c .jobs <<<"$BODY")
 req GET /api/v1/checkouts/history "$bt"
 is "$jobs_b $(jq -c .checkouts <<<"$BODY")" "[] []" "another org sees neither the jobs nor the scrub log"
+
+# Findings of a pull request: those a scan of it saw; a finding lists its scans.
+sql -c "WITH s AS (INSERT INTO lethe.scans (org_id, repository_id, commit_sha, pr_number, state, finished_at)
+        VALUES ($org, $repo, 'abcdef1234568', 7, 'complete', now()) RETURNING id)
+        INSERT INTO lethe.scan_findings (scan_id, finding_id, org_id) SELECT s.id, f.id, $org
+        FROM s, lethe.findings f WHERE f.repository_id = $repo AND f.rule_id = 'FF1002'" >/dev/null
+req GET "/api/v1/findings?pull_request=7" "$at"
+is "$(jq -c '[.findings[].rule_id]' <<<"$BODY")" '["FF1002"]' "the pull_request filter keeps what its scans saw"
+req GET "/api/v1/findings?pull_request=seven" "$at"
+is "$STATUS $(jq -r .error <<<"$BODY")" "400 pull_request must be a pull request number" \
+	"a bad pull_request is refused with its reason"
+fid=$(sql -c "SELECT id FROM lethe.findings WHERE repository_id = $repo AND rule_id = 'FF1002'")
+req GET "/api/v1/findings/$fid" "$at"
+is "$(jq -c '[.scans[].commit_sha]' <<<"$BODY")" '["abcdef1234567","abcdef1234568"]' \
+	"a finding lists the scans that saw it"

@@ -31,6 +31,7 @@ async function list(main, r) {
 	const filters = form({ class: 'row panel', 'aria-label': 'Filter findings' }, [
 		choice('Repository', 'repository', [['', 'any'], ...repos.map((x) => [String(x.id), x.full_name])]),
 		field('Branch', { name: 'branch', value: q.get('branch') || '', placeholder: 'main' }),
+		field('Pull request', { name: 'pull_request', type: 'number', min: 1, value: q.get('pull_request') || '' }),
 		choice('Severity', 'level', LEVELS),
 		field('Tool', { name: 'tool', value: q.get('tool') || '', placeholder: 'semgrep' }),
 		choice('State', 'state', STATES),
@@ -43,7 +44,7 @@ async function list(main, r) {
 	clear(main, el('h1', {}, 'Findings'), filters, out);
 
 	const params = new URLSearchParams();
-	for (const k of ['repository', 'branch', 'level', 'tool', 'state', 'before'])
+	for (const k of ['repository', 'branch', 'pull_request', 'level', 'tool', 'state', 'before'])
 		if (q.get(k))
 			params.set(k, q.get(k));
 	params.set('limit', '100');
