@@ -26,6 +26,7 @@ const nav = document.getElementById('nav');
 const who = document.getElementById('who');
 let me = null;
 let leave = null;
+let shown = 0;		// counts renders: a page left while loading stops at once
 
 export function may(role) {
 	return me !== null && RANK[me.role] >= RANK[role];
@@ -53,6 +54,7 @@ async function render() {
 	if (leave)
 		leave();
 	leave = null;
+	shown++;
 	if (!me) {
 		nav.hidden = true;
 		clear(who);
@@ -73,11 +75,19 @@ async function render() {
 		clear(main, el('h1', {}, title), errorBox(`this needs the ${role} role`));
 		return;
 	}
-	clear(main);
+	// Each page draws into a view of its own: one left before it finished
+	// loading draws into a detached node, never over the next page.
+	const view = el('div');
+	const mine = shown;
+	clear(main, view);
 	try {
-		leave = await page(main, r);
+		const stop = await page(view, r);
+		if (mine === shown)
+			leave = stop;
+		else if (stop)
+			stop();
 	} catch (e) {
-		main.append(errorBox(e));
+		view.append(errorBox(e));
 	}
 }
 
