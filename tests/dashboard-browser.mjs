@@ -24,6 +24,7 @@ const REPO = env('DASH_REPO');
 const REPO_NAME = env('DASH_REPO_NAME');
 const CHECKOUT = env('DASH_CHECKOUT');
 const PAUSE = env('DASH_PAUSE');
+const SCRUBBED = env('DASH_SCRUBBED');
 const OTHER_REPO = env('DASH_OTHER_REPO');
 const SHOTS = env('SHOTS');
 const XSS = [env('DASH_XSS_IMG'), env('DASH_XSS_SCRIPT')];
@@ -161,6 +162,10 @@ await check('the scrub log shows the checkout destroyed after its scan, with its
 	return (t.includes(REPO_NAME) && t.includes('after its scan') && t.includes('lethe-scan: scan finished') &&
 		/\d+(\.\d)? (ms|s)/.test(t)) || t;
 });
+await check('the scrub log shows the killed scan\'s checkout as orphaned, destroyed by lethe-scrub', async () => {
+	const t = await page.locator(`tr[data-checkout="${SCRUBBED}"]`).textContent();
+	return (t.includes('orphaned') && t.includes('lethe-scrub: lease expired')) || t;
+});
 await axe(page, 'scrubs');
 
 // Findings: hostile file names are text, and the CSP holds.
@@ -277,15 +282,17 @@ await check('the owner adds a user and changes their role', async () => {
 	const role = page.getByLabel(`Role of added-${MEMBER}`);
 	await role.selectOption('admin');
 	await page.locator('tr', { has: role }).getByRole('button', { name: 'Save role' }).click();
-	const cell = page.locator('tr', { hasText: `added-${MEMBER}` }).locator('td').nth(1);
-	await page.waitForFunction((e) => e.textContent === 'admin', await cell.elementHandle());
+	// The table is drawn anew after each change: look the row up each time.
+	await page.waitForFunction((email) => [...document.querySelectorAll('tr[data-user]')].some((tr) =>
+		tr.cells[0].textContent === email && tr.cells[1].textContent === 'admin'), `added-${MEMBER}`);
 	return true;
 });
 
 // Keyboard: the skip link first, then the navigation, with a visible focus.
 await check('Tab reaches the skip link and the navigation, each with a visible focus ring', async () => {
 	await visit(page, 'now', 'Now');
-	await page.locator('body').focus();
+	await page.reload();
+	await page.getByRole('heading', { name: 'Now', level: 1 }).waitFor();
 	const seen = [];
 	for (let i = 0; i < 3; i++) {
 		await page.keyboard.press('Tab');

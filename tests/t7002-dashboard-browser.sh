@@ -2,7 +2,9 @@
 # The dashboard in a real browser (tests/dashboard-browser.mjs: Debian's
 # chromium through playwright-core, axe-core for accessibility) against the
 # local stack: a real scan held after its clone shows as a live checkout
-# with a countdown, then leaves for the scrub log; findings on files named
+# with a countdown, then leaves for the scrub log, where the checkout of a
+# scan killed with SIGKILL shows as orphaned, destroyed by lethe-scrub;
+# findings on files named
 # like markup are shown as text under the CSP; triage, connect, disconnect,
 # audit chain, API keys, a member's view, another org's id.  Screenshots of
 # every page at 1280x800 and 390x844 go to build/screenshots/.
@@ -19,7 +21,7 @@ BROWSER_TOOLS=$TOP/build/tools/browser
 [ -x /usr/bin/chromium ] || skip_all "no /usr/bin/chromium (scripts/deps installs Debian's chromium)"
 [ -d "$BROWSER_TOOLS/node_modules/playwright-core" ] && [ -d "$BROWSER_TOOLS/node_modules/axe-core" ] ||
 	skip_all "playwright-core or axe-core missing from build/tools/browser (scripts/deps installs them)"
-plan 53
+plan 55
 pause_jobs
 
 # A repository with a C and two shell files, these named like markup: the
@@ -43,34 +45,57 @@ other_repo=$(sql -c "INSERT INTO lethe.repositories (org_id, provider, full_name
 	RETURNING id")
 on_exit "sql -c 'DELETE FROM lethe.orgs WHERE id = $other' >/dev/null"
 
-# The scan, held after its clone while $SCRATCH/pause exists (the browser
-# script removes it).  Older queued jobs may come first: run until this job
-# has had its checkout.
-job=$(scan_job "$repo" "$sha")
-scan_config "test_pause_file = $SCRATCH/pause"
+# Jobs due before any other queued one, so that each lethe-scan --once
+# claims the one this test means.
+due_first() { q "UPDATE lethe.jobs SET not_before = now() - interval '10 years' WHERE id = $1" >/dev/null; }
+# Scans wait after their clone while $SCRATCH/pause exists (the browser
+# script removes it); a short lease, so that a dead one's lapses soon.
+scan_config "scan_lease = 5" "test_pause_file = $SCRATCH/pause"
 touch "$SCRATCH/pause"
 on_exit "rm -f '$SCRATCH/pause'"
-(
-	for _ in $(seq 20); do
-		LETHE_CONFIG=$SCRATCH/lethe.conf timeout 600 "$TOP/bin/lethe-scan" --once >>"$SCRATCH/scan.log" 2>&1
-		[ -n "$(q "SELECT 1 FROM lethe.checkouts WHERE job_id = $job")" ] && break
+# held JOB LOG: lethe-scan in the background until JOB has a live checkout;
+# sets pid and co.
+held() {
+	LETHE_CONFIG=$SCRATCH/lethe.conf "$TOP/bin/lethe-scan" --once >"$2" 2>&1 &
+	pid=$!
+	on_exit "kill -9 $pid 2>/dev/null"
+	co=
+	for _ in $(seq 1200); do
+		co=$(q "SELECT id FROM lethe.checkouts WHERE job_id = $1 AND destroyed_at IS NULL")
+		[ -n "$co" ] && grep -q paused "$2" && break
+		sleep 0.1
 	done
-) &
-scanner=$!
-on_exit "kill $scanner 2>/dev/null"
-co=
-for _ in $(seq 1200); do
-	co=$(q "SELECT id FROM lethe.checkouts WHERE job_id = $job AND destroyed_at IS NULL")
-	[ -n "$co" ] && break
+}
+
+# First a scan killed while it holds its checkout: lethe-scrub destroys the
+# checkout once the lease has lapsed, which the scrub log calls orphaned.
+dead_repo=$(scan_repo "$ORG" "$name-killed" "$url")
+dead_job=$(scan_job "$dead_repo" "$sha")
+due_first "$dead_job"
+held "$dead_job" "$SCRATCH/killed.log"
+dead_co=$co
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+for _ in $(seq 200); do
+	[ "$(q "SELECT lease_expires <= now() FROM lethe.jobs WHERE id = $dead_job")" = t ] && break
 	sleep 0.1
 done
+LETHE_CONFIG=$SCRATCH/lethe.conf "$TOP/bin/lethe-scrub" >"$SCRATCH/scrub.log" 2>&1
+is "$(q "SELECT destroy_reason FROM lethe.checkouts WHERE id = ${dead_co:-0}")" "lease expired" \
+	"lethe-scrub destroyed the killed scan's checkout once its lease lapsed"
+
+# Then the scan the browser watches.
+job=$(scan_job "$repo" "$sha")
+due_first "$job"
+held "$job" "$SCRATCH/scan.log"
+scanner=$pid
 ok "the held scan has a live checkout" test -n "$co"
 
 SHOTS=$TOP/build/screenshots
 rm -rf "$SHOTS"
 BROWSER_TOOLS=$BROWSER_TOOLS LETHE_URL=$LETHE_URL DASH_PASSWORD=$pw DASH_OWNER=owner@$TAG.test \
 DASH_MEMBER=member@$TAG.test DASH_REPO=$repo DASH_REPO_NAME=$ORG/$name DASH_CHECKOUT=${co:-0} \
-DASH_PAUSE=$SCRATCH/pause DASH_OTHER_REPO=$other_repo SHOTS=$SHOTS DASH_XSS_IMG=$img DASH_XSS_SCRIPT=$script \
+DASH_PAUSE=$SCRATCH/pause DASH_SCRUBBED=${dead_co:-0} DASH_OTHER_REPO=$other_repo SHOTS=$SHOTS DASH_XSS_IMG=$img DASH_XSS_SCRIPT=$script \
 	timeout 900 node "$TOP/tests/dashboard-browser.mjs" >"$SCRATCH/browser.out" 2>"$SCRATCH/browser.err"
 rc=$?
 while IFS= read -r line; do

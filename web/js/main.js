@@ -59,7 +59,7 @@ async function render() {
 		nav.hidden = true;
 		clear(who);
 		document.title = 'Sign in · Lethe';
-		signin(main, signedIn);
+		signin(main, () => signedIn(true));
 		return;
 	}
 	const r = route();
@@ -91,12 +91,15 @@ async function render() {
 	}
 }
 
-async function signedIn() {
+// After the sign-in form the focus moves to the page; a reload leaves it at
+// the start of the document (the skip link comes first).
+async function signedIn(fromForm) {
 	me = await api.get('/me');
 	if (!location.hash || location.hash === '#/signin')
 		location.hash = '#/now';
 	await render();
-	main.focus();
+	if (fromForm)
+		main.focus();
 }
 
 async function signOut() {
@@ -115,4 +118,4 @@ window.addEventListener('hashchange', () => {
 });
 
 // A reload keeps the session through the refresh cookie, if there is one.
-api.refresh().then(signedIn, () => render());
+api.refresh().then(() => signedIn(false), () => render());
