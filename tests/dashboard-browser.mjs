@@ -346,6 +346,7 @@ await check('disconnecting names what goes, then shows the counts the API return
 // A member: no admin pages or actions.
 const mctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
 const mpage = await mctx.newPage();
+await mpage.clock.install();		// the page's timers, to be run ahead below
 await signIn(mpage, MEMBER);
 await check('a member\'s navigation has no Audit or Admin', async () => {
 	const t = await mpage.getByRole('navigation', { name: 'Pages' }).textContent();
@@ -357,6 +358,15 @@ await check('a member sees no connect form and no admin page', async () => {
 	await visit(mpage, 'admin', 'Admin');
 	const t = await mpage.getByRole('alert').textContent();
 	return (forms === 0 && t === 'this needs the admin role') || `${forms} ${t}`;
+});
+await check('the page refreshes its access token by itself before it expires, and goes on working', async () => {
+	const [res] = await Promise.all([
+		mpage.waitForResponse((r) => r.url().endsWith('/api/v1/auth/refresh')),
+		mpage.clock.fastForward('04:00:00'),
+	]);
+	await visit(mpage, 'scrubs', 'Scrub log');
+	const alerts = await mpage.getByRole('alert').count();
+	return (res.status() === 200 && alerts === 0) || `${res.status()} ${alerts}`;
 });
 await check('signing out revokes the session: a reload asks to sign in', async () => {
 	await mpage.getByRole('button', { name: 'Sign out' }).click();

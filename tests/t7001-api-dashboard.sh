@@ -8,7 +8,7 @@
 # shellcheck source=tests/api-lib.sh
 . "$(dirname "$0")/api-lib.sh"
 api_need
-plan 34
+plan 35
 
 api_scanned_repo github "dash/r$TAG"
 jar=$SCRATCH/jar
@@ -55,6 +55,11 @@ cookie_req /api/v1/auth/refresh -H 'X-Lethe-CSRF: 1'
 is "$STATUS" 403 "refresh by cookie without an Origin: 403"
 is "$(jar_token)" "$first" "the refusals left the cookie as it was"
 
+forged=lethe_$(openssl rand -base64 32 | tr '+/' '-_' | tr -d '=\n')
+STATUS=$(curl -s -o "$SCRATCH/resp" -w '%{http_code}' -X POST -H 'X-Lethe-CSRF: 1' -H "Origin: $origin" \
+	-H "Cookie: theme=dark; lethe_refresh=$forged; lang=en" "$LETHE_URL/api/v1/auth/refresh")
+is "$STATUS $(jq -r .error "$SCRATCH/resp")" "401 invalid or expired refresh token" \
+	"the refresh cookie is found among others, and a forged one refused"
 cookie_req /api/v1/auth/refresh -H 'X-Lethe-CSRF: 1' -H "Origin: $origin"
 is "$STATUS" 200 "refresh by cookie with the header from the same origin: 200"
 is "$(jq -r '.refresh_token // "absent"' <<<"$BODY")" absent "the refreshed body holds no refresh token"
