@@ -134,6 +134,14 @@ static int gate(struct api_req *req, const struct api_route *rt, struct api_resp
 	return 1;
 }
 
+static void cookie_drop(struct api_resp *resp)
+{
+	if (resp->set_cookie)
+		OPENSSL_cleanse(resp->set_cookie, strlen(resp->set_cookie));
+	free(resp->set_cookie);
+	resp->set_cookie = NULL;
+}
+
 static void run(struct api_req *req, const struct api_route *rt, struct api_resp *resp)
 {
 	int r = db_begin(req->db);
@@ -150,6 +158,7 @@ static void run(struct api_req *req, const struct api_route *rt, struct api_resp
 			log_errno(LOG_WARNING, r, "%s %s failed", req->method, rt->pattern);
 		free(resp->body);
 		resp->body = NULL;
+		cookie_drop(resp);	/* its token was rolled back */
 		api_error(resp, r == -ENOTCONN ? 503 : 500,
 			  r == -ENOTCONN ? "database unavailable" : "internal error");
 	}
@@ -217,9 +226,7 @@ static void serve(struct api_ctx *ctx, FCGX_Request *fr)
 	log_field(LOG_F_ORG, 0);
 	json_object_put(req.body);
 	free(resp.body);
-	if (resp.set_cookie)
-		OPENSSL_cleanse(resp.set_cookie, strlen(resp.set_cookie));
-	free(resp.set_cookie);
+	cookie_drop(&resp);
 }
 
 static void routes_print(void)
