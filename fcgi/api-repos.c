@@ -409,11 +409,10 @@ int api_checkouts(struct api_req *req, struct api_resp *resp)
 }
 
 /*
- * Destroyed checkouts, newest first, with how each ended: lethe-scan
- * destroys its own when the scan ends ("scan finished", or "volume creation
- * failed"); lethe-scrub destroys one past its deadline ("deadline passed")
- * or orphaned by its job (every other reason it records).  Both record the
- * time and how long the teardown took.
+ * Destroyed checkouts, newest first, with how each ended as its destroyer
+ * recorded it (sql/115_checkout_ended.sql): lethe-scan destroys its own when
+ * the scan ends, lethe-scrub one past its deadline or orphaned by its job.
+ * Both record the time, the reason and how long the teardown took.
  */
 int api_checkouts_history(struct api_req *req, struct api_resp *resp)
 {
@@ -429,11 +428,9 @@ int api_checkouts_history(struct api_req *req, struct api_resp *resp)
 		"'next_before', CASE WHEN count(*) = $4::integer THEN min(t.id) END) FROM ("
 		"SELECT c.id, c.repository_id AS repository, r.full_name, c.job_id AS job, j.commit_sha, "
 		"c.host, c.backend, c.cipher, c.created_at, c.deadline, c.destroyed_at, "
-		"c.destroy_reason AS reason, CASE WHEN c.destroy_reason IN ('scan finished', "
-		"'volume creation failed') THEN 'scan' WHEN c.destroy_reason = 'deadline passed' "
-		"THEN 'deadline' ELSE 'orphaned' END AS ended, CASE WHEN c.destroy_reason IN "
-		"('scan finished', 'volume creation failed') THEN 'lethe-scan' ELSE 'lethe-scrub' END "
-		"AS destroyed_by, floor(extract(epoch FROM c.destroyed_at - c.created_at) * 1000)::bigint "
+		"c.destroy_reason AS reason, c.ended, CASE c.ended WHEN 'scan' THEN 'lethe-scan' "
+		"WHEN 'deadline' THEN 'lethe-scrub' WHEN 'orphaned' THEN 'lethe-scrub' END AS destroyed_by, "
+		"floor(extract(epoch FROM c.destroyed_at - c.created_at) * 1000)::bigint "
 		"AS lived_ms, c.teardown_usec FROM checkouts c JOIN repositories r ON r.id = c.repository_id "
 		"LEFT JOIN jobs j ON j.id = c.job_id WHERE c.org_id = $1 AND c.destroyed_at IS NOT NULL "
 		"AND ($2::bigint IS NULL OR c.repository_id = $2::bigint) "

@@ -89,15 +89,15 @@ is "$STATUS" 400 "after logout the browser holds no refresh cookie"
 # The scrub log: rows as lethe-scan and lethe-scrub write them.
 job=$(sql -c "SELECT job_id FROM lethe.scans WHERE id = $scan")
 sql -c "INSERT INTO lethe.checkouts (org_id, repository_id, job_id, host, name, backend, cipher, created_at,
-        deadline, destroyed_at, destroy_reason, teardown_usec) VALUES
+        deadline, destroyed_at, destroy_reason, ended, teardown_usec) VALUES
         ($org, $repo, $job, 'h1', 'c$TAG-1', 'luks2', 'aes-xts-plain64', now() - interval '90 s',
-         now() + interval '1 hour', now() - interval '30 s', 'scan finished', 41000),
+         now() + interval '1 hour', now() - interval '30 s', 'scan finished', 'scan', 41000),
         ($org, $repo, NULL, 'h1', 'c$TAG-2', 'fscrypt', 'AES-256-XTS', now() - interval '2 hours',
-         now() - interval '1 s', now(), 'deadline passed', 52000),
+         now() - interval '1 s', now(), 'deadline passed', 'deadline', 52000),
         ($org, $repo, $job, 'h1', 'c$TAG-3', 'luks2', 'aes-xts-plain64', now() - interval '10 min',
-         now() + interval '1 hour', now(), 'lease expired', 63000),
+         now() + interval '1 hour', now(), 'lease expired', 'orphaned', 63000),
         ($org, $repo, $job, 'h1', 'c$TAG-4', 'luks2', 'aes-xts-plain64', now(),
-         now() + interval '1 hour', NULL, NULL, NULL)" >/dev/null
+         now() + interval '1 hour', NULL, NULL, NULL, NULL)" >/dev/null
 req GET /api/v1/checkouts/history "$at"
 is "$(jq -c '[.checkouts[] | [.reason, .ended, .destroyed_by, .teardown_usec]]' <<<"$BODY")" \
 	'[["lease expired","orphaned","lethe-scrub",63000],["deadline passed","deadline","lethe-scrub",52000],["scan finished","scan","lethe-scan",41000]]' \
