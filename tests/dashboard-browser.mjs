@@ -25,6 +25,7 @@ const REPO_NAME = env('DASH_REPO_NAME');
 const CHECKOUT = env('DASH_CHECKOUT');
 const PAUSE = env('DASH_PAUSE');
 const SCRUBBED = env('DASH_SCRUBBED');
+const KEPT_REPO = env('DASH_KEPT_REPO');
 const OTHER_REPO = env('DASH_OTHER_REPO');
 const SHOTS = env('SHOTS');
 const XSS = [env('DASH_XSS_IMG'), env('DASH_XSS_SCRIPT')];
@@ -273,6 +274,19 @@ await check('a new API key is shown once with its expiry listed', async () => {
 	return (key.startsWith('lethe_') && t.includes('ci') && !t.includes(key)) || `${key} ${t}`;
 });
 
+await check('revoking the key marks it revoked', async () => {
+	await page.getByRole('button', { name: 'Revoke ci' }).click();
+	await page.waitForFunction(() => [...document.querySelectorAll('tr[data-key]')].some((tr) =>
+		tr.cells[0].textContent === 'ci' && tr.cells[6].textContent.startsWith('revoked')));
+	return true;
+});
+await check('the owner rotates the org key and sees the new version', async () => {
+	await page.getByRole('button', { name: 'Rotate the org key' }).click();
+	const t = await page.getByRole('status').filter({ hasText: 'Rotated' }).textContent();
+	const rows = await page.getByRole('region', { name: 'Org key versions' }).textContent();
+	return (/^Rotated from version 1 to 2: \d+ secrets re-encrypted\.$/.test(t) && rows.includes('retired')) ||
+		`${t} ${rows}`;
+});
 await check('the owner adds a user and changes their role', async () => {
 	const form = page.getByRole('form', { name: 'Add a user' });
 	await form.getByLabel('Email').fill(`added-${MEMBER}`);
@@ -352,9 +366,13 @@ await check('a member\'s navigation has no Audit or Admin', async () => {
 	const t = await mpage.getByRole('navigation', { name: 'Pages' }).textContent();
 	return (!t.includes('Audit') && !t.includes('Admin') && t.includes('Findings')) || t;
 });
-await check('a member sees no connect form and no admin page', async () => {
+await check('a member sees no connect form, no disconnect button and no admin page', async () => {
 	await visit(mpage, 'repos', 'Repositories');
 	const forms = await mpage.getByRole('form', { name: 'Connect a repository' }).count();
+	await mpage.goto(`${URL}/#/repos/${KEPT_REPO}`);
+	await mpage.getByRole('heading', { name: 'Last scans' }).waitFor();
+	if (await mpage.getByRole('button', { name: /Disconnect/ }).count() !== 0)
+		return 'a disconnect button';
 	await visit(mpage, 'admin', 'Admin');
 	const t = await mpage.getByRole('alert').textContent();
 	return (forms === 0 && t === 'this needs the admin role') || `${forms} ${t}`;

@@ -21,7 +21,7 @@ BROWSER_TOOLS=$TOP/build/tools/browser
 [ -x /usr/bin/chromium ] || skip_all "no /usr/bin/chromium (scripts/deps installs Debian's chromium)"
 [ -d "$BROWSER_TOOLS/node_modules/playwright-core" ] && [ -d "$BROWSER_TOOLS/node_modules/axe-core" ] ||
 	skip_all "playwright-core or axe-core missing from build/tools/browser (scripts/deps installs them)"
-plan 56
+plan 58
 pause_jobs
 
 # A repository with a C and two shell files, these named like markup: the
@@ -95,7 +95,7 @@ SHOTS=$TOP/build/screenshots
 rm -rf "$SHOTS"
 BROWSER_TOOLS=$BROWSER_TOOLS LETHE_URL=$LETHE_URL DASH_PASSWORD=$pw DASH_OWNER=owner@$TAG.test \
 DASH_MEMBER=member@$TAG.test DASH_REPO=$repo DASH_REPO_NAME=$ORG/$name DASH_CHECKOUT=${co:-0} \
-DASH_PAUSE=$SCRATCH/pause DASH_SCRUBBED=${dead_co:-0} DASH_OTHER_REPO=$other_repo SHOTS=$SHOTS DASH_XSS_IMG=$img DASH_XSS_SCRIPT=$script \
+DASH_PAUSE=$SCRATCH/pause DASH_SCRUBBED=${dead_co:-0} DASH_KEPT_REPO=$dead_repo DASH_OTHER_REPO=$other_repo SHOTS=$SHOTS DASH_XSS_IMG=$img DASH_XSS_SCRIPT=$script \
 	timeout 900 node "$TOP/tests/dashboard-browser.mjs" >"$SCRATCH/browser.out" 2>"$SCRATCH/browser.err"
 rc=$?
 while IFS= read -r line; do
