@@ -21,7 +21,7 @@ BROWSER_TOOLS=$TOP/build/tools/browser
 [ -x /usr/bin/chromium ] || skip_all "no /usr/bin/chromium (scripts/deps installs Debian's chromium)"
 [ -d "$BROWSER_TOOLS/node_modules/playwright-core" ] && [ -d "$BROWSER_TOOLS/node_modules/axe-core" ] ||
 	skip_all "playwright-core or axe-core missing from build/tools/browser (scripts/deps installs them)"
-plan 58
+plan 59
 pause_jobs
 
 # A repository with a C and two shell files, these named like markup: the
