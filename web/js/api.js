@@ -88,10 +88,6 @@ export async function logout() {
 	}
 }
 
-export function signedIn() {
-	return access !== null;
-}
-
 // The answer of one call, as JSON or (raw) as a Blob; an expired access
 // token is refreshed once.
 export async function call(method, path, body, raw = false) {

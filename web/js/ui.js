@@ -105,7 +105,7 @@ export function action(label, fn, attrs = {}) {
 }
 
 // The values of a form's named fields, empty ones left out.
-export function formValues(form) {
+function formValues(form) {
 	const out = {};
 	for (const [k, v] of new FormData(form).entries())
 		if (typeof v === 'string' && v.trim() !== '')
