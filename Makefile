@@ -168,6 +168,10 @@ install: programs
 	    install -m 0755 bin/$$b $(DESTDIR)$(SBINDIR)/$$b; done
 	$(if $(filter lethe-analyze,$(PRESENT)),install -m 0755 bin/lethe-analyze $(DESTDIR)$(LIBEXEC)/)
 	install -m 0644 sql/*.sql $(DESTDIR)$(DATADIR)/sql/
+	install -d $(DESTDIR)$(DATADIR)/web/js/pages
+	install -m 0644 web/*.html web/*.css web/*.svg $(DESTDIR)$(DATADIR)/web/
+	install -m 0644 web/js/*.js $(DESTDIR)$(DATADIR)/web/js/
+	install -m 0644 web/js/pages/*.js $(DESTDIR)$(DATADIR)/web/js/pages/
 	for m in man/*.5 man/*.8; do \
 	    $(SUBST) $$m >$(DESTDIR)$(MANDIR)/man$${m##*.}/$${m#man/} || exit 1; done
 	for u in systemd/*.service systemd/*.socket systemd/*.timer; do \

@@ -20,6 +20,18 @@
 #define LOGIN_WINDOW      "15 minutes"
 #define EMAIL_MAX         254
 
+/*
+ * The cookie mode of a browser session: the refresh token lives in an
+ * HttpOnly cookie that only /api/v1/auth/ sees, never in page script.  A
+ * request that brings it must also carry the X-Lethe-CSRF header (another
+ * site cannot send that without a CORS preflight, which lethe-api never
+ * allows) and an Origin equal to the API's own.
+ */
+#define REFRESH_COOKIE "lethe_refresh"
+#define COOKIE_ATTRS   "; HttpOnly; Secure; SameSite=Strict; Path=/api/v1/auth/"
+#define CSRF_HEADER    "X-Lethe-CSRF"
+#define TOKEN_MAX      128
+
 static void caller_set(struct api_req *req, int64_t org, const char *type, int64_t id,
 		       const char *role)
 {
@@ -107,7 +119,7 @@ static int access_token(struct api_req *req, int64_t user, int64_t org, const ch
  * family, i.e. a new login).  The answer is the only place either appears.
  */
 static int session_issue(struct api_req *req, struct api_resp *resp, int64_t user, int64_t org,
-			 const char *role, int64_t family)
+			 const char *role, int64_t family, bool cookie)
 {
 	char uid[24], fam[24], ttl[24], hex[67], listed[TOKEN_LISTED + 1];
 	unsigned char hash[32];
@@ -134,7 +146,11 @@ static int session_issue(struct api_req *req, struct api_resp *resp, int64_t use
 		json_object_object_add(o, "token_type", json_object_new_string("Bearer"));
 		json_object_object_add(o, "expires_in",
 				       json_object_new_int64(config_int(req->ctx->cfg, "api_access_ttl")));
-		json_object_object_add(o, "refresh_token", json_object_new_string(refresh));
+		if (cookie)
+			resp->set_cookie = xasprintf(REFRESH_COOKIE "=%s; Max-Age=%s" COOKIE_ATTRS, refresh, ttl);
+		else
+			json_object_object_add(o, "refresh_token", json_object_new_string(refresh));
+		json_object_object_add(o, "refresh_cookie", json_object_new_boolean(cookie));
 		json_object_object_add(o, "role", json_object_new_string(role));
 		api_json_obj(resp, 200, o);
 	}
@@ -144,6 +160,22 @@ static int session_issue(struct api_req *req, struct api_resp *resp, int64_t use
 		OPENSSL_cleanse(access, strlen(access));
 	free(access);
 	return r;
+}
+
+/*
+ * A request in cookie mode comes from the API's own origin: scheme, host
+ * and port of this request (the port left out when it is the scheme's).
+ */
+static bool same_origin(const struct api_req *req)
+{
+	const char *scheme = req->https ? "https" : "http", *dflt = req->https ? "443" : "80";
+	bool port = req->port && *req->port && strcmp(req->port, dflt);
+	char want[320];
+
+	if (!req->csrf || strcmp(req->csrf, "1") || !req->origin || !req->host)
+		return false;
+	snprintf(want, sizeof(want), "%s://%s%s%s", scheme, req->host, port ? ":" : "", port ? req->port : "");
+	return !strcmp(req->origin, want);
 }
 
 static int login_refused(struct api_req *req, struct api_resp *resp, const char *email)
@@ -159,10 +191,20 @@ int api_login(struct api_req *req, struct api_resp *resp)
 {
 	const char *email = api_body_str(req, "email"), *pw = api_body_str(req, "password");
 	PGresult *blocked = NULL, *u = NULL;
+	struct json_object *c = NULL;
+	bool cookie = false;
 	int r, found;
 
 	if (!email || !pw || !*email || !*pw || strlen(email) > EMAIL_MAX || strlen(pw) > PASSWORD_MAX)
 		return api_error(resp, 400, "email and password (at most 72 bytes) required");
+	if (json_object_object_get_ex(req->body, "refresh_cookie", &c)) {
+		if (!json_object_is_type(c, json_type_boolean))
+			return api_error(resp, 400, "refresh_cookie must be true or false");
+		cookie = json_object_get_boolean(c);
+	}
+	if (cookie && !same_origin(req))
+		return api_error(resp, 403, "cross-site request refused: refresh_cookie needs the "
+				 CSRF_HEADER ": 1 header and this site's Origin");
 	r = DB_QUERY(req->db, &blocked, "SELECT api_login_blocked($1, $2, " LOGIN_MAX_ACCOUNT ", "
 		     LOGIN_MAX_ADDR ", $3::interval)", email, req->addr, LOGIN_WINDOW);
 	if (r < 0)
@@ -182,24 +224,70 @@ int api_login(struct api_req *req, struct api_resp *resp)
 	if (!found || r != 0)
 		r = login_refused(req, resp, email);
 	else if ((r = DB_QUERY(req->db, NULL, "SELECT api_login_succeeded($1)", email)) == 0
-		 && (r = session_issue(req, resp, db_int(u, 0, 0), db_int(u, 0, 1), db_value(u, 0, 2), 0)) == 0)
+		 && (r = session_issue(req, resp, db_int(u, 0, 0), db_int(u, 0, 1), db_value(u, 0, 2), 0,
+					      cookie)) == 0)
 		r = audit_append(req->db, req->org_id, AUDIT_USER, req->actor, "auth.login", "", NULL, NULL);
 	PQclear(u);
 	return r;
 }
 
-/* The SHA-256 of the body's refresh_token as a bytea literal; 0 or 400 answered. */
-static int refresh_hash(struct api_req *req, struct api_resp *resp, char hex[67])
+/* The value of cookie name in a Cookie header into buf; NULL when absent or too long. */
+static const char *cookie_value(const char *header, const char *name, char *buf, size_t len)
+{
+	size_t nl = strlen(name);
+
+	for (const char *p = header; p && *p; p += strspn(p, "; ")) {
+		size_t seg = strcspn(p, ";");
+
+		if (seg > nl && !strncmp(p, name, nl) && p[nl] == '=') {
+			if (seg - nl - 1 >= len)
+				return NULL;
+			memcpy(buf, p + nl + 1, seg - nl - 1);
+			buf[seg - nl - 1] = '\0';
+			return buf;
+		}
+		p += seg;
+	}
+	return NULL;
+}
+
+/*
+ * The SHA-256 of the refresh token as a bytea literal: the body's
+ * refresh_token, else the refresh cookie (*cookie set).  0, or -1 with 400
+ * or 403 answered.
+ */
+static int refresh_hash(struct api_req *req, struct api_resp *resp, char hex[67], bool *cookie)
 {
 	const char *tok = api_body_str(req, "refresh_token");
+	char buf[TOKEN_MAX + 1];
 	unsigned char hash[32];
+	int r;
 
-	if (!tok || token_hash(tok, hash) < 0) {
-		api_error(resp, 400, "refresh_token required");
+	*cookie = !tok;
+	if (!tok)
+		tok = cookie_value(req->cookie, REFRESH_COOKIE, buf, sizeof(buf));
+	if (!tok) {
+		api_error(resp, 400, "refresh_token (or the " REFRESH_COOKIE " cookie) required");
 		return -1;
 	}
-	api_bytea(hash, hex);
-	return 0;
+	if (*cookie && !same_origin(req)) {
+		api_error(resp, 403, "cross-site request refused: the " REFRESH_COOKIE " cookie needs the "
+			  CSRF_HEADER ": 1 header and this site's Origin");
+		r = -1;
+	} else if ((r = token_hash(tok, hash)) < 0) {
+		api_error(resp, 400, "refresh_token required");
+	}
+	if (r == 0)
+		api_bytea(hash, hex);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return r < 0 ? -1 : 0;
+}
+
+/* Forget the refresh cookie in the browser. */
+static void cookie_clear(struct api_resp *resp)
+{
+	free(resp->set_cookie);
+	resp->set_cookie = xstrdup(REFRESH_COOKIE "=; Max-Age=0" COOKIE_ATTRS);
 }
 
 int api_refresh(struct api_req *req, struct api_resp *resp)
@@ -207,9 +295,10 @@ int api_refresh(struct api_req *req, struct api_resp *resp)
 	char hex[67];
 	const char *outcome;
 	PGresult *res;
+	bool cookie;
 	int r;
 
-	if (refresh_hash(req, resp, hex) < 0)
+	if (refresh_hash(req, resp, hex, &cookie) < 0)
 		return 0;
 	r = DB_QUERY(req->db, &res, "SELECT outcome, user_id, org_id, role, family FROM api_refresh_use($1)", hex);
 	if (r < 0)
@@ -217,7 +306,7 @@ int api_refresh(struct api_req *req, struct api_resp *resp)
 	outcome = PQntuples(res) ? db_value(res, 0, 0) : "unknown";
 	if (!strcmp(outcome, "ok")) {
 		r = session_issue(req, resp, db_int(res, 0, 1), db_int(res, 0, 2), db_value(res, 0, 3),
-				  db_int(res, 0, 4));
+				  db_int(res, 0, 4), cookie);
 	} else if (!strcmp(outcome, "reused")) {
 		caller_set(req, db_int(res, 0, 2), "user", db_int(res, 0, 1), "member");
 		r = audit_append(req->db, req->org_id, AUDIT_USER, req->actor, "auth.refresh_reused",
@@ -227,6 +316,8 @@ int api_refresh(struct api_req *req, struct api_resp *resp)
 	} else {
 		api_error(resp, 401, "invalid or expired refresh token");
 	}
+	if (cookie && resp->status == 401)
+		cookie_clear(resp);
 	PQclear(res);
 	return r;
 }
@@ -235,15 +326,18 @@ int api_logout(struct api_req *req, struct api_resp *resp)
 {
 	char hex[67], body[48];
 	PGresult *res;
+	bool cookie;
 	int r;
 
-	if (refresh_hash(req, resp, hex) < 0)
+	if (refresh_hash(req, resp, hex, &cookie) < 0)
 		return 0;
 	r = DB_QUERY(req->db, &res, "SELECT api_refresh_revoke($1)", hex);
 	if (r < 0)
 		return r;
 	snprintf(body, sizeof(body), "{\"revoked\": %lld}", (long long)db_int(res, 0, 0));
 	PQclear(res);
+	if (cookie)
+		cookie_clear(resp);
 	return api_json(resp, 200, body);
 }
 

@@ -399,10 +399,55 @@ int api_checkouts(struct api_req *req, struct api_resp *resp)
 	return API_QUERY_JSON(req, resp, "no checkouts",
 		"SELECT json_build_object('checkouts', coalesce(json_agg(json_build_object("
 		"'id', c.id, 'repository', c.repository_id, 'full_name', r.full_name, 'job', c.job_id, "
+		"'commit_sha', j.commit_sha, 'branch', j.branch, 'pr_number', j.pr_number, "
 		"'host', c.host, 'backend', c.backend, 'cipher', c.cipher, 'created_at', c.created_at, "
 		"'deadline', c.deadline, 'age_seconds', floor(extract(epoch FROM now() - c.created_at))::bigint, "
 		"'seconds_left', greatest(0, ceil(extract(epoch FROM c.deadline - now())))::bigint) "
-		"ORDER BY c.deadline), '[]')) "
-		"FROM checkouts c JOIN repositories r ON r.id = c.repository_id "
+		"ORDER BY c.deadline), '[]'), 'now', now()) "
+		"FROM checkouts c JOIN repositories r ON r.id = c.repository_id LEFT JOIN jobs j ON j.id = c.job_id "
 		"WHERE c.org_id = $1 AND c.destroyed_at IS NULL", req->org);
+}
+
+/*
+ * Destroyed checkouts, newest first, with how each ended as its destroyer
+ * recorded it (sql/115_checkout_ended.sql): lethe-scan destroys its own when
+ * the scan ends, lethe-scrub one past its deadline or orphaned by its job.
+ * Both record the time, the reason and how long the teardown took.
+ */
+int api_checkouts_history(struct api_req *req, struct api_resp *resp)
+{
+	char b[3][24];
+	const char *repo, *before, *limit;
+
+	if (api_param_int(req, "repository", 1, INT64_MAX, b[0], &repo) < 0
+	    || api_param_int(req, "before", 1, INT64_MAX, b[1], &before) < 0
+	    || api_param_int(req, "limit", 1, 500, b[2], &limit) < 0)
+		return api_error(resp, 400, "repository and before must be ids, limit 1 to 500");
+	return API_QUERY_JSON(req, resp, "no checkouts",
+		"SELECT json_build_object('checkouts', coalesce(json_agg(t ORDER BY t.id DESC), '[]'), "
+		"'next_before', CASE WHEN count(*) = $4::integer THEN min(t.id) END) FROM ("
+		"SELECT c.id, c.repository_id AS repository, r.full_name, c.job_id AS job, j.commit_sha, "
+		"c.host, c.backend, c.cipher, c.created_at, c.deadline, c.destroyed_at, "
+		"c.destroy_reason AS reason, c.ended, CASE c.ended WHEN 'scan' THEN 'lethe-scan' "
+		"WHEN 'deadline' THEN 'lethe-scrub' WHEN 'orphaned' THEN 'lethe-scrub' END AS destroyed_by, "
+		"floor(extract(epoch FROM c.destroyed_at - c.created_at) * 1000)::bigint "
+		"AS lived_ms, c.teardown_usec FROM checkouts c JOIN repositories r ON r.id = c.repository_id "
+		"LEFT JOIN jobs j ON j.id = c.job_id WHERE c.org_id = $1 AND c.destroyed_at IS NOT NULL "
+		"AND ($2::bigint IS NULL OR c.repository_id = $2::bigint) "
+		"AND ($3::bigint IS NULL OR c.id < $3::bigint) ORDER BY c.id DESC LIMIT $4::integer) t",
+		req->org, repo, before, limit ? limit : "100");
+}
+
+/* Scans waiting for a worker or running now. */
+int api_jobs_list(struct api_req *req, struct api_resp *resp)
+{
+	return API_QUERY_JSON(req, resp, "no jobs",
+		"SELECT json_build_object('jobs', coalesce(json_agg(json_build_object('id', j.id, "
+		"'repository', j.repository_id, 'full_name', r.full_name, 'state', j.state, "
+		"'commit_sha', j.commit_sha, 'branch', j.branch, 'pr_number', j.pr_number, "
+		"'attempts', j.attempts, 'max_attempts', j.max_attempts, 'last_error', j.last_error, "
+		"'created_at', j.created_at, 'not_before', j.not_before, 'started_at', j.started_at) "
+		"ORDER BY j.state DESC, j.id), '[]')) "
+		"FROM jobs j JOIN repositories r ON r.id = j.repository_id "
+		"WHERE j.org_id = $1 AND j.state IN ('queued', 'running')", req->org);
 }

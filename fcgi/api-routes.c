@@ -14,9 +14,9 @@
 
 const struct api_route api_routes[] = {
 	{ "GET",    "/health",                          ROLE_NONE,   api_health,            "200" },
-	{ "POST",   "/auth/login",                      ROLE_NONE,   api_login,             "200 401 429" },
-	{ "POST",   "/auth/refresh",                    ROLE_NONE,   api_refresh,           "200 401" },
-	{ "POST",   "/auth/logout",                     ROLE_NONE,   api_logout,            "200" },
+	{ "POST",   "/auth/login",                      ROLE_NONE,   api_login,             "200 401 403 429" },
+	{ "POST",   "/auth/refresh",                    ROLE_NONE,   api_refresh,           "200 401 403" },
+	{ "POST",   "/auth/logout",                     ROLE_NONE,   api_logout,            "200 403" },
 	{ "GET",    "/me",                              ROLE_MEMBER, api_me,                "200" },
 	{ "GET",    "/repositories",                    ROLE_MEMBER, api_repos_list,        "200" },
 	{ "POST",   "/repositories",                    ROLE_ADMIN,  api_repo_connect,      "201 409" },
@@ -34,6 +34,8 @@ const struct api_route api_routes[] = {
 	{ "PUT",    "/findings/{id}/triage",            ROLE_ADMIN,  api_finding_triage,    "200 404" },
 	{ "DELETE", "/findings/{id}/triage",            ROLE_ADMIN,  api_finding_reopen,    "200 404" },
 	{ "GET",    "/checkouts",                       ROLE_MEMBER, api_checkouts,         "200" },
+	{ "GET",    "/checkouts/history",               ROLE_MEMBER, api_checkouts_history, "200" },
+	{ "GET",    "/jobs",                            ROLE_MEMBER, api_jobs_list,         "200" },
 	{ "GET",    "/audit",                           ROLE_ADMIN,  api_audit_list,        "200" },
 	{ "GET",    "/audit/verify",                    ROLE_ADMIN,  api_audit_verify,      "200" },
 	{ "GET",    "/users",                           ROLE_ADMIN,  api_users_list,        "200" },

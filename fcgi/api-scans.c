@@ -234,11 +234,13 @@ int api_scan_sarif(struct api_req *req, struct api_resp *resp)
 
 int api_findings_list(struct api_req *req, struct api_resp *resp)
 {
-	char b[3][24], state[32], level[32], tool[128], branch[256];
-	const char *v[3];
+	char b[3][24], state[32], level[32], tool[128], branch[256], pr[24];
+	const char *v[3], *prv;
 
 	if (page_params(req, resp, b, v) < 0)
 		return 0;
+	if (api_param_int(req, "pull_request", 1, INT32_MAX, pr, &prv) < 0)
+		return api_error(resp, 400, "pull_request must be a pull request number");
 	return API_QUERY_JSON(req, resp, "no findings",
 		"SELECT json_build_object('findings', coalesce(json_agg(t ORDER BY t.id DESC), '[]')) FROM ("
 		"SELECT " FINDING_FIELDS FINDING_FROM "WHERE f.org_id = $1 "
@@ -246,10 +248,12 @@ int api_findings_list(struct api_req *req, struct api_resp *resp)
 		"AND ($3::bigint IS NULL OR f.id < $3::bigint) "
 		"AND ($5::text IS NULL OR " FINDING_STATE " = $5) AND ($6::text IS NULL OR f.level = $6) "
 		"AND ($7::text IS NULL OR f.tool = $7) AND ($8::text IS NULL OR f.branch = $8) "
+		"AND ($9::integer IS NULL OR EXISTS (SELECT 1 FROM scan_findings sf JOIN scans s ON "
+		"s.id = sf.scan_id WHERE sf.finding_id = f.id AND s.pr_number = $9::integer)) "
 		"ORDER BY f.id DESC LIMIT $4::integer) t",
 		req->org, v[0], v[1], v[2], api_param(req, "state", state, sizeof(state)),
 		api_param(req, "level", level, sizeof(level)), api_param(req, "tool", tool, sizeof(tool)),
-		api_param(req, "branch", branch, sizeof(branch)));
+		api_param(req, "branch", branch, sizeof(branch)), prv);
 }
 
 int api_finding_get(struct api_req *req, struct api_resp *resp)
@@ -258,7 +262,10 @@ int api_finding_get(struct api_req *req, struct api_resp *resp)
 
 	api_id_text(req, 0, id);
 	return API_QUERY_JSON(req, resp, "finding not found",
-		"SELECT row_to_json(t) FROM (SELECT " FINDING_FIELDS FINDING_FROM
+		"SELECT row_to_json(t) FROM (SELECT " FINDING_FIELDS ", (SELECT coalesce(json_agg("
+		"json_build_object('id', s.id, 'commit_sha', s.commit_sha, 'started_at', s.started_at) "
+		"ORDER BY s.id), '[]') FROM scan_findings sf JOIN scans s ON s.id = sf.scan_id "
+		"WHERE sf.finding_id = f.id) AS scans " FINDING_FROM
 		"WHERE f.id = $1 AND f.org_id = $2) t", id, req->org);
 }
 

@@ -44,6 +44,12 @@ struct api_req {
 	const char *query;		/* may be "" */
 	const char *addr;		/* REMOTE_ADDR */
 	const char *authorization;
+	const char *cookie;		/* HTTP_COOKIE, may be NULL */
+	const char *csrf;		/* the X-Lethe-CSRF header, may be NULL */
+	const char *origin;		/* the Origin header, may be NULL */
+	const char *host;		/* the Host header's name (nginx's $host), may be NULL */
+	const char *port;		/* SERVER_PORT, may be NULL */
+	int https;			/* the request came over TLS */
 	struct json_object *body;	/* parsed JSON body, or NULL */
 	int64_t id[2];			/* the {id}s of the route, in order */
 	/* The caller, once authenticated. */
@@ -57,6 +63,7 @@ struct api_resp {
 	int status;
 	char *body;			/* JSON text, owned */
 	int commit;			/* commit even though status >= 400 */
+	char *set_cookie;		/* a Set-Cookie value, owned, or NULL */
 };
 
 typedef int (*api_handler)(struct api_req *req, struct api_resp *resp);
@@ -117,6 +124,8 @@ int api_repo_dependencies(struct api_req *req, struct api_resp *resp);
 int api_repo_workflows(struct api_req *req, struct api_resp *resp);
 int api_repo_sbom(struct api_req *req, struct api_resp *resp);	/* api-sbom.c */
 int api_checkouts(struct api_req *req, struct api_resp *resp);
+int api_checkouts_history(struct api_req *req, struct api_resp *resp);
+int api_jobs_list(struct api_req *req, struct api_resp *resp);
 
 /* Scans and findings (api-scans.c). */
 int api_scans_list(struct api_req *req, struct api_resp *resp);

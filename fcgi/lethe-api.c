@@ -109,6 +109,8 @@ static void respond(FCGX_Request *fr, const struct api_resp *resp)
 		     "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n", resp->status);
 	if (resp->status == 401)
 		FCGX_FPrintF(fr->out, "WWW-Authenticate: Bearer realm=\"lethe\"\r\n");
+	if (resp->set_cookie)
+		FCGX_FPrintF(fr->out, "Set-Cookie: %s\r\n", resp->set_cookie);
 	FCGX_FPrintF(fr->out, "\r\n%s\n", resp->body ? resp->body : "{}");
 }
 
@@ -132,6 +134,14 @@ static int gate(struct api_req *req, const struct api_route *rt, struct api_resp
 	return 1;
 }
 
+static void cookie_drop(struct api_resp *resp)
+{
+	if (resp->set_cookie)
+		OPENSSL_cleanse(resp->set_cookie, strlen(resp->set_cookie));
+	free(resp->set_cookie);
+	resp->set_cookie = NULL;
+}
+
 static void run(struct api_req *req, const struct api_route *rt, struct api_resp *resp)
 {
 	int r = db_begin(req->db);
@@ -148,6 +158,7 @@ static void run(struct api_req *req, const struct api_route *rt, struct api_resp
 			log_errno(LOG_WARNING, r, "%s %s failed", req->method, rt->pattern);
 		free(resp->body);
 		resp->body = NULL;
+		cookie_drop(resp);	/* its token was rolled back */
 		api_error(resp, r == -ENOTCONN ? 503 : 500,
 			  r == -ENOTCONN ? "database unavailable" : "internal error");
 	}
@@ -178,6 +189,7 @@ static void serve(struct api_ctx *ctx, FCGX_Request *fr)
 	struct api_resp resp = { 0 };
 	const struct api_route *rt = NULL;
 	char pathbuf[PATH_MAX_LEN];
+	const char *p;
 	int status = 404;
 
 	req.method = FCGX_GetParam("REQUEST_METHOD", fr->envp);
@@ -185,6 +197,12 @@ static void serve(struct api_ctx *ctx, FCGX_Request *fr)
 	req.query = FCGX_GetParam("QUERY_STRING", fr->envp);
 	req.addr = FCGX_GetParam("REMOTE_ADDR", fr->envp);
 	req.authorization = FCGX_GetParam("HTTP_AUTHORIZATION", fr->envp);
+	req.cookie = FCGX_GetParam("HTTP_COOKIE", fr->envp);
+	req.csrf = FCGX_GetParam("HTTP_X_LETHE_CSRF", fr->envp);
+	req.origin = FCGX_GetParam("HTTP_ORIGIN", fr->envp);
+	req.host = FCGX_GetParam("HTTP_HOST", fr->envp);
+	req.port = FCGX_GetParam("SERVER_PORT", fr->envp);
+	req.https = (p = FCGX_GetParam("HTTPS", fr->envp)) && !strcmp(p, "on");
 	if (!req.query)
 		req.query = "";
 	if (!req.addr)
@@ -208,6 +226,7 @@ static void serve(struct api_ctx *ctx, FCGX_Request *fr)
 	log_field(LOG_F_ORG, 0);
 	json_object_put(req.body);
 	free(resp.body);
+	cookie_drop(&resp);
 }
 
 static void routes_print(void)

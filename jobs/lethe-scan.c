@@ -260,7 +260,7 @@ static enum outcome volume_up(struct scan *s)
 		char id[24];
 
 		DB_QUERY(s->db, NULL, "UPDATE checkouts SET destroyed_at = now(), teardown_usec = 0, "
-			 "destroy_reason = 'volume creation failed' WHERE id = $1",
+			 "destroy_reason = 'volume creation failed', ended = 'scan' WHERE id = $1",
 			 i64s(s->checkout_id, id));
 		return fail(s, r == -EOPNOTSUPP || r == -EINVAL ? OUT_PERM : OUT_TEMP,
 			    "unable to create the volume: %s", why);
@@ -1040,7 +1040,7 @@ static int volume_down(struct scan *s)
 	r = db_begin(s->db);
 	if (r == 0)
 		r = DB_QUERY(s->db, NULL, "UPDATE checkouts SET destroyed_at = now(), "
-			     "destroy_reason = 'scan finished', teardown_usec = $2 WHERE id = $1",
+			     "destroy_reason = 'scan finished', ended = 'scan', teardown_usec = $2 WHERE id = $1",
 			     i64s(s->checkout_id, id), i64s(usec, usecs));
 	if (r == 0)
 		r = audit(s, "key zeroed", d1);

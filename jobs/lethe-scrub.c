@@ -367,8 +367,8 @@ static const char lock_sql[] =
 	" FOR UPDATE OF c SKIP LOCKED";
 
 static const char mark_sql[] =
-	"UPDATE lethe.checkouts SET destroyed_at = now(), destroy_reason = $2, teardown_usec = $3 "
-	"WHERE id = $1";
+	"UPDATE lethe.checkouts SET destroyed_at = now(), destroy_reason = $2, teardown_usec = $3, "
+	"ended = CASE WHEN $2 = 'deadline passed' THEN 'deadline' ELSE 'orphaned' END WHERE id = $1";
 
 /*
  * A job whose lease died goes back to the queue, or fails when it has used

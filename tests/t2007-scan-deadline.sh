@@ -30,8 +30,8 @@ done
 is "$rc" 111 "lethe-scan ends by itself with a temporary failure (exit 111)"
 is "$(q "SELECT destroyed_at IS NOT NULL AND destroyed_at < deadline FROM lethe.checkouts WHERE id = ${co:-0}")" t \
 	"its checkout was destroyed before the deadline"
-is "$(q "SELECT destroy_reason IS NOT NULL AND teardown_usec > 0 FROM lethe.checkouts WHERE id = ${co:-0}")" t \
-	"with a reason and a teardown duration"
+is "$(q "SELECT destroy_reason IS NOT NULL AND ended = 'scan' AND teardown_usec > 0 FROM lethe.checkouts WHERE id = ${co:-0}")" t \
+	"with a reason, ended by its scan, and a teardown duration"
 is "$(q "SELECT state FROM lethe.jobs WHERE id = $job")" queued "the job is back in the queue"
 ok "the job says why" grep -q deadline <<<"$(q "SELECT last_error FROM lethe.jobs WHERE id = $job")"
 absent "nothing is left mounted" "/checkouts/c${co:-0} " /proc/self/mountinfo

@@ -135,8 +135,8 @@ if [ "$backend" = fscrypt ] && [ -n "$keyid" ]; then
 else
 	skip "no fscrypt key identifier to look for"
 fi
-is "$(sql -c "SELECT destroyed_at IS NOT NULL, destroy_reason, teardown_usec > 0 FROM lethe.checkouts WHERE id = $checkout")" \
-	"t|lease expired|t" "the row is marked destroyed with the reason and the teardown's duration"
+is "$(sql -c "SELECT destroyed_at IS NOT NULL, destroy_reason, ended, teardown_usec > 0 FROM lethe.checkouts WHERE id = $checkout")" \
+	"t|lease expired|orphaned|t" "the row is marked destroyed, orphaned, with the reason and the teardown's duration"
 is "$(sql -c "SELECT details->>'reason' FROM lethe.audit_events WHERE action = 'workspace scrub' AND target = 'checkout:$checkout'")" \
 	"lease expired" "an audit event records the scrub and its reason"
 is "$(sql -c "SELECT state || ': ' || last_error FROM lethe.jobs WHERE id = $job")" \

@@ -83,14 +83,14 @@ absent "the mount without a row is unmounted" " $run/checkouts/${tag}b " /proc/s
 ok "and its mount point removed" test ! -e "$run/checkouts/${tag}b"
 for _ in $(seq 20); do kill -0 "$sleeper" 2>/dev/null || break; sleep 0.1; done
 ok "the process inside the checkout was killed" bash -c "! kill -0 $sleeper 2>/dev/null"
-is "$(sql -c "SELECT destroyed_at IS NOT NULL, destroy_reason, teardown_usec >= 0 FROM lethe.checkouts WHERE id = $checkout")" \
-	"t|job failed|t" "the row without a volume is marked destroyed with its reason and duration"
+is "$(sql -c "SELECT destroyed_at IS NOT NULL, destroy_reason, ended, teardown_usec >= 0 FROM lethe.checkouts WHERE id = $checkout")" \
+	"t|job failed|orphaned|t" "the row without a volume is marked destroyed, orphaned, with its reason and duration"
 is "$(audits "volume:${tag}a")" 1 "an audit event records the image's removal"
 is "$(audits "volume:${tag}b")" 1 "an audit event records the mount's removal"
 is "$(audits "checkout:$checkout")" 1 "an audit event records the row's scrub"
 is "$(sql -c "SELECT details->>'reason' FROM lethe.audit_events WHERE target = 'checkout:$checkout' AND action = 'workspace scrub'")" \
 	"job failed" "the audit event carries the reason"
-is "$(sql -c "SELECT destroy_reason FROM lethe.checkouts WHERE id = $late")" "deadline passed" \
+is "$(sql -c "SELECT destroy_reason || ', ' || ended FROM lethe.checkouts WHERE id = $late")" "deadline passed, deadline" \
 	"a checkout past its deadline is scrubbed even though its job holds a live lease"
 is "$(sql -c "SELECT state || ' ' || lease_owner FROM lethe.jobs WHERE id = $job2")" "running $tag:1:x" \
 	"and its job is left to the scan that holds the lease"

@@ -23,7 +23,7 @@ plan 11
 
 mkdir -m 0700 "$PRIV"
 mkdir "$TOP3"
-cp -a "$TOP/bin" "$TOP/scripts" "$TOP/nginx" "$TOP/sql" "$TOP3/"
+cp -a "$TOP/bin" "$TOP/scripts" "$TOP/nginx" "$TOP/sql" "$TOP/web" "$TOP3/"
 on_exit 'stack3 purge >/dev/null 2>&1'
 if ! stack3 up >"$SCRATCH/up.log" 2>&1; then
 	echo "Bail out! the stack under a private directory did not come up"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # make install PREFIX=/usr DESTDIR=...: every installed file (programs,
-# units, manual pages, nginx site, example configuration) names the
+# units, manual pages, nginx site, dashboard, example configuration) names the
 # install's paths and none /usr/local; every unit's program is installed;
 # the sysusers.d file makes every user and group a unit names, the
 # tmpfiles.d file every directory they write, with its owner and mode;
@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 command -v systemd-sysusers >/dev/null && command -v systemd-tmpfiles >/dev/null ||
 	skip_all "systemd-sysusers or systemd-tmpfiles is not installed"
-plan 11
+plan 12
 
 src=$SCRATCH/src root=$SCRATCH/root
 copy_tree "$src"
@@ -31,6 +31,9 @@ ok "lethe-analyze is in /usr/libexec/lethe, and the programs look for it there" 
 ok "the nginx site is installed, not enabled, and serves from /usr/share/lethe" \
 	eval '[ -f "$root/etc/nginx/sites-available/lethe" ] && [ ! -e "$root/etc/nginx/sites-enabled" ] &&
 	grep -q "/usr/share/lethe" "$root/etc/nginx/sites-available/lethe"'
+is "$(cd "$root/usr/share/lethe/web" 2>/dev/null && find . -type f | sort) $(sed -n 's/^\t*root \(.*\);/\1/p' \
+	"$root/etc/nginx/sites-available/lethe")" "$(cd "$TOP/web" && find . -type f | sort) /usr/share/lethe/web" \
+	"every file of web/ is installed where the nginx site serves the dashboard from"
 is "$(stat -c %a "$root/etc/lethe") $(stat -c %a "$root/etc/lethe/lethe.conf.example")" "750 640" \
 	"/etc/lethe is 0750 and the example configuration 0640"
 

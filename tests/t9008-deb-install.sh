@@ -24,7 +24,7 @@ fi
 for f in /etc/lethe/lethe.conf /etc/lethe/master.key; do
 	[ -e "$f" ] && skip_all "$f exists: not touching it"
 done
-plan 8
+plan 9
 
 src=$SCRATCH/src
 copy_tree "$src"
@@ -138,6 +138,12 @@ health=$(curl -sk "$url/api/v1/health")
 is "$(jq -r .status <<<"$health" 2>/dev/null)" ok "the API answers through the site: healthy"
 [ "$(jq -r .status <<<"$health" 2>/dev/null)" = ok ] ||
 	tail -n 3 "$SCRATCH/nginx/error.log" "$SCRATCH/lethe-api.log" "$SCRATCH/lethe-hook.log" >&2
+curl -sk -D "$SCRATCH/web.hdr" -o "$SCRATCH/web.html" "$url/"
+# shellcheck disable=SC2016 # ok evaluates the expressions
+ok "the site serves the dashboard from /usr/share/lethe/web to nginx's own user, with its CSP and HSTS" \
+	eval 'grep -q "<title>Lethe</title>" "$SCRATCH/web.html" &&
+	grep -qi "^content-security-policy: default-src .self.;.*frame-ancestors .none." "$SCRATCH/web.hdr" &&
+	grep -qi "^strict-transport-security: " "$SCRATCH/web.hdr"'
 
 org=pkg$$
 /usr/sbin/lethectl org create "$org" >/dev/null
