@@ -51,6 +51,7 @@
 #include "secrethash.h"
 #include "util.h"
 #include "volume.h"
+#include "vulns.h"
 
 #define ANALYZE_INSIDE "/opt/lethe/lethe-analyze"
 #define ACTOR "lethe-scan"
@@ -903,6 +904,21 @@ static int store_run(struct scan *s, const struct sarif_run *run, const char *br
 	return r;
 }
 
+/* The dependencies just stored, matched against the imported advisories (lib/vulns). */
+static int store_vulns(struct scan *s, const char *branch)
+{
+	char org[24], repo[24], scan[24];
+	struct findings_target t = { i64s(s->job->qj_org, org), i64s(s->job->qj_repo, repo), branch,
+				     i64s(s->scan_id, scan), s->job->qj_pr > 0, s->base_scan };
+	struct vulns_count n = { 0 };
+	int r = vulns_evaluate(s->db, &t, &n);
+
+	s->nfindings += n.found;
+	s->nnew += n.added;
+	s->nfixed += n.fixed;
+	return r;
+}
+
 /*
  * Secrets come out of the sandbox with their plain SHA-256, and every
  * result with a fingerprint that hashes its lines; neither may be stored
@@ -963,6 +979,8 @@ static enum outcome store(struct scan *s, struct sarif_log *log)
 		s->nrefused += (int64_t)log->runs[i].refused;
 		r = store_run(s, &log->runs[i], branch);
 	}
+	if (r == 0)
+		r = store_vulns(s, branch);
 	free(branch);
 	s->state = complete ? "complete" : "incomplete";
 	stats = xasprintf("{\"findings\": %" PRId64 ", \"new\": %" PRId64 ", \"fixed\": %" PRId64
