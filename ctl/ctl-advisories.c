@@ -170,7 +170,7 @@ static json_object *import_row(json_object *doc)
 		json_object_object_add(o, "aliases", json_object_get(al));
 	json_object_object_add(o, "severity", json_object_new_string(advisory_severity(doc, &score)));
 	if (score >= 0)
-		json_object_object_add(o, "score", json_object_new_double(score));
+		json_object_object_add(o, "score", advisory_score_json(score));
 	if (vector)
 		json_object_object_add(o, "vector", json_object_new_string(vector));
 	json_object_object_add(o, "pkgs", pkgs);

@@ -244,6 +244,14 @@ double advisory_cvss3_score(const char *vector)
 	return cvss_roundup(fmin((s == 'U' ? 1.0 : 1.08) * (impact + expl), 10));
 }
 
+json_object *advisory_score_json(double score)
+{
+	char text[16];
+
+	snprintf(text, sizeof(text), "%.1f", score);
+	return json_object_new_double_s(score, text);
+}
+
 static const char *cvss_rating(double score)
 {
 	return score >= 9 ? "critical" : score >= 7 ? "high" : score >= 4 ? "medium" :

@@ -45,6 +45,9 @@ const char *advisory_severity(json_object *doc, double *score);
 /* The CVSS v3 base score of a vector ("CVSS:3.1/AV:N/..."), or -1 if invalid. */
 double advisory_cvss3_score(const char *vector);
 
+/* A CVSS score as a JSON number with one decimal (9.8, not 9.8000000000000007). */
+json_object *advisory_score_json(double score);
+
 /* 0 if doc is an advisory Lethe can store, else -EINVAL with why filled. */
 int advisory_check(json_object *doc, char *why, size_t whylen);
 

@@ -217,6 +217,20 @@ struct vuln {
 	double score;
 };
 
+/* Aliases that are ids of the advisories themselves are not aliases. */
+static void aliases_prune(struct vuln *v)
+{
+	for (size_t i = json_object_array_length(v->aliases); i-- > 0;) {
+		const char *a = json_object_get_string(json_object_array_get_idx(v->aliases, i));
+
+		for (size_t k = 0; k < json_object_array_length(v->ids); k++)
+			if (!strcmp(a, json_object_get_string(json_object_array_get_idx(v->ids, k)))) {
+				json_object_array_del_idx(v->aliases, i, 1);
+				break;
+			}
+	}
+}
+
 static void vuln_gather(struct match *m, size_t root, struct vuln *v)
 {
 	memset(v, 0, sizeof(*v));
@@ -246,6 +260,7 @@ static void vuln_gather(struct match *m, size_t root, struct vuln *v)
 		if (!v->summary)
 			v->summary = jget(adv, "summary");
 	}
+	aliases_prune(v);
 	json_object_array_sort(v->ids, str_sort);
 	json_object_array_sort(v->aliases, str_sort);
 }
@@ -305,7 +320,7 @@ static json_object *vuln_props(const struct dep *d, struct vuln *v)
 	json_object_object_add(p, "aliases", json_object_get(v->aliases));
 	json_object_object_add(p, "severity", json_object_new_string(v->severity));
 	if (v->score >= 0)
-		json_object_object_add(p, "cvss_score", json_object_new_double(v->score));
+		json_object_object_add(p, "cvss_score", advisory_score_json(v->score));
 	json_object_object_add(p, "ecosystem", json_object_new_string(eco_purl_type(d->eco)));
 	json_object_object_add(p, "package", json_object_new_string(d->name));
 	json_object_object_add(p, "version", json_object_new_string(d->version));
