@@ -116,6 +116,7 @@ int api_repo_disconnect(struct api_req *req, struct api_resp *resp);
 int api_repo_dependencies(struct api_req *req, struct api_resp *resp);
 int api_repo_workflows(struct api_req *req, struct api_resp *resp);
 int api_repo_sbom(struct api_req *req, struct api_resp *resp);	/* api-sbom.c */
+int api_repo_vulnerabilities(struct api_req *req, struct api_resp *resp);	/* api-sbom.c */
 int api_checkouts(struct api_req *req, struct api_resp *resp);
 
 /* Scans and findings (api-scans.c). */
