@@ -4,13 +4,35 @@
 # (a PyPI name in another case) and requests 2.31.0; importing the real
 # advisory of CVE-2023-32681 (fixed in 2.31.0) makes a finding of the first
 # without a scan; the API lists it with its advisory, rating and fix, the
-# finding carries the advisory; another org sees nothing of it.
+# finding carries the advisory; the CycloneDX SBOM gains a vulnerabilities
+# section that affects the component and is valid against CycloneDX's 1.5
+# schema; another org sees nothing of it.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/api-lib.sh
 . "$(dirname "$0")/api-lib.sh"
 api_need
-plan 9
+plan 12
+schemas=$TOP/build/tools/cyclonedx-schema
+
+# Validates FILE against CycloneDX 1.5 (the schemas scripts/deps fetched).
+cdx_valid() { # FILE
+	python3 - "$schemas" "$1" <<-'PY'
+	import json, sys
+	import jsonschema
+	d = sys.argv[1]
+	load = lambda n: json.load(open(f"{d}/{n}"))
+	bom = load("bom-1.5.SNAPSHOT.schema.json")
+	store = {s["$id"]: s for s in (load("spdx.SNAPSHOT.schema.json"), load("jsf-0.82.SNAPSHOT.schema.json"))}
+	store["http://cyclonedx.org/schema/spdx.SNAPSHOT.schema.json"] = store["http://cyclonedx.org/schema/spdx.schema.json"]
+	store["http://cyclonedx.org/schema/jsf-0.82.SNAPSHOT.schema.json"] = store["http://cyclonedx.org/schema/jsf-0.82.schema.json"]
+	resolver = jsonschema.RefResolver.from_schema(bom, store=store)
+	errors = list(jsonschema.Draft7Validator(bom, resolver=resolver).iter_errors(json.load(open(sys.argv[2]))))
+	for e in errors:
+	    print(e.message, list(e.path), file=sys.stderr)
+	sys.exit(1 if errors else 0)
+	PY
+}
 
 api_scanned_repo github acme/vulns
 on_exit "sql -c \"DELETE FROM lethe.orgs WHERE id = $org\"; sql -c 'DELETE FROM lethe.advisories'"
@@ -42,6 +64,23 @@ is "$(jq -r '[.rule_id, .level, .advisory.advisory, .advisory.modified, .advisor
 	"the finding carries its advisory"
 req GET "/api/v1/findings?repository=$repo&tool=lethe-advisories" "$at"
 is "$(jq '.findings | length' <<<"$BODY")" 1 "it is listed with the repository's findings"
+
+req GET "/api/v1/repositories/$repo/sbom" "$at"
+printf '%s' "$BODY" >"$SCRATCH/sbom.json"
+ref=$(jq -r '.components[] | select(.name == "Requests") | ."bom-ref"' "$SCRATCH/sbom.json")
+is "$(jq -r --arg ref "$ref" '.vulnerabilities[] | [.id, (.references[] | .id + "@" + .source.name),
+	.ratings[0].severity, .ratings[0].score, .ratings[0].method, .recommendation, .updated,
+	(.affects[] | select(.ref == $ref) | .versions[0].version + ":" + .versions[0].status)] | join(" ")' \
+	"$SCRATCH/sbom.json")" \
+	"GHSA-j8r2-6x86-q33q CVE-2023-32681@NVD medium 6.1 CVSSv31 Upgrade to 2.31.0 2023-09-20T19:19:30Z 2.30.0:affected" \
+	"the SBOM's vulnerabilities section names the advisory, its CVE, rating and fix, and affects the component"
+is "$(jq '[.vulnerabilities[].affects[]] | length' "$SCRATCH/sbom.json")" 1 \
+	"requests 2.31.0 is not affected"
+if [ -s "$schemas/bom-1.5.SNAPSHOT.schema.json" ]; then
+	ok "the SBOM is valid against the CycloneDX 1.5 schema" cdx_valid "$SCRATCH/sbom.json"
+else
+	skip 1 "CycloneDX's schemas are missing (scripts/deps fetches them from the npm registry)"
+fi
 
 other=$(api_org "${TAG}x")
 on_exit "sql -c \"DELETE FROM lethe.orgs WHERE id = $other\""
