@@ -4,7 +4,8 @@
  * ecosystem) and show what is stored.
  *
  * An import is one transaction: every file is read and checked, the
- * advisories are written in batches (an advisory replaces the stored one
+ * advisories are copied to a temporary table and stored from it by a few
+ * statements (an advisory replaces the stored one
  * when its "modified" is newer, a withdrawn one deletes it), the stored
  * dependencies of each branch's latest scan are matched again (lib/vulns.h)
  * and an audit event records the counts.  A file that cannot be read or an
@@ -12,6 +13,7 @@
  * name, and nothing is changed.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,68 +31,174 @@
 #define DOC_MAX (16u << 20)		/* bytes of one advisory */
 #define ZIP_ENTRIES_MAX 2000000
 #define JSON_DEPTH 64
-#define BATCH 1000
 
 struct import {
 	struct ctl *c;
-	json_object *batch;
+	PGconn *conn;
+	bool copying;		/* COPY import_rows FROM STDIN is open */
+	char *line;		/* one row of it */
+	size_t linelen, linecap;
 	int64_t files, read, added, updated, unchanged, withdrawn, removed, ignored;
 	struct vulns_count vulns;
 };
 
-/* Older stored versions of the batch's advisories go, and the withdrawn. */
-static const char sql_delete[] =
-	"WITH x AS (SELECT DISTINCT ON (id) * FROM jsonb_to_recordset($1::jsonb) "
-	"  AS x(id text, modified timestamptz, withdrawn timestamptz) ORDER BY id, modified DESC) "
-	"DELETE FROM advisories a USING x WHERE a.id = x.id AND (a.modified < x.modified "
-	" OR (x.withdrawn IS NOT NULL AND a.modified <= x.modified)) "
-	"RETURNING x.withdrawn IS NOT NULL";
+/*
+ * Every advisory read goes into a temporary table, one row per package (or
+ * one without a package for a withdrawn advisory); n orders the records, so
+ * that the newest "modified", and of equal ones the last read, is the
+ * record of its id.  Then three statements store them all.
+ */
+static const char sql_rows[] =
+	"CREATE TEMPORARY TABLE import_rows (n bigint, id text, modified timestamptz, "
+	"published timestamptz, withdrawn timestamptz, summary text, aliases jsonb, severity text, "
+	"score numeric, vector text, ecosystem text, name text, name_key text, fixed text, "
+	"entry jsonb) ON COMMIT DROP";
+static const char sql_copy[] =
+	"COPY import_rows FROM STDIN";
+static const char sql_latest[] =
+	"CREATE TEMPORARY TABLE import_latest ON COMMIT DROP AS SELECT DISTINCT ON (id) id, n, "
+	"modified, withdrawn FROM import_rows ORDER BY id, modified DESC, n DESC";
 
-/* Then the batch's advisories that are not stored (any more) go in. */
+/* Older stored versions of the advisories go, and the withdrawn: how many of each. */
+static const char sql_delete[] =
+	"WITH d AS (DELETE FROM advisories a USING import_latest x WHERE a.id = x.id "
+	" AND (a.modified < x.modified OR (x.withdrawn IS NOT NULL AND a.modified <= x.modified)) "
+	" RETURNING x.withdrawn IS NOT NULL AS w) "
+	"SELECT count(*) FILTER (WHERE w), count(*) FILTER (WHERE NOT w) FROM d";
+
+/* Then the advisories that are not stored (any more) go in, with their packages. */
 static const char sql_insert[] =
-	"WITH x AS (SELECT DISTINCT ON (id) * FROM jsonb_to_recordset($1::jsonb) "
-	"  AS x(id text, modified timestamptz, published timestamptz, withdrawn timestamptz, "
-	"  summary text, aliases text[], severity text, score numeric, vector text, pkgs jsonb) "
-	"  ORDER BY id, modified DESC), "
+	"WITH r AS (SELECT r.* FROM import_rows r JOIN import_latest l ON l.id = r.id AND l.n = r.n "
+	"  WHERE l.withdrawn IS NULL), "
 	" ins AS (INSERT INTO advisories (id, modified, published, summary, aliases, severity, "
-	"  cvss_score, cvss_vector) SELECT id, modified, published, summary, "
-	"  coalesce(aliases, '{}'), severity, score, vector FROM x WHERE withdrawn IS NULL "
+	"  cvss_score, cvss_vector) SELECT DISTINCT ON (id) id, modified, published, summary, "
+	"  ARRAY(SELECT jsonb_array_elements_text(aliases)), severity, score, vector FROM r "
 	"  ON CONFLICT (id) DO NOTHING RETURNING id), "
 	" pk AS (INSERT INTO advisory_packages (advisory_id, ecosystem, name, name_key, fixed, entry) "
-	"  SELECT x.id, p.eco, p.name, p.key, p.fixed, p.entry FROM x JOIN ins USING (id), "
-	"  jsonb_to_recordset(x.pkgs) AS p(eco text, name text, key text, fixed text, entry jsonb)) "
-	"SELECT count(*), (SELECT count(*) FROM x WHERE withdrawn IS NULL) FROM ins";
+	"  SELECT r.id, r.ecosystem, r.name, r.name_key, r.fixed, r.entry FROM r JOIN ins USING (id) "
+	"  WHERE r.ecosystem IS NOT NULL) "
+	"SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM import_latest WHERE withdrawn IS NULL)";
 
-static int import_flush(struct import *im)
+static int import_begin(struct import *im)
 {
-	const char *list = json_object_to_json_string_ext(im->batch, JSON_C_TO_STRING_PLAIN);
-	PGresult *res = NULL;
-	int64_t replaced = 0, inserted, live;
-	int r;
+	PGresult *res;
 
-	if (json_object_array_length(im->batch) == 0)
-		return 0;
-	r = DB_QUERY(im->c->db, &res, sql_delete, list);
-	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
-		if (!strcmp(db_value(res, i, 0), "t"))
-			im->removed++;
-		else
-			replaced++;
-	}
+	im->conn = db_conn(im->c->db);
+	if (DB_QUERY(im->c->db, NULL, sql_rows) < 0)
+		return -EIO;
+	res = PQexec(im->conn, sql_copy);
+	im->copying = PQresultStatus(res) == PGRES_COPY_IN;
 	PQclear(res);
+	return im->copying ? 0 : -EIO;
+}
+
+/* End the COPY; with why, abandon it. */
+static int import_copy_end(struct import *im, const char *why)
+{
+	PGresult *res;
+	int r = 0;
+
+	if (!im->copying)
+		return 0;
+	im->copying = false;
+	if (PQputCopyEnd(im->conn, why) != 1)
+		r = -EIO;
+	while ((res = PQgetResult(im->conn))) {
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			r = -EIO;
+		PQclear(res);
+	}
+	return r;
+}
+
+static int import_store(struct import *im)
+{
+	PGresult *res = NULL;
+	int64_t inserted, live;
+	int r = import_copy_end(im, NULL);
+
 	if (r == 0)
-		r = DB_QUERY(im->c->db, &res, sql_insert, list);
+		r = DB_QUERY(im->c->db, NULL, sql_latest);
+	if (r == 0)
+		r = DB_QUERY(im->c->db, &res, sql_delete);
+	if (r == 0) {
+		im->removed = db_int(res, 0, 0);
+		im->updated = db_int(res, 0, 1);
+		PQclear(res);
+		r = DB_QUERY(im->c->db, &res, sql_insert);
+	}
 	if (r == 0) {
 		inserted = db_int(res, 0, 0);
 		live = db_int(res, 0, 1);
-		im->updated += replaced;
-		im->added += inserted - replaced;
-		im->unchanged += live - inserted;
+		im->added = inserted - im->updated;
+		im->unchanged = live - inserted;
 		PQclear(res);
 	}
-	json_object_put(im->batch);
-	im->batch = json_object_new_array();
 	return r;
+}
+
+static void line_add(struct import *im, const char *s, size_t n)
+{
+	if (im->linelen + n + 1 > im->linecap) {
+		im->linecap = (im->linelen + n + 1) * 2;
+		im->line = xrealloc(im->line, im->linecap);
+	}
+	memcpy(im->line + im->linelen, s, n);
+	im->linelen += n;
+}
+
+/* One column of the COPY row, in its text format; NULL is \N. */
+static void line_field(struct import *im, const char *s)
+{
+	if (im->linelen)
+		line_add(im, "\t", 1);
+	if (!s) {
+		line_add(im, "\\N", 2);
+		return;
+	}
+	for (; *s; s++) {
+		const char *esc = *s == '\\' ? "\\\\" : *s == '\t' ? "\\t" : *s == '\n' ? "\\n" :
+				  *s == '\r' ? "\\r" : NULL;
+
+		line_add(im, esc ? esc : s, esc ? 2 : 1);
+	}
+}
+
+static const char *jtext(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return NULL;
+	return json_object_is_type(v, json_type_string) ? json_object_get_string(v) :
+	       json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+}
+
+/* The rows of one advisory (import_row()): one per package, or one without. */
+static int import_copy(struct import *im, json_object *row)
+{
+	static const char *const ADV[] = { "id", "modified", "published", "withdrawn", "summary",
+		"aliases", "severity", "score", "vector" };
+	static const char *const PKG[] = { "eco", "name", "key", "fixed", "entry" };
+	json_object *pkgs = json_object_object_get(row, "pkgs");
+	size_t n = json_object_array_length(pkgs);
+	char num[24];
+
+	snprintf(num, sizeof(num), "%lld", (long long)im->read);
+	for (size_t i = 0; i < (n ? n : 1); i++) {
+		json_object *p = n ? json_object_array_get_idx(pkgs, i) : NULL;
+
+		im->linelen = 0;
+		line_field(im, num);
+		for (size_t k = 0; k < ARRAY_SIZE(ADV); k++)
+			line_field(im, jtext(row, ADV[k]));
+		for (size_t k = 0; k < ARRAY_SIZE(PKG); k++)
+			line_field(im, p ? jtext(p, PKG[k]) : NULL);
+		line_add(im, "\n", 1);
+		if (PQputCopyData(im->conn, im->line, (int)im->linelen) != 1)
+			return -EIO;
+	}
+	return 0;
 }
 
 static void add_str(json_object *o, const char *key, json_object *doc, const char *from)
@@ -148,7 +256,7 @@ static const char *import_vector(json_object *doc)
 	return NULL;
 }
 
-/* The advisory as a row of the batch; *row NULL when it names no package Lethe knows. */
+/* What import_copy() stores of the advisory; NULL when it names no package Lethe knows. */
 static json_object *import_row(json_object *doc)
 {
 	json_object *o = json_object_new_object(), *pkgs = import_packages(doc), *al, *w;
@@ -207,9 +315,11 @@ static int import_doc(struct import *im, const char *where, const char *buf, siz
 		im->ignored++;
 		return 0;
 	}
-	json_object_array_add(im->batch, row);
-	if (json_object_array_length(im->batch) >= BATCH && import_flush(im) < 0)
-		return ctl_fail("storing the advisories of %s failed: %s", where, db_error(im->c->db));
+	r = import_copy(im, row);
+	json_object_put(row);
+	if (r < 0)
+		return ctl_fail("storing the advisories of %s failed: %s", where,
+				PQerrorMessage(im->conn));
 	return 0;
 }
 
@@ -268,19 +378,34 @@ static int import_zip(struct import *im, const char *path)
 	return r;
 }
 
+/* Whether the file starts as a zip archive does; -errno if unreadable. */
+static int is_zip(const char *path)
+{
+	char magic[4];
+	FILE *f = fopen(path, "rbe");
+	int r;
+
+	if (!f)
+		return -errno;
+	r = fread(magic, 1, sizeof(magic), f) == sizeof(magic) && !memcmp(magic, "PK\x03\x04", 4);
+	fclose(f);
+	return r;
+}
+
 static int import_file(struct import *im, const char *path)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	int r = read_file(path, DOC_MAX, &buf, &len);
+	int r = is_zip(path);
 
 	im->files++;
+	if (r > 0)
+		return import_zip(im, path);
+	if (r == 0)
+		r = read_file(path, DOC_MAX, &buf, &len);
 	if (r < 0)
 		return ctl_fail("unable to read '%s': %s", path, strerror(-r));
-	if (len >= 4 && !memcmp(buf, "PK\x03\x04", 4))
-		r = import_zip(im, path);
-	else
-		r = import_doc(im, path, buf, len);
+	r = import_doc(im, path, buf, len);
 	free(buf);
 	return r;
 }
@@ -324,10 +449,13 @@ int ctl_advisories_import(struct ctl *c, int argc, char **argv)
 		return 1;
 	if (db_begin(c->db) < 0)
 		return ctl_db_fail(c, "begin");
-	im.batch = json_object_new_array();
+	if (import_begin(&im) < 0)
+		r = ctl_db_fail(c, "starting the import");
 	for (int i = 1; r == 0 && i < argc; i++)
 		r = import_file(&im, argv[i]);
-	if (r == 0 && import_flush(&im) < 0)
+	if (r)
+		import_copy_end(&im, "import abandoned");
+	if (r == 0 && import_store(&im) < 0)
 		r = ctl_db_fail(c, "storing the advisories");
 	if (r == 0 && vulns_evaluate_all(c->db, &im.vulns) < 0)
 		r = ctl_db_fail(c, "matching the stored dependencies");
@@ -335,7 +463,7 @@ int ctl_advisories_import(struct ctl *c, int argc, char **argv)
 		r = ctl_db_fail(c, "recording the import");
 	if (r == 0 && db_commit(c->db) < 0)
 		r = ctl_db_fail(c, "commit");
-	json_object_put(im.batch);
+	free(im.line);
 	if (r) {
 		db_rollback(c->db);
 		return 1;

@@ -22,7 +22,6 @@ CREATE TABLE advisories (
 	cvss_vector  text CHECK (length(cvss_vector) <= 200),
 	imported_at  timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX advisories_aliases ON advisories USING gin (aliases);
 
 CREATE TABLE advisory_packages (
 	id           bigserial PRIMARY KEY,
