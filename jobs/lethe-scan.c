@@ -848,11 +848,18 @@ static char *results_json(struct scan *s, const struct sarif_run *run)
 	return out;
 }
 
+/* Where the scan's findings go (lib/findings.h); ids holds the numbers as text. */
+static struct findings_target scan_target(struct scan *s, const char *branch, char ids[3][24])
+{
+	return (struct findings_target){ i64s(s->job->qj_org, ids[0]), i64s(s->job->qj_repo, ids[1]),
+					 branch, i64s(s->scan_id, ids[2]), s->job->qj_pr > 0,
+					 s->base_scan };
+}
+
 static int store_results(struct scan *s, const struct sarif_run *run, const char *branch)
 {
-	char org[24], repo[24], scan[24];
-	struct findings_target t = { i64s(s->job->qj_org, org), i64s(s->job->qj_repo, repo), branch,
-				     i64s(s->scan_id, scan), s->job->qj_pr > 0, s->base_scan };
+	char ids[3][24];
+	struct findings_target t = scan_target(s, branch, ids);
 	char *list = results_json(s, run);
 	int64_t nnew = 0;
 	int r = findings_store(s->db, &t, run->tool, list, &nnew);
@@ -907,9 +914,8 @@ static int store_run(struct scan *s, const struct sarif_run *run, const char *br
 /* The dependencies just stored, matched against the imported advisories (lib/vulns). */
 static int store_vulns(struct scan *s, const char *branch)
 {
-	char org[24], repo[24], scan[24];
-	struct findings_target t = { i64s(s->job->qj_org, org), i64s(s->job->qj_repo, repo), branch,
-				     i64s(s->scan_id, scan), s->job->qj_pr > 0, s->base_scan };
+	char ids[3][24];
+	struct findings_target t = scan_target(s, branch, ids);
 	struct vulns_count n = { 0 };
 	int r = vulns_evaluate(s->db, &t, &n);
 
