@@ -49,7 +49,7 @@ struct import {
  * record of its id.  Then three statements store them all.
  */
 static const char sql_rows[] =
-	"CREATE TEMPORARY TABLE import_rows (n bigint, id text, modified timestamptz, "
+	"CREATE TEMPORARY TABLE import_rows (n bigint, head boolean, id text, modified timestamptz, "
 	"published timestamptz, withdrawn timestamptz, summary text, aliases jsonb, severity text, "
 	"score numeric, vector text, ecosystem text, name text, name_key text, fixed text, "
 	"entry jsonb) ON COMMIT DROP";
@@ -57,7 +57,7 @@ static const char sql_copy[] =
 	"COPY import_rows FROM STDIN";
 static const char sql_latest[] =
 	"CREATE TEMPORARY TABLE import_latest ON COMMIT DROP AS SELECT DISTINCT ON (id) id, n, "
-	"modified, withdrawn FROM import_rows ORDER BY id, modified DESC, n DESC";
+	"modified, withdrawn FROM import_rows WHERE head ORDER BY id, modified DESC, n DESC";
 
 /* Older stored versions of the advisories go, and the withdrawn: how many of each. */
 static const char sql_delete[] =
@@ -66,16 +66,19 @@ static const char sql_delete[] =
 	" RETURNING x.withdrawn IS NOT NULL AS w) "
 	"SELECT count(*) FILTER (WHERE w), count(*) FILTER (WHERE NOT w) FROM d";
 
-/* Then the advisories that are not stored (any more) go in, with their packages. */
+/*
+ * Then the advisories that are not stored (any more) go in, from the head
+ * row of their latest record, with the packages of that record.
+ */
 static const char sql_insert[] =
-	"WITH r AS (SELECT r.* FROM import_rows r JOIN import_latest l ON l.id = r.id AND l.n = r.n "
-	"  WHERE l.withdrawn IS NULL), "
-	" ins AS (INSERT INTO advisories (id, modified, published, summary, aliases, severity, "
-	"  cvss_score, cvss_vector) SELECT DISTINCT ON (id) id, modified, published, summary, "
-	"  ARRAY(SELECT jsonb_array_elements_text(aliases)), severity, score, vector FROM r "
-	"  ON CONFLICT (id) DO NOTHING RETURNING id), "
+	"WITH ins AS (INSERT INTO advisories (id, modified, published, summary, aliases, severity, "
+	"  cvss_score, cvss_vector) SELECT r.id, r.modified, r.published, r.summary, "
+	"  ARRAY(SELECT jsonb_array_elements_text(r.aliases)), r.severity, r.score, r.vector "
+	"  FROM import_rows r JOIN import_latest l ON l.id = r.id AND l.n = r.n "
+	"  WHERE r.head AND l.withdrawn IS NULL ON CONFLICT (id) DO NOTHING RETURNING id), "
 	" pk AS (INSERT INTO advisory_packages (advisory_id, ecosystem, name, name_key, fixed, entry) "
-	"  SELECT r.id, r.ecosystem, r.name, r.name_key, r.fixed, r.entry FROM r JOIN ins USING (id) "
+	"  SELECT r.id, r.ecosystem, r.name, r.name_key, r.fixed, r.entry FROM import_rows r "
+	"  JOIN import_latest l ON l.id = r.id AND l.n = r.n JOIN ins ON ins.id = r.id "
 	"  WHERE r.ecosystem IS NOT NULL) "
 	"SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM import_latest WHERE withdrawn IS NULL)";
 
@@ -117,6 +120,8 @@ static int import_store(struct import *im)
 	int64_t inserted, live;
 	int r = import_copy_end(im, NULL);
 
+	if (r == 0)	/* a temporary table has no statistics until analyzed */
+		r = DB_QUERY(im->c->db, NULL, "ANALYZE import_rows (n, head, id, ecosystem)");
 	if (r == 0)
 		r = DB_QUERY(im->c->db, NULL, sql_latest);
 	if (r == 0)
@@ -190,6 +195,7 @@ static int import_copy(struct import *im, json_object *row)
 
 		im->linelen = 0;
 		line_field(im, num);
+		line_field(im, i ? "f" : "t");
 		for (size_t k = 0; k < ARRAY_SIZE(ADV); k++)
 			line_field(im, jtext(row, ADV[k]));
 		for (size_t k = 0; k < ARRAY_SIZE(PKG); k++)
