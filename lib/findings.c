@@ -8,7 +8,9 @@
 /*
  * One statement stores a run's results (see findings.h).  Rows are taken
  * in fingerprint order, the same in every scan, so that two scans of one
- * branch wait for each other rather than deadlock.
+ * branch wait for each other rather than deadlock.  A finding already as
+ * the result says (matched again for the scan that stored it: lib/vulns.h)
+ * is not written again.
  */
 static const char sql_results[] =
 	"WITH x AS (SELECT * FROM jsonb_to_recordset($6::jsonb) AS x(i int, fp text, "
@@ -25,6 +27,11 @@ static const char sql_results[] =
 	"   level = EXCLUDED.level, message = EXCLUDED.message, state = 'open', "
 	"   properties = findings.properties || EXCLUDED.properties, "
 	"   fixed_scan_id = NULL, updated_at = now() "
+	"  WHERE (findings.last_scan_id, findings.state, findings.path, findings.start_line, "
+	"   findings.end_line, findings.level, findings.message, findings.properties) "
+	"   IS DISTINCT FROM (EXCLUDED.last_scan_id, 'open', EXCLUDED.path, EXCLUDED.start_line, "
+	"   EXCLUDED.end_line, EXCLUDED.level, EXCLUDED.message, "
+	"   findings.properties || EXCLUDED.properties) "
 	"  RETURNING id, fingerprint, xmax = 0 AS new), "
 	" link AS (INSERT INTO scan_findings (scan_id, finding_id, org_id, start_line, introduced) "
 	"  SELECT $5::bigint, up.id, $1::bigint, earliest.sl, $7::bool AND NOT EXISTS ( "

@@ -357,7 +357,8 @@ static json_object *vuln_result(struct match *m, size_t root, size_t n)
 	return o;
 }
 
-int vulns_match(struct db *db, const char *scan, char **results)
+/* The findings of scan's dependencies, as a JSON array for findings_store(); *found: how many. */
+static int vulns_match(struct db *db, const char *scan, char **results, int64_t *found)
 {
 	struct match m = { 0 };
 	json_object *a = json_object_new_array();
@@ -372,6 +373,7 @@ int vulns_match(struct db *db, const char *scan, char **results)
 		if (group_of(m.hits, i) == i)
 			json_object_array_add(a, vuln_result(&m, i, json_object_array_length(a)));
 	*results = r == 0 ? xstrdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN)) : NULL;
+	*found = (int64_t)json_object_array_length(a);
 	json_object_put(a);
 	match_release(&m);
 	return r;
@@ -422,17 +424,13 @@ static int vulns_fix(struct db *db, const struct findings_target *t, const char 
 
 int vulns_evaluate(struct db *db, const struct findings_target *t, struct vulns_count *n)
 {
-	json_object *list;
 	char *results = NULL;
 	bool complete = false;
 	int64_t added = 0, fixed = 0, found = 0;
 	int r = deps_complete(db, t->scan, &complete);
 
 	if (r == 0)
-		r = vulns_match(db, t->scan, &results);
-	list = results ? json_tokener_parse(results) : NULL;
-	found = list ? (int64_t)json_object_array_length(list) : 0;
-	json_object_put(list);
+		r = vulns_match(db, t->scan, &results, &found);
 	if (r == 0 && found > 0)
 		r = findings_store(db, t, VULNS_TOOL, results, &added);
 	if (r == 0 && complete)

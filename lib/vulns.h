@@ -38,10 +38,4 @@ int vulns_evaluate(struct db *db, const struct findings_target *t, struct vulns_
 /* vulns_evaluate() for each branch's latest finished scan (after an import). */
 int vulns_evaluate_all(struct db *db, struct vulns_count *n);
 
-/*
- * The findings vulns_evaluate() would store for scan, as a JSON array
- * (caller frees), without storing them.
- */
-int vulns_match(struct db *db, const char *scan, char **results);
-
 #endif
