@@ -82,6 +82,50 @@ static const struct {
 	{ ECO_NUGET, "1.0.0-RC.1", "1.0.0-rc.1" },
 };
 
+/* OSV evaluation cases the corpus does not hold: one affected[] entry, a version, the answer */
+static const struct {
+	enum eco eco;
+	const char *entry, *version;
+	enum advisory_match want;
+} EVAL[] = {
+	/* limit: the range ends there whatever follows */
+	{ ECO_NPM, "{\"ranges\": [{\"type\": \"ECOSYSTEM\", \"events\": [{\"introduced\": \"1.0.0\"}, "
+	  "{\"limit\": \"2.0.0\"}]}]}", "1.5.0", ADVISORY_BY_RANGES },
+	{ ECO_NPM, "{\"ranges\": [{\"type\": \"ECOSYSTEM\", \"events\": [{\"introduced\": \"1.0.0\"}, "
+	  "{\"limit\": \"2.0.0\"}]}]}", "2.0.0", ADVISORY_NO },
+	/* GIT ranges name commits: not evaluated */
+	{ ECO_NPM, "{\"ranges\": [{\"type\": \"GIT\", \"repo\": \"https://x.invalid/r\", \"events\": "
+	  "[{\"introduced\": \"0\"}]}]}", "1.0.0", ADVISORY_NO },
+	/* events in any order are sorted first */
+	{ ECO_CARGO, "{\"ranges\": [{\"type\": \"SEMVER\", \"events\": [{\"fixed\": \"1.2.0\"}, "
+	  "{\"introduced\": \"1.1.0\"}, {\"introduced\": \"0\"}, {\"fixed\": \"1.0.5\"}]}]}",
+	  "1.0.4", ADVISORY_BY_RANGES },
+	{ ECO_CARGO, "{\"ranges\": [{\"type\": \"SEMVER\", \"events\": [{\"fixed\": \"1.2.0\"}, "
+	  "{\"introduced\": \"1.1.0\"}, {\"introduced\": \"0\"}, {\"fixed\": \"1.0.5\"}]}]}",
+	  "1.0.7", ADVISORY_NO },
+	/* Go: a module version keeps its v and +incompatible, OSV's has neither */
+	{ ECO_GO, "{\"ranges\": [{\"type\": \"SEMVER\", \"events\": [{\"introduced\": \"0\"}, "
+	  "{\"fixed\": \"20.10.27\"}]}]}", "v20.10.26+incompatible", ADVISORY_BY_RANGES },
+	/* RubyGems: Bundler's platform suffix is no pre-release */
+	{ ECO_GEM, "{\"ranges\": [{\"type\": \"ECOSYSTEM\", \"events\": [{\"introduced\": \"0\"}, "
+	  "{\"fixed\": \"1.16.2\"}]}]}", "1.16.2-x86_64-linux", ADVISORY_NO },
+	/* versions lists compare exact strings */
+	{ ECO_NPM, "{\"versions\": [\"1.0\"]}", "1.0.0", ADVISORY_NO },
+	{ ECO_NPM, "{\"versions\": [\"1.0.0\"]}", "1.0.0", ADVISORY_BY_VERSIONS },
+};
+
+static const struct {
+	enum eco eco;
+	const char *name, *key;
+} NAMES[] = {
+	{ ECO_PYPI, "Django_REST.framework", "django-rest-framework" },	/* PEP 503 */
+	{ ECO_PYPI, "zope..interface", "zope-interface" },
+	{ ECO_NUGET, "Newtonsoft.Json", "newtonsoft.json" },
+	{ ECO_COMPOSER, "Symfony/HTTP-Kernel", "symfony/http-kernel" },
+	{ ECO_NPM, "@Scope/Pkg", "@Scope/Pkg" },			/* exact elsewhere */
+	{ ECO_MAVEN, "org.Apache:Commons", "org.Apache:Commons" },
+};
+
 /* CVSS v3.1 specification, section 8 (the examples document) and common vectors */
 static const struct {
 	const char *vector;
@@ -202,6 +246,25 @@ static void ordering(void)
 		   "%s: %s == %s", eco_osv_name(EQUAL[i].eco), EQUAL[i].a, EQUAL[i].b);
 }
 
+static void evaluation(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(EVAL); i++) {
+		json_object *entry = json_tokener_parse(EVAL[i].entry);
+		enum advisory_match m = advisory_entry_match(EVAL[i].eco, entry, EVAL[i].version);
+
+		ok(entry && m == EVAL[i].want, "%s %s in %s: %d", eco_osv_name(EVAL[i].eco),
+		   EVAL[i].version, EVAL[i].entry, (int)m);
+		json_object_put(entry);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(NAMES); i++) {
+		char *k = eco_name_key(NAMES[i].eco, NAMES[i].name);
+
+		ok(!strcmp(k, NAMES[i].key), "%s name %s is looked up as %s", eco_osv_name(NAMES[i].eco),
+		   NAMES[i].name, k);
+		free(k);
+	}
+}
+
 static void severity(void)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(CVSS); i++) {
@@ -232,11 +295,13 @@ int main(void)
 		return tap_exit();
 	}
 	n = json_object_array_length(probes);
-	plan((int)n + ordered_count() + (int)ARRAY_SIZE(EQUAL) + (int)ARRAY_SIZE(CVSS) + 1);
+	plan((int)n + ordered_count() + (int)ARRAY_SIZE(EQUAL) + (int)ARRAY_SIZE(EVAL) +
+	     (int)ARRAY_SIZE(NAMES) + (int)ARRAY_SIZE(CVSS) + 1);
 	ok(n == 315, "the corpus holds %zu verdicts", n);
 	for (size_t i = 0; i < n; i++)
 		probe(cache, json_object_array_get_idx(probes, i));
 	ordering();
+	evaluation();
 	severity();
 	json_object_put(cache);
 	json_object_put(expect);
