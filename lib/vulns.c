@@ -379,21 +379,29 @@ static int vulns_match(struct db *db, const char *scan, char **results, int64_t 
 	return r;
 }
 
-/* Whether the scan's dependencies are all there: lethe-deps completed. */
-static int deps_complete(struct db *db, const char *scan, bool *complete)
+/* How lethe-deps ran in the scan: "complete", "incomplete", or "" when it did not run. */
+static int deps_status(struct db *db, const char *scan, char status[16])
 {
 	PGresult *res = NULL;
-	int r = DB_QUERY(db, &res, "SELECT 1 FROM scan_tools WHERE scan_id = $1::bigint "
-			 "AND tool = 'lethe-deps' AND status = 'complete'", scan);
+	int r = DB_QUERY(db, &res, "SELECT status FROM scan_tools WHERE scan_id = $1::bigint "
+			 "AND tool = 'lethe-deps'", scan);
 
-	*complete = r == 0 && PQntuples(res) == 1;
+	snprintf(status, 16, "%s", r == 0 && PQntuples(res) == 1 ? db_value(res, 0, 0) : "");
 	PQclear(res);
 	return r;
 }
 
-/* The tool's row in the scan, so that reports count it as run (or not). */
-static int vulns_tool(struct db *db, const struct findings_target *t, bool complete, int64_t found)
+/*
+ * The tool's row in the scan, so that reports count it as run: complete
+ * when the scan's dependencies are, else incomplete (a pull request's
+ * report then fixes none of its findings).
+ */
+static int vulns_tool(struct db *db, const struct findings_target *t, const char *deps,
+		      int64_t found)
 {
+	bool complete = !strcmp(deps, "complete");
+	const char *status = complete ? "complete" : "incomplete";
+	const char *reason = complete ? "" : "the dependencies of the scan are incomplete";
 	char n[24];
 
 	snprintf(n, sizeof(n), "%lld", (long long)found);
@@ -401,8 +409,7 @@ static int vulns_tool(struct db *db, const struct findings_target *t, bool compl
 			"result_count) VALUES ($1, $2, $3, $4, nullif($5, ''), $6) "
 			"ON CONFLICT (scan_id, tool) DO UPDATE SET status = EXCLUDED.status, "
 			"reason = EXCLUDED.reason, result_count = EXCLUDED.result_count",
-			t->org, t->scan, VULNS_TOOL, complete ? "complete" : "incomplete",
-			complete ? "" : "the dependencies of the scan are incomplete", n);
+			t->org, t->scan, VULNS_TOOL, status, reason, n);
 }
 
 /* Open findings of the tool on the branch that the results no longer hold. */
@@ -424,19 +431,21 @@ static int vulns_fix(struct db *db, const struct findings_target *t, const char 
 
 int vulns_evaluate(struct db *db, const struct findings_target *t, struct vulns_count *n)
 {
-	char *results = NULL;
-	bool complete = false;
+	char *results = NULL, deps[16];
 	int64_t added = 0, fixed = 0, found = 0;
-	int r = deps_complete(db, t->scan, &complete);
+	int r = deps_status(db, t->scan, deps);
+
+	if (r < 0 || !*deps)	/* no dependency facts: nothing to match, nothing to fix */
+		return r;
 
 	if (r == 0)
 		r = vulns_match(db, t->scan, &results, &found);
 	if (r == 0 && found > 0)
 		r = findings_store(db, t, VULNS_TOOL, results, &added);
-	if (r == 0 && complete)
+	if (r == 0 && !strcmp(deps, "complete"))
 		r = vulns_fix(db, t, results, &fixed);
 	if (r == 0)
-		r = vulns_tool(db, t, complete, found);
+		r = vulns_tool(db, t, deps, found);
 	free(results);
 	if (n) {
 		n->found += found;

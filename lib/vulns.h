@@ -31,7 +31,9 @@ struct vulns_count {
  * Match the dependencies of t->scan, store the findings (lib/findings.h)
  * and fix the tool's open findings of the branch that no longer match;
  * none are fixed when the scan's dependencies are incomplete (lethe-deps
- * did not complete).  Call inside the transaction that stores the scan.
+ * did not complete), and nothing is matched when lethe-deps did not run.
+ * The scan's tools gain a row for VULNS_TOOL.  Call inside the transaction
+ * that stores the scan.
  */
 int vulns_evaluate(struct db *db, const struct findings_target *t, struct vulns_count *n);
 
