@@ -7,12 +7,13 @@
 # severity and fixed versions (GitHub's and the Go database's advisory of
 # one CVE are one finding); lodash at its fixed version is not one.  A
 # rescan keeps the same findings; withdrawing an advisory fixes its finding
-# and importing it again re-opens it, without a scan.
+# and importing it again re-opens it, without a scan; a pull request that
+# downgrades lodash to an affected version introduces that finding alone.
 . "$(dirname "$0")/lib.sh"
 need_stack
 . "$TOP/tests/scan-lib.sh"
 scan_need
-plan 12
+plan 14
 pause_jobs
 
 osv=$CORPUS/osv
@@ -87,3 +88,23 @@ is "$(jq -r '[.added, .fixed_findings] | join(" ")' "$SCRATCH/r.json") $(vq stat
 	"AND path = 'package-lock.json'")" "1 0 open" "importing it again re-opens the same finding"
 is "$(q "SELECT count(*) FROM lethe.jobs WHERE repository_id = $repo")" 2 \
 	"no scan was queued for either"
+
+# A pull request: lodash 4.17.20 (CVE-2021-23337) on top of main.
+git clone -q "$LETHE_GIT_ROOT/$name.git" "$SCRATCH/w"
+sed -i 's/"version": "4.17.21"/"version": "4.17.20"/' "$SCRATCH/w/package-lock.json"
+git -C "$SCRATCH/w" -c user.name=t -c user.email=t@example.invalid commit -qam "lodash 4.17.20"
+git -C "$SCRATCH/w" push -q origin HEAD:refs/heads/feature
+sha2=$(git -C "$SCRATCH/w" rev-parse HEAD)
+pr=$(q "INSERT INTO lethe.jobs (org_id, repository_id, commit_sha, ref, branch, pr_number, base_sha)
+	SELECT org_id, id, '$sha2', 'refs/heads/feature', 'main', 5, '$sha' FROM lethe.repositories
+	WHERE id = $repo RETURNING id")
+scan_until_done "$pr"
+is "$(q "SELECT string_agg((f.properties ->> 'package') || ' ' || (f.properties ->> 'version') || ' ' ||
+	sf.introduced, ', ' ORDER BY f.path, f.message) FROM lethe.scan_findings sf
+	JOIN lethe.findings f ON f.id = sf.finding_id JOIN lethe.scans s ON s.id = sf.scan_id
+	WHERE s.job_id = ${pr:-0} AND f.rule_id = 'lethe/vulnerable-dependency'")" \
+	"golang.org/x/net v0.0.0-20220826154423-83b083e8dc8b false, lodash 4.17.20 true, minimist 0.2.3 false" \
+	"the pull request's scan introduces lodash's vulnerability, not those main already has"
+is "$(q "SELECT f.branch || ' ' || (f.properties ->> 'advisory') FROM lethe.findings f
+	WHERE f.repository_id = $repo AND f.properties ->> 'package' = 'lodash'")" \
+	"pull/5 GHSA-35jh-r3h4-6jhm" "it is the pull request's finding, not the branch's"
