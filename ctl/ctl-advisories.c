@@ -314,7 +314,7 @@ static int import_doc(struct import *im, const char *where, const char *buf, siz
 		return r;
 	}
 	im->read++;
-	im->withdrawn += json_object_object_get_ex(doc, "withdrawn", &row);
+	im->withdrawn += json_object_object_get_ex(doc, "withdrawn", NULL);
 	row = import_row(doc);
 	json_object_put(doc);
 	if (!row) {

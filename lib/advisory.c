@@ -328,8 +328,21 @@ int advisory_check(json_object *doc, char *why, size_t whylen)
 	w = jstr(doc, "withdrawn");
 	if (w && !rfc3339(w))
 		return check_fail(why, whylen, "advisory %s: \"withdrawn\" is not a time", id);
-	if (json_object_object_get_ex(doc, "affected", &aff) &&
-	    !json_object_is_type(aff, json_type_array))
+	w = jstr(doc, "published");
+	if (w && !rfc3339(w))
+		return check_fail(why, whylen, "advisory %s: \"published\" is not a time", id);
+	if (!json_object_object_get_ex(doc, "affected", &aff))
+		return 0;
+	if (!json_object_is_type(aff, json_type_array))
 		return check_fail(why, whylen, "advisory %s: \"affected\" is not a list", id);
+	for (size_t i = 0; i < json_object_array_length(aff); i++) {
+		json_object *pkg;
+		const char *name = json_object_object_get_ex(json_object_array_get_idx(aff, i),
+							     "package", &pkg) ? jstr(pkg, "name") : NULL;
+
+		if (name && strlen(name) > ADVISORY_NAME_MAX)
+			return check_fail(why, whylen, "advisory %s: a package name is longer than %d bytes",
+					  id, ADVISORY_NAME_MAX);
+	}
 	return 0;
 }

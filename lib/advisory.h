@@ -48,7 +48,12 @@ double advisory_cvss3_score(const char *vector);
 /* A CVSS score as a JSON number with one decimal (9.8, not 9.8000000000000007). */
 json_object *advisory_score_json(double score);
 
-/* 0 if doc is an advisory Lethe can store, else -EINVAL with why filled. */
+#define ADVISORY_NAME_MAX 512	/* bytes of a package name */
+
+/*
+ * 0 if doc is an advisory Lethe can store (an id, RFC 3339 times, package
+ * names of at most ADVISORY_NAME_MAX bytes), else -EINVAL with why filled.
+ */
 int advisory_check(json_object *doc, char *why, size_t whylen);
 
 #endif

@@ -1,7 +1,6 @@
 /*
  * vulns.c - known-vulnerable dependencies from the stored facts.
  */
-#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,6 +5,7 @@
  * ordering with the examples of its own documentation, and CVSS v3 scores
  * with the examples of the specification.
  */
+#include <errno.h>
 #include <math.h>
 #include <string.h>
 
@@ -124,6 +125,26 @@ static const struct {
 	{ ECO_COMPOSER, "Symfony/HTTP-Kernel", "symfony/http-kernel" },
 	{ ECO_NPM, "@Scope/Pkg", "@Scope/Pkg" },			/* exact elsewhere */
 	{ ECO_MAVEN, "org.Apache:Commons", "org.Apache:Commons" },
+};
+
+/* Advisories refused at import, and why */
+static const struct {
+	const char *doc, *why;
+} REFUSED[] = {
+	{ "[]", "not a JSON object" },
+	{ "{\"modified\": \"2024-01-01T00:00:00Z\"}", "no valid \"id\"" },
+	{ "{\"id\": \"a b\", \"modified\": \"2024-01-01T00:00:00Z\"}", "no valid \"id\"" },
+	{ "{\"id\": \"X-1\"}", "advisory X-1: no valid \"modified\" time" },
+	{ "{\"id\": \"X-1\", \"modified\": \"2024-13-01T00:00:00Z\"}",
+	  "advisory X-1: no valid \"modified\" time" },
+	{ "{\"id\": \"X-1\", \"modified\": \"2024-01-01 00:00:00\"}",
+	  "advisory X-1: no valid \"modified\" time" },
+	{ "{\"id\": \"X-1\", \"modified\": \"2024-01-01T00:00:00Z\", \"withdrawn\": \"soon\"}",
+	  "advisory X-1: \"withdrawn\" is not a time" },
+	{ "{\"id\": \"X-1\", \"modified\": \"2024-01-01T00:00:00.5Z\", \"published\": \"x\"}",
+	  "advisory X-1: \"published\" is not a time" },
+	{ "{\"id\": \"X-1\", \"modified\": \"2024-01-01T00:00:00Z\", \"affected\": {}}",
+	  "advisory X-1: \"affected\" is not a list" },
 };
 
 /* CVSS v3.1 specification, section 8 (the examples document) and common vectors */
@@ -265,6 +286,30 @@ static void evaluation(void)
 	}
 }
 
+static void refused(const char *doc, const char *want)
+{
+	json_object *o = json_tokener_parse(doc);
+	char why[256] = "";
+
+	ok(advisory_check(o, why, sizeof(why)) == -EINVAL && !strcmp(why, want),
+	   "refused: %.80s (%s)", doc, why);
+	json_object_put(o);
+}
+
+static void refusals(void)
+{
+	char big[700], *doc;
+
+	for (size_t i = 0; i < ARRAY_SIZE(REFUSED); i++)
+		refused(REFUSED[i].doc, REFUSED[i].why);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	doc = xasprintf("{\"id\": \"X-2\", \"modified\": \"2024-01-01T00:00:00Z\", \"affected\": "
+			"[{\"package\": {\"ecosystem\": \"npm\", \"name\": \"%s\"}}]}", big);
+	refused(doc, "advisory X-2: a package name is longer than 512 bytes");
+	free(doc);
+}
+
 static void severity(void)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(CVSS); i++) {
@@ -296,12 +341,13 @@ int main(void)
 	}
 	n = json_object_array_length(probes);
 	plan((int)n + ordered_count() + (int)ARRAY_SIZE(EQUAL) + (int)ARRAY_SIZE(EVAL) +
-	     (int)ARRAY_SIZE(NAMES) + (int)ARRAY_SIZE(CVSS) + 1);
+	     (int)ARRAY_SIZE(NAMES) + (int)ARRAY_SIZE(REFUSED) + 1 + (int)ARRAY_SIZE(CVSS) + 1);
 	ok(n == 315, "the corpus holds %zu verdicts", n);
 	for (size_t i = 0; i < n; i++)
 		probe(cache, json_object_array_get_idx(probes, i));
 	ordering();
 	evaluation();
+	refusals();
 	severity();
 	json_object_put(cache);
 	json_object_put(expect);
