@@ -215,6 +215,18 @@ static void add_str(json_object *o, const char *key, json_object *doc, const cha
 		json_object_object_add(o, key, json_object_get(v));
 }
 
+/* What matching reads of an affected[] entry (lib/advisory.h): its ranges and versions. */
+static json_object *import_entry(json_object *entry)
+{
+	json_object *o = json_object_new_object(), *v;
+
+	if (json_object_object_get_ex(entry, "ranges", &v))
+		json_object_object_add(o, "ranges", json_object_get(v));
+	if (json_object_object_get_ex(entry, "versions", &v))
+		json_object_object_add(o, "versions", json_object_get(v));
+	return o;
+}
+
 /* The packages of the advisory that Lethe knows: [{eco, name, key, fixed, entry}]. */
 static json_object *import_packages(json_object *doc)
 {
@@ -236,7 +248,7 @@ static json_object *import_packages(json_object *doc)
 		fixed = advisory_entry_fixed(entry);
 		if (fixed)
 			json_object_object_add(p, "fixed", json_object_new_string(fixed));
-		json_object_object_add(p, "entry", json_object_get(entry));
+		json_object_object_add(p, "entry", import_entry(entry));
 		json_object_array_add(pkgs, p);
 		free(key);
 		free(fixed);

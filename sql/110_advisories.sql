@@ -8,7 +8,8 @@
 -- ecosystem Lethe knows, looked up by the dependency facts' ecosystem (the
 -- package-URL type) and the package's name key (lib/version.h: PEP 503 for
 -- PyPI, lower case for NuGet and Composer).  The entry keeps the OSV ranges
--- and versions as they came: lib/advisory.c evaluates them per ecosystem.
+-- and versions of the affected[] entry as they came: lib/advisory.c
+-- evaluates them per ecosystem.
 SET LOCAL search_path = lethe;
 
 CREATE TABLE advisories (
@@ -30,7 +31,7 @@ CREATE TABLE advisory_packages (
 	name         text NOT NULL CHECK (length(name) BETWEEN 1 AND 512),
 	name_key     text NOT NULL,
 	fixed        text,		-- the fixed versions, comma-separated
-	entry        jsonb NOT NULL	-- the affected[] entry: package, ranges, versions
+	entry        jsonb NOT NULL	-- the affected[] entry's ranges and versions
 );
 CREATE INDEX advisory_packages_lookup ON advisory_packages (ecosystem, name_key);
 CREATE INDEX advisory_packages_advisory ON advisory_packages (advisory_id);
