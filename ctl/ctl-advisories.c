@@ -161,11 +161,15 @@ static void line_field(struct import *im, const char *s)
 		line_add(im, "\\N", 2);
 		return;
 	}
-	for (; *s; s++) {
-		const char *esc = *s == '\\' ? "\\\\" : *s == '\t' ? "\\t" : *s == '\n' ? "\\n" :
-				  *s == '\r' ? "\\r" : NULL;
+	for (;;) {
+		size_t n = strcspn(s, "\\\t\n\r");
 
-		line_add(im, esc ? esc : s, esc ? 2 : 1);
+		line_add(im, s, n);
+		s += n;
+		if (!*s)
+			return;
+		line_add(im, *s == '\\' ? "\\\\" : *s == '\t' ? "\\t" : *s == '\n' ? "\\n" : "\\r", 2);
+		s++;
 	}
 }
 

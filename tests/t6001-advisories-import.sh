@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 need_stack
 [ -x "$TOP/bin/lethectl" ] || skip_all "lethectl not built"
-plan 14
+plan 15
 
 q() { psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"; }
 ctl() { "$TOP/bin/lethectl" --json advisories import "$@"; }
@@ -88,3 +88,9 @@ is "$(audits)" 4 "each import that succeeded is one audit event"
 is "$(q "SELECT details ->> 'read' || ' ' || (details ->> 'updated') || ' ' || (details ->> 'unchanged') || ' ' || actor
 	FROM lethe.audit_events WHERE action = 'advisories imported' AND id > $start ORDER BY id LIMIT 1 OFFSET 2")" \
 	"2 1 1 lethectl:$(id -un)" "the event gives the counts and who imported"
+
+jq '.id = "LETHE-TEST-1" | .summary = "back\\\\slash \"quoted\"\ttab\nline"' \
+	"$osv/npm/GHSA-xvch-5gv4-984h.json" >"$SCRATCH/text.json"
+ctl "$SCRATCH/text.json" >/dev/null
+is "$(q "SELECT summary FROM lethe.advisories WHERE id = 'LETHE-TEST-1'")" 'back\\slash "quoted" tab line' \
+	"a summary keeps its backslashes and quotes, control characters become spaces"
