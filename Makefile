@@ -15,7 +15,7 @@ DESTDIR  ?=
 
 CC       ?= cc
 PKGS     := libpq json-c openssl libcurl libgit2 libcryptsetup libseccomp \
-            yaml-0.1 libsystemd libjwt libxcrypt fcgi
+            yaml-0.1 libsystemd libjwt libxcrypt fcgi libzip
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wformat=2 -Wno-unused-parameter
 # CFLAGS, CPPFLAGS and LDFLAGS given to make (Debian's build flags, say)

@@ -91,5 +91,7 @@ int ctl_jobs(struct ctl *c, int argc, char **argv);
 int ctl_checkouts(struct ctl *c, int argc, char **argv);
 int ctl_findings(struct ctl *c, int argc, char **argv);
 int ctl_deps(struct ctl *c, int argc, char **argv);
+int ctl_advisories_import(struct ctl *c, int argc, char **argv);
+int ctl_advisories_status(struct ctl *c, int argc, char **argv);
 
 #endif

@@ -26,6 +26,7 @@ const struct api_route api_routes[] = {
 	{ "GET",    "/repositories/{id}/dependencies",  ROLE_MEMBER, api_repo_dependencies, "200 404" },
 	{ "GET",    "/repositories/{id}/workflows",     ROLE_MEMBER, api_repo_workflows,    "200 404" },
 	{ "GET",    "/repositories/{id}/sbom",          ROLE_MEMBER, api_repo_sbom,         "200 404" },
+	{ "GET",    "/repositories/{id}/vulnerabilities", ROLE_MEMBER, api_repo_vulnerabilities, "200 404" },
 	{ "GET",    "/scans",                           ROLE_MEMBER, api_scans_list,        "200" },
 	{ "GET",    "/scans/{id}",                      ROLE_MEMBER, api_scan_get,          "200 404" },
 	{ "GET",    "/scans/{id}/sarif",                ROLE_MEMBER, api_scan_sarif,        "200 404" },

@@ -225,12 +225,19 @@ int api_scan_sarif(struct api_req *req, struct api_resp *resp)
 #define FINDING_FROM \
 	"FROM findings f JOIN repositories r ON r.id = f.repository_id " \
 	"LEFT JOIN triage tr ON tr.repository_id = f.repository_id AND tr.fingerprint = f.fingerprint "
+/* A vulnerable dependency's advisory (lib/vulns.h): what the finding says, and the stored record's dates. */
+#define FINDING_ADVISORY \
+	"CASE WHEN f.rule_id = 'lethe/vulnerable-dependency' THEN f.properties || coalesce((" \
+	"SELECT jsonb_build_object('summary', a.summary, 'modified', a.modified, 'published', " \
+	"a.published, 'cvss_vector', a.cvss_vector) FROM advisories a " \
+	"WHERE a.id = f.properties ->> 'advisory'), '{}') END"
 #define FINDING_FIELDS \
 	"f.id, f.repository_id AS repository, r.full_name, f.branch, f.fingerprint, f.tool, f.rule_id, " \
 	"f.level, f.path, f.start_line, f.end_line, f.message, f.cwe, " FINDING_STATE " AS state, " \
 	"f.state AS scan_state, f.suppressed_in_code, f.first_scan_id, f.last_scan_id, f.fixed_scan_id, " \
 	"f.created_at, f.updated_at, CASE WHEN tr.id IS NOT NULL THEN json_build_object('state', tr.state, " \
-	"'reason', tr.reason, 'expires_at', tr.expires_at, 'by', tr.created_by, 'at', tr.created_at) END AS triage "
+	"'reason', tr.reason, 'expires_at', tr.expires_at, 'by', tr.created_by, 'at', tr.created_at) END AS triage, " \
+	FINDING_ADVISORY " AS advisory "
 
 int api_findings_list(struct api_req *req, struct api_resp *resp)
 {

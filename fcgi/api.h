@@ -123,6 +123,7 @@ int api_repo_disconnect(struct api_req *req, struct api_resp *resp);
 int api_repo_dependencies(struct api_req *req, struct api_resp *resp);
 int api_repo_workflows(struct api_req *req, struct api_resp *resp);
 int api_repo_sbom(struct api_req *req, struct api_resp *resp);	/* api-sbom.c */
+int api_repo_vulnerabilities(struct api_req *req, struct api_resp *resp);	/* api-sbom.c */
 int api_checkouts(struct api_req *req, struct api_resp *resp);
 int api_checkouts_history(struct api_req *req, struct api_resp *resp);
 int api_jobs_list(struct api_req *req, struct api_resp *resp);

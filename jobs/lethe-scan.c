@@ -39,6 +39,7 @@
 #include "crypto.h"
 #include "db.h"
 #include "facts.h"
+#include "findings.h"
 #include "forge.h"
 #include "github.h"
 #include "keys.h"
@@ -50,6 +51,7 @@
 #include "secrethash.h"
 #include "util.h"
 #include "volume.h"
+#include "vulns.h"
 
 #define ANALYZE_INSIDE "/opt/lethe/lethe-analyze"
 #define ACTOR "lethe-scan"
@@ -767,38 +769,6 @@ static int store_tool(struct scan *s, const struct sarif_run *run, int *stored)
 }
 
 /*
- * One statement stores a run's results: each finding is upserted by
- * (repository, branch, fingerprint), the last result of a fingerprint
- * giving its place and message, and linked to the scan at the line of the
- * first.  A pull request introduces what the last complete scan of its
- * target branch did not see (all it finds, when there is none).  Rows are taken in fingerprint order, the same
- * in every scan, so that two scans of one branch wait for each other
- * rather than deadlock.  Returns how many findings are new.
- */
-static const char sql_results[] =
-	"WITH x AS (SELECT * FROM jsonb_to_recordset($6::jsonb) AS x(i int, fp text, "
-	"   rule text, level text, path text, sl int, el int, msg text, cwe text)), "
-	" up AS (INSERT INTO findings (org_id, repository_id, branch, fingerprint, tool, "
-	"   rule_id, level, path, start_line, end_line, message, cwe, first_scan_id, last_scan_id) "
-	"  SELECT $1::bigint, $2::bigint, $3, fp, $4, rule, level, path, sl, el, msg, cwe, "
-	"   $5::bigint, $5::bigint "
-	"  FROM (SELECT DISTINCT ON (fp) * FROM x ORDER BY fp, i DESC) latest ORDER BY fp "
-	"  ON CONFLICT (repository_id, branch, fingerprint) DO UPDATE SET "
-	"   last_scan_id = EXCLUDED.last_scan_id, path = EXCLUDED.path, "
-	"   start_line = EXCLUDED.start_line, end_line = EXCLUDED.end_line, "
-	"   level = EXCLUDED.level, message = EXCLUDED.message, state = 'open', "
-	"   fixed_scan_id = NULL, updated_at = now() "
-	"  RETURNING id, fingerprint, xmax = 0 AS new), "
-	" link AS (INSERT INTO scan_findings (scan_id, finding_id, org_id, start_line, introduced) "
-	"  SELECT $5::bigint, up.id, $1::bigint, earliest.sl, $7::bool AND NOT EXISTS ( "
-	"   SELECT 1 FROM scan_findings bf JOIN findings b ON b.id = bf.finding_id "
-	"   WHERE bf.scan_id = nullif($8, '')::bigint AND b.fingerprint = up.fingerprint) "
-	"  FROM up JOIN (SELECT DISTINCT ON (fp) fp, sl FROM x ORDER BY fp, i) earliest "
-	"   ON earliest.fp = up.fingerprint "
-	"  ON CONFLICT (scan_id, finding_id) DO NOTHING) "
-	"SELECT count(*) FILTER (WHERE new) FROM up";
-
-/*
  * A result without a fingerprint (a scanner added by configuration that
  * writes SARIF itself, or one whose fingerprint could not be keyed) is
  * tracked by SHA-256 of tool, rule, path and message: it survives the code
@@ -883,20 +853,24 @@ static char *results_json(struct scan *s, const struct sarif_run *run)
 	return out;
 }
 
+/* Where the scan's findings go (lib/findings.h); ids holds the numbers as text. */
+static struct findings_target scan_target(struct scan *s, const char *branch, char ids[3][24])
+{
+	return (struct findings_target){ i64s(s->job->qj_org, ids[0]), i64s(s->job->qj_repo, ids[1]),
+					 branch, i64s(s->scan_id, ids[2]), s->job->qj_pr > 0,
+					 s->base_scan };
+}
+
 static int store_results(struct scan *s, const struct sarif_run *run, const char *branch)
 {
-	char org[24], repo[24], scan[24];
+	char ids[3][24];
+	struct findings_target t = scan_target(s, branch, ids);
 	char *list = results_json(s, run);
-	PGresult *res = NULL;
-	int r;
+	int64_t nnew = 0;
+	int r = findings_store(s->db, &t, run->tool, list, &nnew);
 
-	r = DB_QUERY(s->db, &res, sql_results, i64s(s->job->qj_org, org),
-		     i64s(s->job->qj_repo, repo), branch, run->tool, i64s(s->scan_id, scan), list,
-		     s->job->qj_pr > 0 ? "t" : "f", s->base_scan);
 	free(list);
-	if (r == 0)
-		s->nnew += db_int(res, 0, 0);
-	PQclear(res);
+	s->nnew += nnew;
 	return r;
 }
 
@@ -939,6 +913,20 @@ static int store_run(struct scan *s, const struct sarif_run *run, const char *br
 		r = store_fixed(s, run->tool, branch);
 	if (r == 0 && stored)
 		r = store_facts(s, run, branch);
+	return r;
+}
+
+/* The dependencies just stored, matched against the imported advisories (lib/vulns). */
+static int store_vulns(struct scan *s, const char *branch)
+{
+	char ids[3][24];
+	struct findings_target t = scan_target(s, branch, ids);
+	struct vulns_count n = { 0 };
+	int r = vulns_evaluate(s->db, &t, &n);
+
+	s->nfindings += n.found;
+	s->nnew += n.added;
+	s->nfixed += n.fixed;
 	return r;
 }
 
@@ -1002,6 +990,8 @@ static enum outcome store(struct scan *s, struct sarif_log *log)
 		s->nrefused += (int64_t)log->runs[i].refused;
 		r = store_run(s, &log->runs[i], branch);
 	}
+	if (r == 0)
+		r = store_vulns(s, branch);
 	free(branch);
 	s->state = complete ? "complete" : "incomplete";
 	stats = xasprintf("{\"findings\": %" PRId64 ", \"new\": %" PRId64 ", \"fixed\": %" PRId64

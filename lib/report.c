@@ -269,7 +269,9 @@ static char *md_row(const struct report_finding *v)
 	md_code(f, v->rf_rule, 128);
 	fputs(" | ", f);
 	md_code(f, v->rf_path, 256);
-	fprintf(f, " line %d | ", v->rf_start);
+	if (v->rf_start > 0)	/* a manifest's vulnerable dependency has none */
+		fprintf(f, " line %d", v->rf_start);
+	fputs(" | ", f);
 	md_code(f, v->rf_message, REPORT_MSG_MAX);
 	fputs(" |\n", f);
 	fclose(f);

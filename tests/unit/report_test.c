@@ -81,6 +81,9 @@ static void test_text(void)
 	char *md, *title;
 
 	fill(&rp, 60, 2, "check-run");
+	free(rp.rp_fixed[1].rf_path);
+	rp.rp_fixed[1].rf_path = xstrdup("package-lock.json");
+	rp.rp_fixed[1].rf_start = rp.rp_fixed[1].rf_end = 0;
 	md = report_markdown(&rp, 1, REPORT_GITHUB_TEXT_MAX);
 	title = report_title(&rp);
 	ok(!strncmp(md, REPORT_MARKER "\n", strlen(REPORT_MARKER) + 1), "the comment starts with the marker");
@@ -89,6 +92,8 @@ static void test_text(void)
 	ok(strstr(md, "`buffer \\| overflow`") != NULL, "a '|' cannot break out of its cell");
 	ok(strstr(md, "10 more findings: see the dashboard.") != NULL, "rows beyond 50 are counted");
 	ok(strstr(md, "`bandit`: `timed out`") != NULL, "incomplete tools are listed");
+	ok(strstr(md, "`lib/old.c` line 3 | ") && strstr(md, "`package-lock.json` | ") &&
+	   !strstr(md, "line 0"), "a finding without a line (a manifest's dependency) shows no line");
 	free(md);
 	free(title);
 	report_release(&rp);
@@ -686,7 +691,7 @@ int main(void)
 	struct github_app app;
 	char *priv, *pub;
 
-	plan(6 + 4 + 6 + 12 + 4 + DB_TESTS);
+	plan(7 + 4 + 6 + 12 + 4 + DB_TESTS);
 	test_text();
 	test_text_limits();
 	test_text_hostile();
