@@ -19,6 +19,7 @@
  * reason, never a crash; files under node_modules/ and vendor/ are not the
  * repository's own manifests and are skipped.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -176,38 +177,58 @@ static void package_lock(struct deps *d, json_object *doc)
 
 /* ---- Python ---- */
 
-/* A PEP 508 requirement: name, extras skipped, constraint up to ';'. */
+/* "== 1.2", "===1.2": the one version pinned, or NULL (ranges, wildcards,
+ * a URL after the version). */
+static char *pep440_pin(char *spec)
+{
+	char *v;
+
+	if (strncmp(spec, "==", 2) != 0)
+		return NULL;
+	v = spec + 2 + (spec[2] == '=');
+	v += strspn(v, " \t");
+	return *v && !strpbrk(v, ",*<>=!~ @") ? v : NULL;
+}
+
+/* A PEP 508 requirement: name, extras skipped, constraint up to ';' (or a
+ * pip option such as --hash); "name @ URL" keeps the URL as its constraint.
+ * A name starts with a letter or digit: "." and "./dir" are paths. */
 static void pep508(struct deps *d, const char *req, bool direct)
 {
 	size_t n = strspn(req, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-");
-	const char *rest = req + n;
+	const char *rest = req + n, *opt;
 	_cleanup_free_ char *name = NULL, *spec = NULL;
-	char *version = NULL;
 	size_t k;
 
-	if (n == 0 || n > NAME_MAX_LEN)
+	if (n == 0 || n > NAME_MAX_LEN || !isalnum((unsigned char)req[0]))
 		return;
+	if (*rest && !strchr(" \t\r[;=<>!~@(", *rest))
+		return;		/* a URL or a path, not a name */
 	name = xstrndup(req, n);
 	rest += strspn(rest, " \t");
 	if (*rest == '[')
 		rest += strcspn(rest, "]") + (strchr(rest, ']') ? 1 : 0);
 	rest += strspn(rest, " \t");
 	k = strcspn(rest, ";#");
+	opt = strstr(rest, " -");
+	if (opt && (size_t)(opt - rest) < k)
+		k = (size_t)(opt - rest);
 	while (k && strchr(" \t\r\\", rest[k - 1]))
 		k--;
 	spec = xstrndup(rest, k);
-	if (!strncmp(spec, "==", 2) && !strpbrk(spec + 2, ",*<>=!~ "))
-		version = spec + 2;
-	an_facts_dep(d->f, "pypi", name, version, *spec ? spec : NULL, direct, d->path);
+	an_facts_dep(d->f, "pypi", name, pep440_pin(spec), *spec ? spec : NULL, direct, d->path);
 }
 
+/* Backslash-newline continues a line (pip joins them before reading). */
 static int requirements(struct deps *d, char *buf)
 {
 	char *save = NULL;
 
+	for (char *c = buf; (c = strstr(c, "\\\n"));)
+		c[0] = c[1] = ' ';
 	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		l += strspn(l, " \t");
-		if (*l && *l != '#' && *l != '-' && !strstr(l, "://"))
+		if (*l && *l != '#' && *l != '-')
 			pep508(d, l, true);
 	}
 	return 0;
