@@ -21,6 +21,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -44,12 +45,27 @@ struct deps {
 	char *name, *version;
 	bool local;
 	json_object *pkgs;	/* Cargo.lock: every package, for the second pass */
+	json_object *seen;	/* name@version already reported (seen()) */
 };
 
 static int fail(struct deps *d, const char *what, const char *detail)
 {
 	snprintf(d->why, d->whylen, "%s%s", what, detail);
 	return -EINVAL;
+}
+
+/* Whether name@version was already reported from this file (then it is
+ * not again: lock files repeat blocks, and platform variants share one). */
+static bool seen(struct deps *d, const char *name, const char *version)
+{
+	_cleanup_free_ char *k = xasprintf("%s@%s", name, version ? version : "");
+
+	if (!d->seen)
+		d->seen = json_object_new_object();
+	if (json_object_object_get_ex(d->seen, k, NULL))
+		return true;
+	json_object_object_add(d->seen, k, NULL);
+	return false;
 }
 
 static const char *jstr(json_object *o, const char *key)
@@ -136,7 +152,8 @@ static void lock_packages(struct deps *d, json_object *pkgs)
 		bool top = name && !strncmp(k, "node_modules/", 13) && name == k + 13;
 
 		if (name && json_object_is_type(v, json_type_object))
-			an_facts_dep(d->f, "npm", name, jstr(v, "version"), NULL,
+			an_facts_dep(d->f, "npm", jstr(v, "name") ? jstr(v, "name") : name,
+				     jstr(v, "version"), NULL,
 				     top && npm_root_wants(root, name), d->path);
 	}
 }
@@ -530,13 +547,80 @@ static int gemfile_lock(struct deps *d, char *buf)
 		const char *s = json_object_get_string(json_object_array_get_idx(specs, i));
 		size_t n = strcspn(s, " ");
 		_cleanup_free_ char *name = xstrndup(s, n);
-		_cleanup_free_ char *ver = s[n + 1] == '(' ? xstrndup(s + n + 2, strcspn(s + n + 2, ")")) : NULL;
+		/* "1.19.4-x86_64-linux-gnu": the version, then the platform */
+		_cleanup_free_ char *ver = s[n + 1] == '(' ? xstrndup(s + n + 2, strcspn(s + n + 2, ")-")) : NULL;
 
+		if (seen(d, name, ver))
+			continue;
 		an_facts_dep(d->f, "gem", name, ver, NULL,
 			     json_object_object_get_ex(direct, name, NULL), d->path);
 	}
 	json_object_put(direct);
 	json_object_put(specs);
+	return 0;
+}
+
+/* Gemfile: gem "name"[, "constraint"...][, option: ...], all direct. */
+static int gemfile(struct deps *d, char *buf)
+{
+	char *save = NULL;
+
+	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		_cleanup_free_ char *name = NULL, *spec = NULL;
+		char q;
+		size_t n;
+
+		l += strspn(l, " \t");
+		if (strncmp(l, "gem", 3) != 0 || !strchr(" \t(", l[3]))
+			continue;
+		l += 3 + strspn(l + 3, " \t(");
+		q = *l;
+		if ((q != '"' && q != '\'') || !(n = strcspn(l + 1, "\"'")) || l[1 + n] != q)
+			continue;
+		name = xstrndup(l + 1, n);
+		for (l += n + 2; *(l += strspn(l, " \t")) == ','; l += n + 2) {
+			l += 1 + strspn(l + 1, " \t");
+			q = *l;
+			if ((q != '"' && q != '\'') || l[1 + (n = strcspn(l + 1, "\"'"))] != q)
+				break;
+			if (spec) {
+				char *j = xasprintf("%s, %.*s", spec, (int)n, l + 1);
+
+				free(spec);
+				spec = j;
+			} else {
+				spec = xstrndup(l + 1, n);
+			}
+		}
+		an_facts_dep(d->f, "gem", name, NULL, spec, true, d->path);
+	}
+	return 0;
+}
+
+/* gradle.lockfile: group:artifact:version=configurations; "empty=" is none. */
+static int gradle_lock(struct deps *d, char *buf)
+{
+	char *save = NULL;
+	int line = 0;
+
+	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char *eq = strchr(l, '='), *v;
+		_cleanup_free_ char *gav = NULL;
+
+		line++;
+		l += strspn(l, " \t");
+		if (!*l || *l == '#' || *l == '\r' || !strncmp(l, "empty=", 6))
+			continue;
+		gav = eq ? xstrndup(l, (size_t)(eq - l)) : NULL;
+		v = gav ? strrchr(gav, ':') : NULL;
+		if (!v || v == gav || !strchr(gav, ':') || strchr(gav, ':') == v || !v[1]) {
+			snprintf(d->why, d->whylen, "line %d: want GROUP:ARTIFACT:VERSION=CONFIGURATIONS",
+				 line);
+			return -EINVAL;
+		}
+		*v++ = '\0';
+		an_facts_dep(d->f, "maven", gav, v, NULL, false, d->path);
+	}
 	return 0;
 }
 
@@ -552,6 +636,260 @@ static void composer_lock(struct deps *d, json_object *doc)
 
 			an_facts_dep(d->f, "composer", jstr(p, "name"), jstr(p, "version"), NULL,
 				     false, d->path);
+		}
+	}
+}
+
+/* ---- yarn.lock (v1 and Berry) and pnpm-lock.yaml: read by indent ---- */
+
+/* The next line of *buf, its indent in *ind, NULL at the end; *text is the
+ * line without indent and end of line, NULL when blank or a comment. */
+static char *next_line(char **buf, size_t *ind, char **text)
+{
+	char *l = *buf, *nl;
+
+	if (!l)
+		return NULL;
+	nl = strchr(l, '\n');
+	*buf = nl ? nl + 1 : NULL;
+	if (nl)
+		*nl = '\0';
+	l[strcspn(l, "\r")] = '\0';
+	*ind = strspn(l, " ");
+	*text = l[*ind] && l[*ind] != '#' ? l + *ind : NULL;
+	return l;
+}
+
+/* s without the quotes around it (in place). */
+static char *unquote(char *s)
+{
+	size_t n = strlen(s);
+
+	if (n >= 2 && (s[0] == '"' || s[0] == '\'') && s[n - 1] == s[0]) {
+		s[n - 1] = '\0';
+		return s + 1;
+	}
+	return s;
+}
+
+/* "name@range", "@scope/name@npm:1.0": the name, up to the '@' after its
+ * first character; NULL when there is none. */
+static char *npm_spec_name(const char *s)
+{
+	const char *at = *s ? strchr(s + 1, '@') : NULL;
+
+	return at && at - s <= NAME_MAX_LEN ? xstrndup(s, (size_t)(at - s)) : NULL;
+}
+
+/* The key of a "key: value" or "key:" line, unquoted (in place). */
+static char *yaml_key(char *t)
+{
+	char *c = *t == '"' || *t == '\'' ? strchr(t + 1, *t) : t;
+
+	c = c ? strchr(c, ':') : NULL;
+	if (c)
+		*c = '\0';
+	return unquote(t);
+}
+
+static void pair_add(json_object *pkgs, const char *name, const char *version)
+{
+	json_object *p = json_object_new_array();
+
+	json_object_array_add(p, json_object_new_string(name));
+	json_object_array_add(p, json_object_new_string(version));
+	json_object_array_add(pkgs, p);
+}
+
+/* Each name@version of pkgs once; direct when direct holds the name or
+ * name@version. */
+static void pairs_report(struct deps *d, json_object *pkgs, json_object *direct)
+{
+	for (size_t i = 0; i < json_object_array_length(pkgs); i++) {
+		json_object *p = json_object_array_get_idx(pkgs, i);
+		const char *name = json_object_get_string(json_object_array_get_idx(p, 0));
+		const char *ver = json_object_get_string(json_object_array_get_idx(p, 1));
+		_cleanup_free_ char *nv = xasprintf("%s@%s", name, ver);
+
+		if (!seen(d, name, ver))
+			an_facts_dep(d->f, "npm", name, ver, NULL,
+				     json_object_object_get_ex(direct, name, NULL) ||
+				     json_object_object_get_ex(direct, nv, NULL), d->path);
+	}
+}
+
+static int line_fail(struct deps *d, int line, const char *what)
+{
+	snprintf(d->why, d->whylen, "line %d: %s", line, what);
+	return -EINVAL;
+}
+
+/*
+ * yarn.lock: a block per key ("name@range, name@range:" in v1,
+ * "name@npm:1.0.0": in Berry) with its version; Berry's workspace block
+ * (key "...@workspace:...") is the project, whose dependencies are direct.
+ */
+static int yarn_lock(struct deps *d, char *buf)
+{
+	json_object *pkgs = json_object_new_array(), *direct = json_object_new_object();
+	char *name = NULL, *l, *t;
+	bool ws = false, wsdeps = false, known = strstr(buf, "# yarn lockfile v1") != NULL;
+	size_t ind;
+	int line = 0, r = 0;
+
+	while (r == 0 && (l = next_line(&buf, &ind, &t))) {
+		line++;
+		if (!t)
+			continue;
+		if (ind == 0) {
+			size_t n = strlen(t);
+
+			free(name);
+			name = NULL;
+			wsdeps = false;
+			if (!strcmp(t, "__metadata:")) {
+				known = true;
+				continue;
+			}
+			if (n < 2 || t[n - 1] != ':') {
+				r = line_fail(d, line, "want a key NAME@RANGE ending in ':'");
+				break;
+			}
+			t[n - 1] = '\0';
+			t[strcspn(t, ",")] = '\0';
+			t = unquote(t);
+			ws = strstr(t, "@workspace:") != NULL;
+			if (!(name = npm_spec_name(t)))
+				r = line_fail(d, line, "a key without NAME@RANGE");
+		} else if (ind == 2 && name) {
+			wsdeps = ws && !strcmp(t, "dependencies:");
+			if (!ws && !strncmp(t, "version", 7) && strchr(" :", t[7]))
+				pair_add(pkgs, name, unquote(t + 7 + strspn(t + 7, " :")));
+		} else if (ind == 4 && wsdeps) {
+			json_object_object_add(direct, yaml_key(t), NULL);
+		}
+	}
+	free(name);
+	if (r == 0 && !known)
+		r = fail(d, "neither a Yarn v1 nor a Yarn Berry lockfile", "");
+	if (r == 0)
+		pairs_report(d, pkgs, direct);
+	json_object_put(pkgs);
+	json_object_put(direct);
+	return r;
+}
+
+/* A pnpm version without its peer suffix: "13.4.0(react@18.2.0)" and
+ * (lockfile v5) "13.4.0_react@18.2.0" are 13.4.0. */
+static char *pnpm_version(char *v)
+{
+	v[strcspn(v, "(_")] = '\0';
+	return v;
+}
+
+/* A key of packages: "/name@1.0.0(peer)" (v6), "name@1.0.0" (v9),
+ * "/name/1.0.0_peer" (v5). */
+static int pnpm_package(struct deps *d, json_object *pkgs, char *key)
+{
+	_cleanup_free_ char *name = NULL;
+	char *ver;
+
+	key = yaml_key(key);
+	key += *key == '/';
+	key[strcspn(key, "(")] = '\0';
+	name = npm_spec_name(key);
+	if (name) {
+		ver = key + strlen(name) + 1;
+	} else if ((ver = strrchr(key, '/')) && ver > key) {
+		name = xstrndup(key, (size_t)(ver - key));
+		ver++;
+	} else {
+		return -EINVAL;
+	}
+	if (!*pnpm_version(ver))
+		return -EINVAL;
+	pair_add(pkgs, name, ver);
+	return 0;
+}
+
+static bool pnpm_deps_key(const char *t)
+{
+	return !strcmp(t, "dependencies:") || !strcmp(t, "devDependencies:") ||
+	       !strcmp(t, "optionalDependencies:");
+}
+
+/*
+ * pnpm-lock.yaml: packages: keys are the packages (snapshots: repeats them
+ * in v9); direct ones are under the top-level dependencies sections (v5,
+ * v6) or under each importer's (v9), as name: version or name: {version:}.
+ */
+static int pnpm_lock(struct deps *d, char *buf)
+{
+	json_object *pkgs = json_object_new_array(), *direct = json_object_new_object();
+	char sec[32] = "", *dname = NULL, *l, *t;
+	bool known = false;
+	size_t ind, dl = SIZE_MAX;	/* the indent of the dependencies section */
+	int line = 0, r = 0;
+
+	while (r == 0 && (l = next_line(&buf, &ind, &t))) {
+		line++;
+		if (!t)
+			continue;
+		if (dl != SIZE_MAX && ind <= dl)
+			dl = SIZE_MAX;
+		if (ind == 0) {
+			snprintf(sec, sizeof(sec), "%.*s", (int)strcspn(t, ":"), t);
+			known |= !strcmp(sec, "lockfileVersion");
+		}
+		if (pnpm_deps_key(t) && (ind == 0 || (ind == 4 && !strcmp(sec, "importers")))) {
+			dl = ind;
+		} else if (ind == 2 && !strcmp(sec, "packages")) {
+			if (pnpm_package(d, pkgs, t) < 0)
+				r = line_fail(d, line, "want a package key NAME@VERSION");
+		} else if (dl != SIZE_MAX && ind == dl + 2) {
+			char *v = strchr(t + (*t == '\'' || *t == '"'), ':');
+
+			free(dname);
+			dname = xstrdup(yaml_key(t));
+			if (v && v[1]) {	/* v5: name: version */
+				_cleanup_free_ char *k = xasprintf("%s@%s", dname,
+								   pnpm_version(v + 1 + strspn(v + 1, " ")));
+				json_object_object_add(direct, k, NULL);
+			}
+		} else if (dl != SIZE_MAX && ind == dl + 4 && dname && !strncmp(t, "version:", 8)) {
+			_cleanup_free_ char *k = xasprintf("%s@%s", dname,
+							   pnpm_version(unquote(t + 8 + strspn(t + 8, " "))));
+			json_object_object_add(direct, k, NULL);
+		}
+	}
+	free(dname);
+	if (r == 0 && !known)
+		r = fail(d, "no lockfileVersion: not a pnpm lockfile", "");
+	if (r == 0)
+		pairs_report(d, pkgs, direct);
+	json_object_put(pkgs);
+	json_object_put(direct);
+	return r;
+}
+
+/* NuGet packages.lock.json: each target framework's packages, resolved
+ * version and requested range; "Project" entries are the solution's own. */
+static void nuget_lock(struct deps *d, json_object *doc)
+{
+	json_object *fws = jobj(doc, "dependencies", json_type_object);
+
+	if (!fws)
+		return;
+	json_object_object_foreach(fws, fw, pkgs) {
+		(void)fw;
+		if (!json_object_is_type(pkgs, json_type_object))
+			continue;
+		json_object_object_foreach(pkgs, name, p) {
+			const char *type = jstr(p, "type");
+
+			if (!type || strcmp(type, "Project") != 0)
+				an_facts_dep(d->f, "nuget", name, jstr(p, "resolved"), jstr(p, "requested"),
+					     type && !strcmp(type, "Direct"), d->path);
 		}
 	}
 }
@@ -573,10 +911,15 @@ static const struct format formats[] = {
 	{ "package-lock.json", K_JSON, package_lock, NULL, NULL },
 	{ "Pipfile.lock", K_JSON, pipfile_lock, NULL, NULL },
 	{ "composer.lock", K_JSON, composer_lock, NULL, NULL },
+	{ "packages.lock.json", K_JSON, nuget_lock, NULL, NULL },
 	{ "requirements*", K_TEXT, NULL, requirements, NULL },
 	{ "go.mod", K_TEXT, NULL, go_mod, NULL },
 	{ "pom.xml", K_TEXT, NULL, pom_xml, NULL },
 	{ "Gemfile.lock", K_TEXT, NULL, gemfile_lock, NULL },
+	{ "Gemfile", K_TEXT, NULL, gemfile, NULL },
+	{ "gradle.lockfile", K_TEXT, NULL, gradle_lock, NULL },
+	{ "yarn.lock", K_TEXT, NULL, yarn_lock, NULL },
+	{ "pnpm-lock.yaml", K_TEXT, NULL, pnpm_lock, NULL },
 	{ "pyproject.toml", K_TOML, NULL, NULL, pyproject_kv },
 	{ "poetry.lock", K_TOML, NULL, NULL, poetry_lock_kv },
 	{ "Cargo.toml", K_TOML, NULL, NULL, cargo_toml_kv },
@@ -650,6 +993,7 @@ int an_deps_parse(const char *path, const char *buf, size_t len, struct an_facts
 	r = fmt->text(&d, text);
 	OPENSSL_cleanse(text, len);
 	free(text);
+	json_object_put(d.seen);
 	return r;
 }
 
