@@ -500,28 +500,142 @@ static char *xml_text(const char *s, const char *end, const char *tag)
 	return xstrndup(a, (size_t)(b - a));
 }
 
+/* Blank out each <tag>...</tag> in place: what it holds is not the project's. */
+static void xml_blank(char *buf, const char *tag)
+{
+	_cleanup_free_ char *open = xasprintf("<%s>", tag), *close = xasprintf("</%s>", tag);
+
+	for (char *s = buf; (s = strstr(s, open));) {
+		char *e = strstr(s, close);
+
+		e = e ? e + strlen(close) : s + strlen(s);
+		memset(s, ' ', (size_t)(e - s));
+		s = e;
+	}
+}
+
+/* The top-level <properties> of a POM: name -> value. */
+static json_object *pom_properties(const char *buf)
+{
+	json_object *props = json_object_new_object();
+	const char *s = strstr(buf, "<properties>"), *end = s ? strstr(s, "</properties>") : NULL;
+
+	for (s = s ? s + 12 : NULL; s && end && (s = strchr(s, '<')) && s < end;) {
+		size_t n = strcspn(s + 1, "> \t\r\n/");
+		_cleanup_free_ char *name = xstrndup(s + 1, n);
+		char *v = name[0] && s[1 + n] == '>' ? xml_text(s, end, name) : NULL;
+
+		if (v)
+			json_object_object_add(props, name, json_object_new_string(v));
+		free(v);
+		s = strchr(s + 1, '>');
+	}
+	return props;
+}
+
+/* v with each ${name} replaced from props (and project.version from the
+ * POM's own version, project.parent.version from its parent's); NULL when a
+ * name is unknown or the references go round. */
+static char *pom_resolve(json_object *props, const char *v)
+{
+	char *out = xstrdup(v);
+
+	for (int round = 0; round < 8; round++) {
+		char *a = strstr(out, "${"), *b = a ? strchr(a, '}') : NULL, *next;
+		_cleanup_free_ char *k = NULL;
+		json_object *val;
+
+		if (!a)
+			return out;
+		k = b ? xstrndup(a + 2, (size_t)(b - a - 2)) : NULL;
+		if (!k || !json_object_object_get_ex(props, k, &val))
+			break;
+		next = xasprintf("%.*s%s%s", (int)(a - out), out, json_object_get_string(val), b + 1);
+		free(out);
+		out = next;
+	}
+	free(out);
+	return NULL;
+}
+
+/* The POM's own and its parent's version, as properties. */
+static void pom_versions(const char *buf, json_object *props)
+{
+	static const char *const after[] = { "<dependencies>", "<dependencyManagement>",
+					     "<properties>", "<build>", "<modules>", "<profiles>" };
+	const char *s = strstr(buf, "<project"), *p = strstr(buf, "<parent>");
+	const char *pe = p ? strstr(p, "</parent>") : NULL, *end = s ? s + strlen(s) : NULL;
+	char *v;
+
+	if (!s)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(after); i++) {
+		const char *a = strstr(s, after[i]);
+
+		if (a && a < end)
+			end = a;
+	}
+	if (p && pe && pe < end) {
+		if ((v = xml_text(p, pe, "version")))
+			json_object_object_add(props, "project.parent.version", json_object_new_string(v));
+		free(v);
+		s = pe;
+	}
+	v = xml_text(s, end, "version");
+	if (!v && json_object_object_get_ex(props, "project.parent.version", NULL))
+		v = xstrdup(json_object_get_string(json_object_object_get(props,
+							"project.parent.version")));
+	if (v) {
+		json_object_object_add(props, "project.version", json_object_new_string(v));
+		json_object_object_add(props, "pom.version", json_object_new_string(v));
+	}
+	free(v);
+}
+
+/*
+ * pom.xml: the project's <dependency> elements, direct when in
+ * <dependencies>, not when only managed (<dependencyManagement>); versions
+ * from ${properties} of the same POM.  Profiles (active only when chosen)
+ * and build plugins' own dependencies are left out.
+ */
 static int pom_xml(struct deps *d, char *buf)
 {
 	int r = xml_uncomment(d, buf);
+	json_object *props;
+	char *dm, *dme;
 
 	if (r == 0 && !strstr(buf, "<project"))
 		return fail(d, "no <project> element", "");
+	if (r < 0)
+		return r;
+	xml_blank(buf, "profile");
+	xml_blank(buf, "plugin");
+	props = pom_properties(buf);
+	pom_versions(buf, props);
+	dm = strstr(buf, "<dependencyManagement>");
+	dme = dm ? strstr(dm, "</dependencyManagement>") : NULL;
 	for (char *s = buf; r == 0 && (s = strstr(s, "<dependency>")); ) {
 		char *e = strstr(s, "</dependency>");
-		_cleanup_free_ char *g = NULL, *a = NULL, *v = NULL, *name = NULL;
+		_cleanup_free_ char *g = NULL, *a = NULL, *v = NULL, *name = NULL, *rv = NULL;
 
-		if (!e)
-			return fail(d, "unterminated <dependency>", "");
+		if (!e) {
+			r = fail(d, "unterminated <dependency>", "");
+			break;
+		}
 		g = xml_text(s, e, "groupId");
 		a = xml_text(s, e, "artifactId");
 		v = xml_text(s, e, "version");
-		if (!g || !a)
-			return fail(d, "<dependency> without groupId or artifactId", "");
+		if (!g || !a) {
+			r = fail(d, "<dependency> without groupId or artifactId", "");
+			break;
+		}
 		name = xasprintf("%s:%s", g, a);
-		an_facts_dep(d->f, "maven", name, v && !strchr(v, '$') && !strpbrk(v, "[(,") ? v : NULL,
-			     v, true, d->path);
+		rv = v ? pom_resolve(props, v) : NULL;
+		an_facts_dep(d->f, "maven", name, rv && !strpbrk(rv, "[(,") ? rv : NULL, v,
+			     !(dm && dme && s > dm && s < dme), d->path);
 		s = e;
 	}
+	json_object_put(props);
 	return r;
 }
 
