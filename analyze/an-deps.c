@@ -338,8 +338,8 @@ static void poetry_lock_kv(const char *table, const char *key, json_object *v, v
 		d->version = xstrdup(json_object_get_string(v));
 }
 
-/* Cargo.lock: keep each package's keys; decide "direct" at the end. */
-static void cargo_lock_kv(const char *table, const char *key, json_object *v, void *arg)
+/* Cargo.lock, uv.lock: keep each package's keys; decide "direct" at the end. */
+static void package_kv(const char *table, const char *key, json_object *v, void *arg)
 {
 	struct deps *d = arg;
 	size_t n = json_object_array_length(d->pkgs);
@@ -387,6 +387,43 @@ static void cargo_lock(struct deps *d)
 		if (name && jstr(p, "source"))
 			an_facts_dep(d->f, "cargo", name, jstr(p, "version"), NULL,
 				     cargo_direct(d->pkgs, name), d->path);
+	}
+}
+
+/* uv.lock: the project itself has source = { virtual | editable = "." }
+ * and is no dependency; what it depends on is direct. */
+static bool uv_project(json_object *p)
+{
+	json_object *src = jobj(p, "source", json_type_object);
+
+	return jobj(src, "virtual", json_type_string) || jobj(src, "editable", json_type_string);
+}
+
+static bool uv_direct(json_object *pkgs, const char *name)
+{
+	for (size_t i = 0; i < json_object_array_length(pkgs); i++) {
+		json_object *p = json_object_array_get_idx(pkgs, i);
+		json_object *deps = jobj(p, "dependencies", json_type_array);
+
+		for (size_t k = 0; uv_project(p) && deps && k < json_object_array_length(deps); k++) {
+			const char *n = jstr(json_object_array_get_idx(deps, k), "name");
+
+			if (n && !strcmp(n, name))
+				return true;
+		}
+	}
+	return false;
+}
+
+static void uv_lock(struct deps *d)
+{
+	for (size_t i = 0; i < json_object_array_length(d->pkgs); i++) {
+		json_object *p = json_object_array_get_idx(d->pkgs, i);
+		const char *name = jstr(p, "name");
+
+		if (name && !uv_project(p))
+			an_facts_dep(d->f, "pypi", name, jstr(p, "version"), NULL,
+				     uv_direct(d->pkgs, name), d->path);
 	}
 }
 
@@ -1037,7 +1074,8 @@ static const struct format formats[] = {
 	{ "pyproject.toml", K_TOML, NULL, NULL, pyproject_kv },
 	{ "poetry.lock", K_TOML, NULL, NULL, poetry_lock_kv },
 	{ "Cargo.toml", K_TOML, NULL, NULL, cargo_toml_kv },
-	{ "Cargo.lock", K_TOML, NULL, NULL, cargo_lock_kv },
+	{ "Cargo.lock", K_TOML, NULL, NULL, package_kv },
+	{ "uv.lock", K_TOML, NULL, NULL, package_kv },
 };
 
 static const struct format *format_of(const char *path)
@@ -1065,16 +1103,16 @@ bool an_deps_manifest(const char *path)
 
 static int parse_toml(struct deps *d, const struct format *fmt, const char *buf, size_t len)
 {
-	bool cargo = fmt->toml == cargo_lock_kv;
+	bool tables = fmt->toml == package_kv;
 	int r;
 
-	if (cargo)
+	if (tables)
 		d->pkgs = json_object_new_array();
 	r = an_toml_parse(buf, len, fmt->toml, d, d->why, d->whylen);
 	if (r == 0 && fmt->toml == poetry_lock_kv)
 		package_flush(d, "pypi");
-	if (r == 0 && cargo)
-		cargo_lock(d);
+	if (r == 0 && tables)
+		(strcmp(fmt->name, "uv.lock") ? cargo_lock : uv_lock)(d);
 	package_flush(d, "");
 	json_object_put(d->pkgs);
 	d->pkgs = NULL;
