@@ -1,6 +1,7 @@
 /*
  * an-deps.c - dependency manifests and lock files into facts: ecosystem
- * (the package-URL type: npm, pypi, golang, cargo, maven, gem, composer),
+ * (the package-URL type: npm, pypi, golang, cargo, maven, gem, composer,
+ * nuget),
  * package name, version (when exact) or constraint, direct or transitive,
  * manifest path.
  *
@@ -14,6 +15,13 @@
  *   maven     pom.xml <dependency> elements: direct
  *   gem       Gemfile.lock: direct when listed under DEPENDENCIES
  *   composer  composer.lock: not marked direct
+ *   npm       yarn.lock (Berry: direct when the workspace asks for it),
+ *             pnpm-lock.yaml (direct when an importer asks for it)
+ *   pypi      uv.lock: direct when the project asks for it
+ *   gem       Gemfile: direct
+ *   maven     gradle.lockfile: not marked direct; pom.xml managed
+ *             versions (<dependencyManagement>) are not direct
+ *   nuget     packages.lock.json: direct when its type is Direct
  *
  * A manifest that does not parse gives a "deps/unparsable" note naming the
  * reason, never a crash; files under node_modules/ and vendor/ are not the
@@ -470,38 +478,90 @@ static void cargo_toml_kv(const char *table, const char *key, json_object *v, vo
 
 /* ---- Go, Maven, Ruby, PHP ---- */
 
-static int go_require(struct deps *d, const char *l)
+/* A require line "MODULE VERSION [// indirect]", kept for the second pass. */
+static int go_require(struct deps *d, json_object *reqs, const char *l)
 {
 	char mod[NAME_MAX_LEN + 1], ver[129];
+	json_object *r;
 
 	if (sscanf(l, "%512s %128s", mod, ver) != 2 || ver[0] != 'v')
 		return fail(d, "bad require line: want MODULE VERSION", "");
-	an_facts_dep(d->f, "golang", mod, ver, NULL, !strstr(l, "// indirect"), d->path);
+	r = json_object_new_array();
+	json_object_array_add(r, json_object_new_string(mod));
+	json_object_array_add(r, json_object_new_string(ver));
+	json_object_array_add(r, json_object_new_boolean(!strstr(l, "// indirect")));
+	json_object_array_add(reqs, r);
 	return 0;
 }
 
+/* A replace line "MODULE [VERSION] => TARGET [VERSION]": "MODULE[ VERSION]"
+ * -> [TARGET, VERSION], for a module target; a local directory (no
+ * version) leaves the requirement as it is. */
+static int go_replace(struct deps *d, json_object *reps, const char *l)
+{
+	char from[NAME_MAX_LEN + 1], fv[129] = "", to[NAME_MAX_LEN + 1], tv[129] = "";
+	const char *arrow = strstr(l, "=>");
+	_cleanup_free_ char *key = NULL;
+	json_object *t;
+
+	if (!arrow || sscanf(l, "%512s %128s", from, fv) < 1 || sscanf(arrow + 2, "%512s %128s", to, tv) < 1)
+		return fail(d, "bad replace line: want MODULE [VERSION] => TARGET [VERSION]", "");
+	if (!strcmp(fv, "=>"))
+		fv[0] = '\0';
+	if (tv[0] != 'v')
+		return 0;
+	key = fv[0] ? xasprintf("%s %s", from, fv) : xstrdup(from);
+	t = json_object_new_array();
+	json_object_array_add(t, json_object_new_string(to));
+	json_object_array_add(t, json_object_new_string(tv));
+	json_object_object_add(reps, key, t);
+	return 0;
+}
+
+/* go.mod: require lines, with replace directives applied (wherever they
+ * are in the file); exclude and retract name versions that are not used. */
 static int go_mod(struct deps *d, char *buf)
 {
-	char *save = NULL;
-	bool block = false, module = false;
+	json_object *reqs = json_object_new_array(), *reps = json_object_new_object();
+	char *save = NULL, block = 0;	/* 'r'equire or re'p'lace block */
+	bool module = false;
 	int r = 0;
 
 	for (char *l = strtok_r(buf, "\n", &save); r == 0 && l; l = strtok_r(NULL, "\n", &save)) {
 		l += strspn(l, " \t");
 		if (block && *l == ')')
-			block = false;
+			block = 0;
 		else if (block && *l && strncmp(l, "//", 2))
-			r = go_require(d, l);
+			r = block == 'r' ? go_require(d, reqs, l) : go_replace(d, reps, l);
 		else if (!strncmp(l, "require (", 9) || !strcmp(l, "require("))
-			block = true;
+			block = 'r';
+		else if (!strncmp(l, "replace (", 9) || !strcmp(l, "replace("))
+			block = 'p';
 		else if (!strncmp(l, "require ", 8))
-			r = go_require(d, l + 8);
+			r = go_require(d, reqs, l + 8);
+		else if (!strncmp(l, "replace ", 8))
+			r = go_replace(d, reps, l + 8);
 		module |= !strncmp(l, "module ", 7);
 	}
 	if (r == 0 && block)
-		r = fail(d, "unterminated require block", "");
+		r = fail(d, block == 'r' ? "unterminated require block" : "unterminated replace block", "");
 	if (r == 0 && !module)
 		r = fail(d, "no module line", "");
+	for (size_t i = 0; r == 0 && i < json_object_array_length(reqs); i++) {
+		json_object *q = json_object_array_get_idx(reqs, i), *t;
+		const char *mod = json_object_get_string(json_object_array_get_idx(q, 0));
+		const char *ver = json_object_get_string(json_object_array_get_idx(q, 1));
+		_cleanup_free_ char *key = xasprintf("%s %s", mod, ver);
+
+		if (json_object_object_get_ex(reps, key, &t) || json_object_object_get_ex(reps, mod, &t)) {
+			mod = json_object_get_string(json_object_array_get_idx(t, 0));
+			ver = json_object_get_string(json_object_array_get_idx(t, 1));
+		}
+		an_facts_dep(d->f, "golang", mod, ver, NULL,
+			     json_object_get_boolean(json_object_array_get_idx(q, 2)), d->path);
+	}
+	json_object_put(reqs);
+	json_object_put(reps);
 	return r;
 }
 

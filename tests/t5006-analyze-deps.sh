@@ -3,7 +3,8 @@
 # file of each ecosystem exactly (name, version, constraint, direct,
 # manifest); URLs in them lose their credentials; files under node_modules/
 # are not read; malformed JSON, TOML, go.mod and XML are reported as
-# unparsable and give no facts.
+# unparsable and give no facts, and so are a yarn.lock, a pnpm-lock.yaml and
+# a gradle.lockfile that are not what their names say.
 set -u
 # shellcheck source=tests/analyze-lib.sh
 . "$(dirname "$0")/analyze-lib.sh"
@@ -76,9 +77,12 @@ cat >"$SCRATCH/want-rules" <<'TABLE'
 deps/unparsable	broken/Cargo.lock	unparsable Cargo.lock: line 2: unterminated string
 deps/unparsable	broken/composer.lock	unparsable composer.lock: invalid JSON: truncated
 deps/unparsable	broken/go.mod	unparsable go.mod: unterminated require block
+deps/unparsable	broken/gradle.lockfile	unparsable gradle.lockfile: line 2: want GROUP:ARTIFACT:VERSION=CONFIGURATIONS
 deps/unparsable	broken/package.json	unparsable package.json: invalid JSON: truncated
+deps/unparsable	broken/pnpm-lock.yaml	unparsable pnpm-lock.yaml: no lockfileVersion: not a pnpm lockfile
 deps/unparsable	broken/pom.xml	unparsable pom.xml: unterminated <dependency>
 deps/unparsable	broken/pyproject.toml	unparsable pyproject.toml: line 3: ',' or ']' expected in an array
+deps/unparsable	broken/yarn.lock	unparsable yarn.lock: neither a Yarn v1 nor a Yarn Berry lockfile
 TABLE
 jq -r '.runs[0].results[] | [.ruleId, .locations[0].physicalLocation.artifactLocation.uri,
 	.message.text] | @tsv' "$OUT" | sort >"$SCRATCH/rules"
