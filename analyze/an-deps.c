@@ -7,15 +7,19 @@
  *
  *   npm       package.json (direct), package-lock.json (v2/v3: direct when
  *             the root package asks for it; v1: when nothing requires it)
- *   pypi      requirements*.txt, pyproject.toml (PEP 621 and Poetry): direct;
- *             Pipfile.lock, poetry.lock: not marked direct (they do not say)
+ *   pypi      requirements*.txt, pyproject.toml (PEP 621 and Poetry), Pipfile:
+ *             direct; Pipfile.lock, poetry.lock: direct when the Pipfile or
+ *             pyproject.toml beside them declares them (names compared as
+ *             PEP 503 does)
  *   golang    go.mod: direct unless "// indirect"
  *   cargo     Cargo.toml: direct; Cargo.lock: direct when a crate of the
  *             workspace depends on it
  *   maven     pom.xml <dependency> elements: direct
  *   gem       Gemfile.lock: direct when listed under DEPENDENCIES
- *   composer  composer.lock: not marked direct
- *   npm       yarn.lock (Berry: direct when the workspace asks for it),
+ *   composer  composer.json: direct; composer.lock: direct when the
+ *             composer.json beside it declares it
+ *   npm       yarn.lock (direct when the workspace or the package.json
+ *             beside it asks for it),
  *             pnpm-lock.yaml (direct when an importer asks for it)
  *   pypi      uv.lock: direct when the project asks for it
  *   gem       Gemfile: direct
@@ -317,6 +321,15 @@ static void pipfile_lock(struct deps *d, json_object *doc)
 				     ver, false, d->path);
 		}
 	}
+}
+
+/* Pipfile: [packages] and [dev-packages], "*" or { version = ... }. */
+static void pipfile_kv(const char *table, const char *key, json_object *v, void *arg)
+{
+	struct deps *d = arg;
+
+	if (key && (!strcmp(table, "packages") || !strcmp(table, "dev-packages")))
+		an_facts_dep(d->f, "pypi", key, NULL, spec_of(v), true, d->path);
 }
 
 /* ---- [[package]] lock files: poetry.lock, Cargo.lock ---- */
@@ -835,6 +848,25 @@ static int gradle_lock(struct deps *d, char *buf)
 	return 0;
 }
 
+/* composer.json: require and require-dev, without the platform (php, ext-*,
+ * lib-*, composer-*), which is no package. */
+static void composer_json(struct deps *d, json_object *doc)
+{
+	static const char *const secs[] = { "require", "require-dev" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(secs); i++) {
+		json_object *o = jobj(doc, secs[i], json_type_object);
+
+		if (!o)
+			continue;
+		json_object_object_foreach(o, name, v)
+			if (strchr(name, '/') && strncmp(name, "composer/", 9) &&
+			    json_object_is_type(v, json_type_string))
+				an_facts_dep(d->f, "composer", name, NULL, json_object_get_string(v),
+					     true, d->path);
+	}
+}
+
 static void composer_lock(struct deps *d, json_object *doc)
 {
 	static const char *const secs[] = { "packages", "packages-dev" };
@@ -1123,6 +1155,8 @@ static const struct format formats[] = {
 	{ "Pipfile.lock", K_JSON, pipfile_lock, NULL, NULL },
 	{ "composer.lock", K_JSON, composer_lock, NULL, NULL },
 	{ "packages.lock.json", K_JSON, nuget_lock, NULL, NULL },
+	{ "composer.json", K_JSON, composer_json, NULL, NULL },
+	{ "Pipfile", K_TOML, NULL, NULL, pipfile_kv },
 	{ "requirements*", K_TEXT, NULL, requirements, NULL },
 	{ "go.mod", K_TEXT, NULL, go_mod, NULL },
 	{ "pom.xml", K_TEXT, NULL, pom_xml, NULL },
@@ -1214,6 +1248,91 @@ struct scan {
 	struct an_facts facts;
 };
 
+/* Lock files that do not say which packages are direct, and the manifest
+ * beside them that does. */
+static const struct {
+	const char *lock, *manifest;
+} sibling[] = {
+	{ "poetry.lock", "pyproject.toml" }, { "Pipfile.lock", "Pipfile" },
+	{ "yarn.lock", "package.json" }, { "composer.lock", "composer.json" },
+};
+
+/* PEP 503: letters in lower case, each run of '-', '_' and '.' one '-'. */
+static char *pep503(const char *name)
+{
+	char *out = xstrdup(name), *o = out;
+
+	for (const char *c = name; *c; c++) {
+		if (strchr("-_.", *c)) {
+			if (o == out || o[-1] != '-')
+				*o++ = '-';
+		} else {
+			*o++ = (char)tolower((unsigned char)*c);
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* A fact's name as its ecosystem compares names. */
+static char *name_key(json_object *fact)
+{
+	const char *eco = jstr(fact, "ecosystem"), *name = jstr(fact, "name");
+
+	return eco && !strcmp(eco, "pypi") ? pep503(name) : xstrdup(name);
+}
+
+/* The names manifest declares. */
+static json_object *declared(const struct an_ctx *ctx, const char *manifest)
+{
+	json_object *names = NULL;
+	struct an_facts mf;
+	char *data = NULL, why[256];
+	size_t len = 0;
+
+	if (an_read(ctx->wsfd, manifest, DEPS_FILE_MAX, &data, &len) < 0)
+		return NULL;
+	an_facts_init(&mf);
+	if (an_deps_parse(manifest, data, len, &mf, why, sizeof(why)) == 0) {
+		names = json_object_new_object();
+		for (size_t i = 0; i < json_object_array_length(mf.deps); i++) {
+			_cleanup_free_ char *k = name_key(json_object_array_get_idx(mf.deps, i));
+
+			json_object_object_add(names, k, NULL);
+		}
+	}
+	an_facts_release(&mf);
+	OPENSSL_cleanse(data, len);
+	free(data);
+	return names;
+}
+
+/* Mark the packages deps[from..] of the lock file path direct when the
+ * manifest beside it declares them. */
+static void sibling_direct(const struct an_ctx *ctx, const char *path, json_object *deps,
+			   size_t from)
+{
+	const char *base = an_basename(path);
+	json_object *names = NULL;
+
+	for (size_t i = 0; !names && i < ARRAY_SIZE(sibling); i++) {
+		_cleanup_free_ char *m = NULL;
+
+		if (strcmp(base, sibling[i].lock) != 0)
+			continue;
+		m = xasprintf("%.*s%s", (int)(base - path), path, sibling[i].manifest);
+		names = declared(ctx, m);
+	}
+	for (size_t i = from; names && i < json_object_array_length(deps); i++) {
+		json_object *o = json_object_array_get_idx(deps, i);
+		_cleanup_free_ char *k = name_key(o);
+
+		if (json_object_object_get_ex(names, k, NULL))
+			json_object_object_add(o, "direct", json_object_new_boolean(true));
+	}
+	json_object_put(names);
+}
+
 static int deps_file(const struct an_ctx *ctx, const char *path, void *arg)
 {
 	struct scan *s = arg;
@@ -1229,6 +1348,8 @@ static int deps_file(const struct an_ctx *ctx, const char *path, void *arg)
 		r = an_deps_parse(path, data, len, &s->facts, why, sizeof(why));
 	else
 		snprintf(why, sizeof(why), "unable to read: %s", strerror(-r));
+	if (r == 0)
+		sibling_direct(ctx, path, s->facts.deps, before);
 	if (r < 0) {	/* no facts from a file that does not parse */
 		size_t n = json_object_array_length(s->facts.deps) - before;
 

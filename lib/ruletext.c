@@ -204,6 +204,9 @@ static const struct ruletext table[] = {
 	RULE("flawfinder", "FF1049", "crypt is a weak password hash (CWE-327)"),
 	RULE("flawfinder", "FF1052", "chroot is hard to use correctly (CWE-250, CWE-22)"),
 	RULE("flawfinder", "FF1053", "environment variable is untrusted input (CWE-807, CWE-20)"),
+	/* Lethe's own analyzers: rule descriptions (their messages are their own) */
+	RULE("lethe-deps", "deps/unparsable",
+	     "a dependency manifest or lock file that Lethe cannot read: its packages are unknown"),
 };
 
 static const struct ruletext *lookup(const char *tool, const char *rule)

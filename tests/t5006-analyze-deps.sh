@@ -1,7 +1,8 @@
 #!/bin/bash
 # lethe-deps on tests/fixtures/deps: the facts match every manifest and lock
 # file of each ecosystem exactly (name, version, constraint, direct,
-# manifest); URLs in them lose their credentials; files under node_modules/
+# manifest; a lock file's package is direct when the manifest beside it
+# declares it); URLs in them lose their credentials; files under node_modules/
 # are not read; malformed JSON, TOML, go.mod and XML are reported as
 # unparsable and give no facts, and so are a yarn.lock, a pnpm-lock.yaml and
 # a gradle.lockfile that are not what their names say.
@@ -22,7 +23,7 @@ maven	junit:junit	-	${junit.version}	true	java/pom.xml
 composer	monolog/monolog	3.5.0	-	false	php/composer.lock
 composer	psr/log	3.0.0	-	false	php/composer.lock
 composer	phpunit/phpunit	10.5.11	-	false	php/composer.lock
-pypi	django	5.0.3	-	false	poetry/poetry.lock
+pypi	django	5.0.3	-	true	poetry/poetry.lock
 pypi	asgiref	3.7.2	-	false	poetry/poetry.lock
 pypi	django	-	^5.0	true	poetry/pyproject.toml
 pypi	celery	-	5.3.6	true	poetry/pyproject.toml
