@@ -24,7 +24,7 @@ CFLAGS   ?= -O2 -g
 override CFLAGS += -std=gnu11 $(WARN) -fstack-protector-strong -fPIE \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 override CPPFLAGS += -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -Ilib \
-            -DLETHE_SQL_DIR='"$(DATADIR)/sql"' -DLETHE_LIBEXEC='"$(LIBEXEC)"' \
+            -DLETHE_SQL_DIR='"$(DATADIR)/sql"' -DLETHE_DATADIR='"$(DATADIR)"' -DLETHE_LIBEXEC='"$(LIBEXEC)"' \
             -DLETHE_UNITDIR='"$(UNITDIR)"' \
             -DLETHE_VERSION='"$(VERSION)"'
 override LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
@@ -147,6 +147,8 @@ fuzz:
 SUBST := sed -e 's|/usr/local/sbin|$(SBINDIR)|g' -e 's|/usr/local/libexec/lethe|$(LIBEXEC)|g' \
 	-e 's|/usr/local/share/lethe|$(DATADIR)|g' -e 's|/lib/systemd/system|$(UNITDIR)|g'
 
+# The ESLint tree (scripts/deps eslint) goes to $(DATADIR)/eslint, where
+# eslint_path finds it; node runs it, so nothing in it is executable.
 # Without DESTDIR, the users, groups and directories are made at once and
 # /etc/lethe is given to root:lethe 0750 (lethe.conf goes there as 0640).
 install: programs
@@ -158,6 +160,12 @@ install: programs
 	    install -m 0755 bin/$$b $(DESTDIR)$(SBINDIR)/$$b; done
 	$(if $(filter lethe-analyze,$(PRESENT)),install -m 0755 bin/lethe-analyze $(DESTDIR)$(LIBEXEC)/)
 	install -m 0644 sql/*.sql $(DESTDIR)$(DATADIR)/sql/
+	scripts/deps eslint
+	rm -rf $(DESTDIR)$(DATADIR)/eslint
+	cp -R build/tools/eslint $(DESTDIR)$(DATADIR)/eslint
+	rm -rf $(DESTDIR)$(DATADIR)/eslint/node_modules/.bin
+	chmod -R u=rwX,go=rX $(DESTDIR)$(DATADIR)/eslint
+	find $(DESTDIR)$(DATADIR)/eslint -type f -exec chmod a-x {} +
 	for m in man/*.5 man/*.8; do \
 	    $(SUBST) $$m >$(DESTDIR)$(MANDIR)/man$${m##*.}/$${m#man/} || exit 1; done
 	for u in systemd/*.service systemd/*.socket systemd/*.timer; do \
