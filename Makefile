@@ -148,7 +148,8 @@ SUBST := sed -e 's|/usr/local/sbin|$(SBINDIR)|g' -e 's|/usr/local/libexec/lethe|
 	-e 's|/usr/local/share/lethe|$(DATADIR)|g' -e 's|/lib/systemd/system|$(UNITDIR)|g'
 
 # The ESLint tree (scripts/deps eslint) goes to $(DATADIR)/eslint, where
-# eslint_path finds it; node runs it, so nothing in it is executable.
+# eslint_path finds it; node runs it, so nothing in it is executable, and
+# its documentation, source maps and type declarations are left out.
 # Without DESTDIR, the users, groups and directories are made at once and
 # /etc/lethe is given to root:lethe 0750 (lethe.conf goes there as 0640).
 install: programs
@@ -164,6 +165,8 @@ install: programs
 	rm -rf $(DESTDIR)$(DATADIR)/eslint
 	cp -R build/tools/eslint $(DESTDIR)$(DATADIR)/eslint
 	rm -rf $(DESTDIR)$(DATADIR)/eslint/node_modules/.bin
+	find $(DESTDIR)$(DATADIR)/eslint -type f \( -name '*.md' -o -name '*.map' -o -name '*.d.ts' \) \
+	    ! -path '*/typescript/lib/*' -delete
 	chmod -R u=rwX,go=rX $(DESTDIR)$(DATADIR)/eslint
 	find $(DESTDIR)$(DATADIR)/eslint -type f -exec chmod a-x {} +
 	for m in man/*.5 man/*.8; do \
