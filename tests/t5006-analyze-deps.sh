@@ -2,10 +2,11 @@
 # lethe-deps on tests/fixtures/deps: the facts match every manifest and lock
 # file of each ecosystem exactly (name, version, constraint, direct,
 # manifest; a lock file's package is direct when the manifest beside it
-# declares it; a Go module as its replace directive names it); URLs in them lose their credentials; files under node_modules/
-# are not read; malformed JSON, TOML, go.mod and XML are reported as
-# unparsable and give no facts, and so are a yarn.lock, a pnpm-lock.yaml and
-# a gradle.lockfile that are not what their names say.
+# declares it; a Go module as its replace directive names it); URLs in them
+# lose their credentials; files under node_modules/ are not read; malformed
+# JSON, TOML, go.mod and XML are reported as unparsable and give no facts,
+# and so are a yarn.lock, a pnpm-lock.yaml and a gradle.lockfile that are
+# not what their names say.
 set -u
 # shellcheck source=tests/analyze-lib.sh
 . "$(dirname "$0")/analyze-lib.sh"
