@@ -1032,7 +1032,7 @@ static char *pnpm_version(char *v)
 
 /* A key of packages: "/name@1.0.0(peer)" (v6), "name@1.0.0" (v9),
  * "/name/1.0.0_peer" (v5). */
-static int pnpm_package(struct deps *d, json_object *pkgs, char *key)
+static int pnpm_package(json_object *pkgs, char *key)
 {
 	_cleanup_free_ char *name = NULL;
 	char *ver;
@@ -1087,7 +1087,7 @@ static int pnpm_lock(struct deps *d, char *buf)
 		if (pnpm_deps_key(t) && (ind == 0 || (ind == 4 && !strcmp(sec, "importers")))) {
 			dl = ind;
 		} else if (ind == 2 && !strcmp(sec, "packages")) {
-			if (pnpm_package(d, pkgs, t) < 0)
+			if (pnpm_package(pkgs, t) < 0)
 				r = line_fail(d, line, "want a package key NAME@VERSION");
 		} else if (dl != SIZE_MAX && ind == dl + 2) {
 			char *v = strchr(t + (*t == '\'' || *t == '"'), ':');
