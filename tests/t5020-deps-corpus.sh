@@ -4,13 +4,15 @@
 # EXPECT.md says a good analyzer reports: the packages (distinct name and
 # version, or constraint for a manifest), the pairs it must report, and how
 # many are direct.  Prints the figures per ecosystem (the corpus's top
-# folders); fails under 90% of the expected packages or pairs.
+# folders); fails under 90% of the expected packages or pairs, or of the
+# files whose direct packages it counts, and when a file gives more packages
+# than it holds.
 set -u
 # shellcheck source=tests/analyze-lib.sh
 . "$(dirname "$0")/analyze-lib.sh"
 DIR=$CORPUS/manifests
 [ -r "$DIR/EXPECT.md" ] || skip_all "no manifests corpus in $DIR"
-plan 6
+plan 7
 
 OUT=$SCRATCH/out.sarif
 "$AN" --workspace "$DIR" --tool lethe-deps >"$OUT" 2>"$SCRATCH/err"
@@ -87,6 +89,8 @@ check '[ "$want" -gt 1000 ] && [ "$(wc -l <"$SCRATCH/rows")" -ge 20 ]' \
 	"EXPECT.md gives the table of files and their package counts"
 check '[ $((found * 100)) -ge $((want * 90)) ]' "at least 90% of the expected packages are reported"
 check '[ $((mg * 100)) -ge $((mw * 90)) ]' "at least 90% of the pairs EXPECT.md lists are reported exactly"
+check '[ $((dk * 100)) -ge $((dn * 90)) ]' \
+	"the number of direct packages is EXPECT.md's in at least 90% of the files that say it"
 over=$(awk -F'\t' '$4 > $3 { print $2 " (" $4 " > " $3 ")" }' "$SCRATCH/rows")
 check '[ -z "$over" ] || { echo "more packages than there are: $over"; false; }' \
 	"no file gives more packages than it holds (nothing counted twice, no project as its own dependency)"
