@@ -149,7 +149,8 @@ SUBST := sed -e 's|/usr/local/sbin|$(SBINDIR)|g' -e 's|/usr/local/libexec/lethe|
 
 # The ESLint tree (scripts/deps eslint) goes to $(DATADIR)/eslint, where
 # eslint_path finds it; node runs it, so nothing in it is executable, and
-# its documentation, source maps and type declarations are left out.
+# its documentation, source maps, type declarations and the packages' own
+# dot files (.bin, .eslintrc, .npmignore, ...) are left out.
 # Without DESTDIR, the users, groups and directories are made at once and
 # /etc/lethe is given to root:lethe 0750 (lethe.conf goes there as 0640).
 install: programs
@@ -164,7 +165,7 @@ install: programs
 	scripts/deps eslint
 	rm -rf $(DESTDIR)$(DATADIR)/eslint
 	cp -R build/tools/eslint $(DESTDIR)$(DATADIR)/eslint
-	rm -rf $(DESTDIR)$(DATADIR)/eslint/node_modules/.bin
+	find $(DESTDIR)$(DATADIR)/eslint/node_modules -name '.*' -prune -exec rm -rf {} +
 	find $(DESTDIR)$(DATADIR)/eslint -type f \( -name '*.md' -o -name '*.map' -o -name '*.d.ts' \) \
 	    ! -path '*/typescript/lib/*' -delete
 	chmod -R u=rwX,go=rX $(DESTDIR)$(DATADIR)/eslint
