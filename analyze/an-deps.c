@@ -1213,32 +1213,40 @@ static int parse_toml(struct deps *d, const struct format *fmt, const char *buf,
 	return r;
 }
 
+static int parse_text(struct deps *d, const struct format *fmt, const char *buf, size_t len)
+{
+	char *text;
+	int r;
+
+	if (memchr(buf, '\0', len))
+		return fail(d, "NUL byte in the file", "");
+	text = xstrndup(buf, len);
+	r = fmt->text(d, text);
+	OPENSSL_cleanse(text, len);
+	free(text);
+	return r;
+}
+
 int an_deps_parse(const char *path, const char *buf, size_t len, struct an_facts *f,
 		  char *why, size_t whylen)
 {
 	const struct format *fmt = format_of(path);
 	struct deps d = { .path = path, .f = f, .why = why, .whylen = whylen };
 	json_object *doc = NULL;
-	char *text;
 	int r;
 
 	if (!fmt)
 		return -ENOENT;
-	if (fmt->kind == K_TOML)
-		return parse_toml(&d, fmt, buf, len);
-	if (fmt->kind == K_JSON) {
+	if (fmt->kind == K_TOML) {
+		r = parse_toml(&d, fmt, buf, len);
+	} else if (fmt->kind == K_JSON) {
 		r = json_doc(&d, buf, len, &doc);
 		if (r == 0)
 			fmt->json(&d, doc);
 		json_object_put(doc);
-		return r;
+	} else {
+		r = parse_text(&d, fmt, buf, len);
 	}
-	if (memchr(buf, '\0', len))
-		return fail(&d, "NUL byte in the file", "");
-	text = xstrndup(buf, len);
-	r = fmt->text(&d, text);
-	OPENSSL_cleanse(text, len);
-	free(text);
 	json_object_put(d.seen);
 	return r;
 }
