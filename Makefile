@@ -24,7 +24,7 @@ CFLAGS   ?= -O2 -g
 override CFLAGS += -std=gnu11 $(WARN) -fstack-protector-strong -fPIE \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 override CPPFLAGS += -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -Ilib \
-            -DLETHE_SQL_DIR='"$(DATADIR)/sql"' -DLETHE_LIBEXEC='"$(LIBEXEC)"' \
+            -DLETHE_SQL_DIR='"$(DATADIR)/sql"' -DLETHE_DATADIR='"$(DATADIR)"' -DLETHE_LIBEXEC='"$(LIBEXEC)"' \
             -DLETHE_UNITDIR='"$(UNITDIR)"' \
             -DLETHE_VERSION='"$(VERSION)"'
 override LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
@@ -157,6 +157,10 @@ fuzz:
 SUBST := sed -e 's|/usr/local/sbin|$(SBINDIR)|g' -e 's|/usr/local/libexec/lethe|$(LIBEXEC)|g' \
 	-e 's|/usr/local/share/lethe|$(DATADIR)|g' -e 's|/lib/systemd/system|$(UNITDIR)|g'
 
+# The ESLint tree (scripts/deps eslint) goes to $(DATADIR)/eslint, where
+# eslint_path finds it; node runs it, so nothing in it is executable, and
+# its documentation, source maps, type declarations and the packages' own
+# dot files (.bin, .eslintrc, .npmignore, ...) are left out.
 # Without DESTDIR, the users, groups and directories are made at once and
 # /etc/lethe is given to root:lethe 0750 (lethe.conf goes there as 0640).
 install: programs
@@ -172,6 +176,14 @@ install: programs
 	install -m 0644 web/*.html web/*.css web/*.svg $(DESTDIR)$(DATADIR)/web/
 	install -m 0644 web/js/*.js $(DESTDIR)$(DATADIR)/web/js/
 	install -m 0644 web/js/pages/*.js $(DESTDIR)$(DATADIR)/web/js/pages/
+	scripts/deps eslint
+	rm -rf $(DESTDIR)$(DATADIR)/eslint
+	cp -R build/tools/eslint $(DESTDIR)$(DATADIR)/eslint
+	find $(DESTDIR)$(DATADIR)/eslint/node_modules -name '.*' -prune -exec rm -rf {} +
+	find $(DESTDIR)$(DATADIR)/eslint -type f \( -name '*.md' -o -name '*.map' -o -name '*.d.ts' \) \
+	    ! -path '*/typescript/lib/*' -delete
+	chmod -R u=rwX,go=rX $(DESTDIR)$(DATADIR)/eslint
+	find $(DESTDIR)$(DATADIR)/eslint -type f -exec chmod a-x {} +
 	for m in man/*.5 man/*.8; do \
 	    $(SUBST) $$m >$(DESTDIR)$(MANDIR)/man$${m##*.}/$${m#man/} || exit 1; done
 	for u in systemd/*.service systemd/*.socket systemd/*.timer; do \

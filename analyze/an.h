@@ -25,6 +25,7 @@ struct an_ctx {
 	int timeout;		/* seconds per tool */
 	size_t max_output;	/* bytes of scanner output */
 	size_t max_results;	/* results per run */
+	const char *eslint_dir;	/* Lethe's ESLint tree (an-eslint.c) */
 	/* Where a SARIF tool's log of several runs puts those after its first
 	 * (an_convert_sarif), or NULL to merge them into one. */
 	struct sarif_log *more;
@@ -44,9 +45,10 @@ struct an_tool {
 	const char *name;
 	/*
 	 * External scanner: fill argv (argv[0] is looked up in PATH); 0 to
-	 * run it, 1 when there is nothing to scan (not run: the builder says
-	 * why with sarif_run_not_applicable), <0 on error.  It may already
-	 * mark the run incomplete.
+	 * run it, 1 when it is not run (the builder says why: with
+	 * sarif_run_not_applicable when there is nothing to scan, with
+	 * sarif_run_fail when the scanner is not there), <0 on error.  It may
+	 * already mark the run incomplete.
 	 */
 	int (*build)(const struct an_ctx *ctx, struct an_argv *argv,
 		     struct sarif_run *run);
@@ -160,6 +162,7 @@ int an_shellcheck_build(const struct an_ctx *, struct an_argv *, struct sarif_ru
 int an_shellcheck_convert(const struct an_ctx *, const char *, size_t, struct sarif_run *);
 int an_bandit_build(const struct an_ctx *, struct an_argv *, struct sarif_run *);
 int an_bandit_convert(const struct an_ctx *, const char *, size_t, struct sarif_run *);
+int an_eslint_build(const struct an_ctx *, struct an_argv *, struct sarif_run *);
 
 /*
  * Facts: metadata about manifests and CI workflows (names, versions,

@@ -29,6 +29,7 @@
 
 #include "an.h"
 #include "log.h"
+#include "sandbox.h"
 #include "util.h"
 
 #define TOOLS_MAX 32
@@ -48,6 +49,9 @@ static const struct an_tool tools[] = {
 	{ .name = "bandit", .build = an_bandit_build, .capture_fd = 1,
 	  .ok_exits = 1u << 0 | 1u << 1, .convert = an_bandit_convert,
 	  .version_arg = "--version", .info_uri = "https://bandit.readthedocs.io/" },
+	{ .name = "eslint", .build = an_eslint_build, .capture_fd = 1,
+	  .ok_exits = 1u << 0 | 1u << 1, .convert = an_convert_sarif,
+	  .info_uri = "https://eslint.org/" },
 	{ .name = "lethe-secrets", .analyze = an_secrets_analyze },
 	{ .name = "lethe-workflows", .analyze = an_workflows_analyze },
 	{ .name = "lethe-deps", .analyze = an_deps_analyze },
@@ -61,11 +65,12 @@ struct options {
 	struct an_tool extra[TOOLS_MAX];
 	size_t nextra;
 	int64_t timeout, max_output, max_results;
+	const char *eslint_dir;
 };
 
 #define USAGE "usage: lethe-analyze [--workspace DIR] [--tool NAME]... [--tool-timeout SECS]\n" \
 	"                     [--max-output BYTES] [--max-results N]\n" \
-	"                     [--extra-tool 'NAME=ABSOLUTE_PATH [ARGS]']...\n" \
+	"                     [--extra-tool 'NAME=ABSOLUTE_PATH [ARGS]']... [--eslint-dir DIR]\n" \
 	"       lethe-analyze --help | --version\n"
 
 static void __attribute__((noreturn)) usage(void)
@@ -253,12 +258,14 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "max-output", required_argument, NULL, 'o' },
 		{ "max-results", required_argument, NULL, 'r' },
 		{ "extra-tool", required_argument, NULL, 'x' },
+		{ "eslint-dir", required_argument, NULL, 'e' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	*o = (struct options){ .workspace = "/workspace", .timeout = 120,
-			       .max_output = 64 << 20, .max_results = 5000 };
+			       .max_output = 64 << 20, .max_results = 5000,
+			       .eslint_dir = SANDBOX_ESLINT_DIR };
 	std_options(argc, argv, USAGE);
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (c == 'w')
@@ -273,6 +280,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->max_results = number_arg("--max-results", optarg, 1, 1000000, NULL);
 		else if (c == 'x')
 			add_extra(o, optarg);
+		else if (c == 'e' && optarg[0] == '/')
+			o->eslint_dir = optarg;
 		else
 			usage();
 	}
@@ -325,6 +334,7 @@ int main(int argc, char **argv)
 	ctx.timeout = (int)o.timeout;
 	ctx.max_output = (size_t)o.max_output;
 	ctx.max_results = (size_t)o.max_results;
+	ctx.eslint_dir = o.eslint_dir;
 	sarif_log_init(&log);
 	for (size_t i = 0; i < ARRAY_SIZE(tools); i++)
 		if (selected(&o, tools[i].name))

@@ -1,9 +1,10 @@
 /*
  * deps_fuzz.c - libFuzzer target for lethe-analyze's manifest and lock-file
  * readers: JSON (package.json, package-lock.json, Pipfile.lock,
- * composer.lock), the TOML reader (pyproject.toml, poetry.lock,
- * Cargo.toml, Cargo.lock), requirements.txt, go.mod, pom.xml and
- * Gemfile.lock.
+ * composer.json, composer.lock, packages.lock.json), the TOML reader
+ * (pyproject.toml, Pipfile, poetry.lock, Cargo.toml, Cargo.lock, uv.lock),
+ * requirements.txt, go.mod, pom.xml, Gemfile.lock, Gemfile, yarn.lock,
+ * pnpm-lock.yaml and gradle.lockfile.
  *
  * The first byte picks the file name; the rest is the file.  Every input
  * must give facts or a one-line reason, never a crash or a leak.
@@ -27,6 +28,8 @@ static const char *const names[] = {
 	"package.json", "package-lock.json", "Pipfile.lock", "composer.lock",
 	"requirements.txt", "go.mod", "pom.xml", "Gemfile.lock",
 	"pyproject.toml", "poetry.lock", "Cargo.toml", "Cargo.lock",
+	"yarn.lock", "pnpm-lock.yaml", "packages.lock.json", "gradle.lockfile",
+	"Gemfile", "uv.lock", "Pipfile", "composer.json",
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -662,6 +662,17 @@ static void scanner_bind(const char *key, const char *value, void *arg)
 	b->v[b->n++] = (struct sandbox_bind){ path, path };
 }
 
+/* Lethe's ESLint tree (eslint_path), read-only where lethe-analyze looks
+ * for it, when it is there: else the eslint run says it is not installed. */
+static void eslint_bind(const struct config *cfg, struct binds *b)
+{
+	const char *dir = config_str(cfg, "eslint_path");
+	struct stat st;
+
+	if (dir[0] == '/' && stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && b->n < ARRAY_SIZE(b->v))
+		b->v[b->n++] = (struct sandbox_bind){ dir, SANDBOX_ESLINT_DIR };
+}
+
 static enum outcome analyze(struct scan *s, struct sarif_log *log)
 {
 	struct binds b = { .v = { { config_str(s->cfg, "analyze_path"), ANALYZE_INSIDE } }, .n = 1 };
@@ -675,6 +686,7 @@ static enum outcome analyze(struct scan *s, struct sarif_log *log)
 	int r;
 
 	config_each_prefixed(s->cfg, "scanner.", scanner_bind, &b);
+	eslint_bind(s->cfg, &b);
 	so.n_ro_binds = b.n;
 	analyze_argv(s->cfg, wall, &a);
 	so.argv = a.v;

@@ -43,8 +43,9 @@ static const struct config_key config_keys[] = {
 	{ "volume_size",       C_SIZE, "1G", 64 << 20, 1LL << 40 },
 	{ "checkout_max_age",  C_DURATION, "6600", 10, 7200 },
 	{ "analyze_path",      C_STR,  LETHE_LIBEXEC "/lethe-analyze", 0, 0 },
-	{ "scanners",          C_STR,  "flawfinder,cppcheck,shellcheck,bandit,"
+	{ "scanners",          C_STR,  "flawfinder,cppcheck,shellcheck,bandit,eslint,"
 	  "lethe-secrets,lethe-workflows,lethe-deps,lethe-markers", 0, 0 },
+	{ "eslint_path",       C_STR,  LETHE_DATADIR "/eslint", 0, 0 },
 	{ "sandbox_user",      C_STR,  "lethe-sandbox", 0, 0 },
 	{ "sandbox_memory",    C_SIZE, "2G", 16 << 20, 1LL << 40 },
 	{ "sandbox_cpu",       C_DURATION, "10m", 1, 86400 },

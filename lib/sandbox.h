@@ -30,6 +30,9 @@
 #define SANDBOX_USER	"lethe-sandbox"
 #define SANDBOX_BWRAP	"/usr/bin/bwrap"
 #define SANDBOX_BINDS_MAX 16
+/* Where lethe-scan binds Lethe's ESLint tree (eslint_path), read-only, and
+ * where lethe-analyze looks for it unless told otherwise. */
+#define SANDBOX_ESLINT_DIR "/opt/lethe/eslint"
 
 struct sandbox_limits {
 	int64_t memory;		/* bytes: the run's cgroup, /tmp included */

@@ -77,8 +77,8 @@ scan=$(q "SELECT id FROM lethe.scans WHERE job_id = $job")
 is "$(q "SELECT state FROM lethe.scans WHERE id = ${scan:-0}")" complete "the scan is complete"
 is "$(q "SELECT string_agg(tool || '=' || status, ',' ORDER BY tool) FROM lethe.scan_tools
 	WHERE scan_id = ${scan:-0}")" \
-	"bandit=complete,cppcheck=complete,flawfinder=complete,lethe-advisories=complete,lethe-deps=complete,lethe-markers=complete,lethe-secrets=complete,lethe-workflows=complete,shellcheck=complete" \
-	"every scanner and analyzer ran to completion, and the match against the advisories"
+	"bandit=complete,cppcheck=complete,eslint=not_applicable,flawfinder=complete,lethe-advisories=complete,lethe-deps=complete,lethe-markers=complete,lethe-secrets=complete,lethe-workflows=complete,shellcheck=complete" \
+	"every scanner and analyzer ran to completion (ESLint has no JavaScript to read), and the match against the advisories"
 is "$(q "SELECT string_agg(DISTINCT f.tool, ',' ORDER BY f.tool) FROM lethe.findings f
 	JOIN lethe.scan_findings sf ON sf.finding_id = f.id
 	WHERE sf.scan_id = ${scan:-0} AND f.path <> '' AND f.start_line > 0")" \

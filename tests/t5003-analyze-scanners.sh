@@ -28,8 +28,8 @@ ln -s "$SCRATCH/outside.sh" "$WS/scripts/link.sh"
 OUT=$SCRATCH/out.sarif
 "$AN" --workspace "$WS" >"$OUT" 2>"$SCRATCH/err"
 rc=$?
-check '[ $rc -eq 0 ] && jq -e ".version == \"2.1.0\" and (.runs | length) == 8" "$OUT" >/dev/null' \
-	"lethe-analyze writes one SARIF 2.1.0 document with eight runs (four scanners, four of its own)"
+check '[ $rc -eq 0 ] && jq -e ".version == \"2.1.0\" and (.runs | length) == 9" "$OUT" >/dev/null' \
+	"lethe-analyze writes one SARIF 2.1.0 document with nine runs (five scanners, four of its own)"
 
 run() { jq -c --arg t "$1" '.runs[] | select(.tool.driver.name == $t)' "$OUT"; }
 for t in flawfinder cppcheck shellcheck bandit; do

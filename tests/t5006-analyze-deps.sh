@@ -1,9 +1,12 @@
 #!/bin/bash
 # lethe-deps on tests/fixtures/deps: the facts match every manifest and lock
 # file of each ecosystem exactly (name, version, constraint, direct,
-# manifest); URLs in them lose their credentials; files under node_modules/
-# are not read; malformed JSON, TOML, go.mod and XML are reported as
-# unparsable and give no facts.
+# manifest; a lock file's package is direct when the manifest beside it
+# declares it; a Go module as its replace directive names it); URLs in them
+# lose their credentials; files under node_modules/ are not read; malformed
+# JSON, TOML, go.mod and XML are reported as unparsable and give no facts,
+# and so are a yarn.lock, a pnpm-lock.yaml and a gradle.lockfile that are
+# not what their names say.
 set -u
 # shellcheck source=tests/analyze-lib.sh
 . "$(dirname "$0")/analyze-lib.sh"
@@ -14,14 +17,14 @@ analyze_fixture deps lethe-deps "lethe-deps runs to completion on malformed mani
 # ecosystem, name, version, constraint, direct, manifest, in walk order.
 cat >"$SCRATCH/want-facts" <<'TABLE'
 golang	github.com/google/uuid	v1.6.0	-	true	go/go.mod
-golang	golang.org/x/sync	v0.6.0	-	true	go/go.mod
-golang	github.com/pkg/errors	v0.9.1	-	false	go/go.mod
+golang	golang.org/x/sync	v0.7.0	-	true	go/go.mod
+golang	example.org/fork/errors	v0.9.3	-	false	go/go.mod
 maven	org.apache.commons:commons-lang3	3.14.0	3.14.0	true	java/pom.xml
 maven	junit:junit	-	${junit.version}	true	java/pom.xml
 composer	monolog/monolog	3.5.0	-	false	php/composer.lock
 composer	psr/log	3.0.0	-	false	php/composer.lock
 composer	phpunit/phpunit	10.5.11	-	false	php/composer.lock
-pypi	django	5.0.3	-	false	poetry/poetry.lock
+pypi	django	5.0.3	-	true	poetry/poetry.lock
 pypi	asgiref	3.7.2	-	false	poetry/poetry.lock
 pypi	django	-	^5.0	true	poetry/pyproject.toml
 pypi	celery	-	5.3.6	true	poetry/pyproject.toml
@@ -38,6 +41,8 @@ pypi	pytest	8.0.2	==8.0.2	true	py/requirements-dev.txt
 pypi	requests	2.31.0	==2.31.0	true	py/requirements.txt
 pypi	Flask	-	>=2.3,<3	true	py/requirements.txt
 pypi	urllib3	-	-	true	py/requirements.txt
+pypi	docopt	0.6.1	== 0.6.1	true	py/requirements.txt
+pypi	privpkg	-	@ https://git.example.invalid/privpkg-1.0.tar.gz	true	py/requirements.txt
 gem	actionpack	7.1.3	-	true	ruby/Gemfile.lock
 gem	rack	3.0.9	-	false	ruby/Gemfile.lock
 gem	rake	13.1.0	-	true	ruby/Gemfile.lock
@@ -68,7 +73,7 @@ check '[ $rc -eq 0 ]' "the facts match the manifests and lock files exactly"
 check '[ "$(cut -f1 "$SCRATCH/facts" | sort -u | tr "\n" " ")" = "cargo composer gem golang maven npm pypi " ]' \
 	"every ecosystem is read"
 check '! grep -q "TOKEN\|deploy:\|ci:p" "$OUT"' \
-	"no credential of a dependency URL leaves the sandbox (PEP 621, git+https with an @ in it, npm)"
+	"no credential of a dependency URL leaves the sandbox (PEP 621, requirements.txt, git+https with an @ in it, npm)"
 check '! grep -q "node_modules/\|left-pad\|nothing" "$SCRATCH/facts"' \
 	"installed packages under node_modules are not the repository's manifests"
 
@@ -76,9 +81,12 @@ cat >"$SCRATCH/want-rules" <<'TABLE'
 deps/unparsable	broken/Cargo.lock	unparsable Cargo.lock: line 2: unterminated string
 deps/unparsable	broken/composer.lock	unparsable composer.lock: invalid JSON: truncated
 deps/unparsable	broken/go.mod	unparsable go.mod: unterminated require block
+deps/unparsable	broken/gradle.lockfile	unparsable gradle.lockfile: line 2: want GROUP:ARTIFACT:VERSION=CONFIGURATIONS
 deps/unparsable	broken/package.json	unparsable package.json: invalid JSON: truncated
+deps/unparsable	broken/pnpm-lock.yaml	unparsable pnpm-lock.yaml: no lockfileVersion: not a pnpm lockfile
 deps/unparsable	broken/pom.xml	unparsable pom.xml: unterminated <dependency>
 deps/unparsable	broken/pyproject.toml	unparsable pyproject.toml: line 3: ',' or ']' expected in an array
+deps/unparsable	broken/yarn.lock	unparsable yarn.lock: neither a Yarn v1 nor a Yarn Berry lockfile
 TABLE
 jq -r '.runs[0].results[] | [.ruleId, .locations[0].physicalLocation.artifactLocation.uri,
 	.message.text] | @tsv' "$OUT" | sort >"$SCRATCH/rules"
