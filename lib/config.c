@@ -36,6 +36,8 @@ static const struct config_key config_keys[] = {
 	{ "hook_timestamp_tolerance", C_DURATION, "5m", 1, 86400 },
 	{ "api_access_ttl",    C_DURATION, "4h", 60, 4 * 3600 },
 	{ "api_refresh_ttl",   C_DURATION, "30d", 3600, 365 * 86400LL },
+	{ "api_key_ttl",       C_DURATION, "90d", 60, 3650 * 86400LL },
+	{ "api_key_ttl_max",   C_DURATION, "365d", 60, 3650 * 86400LL },
 	{ "api_max_body",      C_SIZE, "1M", 1024, 64 << 20 },
 	{ "api_max_requests",  C_INT,  "1000", 1, 10000000 },
 	{ "volume_backend",    C_STR,  "auto", 0, 0 },
