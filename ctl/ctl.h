@@ -75,6 +75,7 @@ int ctl_keys_init(struct ctl *c, int argc, char **argv);
 int ctl_keys_rotate_master(struct ctl *c, int argc, char **argv);
 int ctl_keys_rotate_org(struct ctl *c, int argc, char **argv);
 int ctl_audit_verify(struct ctl *c, int argc, char **argv);
+int ctl_audit_checkpoint(struct ctl *c, int argc, char **argv);
 int ctl_audit_export(struct ctl *c, int argc, char **argv);
 int ctl_audit_tail(struct ctl *c, int argc, char **argv);
 int ctl_org_create(struct ctl *c, int argc, char **argv);

@@ -26,6 +26,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "keys",      "rotate-master", ctl_keys_rotate_master, "" },
 	{ "keys",      "rotate-org", ctl_keys_rotate_org, "ORG" },
 	{ "audit",     "verify", ctl_audit_verify,  "[--org ORG]" },
+	{ "audit",     "checkpoint", ctl_audit_checkpoint, "" },
 	{ "audit",     "export", ctl_audit_export,  "[--since TIME]" },
 	{ "audit",     "tail",   ctl_audit_tail,    "[-n N]" },
 	{ "org",       "create", ctl_org_create,  "NAME" },

@@ -59,6 +59,8 @@ static const struct config_key config_keys[] = {
 	{ "scan_lease",        C_DURATION, "2m", 5, 3600 },
 	{ "scan_max_attempts", C_INT,  "5", 1, 100 },
 	{ "scan_retry_base",   C_DURATION, "30s", 1, 86400 },
+	{ "audit_anchors",     C_STR,  "/var/lib/lethe/audit-anchors", 0, 0 },
+	{ "audit_anchor_max_age", C_DURATION, "2d", 60, 3650 * 86400LL },
 	{ "retention_deliveries", C_DURATION, "30d", 3600, 3650 * 86400LL },
 	{ "retention_jobs",    C_DURATION, "30d", 3600, 3650 * 86400LL },
 	{ "github_api_url",    C_STR,  "https://api.github.com", 0, 0 },
