@@ -56,6 +56,7 @@ static const struct config_key config_keys[] = {
 	{ "clone_timeout",     C_DURATION, "5m", 1, 3600 },
 	{ "clone_max_size",    C_SIZE, "512M", 1 << 20, 1LL << 40 },
 	{ "clone_fetch",       C_STR,  "auto", 0, 0 },
+	{ "clone_hosts",       C_STR,  "", 0, 0 },
 	{ "scan_lease",        C_DURATION, "2m", 5, 3600 },
 	{ "scan_max_attempts", C_INT,  "5", 1, 100 },
 	{ "scan_retry_base",   C_DURATION, "30s", 1, 86400 },
