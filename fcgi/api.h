@@ -34,6 +34,7 @@ struct api_ctx {
 	ino_t key_ino;
 	char *dummy_hash;		/* bcrypt of nothing anyone knows, for unknown emails */
 	char *migrations;		/* the installed migrations, "{001_init,050_api}" */
+	struct target_list *targets;	/* clone_hosts: where repositories may point */
 };
 
 struct api_req {
