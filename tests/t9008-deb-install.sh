@@ -142,7 +142,7 @@ is "$(jq -r .status <<<"$health" 2>/dev/null)" ok "the API answers through the s
 org=pkg$$
 /usr/sbin/lethectl org create "$org" >/dev/null
 /usr/sbin/lethectl --json repo add --org "$org" --provider github --name "acme/pkg$$" \
-	--clone-url https://example.invalid/pkg.git >"$SCRATCH/repo.json"
+	--clone-url "https://github.com/acme/pkg$$.git" >"$SCRATCH/repo.json"
 repo=$(jq -r .id "$SCRATCH/repo.json")
 jq -n --arg sha "$(openssl rand -hex 20)" '{ref: "refs/heads/main", after: $sha,
 	repository: {full_name: "acme/pkg'$$'"}}' >"$SCRATCH/push.json"
