@@ -1,8 +1,10 @@
 /*
- * ctl-audit.c - lethectl audit verify, audit export, audit tail.
+ * ctl-audit.c - lethectl audit verify, audit checkpoint, audit export, audit tail.
  *
  * verify recomputes the chain in C from the stored columns (lib/audit.c),
- * never trusting the database's own audit_canonical(); export writes every
+ * never trusting the database's own audit_canonical(), then checks it
+ * against the anchors outside the database (lib/anchor.c), which
+ * checkpoint appends to; export writes every
  * hashed field, the canonical text and both hashes, so that an auditor can
  * check the chain with sha256sum (man lethectl, AUDIT).
  */
@@ -10,9 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "anchor.h"
 #include "audit.h"
 #include "ctl.h"
+#include "log.h"
 #include "util.h"
 
 #define EXPORT_PAGE "1000"
@@ -20,9 +25,10 @@
 #define TAIL_MAX 10000
 #define SINCE_MAX 64
 
-static void verify_print(const struct ctl *c, const struct audit_verify *v, const char *org,
+static void verify_print(const struct ctl *c, const struct anchor_check *k, const char *org,
 			 int broken)
 {
+	const struct audit_verify *v = &k->chain;
 	json_object *o = json_object_new_object();
 	char head[65];
 
@@ -35,35 +41,107 @@ static void verify_print(const struct ctl *c, const struct audit_verify *v, cons
 			       json_object_new_int64(v->head_id));
 	json_object_object_add(o, broken ? "last_good_hash" : "head_hash",
 			       json_object_new_string(head));
-	if (broken) {
-		json_object_object_add(o, "event", json_object_new_int64(v->bad_id));
-		json_object_object_add(o, "reason", json_object_new_string(v->why));
+	json_object_object_add(o, "anchors", json_object_new_int64(k->anchors));
+	json_object_object_add(o, "anchors_unverifiable", json_object_new_int64(k->unverifiable));
+	if (k->anchors) {
+		json_object_object_add(o, "newest_anchor_id", json_object_new_int64(k->newest.id));
+		json_object_object_add(o, "newest_anchor_time", json_object_new_int64(k->newest.time));
 	}
+	if (broken && k->bad_id)
+		json_object_object_add(o, "event", json_object_new_int64(k->bad_id));
+	if (broken && k->bad_line)
+		json_object_object_add(o, "anchor_line", json_object_new_int64(k->bad_line));
+	if (broken)
+		json_object_object_add(o, "reason", json_object_new_string(k->why));
 	if (c->json || !broken)
 		ctl_print_object(c, o);
 	else
 		json_object_put(o);
 }
 
+/* What the anchors say beyond the chain itself: fresh enough, some verifying. */
+static int anchors_current(const struct ctl *c, struct anchor_check *k, const char *path)
+{
+	int64_t max = config_int(c->cfg, "audit_anchor_max_age"), now = time(NULL);
+
+	if (k->anchors == 0 && k->unverifiable > 0)
+		snprintf(k->why, sizeof(k->why), "no anchor in '%s' verifies under the master keys "
+			 "now in the key file (%lld under versions since dropped): run lethectl "
+			 "audit checkpoint", path, (long long)k->unverifiable);
+	else if (k->anchors > 0 && now - k->newest.time > max)
+		snprintf(k->why, sizeof(k->why), "the newest anchor in '%s' (event %lld, line %lld) is "
+			 "%lld s old, more than audit_anchor_max_age (%lld s): is lethe-rotate running?",
+			 path, (long long)k->newest.id, (long long)k->newest.line,
+			 (long long)(now - k->newest.time), (long long)max);
+	else
+		return 0;
+	return -ESTALE;
+}
+
+/* Chain, then anchors; prints the failure. */
+static int verify_fail(struct ctl *c, struct anchor_check *k, const char *org, int r)
+{
+	if (r == -EBADMSG || r == -ESTALE)
+		verify_print(c, k, org, 1);
+	if (r == -EBADMSG && k->bad_id)
+		return ctl_fail("audit chain broken at event %lld: %s", (long long)k->bad_id, k->why);
+	if (r == -EBADMSG || r == -ESTALE)
+		return ctl_fail("audit anchors: %s", k->why);
+	return ctl_fail("%s", k->why);
+}
+
 int ctl_audit_verify(struct ctl *c, int argc, char **argv)
 {
-	const char *org = NULL;
+	const char *org = NULL, *path;
 	struct ctl_opt opts[] = { { "org", 1, &org }, { 0 } };
-	struct audit_verify v = { 0 };
+	struct anchor_check k = { 0 };
 	int oi, r;
 
 	if (ctl_parse(argc, argv, opts, &oi) < 0 || oi != argc)
 		return ctl_usage();
-	if (ctl_db(c, DB_ROLE_ADMIN) || (org && !(v.org_id = ctl_org(c, org))))
+	if (ctl_db(c, DB_ROLE_ADMIN) || ctl_keyring(c) || (org && !(k.chain.org_id = ctl_org(c, org))))
 		return 1;
-	r = audit_verify(c->db, &v);
-	if (r == -EBADMSG) {
-		verify_print(c, &v, org, 1);
-		return ctl_fail("audit chain broken at event %lld: %s", (long long)v.bad_id, v.why);
-	}
+	path = config_str(c->cfg, "audit_anchors");
+	r = anchor_verify(c->db, c->kr, path, &k);
+	if (r == 0)
+		r = anchors_current(c, &k, path);
 	if (r < 0)
-		return ctl_db_fail(c, "reading the audit log");
-	verify_print(c, &v, org, 0);
+		return verify_fail(c, &k, org, r);
+	if (k.anchors + k.unverifiable == 0)
+		fprintf(stderr, "lethectl: no audit anchor in '%s' yet: the chain is checked only "
+			"against itself (lethe-rotate and lethectl audit checkpoint write anchors)\n",
+			path);
+	verify_print(c, &k, org, 0);
+	return 0;
+}
+
+/* Verify, then anchor the chain's last event outside the database. */
+int ctl_audit_checkpoint(struct ctl *c, int argc, char **argv)
+{
+	struct anchor_check k = { 0 };
+	const char *path;
+	json_object *o;
+	char hash[65];
+	int r;
+
+	if (argc != 1)
+		return ctl_usage();
+	if (ctl_db(c, DB_ROLE_ADMIN) || ctl_keyring(c))
+		return 1;
+	path = config_str(c->cfg, "audit_anchors");
+	r = anchor_checkpoint(c->db, c->kr, path, time(NULL), &k);
+	if (r < 0)
+		return verify_fail(c, &k, NULL, r);
+	hex_encode(k.newest.hash, 32, hash);
+	log_notice("audit anchor written to '%s': event %lld hash %s", path, (long long)k.newest.id,
+		   hash);
+	o = json_object_new_object();
+	json_object_object_add(o, "anchored_id", json_object_new_int64(k.newest.id));
+	json_object_object_add(o, "anchored_hash", json_object_new_string(hash));
+	json_object_object_add(o, "time", json_object_new_int64(k.newest.time));
+	json_object_object_add(o, "master_version", json_object_new_int(k.newest.version));
+	json_object_object_add(o, "file", json_object_new_string(path));
+	ctl_print_object(c, o);
 	return 0;
 }
 

@@ -132,11 +132,10 @@ int ctl_integration_add(struct ctl *c, int argc, char **argv)
 		return ctl_fail("bad App id '%s': a positive number", n.app_id);
 	if (parse_i64(n.inst, 1, INT64_MAX, &v) < 0)
 		return ctl_fail("bad installation id '%s': a positive number", n.inst);
-	if (n.api_url && strncmp(n.api_url, "https://", 8) && strncmp(n.api_url, "http://", 7))
-		return ctl_fail("API URL '%s' is not http(s)", n.api_url);
 	if (!strcmp(key_file, "-") && secret_file && !strcmp(secret_file, "-"))
 		return ctl_fail("only one of --private-key-file and --webhook-secret-file can be '-'");
-	if (ctl_db(c, DB_ROLE_ADMIN) || ctl_keyring(c) || !(n.org_id = ctl_org(c, n.org)))
+	if ((n.api_url && ctl_url_check(c, "API URL", n.api_url)) || ctl_db(c, DB_ROLE_ADMIN) ||
+	    ctl_keyring(c) || !(n.org_id = ctl_org(c, n.org)))
 		return 1;
 	if (read_app_key(!strcmp(key_file, "-") ? "/dev/stdin" : key_file, &n.key) ||
 	    (secret_file && ctl_read_secret(secret_file, &n.secret)))

@@ -5,14 +5,17 @@
  * readable), re-wrap every org key under it in one transaction with its
  * audit event, then drop the versions no org key uses any more.  A failure
  * in between leaves a file with both versions, which every program reads;
- * running the command again finishes the job.  No key or secret is ever
- * written anywhere but the key file and org_keys.
+ * running the command again finishes the job.  Before the old versions
+ * go, the audit chain is anchored under the new one (lib/anchor.h).  No
+ * key or secret is ever written anywhere but the key file and org_keys.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "anchor.h"
 #include "audit.h"
 #include "ctl.h"
 #include "util.h"
@@ -93,11 +96,31 @@ static int drop_unused(struct ctl *c, const char *path, int *dropped)
 	return 0;
 }
 
+/*
+ * Anchor the audit chain under the new master version while the old ones,
+ * which the earlier anchors are MACed under, are still in the file: the
+ * anchors are checked first, and the new one covers every event they did.
+ * A failure does not stop the rotation; it is reported (1) at the end.
+ */
+static int anchor_now(struct ctl *c, const struct keyring *kr)
+{
+	const char *path = config_str(c->cfg, "audit_anchors");
+	struct anchor_check k = { 0 };
+	int r = anchor_checkpoint(c->db, kr, path, time(NULL), &k);
+
+	if (r == 0 || r == -ENODATA)
+		return 0;
+	if (k.bad_id)
+		return ctl_fail("the audit chain was not anchored under the new master key: broken "
+				"at event %lld: %s", (long long)k.bad_id, k.why);
+	return ctl_fail("the audit chain was not anchored under the new master key: %s", k.why);
+}
+
 int ctl_keys_rotate_master(struct ctl *c, int argc, char **argv)
 {
 	struct keyring *kr = NULL;
 	char *path, why[512];
-	int version = 0, count = 0, dropped = 0, rc;
+	int version = 0, count = 0, dropped = 0, rc, anchored = 0;
 	json_object *o;
 
 	if (argc != 1)
@@ -115,12 +138,15 @@ int ctl_keys_rotate_master(struct ctl *c, int argc, char **argv)
 	}
 	rc = rewrap_all(c, kr, version, &count);
 	if (rc == 0)
+		anchored = anchor_now(c, kr);
+	if (rc == 0)
 		rc = drop_unused(c, path, &dropped);
 	if (rc != 0) {
 		ctl_fail("master key version %d stays in '%s' next to the old ones; run the command "
 			 "again to finish", version, path);
 		goto out;
 	}
+	rc = anchored;
 	o = json_object_new_object();
 	json_object_object_add(o, "master_version", json_object_new_int(version));
 	json_object_object_add(o, "org_keys_rewrapped", json_object_new_int(count));

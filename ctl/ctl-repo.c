@@ -163,11 +163,10 @@ int ctl_repo_add(struct ctl *c, int argc, char **argv)
 		return ctl_usage();
 	if (!known_provider(n.provider))
 		return ctl_fail("unknown provider '%s'", n.provider);
-	if (strncmp(n.clone_url, "https://", 8) && strncmp(n.clone_url, "http://", 7))
-		return ctl_fail("clone URL '%s' is not http(s)", n.clone_url);
 	if (token_file && secret_file && !strcmp(token_file, "-") && !strcmp(secret_file, "-"))
 		return ctl_fail("only one of --token-file and --secret-file can be '-'");
-	if (ctl_db(c, DB_ROLE_ADMIN) || ctl_keyring(c) || !(n.org_id = ctl_org(c, n.org)))
+	if (ctl_url_check(c, "clone URL", n.clone_url) || ctl_db(c, DB_ROLE_ADMIN) || ctl_keyring(c) ||
+	    !(n.org_id = ctl_org(c, n.org)))
 		return 1;
 	if (repo_new_hook_id(n.hook_id) < 0)
 		return ctl_fail("unable to generate a hook id");
@@ -255,7 +254,8 @@ int ctl_repo_set(struct ctl *c, int argc, char **argv)
 		set.integration = "";
 	if (report_file && clone_file && !strcmp(report_file, "-") && !strcmp(clone_file, "-"))
 		return ctl_fail("only one of --report-token-file and --clone-token-file can be '-'");
-	if (ctl_db(c, DB_ROLE_ADMIN) || ctl_keyring(c) || repo_find(c, argv[oi], org, &id, &org_id))
+	if ((set.api_url && *set.api_url && ctl_url_check(c, "API URL", set.api_url)) ||
+	    ctl_db(c, DB_ROLE_ADMIN) || ctl_keyring(c) || repo_find(c, argv[oi], org, &id, &org_id))
 		return 1;
 	if ((report_file && ctl_read_secret(report_file, &report)) ||
 	    (clone_file && ctl_read_secret(clone_file, &clone)) || (rotate && new_webhook_secret(&secret)))
@@ -267,7 +267,7 @@ int ctl_repo_set(struct ctl *c, int argc, char **argv)
 		rc = ctl_db_fail(c, "begin");
 		goto out;
 	}
-	r = repo_update(c->db, c->kr, org_id, id, &set, &details, why, sizeof(why));
+	r = repo_update(c->db, c->kr, c->targets, org_id, id, &set, &details, why, sizeof(why));
 	snprintf(target, sizeof(target), "repository:%lld", (long long)id);
 	if (r == 0 && audit_append(c->db, org_id, AUDIT_SYSTEM, c->actor, "repository updated",
 				   target, details, NULL) < 0)

@@ -21,6 +21,7 @@ struct ctl {
 	struct config *cfg;
 	struct db *db;
 	struct keyring *kr;
+	struct target_list *targets;	/* clone_hosts, loaded by ctl_url_check */
 	int json;
 	char actor[64];		/* audit actor: "lethectl:<user>" */
 };
@@ -39,6 +40,9 @@ int ctl_config(struct ctl *c);
 int ctl_db(struct ctl *c, const char *role);
 /* Load the master keys (once); prints the error. */
 int ctl_keyring(struct ctl *c);
+/* Whether url may be connected to (target_check against clone_hosts); prints
+ * "WHAT refused: ..." and returns 1 when not. */
+int ctl_url_check(struct ctl *c, const char *what, const char *url);
 /* Print msg to stderr as "lethectl: ..." and return 1. */
 int ctl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print the usage line of the running command and return 2. */
@@ -75,6 +79,7 @@ int ctl_keys_init(struct ctl *c, int argc, char **argv);
 int ctl_keys_rotate_master(struct ctl *c, int argc, char **argv);
 int ctl_keys_rotate_org(struct ctl *c, int argc, char **argv);
 int ctl_audit_verify(struct ctl *c, int argc, char **argv);
+int ctl_audit_checkpoint(struct ctl *c, int argc, char **argv);
 int ctl_audit_export(struct ctl *c, int argc, char **argv);
 int ctl_audit_tail(struct ctl *c, int argc, char **argv);
 int ctl_org_create(struct ctl *c, int argc, char **argv);

@@ -18,6 +18,7 @@
 
 #include "ctl.h"
 #include "log.h"
+#include "target.h"
 #include "util.h"
 
 static const struct ctl_cmd ctl_cmds[] = {
@@ -26,6 +27,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "keys",      "rotate-master", ctl_keys_rotate_master, "" },
 	{ "keys",      "rotate-org", ctl_keys_rotate_org, "ORG" },
 	{ "audit",     "verify", ctl_audit_verify,  "[--org ORG]" },
+	{ "audit",     "checkpoint", ctl_audit_checkpoint, "" },
 	{ "audit",     "export", ctl_audit_export,  "[--since TIME]" },
 	{ "audit",     "tail",   ctl_audit_tail,    "[-n N]" },
 	{ "org",       "create", ctl_org_create,  "NAME" },
@@ -120,6 +122,20 @@ int ctl_keyring(struct ctl *c)
 		return 1;
 	if (keyring_load(c->cfg, &c->kr, why, sizeof(why)) < 0)
 		return ctl_fail("%s", why);
+	return 0;
+}
+
+int ctl_url_check(struct ctl *c, const char *what, const char *url)
+{
+	struct target t;
+	char why[512];
+
+	if (ctl_config(c))
+		return 1;
+	if (!c->targets && target_list_load(c->cfg, &c->targets, why, sizeof(why)) < 0)
+		return ctl_fail("%s", why);
+	if (target_check(c->targets, url, &t, why, sizeof(why)) < 0)
+		return ctl_fail("%s refused: %s", what, why);
 	return 0;
 }
 
@@ -277,6 +293,7 @@ static void ctl_release(struct ctl *c)
 {
 	db_free(c->db);
 	keyring_free(c->kr);
+	target_list_free(c->targets);
 	config_free(c->cfg);
 }
 

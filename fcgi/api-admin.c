@@ -21,7 +21,6 @@
 #endif
 
 #define EPHEMERAL_MAX (72 * 3600)
-#define KEY_TTL_MAX   (365 * 86400LL)
 
 /*
  * The migrations installed with this program, found as lethectl migrate
@@ -229,20 +228,34 @@ int api_keys_list(struct api_req *req, struct api_resp *resp)
 		"FROM api_keys k WHERE k.org_id = $1", req->org);
 }
 
-/* expires_in seconds from the body: 0 none; -1 bad (or missing for an ephemeral key). */
-static int64_t key_ttl(struct api_req *req, int ephemeral)
+/*
+ * expires_in seconds from the body, api_key_ttl when absent (72 hours for
+ * an ephemeral key); every key expires.  Over the longest allowed (the
+ * lower of api_key_ttl_max and, for an ephemeral key, 72 hours) is a 400
+ * with its reason in why; so is anything but an integer from 60 on.
+ */
+static int64_t key_ttl(struct api_req *req, int ephemeral, char *why, size_t whylen)
 {
+	int64_t max = config_int(req->ctx->cfg, "api_key_ttl_max"), ttl;
 	struct json_object *v;
-	int64_t ttl;
 
+	if (ephemeral && max > EPHEMERAL_MAX)
+		max = EPHEMERAL_MAX;
 	if (!req->body || !json_object_object_get_ex(req->body, "expires_in", &v))
-		return ephemeral ? EPHEMERAL_MAX : 0;
-	if (!json_object_is_type(v, json_type_int))
-		return -1;
-	ttl = json_object_get_int64(v);
-	if (ttl < 60 || ttl > (ephemeral ? EPHEMERAL_MAX : KEY_TTL_MAX))
-		return -1;
-	return ttl;
+		ttl = ephemeral ? EPHEMERAL_MAX : config_int(req->ctx->cfg, "api_key_ttl");
+	else if (json_object_is_type(v, json_type_int) && json_object_get_int64(v) >= 60)
+		ttl = json_object_get_int64(v);
+	else
+		ttl = -1;
+	if (ttl > max)
+		snprintf(why, whylen, "expires_in must be at most %lld seconds (%s)", (long long)max,
+			 ephemeral && max == EPHEMERAL_MAX ? "72 hours for an ephemeral key"
+			 : "api_key_ttl_max");
+	else if (ttl < 0)
+		snprintf(why, whylen, "expires_in must be an integer of at least 60 seconds");
+	else
+		return ttl;
+	return -1;
 }
 
 static int key_insert(struct api_req *req, struct api_resp *resp, const char *name, const char *role,
@@ -254,14 +267,15 @@ static int key_insert(struct api_req *req, struct api_resp *resp, const char *na
 	PGresult *res;
 	int r;
 
-	snprintf(uid, sizeof(uid), "%lld", (long long)req->user_id);
+	/* A key made with a key acts for the same user as the key that made it. */
+	snprintf(uid, sizeof(uid), "%lld", (long long)(req->user_id ? req->user_id : req->key_creator));
 	snprintf(ttlt, sizeof(ttlt), "%lld", (long long)ttl);
 	if ((r = token_new(&token, hash, listed)) < 0)
 		return r;
 	api_bytea(hash, hex);
 	r = DB_QUERY(req->db, &res, "INSERT INTO api_keys (org_id, created_by, name, prefix, key_hash, role, "
 		     "ephemeral, expires_at) VALUES ($1, nullif($2, '0')::bigint, $3, $4, $5, $6, $7, "
-		     "CASE WHEN $8::bigint > 0 THEN now() + make_interval(secs => $8::bigint) END) "
+		     "now() + make_interval(secs => $8::bigint)) "
 		     "RETURNING id, expires_at", req->org, uid, name, listed, hex, role,
 		     ephemeral ? "t" : "f", ttlt);
 	if (r == 0) {
@@ -270,8 +284,7 @@ static int key_insert(struct api_req *req, struct api_resp *resp, const char *na
 		json_object_object_add(o, "name", json_object_new_string(name));
 		json_object_object_add(o, "role", json_object_new_string(role));
 		json_object_object_add(o, "prefix", json_object_new_string(listed));
-		json_object_object_add(o, "expires_at", db_value(res, 0, 1) ?
-				       json_object_new_string(db_value(res, 0, 1)) : NULL);
+		json_object_object_add(o, "expires_at", json_object_new_string(db_value(res, 0, 1)));
 		json_object_object_add(o, "key", json_object_new_string(token));
 		r = audit_obj(req, "api_key.create", "api_key", db_int(res, 0, 0), NULL);
 		PQclear(res);
@@ -291,16 +304,17 @@ int api_key_create(struct api_req *req, struct api_resp *resp)
 	const char *name = api_body_str(req, "name"), *role = api_body_str(req, "role");
 	struct json_object *e = NULL;
 	int ephemeral = 0;
+	char why[96];
 	int64_t ttl;
 
 	if (!role)
 		role = "member";
 	if (req->body && json_object_object_get_ex(req->body, "ephemeral", &e))
 		ephemeral = json_object_get_boolean(e);
-	ttl = key_ttl(req, ephemeral);
-	if (!name || api_role_parse(role) == ROLE_NONE || ttl < 0)
-		return api_error(resp, 400, "name, role (owner, admin or member) and expires_in (60 s "
-				 "to 365 days; at most 72 hours for an ephemeral key) required");
+	if (!name || api_role_parse(role) == ROLE_NONE)
+		return api_error(resp, 400, "name and role (owner, admin or member) required");
+	if ((ttl = key_ttl(req, ephemeral, why, sizeof(why))) < 0)
+		return api_error(resp, 400, why);
 	if (api_role_parse(role) > req->role)
 		return api_error(resp, 403, "an API key cannot have a higher role than its creator");
 	return key_insert(req, resp, name, role, ephemeral, ttl);

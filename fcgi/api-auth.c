@@ -42,6 +42,10 @@ static void caller_set(struct api_req *req, int64_t org, const char *type, int64
 	snprintf(req->actor, sizeof(req->actor), "%s:%lld", type, (long long)id);
 }
 
+/*
+ * The key's role is capped by its creator's current role, and a key whose
+ * creator is disabled or gone names nobody: api_key_lookup() checks both.
+ */
 static int key_auth(struct api_req *req, const char *token)
 {
 	unsigned char hash[32];
@@ -52,11 +56,13 @@ static int key_auth(struct api_req *req, const char *token)
 	if (token_hash(token, hash) < 0)
 		return -EACCES;
 	api_bytea(hash, hex);
-	r = DB_QUERY(req->db, &res, "SELECT key_id, org_id, role FROM api_key_lookup($1)", hex);
+	r = DB_QUERY(req->db, &res, "SELECT key_id, org_id, role, created_by FROM api_key_lookup($1)",
+		     hex);
 	if (r < 0)
 		return r;
 	if (PQntuples(res) == 1) {
 		req->key_id = db_int(res, 0, 0);
+		req->key_creator = db_int(res, 0, 3);
 		caller_set(req, db_int(res, 0, 1), "api_key", req->key_id, db_value(res, 0, 2));
 	}
 	PQclear(res);

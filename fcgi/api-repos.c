@@ -125,7 +125,9 @@ static int check_run_stored(struct api_req *req)
 int api_repo_connect(struct api_req *req, struct api_resp *resp)
 {
 	const char *branch = api_body_str(req, "default_branch"), *mode = api_body_str(req, "report_mode");
-	char hook[49], target[40], *path;
+	const char *clone_url = api_body_str(req, "clone_url");
+	char hook[49], target[40], why[400], *path;
+	struct target t;
 	struct json_object *o = NULL;
 	PGresult *res;
 	int64_t id;
@@ -141,12 +143,19 @@ int api_repo_connect(struct api_req *req, struct api_resp *resp)
 		return api_error(resp, 400, "report_mode check-run needs a GitHub App integration: "
 				 "with a report_token, use status or status+comment");
 	}
+	if (clone_url && target_check(req->ctx->targets, clone_url, &t, why, sizeof(why)) < 0) {
+		char *msg = xasprintf("clone_url refused: %s", why);
+
+		r = api_error(resp, 400, msg);
+		free(msg);
+		return r;
+	}
 	if ((r = random_hex(hook, 24)) < 0)
 		return r;
 	r = DB_QUERY(req->db, &res, "INSERT INTO repositories (org_id, provider, full_name, clone_url, "
 		     "default_branch, report_mode, hook_id) VALUES ($1, $2, $3, $4, coalesce($5, 'main'), "
 		     "coalesce($6, 'status'), $7) RETURNING id", req->org, api_body_str(req, "provider"),
-		     api_body_str(req, "full_name"), api_body_str(req, "clone_url"), branch, mode, hook);
+		     api_body_str(req, "full_name"), clone_url, branch, mode, hook);
 	if (r < 0)
 		return connect_fail(req, resp, r);
 	id = db_int(res, 0, 0);
@@ -239,7 +248,8 @@ int api_repo_update(struct api_req *req, struct api_resp *resp)
 		set.default_branch = api_body_str(req, "default_branch");
 		set.report_token = report.data ? &report : NULL;
 		set.clone_token = clone.data ? &clone : NULL;
-		r = repo_update(req->db, req->ctx->keyring, req->org_id, req->id[0], &set, &details,
+		r = repo_update(req->db, req->ctx->keyring, req->ctx->targets, req->org_id, req->id[0],
+				&set, &details,
 				why, sizeof(why));
 	}
 	secbuf_release(&report);

@@ -34,6 +34,7 @@ struct api_ctx {
 	ino_t key_ino;
 	char *dummy_hash;		/* bcrypt of nothing anyone knows, for unknown emails */
 	char *migrations;		/* the installed migrations, "{001_init,050_api}" */
+	struct target_list *targets;	/* clone_hosts: where repositories may point */
 };
 
 struct api_req {
@@ -54,6 +55,7 @@ struct api_req {
 	int64_t id[2];			/* the {id}s of the route, in order */
 	/* The caller, once authenticated. */
 	int64_t org_id, user_id, key_id;
+	int64_t key_creator;		/* for an API key: the user it acts for */
 	enum api_role role;
 	char org[24];			/* org_id as text, for SQL parameters */
 	char actor_type[8], actor[32];

@@ -21,6 +21,7 @@
 #include "apiauth.h"
 #include "log.h"
 #include "password.h"
+#include "target.h"
 #include "util.h"
 
 #define API_PREFIX   "/api/v1"
@@ -301,6 +302,8 @@ static void ctx_open(struct api_ctx *ctx)
 	ctx->key_path = keys_master_path(cfg);
 	if ((r = ctx_keys(ctx, why, sizeof(why))) < 0)
 		fatalx(r == -ENOENT || r == -EPERM || r == -EINVAL ? EXIT_PERMFAIL : EXIT_TEMPFAIL, "%s", why);
+	if (target_list_load(cfg, &ctx->targets, why, sizeof(why)) < 0)
+		fatalx(EXIT_PERMFAIL, "%s", why);
 	ctx->dummy_hash = dummy_hash(cfg);
 	ctx->migrations = api_migrations_installed();
 	if (db_open(cfg, DB_ROLE_API, &ctx->db) < 0)
@@ -339,6 +342,7 @@ int main(int argc, char **argv)
 	}
 	apiauth_keys_release(&ctx.jwt);
 	keyring_free(ctx.keyring);
+	target_list_free(ctx.targets);
 	db_free(ctx.db);
 	free(ctx.dummy_hash);
 	free(ctx.migrations);

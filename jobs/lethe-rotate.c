@@ -2,7 +2,7 @@
  * lethe-rotate - daily housekeeping: rotate Lethe's log file, ask nginx to
  * reopen its logs, prune expired operational rows in batches, and verify
  * the audit chain (which it never changes), writing a checkpoint to the
- * journal.
+ * journal and an anchor to audit_anchors.
  *
  * Log lines are appended by opening the file for every line (lib/log.c), so
  * renaming the file is enough for writers to move on to a new one; a line
@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "anchor.h"
 #include "audit.h"
 #include "config.h"
 #include "db.h"
@@ -312,26 +313,42 @@ static int prune_one(struct db *db, const struct config *cfg, const struct prune
 
 /*
  * The whole chain, recomputed in C (lib/audit): every event's hash must
- * match its content and its prev_hash its predecessor's hash.  The last id
- * and hash go to the journal: a checkpoint against which a later rewrite
- * or truncation of the chain shows.
+ * match its content and its prev_hash its predecessor's hash; every anchor
+ * in audit_anchors must still name an event with its hash (lib/anchor).
+ * Then the last id and hash go to the journal and, MACed, to a new anchor
+ * in audit_anchors, against which a later rewrite or truncation of the
+ * chain shows.
  */
-static int audit_checkpoint(struct db *db)
+static int audit_checkpoint(const struct config *cfg, struct db *db)
 {
-	struct audit_verify v = { 0 };
-	char head[65];
+	const char *path = config_str(cfg, "audit_anchors");
+	struct anchor_check k = { 0 };
+	struct keyring *kr = NULL;
+	char head[65], why[512];
 	int r;
 
-	r = audit_verify(db, &v);
-	if (r == -EBADMSG) {
+	if ((r = keyring_load(cfg, &kr, why, sizeof(why))) < 0) {
+		log_err("unable to anchor the audit chain: %s", why);
+		return r;
+	}
+	r = anchor_checkpoint(db, kr, path, time(NULL), &k);
+	keyring_free(kr);
+	if (r == -EBADMSG && k.bad_id) {
 		log_msg(LOG_ALERT, "audit chain broken at event %lld after %lld good ones: %s",
-			(long long)v.bad_id, (long long)v.events, v.why);
-	} else if (r < 0) {
-		log_err("unable to verify the audit chain: %s", db_error(db));
+			(long long)k.bad_id, (long long)k.chain.events, k.why);
+	} else if (r == -EBADMSG) {
+		log_msg(LOG_ALERT, "audit anchors broken: %s", k.why);
+	} else if (r < 0 && r != -ENODATA) {
+		log_err("unable to verify or anchor the audit chain: %s", k.why);
 	} else {
-		hex_encode(v.head, sizeof(v.head), head);
+		hex_encode(k.chain.head, sizeof(k.chain.head), head);
 		log_notice("audit checkpoint: %lld events verified, last id %lld hash %s",
-			   (long long)v.events, (long long)v.head_id, v.events ? head : "none");
+			   (long long)k.chain.events, (long long)k.chain.head_id,
+			   k.chain.events ? head : "none");
+		if (r == 0)
+			log_notice("audit anchor written to '%s': event %lld hash %s", path,
+				   (long long)k.newest.id, head);
+		r = 0;
 	}
 	return r;
 }
@@ -350,7 +367,7 @@ static int db_work(const struct config *cfg)
 	for (size_t i = 0; i < ARRAY_SIZE(prunes); i++)
 		if (prune_one(db, cfg, &prunes[i]) < 0)
 			tmp = 1;
-	r = audit_checkpoint(db);
+	r = audit_checkpoint(cfg, db);
 	db_free(db);
 	if (r == -EBADMSG)
 		return EXIT_PERMFAIL;

@@ -49,6 +49,7 @@
 #include "sandbox.h"
 #include "sarif.h"
 #include "secrethash.h"
+#include "target.h"
 #include "util.h"
 #include "volume.h"
 #include "vulns.h"
@@ -318,6 +319,7 @@ static const char *resolve_error(int r)
 	case -ENOENT: return "the commit is unknown or ambiguous there";
 	case -EACCES: return "the clone token was refused";
 	case -EBADMSG: return "the answer is not a commit that extends the short hash";
+	case -EPERM: return "the API URL is refused by clone_hosts";
 	default: return strerror(-r);
 	}
 }
@@ -420,10 +422,31 @@ static enum clone_auth clone_auth_of(const char *provider)
 	return !strcmp(provider, "bitbucket-dc") ? CLONE_AUTH_BEARER : CLONE_AUTH_BASIC;
 }
 
+/*
+ * The clone URL against clone_hosts once more, now after DNS resolution:
+ * a row changed behind the API's back, or a name that now resolves to a
+ * refused address, stops here; the address checked is pinned for the
+ * fetch (clone.h: co_pin).
+ */
+static enum outcome clone_target(struct scan *s, char pin[TARGET_PIN_MAX])
+{
+	struct target_list *l = NULL;
+	char why[512];
+	int r = target_list_load(s->cfg, &l, why, sizeof(why));
+
+	if (r == 0)
+		r = target_connect_check(l, s->clone_url, pin, why, sizeof(why));
+	target_list_free(l);
+	if (r < 0)
+		return fail(s, r == -EAGAIN ? OUT_TEMP : OUT_PERM, "clone of '%s' refused: %s",
+			    s->full_name, why);
+	return OUT_OK;
+}
+
 static enum outcome clone_up(struct scan *s)
 {
 	struct secbuf tok = { 0 };
-	char why[200], *home;
+	char why[200], *home, pin[TARGET_PIN_MAX];
 	struct clone_opts o = {
 		.co_url = s->clone_url, .co_sha = s->job->qj_commit, .co_ref = s->job->qj_ref,
 		.co_timeout = min64(config_int(s->cfg, "clone_timeout"), time_left(s)),
@@ -433,11 +456,14 @@ static enum outcome clone_up(struct scan *s)
 	enum outcome out;
 	int r;
 
-	out = workdir_share(s);
+	out = clone_target(s, pin);
+	if (out == OUT_OK)
+		out = workdir_share(s);
 	if (out == OUT_OK)
 		out = token_open(s, &tok);
 	if (out != OUT_OK)
 		return out;
+	o.co_pin = pin;
 	/* HOME for git: an empty directory inside the volume. */
 	home = xasprintf("%s/home", volume_mountpoint(s->vol));
 	if (mkdir(home, 0700) < 0 && errno != EEXIST) {

@@ -39,7 +39,7 @@ static const char *const clone_config[][2] = {
 };
 #define N_CONFIG ARRAY_SIZE(clone_config)
 #define N_FIXED_ENV 10
-#define ENV_MAX (N_FIXED_ENV + 2 * (N_CONFIG + 1) + 2)
+#define ENV_MAX (N_FIXED_ENV + 2 * (N_CONFIG + 2) + 2)
 
 struct git_env {
 	char *ge_vec[ENV_MAX];
@@ -113,7 +113,7 @@ static int env_auth(struct git_env *e, const struct clone_opts *o, size_t idx)
 /* The environment of one git process; fails only when no locked memory is left. */
 static int env_build(struct git_env *e, const struct clone_opts *o, int with_token)
 {
-	size_t i;
+	size_t i, n = N_CONFIG;
 
 	memset(e, 0, sizeof(*e));
 	env_add(e, xstrdup("PATH=/usr/bin:/bin"));
@@ -125,12 +125,18 @@ static int env_build(struct git_env *e, const struct clone_opts *o, int with_tok
 	env_add(e, xstrdup("GIT_LFS_SKIP_SMUDGE=1"));
 	env_add(e, xstrdup("GIT_ALLOW_PROTOCOL=http:https"));
 	env_add(e, xstrdup("GIT_PROTOCOL_FROM_USER=0"));
-	env_add(e, xasprintf("GIT_CONFIG_COUNT=%zu", N_CONFIG + (with_token ? 1 : 0)));
+	env_add(e, xasprintf("GIT_CONFIG_COUNT=%zu", N_CONFIG + (o->co_pin ? 1 : 0) +
+			     (with_token ? 1 : 0)));
 	for (i = 0; i < N_CONFIG; i++) {
 		env_add(e, xasprintf("GIT_CONFIG_KEY_%zu=%s", i, clone_config[i][0]));
 		env_add(e, xasprintf("GIT_CONFIG_VALUE_%zu=%s", i, clone_config[i][1]));
 	}
-	return with_token ? env_auth(e, o, N_CONFIG) : 0;
+	/* libcurl's CURLOPT_RESOLVE: git connects to the checked address only. */
+	if (o->co_pin) {
+		env_add(e, xasprintf("GIT_CONFIG_KEY_%zu=http.curloptResolve", n));
+		env_add(e, xasprintf("GIT_CONFIG_VALUE_%zu=%s", n++, o->co_pin));
+	}
+	return with_token ? env_auth(e, o, n) : 0;
 }
 
 static void env_release(struct git_env *e)

@@ -72,6 +72,8 @@ struct clone_opts {
 	int64_t co_timeout;	/* seconds, the whole clone */
 	int64_t co_max_size;	/* bytes under dir */
 	enum clone_method co_method;
+	const char *co_pin;	/* "host:port:address" (target_pin): connect there
+				 * only; NULL: resolve as usual */
 };
 
 /*

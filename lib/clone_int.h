@@ -17,6 +17,14 @@
  * a clone_fetch error; the result is verified by the caller.
  */
 int clone_libgit2_fetch(const char *dir, const struct clone_opts *o, int64_t deadline);
+
+/*
+ * Make every libgit2 connection of this process go to the address of spec
+ * ("host:port:address", NULL: none) and refuse other hosts, until
+ * clone_pin_unregister() (lib/clone_pin.c).  -EINVAL for a bad spec.
+ */
+int clone_pin_register(const char *spec);
+void clone_pin_unregister(void);
 #endif
 
 /*

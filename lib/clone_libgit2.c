@@ -248,6 +248,8 @@ int clone_libgit2_fetch(const char *dir, const struct clone_opts *o, int64_t dea
 
 	git_libgit2_init();
 	r = lg2_setup(o, deadline);
+	if (r == 0)
+		r = clone_pin_register(o->co_pin);
 	if (r == 0 && git_repository_init_options_init(&io, GIT_REPOSITORY_INIT_OPTIONS_VERSION) < 0)
 		r = -EIO;
 	io.flags = GIT_REPOSITORY_INIT_NO_REINIT;
@@ -268,6 +270,7 @@ int clone_libgit2_fetch(const char *dir, const struct clone_opts *o, int64_t dea
 		r = lg2_checkout(&g, &want);
 	free(spec);
 	git_repository_free(g.lg_repo);
+	clone_pin_unregister();
 	git_libgit2_shutdown();
 	return r;
 }

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "http.h"
+#include "target.h"
 #include "util.h"
 
 #define HTTP_JSON_DEPTH 32
@@ -41,12 +42,14 @@ void http_client_init(struct http_client *c)
 	c->hc_max_wait_ms = 60000;
 	c->hc_max_body = 4u << 20;
 	c->hc_user_agent = "lethe";
+	c->hc_cfg = NULL;
 }
 
 void http_client_configure(struct http_client *c, const struct config *cfg)
 {
 	http_client_init(c);
 	c->hc_timeout = (long)config_int(cfg, "http_timeout");
+	c->hc_cfg = cfg;
 	if (c->hc_connect_timeout > c->hc_timeout)
 		c->hc_connect_timeout = c->hc_timeout;
 }
@@ -205,13 +208,15 @@ static void http_headers_free(struct curl_slist *l)
 }
 
 static CURL *http_handle(const struct http_client *c, const struct http_req *rq,
-			 struct http_buf *b, struct http_hdrs *h)
+			 struct http_buf *b, struct http_hdrs *h, struct curl_slist *pin)
 {
 	CURL *cu = curl_easy_init();
 
 	if (!cu)
 		return NULL;
 	curl_easy_setopt(cu, CURLOPT_URL, rq->rq_url);
+	/* The address target_pin() checked, so that a second lookup cannot change it. */
+	curl_easy_setopt(cu, CURLOPT_RESOLVE, pin);
 	curl_easy_setopt(cu, CURLOPT_CUSTOMREQUEST, rq->rq_method);
 	curl_easy_setopt(cu, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(cu, CURLOPT_FOLLOWLOCATION, 0L);
@@ -277,10 +282,10 @@ static int http_curl_error(CURLcode cc)
 /* One attempt.  Returns the curl result; fills status, headers, body. */
 static CURLcode http_once_do(const struct http_client *c, const struct http_req *rq,
 			     const char *body, struct http_buf *b, struct http_hdrs *h,
-			     long *status)
+			     struct curl_slist *pin, long *status)
 {
 	struct curl_slist *hl = http_headers(rq, body != NULL);
-	CURL *cu = http_handle(c, rq, b, h);
+	CURL *cu = http_handle(c, rq, b, h, pin);
 	CURLcode cc = CURLE_OUT_OF_MEMORY;
 
 	*status = 0;
@@ -306,15 +311,40 @@ static void http_sleep_ms(int64_t ms)
 		;
 }
 
+/* The checked address of url's host as a CURLOPT_RESOLVE list (NULL when
+ * nothing is checked); -EPERM refused, -EAGAIN no address now. */
+static int http_target(const struct http_client *c, const char *url, struct curl_slist **pin)
+{
+	struct target_list *l = NULL;
+	char why[512], p[TARGET_PIN_MAX];
+	int r;
+
+	*pin = NULL;
+	if (!c->hc_cfg)
+		return 0;
+	if ((r = target_list_load(c->hc_cfg, &l, why, sizeof(why))) == 0)
+		r = target_connect_check(l, url, p, why, sizeof(why));
+	target_list_free(l);
+	if (r == -EINVAL)
+		r = -EPERM;	/* a bad clone_hosts: nothing may be reached */
+	if (r == 0 && !(*pin = curl_slist_append(NULL, p)))
+		r = -ENOMEM;
+	return r;
+}
+
 int http_request(const struct http_client *c, const struct http_req *rq, struct http_resp *rs)
 {
 	const char *body = rq->rq_body ? json_object_to_json_string_ext(rq->rq_body,
 					JSON_C_TO_STRING_PLAIN) : NULL;
 	struct http_buf b = { .max = c->hc_max_body };
-	int r = -EAGAIN;
+	struct curl_slist *pin = NULL;
+	int r;
 
 	pthread_once(&http_once, http_global_init);
 	memset(rs, 0, sizeof(*rs));
+	if ((r = http_target(c, rq->rq_url, &pin)) < 0)
+		return r;
+	r = -EAGAIN;
 	for (int attempt = 0; attempt <= c->hc_retries; attempt++) {
 		struct http_hdrs h;
 		int64_t wait;
@@ -325,7 +355,7 @@ int http_request(const struct http_client *c, const struct http_req *rq, struct 
 			OPENSSL_cleanse(b.data, b.len);
 		free(b.data);
 		b = (struct http_buf){ .max = c->hc_max_body };
-		cc = http_once_do(c, rq, body, &b, &h, &rs->rs_status);
+		cc = http_once_do(c, rq, body, &b, &h, pin, &rs->rs_status);
 		rs->rs_attempts++;
 		if (b.too_big || cc == CURLE_FILESIZE_EXCEEDED) {
 			r = -EFBIG;
@@ -353,5 +383,6 @@ int http_request(const struct http_client *c, const struct http_req *rq, struct 
 	if (b.data)
 		OPENSSL_cleanse(b.data, b.len);	/* a token response carries one */
 	free(b.data);
+	curl_slist_free_all(pin);
 	return r;
 }

@@ -20,6 +20,8 @@
  *   -EFBIG    response larger than the limit
  *   -EBADMSG  a body that should be JSON and is not
  *   -EINVAL   a URL that is malformed or not http(s)
+ *   -EPERM    a URL clone_hosts refuses (host, plain HTTP or address; see
+ *             target.h), never requested
  * http_error_permanent() tells the caller which of these not to retry.
  */
 #ifndef LETHE_HTTP_H
@@ -37,12 +39,17 @@ struct http_client {
 	int64_t hc_max_wait_ms;		/* longest single wait, Retry-After included */
 	size_t hc_max_body;		/* response bytes */
 	const char *hc_user_agent;
+	/* When set, every URL must pass target_connect_check() against the
+	 * clone_hosts of this configuration and is connected to at the
+	 * address checked (CURLOPT_RESOLVE); NULL: no check (unit tests). */
+	const struct config *hc_cfg;
 };
 
 /* Defaults: 10 s connect, 30 s total, 3 retries, 500 ms, 60 s, 4 MiB. */
 void http_client_init(struct http_client *c);
 struct config;
-/* The defaults with the configuration's http_timeout as the total timeout. */
+/* The defaults with the configuration's http_timeout as the total timeout,
+ * and its clone_hosts checked on every URL. */
 void http_client_configure(struct http_client *c, const struct config *cfg);
 
 struct http_req {

@@ -256,6 +256,20 @@ static const struct secbuf *keyring_get(const struct keyring *kr, int version)
 	return keyring_find(kr, version);
 }
 
+int keyring_derive(const struct keyring *kr, int version, const char *label,
+		   unsigned char out[CRYPTO_KEY_LEN], int *used)
+{
+	const struct secbuf *k;
+
+	if (version == 0)
+		version = keyring_current(kr);
+	if (!(k = keyring_get(kr, version)))
+		return -ENOKEY;
+	if (used)
+		*used = version;
+	return crypto_hmac_sha256(k->data, k->len, label, strlen(label), out);
+}
+
 int keyring_load(const struct config *cfg, struct keyring **out, char *why, size_t whylen)
 {
 	char *path = keys_master_path(cfg);

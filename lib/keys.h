@@ -38,6 +38,14 @@ int keyring_load(const struct config *cfg, struct keyring **out, char *why, size
 void keyring_free(struct keyring *kr);	/* zeroes every key */
 int keyring_current(const struct keyring *kr);	/* current master version */
 
+/*
+ * A key for one purpose: HMAC-SHA256(master key of version, label), where
+ * version 0 means the current one; the version used goes to *used when
+ * used is not NULL.  -ENOKEY when the key file has no such version.
+ */
+int keyring_derive(const struct keyring *kr, int version, const char *label,
+		   unsigned char out[CRYPTO_KEY_LEN], int *used);
+
 /* Create a new master key file (mode 0400, version 1); -EEXIST if present. */
 int keys_master_init(const char *path);
 

@@ -86,11 +86,6 @@ int repo_new_hook_id(char out[44])
 	return 0;
 }
 
-static int http_url(const char *u)
-{
-	return (!strncmp(u, "https://", 8) && u[8]) || (!strncmp(u, "http://", 7) && u[7]);
-}
-
 /* The secret settings, in the order of repo_update's list: their column,
  * the statement storing one, and their name in the details. */
 static const struct {
@@ -104,14 +99,17 @@ static const struct {
 	  "webhook_secret" },
 };
 
-static int update_plain(struct db *db, const char *org, const char *id,
-			const struct repo_settings *set, char *why, size_t whylen)
+static int update_plain(struct db *db, const struct target_list *targets, const char *org,
+			const char *id, const struct repo_settings *set, char *why, size_t whylen)
 {
+	struct target t;
+	char refused[400];
 	PGresult *res = NULL;
 	int r;
 
-	if (set->api_url && *set->api_url && !http_url(set->api_url)) {
-		snprintf(why, whylen, "API URL '%.200s' is not http(s)", set->api_url);
+	if (set->api_url && *set->api_url &&
+	    target_check(targets, set->api_url, &t, refused, sizeof(refused)) < 0) {
+		snprintf(why, whylen, "API URL refused: %s", refused);
 		return -EINVAL;
 	}
 	r = DB_QUERY(db, &res, "UPDATE lethe.repositories SET "
@@ -173,7 +171,8 @@ static int check_run_app(struct db *db, const char *id, char *why, size_t whylen
 	return r;
 }
 
-int repo_update(struct db *db, const struct keyring *kr, int64_t org_id, int64_t repo_id,
+int repo_update(struct db *db, const struct keyring *kr, const struct target_list *targets,
+		int64_t org_id, int64_t repo_id,
 		const struct repo_settings *set, char **details, char *why, size_t whylen)
 {
 	const struct secbuf *given[] = { set->report_token, set->clone_token, set->webhook_secret };
@@ -185,7 +184,7 @@ int repo_update(struct db *db, const struct keyring *kr, int64_t org_id, int64_t
 	why[0] = '\0';
 	snprintf(org, sizeof(org), "%lld", (long long)org_id);
 	snprintf(id, sizeof(id), "%lld", (long long)repo_id);
-	r = update_plain(db, org, id, set, why, whylen);
+	r = update_plain(db, targets, org, id, set, why, whylen);
 	if (r == 0 && set->integration)
 		r = update_integration(db, org, id, set->integration, why, whylen);
 	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(secrets); i++) {

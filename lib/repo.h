@@ -10,6 +10,7 @@
 #include "crypto.h"
 #include "db.h"
 #include "keys.h"
+#include "target.h"
 
 /*
  * Delete repository repo_id of org org_id and, by cascade, everything about
@@ -30,7 +31,8 @@ struct repo_settings {
 
 /*
  * Change repository repo_id of org org_id as set says, within the caller's
- * transaction, the secrets sealed under the org's key.  *details (caller
+ * transaction, the secrets sealed under the org's key; a new api_url must
+ * pass target_check() against targets.  *details (caller
  * frees) is a JSON object naming what changed, secrets as true, never their
  * value, for the audit event.  -ENOENT: no such repository in that org;
  * -EINVAL with a one-line reason in why: a bad value, an integration not of
@@ -38,7 +40,8 @@ struct repo_settings {
  * repository reporting check runs without a GitHub App integration (the
  * Checks API takes App tokens only).
  */
-int repo_update(struct db *db, const struct keyring *kr, int64_t org_id, int64_t repo_id,
+int repo_update(struct db *db, const struct keyring *kr, const struct target_list *targets,
+		int64_t org_id, int64_t repo_id,
 		const struct repo_settings *set, char **details, char *why, size_t whylen);
 
 /* A new unguessable webhook id: 32 random bytes in base64url (43 chars). */

@@ -16,7 +16,9 @@ lethectl() { "$TOP/bin/lethectl" "$@"; }
 
 psql -X -q -U postgres -d postgres -c "CREATE DATABASE $db OWNER lethe_owner" || exit 1
 on_exit "psql -X -q -U postgres -d postgres -c 'DROP DATABASE IF EXISTS $db' >/dev/null 2>&1"
-sed "s|^database = .*|database = host=$PGHOST port=$PGPORT dbname=$db|" "$LETHE_CONFIG" >"$SCRATCH/lethe.conf"
+# Its own chain, so its own anchors.
+sed -e "s|^database = .*|database = host=$PGHOST port=$PGPORT dbname=$db|" \
+    -e "s|^audit_anchors = .*|audit_anchors = $SCRATCH/audit-anchors|" "$LETHE_CONFIG" >"$SCRATCH/lethe.conf"
 export LETHE_CONFIG=$SCRATCH/lethe.conf
 
 ok "a fresh database migrates" lethectl migrate

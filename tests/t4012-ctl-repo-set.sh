@@ -70,7 +70,7 @@ grep -q "needs a GitHub App integration" "$SCRATCH/.ok.out"; is "$? $(row)" "0 $
 	"it says why and changes nothing"
 must_fail "an unknown report mode is refused" ctl repo set --report-mode loud "$repo"
 must_fail "an API URL that is not http(s) is refused" ctl repo set --api-url ftp://x "$repo"
-grep -q "ftp://x' is not http(s)" "$SCRATCH/.ok.out"; is "$?" 0 "naming the URL"
+grep -q "API URL refused: 'ftp://x' is not an http(s) URL" "$SCRATCH/.ok.out"; is "$?" 0 "naming the URL"
 : >"$SCRATCH/empty.token"
 must_fail "an empty token file is refused" ctl repo set --report-token-file "$SCRATCH/empty.token" "$repo"
 printf 'one\ntwo\n' >"$SCRATCH/two.token"

@@ -57,7 +57,7 @@ refused '{"report_mode":"loud"}' "report mode 'loud' or default branch refused: 
 	"an unknown report mode is a 400 saying which modes there are"
 refused '{"report_mode":"check-run"}' "report mode check-run needs a GitHub App integration: with a stored reporting token, use status or status+comment" \
 	"check-run without a GitHub App integration is a 400"
-refused '{"api_url":"ftp://ghe.example.invalid"}' "API URL 'ftp://ghe.example.invalid' is not http(s)" \
+refused '{"api_url":"ftp://ghe.example.invalid"}' "API URL refused: 'ftp://ghe.example.invalid' is not an http(s) URL with a host (and no user information)" \
 	"an API URL that is not http(s) is a 400"
 refused '{"default_branch":"x","colour":"red"}' "unknown field 'colour'" "an unknown field is a 400"
 refused '{"report_mode":7}' "report_mode must be a string" "a value that is no string is a 400"

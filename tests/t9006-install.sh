@@ -50,8 +50,10 @@ is "$(awk -F: -v g="$gid" '$4 == g { print $1 }' "$root/etc/passwd" | sort | tr 
 systemd-tmpfiles --root="$root" --create >/dev/null 2>&1
 uid() { awk -F: -v u="$1" '$1 == u { print $3 }' "$root/etc/passwd"; }
 is "$(stat -c '%a %u %g' "$root/var/spool/lethe") $(stat -c %a "$root/var/lib/lethe") $(stat -c '%a %u' "$root/var/log/lethe")" \
-	"770 $(uid lethe-hook) $gid 700 770 $(uid lethe)" \
-	"tmpfiles.d makes the spool (lethe-hook:lethe 0770), the state (0700) and the log (lethe 0770) directories"
+	"770 $(uid lethe-hook) $gid 750 770 $(uid lethe)" \
+	"tmpfiles.d makes the spool (lethe-hook:lethe 0770), the state (root:lethe 0750) and the log (lethe 0770) directories"
+is "$(stat -c '%a %u' "$root/var/lib/lethe/audit-anchors")" "640 $(uid lethe)" \
+	"and the audit anchors file lethe-rotate appends to (lethe 0640)"
 
 out=$(make -n -B -C "$src" CFLAGS='-O1 -g' CPPFLAGS=-DLETHE_FLAG_TEST LDFLAGS=-Wl,-O1 bin/lethectl 2>&1)
 ok "CFLAGS and CPPFLAGS given to make are kept, Lethe's added" \

@@ -148,7 +148,7 @@ ok "the site serves the dashboard from /usr/share/lethe/web to nginx's own user,
 org=pkg$$
 /usr/sbin/lethectl org create "$org" >/dev/null
 /usr/sbin/lethectl --json repo add --org "$org" --provider github --name "acme/pkg$$" \
-	--clone-url https://example.invalid/pkg.git >"$SCRATCH/repo.json"
+	--clone-url "https://github.com/acme/pkg$$.git" >"$SCRATCH/repo.json"
 repo=$(jq -r .id "$SCRATCH/repo.json")
 jq -n --arg sha "$(openssl rand -hex 20)" '{ref: "refs/heads/main", after: $sha,
 	repository: {full_name: "acme/pkg'$$'"}}' >"$SCRATCH/push.json"

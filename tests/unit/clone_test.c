@@ -232,6 +232,37 @@ static void older(const char *url, const char *sha)
  * fetched instead; a commit below it is refused (git(1) speaks protocol v2,
  * which serves it).
  */
+/*
+ * co_pin: the fetch connects to the pinned address, never to what the name
+ * resolves to.  The stack listens on 127.0.0.1 only, so a pin to 127.0.0.2
+ * (loopback too, nobody there) fails, and a pin to 127.0.0.1 works.
+ */
+static void pinned(const char *url, const char *sha)
+{
+	const char *hp = strstr(url, "://") + 3;
+	char why[256], *d = fresh_dir("pin-good"), *good, *bad;
+	struct clone_opts o = {
+		.co_url = url, .co_sha = sha, .co_token = token, .co_token_len = strlen(token),
+		.co_auth = auth, .co_home = scratch, .co_timeout = 60, .co_max_size = 64 << 20,
+		.co_method = method,
+	};
+	int r;
+
+	good = xasprintf("%.*s:127.0.0.1", (int)strcspn(hp, "/"), hp);
+	bad = xasprintf("%.*s:127.0.0.2", (int)strcspn(hp, "/"), hp);
+	o.co_pin = good;
+	r = clone_fetch(d, &o, why, sizeof(why));
+	ok(r == 0, "pinned to the address the name has, the fetch succeeds (%d: %s)", r, r ? why : "");
+	free(d);
+	d = fresh_dir("pin-bad");
+	o.co_pin = bad;
+	r = clone_fetch(d, &o, why, sizeof(why));
+	ok(r == -EIO, "pinned to another address, the fetch goes there and fails (%d: %s)", r, why);
+	free(d);
+	free(good);
+	free(bad);
+}
+
 static void plain(const char *url, const char *tip, const char *old)
 {
 	char why[256], *d = fresh_dir("plain-tip");
@@ -327,9 +358,9 @@ int main(void)
 
 	if (setup() < 0)
 		return 1;
-	plan(30);
+	plan(32);
 	if (method == CLONE_METHOD_LIBGIT2 && !clone_has_libgit2()) {
-		skip(30, "this build has no in-process fetch (libgit2 before 1.7)");
+		skip(32, "this build has no in-process fetch (libgit2 before 1.7)");
 		goto out;
 	}
 	diag("fetch through %s", clone_method_name(&(struct clone_opts){ .co_method = method }));
@@ -340,13 +371,14 @@ int main(void)
 		refused(url, sha);
 		older(url, old);
 		plain(purl, psha, old);
+		pinned(url, sha);
 		too_big(big, bigsha, zurl, zsha);
 		if (burl)
 			bearer(burl, url, sha);
 		else
 			skip(9, "CLONE_TEST_BEARER_URL not set");
 	} else {
-		skip(23, "CLONE_TEST_* (urls, commits, token file) not set");
+		skip(25, "CLONE_TEST_* (urls, commits, token file) not set");
 	}
 out:
 	nftw(scratch, rm_one, 16, FTW_DEPTH | FTW_PHYS);
