@@ -8,6 +8,9 @@
 #                              JSON file; "key" is set to $MODEL_KEY); sets
 #                              MODEL_URL (its chat completions URL) and MLOG
 #   model_requests             the number of requests the stand-in received
+#   fix_fixture                after scan_org: a repository of $ORG, an open
+#                              finding of it (in app.py) and a fix of that
+#                              finding; sets FINDING and FIX
 # shellcheck disable=SC2034 # MODEL_URL and the others are the tests'
 
 model_need() {
@@ -30,3 +33,17 @@ model_standin() { # SCRIPT
 }
 
 model_requests() { wc -l <"$MLOG" | tr -d ' '; }
+
+fix_fixture() {
+	local org hook
+	org=$(q "SELECT id FROM lethe.orgs WHERE name = '$ORG'")
+	hook=$(openssl rand -hex 16)
+	FINDING=$(q "WITH r AS (INSERT INTO lethe.repositories (org_id, provider, full_name,
+		clone_url, hook_id) VALUES ($org, 'github', 'acme/app', 'https://example.invalid/app.git',
+		'$hook') RETURNING id, org_id)
+		INSERT INTO lethe.findings (org_id, repository_id, branch, fingerprint, tool, rule_id,
+		level, path, start_line, message) SELECT org_id, id, 'main', '$(openssl rand -hex 16)',
+		'bandit', 'B602', 'error', 'app.py', 5, 'subprocess call with shell=True' FROM r
+		RETURNING id")
+	FIX=$(q "INSERT INTO lethe.fixes (org_id, finding_id) VALUES ($org, $FINDING) RETURNING id")
+}
