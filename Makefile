@@ -42,7 +42,7 @@ endif
 # Every executable: one name, its main source, and optional helper sources
 # that share its prefix (ctl/ctl-*.c belong to lethectl, and so on).
 BINS := lethectl lethe-hook lethe-api lethe-scan lethe-scrub lethe-rotate \
-        lethe-drain lethe-analyze lethe-llm-proxy
+        lethe-drain lethe-analyze lethe-llm-proxy lethe-agent
 SRC_lethectl      := ctl/lethectl.c $(wildcard ctl/ctl-*.c)
 SRC_lethe-hook    := fcgi/lethe-hook.c $(wildcard fcgi/hook-*.c)
 SRC_lethe-api     := fcgi/lethe-api.c $(wildcard fcgi/api-*.c)
@@ -52,6 +52,7 @@ SRC_lethe-rotate  := jobs/lethe-rotate.c
 SRC_lethe-drain   := jobs/lethe-drain.c
 SRC_lethe-analyze := analyze/lethe-analyze.c $(wildcard analyze/an-*.c)
 SRC_lethe-llm-proxy := jobs/lethe-llm-proxy.c
+SRC_lethe-agent   := jobs/lethe-agent.c
 
 # Only build what exists yet, so the tree builds at every commit.
 PRESENT   := $(foreach b,$(BINS),$(if $(wildcard $(firstword $(SRC_$(b)))),$(b)))

@@ -111,9 +111,9 @@ static int lexical(const char *path, const char *what, char *why, size_t whylen)
 	return 0;
 }
 
-static int open_beneath(int root_fd, const char *path, int flags)
+int gate_open(int root_fd, const char *path, int flags, int mode)
 {
-	struct open_how how = { .flags = (unsigned)(flags | O_CLOEXEC),
+	struct open_how how = { .flags = (unsigned)(flags | O_CLOEXEC), .mode = (unsigned)mode,
 				.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
 					   RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV };
 
@@ -130,7 +130,7 @@ int gate_path(int root_fd, const char *path, int may_create, char *why, size_t w
 	if (strlen(path) >= GATE_MAX_ARG || strchr(path, '*') || strchr(path, '?') ||
 	    strchr(path, '['))
 		return WHY("path '%.200s' refused: name files, globs are not expanded", path);
-	fd = open_beneath(root_fd, path, O_PATH);
+	fd = gate_open(root_fd, path, O_PATH, 0);
 	if (fd >= 0) {
 		close(fd);
 		return 0;

@@ -49,4 +49,11 @@ int gate_check(int root_fd, char *const argv[], const char **binary, char *why, 
  */
 int gate_path(int root_fd, const char *path, int may_create, char *why, size_t whylen);
 
+/*
+ * openat2(2) of path beneath root_fd, through no symlink, no mount point
+ * and no "..": the fd, or -1 with errno (ELOOP, EXDEV for an escape).
+ * Callers check the path with gate_path() first.
+ */
+int gate_open(int root_fd, const char *path, int flags, int mode);
+
 #endif
