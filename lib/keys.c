@@ -709,6 +709,7 @@ static const struct enc_column {
 	ENC_COLUMN(repositories, clone_token_enc),
 	ENC_COLUMN(repositories, report_token_enc),
 	ENC_COLUMN(secret_hash_keys, key_enc),
+	ENC_COLUMN(fixes, patch_enc),
 };
 
 static int enc_column_known(const char *table, const char *column)
