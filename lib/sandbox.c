@@ -31,6 +31,7 @@
 
 #include <seccomp.h>
 
+#include "config.h"
 #include "sandbox.h"
 #include "util.h"
 
@@ -712,4 +713,15 @@ int sandbox_run(const struct sandbox_opts *o, struct sandbox_result *r)
 out:
 	sbx_release(&s);
 	return rc;
+}
+
+void sandbox_opts_configure(const struct config *cfg, int64_t wall, struct sandbox_opts *o)
+{
+	o->user = config_str(cfg, "sandbox_user");
+	o->lim.memory = config_int(cfg, "sandbox_memory");
+	o->lim.cpu_secs = config_int(cfg, "sandbox_cpu");
+	o->lim.pids = config_int(cfg, "sandbox_pids");
+	o->lim.wall_secs = wall;
+	o->lim.output_bytes = config_int(cfg, "sandbox_output");
+	o->lim.tmp_bytes = config_int(cfg, "sandbox_tmp");
 }

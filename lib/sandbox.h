@@ -83,4 +83,8 @@ int sandbox_run(const struct sandbox_opts *o, struct sandbox_result *r);
 /* Free what *r owns; *r can be reused afterwards. */
 void sandbox_result_release(struct sandbox_result *r);
 
+struct config;
+/* The user and limits of the configuration (sandbox_*), with wall seconds of wall time. */
+void sandbox_opts_configure(const struct config *cfg, int64_t wall, struct sandbox_opts *o);
+
 #endif
