@@ -156,9 +156,10 @@ install: programs
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/sql $(DESTDIR)$(UNITDIR) \
 	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(NGINXDIR)
 	install -d -m 0750 $(DESTDIR)$(SYSCONF)
-	for b in $(filter-out lethe-analyze,$(PRESENT)); do \
+	for b in $(filter-out lethe-analyze lethe-agent,$(PRESENT)); do \
 	    install -m 0755 bin/$$b $(DESTDIR)$(SBINDIR)/$$b; done
 	$(if $(filter lethe-analyze,$(PRESENT)),install -m 0755 bin/lethe-analyze $(DESTDIR)$(LIBEXEC)/)
+	$(if $(filter lethe-agent,$(PRESENT)),install -m 0755 bin/lethe-agent $(DESTDIR)$(LIBEXEC)/)
 	install -m 0644 sql/*.sql $(DESTDIR)$(DATADIR)/sql/
 	for m in man/*.5 man/*.8; do \
 	    $(SUBST) $$m >$(DESTDIR)$(MANDIR)/man$${m##*.}/$${m#man/} || exit 1; done

@@ -42,6 +42,7 @@ static const struct config_key config_keys[] = {
 	{ "volume_size",       C_SIZE, "1G", 64 << 20, 1LL << 40 },
 	{ "checkout_max_age",  C_DURATION, "6600", 10, 7200 },
 	{ "analyze_path",      C_STR,  LETHE_LIBEXEC "/lethe-analyze", 0, 0 },
+	{ "agent_path",        C_STR,  LETHE_LIBEXEC "/lethe-agent", 0, 0 },
 	{ "scanners",          C_STR,  "flawfinder,cppcheck,shellcheck,bandit,"
 	  "lethe-secrets,lethe-workflows,lethe-deps,lethe-markers", 0, 0 },
 	{ "sandbox_user",      C_STR,  "lethe-sandbox", 0, 0 },

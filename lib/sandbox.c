@@ -445,7 +445,7 @@ static void argv_build(struct sbx *s, const struct sandbox_opts *o)
 	strv_addl(a, "--perms", "0644", "--ro-bind-data", fdn, "/etc/passwd", NULL);
 	snprintf(fdn, sizeof(fdn), "%d", FD_GROUP);
 	strv_addl(a, "--perms", "0644", "--ro-bind-data", fdn, "/etc/group", NULL);
-	strv_addl(a, "--ro-bind", o->workspace, "/workspace", NULL);
+	strv_addl(a, o->workspace_writable ? "--bind" : "--ro-bind", o->workspace, "/workspace", NULL);
 	for (i = 0; i < o->n_ro_binds; i++)
 		strv_addl(a, "--ro-bind", o->ro_binds[i].src, o->ro_binds[i].dst, NULL);
 	snprintf(fdn, sizeof(fdn), "%d", FD_SECCOMP);

@@ -54,6 +54,7 @@ struct sandbox_opts {
 	const struct sandbox_bind *ro_binds;	/* extra read-only binds */
 	size_t n_ro_binds;		/* at most SANDBOX_BINDS_MAX */
 	struct sandbox_limits lim;
+	bool workspace_writable;	/* read-write (a fix's work tree); else read-only */
 };
 
 struct sandbox_result {
