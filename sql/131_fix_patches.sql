@@ -18,3 +18,7 @@ ALTER TABLE fixes
 		CHECK (patch_enc IS NULL OR (sealed_at IS NOT NULL AND deadline IS NOT NULL)),
 	ADD CONSTRAINT fixes_patch_deadline CHECK (deadline <= sealed_at + interval '2 hours');
 CREATE INDEX fixes_deadline ON fixes (deadline) WHERE patch_enc IS NOT NULL;
+
+-- An org key rotation re-seals every patch (lib/keys.c), also through the
+-- API's role (POST /org/keys/rotate): that takes the rows FOR UPDATE.
+GRANT UPDATE (patch_enc) ON fixes TO lethe_api;
