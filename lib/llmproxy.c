@@ -121,11 +121,12 @@ int llm_head_parse(const char *head, size_t len, const char *path, struct llm_he
 		WHY("malformed request head");
 		return 400;
 	}
+	/* Every line ends in CRLF: the head ends in two. */
 	eol = memmem(p, len, "\r\n", 2);
-	r = request_line(p, (size_t)(eol - p), path, h, why, whylen);
-	for (p = eol + 2; r == 0 && p < end - 2; p = eol + 2) {
+	r = eol ? request_line(p, (size_t)(eol - p), path, h, why, whylen) : 400;
+	while (r == 0 && eol && (p = eol + 2) < end - 2) {
 		eol = memmem(p, (size_t)(end - p), "\r\n", 2);
-		r = header_line(p, eol, h, &have_length, why, whylen);
+		r = eol ? header_line(p, eol, h, &have_length, why, whylen) : 400;
 	}
 	if (r == 0 && !have_length) {
 		WHY("a Content-Length is required");

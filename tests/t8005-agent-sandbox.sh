@@ -36,8 +36,9 @@ JSON
 model_standin "$SCRATCH/script.json"
 scan_org fixsandbox
 fix_fixture
+cp "$TOP/bin/lethe-agent" "$SCRATCH/lethe-agent"	# where the sandbox's user reaches it
 scan_config "fix_model_url = $MODEL_URL" "fix_model_key_file = $SCRATCH/model.key" \
-	"agent_path = $TOP/bin/lethe-agent"
+	"agent_path = $SCRATCH/lethe-agent"
 export LETHE_CONFIG=$SCRATCH/lethe.conf
 printf '%s\n' "$MODEL_KEY" | "$TOP/bin/lethe-llm-proxy" --seal-key "$SCRATCH/model.key" >/dev/null
 mkdir "$SCRATCH/sock"
