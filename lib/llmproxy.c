@@ -117,7 +117,7 @@ int llm_head_parse(const char *head, size_t len, const char *path, struct llm_he
 
 	memset(h, 0, sizeof(*h));
 	why[0] = '\0';
-	if (len > LLM_HEAD_MAX || len < 4 || memcmp(end - 4, "\r\n\r\n", 4)) {
+	if (!head || len > LLM_HEAD_MAX || len < 4 || memcmp(end - 4, "\r\n\r\n", 4)) {
 		WHY("malformed request head");
 		return 400;
 	}

@@ -101,7 +101,7 @@ absent "no body in the proxy's log or its rows" "$marker" "$LETHE_RUN/log" "$SCR
 	"$SCRATCH/rows.json"
 absent "nor the key" "$MODEL_KEY" "$LETHE_RUN/log" "$SCRATCH/proxy.err" "$SCRATCH/rows.json"
 
-sed -i 's/ v1 / v9 /' "$SCRATCH/model.key"
+sed -i 's/ v\([0-9]*\) / v9\1 /' "$SCRATCH/model.key"	# a master version that is not there
 must_fail "a key file that was changed does not open" --says 'does not open under the master key' \
 	"$TOP/bin/lethe-llm-proxy" --socket "$SOCK" --fix "$FIX"
 printf '%s\n' "$MODEL_KEY" | "$TOP/bin/lethe-llm-proxy" --seal-key "$SCRATCH/model.key" >/dev/null
