@@ -549,8 +549,8 @@ int main(int argc, char **argv)
 	p.url = xstrdup(config_str(cfg, "fix_model_url"));
 	p.path = llm_url_path(p.url);
 	if (!p.path)
-		fatalx(EXIT_PERMFAIL, "fix_model_url '%s' is not an http(s) URL with a path (and no "
-		       "query or user)", p.url);
+		fatalx(EXIT_PERMFAIL, "fix_model_url is not an http(s) URL with a path (and no "
+		       "query or user)");	/* not named: a query or user may hold a key */
 	p.model = config_str(cfg, "fix_model");
 	key_open(&p, kr);
 	keyring_free(kr);
