@@ -34,7 +34,10 @@ is "$(q "SELECT get_byte(patch_enc, 3) FROM lethe.fixes WHERE id = $FIX")" 2 \
 	"under the org key's new version"
 ok "it still opens" cmp <("$SEAL" open "$org" "$FIX") "$SCRATCH/patch"
 
-FIX2=$(q "INSERT INTO lethe.fixes (org_id, finding_id) VALUES ($org, $FINDING) RETURNING id")
+FIX2=$(q "WITH f AS (INSERT INTO lethe.findings (org_id, repository_id, branch, fingerprint, tool,
+	rule_id, level, path, message) SELECT org_id, repository_id, branch, md5(random()::text), tool,
+	rule_id, level, path, message FROM lethe.findings WHERE id = $FINDING RETURNING id)
+	INSERT INTO lethe.fixes (org_id, finding_id) SELECT $org, id FROM f RETURNING id")
 q "UPDATE lethe.fixes f SET patch_enc = o.patch_enc, sealed_at = o.sealed_at, deadline = o.deadline
    FROM lethe.fixes o WHERE o.id = $FIX AND f.id = $FIX2" >/dev/null
 must_fail "copied to another fix it does not open" --says 'does not open' "$SEAL" open "$org" "$FIX2"
