@@ -2,7 +2,9 @@
 # lethe-agent in a fix's real sandbox (bubblewrap as lethe-sandbox, no
 # network, seccomp, lib/fixrun.c): its only way out, the proxy's socket,
 # reaches the model; its commands run inside; its edit lands in the work
-# tree as the sandbox's user; the key stays in the proxy.
+# tree as the sandbox's user; the key stays in the proxy.  A probe run in
+# the agent's place sees no credential, reaches neither nginx nor
+# PostgreSQL, and finds only the socket, the task and itself in /lethe.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/model-lib.sh"
 need_stack
@@ -15,7 +17,7 @@ done
 [ "$(id -u)" = 0 ] || skip_all "the sandbox needs root"
 command -v bwrap >/dev/null || skip_all "bwrap not installed"
 id lethe-sandbox >/dev/null 2>&1 || skip_all "no user lethe-sandbox"
-plan 8
+plan 15
 
 export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@lethe.invalid GIT_COMMITTER_NAME=t
 export GIT_COMMITTER_EMAIL=t@lethe.invalid
@@ -66,3 +68,21 @@ jq -c 'del(.authorization)' "$MLOG" >"$SCRATCH/bodies.json"
 absent "the key is in no request body" "$MODEL_KEY" "$SCRATCH/bodies.json" "$SCRATCH/agent.out" \
 	"$SCRATCH/agent.err"
 is "$(jq -r .authorization "$MLOG" | sort -u)" "Bearer $MODEL_KEY" "the endpoint got it from the proxy"
+
+# The probe in the agent's place, asked to reach the stack's nginx and
+# PostgreSQL and the proxy.
+cp "$TOP/build/tests/helpers/sandbox-probe" "$SCRATCH/lethe-agent"
+jq -n --arg pg "$PGHOST/.s.PGSQL.$PGPORT" --argjson port "$LETHE_PORT" \
+	'{tcp: [["127.0.0.1", $port]], unix: [$pg, "/lethe/llm.sock"]}' >"$SCRATCH/task.json"
+"$RUN" "$W" "$SCRATCH/task.json" "$SOCK" >"$SCRATCH/probe.out" 2>&1
+is "$(sed -n 's/^env //p' "$SCRATCH/probe.out" | sort | tr '\n' ' ')" \
+	"HOME=/tmp LC_ALL=C.UTF-8 PATH=/usr/bin:/bin " "its environment is the sandbox's three variables"
+is "$(sed -n 's/^lethe //p' "$SCRATCH/probe.out" | tr '\n' ' ')" "lethe-agent llm.sock task.json " \
+	"/lethe holds the program, the proxy's socket and the task only"
+is "$(sed -n 's/^tcp [^ ]* //p' "$SCRATCH/probe.out")" "Operation not permitted" \
+	"a TCP connection to the stack's nginx is refused"
+is "$(sed -n "s|^unix $PGHOST/.s.PGSQL.$PGPORT ||p" "$SCRATCH/probe.out")" "No such file or directory" \
+	"PostgreSQL's socket is not there"
+is "$(sed -n 's|^unix /lethe/llm.sock ||p' "$SCRATCH/probe.out")" connected "the proxy's socket is"
+absent "no model key anywhere it looked" "$MODEL_KEY" "$SCRATCH/probe.out"
+absent "nor the stack's git token" "$LETHE_GIT_TOKEN" "$SCRATCH/probe.out"
