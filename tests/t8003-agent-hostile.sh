@@ -14,7 +14,6 @@ for b in lethe-llm-proxy lethe-agent; do
 	[ -x "$TOP/bin/$b" ] || skip_all "bin/$b not built"
 done
 plan 14
-KEEP=1
 
 export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@lethe.invalid GIT_COMMITTER_NAME=t
 export GIT_COMMITTER_EMAIL=t@lethe.invalid

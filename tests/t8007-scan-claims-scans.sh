@@ -21,6 +21,6 @@ scanjob=$(q "INSERT INTO lethe.jobs (org_id, repository_id, commit_sha, ref, bra
 	SELECT org_id, id, '$sha', 'refs/heads/main', 'main', 1 FROM lethe.repositories
 	WHERE id = $repo RETURNING id")
 ok "lethe-scan runs the scan" scan_until_done "$scanjob"
-is "$(q "SELECT state FROM lethe.jobs WHERE id = $scanjob")" done "the scan is done"
+is "$(q "SELECT state FROM lethe.jobs WHERE id = $scanjob")" "done" "the scan is done"
 is "$(q "SELECT state, attempts, lease_owner IS NULL FROM lethe.jobs WHERE id = $fixjob")" "queued|0|t" \
 	"the fix job queued before it was never claimed"
