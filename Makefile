@@ -42,7 +42,7 @@ endif
 # Every executable: one name, its main source, and optional helper sources
 # that share its prefix (ctl/ctl-*.c belong to lethectl, and so on).
 BINS := lethectl lethe-hook lethe-api lethe-scan lethe-scrub lethe-rotate \
-        lethe-drain lethe-analyze
+        lethe-drain lethe-analyze lethe-llm-proxy lethe-agent
 SRC_lethectl      := ctl/lethectl.c $(wildcard ctl/ctl-*.c)
 SRC_lethe-hook    := fcgi/lethe-hook.c $(wildcard fcgi/hook-*.c)
 SRC_lethe-api     := fcgi/lethe-api.c $(wildcard fcgi/api-*.c)
@@ -51,6 +51,8 @@ SRC_lethe-scrub   := jobs/lethe-scrub.c
 SRC_lethe-rotate  := jobs/lethe-rotate.c
 SRC_lethe-drain   := jobs/lethe-drain.c
 SRC_lethe-analyze := analyze/lethe-analyze.c $(wildcard analyze/an-*.c)
+SRC_lethe-llm-proxy := jobs/lethe-llm-proxy.c
+SRC_lethe-agent   := jobs/lethe-agent.c
 
 # Only build what exists yet, so the tree builds at every commit.
 PRESENT   := $(foreach b,$(BINS),$(if $(wildcard $(firstword $(SRC_$(b)))),$(b)))
@@ -168,9 +170,10 @@ install: programs
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/sql $(DESTDIR)$(UNITDIR) \
 	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(NGINXDIR)
 	install -d -m 0750 $(DESTDIR)$(SYSCONF)
-	for b in $(filter-out lethe-analyze,$(PRESENT)); do \
+	for b in $(filter-out lethe-analyze lethe-agent,$(PRESENT)); do \
 	    install -m 0755 bin/$$b $(DESTDIR)$(SBINDIR)/$$b; done
 	$(if $(filter lethe-analyze,$(PRESENT)),install -m 0755 bin/lethe-analyze $(DESTDIR)$(LIBEXEC)/)
+	$(if $(filter lethe-agent,$(PRESENT)),install -m 0755 bin/lethe-agent $(DESTDIR)$(LIBEXEC)/)
 	install -m 0644 sql/*.sql $(DESTDIR)$(DATADIR)/sql/
 	install -d $(DESTDIR)$(DATADIR)/web/js/pages
 	install -m 0644 web/*.html web/*.css web/*.svg $(DESTDIR)$(DATADIR)/web/

@@ -60,7 +60,7 @@ static int bench_volume(const char *state, const char *run, int n, int64_t *mk, 
 static int bench_sandbox(const char *ws, int n, int64_t *t)
 {
 	const char *argv[] = { "/usr/bin/true", NULL };
-	struct sandbox_opts o = { NULL, ws, argv, NULL, 0, { 0 } };
+	struct sandbox_opts o = { NULL, ws, argv, NULL, 0, { 0 }, false };
 	struct sandbox_result r;
 	int i, rc;
 

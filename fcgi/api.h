@@ -138,6 +138,10 @@ int api_findings_list(struct api_req *req, struct api_resp *resp);
 int api_finding_get(struct api_req *req, struct api_resp *resp);
 int api_finding_triage(struct api_req *req, struct api_resp *resp);
 int api_finding_reopen(struct api_req *req, struct api_resp *resp);
+/* api-fixes.c */
+int api_fix_request(struct api_req *req, struct api_resp *resp);
+int api_fix_get(struct api_req *req, struct api_resp *resp);
+int api_fix_reject(struct api_req *req, struct api_resp *resp);
 
 /* Org administration (api-admin.c). */
 char *api_migrations_installed(void);	/* NULL when the sql directory is unreadable */

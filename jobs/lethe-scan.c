@@ -596,18 +596,6 @@ static void analyze_argv(const struct config *cfg, int64_t wall, struct argv_bui
 	a->v[a->n] = NULL;
 }
 
-static void sandbox_opts_fill(const struct config *cfg, int64_t wall, struct sandbox_opts *o)
-{
-	o->user = config_str(cfg, "sandbox_user");
-	o->lim.memory = config_int(cfg, "sandbox_memory");
-	o->lim.cpu_secs = config_int(cfg, "sandbox_cpu");
-	o->lim.cpus = config_int(cfg, "sandbox_cpus");
-	o->lim.pids = config_int(cfg, "sandbox_pids");
-	o->lim.wall_secs = wall;
-	o->lim.output_bytes = config_int(cfg, "sandbox_output");
-	o->lim.tmp_bytes = config_int(cfg, "sandbox_tmp");
-}
-
 /*
  * Why the analysis failed, for last_error and the log: the last line of the
  * sandbox's stderr that bubblewrap, env(1) (which execs lethe-analyze) or
@@ -716,7 +704,7 @@ static enum outcome analyze(struct scan *s, struct sarif_log *log)
 	so.n_ro_binds = b.n;
 	analyze_argv(s->cfg, wall, &a);
 	so.argv = a.v;
-	sandbox_opts_fill(s->cfg, wall, &so);
+	sandbox_opts_configure(s->cfg, wall, &so);
 	r = sandbox_run(&so, &res);
 	while (a.nowned)
 		free(a.owned[--a.nowned]);

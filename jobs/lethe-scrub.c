@@ -730,6 +730,46 @@ static void options(int argc, char **argv, struct scrub *s)
 		usage();
 }
 
+/* ---- sealed fix patches ---- */
+
+static const char patches_sql[] =
+	"UPDATE lethe.fixes SET patch_enc = NULL, destroyed_at = now(), destroy_reason = 'expired', "
+	"state = CASE WHEN state IN ('proposed', 'approved') THEN 'expired' ELSE state END "
+	"WHERE patch_enc IS NOT NULL AND deadline <= now() RETURNING id, org_id, patch_bytes";
+
+/* Destroy every sealed patch past its deadline, each an audit event, in one transaction. */
+static int patches_scrub(struct scrub *s)
+{
+	PGresult *res = NULL;
+	int n = 0, r;
+
+	if (s->dry_run)
+		return 0;
+	r = db_begin(s->db);
+	if (r == 0)
+		r = db_exec(s->db, &res, patches_sql, 0, NULL);
+	for (int i = 0; r == 0 && i < (n = PQntuples(res)); i++) {
+		char *target = xasprintf("fix:%s", db_value(res, i, 0));
+		char *details = xasprintf("{\"reason\":\"expired\",\"host\":\"%s\",\"bytes\":%lld}",
+					  s->host, (long long)db_int(res, i, 2));
+
+		r = audit_append(s->db, db_int(res, i, 1), AUDIT_SYSTEM, "lethe-scrub",
+				 "fix patch destroyed", target, details, NULL);
+		free(details);
+		free(target);
+	}
+	if (r == 0)
+		r = db_commit(s->db);
+	if (r < 0) {
+		log_err("unable to destroy expired fix patches: %s", db_error(s->db));
+		db_rollback(s->db);
+	} else if (n > 0) {
+		log_notice("destroyed %d sealed fix patch%s past its deadline", n, n == 1 ? "" : "es");
+	}
+	PQclear(res);
+	return r;
+}
+
 static int scrub_run(struct scrub *s)
 {
 	int64_t start = mono_usec(), took;
@@ -741,7 +781,7 @@ static int scrub_run(struct scrub *s)
 		offline_scrub(s);
 		return EXIT_TEMPFAIL;
 	}
-	if (checkouts_scrub(s) < 0 || leftovers_scrub(s) < 0)
+	if (checkouts_scrub(s) < 0 || leftovers_scrub(s) < 0 || patches_scrub(s) < 0)
 		s->failed = 1;
 	took = (mono_usec() - start) / 1000000;
 	if (took > config_int(s->cfg, "scrub_worst_case"))

@@ -715,6 +715,7 @@ static const struct enc_column {
 	ENC_COLUMN(repositories, clone_token_enc),
 	ENC_COLUMN(repositories, report_token_enc),
 	ENC_COLUMN(secret_hash_keys, key_enc),
+	ENC_COLUMN(fixes, patch_enc),
 };
 
 static int enc_column_known(const char *table, const char *column)
@@ -829,5 +830,80 @@ int orgkey_rotate(struct db *db, const struct keyring *kr, int64_t org_id,
 		r = enc_column_reseal(db, kr, org_id, &enc_columns[i], &key, rot->new_version,
 				      &rot->count);
 	secbuf_release(&key);
+	return r;
+}
+
+/* --- secrets in files, sealed under the master key --- */
+
+#define SEALED_FILE_TAG "lethe-sealed-v1"
+
+static size_t master_sealed_ad(char *ad, size_t size, const char *purpose, int version)
+{
+	return (size_t)snprintf(ad, size, "lethe-file-v1%c%s%c%d", 0, purpose, 0, version);
+}
+
+int keys_master_seal(const struct keyring *kr, const char *purpose, const void *pt,
+		     size_t ptlen, char **out)
+{
+	int version = keyring_current(kr);
+	const struct secbuf *mk = keyring_find(kr, version);
+	size_t bloblen = ptlen + CRYPTO_SEAL_OVERHEAD;
+	unsigned char *blob;
+	char ad[128], *hex;
+	int r;
+
+	if (!mk)
+		return -ENOKEY;
+	if (ptlen > SEALED_FILE_MAX || strlen(purpose) > 64)
+		return -EFBIG;
+	blob = xmalloc(bloblen);
+	r = crypto_seal(mk->data, ad, master_sealed_ad(ad, sizeof(ad), purpose, version), pt,
+			ptlen, blob);
+	if (r == 0) {
+		hex = bytea_encode(blob, bloblen);
+		*out = xasprintf("%s v%d %s\n", SEALED_FILE_TAG, version, hex);
+		free(hex);
+	}
+	free(blob);
+	return r;
+}
+
+int keys_master_open(const struct keyring *kr, const char *purpose, const char *text,
+		     struct secbuf *out)
+{
+	const struct secbuf *mk;
+	unsigned char *blob = NULL;
+	char ad[128], *line = NULL, *sp;
+	size_t len, n = strlen(SEALED_FILE_TAG);
+	int64_t version;
+	int r = -EBADMSG;
+
+	memset(out, 0, sizeof(*out));
+	if (strncmp(text, SEALED_FILE_TAG " v", n + 2) || strlen(purpose) > 64)
+		return -EBADMSG;
+	line = xstrdup(text + n + 2);
+	line[strcspn(line, "\n")] = '\0';
+	sp = strchr(line, ' ');
+	if (!sp)
+		goto out;
+	*sp = '\0';
+	if (parse_i64(line, 1, INT32_MAX, &version) < 0 ||
+	    bytea_decode(sp + 1, SEALED_FILE_MAX + CRYPTO_SEAL_OVERHEAD, &blob, &len) < 0 ||
+	    len < CRYPTO_SEAL_OVERHEAD)
+		goto out;
+	mk = keyring_get(kr, (int)version);
+	if (!mk) {
+		r = -ENOKEY;
+		goto out;
+	}
+	r = secbuf_alloc(out, len - CRYPTO_SEAL_OVERHEAD);
+	if (r == 0)
+		r = crypto_open(mk->data, ad, master_sealed_ad(ad, sizeof(ad), purpose, (int)version),
+				blob, len, out->data);
+	if (r < 0)
+		secbuf_release(out);
+out:
+	free(blob);
+	free(line);
 	return r;
 }

@@ -113,4 +113,18 @@ int secret_open_with(const struct secbuf *key, int64_t org_id, const char *table
 /* The org key version a blob was sealed under; -EBADMSG when not a blob. */
 int secret_version(const char *blob);
 
+/*
+ * A secret kept in a file (the model API key, say), sealed under the
+ * current master key with AD "lethe-file-v1\0<purpose>\0<master version>":
+ * one line "lethe-sealed-v1 v<N> \x<hex>".  keys_master_seal() gives the
+ * line (free()); keys_master_open() opens it into locked memory (the caller
+ * releases it): -EBADMSG when it is not such a line, is sealed for another
+ * purpose or was changed, -ENOKEY when its master version is gone.
+ */
+#define SEALED_FILE_MAX 4096	/* bytes of plaintext */
+int keys_master_seal(const struct keyring *kr, const char *purpose, const void *pt,
+		     size_t ptlen, char **out);
+int keys_master_open(const struct keyring *kr, const char *purpose, const char *text,
+		     struct secbuf *out);
+
 #endif

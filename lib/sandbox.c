@@ -32,6 +32,7 @@
 #include <seccomp.h>
 
 #include "cgroup.h"
+#include "config.h"
 #include "sandbox.h"
 #include "util.h"
 
@@ -336,7 +337,7 @@ static void argv_build(struct sbx *s, const struct sandbox_opts *o)
 	strv_addl(a, "--perms", "0644", "--ro-bind-data", fdn, "/etc/passwd", NULL);
 	snprintf(fdn, sizeof(fdn), "%d", FD_GROUP);
 	strv_addl(a, "--perms", "0644", "--ro-bind-data", fdn, "/etc/group", NULL);
-	strv_addl(a, "--ro-bind", o->workspace, "/workspace", NULL);
+	strv_addl(a, o->workspace_writable ? "--bind" : "--ro-bind", o->workspace, "/workspace", NULL);
 	for (i = 0; i < o->n_ro_binds; i++)
 		strv_addl(a, "--ro-bind", o->ro_binds[i].src, o->ro_binds[i].dst, NULL);
 	snprintf(fdn, sizeof(fdn), "%d", FD_SECCOMP);
@@ -603,4 +604,16 @@ int sandbox_run(const struct sandbox_opts *o, struct sandbox_result *r)
 out:
 	sbx_release(&s);
 	return rc;
+}
+
+void sandbox_opts_configure(const struct config *cfg, int64_t wall, struct sandbox_opts *o)
+{
+	o->user = config_str(cfg, "sandbox_user");
+	o->lim.memory = config_int(cfg, "sandbox_memory");
+	o->lim.cpu_secs = config_int(cfg, "sandbox_cpu");
+	o->lim.cpus = config_int(cfg, "sandbox_cpus");
+	o->lim.pids = config_int(cfg, "sandbox_pids");
+	o->lim.wall_secs = wall;
+	o->lim.output_bytes = config_int(cfg, "sandbox_output");
+	o->lim.tmp_bytes = config_int(cfg, "sandbox_tmp");
 }

@@ -59,6 +59,7 @@ struct sandbox_opts {
 	const struct sandbox_bind *ro_binds;	/* extra read-only binds */
 	size_t n_ro_binds;		/* at most SANDBOX_BINDS_MAX */
 	struct sandbox_limits lim;
+	bool workspace_writable;	/* read-write (a fix's work tree); else read-only */
 };
 
 struct sandbox_result {
@@ -88,5 +89,9 @@ int sandbox_run(const struct sandbox_opts *o, struct sandbox_result *r);
 
 /* Free what *r owns; *r can be reused afterwards. */
 void sandbox_result_release(struct sandbox_result *r);
+
+struct config;
+/* The user and limits of the configuration (sandbox_*), with wall seconds of wall time. */
+void sandbox_opts_configure(const struct config *cfg, int64_t wall, struct sandbox_opts *o);
 
 #endif

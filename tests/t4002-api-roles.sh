@@ -19,6 +19,15 @@ fresh_repo() { # ORG
 	        VALUES ($1, 'github', 'walk/r$RANDOM$RANDOM', 'https://example.invalid/r.git',
 	                'walk$RANDOM${RANDOM}aaaaaaaaaaaaaaaaaaaa') RETURNING id"
 }
+fresh_finding() { # ORG REPO
+	sql -c "INSERT INTO lethe.findings (org_id, repository_id, branch, fingerprint, tool, rule_id,
+	        level, path, message) VALUES ($1, $2, 'main', md5(random()::text), 'bandit', 'B602',
+	        'error', 'a.py', 'walk') RETURNING id"
+}
+fresh_fix() { # ORG REPO
+	sql -c "INSERT INTO lethe.fixes (org_id, finding_id) VALUES ($1, $(fresh_finding "$1" "$2"))
+	        RETURNING id"
+}
 fresh_key() { # ORG
 	sql -c "INSERT INTO lethe.api_keys (org_id, name, prefix, key_hash, role)
 	        VALUES ($1, 'walk', 'lethe_walk', sha256(random()::text::bytea), 'member') RETURNING id"
@@ -45,7 +54,9 @@ walk_org() { # ORG_NAME
 			/api/v1/findings/*) id=$finding ;;
 			/api/v1/users/*) id=$victim ;;
 			/api/v1/api-keys/*) id=$(fresh_key "$org") ;;
+			/api/v1/fixes/*) id=$(fresh_fix "$org" "$repo") ;;
 			esac
+			[ "$m $path" = "POST /api/v1/findings/{id}/fix" ] && id=$(fresh_finding "$org" "$repo")
 			[ "$m $path" = "DELETE /api/v1/repositories/{id}" ] && id=$(fresh_repo "$org")
 			path=${path//\{id\}/$id}
 			case "$m $path" in

@@ -6,7 +6,7 @@
 # every command.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
-progs=(lethe-hook lethe-api lethe-scan lethe-scrub lethe-rotate lethe-drain lethe-analyze lethectl)
+progs=(lethe-hook lethe-api lethe-scan lethe-scrub lethe-rotate lethe-drain lethe-analyze lethe-llm-proxy lethe-agent lethectl)
 for p in "${progs[@]}"; do [ -x "$TOP/bin/$p" ] || skip_all "bin/$p not built"; done
 mapfile -t verbs < <(LETHE_CONFIG=/nonexistent "$TOP/bin/lethectl" --help |
 	awk '$1 == "lethectl" || $2 == "lethectl" { i = $1 == "lethectl" ? 2 : 3;

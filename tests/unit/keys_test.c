@@ -130,6 +130,51 @@ static void test_keyfile(void)
 	free(conf);
 }
 
+/* A secret sealed into a file opens for its purpose only, unchanged. */
+static void test_sealed_file(void)
+{
+	char *path = path_in("sealed.key"), *line = NULL, *moved;
+	struct keyring *kr = NULL;
+	struct secbuf sb = { 0 };
+	char why[512];
+	size_t at;
+	int v = 0;
+
+	if (keys_master_init(path) < 0 || keyring_load_path(path, &kr, why, sizeof(why)) < 0)
+		abort();
+	ok(keys_master_seal(kr, "model-key", "sk-secret-1", 11, &line) == 0 &&
+	   !strncmp(line, "lethe-sealed-v1 v1 \\x", 21) && !strstr(line, "sk-secret"),
+	   "keys_master_seal gives one line without the plaintext");
+	ok(keys_master_open(kr, "model-key", line, &sb) == 0 && sb.len == 11 &&
+	   !memcmp(sb.data, "sk-secret-1", 11), "keys_master_open gives the plaintext back");
+	secbuf_release(&sb);
+	ok(keys_master_open(kr, "other", line, &sb) == -EBADMSG && !sb.data,
+	   "it does not open for another purpose");
+	moved = xstrdup(line);
+	at = strlen(moved) - 3;
+	moved[at] = moved[at] == '0' ? '1' : '0';
+	ok(keys_master_open(kr, "model-key", moved, &sb) == -EBADMSG, "nor once changed");
+	ok(keys_master_open(kr, "model-key", "sk-secret-1\n", &sb) == -EBADMSG,
+	   "a plain key is not a sealed line");
+	free(moved);
+	moved = xstrdup(line);
+	moved[17] = '7';
+	ok(keys_master_open(kr, "model-key", moved, &sb) == -ENOKEY,
+	   "a master version the keyring lacks is -ENOKEY");
+	keyring_free(kr);
+	kr = NULL;
+	if (keys_master_add(path, &v, why, sizeof(why)) < 0 ||
+	    keys_master_retain(path, NULL, 0, &v, why, sizeof(why)) < 0 ||
+	    keyring_load_path(path, &kr, why, sizeof(why)) < 0)
+		abort();
+	ok(keys_master_open(kr, "model-key", line, &sb) == -ENOKEY,
+	   "once its master version is dropped, it no longer opens");
+	keyring_free(kr);
+	free(moved);
+	free(line);
+	free(path);
+}
+
 /* --- with a database --- */
 
 struct fixture {
@@ -443,6 +488,7 @@ int main(void)
 	if (!mkdtemp(scratch))
 		abort();
 	test_keyfile();
+	test_sealed_file();
 	cfg = stack_config();
 	if (cfg)
 		test_db(cfg);

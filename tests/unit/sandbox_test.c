@@ -35,7 +35,7 @@ static char marker[40];
 static int run(const char *const *argv, const struct sandbox_limits *lim,
 	       struct sandbox_result *r)
 {
-	struct sandbox_opts o = { NULL, workspace, argv, NULL, 0, { 0 } };
+	struct sandbox_opts o = { NULL, workspace, argv, NULL, 0, { 0 }, false };
 	int rc;
 
 	if (lim)
@@ -365,7 +365,7 @@ static void test_opts(void)
 	struct sandbox_bind bind = { src, "/opt/lethe/marker" };
 	const char *cat[] = { "/usr/bin/cat", "/opt/lethe/marker", NULL };
 	const char *t[] = { "/usr/bin/true", NULL };
-	struct sandbox_opts o = { NULL, workspace, cat, &bind, 1, { 0 } };
+	struct sandbox_opts o = { NULL, workspace, cat, &bind, 1, { 0 }, false };
 	struct sandbox_bind badbind = { "/usr", "/opt/../etc" };
 	struct sandbox_result r;
 	struct dirent *de;

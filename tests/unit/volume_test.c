@@ -334,7 +334,7 @@ static void test_sandbox_inside(void)
 {
 	char marker[40], script[160], sleeper[32], path[PATH_MAX], img[PATH_MAX];
 	const char *argv[] = { "/bin/sh", "-c", script, NULL };
-	struct sandbox_opts so = { NULL, NULL, argv, NULL, 0, { 0 } };
+	struct sandbox_opts so = { NULL, NULL, argv, NULL, 0, { 0 }, false };
 	struct sandbox_result sr;
 	int status = -1, i, r;
 	pid_t pid, holder;
