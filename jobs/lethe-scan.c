@@ -775,7 +775,9 @@ static const char sql_stage[] =
  * none).  The open findings of a complete tool run that the scan did not
  * see are fixed.  Rows are taken in fingerprint order, the same in every
  * scan, so that two scans of one branch wait for each other rather than
- * deadlock.  Returns how many findings are new and how many were fixed.
+ * deadlock.  The sets are compared with NOT IN, which PostgreSQL hashes
+ * whatever it guesses of the staged rows (a temporary table has no
+ * statistics).  Returns how many findings are new and how many were fixed.
  */
 static const char sql_merge[] =
 	"WITH latest AS (SELECT DISTINCT ON (fp) * FROM scan_results ORDER BY fp, run DESC, i DESC), "
@@ -798,13 +800,13 @@ static const char sql_merge[] =
 	" base AS (SELECT b.fingerprint FROM scan_findings bf JOIN findings b ON b.id = bf.finding_id "
 	"  WHERE bf.scan_id = nullif($6, '')::bigint), "
 	" link AS (INSERT INTO scan_findings (scan_id, finding_id, org_id, start_line, introduced) "
-	"  SELECT $4::bigint, up.id, $1::bigint, e.sl, $5::bool AND NOT EXISTS ( "
-	"   SELECT 1 FROM base WHERE base.fingerprint = up.fingerprint) "
+	"  SELECT $4::bigint, up.id, $1::bigint, e.sl, "
+	"   $5::bool AND up.fingerprint NOT IN (SELECT fingerprint FROM base) "
 	"  FROM up JOIN earliest e ON e.fp = up.fingerprint), "
 	" fixed AS (UPDATE findings f SET state = 'fixed', fixed_scan_id = $4, updated_at = now() "
 	"  FROM scan_tools t WHERE t.scan_id = $4::bigint AND t.status = 'complete' "
 	"   AND f.repository_id = $2::bigint AND f.branch = $3 AND f.tool = t.tool "
-	"   AND f.state = 'open' AND NOT EXISTS (SELECT 1 FROM scan_results r WHERE r.fp = f.fingerprint) "
+	"   AND f.state = 'open' AND f.fingerprint NOT IN (SELECT fp FROM scan_results) "
 	"  RETURNING 1) "
 	"SELECT (SELECT count(*) FILTER (WHERE new) FROM up), (SELECT count(*) FROM fixed)";
 
