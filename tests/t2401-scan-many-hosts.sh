@@ -8,18 +8,19 @@
 # killed host's checkout alone, and its own lethe-scrub destroys it when
 # the host comes back.
 #
-# The hosts share the machine's network namespace: the stack's git server
-# is nginx on 127.0.0.1, which a network namespace of its own cannot reach
-# without a veth pair and an address nginx listens on (or a forwarder), and
-# the stack has neither; PostgreSQL alone (a Unix socket) would reach
-# through.  The scans run flawfinder alone so that 30 of them take about a
-# minute on two cores.
+# Each host runs in network and UTS namespaces of its own, made here: the
+# network one has its loopback alone, so the host reaches the stack's
+# PostgreSQL through its Unix socket and the stack's git server (nginx on
+# 127.0.0.1) through tests/netns-relay.py, which listens on the
+# namespace's 127.0.0.1 at the stack's port, and nothing else.  The scans
+# run flawfinder alone so that 30 of them take about a minute on two
+# cores.
 . "$(dirname "$0")/lib.sh"
 need_stack
 . "$TOP/tests/scan-lib.sh"
 scan_need
-command -v unshare >/dev/null || skip_all "no unshare"
-plan 9
+for t in unshare nsenter ip python3; do command -v "$t" >/dev/null || skip_all "no $t"; done
+plan 10
 pause_jobs
 
 # One repository, 30 commits, each the tip of its own branch (a push each).
@@ -54,14 +55,35 @@ host_config() {
 	mv "$SCRATCH/lethe.conf" "$conf"
 	echo "$conf"
 }
-# on H PROGRAM [ARGS]: become PROGRAM as host H (its host name, its
+# host_up H: H's namespaces (held by a process that sleeps) and its relay
+host_up() {
+	local h=$1
+	unshare --net --uts sh -c 'hostname "lethe-$1-$2" && ip link set lo up && exec sleep 3600' \
+		sh "$h" "$$" &
+	holder[$h]=$!
+	on_exit "kill ${holder[$h]} 2>/dev/null"
+	for _ in $(seq 50); do
+		[ "$(nsenter -t "${holder[$h]}" --uts hostname 2>/dev/null)" = "lethe-$h-$$" ] && break
+		sleep 0.1
+	done
+	"$TOP/tests/netns-relay.py" "/proc/${holder[$h]}/ns/net" "$LETHE_PORT" >"$SCRATCH/relay-$h.log" 2>&1 &
+	on_exit "kill $! 2>/dev/null"
+	for _ in $(seq 50); do
+		grep -q listening "$SCRATCH/relay-$h.log" && break
+		sleep 0.1
+	done
+}
+declare -A holder
+# on H PROGRAM [ARGS]: become PROGRAM as host H (in its namespaces, with its
 # configuration), so in a subshell: ( on ... ) or on ... &
 on() {
 	local h=$1
 	shift
-	LETHE_CONFIG=$SCRATCH/host-$h/lethe.conf exec unshare --uts \
-		sh -c 'hostname "lethe-$1-$2" && shift 2 && exec "$@"' sh "$h" "$$" "$@"
+	LETHE_CONFIG=$SCRATCH/host-$h/lethe.conf exec nsenter -t "${holder[$h]}" --net --uts "$@"
 }
+for h in a b c; do host_up "$h"; done
+is "$(on a ip -o link show | awk '{ print $2 }')" "lo:" \
+	"a host's network namespace has its loopback alone"
 host_config a "test_pause_file = $SCRATCH/pause" >/dev/null
 host_config b >/dev/null
 host_config c >/dev/null
