@@ -107,7 +107,6 @@ struct scan {
 	struct volume *vol;
 	char why[256];	/* last error: one line, never a secret or code */
 	int64_t nfindings, nnew, nfixed, nrefused;
-	int64_t nstaged;	/* tool runs staged by store_run() */
 	const char *state;	/* scans.state at the end */
 };
 
@@ -741,74 +740,58 @@ static enum outcome scan_insert(struct scan *s)
 	return OUT_OK;
 }
 
-/*
- * A scan's findings are stored in one pass: each tool run is staged, its
- * scan_tools row and its results in one statement per run (the results
- * into scan_results, a temporary table of the transaction), and one
- * statement then merges what was staged (sql_merge).
- */
-static const char sql_stage_table[] =
-	"CREATE TEMPORARY TABLE scan_results (run int, i int, tool text, fp text, rule text, "
-	" level text, path text, sl int, el int, msg text, cwe text, suppressed bool, "
-	" reason text, props jsonb) ON COMMIT DROP";
+/* Store one run's row; *stored is 0 when the tool appeared twice. */
+static int store_tool(struct scan *s, const struct sarif_run *run, int *stored)
+{
+	char org[24], scan[24], n[24];
+	PGresult *res = NULL;
+	int r;
 
-/* A run's row, and its results when the row is new (the tool did not appear twice). */
-static const char sql_stage[] =
-	"WITH t AS (INSERT INTO scan_tools (org_id, scan_id, tool, version, status, reason, "
-	"   result_count, sarif_meta) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-	"   coalesce($8::jsonb, '{}')) ON CONFLICT (scan_id, tool) DO NOTHING RETURNING tool), "
-	" r AS (INSERT INTO scan_results SELECT $9::int, x.i, t.tool, x.fp, x.rule, x.level, "
-	"   x.path, x.sl, x.el, x.msg, x.cwe, coalesce(x.sup, false), x.reason, "
-	"   coalesce(x.props, '{}') FROM t, jsonb_to_recordset($10::jsonb) AS x(i int, fp text, "
-	"   rule text, level text, path text, sl int, el int, msg text, cwe text, sup bool, "
-	"   reason text, props jsonb)) "
-	"SELECT count(*) FROM t";
+	r = DB_QUERY(s->db, &res,
+		     "INSERT INTO scan_tools (org_id, scan_id, tool, version, status, reason, "
+		     " result_count, sarif_meta) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+		     " coalesce($8::jsonb, '{}')) ON CONFLICT (scan_id, tool) DO NOTHING",
+		     i64s(s->job->qj_org, org), i64s(s->scan_id, scan), run->tool, run->version,
+		     run->not_applicable ? "not_applicable" : run->complete ? "complete" : "incomplete",
+		     run->reason,
+		     i64s((int64_t)run->nresults, n), run->meta_json);
+	if (r == 0)
+		*stored = strcmp(PQcmdTuples(res), "1") == 0;
+	PQclear(res);
+	return r;
+}
 
 /*
- * The merge.  Each finding is upserted by (repository, branch,
- * fingerprint), the last result of a fingerprint (by run, then by place in
- * the run) giving its place, message and what the run says of it
- * (suppressed in code with the marker's reason, or not any more; its keyed
- * secret hash), the first giving its tool, and linked to the scan at the
- * line of the first.  A pull request introduces what the last complete
- * scan of its target branch did not see (all it finds, when there is
- * none).  The open findings of a complete tool run that the scan did not
- * see are fixed.  Rows are taken in fingerprint order, the same in every
- * scan, so that two scans of one branch wait for each other rather than
- * deadlock.  The sets are compared with NOT IN, which PostgreSQL hashes
- * whatever it guesses of the staged rows (a temporary table has no
- * statistics).  Returns how many findings are new and how many were fixed.
+ * One statement stores a run's results: each finding is upserted by
+ * (repository, branch, fingerprint), the last result of a fingerprint
+ * giving its place and message, and linked to the scan at the line of the
+ * first.  A pull request introduces what the last complete scan of its
+ * target branch did not see (all it finds, when there is none).  Rows are taken in fingerprint order, the same
+ * in every scan, so that two scans of one branch wait for each other
+ * rather than deadlock.  Returns how many findings are new.
  */
-static const char sql_merge[] =
-	"WITH latest AS (SELECT DISTINCT ON (fp) * FROM scan_results ORDER BY fp, run DESC, i DESC), "
-	" earliest AS (SELECT DISTINCT ON (fp) fp, tool, sl FROM scan_results ORDER BY fp, run, i), "
-	" up AS (INSERT INTO findings (org_id, repository_id, branch, fingerprint, tool, rule_id, "
-	"   level, path, start_line, end_line, message, cwe, properties, suppressed_in_code, "
-	"   suppress_reason, first_scan_id, last_scan_id) "
-	"  SELECT $1::bigint, $2::bigint, $3, l.fp, e.tool, l.rule, l.level, l.path, l.sl, l.el, "
-	"   l.msg, l.cwe, l.props, l.suppressed, l.reason, $4::bigint, $4::bigint "
-	"  FROM latest l JOIN earliest e ON e.fp = l.fp ORDER BY l.fp "
+static const char sql_results[] =
+	"WITH x AS (SELECT * FROM jsonb_to_recordset($6::jsonb) AS x(i int, fp text, "
+	"   rule text, level text, path text, sl int, el int, msg text, cwe text)), "
+	" up AS (INSERT INTO findings (org_id, repository_id, branch, fingerprint, tool, "
+	"   rule_id, level, path, start_line, end_line, message, cwe, first_scan_id, last_scan_id) "
+	"  SELECT $1::bigint, $2::bigint, $3, fp, $4, rule, level, path, sl, el, msg, cwe, "
+	"   $5::bigint, $5::bigint "
+	"  FROM (SELECT DISTINCT ON (fp) * FROM x ORDER BY fp, i DESC) latest ORDER BY fp "
 	"  ON CONFLICT (repository_id, branch, fingerprint) DO UPDATE SET "
 	"   last_scan_id = EXCLUDED.last_scan_id, path = EXCLUDED.path, "
 	"   start_line = EXCLUDED.start_line, end_line = EXCLUDED.end_line, "
 	"   level = EXCLUDED.level, message = EXCLUDED.message, state = 'open', "
-	"   fixed_scan_id = NULL, suppressed_in_code = EXCLUDED.suppressed_in_code, "
-	"   suppress_reason = EXCLUDED.suppress_reason, "
-	"   properties = findings.properties - 'secret_hash' || EXCLUDED.properties, "
-	"   updated_at = now() "
+	"   fixed_scan_id = NULL, updated_at = now() "
 	"  RETURNING id, fingerprint, xmax = 0 AS new), "
-	" base AS (SELECT b.fingerprint FROM scan_findings bf JOIN findings b ON b.id = bf.finding_id "
-	"  WHERE bf.scan_id = nullif($6, '')::bigint), "
 	" link AS (INSERT INTO scan_findings (scan_id, finding_id, org_id, start_line, introduced) "
-	"  SELECT $4::bigint, up.id, $1::bigint, e.sl, "
-	"   $5::bool AND up.fingerprint NOT IN (SELECT fingerprint FROM base) "
-	"  FROM up JOIN earliest e ON e.fp = up.fingerprint), "
-	" fixed AS (UPDATE findings f SET state = 'fixed', fixed_scan_id = $4, updated_at = now() "
-	"  FROM scan_tools t WHERE t.scan_id = $4::bigint AND t.status = 'complete' "
-	"   AND f.repository_id = $2::bigint AND f.branch = $3 AND f.tool = t.tool "
-	"   AND f.state = 'open' AND f.fingerprint NOT IN (SELECT fp FROM scan_results) "
-	"  RETURNING 1) "
-	"SELECT (SELECT count(*) FILTER (WHERE new) FROM up), (SELECT count(*) FROM fixed)";
+	"  SELECT $5::bigint, up.id, $1::bigint, earliest.sl, $7::bool AND NOT EXISTS ( "
+	"   SELECT 1 FROM scan_findings bf JOIN findings b ON b.id = bf.finding_id "
+	"   WHERE bf.scan_id = nullif($8, '')::bigint AND b.fingerprint = up.fingerprint) "
+	"  FROM up JOIN (SELECT DISTINCT ON (fp) fp, sl FROM x ORDER BY fp, i) earliest "
+	"   ON earliest.fp = up.fingerprint "
+	"  ON CONFLICT (scan_id, finding_id) DO NOTHING) "
+	"SELECT count(*) FILTER (WHERE new) FROM up";
 
 /*
  * A result without a fingerprint (a scanner added by configuration that
@@ -857,20 +840,8 @@ static json_object *json_line(int line)
 	return line > 0 ? json_object_new_int(line) : NULL;
 }
 
-/* What a run says of a result it fingerprinted: suppressed in code, its secret hash. */
-static void result_marks(json_object *o, const struct sarif_result *res)
-{
-	char *props = facts_result_properties(res);
-
-	json_object_object_add(o, "sup", json_object_new_boolean(res->suppressed));
-	if (res->suppressed && res->suppress_reason)
-		json_object_object_add(o, "reason", json_object_new_string(res->suppress_reason));
-	json_object_object_add(o, "props", json_tokener_parse(props));
-	free(props);
-}
-
-/* The run's results as sql_stage's recordset. */
-static char *results_json(const struct sarif_run *run)
+/* The run's results as sql_results' recordset. */
+static char *results_json(struct scan *s, const struct sarif_run *run)
 {
 	json_object *a = json_object_new_array();
 	char *out;
@@ -898,9 +869,8 @@ static char *results_json(const struct sarif_run *run)
 									res->message : ""));
 		if (res->cwe)
 			json_object_object_add(o, "cwe", json_object_new_string(res->cwe));
-		if (!fallback)
-			result_marks(o, res);
 		json_object_array_add(a, o);
+		s->nfindings++;
 		free(fallback);
 	}
 	out = xstrdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
@@ -908,56 +878,62 @@ static char *results_json(const struct sarif_run *run)
 	return out;
 }
 
-/* Dependencies and workflow facts, and secret hashes (lib/facts). */
-static int store_facts(struct scan *s, const struct sarif_run *run)
+static int store_results(struct scan *s, const struct sarif_run *run, const char *branch)
 {
 	char org[24], repo[24], scan[24];
-
-	return facts_store(s->db, i64s(s->job->qj_org, org), i64s(s->job->qj_repo, repo),
-			   i64s(s->scan_id, scan), run, NULL);
-}
-
-/*
- * Stage one tool run, and store its facts, within store()'s transaction:
- * store() merges all the staged runs at once after the last.  A tool that
- * appears twice keeps its first run.
- */
-static int store_run(struct scan *s, const struct sarif_run *run, const char *branch)
-{
-	char org[24], scan[24], n[24], nrun[24];
-	char *list = results_json(run);
-	PGresult *res = NULL;
-	int r, stored;
-
-	(void)branch;	/* the merge's (store_merge) */
-	r = DB_QUERY(s->db, &res, sql_stage, i64s(s->job->qj_org, org), i64s(s->scan_id, scan),
-		     run->tool, run->version,
-		     run->not_applicable ? "not_applicable" : run->complete ? "complete" : "incomplete",
-		     run->reason, i64s((int64_t)run->nresults, n), run->meta_json,
-		     i64s(s->nstaged++, nrun), list);
-	free(list);
-	stored = r == 0 && db_int(res, 0, 0) == 1;
-	PQclear(res);
-	if (stored)
-		s->nfindings += (int64_t)run->nresults;
-	return r == 0 && stored ? store_facts(s, run) : r;
-}
-
-/* Merge the staged runs (sql_merge). */
-static int store_merge(struct scan *s, const char *branch)
-{
-	char org[24], repo[24], scan[24];
+	char *list = results_json(s, run);
 	PGresult *res = NULL;
 	int r;
 
-	r = DB_QUERY(s->db, &res, sql_merge, i64s(s->job->qj_org, org),
-		     i64s(s->job->qj_repo, repo), branch, i64s(s->scan_id, scan),
+	r = DB_QUERY(s->db, &res, sql_results, i64s(s->job->qj_org, org),
+		     i64s(s->job->qj_repo, repo), branch, run->tool, i64s(s->scan_id, scan), list,
 		     s->job->qj_pr > 0 ? "t" : "f", s->base_scan);
-	if (r == 0) {
+	free(list);
+	if (r == 0)
 		s->nnew += db_int(res, 0, 0);
-		s->nfixed += db_int(res, 0, 1);
-	}
 	PQclear(res);
+	return r;
+}
+
+/* Open findings of a complete tool run that this scan did not see are fixed. */
+static int store_fixed(struct scan *s, const char *tool, const char *branch)
+{
+	char repo[24], scan[24];
+	PGresult *res = NULL;
+	int r;
+
+	r = DB_QUERY(s->db, &res,
+		     "UPDATE findings SET state = 'fixed', fixed_scan_id = $1, updated_at = now() "
+		     "WHERE repository_id = $2 AND branch = $3 AND tool = $4 AND state = 'open' "
+		     " AND last_scan_id IS DISTINCT FROM $1::bigint",
+		     i64s(s->scan_id, scan), i64s(s->job->qj_repo, repo), branch, tool);
+	if (r == 0)
+		s->nfixed += strtoll(PQcmdTuples(res), NULL, 10);
+	PQclear(res);
+	return r;
+}
+
+/* Dependencies and workflow facts, in-code suppressions and secret hashes (lib/facts). */
+static int store_facts(struct scan *s, const struct sarif_run *run, const char *branch)
+{
+	char org[24], repo[24], scan[24];
+	int r = facts_store(s->db, i64s(s->job->qj_org, org), i64s(s->job->qj_repo, repo),
+			    i64s(s->scan_id, scan), run, NULL);
+
+	return r < 0 ? r : facts_mark_findings(s->db, repo, branch, scan, run, NULL);
+}
+
+static int store_run(struct scan *s, const struct sarif_run *run, const char *branch)
+{
+	int r, stored = 0;
+
+	r = store_tool(s, run, &stored);
+	if (r == 0 && stored && run->nresults > 0)
+		r = store_results(s, run, branch);
+	if (r == 0 && stored && run->complete)
+		r = store_fixed(s, run->tool, branch);
+	if (r == 0 && stored)
+		r = store_facts(s, run, branch);
 	return r;
 }
 
@@ -1016,15 +992,11 @@ static enum outcome store(struct scan *s, struct sarif_log *log)
 	if (r == 0 && keyed)
 		r = fingerprints_rekey(s, &key);
 	secbuf_release(&key);
-	if (r == 0)
-		r = db_exec(s->db, NULL, sql_stage_table, 0, NULL);
 	for (i = 0; r == 0 && i < log->nruns; i++) {
 		complete &= log->runs[i].complete;
 		s->nrefused += (int64_t)log->runs[i].refused;
 		r = store_run(s, &log->runs[i], branch);
 	}
-	if (r == 0)
-		r = store_merge(s, branch);
 	free(branch);
 	s->state = complete ? "complete" : "incomplete";
 	stats = xasprintf("{\"findings\": %" PRId64 ", \"new\": %" PRId64 ", \"fixed\": %" PRId64

@@ -60,6 +60,61 @@ int facts_store(struct db *db, const char *org_id, const char *repo_id, const ch
 	return r;
 }
 
+/* Rows already in step are left alone: most are, and each update writes a row. */
+static const char sql_mark[] =
+	"UPDATE findings f SET suppressed_in_code = x.suppressed, suppress_reason = x.reason, "
+	"properties = f.properties - 'secret_hash' || x.props, updated_at = now() "
+	"FROM jsonb_to_recordset($4::jsonb) AS x(fp text, suppressed boolean, reason text, props jsonb) "
+	"WHERE f.repository_id = $1::bigint AND f.branch = $2 AND f.last_scan_id = $3::bigint "
+	"AND f.fingerprint = x.fp AND (f.suppressed_in_code, f.suppress_reason, f.properties) "
+	" IS DISTINCT FROM (x.suppressed, x.reason, f.properties - 'secret_hash' || x.props)";
+
+/* [{fp, suppressed, reason, props}] for the results with a fingerprint. */
+static char *mark_list(const struct sarif_run *run, size_t *marked)
+{
+	json_object *a = json_object_new_array();
+	char *out;
+
+	for (size_t i = 0; i < run->nresults; i++) {
+		const struct sarif_result *r = &run->results[i];
+		json_object *o;
+		char *props;
+
+		if (!r->fingerprint)
+			continue;
+		o = json_object_new_object();
+		props = facts_result_properties(r);
+		json_object_object_add(o, "fp", json_object_new_string(r->fingerprint));
+		json_object_object_add(o, "suppressed", json_object_new_boolean(r->suppressed));
+		if (r->suppressed && r->suppress_reason)
+			json_object_object_add(o, "reason", json_object_new_string(r->suppress_reason));
+		json_object_object_add(o, "props", json_tokener_parse(props));
+		free(props);
+		json_object_array_add(a, o);
+		*marked += r->suppressed;
+	}
+	out = xstrdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
+	json_object_put(a);
+	return out;
+}
+
+int facts_mark_findings(struct db *db, const char *repo_id, const char *branch,
+			const char *scan_id, const struct sarif_run *run, size_t *marked)
+{
+	size_t n = 0;
+	char *list;
+	int r = 0;
+
+	if (run->nresults > 0) {
+		list = mark_list(run, &n);
+		r = DB_QUERY(db, NULL, sql_mark, repo_id, branch, scan_id, list);
+		free(list);
+	}
+	if (marked)
+		*marked = n;
+	return r;
+}
+
 char *facts_result_properties(const struct sarif_result *r)
 {
 	json_object *o = json_object_new_object();

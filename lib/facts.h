@@ -10,9 +10,13 @@
  * pinning, a missing name or path) are skipped, not fatal: the document
  * comes out of the sandbox and is untrusted.
  *
+ * facts_mark_findings() then brings the findings a run reported in step
+ * with what the run says of them: suppressed in code (a lethe:ignore
+ * marker) with the marker's reason, or not (any more), and the keyed hash
+ * of a secret in findings.properties.
+ *
  * facts_result_properties() gives the findings.properties of a result: its
- * keyed secret hash, if any, as {"secret_hash": "..."}; lethe-scan stores
- * it with the finding.
+ * keyed secret hash, if any, as {"secret_hash": "..."}.
  */
 #ifndef LETHE_FACTS_H
 #define LETHE_FACTS_H
@@ -33,6 +37,15 @@ struct facts_count {
  */
 int facts_store(struct db *db, const char *org_id, const char *repo_id, const char *scan_id,
 		const struct sarif_run *run, struct facts_count *count);
+
+/*
+ * Update the findings of repository repo_id on branch that run reported
+ * in scan scan_id (matched by fingerprint; results without one are left
+ * alone): suppressed_in_code, suppress_reason and properties.  Returns 0
+ * or the db error; *marked (may be NULL) counts the suppressed ones.
+ */
+int facts_mark_findings(struct db *db, const char *repo_id, const char *branch,
+			const char *scan_id, const struct sarif_run *run, size_t *marked);
 
 /* findings.properties for r (JSON text, caller frees): "{}" when none. */
 char *facts_result_properties(const struct sarif_result *r);

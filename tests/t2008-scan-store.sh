@@ -6,13 +6,12 @@
 # a location is refused, counted, and makes the run incomplete, a message is
 # stored as the generic text of the tool's rule (the tool's own text, which
 # may quote code, nowhere), and the next scan keeps what it sees again and
-# marks fixed what it does not; a result suppressed in code (a lethe:ignore
-# marker) is stored so with its reason, and unsuppressed when the marker goes.
+# marks fixed what it does not.
 . "$(dirname "$0")/lib.sh"
 need_stack
 . "$TOP/tests/scan-lib.sh"
 scan_need
-plan 14
+plan 12
 pause_jobs
 
 fp1=$(printf 'one' | sha256sum | cut -c1-64)
@@ -36,10 +35,8 @@ result() {
 }
 
 mkdir -p "$SCRATCH/src"
-suppressed=$(result R4 c.c 7 "$fp2" "$msg" |
-	jq -c '. + {suppressions: [{kind: "inSource", justification: "kept for the migration"}]}')
 sarif "$(result R1 a.c 3 "$fp1")" "$(result R1 a.c 9 "$fp1")" "$(result R2 b.c 5)" \
-	"$(result R3 - 0)" "$suppressed" >"$SCRATCH/src/first.sarif"
+	"$(result R3 - 0)" "$(result R4 c.c 7 "$fp2" "$msg")" >"$SCRATCH/src/first.sarif"
 sarif "$(result R1 a.c 4 "$fp1")" "$(result R4 c.c 7 "$fp2" "$msg")" >"$SCRATCH/src/second.sarif"
 printf 'int x;\n' >"$SCRATCH/src/a.c"
 name=store-$$
@@ -79,8 +76,6 @@ is "$(finding R4 message) $(q "SELECT count(*) FROM lethe.findings WHERE reposit
 	"a tool's message is stored as the generic text of its rule, its own text nowhere"
 is "$(q "SELECT count(*) FROM lethe.scan_findings sf JOIN lethe.scans s ON s.id = sf.scan_id
 	WHERE s.job_id = $job AND sf.introduced")" 0 "a push scan introduces nothing"
-is "$(finding R4 "suppressed_in_code || ' ' || suppress_reason")" "true kept for the migration" \
-	"a result suppressed in code is stored so, with the marker's reason"
 
 id1=$(finding R1 id)
 scan second.sarif
@@ -91,7 +86,5 @@ is "$(finding R1 "id || ' ' || path || ':' || start_line || ' ' || state")" "$id
 is "$(finding R2 state)" fixed "the finding not seen again is fixed"
 is "$(finding R4 "state || ' ' || (first_scan_id < last_scan_id)")" "open true" \
 	"the finding seen by both scans spans them"
-is "$(finding R4 "suppressed_in_code || ' ' || coalesce(suppress_reason, 'none')")" "false none" \
-	"once its marker is gone, the finding is no longer suppressed"
 is "$(q "SELECT count(*) FROM lethe.scan_findings sf JOIN lethe.scans s ON s.id = sf.scan_id
 	WHERE s.job_id = $job")" 2 "the second scan links the two findings it saw"

@@ -99,6 +99,52 @@ static char *one(struct db *db, const char *sql, const char *arg)
 	return v;
 }
 
+/* Two findings of the scan; the run suppresses one and hashes a secret. */
+static void test_mark(struct db *admin, struct db *jobs, const char *org, const char *repo,
+		      const char *scan)
+{
+	static const char fp1[] = "1111111111111111111111111111111111111111111111111111111111111111";
+	static const char fp2[] = "2222222222222222222222222222222222222222222222222222222222222222";
+	struct sarif_log log;
+	struct sarif_run *run;
+	struct sarif_result *r;
+	size_t marked = 0;
+	char *v, *w;
+
+	DB_QUERY(admin, NULL, "INSERT INTO findings (org_id, repository_id, branch, fingerprint, tool, "
+		 "rule_id, level, path, message, first_scan_id, last_scan_id, suppressed_in_code, "
+		 "suppress_reason) SELECT $1::bigint, $2::bigint, 'main', fp, 'lethe-secrets', "
+		 "'secrets/generic', 'error', 'a.py', 'm', $3::bigint, $3::bigint, s, w "
+		 "FROM (VALUES ($4, false, NULL), ($5, true, 'an old marker')) AS v(fp, s, w)",
+		 org, repo, scan, fp1, fp2);
+	sarif_log_init(&log);
+	run = sarif_log_add_run(&log, "lethe-secrets", NULL);
+	r = sarif_run_add_result(run);
+	r->fingerprint = xstrdup(fp1);
+	r->suppressed = true;
+	r->suppress_reason = xstrdup("rotated in 2024");
+	r->secret_hash = xstrdup("abababababababababababababababababababababababababababababababab");
+	r = sarif_run_add_result(run);
+	r->fingerprint = xstrdup(fp2);
+	ok(facts_mark_findings(jobs, repo, "main", scan, run, &marked) == 0 && marked == 1,
+	   "lethe_jobs marks the run's findings, one of them suppressed");
+	v = one(admin, "SELECT string_agg(concat_ws('|', suppressed_in_code, suppress_reason, "
+		"properties->>'secret_hash'), ';' ORDER BY fingerprint) FROM findings WHERE last_scan_id = $1",
+		scan);
+	ok(v && !strcmp(v, "t|rotated in 2024|abababababababababababababababababababababababababababababababab;f"),
+	   "a marked finding is suppressed in code with its reason and hash; a marker gone unsuppresses (%s)",
+	   v ? v : "NULL");
+	free(v);
+	v = one(admin, "SELECT string_agg(xmin::text, ',') FROM findings WHERE last_scan_id = $1", scan);
+	facts_mark_findings(jobs, repo, "main", scan, run, &marked);
+	w = one(admin, "SELECT string_agg(xmin::text, ',') FROM findings WHERE last_scan_id = $1", scan);
+	ok(v && w && !strcmp(v, w), "marking them again writes no row (%s, %s)", v ? v : "NULL",
+	   w ? w : "NULL");
+	free(v);
+	free(w);
+	sarif_log_release(&log);
+}
+
 static void test_store(struct db *admin, struct db *jobs, const struct sarif_log *log)
 {
 	char org[24], repo[24], scan[24];
@@ -136,6 +182,7 @@ static void test_store(struct db *admin, struct db *jobs, const struct sarif_log
 	v = one(admin, "SELECT cyclonedx($1::bigint) ->> 'bomFormat'", repo);
 	ok(v && !strcmp(v, "CycloneDX"), "the document is a CycloneDX BOM");
 	free(v);
+	test_mark(admin, jobs, org, repo, scan);
 	DB_QUERY(admin, NULL, "DELETE FROM orgs WHERE id = $1", org);
 }
 
