@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 command -v systemd-sysusers >/dev/null && command -v systemd-tmpfiles >/dev/null ||
 	skip_all "systemd-sysusers or systemd-tmpfiles is not installed"
-plan 12
+plan 13
 
 src=$SCRATCH/src root=$SCRATCH/root
 copy_tree "$src"
