@@ -317,8 +317,8 @@ static bool pid_uses_dev(int pidfd, dev_t dev, ino_t my_mntns, bool foreign_only
 	return used;
 }
 
-/* One pass over /proc: SIGKILL every user of dev; how many were found. */
-static int kill_pass(dev_t dev, ino_t my_mntns, bool foreign_only)
+/* One pass over /proc: SIGKILL (unless dry) every user of dev; how many were found. */
+static int kill_pass(dev_t dev, ino_t my_mntns, bool foreign_only, bool dry)
 {
 	struct dirent *de;
 	int found = 0, pidfd;
@@ -335,7 +335,7 @@ static int kill_pass(dev_t dev, ino_t my_mntns, bool foreign_only)
 		pidfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (pidfd < 0)
 			continue;
-		if (pid_uses_dev(pidfd, dev, my_mntns, foreign_only) && kill(pid, SIGKILL) == 0)
+		if (pid_uses_dev(pidfd, dev, my_mntns, foreign_only) && (dry || kill(pid, SIGKILL) == 0))
 			found++;
 		close(pidfd);
 	}
@@ -346,18 +346,25 @@ static int kill_pass(dev_t dev, ino_t my_mntns, bool foreign_only)
 /*
  * Kill every process that keeps dev's filesystem alive.  foreign_only looks
  * only at other mount namespaces, which is cheap; the full scan also reads
- * every process's fds and memory maps.
+ * every process's fds and memory maps.  A sandbox that another scan is
+ * starting holds a copy of every mount for the few milliseconds before it
+ * pivots into its own root and lets them go: a namespace seen holding dev
+ * is given a moment to do so before anything is killed.
  */
 static void kill_users(dev_t dev, bool foreign_only)
 {
-	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	struct timespec ts = { 0, 10 * 1000 * 1000 }, grace = { 0, 250 * 1000 * 1000 };
 	struct stat ns;
 	int round;
 
 	if (stat("/proc/self/ns/mnt", &ns) < 0)
 		ns.st_ino = 0;
+	if (foreign_only && kill_pass(dev, ns.st_ino, true, true) <= 0)
+		return;
+	if (foreign_only)
+		nanosleep(&grace, NULL);
 	for (round = 0; round < KILL_ROUNDS; round++) {
-		if (kill_pass(dev, ns.st_ino, foreign_only) <= 0)
+		if (kill_pass(dev, ns.st_ino, foreign_only, false) <= 0)
 			return;
 		nanosleep(&ts, NULL);
 	}
