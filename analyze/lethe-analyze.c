@@ -30,6 +30,7 @@
 #include "an.h"
 #include "log.h"
 #include "sandbox.h"
+#include "sandboxed.h"
 #include "util.h"
 
 #define TOOLS_MAX 32
@@ -313,14 +314,6 @@ static void write_log(const struct sarif_log *log)
 	free(doc);
 }
 
-#ifdef __SANITIZE_ADDRESS__
-/*
- * The sanitizer build only: LeakSanitizer needs ptrace, which the
- * sandbox's seccomp filter refuses, so leaks cannot be checked in here.
- */
-const char *__asan_default_options(void);
-const char *__asan_default_options(void) { return "detect_leaks=0"; }
-#endif
 
 int main(int argc, char **argv)
 {

@@ -41,6 +41,7 @@
 
 #include "cmdgate.h"
 #include "ruletext.h"
+#include "sandboxed.h"
 #include "util.h"
 
 #define READ_LINES    400

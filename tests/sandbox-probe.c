@@ -19,6 +19,8 @@
 #include <unistd.h>
 #include <json-c/json.h>
 
+#include "sandboxed.h"
+
 extern char **environ;
 
 static const char *tcp(const char *host, int port)
