@@ -14,6 +14,8 @@ NGINXDIR ?= /etc/nginx/sites-available
 DESTDIR  ?=
 
 CC       ?= cc
+# The library's layers, lowest first (below: what each may use).
+LAYERS   := base parse db secret store vcs scan
 PKGS     := libpq json-c openssl libcurl libgit2 libcryptsetup libseccomp \
             yaml-0.1 libsystemd libjwt libxcrypt fcgi libzip
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -23,7 +25,7 @@ WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 CFLAGS   ?= -O2 -g
 override CFLAGS += -std=gnu11 $(WARN) -fstack-protector-strong -fPIE \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-override CPPFLAGS += -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -Ilib \
+override CPPFLAGS += -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 $(LAYERS:%=-Ilib/%) \
             -DLETHE_SQL_DIR='"$(DATADIR)/sql"' -DLETHE_DATADIR='"$(DATADIR)"' -DLETHE_LIBEXEC='"$(LIBEXEC)"' \
             -DLETHE_UNITDIR='"$(UNITDIR)"' \
             -DLETHE_VERSION='"$(VERSION)"'
@@ -58,9 +60,32 @@ SRC_lethe-agent   := jobs/lethe-agent.c
 PRESENT   := $(foreach b,$(BINS),$(if $(wildcard $(firstword $(SRC_$(b)))),$(b)))
 BIN_PATHS := $(addprefix bin/,$(PRESENT))
 
-LIB_SRC  := $(wildcard lib/*.c)
-LIB_OBJ  := $(LIB_SRC:%.c=build/%.o)
-LIB_A    := build/liblethe.a
+# The library, one layer per concern, each its own archive.  A layer may
+# use only the layers it names (`make layers` checks the #include lines);
+# a program links only the layers it names, so lethe-analyze and
+# lethe-agent, which run in the sandbox, cannot reach keys or the database.
+DEPS_base   :=
+DEPS_parse  := base
+DEPS_db     := base
+DEPS_secret := base parse db
+DEPS_store  := base parse db secret
+DEPS_vcs    := base parse db secret store
+DEPS_scan   := base parse
+LAYERS_lethectl      := base parse db secret store
+LAYERS_lethe-hook    := base parse db secret store vcs
+LAYERS_lethe-api     := base parse db secret store
+LAYERS_lethe-scan    := base parse db secret store vcs scan
+LAYERS_lethe-scrub   := base parse db store scan
+LAYERS_lethe-rotate  := base parse db secret store
+LAYERS_lethe-drain   := base parse db store
+LAYERS_lethe-analyze := base parse
+LAYERS_lethe-llm-proxy := base parse db secret vcs
+LAYERS_lethe-agent   := base parse
+# Highest layer first, as the linker reads archives.
+reverse = $(if $(1),$(call reverse,$(wordlist 2,$(words $(1)),$(1))) $(firstword $(1)))
+layer_libs = $(foreach l,$(call reverse,$(1)),build/liblethe-$(l).a)
+LIB_ALL  := $(call layer_libs,$(LAYERS))
+$(foreach l,$(LAYERS),$(eval LIB_OBJ_$(l) := $(patsubst %.c,build/%.o,$(wildcard lib/$(l)/*.c))))
 
 UNIT_SRC := $(wildcard tests/unit/*_test.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
@@ -73,12 +98,12 @@ FUZZ_SRC := $(wildcard fuzz/*_fuzz.c)
 
 # The objects of tests and helpers are kept, not removed as intermediate.
 .SECONDARY:
-.PHONY: all programs deps check test unit install up down demo bench fuzz deb clean help
+.PHONY: all programs deps layers check test unit install up down demo bench fuzz deb clean help
 all: $(BIN_PATHS) $(UNIT_BIN) $(HELPER_BIN)
 programs: $(BIN_PATHS)
 
 help:
-	@echo 'targets: all programs deps check install up down demo bench fuzz deb clean'
+	@echo 'targets: all programs deps layers check install up down demo bench fuzz deb clean'
 	@echo 'options: PREFIX DESTDIR SANITIZE=1 CI=1 LETHE_PORT LETHE_RUN'
 
 # The paths and version compiled in: objects are rebuilt when they change.
@@ -86,7 +111,7 @@ PATHS := $(VERSION) $(SBINDIR) $(LIBEXEC) $(DATADIR) $(UNITDIR)
 $(shell mkdir -p build && [ "$$(cat build/paths 2>/dev/null)" = '$(PATHS)' ] || \
 	echo '$(PATHS)' >build/paths)
 
-build/%.o: %.c build/paths $(wildcard lib/*.h) $(wildcard fcgi/*.h ctl/*.h analyze/*.h jobs/*.h)
+build/%.o: %.c build/paths $(wildcard lib/*/*.h) $(wildcard fcgi/*.h ctl/*.h analyze/*.h jobs/*.h)
 	@mkdir -p $(dir $@)
 	@echo '  CC    $<'
 	@$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
@@ -94,40 +119,51 @@ build/%.o: %.c build/paths $(wildcard lib/*.h) $(wildcard fcgi/*.h ctl/*.h analy
 # lethe-analyze's modules also depend on their shared header.
 $(patsubst %.c,build/%.o,$(wildcard analyze/*.c)): $(wildcard analyze/*.h)
 
-$(LIB_A): $(LIB_OBJ)
-	@rm -f $@
-	@ar rcs $@ $^
+define layer_rule
+build/liblethe-$(1).a: $$(LIB_OBJ_$(1))
+	@rm -f $$@
+	@ar rcs $$@ $$^
+endef
+$(foreach l,$(LAYERS),$(eval $(call layer_rule,$(l))))
 
 define bin_rule
-bin/$(1): $$(SRC_$(1):%.c=build/%.o) $$(LIB_A)
+bin/$(1): $$(SRC_$(1):%.c=build/%.o) $$(call layer_libs,$$(LAYERS_$(1)))
 	@mkdir -p bin
 	@echo '  LINK  $$@'
-	@$$(CC) $$(LDFLAGS) -o $$@ $$(SRC_$(1):%.c=build/%.o) $$(LIB_A) $$(LDLIBS)
+	@$$(CC) $$(LDFLAGS) -o $$@ $$(SRC_$(1):%.c=build/%.o) $$(call layer_libs,$$(LAYERS_$(1))) $$(LDLIBS)
 endef
 $(foreach b,$(PRESENT),$(eval $(call bin_rule,$(b))))
 
-build/tests/helpers/%: build/tests/%.o $(LIB_A)
+build/tests/helpers/%: build/tests/%.o $(LIB_ALL)
 	@mkdir -p $(dir $@)
 	@echo '  LINK  $@'
-	@$(CC) $(LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
+	@$(CC) $(LDFLAGS) -o $@ $< $(LIB_ALL) $(LDLIBS)
 
 # A unit test of a lethe-analyze module (tests/unit/an_NAME_test.c) includes
 # analyze/an-NAME.c, to reach what is static there, and links the others.
 $(foreach t,$(wildcard tests/unit/an_*_test.c),$(eval build/$(t:.c=.o): \
 	analyze/$(subst _,-,$(notdir $(t:_test.c=))).c))
 AN_OBJ := $(patsubst %.c,build/%.o,$(filter-out analyze/lethe-analyze.c,$(SRC_lethe-analyze)))
-build/tests/an_%_test: build/tests/unit/an_%_test.o $(AN_OBJ) $(LIB_A)
+build/tests/an_%_test: build/tests/unit/an_%_test.o $(AN_OBJ) $(LIB_ALL)
 	@mkdir -p $(dir $@)
 	@echo '  LINK  $@'
-	@$(CC) $(LDFLAGS) -o $@ $< $(filter-out build/analyze/an-$*.o,$(AN_OBJ)) $(LIB_A) $(LDLIBS)
+	@$(CC) $(LDFLAGS) -o $@ $< $(filter-out build/analyze/an-$*.o,$(AN_OBJ)) $(LIB_ALL) $(LDLIBS)
 
-build/tests/%: build/tests/unit/%.o $(LIB_A)
+build/tests/%: build/tests/unit/%.o $(LIB_ALL)
 	@mkdir -p $(dir $@)
 	@echo '  LINK  $@'
-	@$(CC) $(LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
+	@$(CC) $(LDFLAGS) -o $@ $< $(LIB_ALL) $(LDLIBS)
 
 deps:
 	@scripts/deps
+
+comma := ,
+empty :=
+space := $(empty) $(empty)
+csv = $(subst $(space),$(comma),$(strip $(1)))
+layers: $(LIB_ALL)
+	@scripts/layers $(foreach l,$(LAYERS),layer:$(l):$(call csv,$(DEPS_$(l)))) \
+	    $(foreach b,$(PRESENT),program:$(b):$(call csv,$(LAYERS_$(b))):$(call csv,$(SRC_$(b))))
 
 # The shell tests need the local stack; it is started here and stopped after.
 check: deps all

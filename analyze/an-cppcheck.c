@@ -5,7 +5,7 @@
  * The report is a flat list of <error id severity msg cwe> elements, each
  * with <location file line column> children, the first being the primary
  * location.  Its msg quotes the code (expressions, literals, names): only
- * the text Lethe keeps for the rule is kept (lib/ruletext.h).  A small tag
+ * the text Lethe keeps for the rule is kept (lib/parse/ruletext.h).  A small tag
  * reader suffices: it reads tags and attributes,
  * decodes the five XML entities and character references, and refuses
  * anything malformed.  Text between tags is ignored; a report without its
@@ -315,7 +315,7 @@ static int cpp_tag(const struct an_ctx *ctx, struct sarif_run *run,
 		return 1;
 	if (strcmp(t->name, "cppcheck") == 0 && !t->closing && !run->version &&
 	    xml_attr(t, "version"))
-		run->version = sarif_clean_text(xml_attr(t, "version"), 100);
+		run->version = text_clean(xml_attr(t, "version"), 100);
 	if (strcmp(t->name, "error") == 0 && !t->closing) {
 		cpp_error_reset(e);
 		e->open = true;

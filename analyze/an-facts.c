@@ -2,9 +2,9 @@
  * an-facts.c - facts and issues collected by Lethe's own analyzers.
  *
  * Fact values are cleaned text of at most FACT_MAX bytes, and URLs in them
- * lose their userinfo (user:password@, lib/redact.h), which is where
+ * lose their userinfo (user:password@, lib/parse/redact.h), which is where
  * credentials hide in manifests (git+https://user:token@host/repo.git);
- * lib/sarif.c removes it again on the host.
+ * lib/parse/sarif.c removes it again on the host.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -38,7 +38,7 @@ static void add_str(json_object *o, const char *key, const char *v)
 
 	if (!v)
 		return;
-	c = sarif_clean_text(v, FACT_MAX);
+	c = text_clean(v, FACT_MAX);
 	redact_userinfo(c);
 	json_object_object_add(o, key, json_object_new_string(c));
 }
@@ -111,7 +111,7 @@ void an_issue_add(struct an_issues *is, const char *rule, int line, const char *
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	is->v[is->n].rule = xstrdup(rule);
-	is->v[is->n].message = sarif_clean_text(msg, SARIF_MESSAGE_MAX);
+	is->v[is->n].message = text_clean(msg, SARIF_MESSAGE_MAX);
 	is->v[is->n].line = line;
 	is->n++;
 }

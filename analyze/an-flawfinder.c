@@ -46,7 +46,7 @@ static bool utf8_file(int dfd, const char *name)
 	while (len < (size_t)st.st_size && (n = read(fd, buf + len, (size_t)st.st_size - len)) > 0)
 		len += (size_t)n;
 	close(fd);
-	valid = n >= 0 && sarif_utf8_valid(buf, len);
+	valid = n >= 0 && utf8_valid(buf, len);
 	OPENSSL_cleanse(buf, len);
 	free(buf);
 	return valid;

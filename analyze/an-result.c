@@ -201,7 +201,7 @@ static struct sarif_result *result_add(const struct an_ctx *ctx, struct sarif_ru
 	else
 		an_fingerprint(ctx, tool, rule_id, clean, line, fp);
 	r = sarif_run_add_result(run);
-	r->rule_id = rule_id ? sarif_clean_text(rule_id, 200) : NULL;
+	r->rule_id = rule_id ? text_clean(rule_id, 200) : NULL;
 	r->path = clean;
 	r->fingerprint = xstrdup(fp);
 	r->start_line = r->end_line = line > 0 ? line : 0;

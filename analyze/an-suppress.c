@@ -177,7 +177,7 @@ static void result_check(const struct sarif_run *run, struct sarif_result *r,
 		    !marker_matches(&m, run, r))
 			continue;
 		r->suppressed = true;
-		r->suppress_reason = sarif_clean_text(m.reason, REASON_MAX);
+		r->suppress_reason = text_clean(m.reason, REASON_MAX);
 		return;
 	}
 }

@@ -29,7 +29,7 @@
 
 #include "an.h"
 #include "log.h"
-#include "sandbox.h"
+#include "sandbox_paths.h"
 #include "sandboxed.h"
 #include "util.h"
 

@@ -7,7 +7,7 @@
  * advisories are copied to a temporary table and stored from it by a few
  * statements (an advisory replaces the stored one
  * when its "modified" is newer, a withdrawn one deletes it), the stored
- * dependencies of each branch's latest scan are matched again (lib/vulns.h)
+ * dependencies of each branch's latest scan are matched again (lib/store/vulns.h)
  * and an audit event records the counts.  A file that cannot be read or an
  * advisory that does not pass advisory_check() stops the import with its
  * name, and nothing is changed.
@@ -219,7 +219,7 @@ static void add_str(json_object *o, const char *key, json_object *doc, const cha
 		json_object_object_add(o, key, json_object_get(v));
 }
 
-/* What matching reads of an affected[] entry (lib/advisory.h): its ranges and versions. */
+/* What matching reads of an affected[] entry (lib/parse/advisory.h): its ranges and versions. */
 static json_object *import_entry(json_object *entry)
 {
 	json_object *o = json_object_new_object(), *v;
@@ -292,7 +292,7 @@ static json_object *import_row(json_object *doc)
 	add_str(o, "withdrawn", doc, "withdrawn");
 	if (json_object_object_get_ex(doc, "summary", &w) && json_object_is_type(w, json_type_string))
 		summary = json_object_get_string(w);
-	clean = sarif_clean_text(summary ? summary : "", 1000);
+	clean = text_clean(summary ? summary : "", 1000);
 	if (*clean)
 		json_object_object_add(o, "summary", json_object_new_string(clean));
 	free(clean);

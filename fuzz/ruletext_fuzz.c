@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/ruletext.h"
-#include "../lib/sarif.h"
-#include "../lib/util.h"
+#include "ruletext.h"
+#include "sarif.h"
+#include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -51,7 +51,7 @@ static void check(const char *tool, const char *rule, const char *msg)
 	char *z = zeroed(msg), *zkept = ruletext_message(tool, rule, z);
 	char *a = zeroed(kept), *b = zeroed(zkept);
 
-	if (strcmp(kept, again) != 0 || !sarif_utf8_valid(kept, strlen(kept)))
+	if (strcmp(kept, again) != 0 || !utf8_valid(kept, strlen(kept)))
 		abort();
 	for (const char *p = kept; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)

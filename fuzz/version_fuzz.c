@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/advisory.h"
-#include "../lib/util.h"
-#include "../lib/version.h"
+#include "advisory.h"
+#include "util.h"
+#include "version.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

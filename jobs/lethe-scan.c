@@ -275,7 +275,7 @@ static enum outcome volume_up(struct scan *s)
 
 /*
  * VCS integration: a repository of a github-app integration clones with a
- * fresh installation token for it alone with contents: read (lib/github.h);
+ * fresh installation token for it alone with contents: read (lib/vcs/github.h);
  * -ENOENT means it has none, and the stored clone token is used.
  */
 static int token_app(struct scan *s, struct secbuf *tok)
@@ -619,7 +619,7 @@ static void analyze_cause(const struct sandbox_result *res, char *buf, size_t le
 			if (strncmp(line, origins[i], strlen(origins[i])) != 0)
 				continue;
 			raw = xstrndup(line, (size_t)(end - line));
-			clean = sarif_clean_text(raw, CAUSE_MAX);
+			clean = text_clean(raw, CAUSE_MAX);
 			snprintf(buf, len, "%s", clean);
 			free(raw);
 			free(clean);
@@ -798,7 +798,7 @@ static int store_tool(struct scan *s, const struct sarif_run *run, int *stored)
  * A result without a fingerprint (a scanner added by configuration that
  * writes SARIF itself, or one whose fingerprint could not be keyed) is
  * tracked by SHA-256 of tool, rule, path and message: it survives the code
- * moving.  The message is Lethe's text for the rule (lib/ruletext.h), so
+ * moving.  The message is Lethe's text for the rule (lib/parse/ruletext.h), so
  * this hashes no file content and is not keyed.
  */
 static char *fingerprint_fallback(const char *tool, const struct sarif_result *res)
@@ -879,7 +879,7 @@ static char *results_json(struct scan *s, const struct sarif_run *run)
 	return out;
 }
 
-/* Where the scan's findings go (lib/findings.h); ids holds the numbers as text. */
+/* Where the scan's findings go (lib/store/findings.h); ids holds the numbers as text. */
 static struct findings_target scan_target(struct scan *s, const char *branch, char ids[3][24])
 {
 	return (struct findings_target){ i64s(s->job->qj_org, ids[0]), i64s(s->job->qj_repo, ids[1]),
@@ -962,7 +962,7 @@ static int store_vulns(struct scan *s, const char *branch)
  * as it is: key them with the org's secret hash key, which stays in key
  * for the re-keying of the org's stored fingerprints.  When that key is
  * not available, secrets are stored without a hash and results are
- * tracked by the fallback fingerprint (lib/secrethash.h); -1 then.
+ * tracked by the fallback fingerprint (lib/secret/secrethash.h); -1 then.
  */
 static int results_key(struct scan *s, struct sarif_log *log, struct secbuf *key)
 {
@@ -1095,7 +1095,7 @@ static void scan_finish(struct scan *s, enum outcome o)
 }
 
 /*
- * VCS integration: tell the VCS (lib/report.h), once the results are
+ * VCS integration: tell the VCS (lib/vcs/report.h), once the results are
  * committed.  A failure is logged and changes nothing: the scan stands.
  */
 static void scan_report(struct scan *s)

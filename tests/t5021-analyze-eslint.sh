@@ -38,7 +38,7 @@ for f in "${VULN[@]}"; do
 		"$rule: found in its vulnerable form, not in its safe one"
 done
 jq -r '.runs[0].results[].message.text' "$SCRATCH/fx.sarif" | sort -u >"$SCRATCH/texts"
-check '[ -s "$SCRATCH/texts" ] && while read -r t; do grep -qF "\"$t\"" "$TOP/lib/ruletext.c" || exit 1; done <"$SCRATCH/texts"' \
+check '[ -s "$SCRATCH/texts" ] && while read -r t; do grep -qF "\"$t\"" "$TOP/lib/parse/ruletext.c" || exit 1; done <"$SCRATCH/texts"' \
 	"every message is Lethe's text for its rule, none the plugin's"
 
 an "$TOP/tests/fixtures/deps" >"$SCRATCH/none.sarif" 2>/dev/null

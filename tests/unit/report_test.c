@@ -249,7 +249,7 @@ static void test_text_limits(void)
 		rp.rp_new[i].rf_message = xstrdup("Caf\xc3\xa9 `x` <b>@team</b>");
 	}
 	md = report_markdown(&rp, 1, REPORT_GITHUB_TEXT_MAX);
-	ok(sarif_utf8_valid(md, strlen(md)), "a path cut in the comment stays valid UTF-8");
+	ok(utf8_valid(md, strlen(md)), "a path cut in the comment stays valid UTF-8");
 	ok(strstr(md, "``Caf\xc3\xa9 `x` <b>@team</b>``") != NULL,
 	   "a message is a code span: no markup, no mention");
 	free(md);

@@ -369,7 +369,7 @@ static char *shape_fill(const char *fmt, char hole[HOLES][NUMBER_MAX + 2])
 static char *generic(const char *tool, const char *rule)
 {
 	char *s = xasprintf("%s rule %s", tool ? tool : "unknown", rule && *rule ? rule : "unknown");
-	char *c = sarif_clean_text(s, RULETEXT_MAX);
+	char *c = text_clean(s, RULETEXT_MAX);
 
 	free(s);
 	return c;
@@ -393,7 +393,7 @@ char *ruletext_message(const char *tool, const char *rule, const char *message)
 	char hole[HOLES][NUMBER_MAX + 2];
 
 	if (ruletext_own_tool(tool))
-		return sarif_clean_text(message ? message : "(no message)", SARIF_MESSAGE_MAX);
+		return text_clean(message ? message : "(no message)", SARIF_MESSAGE_MAX);
 	if (e && e->match && message &&
 	    (shape_match(e->match, message, hole) || shape_match(e->fmt, message, hole)))
 		return shape_fill(e->fmt, hole);

@@ -114,8 +114,8 @@ struct sarif_run *sarif_log_add_run(struct sarif_log *log, const char *tool,
 	log->runs = xrealloc(log->runs, (log->nruns + 1) * sizeof(*run));
 	run = &log->runs[log->nruns++];
 	memset(run, 0, sizeof(*run));
-	run->tool = sarif_clean_text(tool ? tool : "unknown", 200);
-	run->version = version ? sarif_clean_text(version, 200) : NULL;
+	run->tool = text_clean(tool ? tool : "unknown", 200);
+	run->version = version ? text_clean(version, 200) : NULL;
 	run->complete = true;
 	return run;
 }
@@ -149,7 +149,7 @@ void sarif_run_fail(struct sarif_run *run, const char *reason)
 	run->complete = false;
 	run->not_applicable = false;
 	free(run->reason);
-	run->reason = sarif_clean_text(reason ? reason : "unknown failure",
+	run->reason = text_clean(reason ? reason : "unknown failure",
 				       SARIF_MESSAGE_MAX);
 }
 
@@ -175,7 +175,7 @@ void sarif_run_note(struct sarif_run *run, const char *text)
 {
 	json_object *meta = run->meta_json ? json_tokener_parse(run->meta_json) : NULL;
 	json_object *list = NULL, *e = json_object_new_object();
-	_cleanup_free_ char *c = sarif_clean_text(text, SARIF_MESSAGE_MAX);
+	_cleanup_free_ char *c = text_clean(text, SARIF_MESSAGE_MAX);
 
 	if (!meta)
 		meta = json_object_new_object();
@@ -199,69 +199,7 @@ void sarif_run_not_applicable(struct sarif_run *run, const char *reason)
 		return;
 	run->not_applicable = true;
 	free(run->reason);
-	run->reason = sarif_clean_text(reason ? reason : "nothing to scan", SARIF_MESSAGE_MAX);
-}
-
-/* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len;
-	unsigned cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
-bool sarif_utf8_valid(const char *s, size_t n)
-{
-	const unsigned char *u = (const unsigned char *)s;
-
-	for (size_t i = 0, k; i < n; i += k)
-		if ((k = utf8_seq(u + i, n - i)) == 0)
-			return false;
-	return true;
-}
-
-char *sarif_clean_text(const char *text, size_t max)
-{
-	const unsigned char *s = (const unsigned char *)text;
-	size_t n = strlen(text), o = 0;
-	char *out = xmalloc((n < max ? n : max) + 1);
-
-	for (size_t i = 0; i < n;) {
-		size_t k = utf8_seq(s + i, n - i);
-
-		if (o + (k ? k : 1) > max)
-			break;
-		if (k == 0)
-			out[o++] = '?';
-		else if (k == 1 && (s[i] < 0x20 || s[i] == 0x7f))
-			out[o++] = ' ';
-		else
-			memcpy(out + o, s + i, k), o += k;
-		i += k ? k : 1;
-	}
-	out[o] = '\0';
-	return out;
+	run->reason = text_clean(reason ? reason : "nothing to scan", SARIF_MESSAGE_MAX);
 }
 
 /* Reject "..", empty path, and collapse "./" and "//" segments in place. */
@@ -308,7 +246,7 @@ static int path_relative(const char *p, const char *base, char **out)
 
 	*out = NULL;
 	p = strip_base(p, base);
-	if (p[0] == '/' || strlen(p) > SARIF_PATH_MAX || !sarif_utf8_valid(p, strlen(p)))
+	if (p[0] == '/' || strlen(p) > SARIF_PATH_MAX || !utf8_valid(p, strlen(p)))
 		return -EINVAL;
 	*out = xstrdup(p);
 	r = path_segments(*out);
@@ -646,7 +584,7 @@ static bool mentions_snippet(const char *msg, json_object *phys)
 }
 
 /*
- * The text Lethe keeps for the result (lib/ruletext.h), never the tool's:
+ * The text Lethe keeps for the result (lib/parse/ruletext.h), never the tool's:
  * a message that repeats the snippet is counted as source-bearing.
  */
 static char *result_message(const char *tool, const char *id, json_object *res,
@@ -724,7 +662,7 @@ static void result_suppression(struct sarif_result *r, json_object *res)
 		if (!kind || strcmp(kind, "inSource") != 0)
 			continue;
 		r->suppressed = true;
-		r->suppress_reason = why ? sarif_clean_text(why, SARIF_MESSAGE_MAX) : NULL;
+		r->suppress_reason = why ? text_clean(why, SARIF_MESSAGE_MAX) : NULL;
 	}
 }
 
@@ -796,7 +734,7 @@ static int parse_result(struct parser *p, struct sarif_run *run,
 	}
 	r = sarif_run_add_result(run);
 	*r = place;
-	r->rule_id = id ? sarif_clean_text(id, 200) : NULL;
+	r->rule_id = id ? text_clean(id, 200) : NULL;
 	r->level = xstrdup(level);
 	r->message = result_message(run->tool, r->rule_id, res, phys, &p->log->stripped);
 	r->fingerprint = result_fingerprint(res);
@@ -817,7 +755,7 @@ static json_object *meta_driver(json_object *driver)
 		const char *v = get_str(driver, keys[i]);
 
 		if (v) {
-			_cleanup_free_ char *c = sarif_clean_text(v, 200);
+			_cleanup_free_ char *c = text_clean(v, 200);
 
 			json_object_object_add(o, keys[i], json_object_new_string(c));
 		}
@@ -842,7 +780,7 @@ static json_object *meta_notifications(json_object *inv, const char **reason)
 			continue;
 		if (!*reason || (level && strcmp(level, "error") == 0))
 			*reason = text;
-		c = sarif_clean_text(text, SARIF_MESSAGE_MAX);
+		c = text_clean(text, SARIF_MESSAGE_MAX);
 		e = json_object_new_object();
 		json_object_object_add(e, "level", json_object_new_string(level ? level : "warning"));
 		json_object_object_add(e, "text", json_object_new_string(c));
@@ -884,7 +822,7 @@ static const char *const wf_keys[] = { "system", "path", "workflow", "job", "kin
  * the host does not trust the sandbox to have removed them). */
 static json_object *fact_str(const char *s)
 {
-	_cleanup_free_ char *c = sarif_clean_text(s, SARIF_MESSAGE_MAX);
+	_cleanup_free_ char *c = text_clean(s, SARIF_MESSAGE_MAX);
 
 	redact_userinfo(c);
 	return json_object_new_string(c);
@@ -1044,7 +982,7 @@ static int parse_run(struct parser *p, json_object *runobj, size_t i)
 	run = sarif_log_add_run(p->log, name, version);
 	run->info_uri = web_uri(get_str(driver, "informationUri"));
 	na = get_str(get(runobj, "automationDetails", json_type_object), "id");
-	run->category = na && *na ? sarif_clean_text(na, 200) : NULL;
+	run->category = na && *na ? text_clean(na, 200) : NULL;
 	parse_invocation(run, driver, runobj);
 	parse_run_properties(run, runobj);
 	r = parse_results(p, run, runobj, get(driver, "rules", json_type_array));
@@ -1107,7 +1045,7 @@ int sarif_parse(const char *buf, size_t len, const struct sarif_limits *lim,
 
 static json_object *jstr(const char *s)
 {
-	_cleanup_free_ char *c = sarif_clean_text(s, SARIF_MESSAGE_MAX);
+	_cleanup_free_ char *c = text_clean(s, SARIF_MESSAGE_MAX);
 
 	return json_object_new_string(c);
 }
@@ -1190,7 +1128,7 @@ static const char *rule_name(const struct sarif_result *r)
 /*
  * A rule descriptor for id: code-scanning services want short and full
  * descriptions and help; the rule id and the rule's fixed text (never a
- * scanner's message, lib/ruletext.h) are what Lethe has, so they are what
+ * scanner's message, lib/parse/ruletext.h) are what Lethe has, so they are what
  * it writes.  Lethe's own analyzers have no entry there: their first
  * result's message, their own text, describes the rule.
  */
@@ -1239,7 +1177,7 @@ static json_object *write_result(const char *tool, const struct sarif_result *r,
 {
 	json_object *o = json_object_new_object(), *locs, *props;
 	const char *level = level_valid(r->level);
-	_cleanup_free_ char *id = sarif_clean_text(rule_name(r), 200);
+	_cleanup_free_ char *id = text_clean(rule_name(r), 200);
 
 	const char *msg = r->message && *r->message ? r->message : "(no message)";
 

@@ -15,7 +15,7 @@
  *
  * Limits: memory, processes and CPU share through a per-run cgroup: v2 in
  * the caller's delegated subtree, else v1 directories
- * (/sys/fs/cgroup/{memory,pids}/lethe/ID) (lib/cgroup.h), falling back to
+ * (/sys/fs/cgroup/{memory,pids}/lethe/ID) (lib/scan/cgroup.h), falling back to
  * RLIMIT_AS and RLIMIT_NPROC without either; CPU time with RLIMIT_CPU; output through pipes
  * read by the caller's process; wall time, after which the whole tree is
  * killed.  The caller must be root (it switches to SANDBOX_USER).
@@ -27,12 +27,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sandbox_paths.h"
+
 #define SANDBOX_USER	"lethe-sandbox"
 #define SANDBOX_BWRAP	"/usr/bin/bwrap"
 #define SANDBOX_BINDS_MAX 16
-/* Where lethe-scan binds Lethe's ESLint tree (eslint_path), read-only, and
- * where lethe-analyze looks for it unless told otherwise. */
-#define SANDBOX_ESLINT_DIR "/opt/lethe/eslint"
 
 struct sandbox_limits {
 	int64_t memory;		/* bytes: the run's cgroup, /tmp included */

@@ -95,6 +95,16 @@ void std_options(int argc, char **argv, const char *usage);
 /* Whether argv[1..argc) holds -h or --help before a "--". */
 int wants_help(int argc, char **argv);
 
+/*
+ * A copy of text that is valid UTF-8 (bad bytes become '?'), without
+ * control characters (they become spaces) and cut to at most max bytes on
+ * a character boundary.
+ */
+char *text_clean(const char *text, size_t max);
+
+/* Whether s[0..n) is valid UTF-8 (no overlongs, surrogates or > U+10FFFF). */
+bool utf8_valid(const char *s, size_t n);
+
 int64_t now_usec(void);		/* CLOCK_REALTIME in microseconds */
 int64_t mono_usec(void);	/* CLOCK_MONOTONIC in microseconds */
 

@@ -364,3 +364,65 @@ void std_options(int argc, char **argv, const char *usage)
 		exit(EXIT_OK);
 	}
 }
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t len;
+	unsigned cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+bool utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	for (size_t i = 0, k; i < n; i += k)
+		if ((k = utf8_seq(u + i, n - i)) == 0)
+			return false;
+	return true;
+}
+
+char *text_clean(const char *text, size_t max)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	size_t n = strlen(text), o = 0;
+	char *out = xmalloc((n < max ? n : max) + 1);
+
+	for (size_t i = 0; i < n;) {
+		size_t k = utf8_seq(s + i, n - i);
+
+		if (o + (k ? k : 1) > max)
+			break;
+		if (k == 0)
+			out[o++] = '?';
+		else if (k == 1 && (s[i] < 0x20 || s[i] == 0x7f))
+			out[o++] = ' ';
+		else
+			memcpy(out + o, s + i, k), o += k;
+		i += k ? k : 1;
+	}
+	out[o] = '\0';
+	return out;
+}

@@ -6,7 +6,7 @@
  * runs, results per run and string lengths are limited, and anything not
  * shaped like SARIF 2.1.0 is refused with a one-line reason.  Only a
  * whitelist of fields is copied out (rule, level, location, the text Lethe
- * keeps for the rule in place of the tool's message (lib/ruletext.h),
+ * keeps for the rule in place of the tool's message (lib/parse/ruletext.h),
  * Lethe's fingerprint, CWE); source text is never copied: region snippets,
  * contextRegion, artifact contents, fixes, codeFlows/threadFlows, graphs and
  * unknown property bags are dropped, and the number of such source-bearing
@@ -32,7 +32,7 @@
  *   of a leaked secret (never the secret), in secret_sha256.  It is not
  *   keyed (no key enters the sandbox), so it must never be stored: the
  *   host replaces it with the org's keyed hash, secret_hash, which the
- *   writer never writes (lib/secrethash.h);
+ *   writer never writes (lib/secret/secrethash.h);
  * - run.properties "lethe/refused": how many results the analyzer could not
  *   place in the workspace (refused; the run is then incomplete);
  * - run.properties "lethe/not-applicable": why a tool had nothing to scan
@@ -42,7 +42,7 @@
  *   [...] }, metadata about manifests and CI workflows.  The reader keeps
  *   only the whitelisted keys of each entry (see sarif.c facts_keys), as
  *   strings of at most 1000 bytes in which URLs lose their userinfo
- *   (lib/redact.h; direct as a boolean), at most SARIF_FACTS_MAX entries
+ *   (lib/parse/redact.h; direct as a boolean), at most SARIF_FACTS_MAX entries
  *   per list, and re-serialises them into facts_json.
  *
  * Ownership: every string in these structures is heap-allocated and owned
@@ -154,16 +154,6 @@ char *sarif_write(const struct sarif_log *log);
  * places the result), each followed by a NUL byte.
  */
 void sarif_fingerprint(const char *const *field, size_t n, char hex[65]);
-
-/*
- * A copy of text that is valid UTF-8 (bad bytes become '?'), without
- * control characters (they become spaces) and cut to at most max bytes on
- * a character boundary.
- */
-char *sarif_clean_text(const char *text, size_t max);
-
-/* Whether s[0..n) is valid UTF-8 (no overlongs, surrogates or > U+10FFFF). */
-bool sarif_utf8_valid(const char *s, size_t n);
 
 /*
  * The stored path of a SARIF artifactLocation.uri, a URI reference (RFC

@@ -302,12 +302,12 @@ static char *vuln_message(const struct dep *d, const struct vuln *v)
 {
 	_cleanup_free_ char *ids = joined(v->ids), *aliases = joined(v->aliases);
 	_cleanup_free_ char *fixed = joined(v->fixed);
-	_cleanup_free_ char *summary = sarif_clean_text(v->summary ? v->summary : "", SUMMARY_MAX);
+	_cleanup_free_ char *summary = text_clean(v->summary ? v->summary : "", SUMMARY_MAX);
 	_cleanup_free_ char *msg = xasprintf("%s %s has a known vulnerability: %s%s%s%s (%s)%s%s%s%s",
 		d->name, d->version, ids, *aliases ? " (" : "", aliases, *aliases ? ")" : "",
 		v->severity, *summary ? ": " : "", summary, *fixed ? "; fixed in " : "; no fix", fixed);
 
-	return sarif_clean_text(msg, 2000);
+	return text_clean(msg, 2000);
 }
 
 static json_object *vuln_props(const struct dep *d, struct vuln *v)
