@@ -64,6 +64,12 @@ int an_cppcheck_build(const struct an_ctx *ctx, struct an_argv *argv,
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(args); i++)
 		an_argv_add(argv, args[i]);
+	if (ctx->jobs > 1) {
+		char j[16];
+
+		snprintf(j, sizeof(j), "-j%d", ctx->jobs);
+		an_argv_add(argv, j);
+	}
 	return 0;
 }
 

@@ -26,6 +26,7 @@ struct an_ctx {
 	size_t max_output;	/* bytes of scanner output */
 	size_t max_results;	/* results per run */
 	const char *eslint_dir;	/* Lethe's ESLint tree (an-eslint.c) */
+	int jobs;		/* tools at once (--jobs); cppcheck's own -j */
 	/* Where a SARIF tool's log of several runs puts those after its first
 	 * (an_convert_sarif), or NULL to merge them into one. */
 	struct sarif_log *more;

@@ -23,6 +23,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -65,13 +66,14 @@ struct options {
 	size_t nonly;
 	struct an_tool extra[TOOLS_MAX];
 	size_t nextra;
-	int64_t timeout, max_output, max_results;
+	int64_t timeout, max_output, max_results, jobs;
 	const char *eslint_dir;
 };
 
 #define USAGE "usage: lethe-analyze [--workspace DIR] [--tool NAME]... [--tool-timeout SECS]\n" \
 	"                     [--max-output BYTES] [--max-results N]\n" \
 	"                     [--extra-tool 'NAME=ABSOLUTE_PATH [ARGS]']... [--eslint-dir DIR]\n" \
+	"                     [--jobs N]\n" \
 	"       lethe-analyze --help | --version\n"
 
 static void __attribute__((noreturn)) usage(void)
@@ -191,6 +193,100 @@ static void run_tool(const struct an_ctx *ctx, const struct an_tool *tool,
 	sarif_log_release(&more);
 }
 
+/*
+ * --jobs N: the tools run in worker processes, N at a time, each with its
+ * own limits as in one process.  A worker writes its runs as a SARIF
+ * document into an unnamed file of /tmp (the sandbox's own tmpfs), which
+ * is read back once it has exited; the runs keep the tools' order.
+ */
+struct worker {
+	const struct an_tool *tool;
+	pid_t pid;
+	int fd, status;
+};
+
+static void __attribute__((noreturn)) worker_main(const struct an_ctx *ctx, const struct worker *w)
+{
+	struct sarif_log log;
+	char *doc;
+
+	sarif_log_init(&log);
+	run_tool(ctx, w->tool, &log);
+	doc = sarif_write(&log);
+	_exit(write_all(w->fd, doc, strlen(doc)) < 0 ? EXIT_TEMPFAIL : EXIT_OK);
+}
+
+static void worker_start(const struct an_ctx *ctx, struct worker *w)
+{
+	w->fd = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (w->fd < 0)
+		fatal(EXIT_TEMPFAIL, "unable to make a file in /tmp for the run of %s", w->tool->name);
+	fflush(NULL);
+	w->pid = fork();
+	if (w->pid < 0)
+		fatal(EXIT_TEMPFAIL, "unable to start the run of %s", w->tool->name);
+	if (w->pid == 0)
+		worker_main(ctx, w);
+}
+
+/* A worker's runs into log, or one failed run saying why there are none. */
+static void worker_collect(const struct an_ctx *ctx, struct worker *w, struct sarif_log *log)
+{
+	struct sarif_limits lim;
+	struct sarif_log runs;
+	char *doc = NULL, why[256] = "";
+	size_t len = 0;
+	int r = -EPROTO;
+
+	sarif_limits_default(&lim);
+	lim.max_results = ctx->max_results;
+	sarif_log_init(&runs);
+	if (WIFSIGNALED(w->status))
+		snprintf(why, sizeof(why), "the run was killed by signal %d", WTERMSIG(w->status));
+	else if (WEXITSTATUS(w->status) != EXIT_OK)
+		snprintf(why, sizeof(why), "the run exited with status %d", WEXITSTATUS(w->status));
+	else if (lseek(w->fd, 0, SEEK_SET) < 0 || (r = read_fd(w->fd, lim.max_bytes, &doc, &len)) < 0)
+		snprintf(why, sizeof(why), "unable to read the run back: %s", strerror(-r));
+	else if ((r = sarif_parse(doc, len, &lim, &runs, why, sizeof(why))) == 0 && runs.nruns == 0)
+		r = -EPROTO, snprintf(why, sizeof(why), "the run wrote no run");
+	if (r < 0)
+		sarif_run_fail(sarif_log_add_run(log, w->tool->name, NULL), why);
+	for (size_t i = 0; r == 0 && i < runs.nruns; i++)
+		sarif_log_move_run(log, &runs.runs[i]);
+	sarif_log_release(&runs);
+	free(doc);
+	close(w->fd);
+}
+
+static void run_workers(const struct an_ctx *ctx, struct worker *w, size_t n, int jobs,
+			struct sarif_log *log)
+{
+	size_t next = 0, running = 0;
+
+	while (next < n || running > 0) {
+		int status;
+		pid_t pid;
+
+		if (next < n && running < (size_t)jobs) {
+			worker_start(ctx, &w[next++]);
+			running++;
+			continue;
+		}
+		pid = waitpid(-1, &status, 0);
+		if (pid < 0 && errno == EINTR)
+			continue;
+		if (pid < 0)
+			fatal(EXIT_TEMPFAIL, "unable to wait for the tools' runs");
+		for (size_t i = 0; i < next; i++)
+			if (w[i].pid == pid) {
+				w[i].status = status;
+				running--;
+			}
+	}
+	for (size_t i = 0; i < n; i++)
+		worker_collect(ctx, &w[i], log);
+}
+
 static bool selected(const struct options *o, const char *name)
 {
 	if (o->nonly == 0)
@@ -260,13 +356,14 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "max-results", required_argument, NULL, 'r' },
 		{ "extra-tool", required_argument, NULL, 'x' },
 		{ "eslint-dir", required_argument, NULL, 'e' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	*o = (struct options){ .workspace = "/workspace", .timeout = 120,
 			       .max_output = 64 << 20, .max_results = 5000,
-			       .eslint_dir = SANDBOX_ESLINT_DIR };
+			       .jobs = 1, .eslint_dir = SANDBOX_ESLINT_DIR };
 	std_options(argc, argv, USAGE);
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (c == 'w')
@@ -283,6 +380,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 			add_extra(o, optarg);
 		else if (c == 'e' && optarg[0] == '/')
 			o->eslint_dir = optarg;
+		else if (c == 'j')
+			o->jobs = number_arg("--jobs", optarg, 1, TOOLS_MAX, NULL);
 		else
 			usage();
 	}
@@ -320,6 +419,8 @@ int main(int argc, char **argv)
 	struct options o;
 	struct an_ctx ctx = { 0 };
 	struct sarif_log log;
+	struct worker w[2 * TOOLS_MAX] = { 0 };
+	size_t nw = 0;
 
 	log_init("lethe-analyze");
 	parse_options(argc, argv, &o);
@@ -328,13 +429,19 @@ int main(int argc, char **argv)
 	ctx.max_output = (size_t)o.max_output;
 	ctx.max_results = (size_t)o.max_results;
 	ctx.eslint_dir = o.eslint_dir;
+	ctx.jobs = (int)o.jobs;
 	sarif_log_init(&log);
 	for (size_t i = 0; i < ARRAY_SIZE(tools); i++)
 		if (selected(&o, tools[i].name))
-			run_tool(&ctx, &tools[i], &log);
+			w[nw++].tool = &tools[i];
 	for (size_t i = 0; i < o.nextra; i++)
 		if (selected(&o, o.extra[i].name))
-			run_tool(&ctx, &o.extra[i], &log);
+			w[nw++].tool = &o.extra[i];
+	if (o.jobs == 1)
+		for (size_t i = 0; i < nw; i++)
+			run_tool(&ctx, w[i].tool, &log);
+	else
+		run_workers(&ctx, w, nw, (int)o.jobs, &log);
 	write_log(&log);
 	sarif_log_release(&log);
 	close(ctx.wsfd);

@@ -508,10 +508,13 @@ struct argv_build {
 	char *owned[40];
 	size_t nowned;
 };
+/* What analyze_argv ends with: --tool-timeout T --jobs N, NULL (two owned). */
+#define ARGV_TAIL 5
+#define OWNED_TAIL 2
 
 static void scanner_arg(struct argv_build *a, const char *name)
 {
-	if (a->n + 3 >= ARRAY_SIZE(a->v) || a->nowned >= ARRAY_SIZE(a->owned))
+	if (a->n + 2 + ARGV_TAIL > ARRAY_SIZE(a->v) || a->nowned + 1 + OWNED_TAIL > ARRAY_SIZE(a->owned))
 		return;
 	a->owned[a->nowned] = xstrdup(name);
 	a->v[a->n++] = "--tool";
@@ -562,7 +565,7 @@ static void scanner_extra(const char *key, const char *value, void *arg)
 	struct argv_build *a = arg;
 	const char *name = key + strlen("scanner.");
 
-	if (a->n + 5 >= ARRAY_SIZE(a->v) || a->nowned + 2 > ARRAY_SIZE(a->owned))
+	if (a->n + 4 + ARGV_TAIL > ARRAY_SIZE(a->v) || a->nowned + 2 + OWNED_TAIL > ARRAY_SIZE(a->owned))
 		return;
 	scanner_arg(a, name);
 	a->owned[a->nowned] = xasprintf("%s=%s", name, value);
@@ -576,6 +579,7 @@ static void analyze_argv(const struct config *cfg, int64_t wall, struct argv_bui
 {
 	char *list = xstrdup(config_str(cfg, "scanners")), *save = NULL, *t;
 	size_t ntools = 0, nstatic;
+	int64_t jobs = sandbox_parallel(cfg), rounds;
 	char tt[24];
 
 	a->v[a->n++] = ANALYZE_INSIDE;
@@ -587,11 +591,14 @@ static void analyze_argv(const struct config *cfg, int64_t wall, struct argv_bui
 	nstatic = a->n;
 	config_each_prefixed(cfg, "scanner.", scanner_extra, a);
 	ntools += (a->n - nstatic) / 4;
-	/* Scanners run one after another; each gets its share of the wall time. */
-	snprintf(tt, sizeof(tt), "%" PRId64,
-		 wall * 4 / 5 / (int64_t)(ntools ? ntools : 1) + 1);
+	/* Scanners run jobs at a time; each gets its share of the wall time. */
+	rounds = ((int64_t)ntools + jobs - 1) / jobs;
+	snprintf(tt, sizeof(tt), "%" PRId64, wall * 4 / 5 / (rounds ? rounds : 1) + 1);
 	a->owned[a->nowned] = xstrdup(tt);
 	a->v[a->n++] = "--tool-timeout";
+	a->v[a->n++] = a->owned[a->nowned++];
+	a->owned[a->nowned] = xstrdup(i64s(jobs, tt));
+	a->v[a->n++] = "--jobs";
 	a->v[a->n++] = a->owned[a->nowned++];
 	a->v[a->n] = NULL;
 }

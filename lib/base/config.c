@@ -53,6 +53,7 @@ static const struct config_key config_keys[] = {
 	{ "sandbox_memory",    C_SIZE, "2G", 16 << 20, 1LL << 40 },
 	{ "sandbox_cpu",       C_DURATION, "10m", 1, 86400 },
 	{ "sandbox_cpus",      C_INT,  "1", 1, 256 },
+	{ "scan_parallel",     C_INT,  "0", 0, 32 },
 	{ "sandbox_pids",      C_INT,  "256", 8, 65536 },
 	{ "sandbox_wall",      C_DURATION, "10m", 1, 7000 },
 	{ "sandbox_output",    C_SIZE, "64M", 4096, 1LL << 32 },

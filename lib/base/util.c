@@ -218,15 +218,12 @@ ssize_t percent_decode(const char *in, size_t n, char *out, size_t size, int fla
 	return (ssize_t)o;
 }
 
-int read_file(const char *path, size_t max, char **out, size_t *len)
+int read_fd(int fd, size_t max, char **out, size_t *len)
 {
 	char *buf = NULL;
 	size_t cap = 0, n = 0;
-	int fd, r = 0;
+	int r = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
 	for (;;) {
 		ssize_t k;
 
@@ -255,6 +252,16 @@ int read_file(const char *path, size_t max, char **out, size_t *len)
 		*len = n;
 out:
 	free(buf);
+	return r;
+}
+
+int read_file(const char *path, size_t max, char **out, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), r;
+
+	if (fd < 0)
+		return -errno;
+	r = read_fd(fd, max, out, len);
 	close(fd);
 	return r;
 }

@@ -67,6 +67,8 @@ ssize_t percent_decode(const char *in, size_t n, char *out, size_t size, int fla
 
 /* Read a whole file, refusing more than max bytes (-EFBIG). NUL-terminated. */
 int read_file(const char *path, size_t max, char **out, size_t *len);
+/* The same from an open descriptor, from where it is to its end. */
+int read_fd(int fd, size_t max, char **out, size_t *len);
 /*
  * Write data to path durably and atomically: into a temporary file beside
  * it (".NAME.tmp.PID", created with mode, chown'd to owner's uid and gid

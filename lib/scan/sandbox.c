@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <limits.h>
 #include <poll.h>
 #include <pwd.h>
@@ -616,4 +617,15 @@ void sandbox_opts_configure(const struct config *cfg, int64_t wall, struct sandb
 	o->lim.wall_secs = wall;
 	o->lim.output_bytes = config_int(cfg, "sandbox_output");
 	o->lim.tmp_bytes = config_int(cfg, "sandbox_tmp");
+}
+
+int sandbox_parallel(const struct config *cfg)
+{
+	int64_t n = config_int(cfg, "scan_parallel");
+	cpu_set_t cpus;
+
+	if (n > 0)
+		return (int)n;
+	n = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus) : 1;
+	return (int)(n < config_int(cfg, "sandbox_cpus") ? n : config_int(cfg, "sandbox_cpus"));
 }

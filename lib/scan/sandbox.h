@@ -92,5 +92,8 @@ void sandbox_result_release(struct sandbox_result *r);
 struct config;
 /* The user and limits of the configuration (sandbox_*), with wall seconds of wall time. */
 void sandbox_opts_configure(const struct config *cfg, int64_t wall, struct sandbox_opts *o);
+/* How many tools one analysis runs at once: scan_parallel, or with 0 the
+ * CPUs this process may run on, at most sandbox_cpus (more would share them). */
+int sandbox_parallel(const struct config *cfg);
 
 #endif
