@@ -58,7 +58,94 @@ struct deps {
 	bool local;
 	json_object *pkgs;	/* Cargo.lock: every package, for the second pass */
 	json_object *seen;	/* name@version already reported (seen()) */
+	const char *buf;	/* the manifest */
+	size_t len;
+	json_object *lines;	/* its words: where each is first (dep_line()) */
 };
+
+/*
+ * Where a manifest names a package first, by its words: the runs of bytes
+ * between blanks, quotes and the punctuation of JSON, YAML, TOML and XML,
+ * each also after every '/' in it (node_modules/@scope/name), before an '@'
+ * past its first byte (name@^1.0, as yarn.lock writes them) and in lower
+ * case (PyPI names compare so).  One pass over the file; the names are
+ * then looked up.
+ */
+static void word_add(json_object *lines, const char *w, size_t n, int line)
+{
+	char *k = xstrndup(w, n);
+
+	if (!json_object_object_get_ex(lines, k, NULL))
+		json_object_object_add(lines, k, json_object_new_int(line));
+	for (char *c = k; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	if (!json_object_object_get_ex(lines, k, NULL))
+		json_object_object_add(lines, k, json_object_new_int(line));
+	free(k);
+}
+
+static void word_index(json_object *lines, const char *w, size_t n, int line)
+{
+	const char *at = n > 1 ? memrchr(w + 1, '@', n - 1) : NULL;
+
+	word_add(lines, w, n, line);
+	if (at)
+		word_add(lines, w, (size_t)(at - w), line);
+	for (size_t i = 0; i + 1 < n; i++)
+		if (w[i] == '/')
+			word_index(lines, w + i + 1, n - i - 1, line);
+}
+
+static json_object *lines_index(const char *buf, size_t len)
+{
+	static const char stop[] = " \t\r\n\"'`=:,;[]{}()<>!~^|#";
+	json_object *lines = json_object_new_object();
+	int line = 1;
+
+	for (size_t i = 0; i < len;) {
+		size_t n = 0;
+
+		while (i + n < len && buf[i + n] && !strchr(stop, buf[i + n]))
+			n++;
+		if (n > 0 && n <= 512)
+			word_index(lines, buf + i, n, line);
+		i += n;
+		if (i < len && buf[i] == '\n')
+			line++;
+		i += i < len;
+	}
+	return lines;
+}
+
+/* The first line naming name (or, for group:artifact, its artifact), 0: none. */
+static int dep_line(struct deps *d, const char *name)
+{
+	const char *colon = strrchr(name, ':');
+	json_object *v;
+	char *lower;
+	int line;
+
+	if (!d->buf)
+		return 0;
+	if (!d->lines)
+		d->lines = lines_index(d->buf, d->len);
+	if (json_object_object_get_ex(d->lines, name, &v) ||
+	    (colon && json_object_object_get_ex(d->lines, colon + 1, &v)))
+		return json_object_get_int(v);
+	lower = xstrdup(name);
+	for (char *c = lower; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	line = json_object_object_get_ex(d->lines, lower, &v) ? json_object_get_int(v) : 0;
+	free(lower);
+	return line;
+}
+
+static void dep(struct deps *d, const char *ecosystem, const char *name, const char *version,
+		const char *constraint, bool direct)
+{
+	an_facts_dep(d->f, ecosystem, name, version, constraint, direct, d->path,
+		     name ? dep_line(d, name) : 0);
+}
 
 static int fail(struct deps *d, const char *what, const char *detail)
 {
@@ -132,8 +219,7 @@ static void package_json(struct deps *d, json_object *doc)
 			continue;
 		json_object_object_foreach(sec, name, v)
 			if (json_object_is_type(v, json_type_string))
-				an_facts_dep(d->f, "npm", name, NULL, json_object_get_string(v),
-					     true, d->path);
+				dep(d, "npm", name, NULL, json_object_get_string(v), true);
 	}
 }
 
@@ -164,9 +250,9 @@ static void lock_packages(struct deps *d, json_object *pkgs)
 		bool top = name && !strncmp(k, "node_modules/", 13) && name == k + 13;
 
 		if (name && json_object_is_type(v, json_type_object))
-			an_facts_dep(d->f, "npm", jstr(v, "name") ? jstr(v, "name") : name,
-				     jstr(v, "version"), NULL,
-				     top && npm_root_wants(root, name), d->path);
+			dep(d, "npm", jstr(v, "name") ? jstr(v, "name") : name,
+			    jstr(v, "version"), NULL,
+			    top && npm_root_wants(root, name));
 	}
 }
 
@@ -188,8 +274,8 @@ static void lock_dependencies(struct deps *d, json_object *deps)
 	}
 	json_object_object_foreach(deps, name, pkg)
 		if (json_object_is_type(pkg, json_type_object))
-			an_facts_dep(d->f, "npm", name, jstr(pkg, "version"), NULL,
-				     !json_object_object_get_ex(required, name, NULL), d->path);
+			dep(d, "npm", name, jstr(pkg, "version"), NULL,
+			    !json_object_object_get_ex(required, name, NULL));
 	json_object_put(required);
 }
 
@@ -245,7 +331,7 @@ static void pep508(struct deps *d, const char *req, bool direct)
 	while (k && strchr(" \t\r\\", rest[k - 1]))
 		k--;
 	spec = xstrndup(rest, k);
-	an_facts_dep(d->f, "pypi", name, pep440_pin(spec), *spec ? spec : NULL, direct, d->path);
+	dep(d, "pypi", name, pep440_pin(spec), *spec ? spec : NULL, direct);
 }
 
 /* Backslash-newline continues a line (pip joins them before reading). */
@@ -302,7 +388,7 @@ static void pyproject_kv(const char *table, const char *key, json_object *v, voi
 	else if (!strcmp(table, "project.optional-dependencies"))
 		pep508_list(d, v);
 	else if (poetry_deps_table(table) && strcmp(key, "python") != 0)
-		an_facts_dep(d->f, "pypi", key, NULL, spec_of(v), true, d->path);
+		dep(d, "pypi", key, NULL, spec_of(v), true);
 }
 
 static void pipfile_lock(struct deps *d, json_object *doc)
@@ -317,8 +403,8 @@ static void pipfile_lock(struct deps *d, json_object *doc)
 		json_object_object_foreach(sec, name, v) {
 			const char *ver = jstr(v, "version");
 
-			an_facts_dep(d->f, "pypi", name, ver && !strncmp(ver, "==", 2) ? ver + 2 : NULL,
-				     ver, false, d->path);
+			dep(d, "pypi", name, ver && !strncmp(ver, "==", 2) ? ver + 2 : NULL,
+			    ver, false);
 		}
 	}
 }
@@ -329,7 +415,7 @@ static void pipfile_kv(const char *table, const char *key, json_object *v, void 
 	struct deps *d = arg;
 
 	if (key && (!strcmp(table, "packages") || !strcmp(table, "dev-packages")))
-		an_facts_dep(d->f, "pypi", key, NULL, spec_of(v), true, d->path);
+		dep(d, "pypi", key, NULL, spec_of(v), true);
 }
 
 /* ---- [[package]] lock files: poetry.lock, Cargo.lock ---- */
@@ -337,7 +423,7 @@ static void pipfile_kv(const char *table, const char *key, json_object *v, void 
 static void package_flush(struct deps *d, const char *eco)
 {
 	if (d->name && !strcmp(eco, "pypi"))
-		an_facts_dep(d->f, eco, d->name, d->version, NULL, false, d->path);
+		dep(d, eco, d->name, d->version, NULL, false);
 	free(d->name);
 	free(d->version);
 	d->name = d->version = NULL;
@@ -406,8 +492,8 @@ static void cargo_lock(struct deps *d)
 		const char *name = jstr(p, "name");
 
 		if (name && jstr(p, "source"))
-			an_facts_dep(d->f, "cargo", name, jstr(p, "version"), NULL,
-				     cargo_direct(d->pkgs, name), d->path);
+			dep(d, "cargo", name, jstr(p, "version"), NULL,
+			    cargo_direct(d->pkgs, name));
 	}
 }
 
@@ -443,8 +529,7 @@ static void uv_lock(struct deps *d)
 		const char *name = jstr(p, "name");
 
 		if (name && !uv_project(p))
-			an_facts_dep(d->f, "pypi", name, jstr(p, "version"), NULL,
-				     uv_direct(d->pkgs, name), d->path);
+			dep(d, "pypi", name, jstr(p, "version"), NULL, uv_direct(d->pkgs, name));
 	}
 }
 
@@ -482,10 +567,10 @@ static void cargo_toml_kv(const char *table, const char *key, json_object *v, vo
 		return;
 	if (!name) {
 		spec = spec_of(v);
-		an_facts_dep(d->f, "cargo", key, NULL, spec ? spec : jstr(v, "git") ? "git" :
-			     jstr(v, "path") ? "path" : NULL, true, d->path);
+		dep(d, "cargo", key, NULL, spec ? spec : jstr(v, "git") ? "git" :
+		    jstr(v, "path") ? "path" : NULL, true);
 	} else if (!strcmp(key, "version") && json_object_is_type(v, json_type_string)) {
-		an_facts_dep(d->f, "cargo", name, NULL, json_object_get_string(v), true, d->path);
+		dep(d, "cargo", name, NULL, json_object_get_string(v), true);
 	}
 }
 
@@ -570,8 +655,8 @@ static int go_mod(struct deps *d, char *buf)
 			mod = json_object_get_string(json_object_array_get_idx(t, 0));
 			ver = json_object_get_string(json_object_array_get_idx(t, 1));
 		}
-		an_facts_dep(d->f, "golang", mod, ver, NULL,
-			     json_object_get_boolean(json_object_array_get_idx(q, 2)), d->path);
+		dep(d, "golang", mod, ver, NULL,
+		    json_object_get_boolean(json_object_array_get_idx(q, 2)));
 	}
 	json_object_put(reqs);
 	json_object_put(reps);
@@ -741,8 +826,8 @@ static int pom_xml(struct deps *d, char *buf)
 		}
 		name = xasprintf("%s:%s", g, a);
 		rv = v ? pom_resolve(props, v) : NULL;
-		an_facts_dep(d->f, "maven", name, rv && !strpbrk(rv, "[(,") ? rv : NULL, v,
-			     !(dm && dme && s > dm && s < dme), d->path);
+		dep(d, "maven", name, rv && !strpbrk(rv, "[(,") ? rv : NULL, v,
+		    !(dm && dme && s > dm && s < dme));
 		s = e;
 	}
 	json_object_put(props);
@@ -776,8 +861,7 @@ static int gemfile_lock(struct deps *d, char *buf)
 
 		if (seen(d, name, ver))
 			continue;
-		an_facts_dep(d->f, "gem", name, ver, NULL,
-			     json_object_object_get_ex(direct, name, NULL), d->path);
+		dep(d, "gem", name, ver, NULL, json_object_object_get_ex(direct, name, NULL));
 	}
 	json_object_put(direct);
 	json_object_put(specs);
@@ -816,7 +900,7 @@ static int gemfile(struct deps *d, char *buf)
 				spec = xstrndup(l + 1, n);
 			}
 		}
-		an_facts_dep(d->f, "gem", name, NULL, spec, true, d->path);
+		dep(d, "gem", name, NULL, spec, true);
 	}
 	return 0;
 }
@@ -843,7 +927,7 @@ static int gradle_lock(struct deps *d, char *buf)
 			return -EINVAL;
 		}
 		*v++ = '\0';
-		an_facts_dep(d->f, "maven", gav, v, NULL, false, d->path);
+		dep(d, "maven", gav, v, NULL, false);
 	}
 	return 0;
 }
@@ -862,8 +946,7 @@ static void composer_json(struct deps *d, json_object *doc)
 		json_object_object_foreach(o, name, v)
 			if (strchr(name, '/') && strncmp(name, "composer/", 9) &&
 			    json_object_is_type(v, json_type_string))
-				an_facts_dep(d->f, "composer", name, NULL, json_object_get_string(v),
-					     true, d->path);
+				dep(d, "composer", name, NULL, json_object_get_string(v), true);
 	}
 }
 
@@ -877,8 +960,7 @@ static void composer_lock(struct deps *d, json_object *doc)
 		for (size_t k = 0; a && k < json_object_array_length(a); k++) {
 			json_object *p = json_object_array_get_idx(a, k);
 
-			an_facts_dep(d->f, "composer", jstr(p, "name"), jstr(p, "version"), NULL,
-				     false, d->path);
+			dep(d, "composer", jstr(p, "name"), jstr(p, "version"), NULL, false);
 		}
 	}
 }
@@ -955,9 +1037,9 @@ static void pairs_report(struct deps *d, json_object *pkgs, json_object *direct)
 		_cleanup_free_ char *nv = xasprintf("%s@%s", name, ver);
 
 		if (!seen(d, name, ver))
-			an_facts_dep(d->f, "npm", name, ver, NULL,
-				     json_object_object_get_ex(direct, name, NULL) ||
-				     json_object_object_get_ex(direct, nv, NULL), d->path);
+			dep(d, "npm", name, ver, NULL,
+			    json_object_object_get_ex(direct, name, NULL) ||
+			    json_object_object_get_ex(direct, nv, NULL));
 	}
 }
 
@@ -1131,8 +1213,8 @@ static void nuget_lock(struct deps *d, json_object *doc)
 			const char *type = jstr(p, "type");
 
 			if (!type || strcmp(type, "Project") != 0)
-				an_facts_dep(d->f, "nuget", name, jstr(p, "resolved"), jstr(p, "requested"),
-					     type && !strcmp(type, "Direct"), d->path);
+				dep(d, "nuget", name, jstr(p, "resolved"), jstr(p, "requested"),
+				    type && !strcmp(type, "Direct"));
 		}
 	}
 }
@@ -1231,7 +1313,8 @@ int an_deps_parse(const char *path, const char *buf, size_t len, struct an_facts
 		  char *why, size_t whylen)
 {
 	const struct format *fmt = format_of(path);
-	struct deps d = { .path = path, .f = f, .why = why, .whylen = whylen };
+	struct deps d = { .path = path, .f = f, .why = why, .whylen = whylen, .buf = buf,
+			  .len = len };
 	json_object *doc = NULL;
 	int r;
 
@@ -1248,6 +1331,7 @@ int an_deps_parse(const char *path, const char *buf, size_t len, struct an_facts
 		r = parse_text(&d, fmt, buf, len);
 	}
 	json_object_put(d.seen);
+	json_object_put(d.lines);
 	return r;
 }
 

@@ -45,7 +45,7 @@ static void add_str(json_object *o, const char *key, const char *v)
 
 void an_facts_dep(struct an_facts *f, const char *ecosystem, const char *name,
 		  const char *version, const char *constraint, bool direct,
-		  const char *manifest)
+		  const char *manifest, int line)
 {
 	json_object *o;
 
@@ -58,6 +58,8 @@ void an_facts_dep(struct an_facts *f, const char *ecosystem, const char *name,
 	add_str(o, "constraint", constraint && *constraint ? constraint : NULL);
 	json_object_object_add(o, "direct", json_object_new_boolean(direct));
 	add_str(o, "manifest", manifest);
+	if (line > 0)
+		json_object_object_add(o, "line", json_object_new_int(line));
 	json_object_array_add(f->deps, o);
 	f->n++;
 }

@@ -191,9 +191,10 @@ struct an_issues {
 
 void an_facts_init(struct an_facts *f);
 void an_facts_release(struct an_facts *f);
+/* A dependency; line: where the manifest names it first, 0 if not known. */
 void an_facts_dep(struct an_facts *f, const char *ecosystem, const char *name,
 		  const char *version, const char *constraint, bool direct,
-		  const char *manifest);
+		  const char *manifest, int line);
 void an_facts_wf(struct an_facts *f, const char *system, const char *path,
 		 const char *workflow, const char *job, const char *kind,
 		 const char *value, const char *pinning);

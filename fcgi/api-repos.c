@@ -385,7 +385,7 @@ int api_repo_dependencies(struct api_req *req, struct api_resp *resp)
 		"SELECT json_build_object('repository', r.id, 'scan', " LATEST_SCAN ", 'dependencies', "
 		"(SELECT coalesce(json_agg(json_build_object('ecosystem', d.ecosystem, 'name', d.name, "
 		"'version', d.version, 'constraint', d.constraint_spec, 'direct', d.direct, "
-		"'manifest', d.manifest_path) ORDER BY d.manifest_path, d.name), '[]') "
+		"'manifest', d.manifest_path, 'line', d.line) ORDER BY d.manifest_path, d.name), '[]') "
 		"FROM dependencies d WHERE d.scan_id = " LATEST_SCAN ")) "
 		"FROM repositories r WHERE r.id = $1 AND r.org_id = $2", id, req->org);
 }

@@ -12,7 +12,7 @@ set -u
 . "$(dirname "$0")/analyze-lib.sh"
 DIR=$CORPUS/manifests
 [ -r "$DIR/EXPECT.md" ] || skip_all "no manifests corpus in $DIR"
-plan 7
+plan 8
 
 OUT=$SCRATCH/out.sarif
 "$AN" --workspace "$DIR" --tool lethe-deps >"$OUT" 2>"$SCRATCH/err"
@@ -94,3 +94,14 @@ check '[ $((dk * 100)) -ge $((dn * 90)) ]' \
 over=$(awk -F'\t' '$4 > $3 { print $2 " (" $4 " > " $3 ")" }' "$SCRATCH/rows")
 check '[ -z "$over" ] || { echo "more packages than there are: $over"; false; }' \
 	"no file gives more packages than it holds (nothing counted twice, no project as its own dependency)"
+# Each package's line is one of its manifest's that names it (in any case;
+# a Maven group:artifact by its artifact).
+jq -r '.runs[0].properties["lethe/facts"].dependencies[] | [.manifest, (.line // 0), .name] | @tsv' \
+	"$OUT" >"$SCRATCH/lines"
+misplaced=$(awk -F'\t' -v dir="$DIR" '
+	!($1 in read) { read[$1] = 1; n = 0; while ((getline l <(dir "/" $1)) > 0) text[$1, ++n] = tolower(l) }
+	{ name = tolower($3); art = name; sub(/.*:/, "", art); t = text[$1, $2]
+	  if ($2 < 1 || (index(t, name) == 0 && index(t, art) == 0)) print $1 ":" $2 " " $3 }' \
+	"$SCRATCH/lines" | head -n 3)
+check '[ -s "$SCRATCH/lines" ] && [ -z "$misplaced" ] || { echo "not named there: $misplaced"; false; }' \
+	"every package is given a line of its manifest that names it"

@@ -3,7 +3,8 @@
 # corpus are imported; a repository whose package-lock.json pins minimist
 # 0.2.3 and whose go.mod pins golang.org/x/net at a pseudo-version before
 # the HTTP/2 fix is scanned; each affected package is one finding of rule
-# lethe/vulnerable-dependency at its manifest, with the advisory, aliases,
+# lethe/vulnerable-dependency at its manifest (the first line naming the
+# package), with the advisory, aliases,
 # severity and fixed versions (GitHub's and the Go database's advisory of
 # one CVE are one finding); lodash at its fixed version is not one.  A
 # rescan keeps the same findings; withdrawing an advisory fixes its finding
@@ -13,7 +14,7 @@
 need_stack
 . "$TOP/tests/scan-lib.sh"
 scan_need
-plan 14
+plan 15
 pause_jobs
 
 osv=$CORPUS/osv
@@ -56,6 +57,8 @@ is "$(vq "path || ' ' || (properties ->> 'package') || ' ' || (properties ->> 'v
 	"AND state = 'open'")" \
 	"go.mod golang.org/x/net v0.0.0-20220826154423-83b083e8dc8b
 package-lock.json minimist 0.2.3" "one open finding per vulnerable package, at the manifest that pins it"
+is "$(vq "path || ':' || start_line" "AND state = 'open'")" "go.mod:5
+package-lock.json:4" "each at the first line of its manifest that names the package"
 is "$(vq "tool || ' ' || level || ' ' || (properties ->> 'advisory') || ' ' || (properties -> 'aliases')::text
 	|| ' ' || (properties ->> 'severity') || ' ' || (properties ->> 'cvss_score') || ' ' ||
 	(properties -> 'fixed')::text" "AND path = 'package-lock.json'")" \

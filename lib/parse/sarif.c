@@ -814,7 +814,7 @@ static void parse_invocation(struct sarif_run *run, json_object *driver,
 
 /* The keys kept of each facts entry; "direct" is the one boolean. */
 static const char *const dep_keys[] = { "ecosystem", "name", "version", "constraint",
-					"manifest", "direct" };
+					"manifest", "direct", "line" };
 static const char *const wf_keys[] = { "system", "path", "workflow", "job", "kind",
 				       "value", "pinning" };
 
@@ -842,6 +842,10 @@ static json_object *facts_entry(json_object *e, const char *const *keys, size_t 
 				json_object_new_boolean(json_object_get_boolean(v)));
 		else if (json_object_is_type(v, json_type_string))
 			json_object_object_add(o, keys[i], fact_str(json_object_get_string(v)));
+		else if (json_object_is_type(v, json_type_int) && json_object_get_int64(v) > 0 &&
+			 json_object_get_int64(v) <= INT_MAX)
+			json_object_object_add(o, keys[i],
+				json_object_new_int64(json_object_get_int64(v)));
 	}
 	return o;
 }

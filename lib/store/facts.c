@@ -12,11 +12,11 @@
 
 static const char sql_dependencies[] =
 	"INSERT INTO dependencies (org_id, repository_id, scan_id, ecosystem, name, version, "
-	"constraint_spec, direct, manifest_path) "
+	"constraint_spec, direct, manifest_path, line) "
 	"SELECT $1::bigint, $2::bigint, $3::bigint, d.ecosystem, d.name, d.version, d.\"constraint\", "
-	"coalesce(d.direct, false), d.manifest "
+	"coalesce(d.direct, false), d.manifest, d.line "
 	"FROM jsonb_to_recordset(coalesce($4::jsonb -> 'dependencies', '[]')) AS d(ecosystem text, "
-	"name text, version text, \"constraint\" text, direct boolean, manifest text) "
+	"name text, version text, \"constraint\" text, direct boolean, manifest text, line integer) "
 	"WHERE d.ecosystem <> '' AND d.name <> '' AND d.manifest <> ''";
 
 static const char sql_workflows[] =

@@ -19,6 +19,7 @@
 struct dep {
 	enum eco eco;
 	char *name, *version, *manifest;
+	int line;	/* where the manifest names it, 0: not known */
 };
 
 struct hit {
@@ -70,7 +71,8 @@ static void dep_add(struct match *m, json_object *keys, enum eco e, const PGresu
 	char *key;
 
 	*d = (struct dep){ e, xstrdup(db_value(res, row, 1)), xstrdup(db_value(res, row, 2)),
-			   xstrdup(db_value(res, row, 3)) };
+			   xstrdup(db_value(res, row, 3)), PQgetisnull(res, row, 4) ? 0 :
+			   db_int(res, row, 4) };
 	key = eco_name_key(e, d->name);
 	json_object_object_add(o, "i", json_object_new_int64((int64_t)m->ndeps++));
 	json_object_object_add(o, "eco", json_object_new_string(eco_purl_type(e)));
@@ -84,8 +86,9 @@ static int deps_load(struct db *db, const char *scan, struct match *m, char **ke
 {
 	json_object *a = json_object_new_array();
 	PGresult *res = NULL;
-	int r = DB_QUERY(db, &res, "SELECT ecosystem, name, version, manifest_path FROM dependencies "
-			 "WHERE scan_id = $1::bigint AND version IS NOT NULL ORDER BY id", scan);
+	int r = DB_QUERY(db, &res, "SELECT ecosystem, name, version, manifest_path, line "
+			 "FROM dependencies WHERE scan_id = $1::bigint AND version IS NOT NULL "
+			 "ORDER BY id", scan);
 	int n = r == 0 ? PQntuples(res) : 0;
 
 	m->deps = xcalloc(n > 0 ? (size_t)n : 1, sizeof(*m->deps));
@@ -346,6 +349,8 @@ static json_object *vuln_result(struct match *m, size_t root, size_t n)
 	json_object_object_add(o, "level", json_object_new_string(rank <= 1 ? "error" :
 								   rank == 2 ? "warning" : "note"));
 	json_object_object_add(o, "path", json_object_new_string(d->manifest));
+	if (d->line > 0)
+		json_object_object_add(o, "sl", json_object_new_int(d->line));
 	msg = vuln_message(d, &v);
 	json_object_object_add(o, "msg", json_object_new_string(msg));
 	free(msg);
