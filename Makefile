@@ -94,12 +94,16 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 HELPER_SRC := $(wildcard tests/*.c)
 HELPER_BIN := $(HELPER_SRC:tests/%.c=build/tests/helpers/%)
 
+# The benchmarks' own programs (bench/NAME.c -> build/bench/NAME).
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=build/bench/%)
+
 FUZZ_SRC := $(wildcard fuzz/*_fuzz.c)
 
 # The objects of tests and helpers are kept, not removed as intermediate.
 .SECONDARY:
 .PHONY: all programs deps layers check test unit install up down demo bench fuzz deb clean help
-all: $(BIN_PATHS) $(UNIT_BIN) $(HELPER_BIN)
+all: $(BIN_PATHS) $(UNIT_BIN) $(HELPER_BIN) $(BENCH_BIN)
 programs: $(BIN_PATHS)
 
 help:
@@ -135,6 +139,11 @@ endef
 $(foreach b,$(PRESENT),$(eval $(call bin_rule,$(b))))
 
 build/tests/helpers/%: build/tests/%.o $(LIB_ALL)
+	@mkdir -p $(dir $@)
+	@echo '  LINK  $@'
+	@$(CC) $(LDFLAGS) -o $@ $< $(LIB_ALL) $(LDLIBS)
+
+build/bench/%: build/bench/%.o $(LIB_ALL)
 	@mkdir -p $(dir $@)
 	@echo '  LINK  $@'
 	@$(CC) $(LDFLAGS) -o $@ $< $(LIB_ALL) $(LDLIBS)
