@@ -196,6 +196,10 @@ bench: deps all
 	@scripts/stack up >/dev/null
 	@for b in bench/*; do [ -x "$$b" ] && "$$b"; done; true
 
+# scripts/fuzz compiles with the build's defines and packages (the
+# defines' shell quotes removed: it passes them unquoted).
+fuzz: export LETHE_CPPFLAGS = $(subst ',,$(CPPFLAGS))
+fuzz: export LETHE_PKGS = $(PKGS)
 fuzz:
 	@scripts/fuzz $(FUZZ_SRC)
 
