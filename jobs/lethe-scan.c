@@ -113,12 +113,6 @@ struct scan {
 	const char *state;	/* scans.state at the end */
 };
 
-static char *i64s(int64_t v, char buf[24])
-{
-	snprintf(buf, 24, "%" PRId64, v);
-	return buf;
-}
-
 static enum outcome fail(struct scan *s, enum outcome o, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static enum outcome fail(struct scan *s, enum outcome o, const char *fmt, ...)

@@ -398,9 +398,9 @@ static int checkout_record(struct scrub *s, const struct victim *v, int64_t usec
 	PGresult *res = NULL;
 	int r;
 
-	snprintf(id, sizeof(id), "%lld", (long long)v->id);
-	snprintf(job, sizeof(job), "%lld", (long long)v->job);
-	snprintf(us, sizeof(us), "%lld", (long long)usec);
+	i64s(v->id, id);
+	i64s(v->job, job);
+	i64s(usec, us);
 	r = DB_QUERY(s->db, NULL, mark_sql, id, v->reason, us);
 	if (r == 0 && v->job > 0)
 		r = DB_QUERY(s->db, &res, requeue_sql, job, err);
