@@ -38,6 +38,7 @@
 #include <openssl/crypto.h>
 
 #include "audit.h"
+#include "checkout.h"
 #include "clone.h"
 #include "config.h"
 #include "crypto.h"
@@ -170,30 +171,21 @@ static enum outcome repo_load(struct scan *s)
 }
 
 /* A new checkout row, never one of an earlier attempt: its name is its id. */
-static enum outcome checkout_insert(struct scan *s, const char *backend)
+static enum outcome checkout_new(struct scan *s, const char *backend)
 {
-	char host[256], org[24], repo[24], job[24], age[24];
-	PGresult *res = NULL;
+	char host[256];
 	int r;
 
 	if (gethostname(host, sizeof(host)) < 0)
 		return fail(s, OUT_TEMP, "unable to read the host name");
 	host[sizeof(host) - 1] = '\0';
-	r = DB_QUERY(s->db, &res,
-		     "WITH n AS (SELECT nextval('checkouts_id_seq') AS id) "
-		     "INSERT INTO checkouts (id, org_id, repository_id, job_id, host, name, backend, "
-		     " cipher, deadline) SELECT n.id, $1, $2, $3, $4, 'c' || n.id, $5, $6, "
-		     " now() + make_interval(secs => $7::int) FROM n RETURNING id, name",
-		     i64s(s->job->qj_org, org), i64s(s->job->qj_repo, repo), i64s(s->job->qj_id, job),
-		     host, backend, strcmp(backend, "luks2") ? "aes-256-xts" : "aes-xts-plain64",
-		     i64s(config_int(s->cfg, "checkout_max_age"), age));
+	r = checkout_insert(s->db, s->job->qj_org, s->job->qj_repo, s->job->qj_id, host, backend,
+			    config_int(s->cfg, "checkout_max_age"), &s->checkout_id,
+			    s->checkout_name, sizeof(s->checkout_name));
 	if (r < 0)
 		return db_fail(s, r, "insert the checkout row");
-	s->checkout_id = db_int(res, 0, 0);
 	s->stop_at = mono_usec() +
 		(config_int(s->cfg, "checkout_max_age") - teardown_margin(s->cfg)) * 1000000;
-	snprintf(s->checkout_name, sizeof(s->checkout_name), "%s", db_value(res, 0, 1));
-	PQclear(res);
 	log_field(LOG_F_CHECKOUT, s->checkout_id);
 	return OUT_OK;
 }
@@ -209,16 +201,15 @@ static int audit(struct scan *s, const char *action, const char *details)
 /* Record the real backend and cipher, and audit the creation. */
 static enum outcome checkout_created(struct scan *s)
 {
-	char id[24], *details;
+	char *details;
 	int r;
 
 	details = xasprintf("{\"backend\": \"%s\", \"cipher\": \"%s\", \"job\": %" PRId64 "}",
 			    volume_backend(s->vol), volume_cipher(s->vol), s->job->qj_id);
 	r = db_begin(s->db);
 	if (r == 0)
-		r = DB_QUERY(s->db, NULL, "UPDATE checkouts SET backend = $2, cipher = $3, path = $4 "
-			     "WHERE id = $1", i64s(s->checkout_id, id), volume_backend(s->vol),
-			     volume_cipher(s->vol), volume_mountpoint(s->vol));
+		r = checkout_mounted(s->db, s->checkout_id, volume_backend(s->vol),
+				     volume_cipher(s->vol), volume_mountpoint(s->vol));
 	if (r == 0)
 		r = audit(s, "checkout created", details);
 	if (r == 0)
@@ -242,18 +233,14 @@ static enum outcome volume_up(struct scan *s)
 	enum outcome o;
 
 	/* The row exists before the volume, so that a crash leaves a trace. */
-	o = checkout_insert(s, strcmp(backend, "luks2") ? "fscrypt" : "luks2");
+	o = checkout_new(s, strcmp(backend, "luks2") ? "fscrypt" : "luks2");
 	if (o != OUT_OK)
 		return o;
 	vo.name = s->checkout_name;
 	t0 = mono_usec();
 	r = volume_create(&vo, &s->vol, why, sizeof(why));
 	if (r < 0) {
-		char id[24];
-
-		DB_QUERY(s->db, NULL, "UPDATE checkouts SET destroyed_at = now(), teardown_usec = 0, "
-			 "destroy_reason = 'volume creation failed', ended = 'scan' WHERE id = $1",
-			 i64s(s->checkout_id, id));
+		checkout_ended(s->db, s->checkout_id, "volume creation failed", "scan", 0);
 		return fail(s, r == -EOPNOTSUPP || r == -EINVAL ? OUT_PERM : OUT_TEMP,
 			    "unable to create the volume: %s", why);
 	}
@@ -884,7 +871,7 @@ static enum outcome store(struct scan *s)
 /* Destroy the volume; the checkout row and the audit log say how long it took. */
 static int volume_down(struct scan *s)
 {
-	char id[24], usecs[24], *d1, *d2;
+	char *d1, *d2;
 	int64_t usec = 0;
 	int r, rd;
 
@@ -900,9 +887,7 @@ static int volume_down(struct scan *s)
 	d2 = xasprintf("{\"duration_usec\": %" PRId64 "}", usec);
 	r = db_begin(s->db);
 	if (r == 0)
-		r = DB_QUERY(s->db, NULL, "UPDATE checkouts SET destroyed_at = now(), "
-			     "destroy_reason = 'scan finished', ended = 'scan', teardown_usec = $2 WHERE id = $1",
-			     i64s(s->checkout_id, id), i64s(usec, usecs));
+		r = checkout_ended(s->db, s->checkout_id, "scan finished", "scan", usec);
 	if (r == 0)
 		r = audit(s, "key zeroed", d1);
 	if (r == 0)
