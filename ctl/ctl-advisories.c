@@ -193,7 +193,7 @@ static int import_copy(struct import *im, json_object *row)
 	size_t n = json_object_array_length(pkgs);
 	char num[24];
 
-	snprintf(num, sizeof(num), "%lld", (long long)im->read);
+	i64s(im->read, num);
 	for (size_t i = 0; i < (n ? n : 1); i++) {
 		json_object *p = n ? json_object_array_get_idx(pkgs, i) : NULL;
 

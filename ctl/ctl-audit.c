@@ -181,7 +181,7 @@ static int export_page(struct ctl *c, const char *since, int64_t *after, int *fi
 	char a[24];
 	int n, bad;
 
-	snprintf(a, sizeof(a), "%lld", (long long)*after);
+	i64s(*after, a);
 	if (DB_QUERY(c->db, &res, "SELECT " AUDIT_EVENT_COLUMNS ", to_char(ts AT TIME ZONE 'UTC', "
 		     "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM lethe.audit_events "
 		     "WHERE id > $1 AND ts >= $2::timestamptz ORDER BY id LIMIT " EXPORT_PAGE,
@@ -261,7 +261,7 @@ int ctl_audit_tail(struct ctl *c, int argc, char **argv)
 		return ctl_usage();
 	if (ctl_db(c, DB_ROLE_ADMIN))
 		return 1;
-	snprintf(lim, sizeof(lim), "%lld", (long long)n);
+	i64s(n, lim);
 	if (DB_QUERY(c->db, &res, "SELECT e.id, to_char(e.ts AT TIME ZONE 'UTC', "
 		     "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS ts, o.name AS org, e.actor_type, e.actor, "
 		     "e.action, e.target, e.details, e.org_id FROM (SELECT * FROM lethe.audit_events "

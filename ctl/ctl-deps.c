@@ -36,7 +36,7 @@ static int deps_cyclonedx(struct ctl *c, int64_t id)
 	PGresult *res;
 	json_object *doc;
 
-	snprintf(idtext, sizeof(idtext), "%lld", (long long)id);
+	i64s(id, idtext);
 	if (DB_QUERY(c->db, &res, "SELECT lethe.cyclonedx($1::bigint)::text", idtext) < 0)
 		return ctl_fail("exporting the bill of materials failed: %s", db_error(c->db));
 	doc = db_value(res, 0, 0) ? json_tokener_parse(db_value(res, 0, 0)) : NULL;
@@ -66,7 +66,7 @@ int ctl_deps(struct ctl *c, int argc, char **argv)
 		return 1;
 	if (cdx)
 		return deps_cyclonedx(c, id);
-	snprintf(idtext, sizeof(idtext), "%lld", (long long)id);
+	i64s(id, idtext);
 	return CTL_LIST(c, "dependencies", "SELECT d.ecosystem, d.name, d.version, d.constraint_spec,"
 		" d.direct, d.manifest_path FROM lethe.dependencies d WHERE d.scan_id ="
 		" (SELECT max(s.id) FROM lethe.scans s WHERE s.repository_id = $1::bigint"

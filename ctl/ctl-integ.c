@@ -58,7 +58,7 @@ static int integ_seal(struct ctl *c, const struct integ_new *n, const char *colu
 	if (secret_seal(c->db, c->kr, n->org_id, "integrations", column, n->id, pt->data, pt->len,
 			&blob) < 0)
 		return -EIO;
-	snprintf(ids, sizeof(ids), "%lld", (long long)n->id);
+	i64s(n->id, ids);
 	r = DB_QUERY(c->db, NULL, !strcmp(column, "app_key_enc")
 		     ? "UPDATE lethe.integrations SET app_key_enc = $1 WHERE id = $2"
 		     : "UPDATE lethe.integrations SET webhook_secret_enc = $1 WHERE id = $2", blob, ids);
@@ -72,7 +72,7 @@ static int integ_insert(struct ctl *c, struct integ_new *n)
 	char org[24], target[40], *details;
 	json_object *d;
 
-	snprintf(org, sizeof(org), "%lld", (long long)n->org_id);
+	i64s(n->org_id, org);
 	if (db_begin(c->db) < 0)
 		return ctl_db_fail(c, "begin");
 	if (DB_QUERY(c->db, &res, "INSERT INTO lethe.integrations (org_id, provider, kind, api_url, app_id,"

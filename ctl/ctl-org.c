@@ -166,7 +166,7 @@ static int user_insert(struct ctl *c, int64_t org, const char *email, const char
 	json_object *o, *d;
 	int64_t id;
 
-	snprintf(orgs, sizeof(orgs), "%lld", (long long)org);
+	i64s(org, orgs);
 	if (db_begin(c->db) < 0)
 		return ctl_db_fail(c, "begin");
 	if (DB_QUERY(c->db, &res, "INSERT INTO lethe.users (org_id, email, password_hash, role)"

@@ -75,7 +75,7 @@ static int store_secret(struct ctl *c, int64_t org, int64_t id, const char *colu
 
 	if (secret_seal(c->db, c->kr, org, "repositories", column, id, pt->data, pt->len, &blob) < 0)
 		return -EIO;
-	snprintf(ids, sizeof(ids), "%lld", (long long)id);
+	i64s(id, ids);
 	r = DB_QUERY(c->db, NULL, updates[strcmp(column, "webhook_secret_enc") ? 1 : 0], blob, ids);
 	free(blob);
 	return r;
@@ -94,7 +94,7 @@ static int repo_insert(struct ctl *c, struct repo_new *n)
 	PGresult *res;
 	char org[24], target[40], *details;
 
-	snprintf(org, sizeof(org), "%lld", (long long)n->org_id);
+	i64s(n->org_id, org);
 	if (db_begin(c->db) < 0)
 		return ctl_db_fail(c, "begin");
 	if (DB_QUERY(c->db, &res, "INSERT INTO lethe.repositories (org_id, provider, full_name, clone_url, hook_id)"

@@ -268,8 +268,8 @@ static int key_insert(struct api_req *req, struct api_resp *resp, const char *na
 	int r;
 
 	/* A key made with a key acts for the same user as the key that made it. */
-	snprintf(uid, sizeof(uid), "%lld", (long long)(req->user_id ? req->user_id : req->key_creator));
-	snprintf(ttlt, sizeof(ttlt), "%lld", (long long)ttl);
+	i64s(req->user_id ? req->user_id : req->key_creator, uid);
+	i64s(ttl, ttlt);
 	if ((r = token_new(&token, hash, listed)) < 0)
 		return r;
 	api_bytea(hash, hex);

@@ -37,7 +37,7 @@ static void caller_set(struct api_req *req, int64_t org, const char *type, int64
 {
 	req->org_id = org;
 	req->role = api_role_parse(role);
-	snprintf(req->org, sizeof(req->org), "%lld", (long long)org);
+	i64s(org, req->org);
 	snprintf(req->actor_type, sizeof(req->actor_type), "%s", type);
 	snprintf(req->actor, sizeof(req->actor), "%s:%lld", type, (long long)id);
 }
@@ -85,7 +85,7 @@ static int jwt_auth(struct api_req *req, const char *token)
 		return -EACCES;
 	if ((r = db_set_org(req->db, c.org_id)) < 0)
 		return r;
-	snprintf(uid, sizeof(uid), "%lld", (long long)c.user_id);
+	i64s(c.user_id, uid);
 	r = DB_QUERY(req->db, &res, "SELECT role FROM users WHERE id = $1 AND disabled_at IS NULL", uid);
 	if (r < 0)
 		return r;
@@ -134,9 +134,9 @@ static int session_issue(struct api_req *req, struct api_resp *resp, int64_t use
 	int r;
 
 	caller_set(req, org, "user", user, role);
-	snprintf(uid, sizeof(uid), "%lld", (long long)user);
-	snprintf(fam, sizeof(fam), "%lld", (long long)family);
-	snprintf(ttl, sizeof(ttl), "%lld", (long long)config_int(req->ctx->cfg, "api_refresh_ttl"));
+	i64s(user, uid);
+	i64s(family, fam);
+	i64s(config_int(req->ctx->cfg, "api_refresh_ttl"), ttl);
 	if ((r = db_set_org(req->db, org)) < 0 || (r = token_new(&refresh, hash, listed)) < 0)
 		return r;
 	api_bytea(hash, hex);
@@ -351,8 +351,8 @@ int api_me(struct api_req *req, struct api_resp *resp)
 {
 	char uid[24], kid[24];
 
-	snprintf(uid, sizeof(uid), "%lld", (long long)req->user_id);
-	snprintf(kid, sizeof(kid), "%lld", (long long)req->key_id);
+	i64s(req->user_id, uid);
+	i64s(req->key_id, kid);
 	return API_QUERY_JSON(req, resp, "caller not found",
 		"SELECT json_build_object('org', json_build_object('id', o.id, 'name', o.name), "
 		"'role', $2::text, 'actor', $3::text, "

@@ -69,7 +69,7 @@ static int seal_store(struct api_req *req, int64_t id, const char *column, const
 	int r = secret_seal(req->db, req->ctx->keyring, req->org_id, "repositories", column, id,
 			    pt, len, &blob);
 
-	snprintf(idt, sizeof(idt), "%lld", (long long)id);
+	i64s(id, idt);
 	if (r == 0)
 		r = DB_QUERY(req->db, NULL, sql, blob, idt);
 	free(blob);

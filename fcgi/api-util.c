@@ -83,7 +83,7 @@ const char *api_body_str(struct api_req *req, const char *name)
 
 void api_id_text(const struct api_req *req, int i, char buf[24])
 {
-	snprintf(buf, 24, "%lld", (long long)req->id[i]);
+	i64s(req->id[i], buf);
 }
 
 void api_bytea(const unsigned char hash[32], char out[67])
@@ -105,7 +105,7 @@ int api_param_int(struct api_req *req, const char *name, int64_t min, int64_t ma
 		return 0;
 	if (parse_i64(v, min, max, &n) < 0)
 		return -1;
-	snprintf(buf, 24, "%lld", (long long)n);
+	i64s(n, buf);
 	*out = buf;
 	return 0;
 }

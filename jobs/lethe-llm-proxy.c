@@ -85,16 +85,16 @@ static void record(struct proxy *p, const struct outcome *o)
 	char fix[24], org[24], st[16], up[24], att[16], pt[24], ct[24], bi[24], bo[24], ms[24];
 	int r;
 
-	snprintf(fix, sizeof(fix), "%lld", (long long)p->fix_id);
-	snprintf(org, sizeof(org), "%lld", (long long)p->org_id);
+	i64s(p->fix_id, fix);
+	i64s(p->org_id, org);
 	snprintf(st, sizeof(st), "%d", o->status);
 	snprintf(up, sizeof(up), "%ld", o->upstream);
 	snprintf(att, sizeof(att), "%d", o->attempts);
-	snprintf(pt, sizeof(pt), "%lld", (long long)o->prompt);
-	snprintf(ct, sizeof(ct), "%lld", (long long)o->completion);
-	snprintf(bi, sizeof(bi), "%lld", (long long)o->bytes_in);
-	snprintf(bo, sizeof(bo), "%lld", (long long)o->bytes_out);
-	snprintf(ms, sizeof(ms), "%lld", (long long)(mono_ms() - o->started_ms));
+	i64s(o->prompt, pt);
+	i64s(o->completion, ct);
+	i64s(o->bytes_in, bi);
+	i64s(o->bytes_out, bo);
+	i64s(mono_ms() - o->started_ms, ms);
 	r = DB_QUERY(p->db, NULL,
 		     "INSERT INTO lethe.fix_requests (org_id, fix_id, outcome, reason, model, status, "
 		     "upstream_status, attempts, prompt_tokens, completion_tokens, bytes_in, bytes_out, "
@@ -404,7 +404,7 @@ static void fix_find(struct proxy *p)
 	PGresult *res = NULL;
 	char id[24];
 
-	snprintf(id, sizeof(id), "%lld", (long long)p->fix_id);
+	i64s(p->fix_id, id);
 	if (DB_QUERY(p->db, &res, "SELECT org_id FROM lethe.fixes WHERE id = $1", id) < 0)
 		fatalx(EXIT_TEMPFAIL, "unable to look fix %s up: %s", id, db_error(p->db));
 	if (PQntuples(res) != 1)

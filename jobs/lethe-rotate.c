@@ -293,7 +293,7 @@ static int prune_one(struct db *db, const struct config *cfg, const struct prune
 	int r;
 
 	if (p->retention_key) {
-		snprintf(secs, sizeof(secs), "%lld", (long long)config_int(cfg, p->retention_key));
+		i64s(config_int(cfg, p->retention_key), secs);
 		ret = secs;
 	}
 	do {

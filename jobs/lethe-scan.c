@@ -7,16 +7,19 @@
  *   -> [a short commit hash: its full SHA from the API, read-only token]
  *   -> checkout row (deadline) -> volume_create -> audit "checkout created"
  *   -> clone_fetch (read-only token in git's environment only)
- *   -> [test_pause_file] -> sandbox_run(lethe-analyze) -> sarif_parse
- *   -> secret digests and fingerprints keyed with the org's secret hash key
+ *   -> [test_pause_file] -> sandbox_run(lethe-analyze)
+ *   -> volume_destroy -> audit "key zeroed", "volume destroyed"
+ *   -> a child that drops to the lethe user, with its own database
+ *      connection: sarif_parse, then secret digests and fingerprints keyed with the org's secret hash key
  *      (lib/secrethash); the org's fingerprints stored unkeyed keyed too
- *   -> scans, scan_tools, findings, scan_findings (one transaction)
- *   -> volume_destroy -> audit "key zeroed", "volume destroyed", "scan done"
+ *   -> scans, scan_tools, findings, scan_findings (one transaction,
+ *      lib/scanstore) -> audit "scan done"
  *   -> job done, or back to the queue with backoff (temporary failure), or
  *      failed (permanent).
  *
  * Runs as root: the volume needs CAP_SYS_ADMIN and the sandbox switches to
- * its own unprivileged user.  Never logs a token or any repository content.
+ * its own unprivileged user; what the sandbox wrote is parsed and stored
+ * by a child that runs as the lethe user (lib/unpriv).  Never logs a token or any repository content.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -27,19 +30,19 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
 #include <openssl/crypto.h>
 
 #include "audit.h"
+#include "checkout.h"
 #include "clone.h"
 #include "config.h"
 #include "crypto.h"
 #include "db.h"
-#include "facts.h"
-#include "findings.h"
 #include "forge.h"
 #include "github.h"
 #include "keys.h"
@@ -48,11 +51,12 @@
 #include "report.h"
 #include "sandbox.h"
 #include "sarif.h"
+#include "scanstore.h"
 #include "secrethash.h"
 #include "target.h"
+#include "unpriv.h"
 #include "util.h"
 #include "volume.h"
-#include "vulns.h"
 
 #define ANALYZE_INSIDE "/opt/lethe/lethe-analyze"
 #define ACTOR "lethe-scan"
@@ -108,16 +112,13 @@ struct scan {
 	char checkout_name[VOLUME_NAME_MAX + 1];
 	int64_t stop_at;	/* mono_usec() by which the code must be gone */
 	struct volume *vol;
+	char *out;	/* the sandbox's stdout: sanitized SARIF, zeroed when freed */
+	size_t out_len;
+	char limits[320];	/* which limits the sandbox ran under */
 	char why[256];	/* last error: one line, never a secret or code */
 	int64_t nfindings, nnew, nfixed, nrefused;
 	const char *state;	/* scans.state at the end */
 };
-
-static char *i64s(int64_t v, char buf[24])
-{
-	snprintf(buf, 24, "%" PRId64, v);
-	return buf;
-}
 
 static enum outcome fail(struct scan *s, enum outcome o, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -137,17 +138,6 @@ static enum outcome db_fail(struct scan *s, int r, const char *what)
 	(void)r;
 	db_rollback(s->db);
 	return fail(s, OUT_TEMP, "unable to %s: %s", what, db_error(s->db));
-}
-
-/* The branch findings are tracked on: the job's, else the pull request's. */
-/* Where a scan's findings are tracked: a pull request's under pull/<n>. */
-static char *scan_branch(const struct queue_job *job)
-{
-	if (job->qj_pr > 0)
-		return xasprintf("pull/%d", job->qj_pr);
-	if (job->qj_branch)
-		return xstrdup(job->qj_branch);
-	return xstrdup(job->qj_ref ? job->qj_ref : "detached");
 }
 
 static enum outcome repo_load(struct scan *s)
@@ -181,30 +171,21 @@ static enum outcome repo_load(struct scan *s)
 }
 
 /* A new checkout row, never one of an earlier attempt: its name is its id. */
-static enum outcome checkout_insert(struct scan *s, const char *backend)
+static enum outcome checkout_new(struct scan *s, const char *backend)
 {
-	char host[256], org[24], repo[24], job[24], age[24];
-	PGresult *res = NULL;
+	char host[256];
 	int r;
 
 	if (gethostname(host, sizeof(host)) < 0)
 		return fail(s, OUT_TEMP, "unable to read the host name");
 	host[sizeof(host) - 1] = '\0';
-	r = DB_QUERY(s->db, &res,
-		     "WITH n AS (SELECT nextval('checkouts_id_seq') AS id) "
-		     "INSERT INTO checkouts (id, org_id, repository_id, job_id, host, name, backend, "
-		     " cipher, deadline) SELECT n.id, $1, $2, $3, $4, 'c' || n.id, $5, $6, "
-		     " now() + make_interval(secs => $7::int) FROM n RETURNING id, name",
-		     i64s(s->job->qj_org, org), i64s(s->job->qj_repo, repo), i64s(s->job->qj_id, job),
-		     host, backend, strcmp(backend, "luks2") ? "aes-256-xts" : "aes-xts-plain64",
-		     i64s(config_int(s->cfg, "checkout_max_age"), age));
+	r = checkout_insert(s->db, s->job->qj_org, s->job->qj_repo, s->job->qj_id, host, backend,
+			    config_int(s->cfg, "checkout_max_age"), &s->checkout_id,
+			    s->checkout_name, sizeof(s->checkout_name));
 	if (r < 0)
 		return db_fail(s, r, "insert the checkout row");
-	s->checkout_id = db_int(res, 0, 0);
 	s->stop_at = mono_usec() +
 		(config_int(s->cfg, "checkout_max_age") - teardown_margin(s->cfg)) * 1000000;
-	snprintf(s->checkout_name, sizeof(s->checkout_name), "%s", db_value(res, 0, 1));
-	PQclear(res);
 	log_field(LOG_F_CHECKOUT, s->checkout_id);
 	return OUT_OK;
 }
@@ -220,16 +201,15 @@ static int audit(struct scan *s, const char *action, const char *details)
 /* Record the real backend and cipher, and audit the creation. */
 static enum outcome checkout_created(struct scan *s)
 {
-	char id[24], *details;
+	char *details;
 	int r;
 
 	details = xasprintf("{\"backend\": \"%s\", \"cipher\": \"%s\", \"job\": %" PRId64 "}",
 			    volume_backend(s->vol), volume_cipher(s->vol), s->job->qj_id);
 	r = db_begin(s->db);
 	if (r == 0)
-		r = DB_QUERY(s->db, NULL, "UPDATE checkouts SET backend = $2, cipher = $3, path = $4 "
-			     "WHERE id = $1", i64s(s->checkout_id, id), volume_backend(s->vol),
-			     volume_cipher(s->vol), volume_mountpoint(s->vol));
+		r = checkout_mounted(s->db, s->checkout_id, volume_backend(s->vol),
+				     volume_cipher(s->vol), volume_mountpoint(s->vol));
 	if (r == 0)
 		r = audit(s, "checkout created", details);
 	if (r == 0)
@@ -253,18 +233,14 @@ static enum outcome volume_up(struct scan *s)
 	enum outcome o;
 
 	/* The row exists before the volume, so that a crash leaves a trace. */
-	o = checkout_insert(s, strcmp(backend, "luks2") ? "fscrypt" : "luks2");
+	o = checkout_new(s, strcmp(backend, "luks2") ? "fscrypt" : "luks2");
 	if (o != OUT_OK)
 		return o;
 	vo.name = s->checkout_name;
 	t0 = mono_usec();
 	r = volume_create(&vo, &s->vol, why, sizeof(why));
 	if (r < 0) {
-		char id[24];
-
-		DB_QUERY(s->db, NULL, "UPDATE checkouts SET destroyed_at = now(), teardown_usec = 0, "
-			 "destroy_reason = 'volume creation failed', ended = 'scan' WHERE id = $1",
-			 i64s(s->checkout_id, id));
+		checkout_ended(s->db, s->checkout_id, "volume creation failed", "scan", 0);
 		return fail(s, r == -EOPNOTSUPP || r == -EINVAL ? OUT_PERM : OUT_TEMP,
 			    "unable to create the volume: %s", why);
 	}
@@ -694,14 +670,12 @@ static void eslint_bind(const struct config *cfg, struct binds *b)
 		b->v[b->n++] = (struct sandbox_bind){ dir, SANDBOX_ESLINT_DIR };
 }
 
-static enum outcome analyze(struct scan *s, struct sarif_log *log)
+static enum outcome analyze(struct scan *s)
 {
 	struct binds b = { .v = { { config_str(s->cfg, "analyze_path"), ANALYZE_INSIDE } }, .n = 1 };
 	struct sandbox_opts so = { .workspace = volume_workdir(s->vol), .ro_binds = b.v };
 	struct sandbox_result res;
-	struct sarif_limits lim;
 	struct argv_build a = { 0 };
-	char why[200];
 	int64_t wall = min64(config_int(s->cfg, "sandbox_wall"), time_left(s));
 	enum outcome o;
 	int r;
@@ -724,329 +698,187 @@ static enum outcome analyze(struct scan *s, struct sarif_log *log)
 	}
 	log_info("analysis took %" PRId64 " ms; %s", res.wall_usec / 1000, res.limits);
 	o = analyze_result(s, &res);
+	/* stdout is sanitized SARIF, parsed by the storing process (store). */
 	if (o == OUT_OK) {
-		sarif_limits_default(&lim);
-		lim.max_bytes = (size_t)config_int(s->cfg, "sandbox_output");
-		lim.base = "/workspace";
-		lim.max_runs = 1024;	/* 40 tools of up to 16 runs (lethe-analyze(8)) */
-		r = sarif_parse(res.out ? res.out : "", res.out_len, &lim, log, why, sizeof(why));
-		if (r < 0)
-			o = fail(s, OUT_PERM, "analysis output refused: %s", why);
-		else if (log->stripped)
-			log_warning("removed %zu source-bearing fields from the analysis output",
-				    log->stripped);
-		for (size_t i = 0; r == 0 && i < log->nruns; i++) {
-			sarif_run_check_refused(&log->runs[i]);
-			sarif_run_note(&log->runs[i], res.limits);
-		}
+		s->out = steal_pointer(&res.out);
+		s->out_len = res.out_len;
+		snprintf(s->limits, sizeof(s->limits), "%s", res.limits);
 	}
-	/* stdout is sanitized SARIF; stderr may quote the repository: zero both. */
 	if (res.out)
 		OPENSSL_cleanse(res.out, res.out_len);
+	/* stderr may quote the repository: zeroed. */
 	if (res.err)
 		OPENSSL_cleanse(res.err, res.err_len);
 	sandbox_result_release(&res);
 	return o;
 }
 
-/*
- * The scan's row.  A pull request's is compared with the last complete
- * scan of the branch it targets (the job's branch; the default branch for a
- * job queued before Lethe kept it), whose id it keeps as base_scan_id.
- */
+/* The scan's row (lib/scanstore.h). */
 static enum outcome scan_insert(struct scan *s)
 {
-	char org[24], repo[24], job[24], pr[24];
-	char *branch = scan_branch(s->job);
-	PGresult *res = NULL;
+	int r = scanstore_insert(s->db, s->job, s->default_branch, &s->scan_id, &s->base_scan);
+
+	return r < 0 ? db_fail(s, r, "insert the scan row") : OUT_OK;
+}
+
+/* What the storing process tells lethe-scan over its pipe. */
+struct store_reply {
+	enum outcome sr_outcome;
+	int64_t sr_findings, sr_new, sr_fixed;
+	char sr_state[16];
+	char sr_why[256];
+};
+
+static void store_log(const struct scanstore *ss, int64_t org, int key_err)
+{
+	if (ss->ss_fp_failed)
+		log_warning("unable to key some fingerprints of org %" PRId64 ": tracked by the fallback",
+			    org);
+	if (ss->ss_unkeyed > 0)
+		log_errno(LOG_WARNING, key_err, "unable to key the secret hashes of org %" PRId64
+			  ": %zu secret findings stored without a hash", org, ss->ss_unkeyed);
+	if (ss->ss_unkeyed_fps > 0)
+		log_errno(LOG_WARNING, key_err, "unable to key the fingerprints of org %" PRId64
+			  ": %zu results tracked by their tool, rule and path", org, ss->ss_unkeyed_fps);
+	if (ss->ss_rekeyed > 0)
+		log_notice("keyed the %zu stored fingerprints of org %" PRId64, ss->ss_rekeyed, org);
+}
+
+/* The sandbox's output, parsed as the untrusted SARIF it is (lib/sarif.h). */
+static enum outcome sarif_read(struct scan *s, struct sarif_log *log, char *why, size_t len)
+{
+	struct sarif_limits lim;
 	int r;
 
-	r = DB_QUERY(s->db, &res,
-		     "INSERT INTO scans (org_id, repository_id, job_id, commit_sha, ref, branch, "
-		     " pr_number, base_sha, base_scan_id) VALUES ($1, $2, $3, $4, $5, $6, "
-		     " nullif($7, '0')::int, $8, CASE WHEN $7 <> '0' THEN (SELECT b.id FROM scans b "
-		     "  WHERE b.repository_id = $2::bigint AND b.branch = coalesce($9, $10) "
-		     "  AND b.pr_number IS NULL AND b.state = 'complete' ORDER BY b.id DESC LIMIT 1) END) "
-		     "RETURNING id, base_scan_id",
-		     i64s(s->job->qj_org, org), i64s(s->job->qj_repo, repo), i64s(s->job->qj_id, job),
-		     s->job->qj_commit, s->job->qj_ref, branch, i64s(s->job->qj_pr, pr),
-		     s->job->qj_base, s->job->qj_branch, s->default_branch);
-	free(branch);
+	sarif_limits_default(&lim);
+	lim.max_bytes = (size_t)config_int(s->cfg, "sandbox_output");
+	lim.base = "/workspace";
+	lim.max_runs = 1024;	/* 40 tools of up to 16 runs (lethe-analyze(8)) */
+	r = sarif_parse(s->out ? s->out : "", s->out_len, &lim, log, why, len);
 	if (r < 0)
-		return db_fail(s, r, "insert the scan row");
-	s->scan_id = db_int(res, 0, 0);
-	s->base_scan = xstrdup(db_value(res, 0, 1) ? db_value(res, 0, 1) : "");
-	PQclear(res);
+		return OUT_PERM;
+	if (log->stripped)
+		log_warning("removed %zu source-bearing fields from the analysis output",
+			    log->stripped);
+	for (size_t i = 0; i < log->nruns; i++) {
+		sarif_run_check_refused(&log->runs[i]);
+		sarif_run_note(&log->runs[i], s->limits);
+	}
 	return OUT_OK;
 }
 
-/* Store one run's row; *stored is 0 when the tool appeared twice. */
-static int store_tool(struct scan *s, const struct sarif_run *run, int *stored)
+/* The storing process's work, as the `lethe` user with its own connection. */
+static void store_work(struct scan *s, const struct secbuf *key, int key_err,
+		       struct store_reply *rep)
 {
-	char org[24], scan[24], n[24];
-	PGresult *res = NULL;
-	int r;
-
-	r = DB_QUERY(s->db, &res,
-		     "INSERT INTO scan_tools (org_id, scan_id, tool, version, status, reason, "
-		     " result_count, sarif_meta) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-		     " coalesce($8::jsonb, '{}')) ON CONFLICT (scan_id, tool) DO NOTHING",
-		     i64s(s->job->qj_org, org), i64s(s->scan_id, scan), run->tool, run->version,
-		     run->not_applicable ? "not_applicable" : run->complete ? "complete" : "incomplete",
-		     run->reason,
-		     i64s((int64_t)run->nresults, n), run->meta_json);
-	if (r == 0)
-		*stored = strcmp(PQcmdTuples(res), "1") == 0;
-	PQclear(res);
-	return r;
-}
-
-/*
- * A result without a fingerprint (a scanner added by configuration that
- * writes SARIF itself, or one whose fingerprint could not be keyed) is
- * tracked by SHA-256 of tool, rule, path and message: it survives the code
- * moving.  The message is Lethe's text for the rule (lib/parse/ruletext.h), so
- * this hashes no file content and is not keyed.
- */
-static char *fingerprint_fallback(const char *tool, const struct sarif_result *res)
-{
-	char *id = xasprintf("lethe-host-v1%c%s%c%s%c%s%c%s", 0, tool, 0,
-			     res->rule_id ? res->rule_id : "", 0, res->path, 0,
-			     res->message ? res->message : "");
-	size_t n = strlen("lethe-host-v1") + 4 + strlen(tool) +
-		   strlen(res->rule_id ? res->rule_id : "") + strlen(res->path) +
-		   strlen(res->message ? res->message : "");
-	unsigned char md[32];
-	char *hex = xmalloc(65);
-
-	crypto_sha256(id, n, md);
-	hex_encode(md, sizeof(md), hex);
-	free(id);
-	return hex;
-}
-
-static int fingerprint_ok(const char *fp)
-{
-	size_t n = fp ? strspn(fp, "0123456789abcdef") : 0;
-
-	return n >= 16 && n <= 128 && fp[n] == '\0';
-}
-
-static const char *level_of(const struct sarif_result *res)
-{
-	static const char *const ok[] = { "error", "warning", "note", "none" };
-	size_t i;
-
-	for (i = 0; res->level && i < ARRAY_SIZE(ok); i++)
-		if (!strcmp(res->level, ok[i]))
-			return ok[i];
-	return "warning";
-}
-
-static json_object *json_line(int line)
-{
-	return line > 0 ? json_object_new_int(line) : NULL;
-}
-
-/* The run's results as sql_results' recordset. */
-static char *results_json(struct scan *s, const struct sarif_run *run)
-{
-	json_object *a = json_object_new_array();
-	char *out;
-	size_t i;
-
-	for (i = 0; i < run->nresults; i++) {
-		const struct sarif_result *res = &run->results[i];
-		char *fallback = NULL;
-		json_object *o;
-
-		if (!fingerprint_ok(res->fingerprint))
-			fallback = fingerprint_fallback(run->tool, res);
-		o = json_object_new_object();
-		json_object_object_add(o, "i", json_object_new_int64((int64_t)i));
-		json_object_object_add(o, "fp", json_object_new_string(fallback ? fallback :
-								       res->fingerprint));
-		json_object_object_add(o, "rule", json_object_new_string(res->rule_id ?
-									 res->rule_id : "unknown"));
-		json_object_object_add(o, "level", json_object_new_string(level_of(res)));
-		json_object_object_add(o, "path", json_object_new_string(res->path));
-		json_object_object_add(o, "sl", json_line(res->start_line));
-		json_object_object_add(o, "el", json_line(res->end_line ? res->end_line :
-								  res->start_line));
-		json_object_object_add(o, "msg", json_object_new_string(res->message ?
-									res->message : ""));
-		if (res->cwe)
-			json_object_object_add(o, "cwe", json_object_new_string(res->cwe));
-		json_object_array_add(a, o);
-		s->nfindings++;
-		free(fallback);
-	}
-	out = xstrdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
-	json_object_put(a);
-	return out;
-}
-
-/* Where the scan's findings go (lib/store/findings.h); ids holds the numbers as text. */
-static struct findings_target scan_target(struct scan *s, const char *branch, char ids[3][24])
-{
-	return (struct findings_target){ i64s(s->job->qj_org, ids[0]), i64s(s->job->qj_repo, ids[1]),
-					 branch, i64s(s->scan_id, ids[2]), s->job->qj_pr > 0,
-					 s->base_scan };
-}
-
-static int store_results(struct scan *s, const struct sarif_run *run, const char *branch)
-{
-	char ids[3][24];
-	struct findings_target t = scan_target(s, branch, ids);
-	char *list = results_json(s, run);
-	int64_t nnew = 0;
-	int r = findings_store(s->db, &t, run->tool, list, &nnew);
-
-	free(list);
-	s->nnew += nnew;
-	return r;
-}
-
-/* Open findings of a complete tool run that this scan did not see are fixed. */
-static int store_fixed(struct scan *s, const char *tool, const char *branch)
-{
-	char repo[24], scan[24];
-	PGresult *res = NULL;
-	int r;
-
-	r = DB_QUERY(s->db, &res,
-		     "UPDATE findings SET state = 'fixed', fixed_scan_id = $1, updated_at = now() "
-		     "WHERE repository_id = $2 AND branch = $3 AND tool = $4 AND state = 'open' "
-		     " AND last_scan_id IS DISTINCT FROM $1::bigint",
-		     i64s(s->scan_id, scan), i64s(s->job->qj_repo, repo), branch, tool);
-	if (r == 0)
-		s->nfixed += strtoll(PQcmdTuples(res), NULL, 10);
-	PQclear(res);
-	return r;
-}
-
-/* Dependencies and workflow facts, in-code suppressions and secret hashes (lib/facts). */
-static int store_facts(struct scan *s, const struct sarif_run *run, const char *branch)
-{
-	char org[24], repo[24], scan[24];
-	int r = facts_store(s->db, i64s(s->job->qj_org, org), i64s(s->job->qj_repo, repo),
-			    i64s(s->scan_id, scan), run, NULL);
-
-	return r < 0 ? r : facts_mark_findings(s->db, repo, branch, scan, run, NULL);
-}
-
-static int store_run(struct scan *s, const struct sarif_run *run, const char *branch)
-{
-	int r, stored = 0;
-
-	r = store_tool(s, run, &stored);
-	if (r == 0 && stored && run->nresults > 0)
-		r = store_results(s, run, branch);
-	if (r == 0 && stored && run->complete)
-		r = store_fixed(s, run->tool, branch);
-	if (r == 0 && stored)
-		r = store_facts(s, run, branch);
-	return r;
-}
-
-/* The dependencies just stored, matched against the imported advisories (lib/vulns). */
-static int store_vulns(struct scan *s, const char *branch)
-{
-	char ids[3][24];
-	struct findings_target t = scan_target(s, branch, ids);
-	struct vulns_count n = { 0 };
-	int r = vulns_evaluate(s->db, &t, &n);
-
-	s->nfindings += n.found;
-	s->nnew += n.added;
-	s->nfixed += n.fixed;
-	return r;
-}
-
-/*
- * Secrets come out of the sandbox with their plain SHA-256, and every
- * result with a fingerprint that hashes its lines; neither may be stored
- * as it is: key them with the org's secret hash key, which stays in key
- * for the re-keying of the org's stored fingerprints.  When that key is
- * not available, secrets are stored without a hash and results are
- * tracked by the fallback fingerprint (lib/secret/secrethash.h); -1 then.
- */
-static int results_key(struct scan *s, struct sarif_log *log, struct secbuf *key)
-{
-	size_t n = 0, nfp = 0;
-	int r = secrethash_key(s->db, s->kr, s->job->qj_org, key), have = r == 0;
-
-	if (have) {
-		r = secrethash_apply(key, log, &n);
-		if (secrethash_fingerprints(key, log) < 0)
-			log_warning("unable to key some fingerprints of org %" PRId64
-				    ": tracked by the fallback", s->job->qj_org);
-	} else {
-		secrethash_drop(log, &n);
-		secrethash_fingerprints_drop(log, &nfp);
-	}
-	if (n > 0)
-		log_errno(LOG_WARNING, r, "unable to key the secret hashes of org %" PRId64
-			  ": %zu secret findings stored without a hash", s->job->qj_org, n);
-	if (nfp > 0)
-		log_errno(LOG_WARNING, r, "unable to key the fingerprints of org %" PRId64
-			  ": %zu results tracked by their tool, rule and path", s->job->qj_org, nfp);
-	return have ? 0 : -1;
-}
-
-/* Fingerprints stored before they were keyed (sql/094): keyed now. */
-static int fingerprints_rekey(struct scan *s, const struct secbuf *key)
-{
-	size_t n = 0;
-	int r = secrethash_rekey(s->db, key, s->job->qj_org, &n);
-
-	if (r == 0 && n > 0)
-		log_notice("keyed the %zu stored fingerprints of org %" PRId64, n, s->job->qj_org);
-	return r;
-}
-
-static enum outcome store(struct scan *s, struct sarif_log *log)
-{
-	char *branch = scan_branch(s->job), scan[24], *stats;
-	int complete = log->nruns > 0, r, keyed;
-	struct secbuf key = { 0 };
+	char *branch = scanstore_branch(s->job), why[200];
+	struct scanstore ss;
+	struct sarif_log log;
+	struct db *db = NULL;
 	int64_t t0 = mono_usec();
-	size_t i;
+	int r = unpriv_drop(UNPRIV_USER);
 
-	keyed = results_key(s, log, &key) == 0;
-	r = db_begin(s->db);
-	if (r == 0 && keyed)
-		r = fingerprints_rekey(s, &key);
-	secbuf_release(&key);
-	for (i = 0; r == 0 && i < log->nruns; i++) {
-		complete &= log->runs[i].complete;
-		s->nrefused += (int64_t)log->runs[i].refused;
-		r = store_run(s, &log->runs[i], branch);
-	}
-	if (r == 0)
-		r = store_vulns(s, branch);
-	free(branch);
-	s->state = complete ? "complete" : "incomplete";
-	stats = xasprintf("{\"findings\": %" PRId64 ", \"new\": %" PRId64 ", \"fixed\": %" PRId64
-			  ", \"refused\": %" PRId64 ", \"tools\": %zu, \"stripped\": %zu}",
-			  s->nfindings, s->nnew, s->nfixed, s->nrefused, log->nruns, log->stripped);
-	if (r == 0)
-		r = DB_QUERY(s->db, NULL, "UPDATE scans SET state = $2, finished_at = now(), "
-			     "stats = $3::jsonb WHERE id = $1", i64s(s->scan_id, scan), s->state, stats);
-	free(stats);
-	if (r == 0)
-		r = db_commit(s->db);
+	sarif_log_init(&log);
+	scanstore_init(&ss, s->job, s->scan_id, branch, s->base_scan);
 	if (r < 0)
-		return db_fail(s, r, "store the findings");
-	log_info("%" PRId64 " findings stored in %" PRId64 " ms", s->nfindings,
-		 (mono_usec() - t0) / 1000);
+		snprintf(rep->sr_why, sizeof(rep->sr_why), "unable to become user '%s': %s",
+			 UNPRIV_USER, strerror(-r));
+	else if (db_open(s->cfg, DB_ROLE_JOBS, &db) < 0)
+		snprintf(rep->sr_why, sizeof(rep->sr_why), "unable to connect to the database: %s",
+			 db_error(db));
+	else if ((rep->sr_outcome = sarif_read(s, &log, why, sizeof(why))) != OUT_OK)
+		snprintf(rep->sr_why, sizeof(rep->sr_why), "analysis output refused: %s", why);
+	else if ((r = scanstore_results(db, &ss, &log, key)) < 0)
+		snprintf(rep->sr_why, sizeof(rep->sr_why), "unable to store the findings: %s",
+			 db_error(db));
+	else {
+		store_log(&ss, s->job->qj_org, key_err);
+		log_info("%" PRId64 " findings stored in %" PRId64 " ms", ss.ss_findings,
+			 (mono_usec() - t0) / 1000);
+		*rep = (struct store_reply){ .sr_outcome = OUT_OK, .sr_findings = ss.ss_findings,
+					     .sr_new = ss.ss_new, .sr_fixed = ss.ss_fixed };
+		snprintf(rep->sr_state, sizeof(rep->sr_state), "%s", ss.ss_state);
+	}
+	sarif_log_release(&log);
+	db_free(db);
+	free(branch);
+}
+
+/*
+ * Parse and store in a child that has left root: it forgets the keyring
+ * and the token (its copies are zeroed), never touches the parent's
+ * database connection, and holds only the org's secret hash key.
+ */
+static void __attribute__((noreturn)) store_child(struct scan *s, const struct secbuf *key,
+						  int key_err, int fd)
+{
+	struct store_reply rep = { .sr_outcome = OUT_TEMP };
+
+	keyring_free(steal_pointer(&s->kr));
+	store_work(s, key, key_err, &rep);
+	if (write(fd, &rep, sizeof(rep)) != (ssize_t)sizeof(rep))
+		_exit(EXIT_TEMPFAIL);
+	_exit(EXIT_OK);
+}
+
+static enum outcome store_wait(struct scan *s, pid_t pid, int fd)
+{
+	struct store_reply rep;
+	ssize_t n;
+	int st = 0;
+
+	do
+		n = read(fd, &rep, sizeof(rep));
+	while (n < 0 && errno == EINTR);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof(rep))
+		return fail(s, OUT_TEMP, "the storing process died (%s %d)",
+			    WIFSIGNALED(st) ? "signal" : "status",
+			    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+	s->nfindings = rep.sr_findings;
+	s->nnew = rep.sr_new;
+	s->nfixed = rep.sr_fixed;
+	if (rep.sr_outcome != OUT_OK)
+		return fail(s, rep.sr_outcome, "%s", rep.sr_why);
+	s->state = rep.sr_state[0] == 'c' ? "complete" : "incomplete";
 	return OUT_OK;
+}
+
+/* The org's secret hash key comes from the keyring, which stays with root. */
+static enum outcome store(struct scan *s)
+{
+	struct secbuf key = { 0 };
+	int key_err = secrethash_key(s->db, s->kr, s->job->qj_org, &key), p[2];
+	pid_t pid;
+	enum outcome o;
+
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		secbuf_release(&key);
+		return fail(s, OUT_TEMP, "unable to start the storing process: %s", strerror(errno));
+	}
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		secbuf_release(&key);
+		return fail(s, OUT_TEMP, "unable to start the storing process: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		close(p[0]);
+		store_child(s, key_err == 0 ? &key : NULL, key_err, p[1]);
+	}
+	close(p[1]);
+	secbuf_release(&key);
+	o = store_wait(s, pid, p[0]);
+	close(p[0]);
+	return o;
 }
 
 /* Destroy the volume; the checkout row and the audit log say how long it took. */
 static int volume_down(struct scan *s)
 {
-	char id[24], usecs[24], *d1, *d2;
+	char *d1, *d2;
 	int64_t usec = 0;
 	int r, rd;
 
@@ -1062,9 +894,7 @@ static int volume_down(struct scan *s)
 	d2 = xasprintf("{\"duration_usec\": %" PRId64 "}", usec);
 	r = db_begin(s->db);
 	if (r == 0)
-		r = DB_QUERY(s->db, NULL, "UPDATE checkouts SET destroyed_at = now(), "
-			     "destroy_reason = 'scan finished', ended = 'scan', teardown_usec = $2 WHERE id = $1",
-			     i64s(s->checkout_id, id), i64s(usec, usecs));
+		r = checkout_ended(s->db, s->checkout_id, "scan finished", "scan", usec);
 	if (r == 0)
 		r = audit(s, "key zeroed", d1);
 	if (r == 0)
@@ -1084,14 +914,12 @@ static int volume_down(struct scan *s)
 
 static void scan_finish(struct scan *s, enum outcome o)
 {
-	char id[24], *details;
+	char *details;
 
 	if (!s->scan_id)
 		return;
 	if (o != OUT_OK)
-		DB_QUERY(s->db, NULL, "UPDATE scans SET state = 'failed', finished_at = now(), "
-			 "stats = jsonb_build_object('error', $2::text) WHERE id = $1",
-			 i64s(s->scan_id, id), s->why);
+		scanstore_failed(s->db, s->scan_id, s->why);
 	details = xasprintf("{\"scan\": %" PRId64 ", \"state\": \"%s\", \"findings\": %" PRId64
 			    ", \"new\": %" PRId64 ", \"fixed\": %" PRId64 "}",
 			    s->scan_id, o == OUT_OK ? s->state : "failed", s->nfindings, s->nnew,
@@ -1118,10 +946,8 @@ static void scan_report(struct scan *s)
 
 static enum outcome scan_run(struct scan *s)
 {
-	struct sarif_log log;
 	enum outcome o;
 
-	sarif_log_init(&log);
 	o = repo_load(s);
 	if (o == OUT_OK)
 		o = commit_resolve(s);
@@ -1138,7 +964,7 @@ static enum outcome scan_run(struct scan *s)
 	if (o == OUT_OK && time_left(s) == 0)
 		o = fail(s, OUT_TEMP, "stopped at the checkout's deadline before the analysis");
 	if (o == OUT_OK)
-		o = analyze(s, &log);
+		o = analyze(s);
 	/* The code goes first; what was learnt is stored after. */
 	if (volume_down(s) < 0 && o == OUT_OK)
 		log_warning("volume teardown incomplete; findings are stored anyway");
@@ -1146,8 +972,7 @@ static enum outcome scan_run(struct scan *s)
 	if (o == OUT_OK && queue_keeper_lost(s->keeper))
 		o = fail(s, OUT_TEMP, "lease lost to another worker");
 	if (o == OUT_OK)
-		o = store(s, &log);
-	sarif_log_release(&log);
+		o = store(s);
 	scan_finish(s, o);
 	if (o == OUT_OK)
 		scan_report(s);
@@ -1163,6 +988,9 @@ static void scan_release(struct scan *s)
 	free(s->base_scan);
 	free(s->provider);
 	free(s->api_url);
+	if (s->out)
+		OPENSSL_cleanse(s->out, s->out_len);
+	free(s->out);
 }
 
 /* Run one claimed job and tell the queue how it went. */

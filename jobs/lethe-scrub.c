@@ -37,6 +37,7 @@
 #include <json-c/json.h>
 
 #include "audit.h"
+#include "checkout.h"
 #include "config.h"
 #include "db.h"
 #include "log.h"
@@ -366,10 +367,6 @@ static const char lock_sql[] =
 	"WHERE c.id = $1 AND c.host = $2 AND c.destroyed_at IS NULL AND " DOOMED
 	" FOR UPDATE OF c SKIP LOCKED";
 
-static const char mark_sql[] =
-	"UPDATE lethe.checkouts SET destroyed_at = now(), destroy_reason = $2, teardown_usec = $3, "
-	"ended = CASE WHEN $2 = 'deadline passed' THEN 'deadline' ELSE 'orphaned' END WHERE id = $1";
-
 /*
  * A job whose lease died goes back to the queue, or fails when it has used
  * its attempts or an identical scan is already queued.  A job still under
@@ -393,15 +390,14 @@ struct victim {
 
 static int checkout_record(struct scrub *s, const struct victim *v, int64_t usec)
 {
-	char id[24], job[24], us[24], *err = xasprintf("checkout scrubbed: %s", v->reason);
+	char job[24], *err = xasprintf("checkout scrubbed: %s", v->reason);
 	char *target = xasprintf("checkout:%lld", (long long)v->id);
 	PGresult *res = NULL;
 	int r;
 
-	snprintf(id, sizeof(id), "%lld", (long long)v->id);
-	snprintf(job, sizeof(job), "%lld", (long long)v->job);
-	snprintf(us, sizeof(us), "%lld", (long long)usec);
-	r = DB_QUERY(s->db, NULL, mark_sql, id, v->reason, us);
+	i64s(v->job, job);
+	r = checkout_ended(s->db, v->id, v->reason,
+			   strcmp(v->reason, "deadline passed") ? "orphaned" : "deadline", usec);
 	if (r == 0 && v->job > 0)
 		r = DB_QUERY(s->db, &res, requeue_sql, job, err);
 	if (r == 0 && res && PQntuples(res) == 1)

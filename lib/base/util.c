@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -151,6 +152,12 @@ int parse_size(const char *s, int64_t *bytes)
 	};
 
 	return parse_with_units(s, units, ARRAY_SIZE(units), bytes);
+}
+
+char *i64s(int64_t v, char buf[I64S_MAX])
+{
+	snprintf(buf, I64S_MAX, "%" PRId64, v);
+	return buf;
 }
 
 void hex_encode(const unsigned char *in, size_t n, char *out)

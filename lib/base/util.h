@@ -49,6 +49,11 @@ int parse_duration(const char *s, int64_t *secs);
 /* Sizes: "512", "64k", "25M", "2G"; result in bytes. */
 int parse_size(const char *s, int64_t *bytes);
 
+/* The decimal text of v in buf, which any int64_t fits (with its sign and
+ * NUL): a query's integer parameter.  Returns buf. */
+#define I64S_MAX 24
+char *i64s(int64_t v, char buf[I64S_MAX]);
+
 /* Lowercase hex of n bytes into out (2n+1 bytes). */
 void hex_encode(const unsigned char *in, size_t n, char *out);
 /* The value of one hex digit (either case), -1 for any other character. */

@@ -129,7 +129,7 @@ int db_set_org(struct db *db, int64_t org_id)
 {
 	char id[24];
 
-	snprintf(id, sizeof(id), "%lld", (long long)org_id);
+	i64s(org_id, id);
 	return DB_QUERY(db, NULL, "SELECT set_config('lethe.org_id', $1, true)", id);
 }
 

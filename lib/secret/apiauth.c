@@ -317,7 +317,7 @@ int apiauth_sign(const unsigned char *key, size_t keylen, const struct apiauth_c
 	jwt_t *jwt = NULL;
 	int r;
 
-	snprintf(sub, sizeof(sub), "%lld", (long long)c->user_id);
+	i64s(c->user_id, sub);
 	if (jwt_new(&jwt) != 0)
 		return -ENOMEM;
 	r = jwt_set_alg(jwt, JWT_ALG_HS256, key, (int)keylen);

@@ -15,10 +15,10 @@ int fixseal_store(struct db *db, const struct keyring *kr, const struct config *
 
 	if (len > FIXSEAL_MAX)
 		return -EFBIG;
-	snprintf(o, sizeof(o), "%lld", (long long)org);
-	snprintf(f, sizeof(f), "%lld", (long long)fix);
+	i64s(org, o);
+	i64s(fix, f);
 	snprintf(n, sizeof(n), "%zu", len);
-	snprintf(age, sizeof(age), "%lld", (long long)config_int(cfg, "checkout_max_age"));
+	i64s(config_int(cfg, "checkout_max_age"), age);
 	r = secret_seal(db, kr, org, "fixes", "patch_enc", fix, patch, len, &blob);
 	if (r == 0)
 		r = DB_QUERY(db, &res, "UPDATE lethe.fixes SET patch_enc = $3, patch_bytes = $4, "
@@ -39,8 +39,8 @@ int fixseal_open(struct db *db, const struct keyring *kr, int64_t org, int64_t f
 	PGresult *res = NULL;
 	int r;
 
-	snprintf(o, sizeof(o), "%lld", (long long)org);
-	snprintf(f, sizeof(f), "%lld", (long long)fix);
+	i64s(org, o);
+	i64s(fix, f);
 	r = DB_QUERY(db, &res, "SELECT patch_enc FROM lethe.fixes WHERE org_id = $1 AND id = $2 "
 		     "AND patch_enc IS NOT NULL AND deadline > now()", o, f);
 	if (r == 0 && PQntuples(res) != 1)

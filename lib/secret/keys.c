@@ -484,7 +484,7 @@ int orgkey_load(struct db *db, const struct keyring *kr, int64_t org_id, int *ve
 	char org[24], ver[16];
 	int r;
 
-	snprintf(org, sizeof(org), "%lld", (long long)org_id);
+	i64s(org_id, org);
 	snprintf(ver, sizeof(ver), "%d", *version);
 	r = DB_QUERY(db, &res, "SELECT version, master_version, wrapped FROM lethe.org_keys "
 		     "WHERE org_id = $1 AND (version = $2 OR ($2 = 0 AND retired_at IS NULL))",
@@ -522,7 +522,7 @@ static int orgkey_insert(struct db *db, const struct keyring *kr, int64_t org_id
 	secbuf_release(&key);
 	if (r < 0)
 		return r;
-	snprintf(org, sizeof(org), "%lld", (long long)org_id);
+	i64s(org_id, org);
 	snprintf(ver, sizeof(ver), "%d", version);
 	snprintf(mver, sizeof(mver), "%d", keyring_current(kr));
 	r = DB_QUERY(db, NULL, "INSERT INTO lethe.org_keys (org_id, version, master_version, wrapped) "
@@ -565,7 +565,7 @@ int orgkey_rewrap(struct db *db, const struct keyring *kr, int64_t org_id, int *
 	int r;
 
 	*count = 0;
-	snprintf(org, sizeof(org), "%lld", (long long)org_id);
+	i64s(org_id, org);
 	r = DB_QUERY(db, &res, "SELECT org_id, version, master_version, wrapped FROM lethe.org_keys "
 		     "WHERE $1::bigint = 0 OR org_id = $1::bigint ORDER BY org_id, version "
 		     "FOR UPDATE", org);
@@ -757,7 +757,7 @@ static int enc_column_reseal(struct db *db, const struct keyring *kr, int64_t or
 	char org[24];
 	int r;
 
-	snprintf(org, sizeof(org), "%lld", (long long)org_id);
+	i64s(org_id, org);
 	r = DB_QUERY(db, &res, ec->select, org);
 	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
 		struct secbuf pt = { 0 };
@@ -786,7 +786,7 @@ static int orgkey_lock(struct db *db, int64_t org_id, int *active, int *top)
 	char org[24];
 	int r;
 
-	snprintf(org, sizeof(org), "%lld", (long long)org_id);
+	i64s(org_id, org);
 	r = DB_QUERY(db, &res, "SELECT version, retired_at IS NULL FROM lethe.org_keys "
 		     "WHERE org_id = $1 FOR UPDATE", org);
 	if (r < 0)
@@ -817,7 +817,7 @@ int orgkey_rotate(struct db *db, const struct keyring *kr, int64_t org_id,
 		r = orgkey_lock(db, org_id, &rot->old_version, &top);
 	if (r < 0)
 		return r;
-	snprintf(org, sizeof(org), "%lld", (long long)org_id);
+	i64s(org_id, org);
 	snprintf(ver, sizeof(ver), "%d", rot->old_version);
 	r = DB_QUERY(db, NULL, "UPDATE lethe.org_keys SET retired_at = now() "
 		     "WHERE org_id = $1 AND version = $2", org, ver);

@@ -23,7 +23,7 @@ static int key_select(struct db *db, const struct keyring *kr, int64_t org_id,
 	char org[24];
 	int r;
 
-	snprintf(org, sizeof(org), "%lld", (long long)org_id);
+	i64s(org_id, org);
 	r = DB_QUERY(db, &res, "SELECT id, key_enc FROM lethe.secret_hash_keys WHERE org_id = $1",
 		     org);
 	if (r == 0 && PQntuples(res) != 1)
@@ -47,7 +47,7 @@ static int key_insert(struct db *db, const struct keyring *kr, int64_t org_id)
 	char org[24], *blob = NULL;
 	int r;
 
-	snprintf(org, sizeof(org), "%lld", (long long)org_id);
+	i64s(org_id, org);
 	r = db_exec(db, &res, "SELECT nextval('lethe.secret_hash_keys_id_seq')", 0, NULL);
 	if (r == 0)
 		r = secbuf_alloc(&key, CRYPTO_KEY_LEN);
@@ -231,7 +231,7 @@ int secrethash_rekey(struct db *db, const struct secbuf *key, int64_t org_id, si
 	int r;
 
 	*count = 0;
-	snprintf(org, sizeof(org), "%lld", (long long)org_id);
+	i64s(org_id, org);
 	/* The row lock makes a concurrent scan of the org wait, then skip. */
 	r = DB_QUERY(db, &res, "DELETE FROM lethe.fingerprint_rekeys WHERE org_id = $1", org);
 	if (r == 0 && strcmp(PQcmdTuples(res), "1") == 0)

@@ -157,7 +157,7 @@ static int anchor_match(struct db *db, const struct anchor *a, int64_t last_good
 	PGresult *res;
 	int r;
 
-	snprintf(id, sizeof(id), "%lld", (long long)a->id);
+	i64s(a->id, id);
 	r = DB_QUERY(db, &res, "SELECT (SELECT encode(hash, 'hex') FROM lethe.audit_events WHERE id = $1), "
 		     "(SELECT coalesce(max(id), 0) FROM lethe.audit_events WHERE id < $1)", id);
 	if (r < 0) {

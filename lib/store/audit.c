@@ -17,7 +17,7 @@ int audit_append(struct db *db, int64_t org_id, const char *actor_type, const ch
 	char org[24];
 	int r;
 
-	snprintf(org, sizeof(org), "%lld", (long long)org_id);
+	i64s(org_id, org);
 	r = DB_QUERY(db, &res, "SELECT lethe.audit_append(nullif($1, '0')::bigint, $2, $3, $4, $5, "
 		     "coalesce($6, '{}')::jsonb)",
 		     org, actor_type, actor, action, target ? target : "", details);
@@ -35,7 +35,7 @@ char *audit_canonical_text(const struct audit_event *e)
 
 	hex_encode(e->prev_hash, 32, prev);
 	if (e->org_id)
-		snprintf(org, sizeof(org), "%lld", (long long)e->org_id);
+		i64s(e->org_id, org);
 	return xasprintf("lethe-audit-v1\n%s\n%lld\n%s\n%lld\n%s\n%s\n%s\n%s\n%s", prev,
 			 (long long)e->id, org, (long long)e->ts_usec, e->actor_type, e->actor,
 			 e->action, e->target, e->details);
@@ -134,7 +134,7 @@ int audit_verify(struct db *db, struct audit_verify *v)
 	memset(v->head, 0, sizeof(v->head));
 	v->why[0] = '\0';
 	do {
-		snprintf(after, sizeof(after), "%lld", (long long)v->head_id);
+		i64s(v->head_id, after);
 		r = DB_QUERY(db, &res, "SELECT " AUDIT_EVENT_COLUMNS " FROM lethe.audit_events "
 			     "WHERE id > $1 ORDER BY id LIMIT " AUDIT_PAGE, after);
 		if (r < 0)

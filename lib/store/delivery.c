@@ -71,10 +71,10 @@ static int record_one(struct db *db, const struct delivery *d, int64_t *id, int6
 
 	*id = *job = 0;
 	*absorbed = 0;
-	snprintf(org, sizeof(org), "%lld", (long long)d->org_id);
-	snprintf(repo, sizeof(repo), "%lld", (long long)d->repository_id);
-	snprintf(pr, sizeof(pr), "%lld", (long long)d->ev.pr);
-	snprintf(when, sizeof(when), "%lld", (long long)d->received_usec);
+	i64s(d->org_id, org);
+	i64s(d->repository_id, repo);
+	i64s(d->ev.pr, pr);
+	i64s(d->received_usec, when);
 	r = DB_QUERY(db, &res,
 		"SELECT delivery_id, job_id, outcome FROM delivery_record($1, $2, $3, $4, $5, $6, $7, "
 		"$8, $9, $10, $11, $12, $13, to_timestamp($14::double precision / 1000000), $15, $16)",

@@ -125,8 +125,8 @@ int queue_claim(struct db *db, const char *owner, int64_t lease_secs, int64_t ma
 	int r;
 
 	*out = NULL;
-	snprintf(lease, sizeof(lease), "%" PRId64, lease_secs);
-	snprintf(maxa, sizeof(maxa), "%" PRId64, max_attempts_cfg);
+	i64s(lease_secs, lease);
+	i64s(max_attempts_cfg, maxa);
 	r = DB_QUERY(db, NULL, sql_reap, maxa);
 	if (r < 0)
 		return r;
@@ -160,8 +160,8 @@ int queue_renew(struct db *db, int64_t job_id, const char *owner, int64_t lease_
 {
 	char id[24], lease[24];
 
-	snprintf(id, sizeof(id), "%" PRId64, job_id);
-	snprintf(lease, sizeof(lease), "%" PRId64, lease_secs);
+	i64s(job_id, id);
+	i64s(lease_secs, lease);
 	return lease_update(db, sql_renew, 3, (const char *const[]){ id, owner, lease });
 }
 
@@ -169,7 +169,7 @@ int queue_set_commit(struct db *db, int64_t job_id, const char *owner, const cha
 {
 	char id[24];
 
-	snprintf(id, sizeof(id), "%" PRId64, job_id);
+	i64s(job_id, id);
 	return lease_update(db, sql_commit, 3, (const char *const[]){ id, owner, sha });
 }
 
@@ -177,7 +177,7 @@ int queue_complete(struct db *db, int64_t job_id, const char *owner)
 {
 	char id[24];
 
-	snprintf(id, sizeof(id), "%" PRId64, job_id);
+	i64s(job_id, id);
 	return lease_update(db, sql_complete, 2, (const char *const[]){ id, owner });
 }
 
@@ -188,8 +188,8 @@ int queue_fail(struct db *db, const struct queue_job *job, const char *owner, in
 
 	if (job->qj_attempts >= job->qj_max_attempts)
 		permanent = 1;
-	snprintf(id, sizeof(id), "%" PRId64, job->qj_id);
-	snprintf(base, sizeof(base), "%" PRId64, retry_base);
+	i64s(job->qj_id, id);
+	i64s(retry_base, base);
 	return lease_update(db, sql_fail, 5,
 			    (const char *const[]){ id, owner, permanent ? "true" : "false", why, base });
 }

@@ -48,8 +48,8 @@ int repo_delete(struct db *db, int64_t org_id, int64_t repo_id, char **counts)
 	char org[24], id[24];
 	int r;
 
-	snprintf(org, sizeof(org), "%lld", (long long)org_id);
-	snprintf(id, sizeof(id), "%lld", (long long)repo_id);
+	i64s(org_id, org);
+	i64s(repo_id, id);
 	r = DB_QUERY(db, &res, "SELECT 1 FROM lethe.repositories WHERE id = $1 AND org_id = $2 FOR UPDATE",
 		     id, org);
 	if (r < 0)
@@ -182,8 +182,8 @@ int repo_update(struct db *db, const struct keyring *kr, const struct target_lis
 
 	*details = NULL;
 	why[0] = '\0';
-	snprintf(org, sizeof(org), "%lld", (long long)org_id);
-	snprintf(id, sizeof(id), "%lld", (long long)repo_id);
+	i64s(org_id, org);
+	i64s(repo_id, id);
 	r = update_plain(db, targets, org, id, set, why, whylen);
 	if (r == 0 && set->integration)
 		r = update_integration(db, org, id, set->integration, why, whylen);

@@ -408,7 +408,7 @@ static int vulns_tool(struct db *db, const struct findings_target *t, const char
 	const char *reason = complete ? "" : "the dependencies of the scan are incomplete";
 	char n[24];
 
-	snprintf(n, sizeof(n), "%lld", (long long)found);
+	i64s(found, n);
 	return DB_QUERY(db, NULL, "INSERT INTO scan_tools (org_id, scan_id, tool, status, reason, "
 			"result_count) VALUES ($1, $2, $3, $4, nullif($5, ''), $6) "
 			"ON CONFLICT (scan_id, tool) DO UPDATE SET status = EXCLUDED.status, "

@@ -111,8 +111,8 @@ static int gi_connect_one(struct db *db, const struct ghinstall_result *res, jso
 		return -EBADMSG;
 	if (repo_new_hook_id(hook) < 0)
 		return -EIO;
-	snprintf(org, sizeof(org), "%lld", (long long)res->gi_org_id);
-	snprintf(integ, sizeof(integ), "%lld", (long long)res->gi_integration_id);
+	i64s(res->gi_org_id, org);
+	i64s(res->gi_integration_id, integ);
 	url = xasprintf("%s/%s.git", web_url, name);
 	r = DB_QUERY(db, NULL, "INSERT INTO repositories (org_id, integration_id, provider, "
 		     "full_name, clone_url, external_id, hook_id) VALUES ($1, $2, 'github', $3, $4, "
@@ -166,7 +166,7 @@ static int gi_delete(struct db *db, struct ghinstall_result *res, const char *na
 	PGresult *pr = NULL;
 	int r;
 
-	snprintf(integ, sizeof(integ), "%lld", (long long)res->gi_integration_id);
+	i64s(res->gi_integration_id, integ);
 	r = DB_QUERY(db, &pr, "SELECT id FROM repositories WHERE integration_id = $1 "
 		     "AND ($2::text IS NULL OR full_name = $2) ORDER BY id", integ, name);
 	for (int i = 0; r == 0 && i < PQntuples(pr); i++) {
@@ -199,7 +199,7 @@ static int gi_uninstall(struct db *db, struct ghinstall_result *res)
 	char integ[24];
 	int r = gi_delete(db, res, NULL, sum);
 
-	snprintf(integ, sizeof(integ), "%lld", (long long)res->gi_integration_id);
+	i64s(res->gi_integration_id, integ);
 	if (r == 0)
 		r = DB_QUERY(db, NULL, "DELETE FROM integrations WHERE id = $1", integ);
 	json_object_object_add(sum, "repositories", json_object_new_int64(res->gi_deleted));

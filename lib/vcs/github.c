@@ -50,7 +50,7 @@ int github_app_load(struct db *db, const struct keyring *kr, const struct config
 	const char *api;
 	int r;
 
-	snprintf(id, sizeof(id), "%lld", (long long)integration_id);
+	i64s(integration_id, id);
 	r = DB_QUERY(db, &res, "SELECT org_id, app_id, installation_id, api_url, app_key_enc "
 		     "FROM integrations WHERE id = $1 AND kind = 'github-app' "
 		     "AND provider = 'github' AND app_id IS NOT NULL "
@@ -345,7 +345,7 @@ int github_repo_token(struct db *db, const struct keyring *kr, const struct conf
 	int r;
 
 	memset(tok, 0, sizeof(*tok));
-	snprintf(id, sizeof(id), "%lld", (long long)repo_id);
+	i64s(repo_id, id);
 	r = DB_QUERY(db, &res, "SELECT r.integration_id, r.full_name FROM repositories r "
 		     "JOIN integrations i ON i.id = r.integration_id "
 		     "WHERE r.id = $1 AND i.kind = 'github-app' AND r.provider = 'github'", id);

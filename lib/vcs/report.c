@@ -181,7 +181,7 @@ int report_load(struct db *db, const struct config *cfg, int64_t scan_id, struct
 
 	memset(rp, 0, sizeof(*rp));
 	rp->rp_scan_id = scan_id;
-	snprintf(id, sizeof(id), "%lld", (long long)scan_id);
+	i64s(scan_id, id);
 	r = report_load_scan(db, cfg, id, rp);
 	if (r == 0)
 		r = report_load_findings(db, rp->rp_pr > 0 ? sql_pull_new : sql_push_new, id,
@@ -460,7 +460,7 @@ static int report_forge(struct db *db, const struct keyring *kr, const struct co
 	char id[24];
 	int r, from_repo;
 
-	snprintf(id, sizeof(id), "%lld", (long long)rp->rp_repo_id);
+	i64s(rp->rp_repo_id, id);
 	r = DB_QUERY(db, &res, "SELECT r.report_token_enc, i.id, i.report_token_enc, "
 		     "coalesce(r.api_url, i.api_url) FROM repositories r "
 		     "LEFT JOIN integrations i ON i.id = r.integration_id WHERE r.id = $1", id);

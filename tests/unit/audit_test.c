@@ -36,7 +36,7 @@ static int sql_canonical(struct db *db, int64_t id, char **text, unsigned char h
 	char s[24];
 	int r;
 
-	snprintf(s, sizeof(s), "%lld", (long long)id);
+	i64s(id, s);
 	r = DB_QUERY(db, &res, "SELECT lethe.audit_canonical(prev_hash, id, org_id, ts, actor_type, "
 		     "actor, action, target, details), encode(hash, 'hex') FROM lethe.audit_events "
 		     "WHERE id = $1", s);
@@ -57,7 +57,7 @@ static int c_canonical(struct db *db, int64_t id, char **text)
 	char s[24];
 	int r;
 
-	snprintf(s, sizeof(s), "%lld", (long long)id);
+	i64s(id, s);
 	r = DB_QUERY(db, &res, "SELECT " AUDIT_EVENT_COLUMNS " FROM lethe.audit_events WHERE id = $1",
 		     s);
 	if (r < 0)

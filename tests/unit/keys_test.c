@@ -222,7 +222,7 @@ static int64_t repo_new(struct fixture *f, int64_t org)
 	crypto_random(raw, sizeof(raw));
 	memcpy(hook, "keystest", 8);
 	hex_encode(raw, sizeof(raw), hook + 8);
-	snprintf(o, sizeof(o), "%lld", (long long)org);
+	i64s(org, o);
 	return insert_id(f->db, "INSERT INTO lethe.repositories (org_id, provider, full_name, "
 			 "clone_url, hook_id) VALUES ($1, 'github', 'acme/' || $2, "
 			 "'https://example.invalid/acme', $2) RETURNING id", o, hook);
@@ -234,7 +234,7 @@ static int store(struct fixture *f, int64_t org, int64_t row, const char *column
 	char *blob = NULL, id[24];
 	int r = secret_seal(f->db, f->kr, org, "repositories", column, row, pt, strlen(pt), &blob);
 
-	snprintf(id, sizeof(id), "%lld", (long long)row);
+	i64s(row, id);
 	if (r == 0 && !strcmp(column, "webhook_secret_enc"))
 		r = DB_QUERY(f->db, NULL, "UPDATE lethe.repositories SET webhook_secret_enc = $2 "
 			     "WHERE id = $1", id, blob);
@@ -254,7 +254,7 @@ static int fetch(struct fixture *f, struct keyring *kr, int64_t org, int64_t row
 	char id[24];
 	int r;
 
-	snprintf(id, sizeof(id), "%lld", (long long)row);
+	i64s(row, id);
 	r = DB_QUERY(f->db, &res, !strcmp(column, "webhook_secret_enc")
 		     ? "SELECT webhook_secret_enc FROM lethe.repositories WHERE id = $1"
 		     : "SELECT clone_token_enc FROM lethe.repositories WHERE id = $1", id);
@@ -308,8 +308,8 @@ static int tamper(struct fixture *f, const char *sql, int64_t to, int64_t from)
 {
 	char t[24], s[24];
 
-	snprintf(t, sizeof(t), "%lld", (long long)to);
-	snprintf(s, sizeof(s), "%lld", (long long)from);
+	i64s(to, t);
+	i64s(from, s);
 	return DB_QUERY(f->su, NULL, sql, t, s);
 }
 
@@ -363,7 +363,7 @@ static int master_version_of(struct fixture *f, int64_t org)
 	char o[24];
 	int v = -1;
 
-	snprintf(o, sizeof(o), "%lld", (long long)org);
+	i64s(org, o);
 	if (DB_QUERY(f->db, &res, "SELECT min(master_version) * 100 + max(master_version) "
 		     "FROM lethe.org_keys WHERE org_id = $1", o) == 0) {
 		v = (int)db_int(res, 0, 0);
@@ -421,13 +421,13 @@ static void test_rotate_org(struct fixture *f)
 		db_rollback(f->db);
 	ok(r == 0 && rot.old_version == 1 && rot.new_version == 2 && rot.count == 3,
 	   "org A rotated 1 -> 2, 3 secrets re-encrypted (r=%d %s)", r, rot.why);
-	snprintf(o, sizeof(o), "%lld", (long long)f->org_a);
+	i64s(f->org_a, o);
 	ok(DB_QUERY(f->db, &res, "SELECT string_agg(version || ':' || (retired_at IS NULL)::text, "
 		    "',' ORDER BY version) FROM lethe.org_keys WHERE org_id = $1", o) == 0 &&
 	   !strcmp(db_value(res, 0, 0), "1:false,2:true"), "version 1 retired, version 2 active");
 	PQclear(res);
 	ok(DB_QUERY(f->db, &res, "SELECT webhook_secret_enc FROM lethe.repositories WHERE id = $1",
-		    (snprintf(o, sizeof(o), "%lld", (long long)f->a1), o)) == 0 &&
+		    (i64s(f->a1, o), o)) == 0 &&
 	   secret_version(db_value(res, 0, 0)) == 2, "the stored blob names version 2");
 	PQclear(res);
 	ok(fetch(f, f->kr, f->org_a, f->a1, "webhook_secret_enc", f->webhook_a1) == 0 &&

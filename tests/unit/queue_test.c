@@ -43,7 +43,7 @@ static int64_t job(char commit, int due_secs)
 
 	memset(sha, commit, 40);
 	sha[40] = '\0';
-	snprintf(r, sizeof(r), "%" PRId64, repo);
+	i64s(repo, r);
 	snprintf(due, sizeof(due), "%d", due_secs);
 	if (DB_QUERY(su, &res, "INSERT INTO lethe.jobs (org_id, repository_id, commit_sha, not_before) "
 		     "SELECT org_id, id, $2, now() + make_interval(secs => $3::int) FROM lethe.repositories "

@@ -181,7 +181,7 @@ static int rows(struct fixture *f, int64_t org)
 	char o[24];
 	int n = -1;
 
-	snprintf(o, sizeof(o), "%lld", (long long)org);
+	i64s(org, o);
 	if (DB_QUERY(f->admin, &res, "SELECT count(*) FROM lethe.secret_hash_keys WHERE org_id = $1",
 		     o) == 0) {
 		n = (int)db_int(res, 0, 0);
