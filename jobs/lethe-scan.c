@@ -1025,7 +1025,10 @@ static enum outcome store(struct scan *s, struct sarif_log *log)
 			  s->nfindings, s->nnew, s->nfixed, s->nrefused, log->nruns, log->stripped);
 	if (r == 0)
 		r = DB_QUERY(s->db, NULL, "UPDATE scans SET state = $2, finished_at = now(), "
-			     "stats = $3::jsonb WHERE id = $1", i64s(s->scan_id, scan), s->state, stats);
+			     "stats = $3::jsonb, report_next_at = now(), report_state = (SELECT "
+			     "CASE WHEN report_mode = 'none' THEN NULL ELSE 'pending' END "
+			     "FROM repositories WHERE id = scans.repository_id) WHERE id = $1",
+			     i64s(s->scan_id, scan), s->state, stats);
 	free(stats);
 	if (r == 0)
 		r = db_commit(s->db);
@@ -1094,21 +1097,6 @@ static void scan_finish(struct scan *s, enum outcome o)
 	free(details);
 }
 
-/*
- * VCS integration: tell the VCS (lib/report.h), once the results are
- * committed.  A failure is logged and changes nothing: the scan stands.
- */
-static void scan_report(struct scan *s)
-{
-	int done = 0, r = report_scan(s->db, s->kr, s->cfg, s->scan_id, &done);
-
-	if (r < 0)
-		log_warning("report of scan %" PRId64 " to the VCS failed (results kept): %s",
-			    s->scan_id, r == -EACCES ? "access refused" : strerror(-r));
-	else if (done)
-		log_info("scan %" PRId64 " reported to the VCS", s->scan_id);
-}
-
 static enum outcome scan_run(struct scan *s)
 {
 	struct sarif_log log;
@@ -1141,9 +1129,7 @@ static enum outcome scan_run(struct scan *s)
 	if (o == OUT_OK)
 		o = store(s, &log);
 	sarif_log_release(&log);
-	scan_finish(s, o);
-	if (o == OUT_OK)
-		scan_report(s);
+	scan_finish(s, o);	/* lethe-report tells the VCS */
 	return o;
 }
 
