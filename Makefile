@@ -43,12 +43,13 @@ endif
 
 # Every executable: one name, its main source, and optional helper sources
 # that share its prefix (ctl/ctl-*.c belong to lethectl, and so on).
-BINS := lethectl lethe-hook lethe-api lethe-scan lethe-scrub lethe-rotate \
+BINS := lethectl lethe-hook lethe-api lethe-scan lethe-report lethe-scrub lethe-rotate \
         lethe-drain lethe-analyze lethe-llm-proxy lethe-agent
 SRC_lethectl      := ctl/lethectl.c $(wildcard ctl/ctl-*.c)
 SRC_lethe-hook    := fcgi/lethe-hook.c $(wildcard fcgi/hook-*.c)
 SRC_lethe-api     := fcgi/lethe-api.c $(wildcard fcgi/api-*.c)
 SRC_lethe-scan    := jobs/lethe-scan.c
+SRC_lethe-report  := jobs/lethe-report.c
 SRC_lethe-scrub   := jobs/lethe-scrub.c
 SRC_lethe-rotate  := jobs/lethe-rotate.c
 SRC_lethe-drain   := jobs/lethe-drain.c

@@ -929,21 +929,6 @@ static void scan_finish(struct scan *s, enum outcome o)
 	free(details);
 }
 
-/*
- * VCS integration: tell the VCS (lib/vcs/report.h), once the results are
- * committed.  A failure is logged and changes nothing: the scan stands.
- */
-static void scan_report(struct scan *s)
-{
-	int done = 0, r = report_scan(s->db, s->kr, s->cfg, s->scan_id, &done);
-
-	if (r < 0)
-		log_warning("report of scan %" PRId64 " to the VCS failed (results kept): %s",
-			    s->scan_id, r == -EACCES ? "access refused" : strerror(-r));
-	else if (done)
-		log_info("scan %" PRId64 " reported to the VCS", s->scan_id);
-}
-
 static enum outcome scan_run(struct scan *s)
 {
 	enum outcome o;
@@ -973,9 +958,7 @@ static enum outcome scan_run(struct scan *s)
 		o = fail(s, OUT_TEMP, "lease lost to another worker");
 	if (o == OUT_OK)
 		o = store(s);
-	scan_finish(s, o);
-	if (o == OUT_OK)
-		scan_report(s);
+	scan_finish(s, o);	/* lethe-report tells the VCS */
 	return o;
 }
 

@@ -72,7 +72,16 @@ scan_until_done() { # JOB [CONFIG]
 	for _ in $(seq 10); do
 		LETHE_CONFIG=${2:-$LETHE_CONFIG} "$TOP/bin/lethe-scan" --once >>"$SCRATCH/scan.log" 2>&1
 		st=$(q "SELECT state FROM lethe.jobs WHERE id = $1")
-		case $st in done|failed) return 0 ;; esac
+		case $st in done|failed) report_until_sent "$1" "${2:-$LETHE_CONFIG}"; return 0 ;; esac
 	done
 	return 1
+}
+
+# Run lethe-report as its timer would until JOB's scans have no report due.
+report_until_sent() { # JOB CONFIG
+	for _ in $(seq 10); do
+		[ "$(q "SELECT count(*) FROM lethe.scans WHERE job_id = $1 AND
+			report_state = 'pending' AND report_next_at <= now()")" = 0 ] && return 0
+		LETHE_CONFIG=$2 "$TOP/bin/lethe-report" --once >>"$SCRATCH/report.log" 2>&1
+	done
 }

@@ -82,6 +82,8 @@ static const struct config_key config_keys[] = {
 	{ "bitbucket_api_url", C_STR,  "https://api.bitbucket.org/2.0", 0, 0 },
 	{ "bitbucket_dc_api_url", C_STR, "", 0, 0 },
 	{ "http_timeout",      C_DURATION, "30s", 1, 600 },
+	{ "report_give_up",    C_DURATION, "24h", 1, 604800 },
+	{ "report_retry_base", C_DURATION, "30s", 1, 3600 },
 	{ "test_pause_file",   C_STR,  "", 0, 0 },
 	{ "log_max_age",       C_DURATION, "1d", 60, 3650 * 86400LL },
 	{ "nginx_pid_file",    C_STR,  "", 0, 0 },

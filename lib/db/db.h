@@ -20,6 +20,7 @@
 #define DB_ROLE_HOOK  "lethe_hook"	/* lethe-hook */
 #define DB_ROLE_API   "lethe_api"	/* lethe-api: row-level security per org */
 #define DB_ROLE_JOBS  "lethe_jobs"	/* lethe-scan, -scrub, -rotate, -drain */
+#define DB_ROLE_REPORT "lethe_report"	/* lethe-report */
 
 struct db;
 

@@ -253,8 +253,12 @@ static int scan_done(struct db *db, struct scanstore *ss, const struct sarif_log
 			  ", \"refused\": %" PRId64 ", \"tools\": %zu, \"stripped\": %zu}",
 			  ss->ss_findings, ss->ss_new, ss->ss_fixed, ss->ss_refused, log->nruns,
 			  log->stripped);
+	/* Reported to the VCS by lethe-report, unless the repository says none. */
 	r = DB_QUERY(db, NULL, "UPDATE scans SET state = $2, finished_at = now(), "
-		     "stats = $3::jsonb WHERE id = $1", ss->ss_target.scan, ss->ss_state, stats);
+		     "stats = $3::jsonb, report_next_at = now(), report_state = (SELECT "
+		     "CASE WHEN report_mode = 'none' THEN NULL ELSE 'pending' END "
+		     "FROM repositories WHERE id = scans.repository_id) WHERE id = $1",
+		     ss->ss_target.scan, ss->ss_state, stats);
 	free(stats);
 	return r;
 }
