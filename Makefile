@@ -76,6 +76,7 @@ LAYERS_lethectl      := base parse db secret store
 LAYERS_lethe-hook    := base parse db secret store vcs
 LAYERS_lethe-api     := base parse db secret store
 LAYERS_lethe-scan    := base parse db secret store vcs scan
+LAYERS_lethe-report  := base parse db secret store vcs
 LAYERS_lethe-scrub   := base parse db store scan
 LAYERS_lethe-rotate  := base parse db secret store
 LAYERS_lethe-drain   := base parse db store
