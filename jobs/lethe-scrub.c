@@ -41,6 +41,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "queue.h"
 #include "util.h"
 #include "volume.h"
 
@@ -367,20 +368,6 @@ static const char lock_sql[] =
 	"WHERE c.id = $1 AND c.host = $2 AND c.destroyed_at IS NULL AND " DOOMED
 	" FOR UPDATE OF c SKIP LOCKED";
 
-/*
- * A job whose lease died goes back to the queue, or fails when it has used
- * its attempts or an identical scan is already queued.  A job still under
- * a live lease belongs to its scan, which sees its volume gone.
- */
-static const char requeue_sql[] =
-	"WITH d AS (SELECT j.id, (j.attempts >= j.max_attempts OR EXISTS (SELECT 1 FROM lethe.jobs q "
-	"WHERE q.state = 'queued' AND q.repository_id = j.repository_id AND q.commit_sha = j.commit_sha "
-	"AND coalesce(q.pr_number, 0) = coalesce(j.pr_number, 0))) AS give_up FROM lethe.jobs j "
-	"WHERE j.id = $1 AND j.state = 'running' AND (j.lease_expires IS NULL OR j.lease_expires <= now()) "
-	"FOR UPDATE OF j) "
-	"UPDATE lethe.jobs j SET state = CASE WHEN d.give_up THEN 'failed' ELSE 'queued' END, "
-	"finished_at = CASE WHEN d.give_up THEN now() END, lease_owner = NULL, lease_expires = NULL, "
-	"not_before = now(), last_error = $2 FROM d WHERE j.id = d.id RETURNING j.state";
 
 struct victim {
 	int64_t id, org, job;
@@ -390,22 +377,20 @@ struct victim {
 
 static int checkout_record(struct scrub *s, const struct victim *v, int64_t usec)
 {
-	char job[24], *err = xasprintf("checkout scrubbed: %s", v->reason);
+	char state[16], *err = xasprintf("checkout scrubbed: %s", v->reason);
 	char *target = xasprintf("checkout:%lld", (long long)v->id);
-	PGresult *res = NULL;
-	int r;
+	int r, q = -ENOENT;
 
-	i64s(v->job, job);
 	r = checkout_ended(s->db, v->id, v->reason,
 			   strcmp(v->reason, "deadline passed") ? "orphaned" : "deadline", usec);
-	if (r == 0 && v->job > 0)
-		r = DB_QUERY(s->db, &res, requeue_sql, job, err);
-	if (r == 0 && res && PQntuples(res) == 1)
-		log_notice("job %lld is %s again after its checkout was scrubbed", (long long)v->job,
-			   db_value(res, 0, 0));
+	if (r == 0 && v->job > 0) {
+		q = queue_requeue_orphan(s->db, v->job, err, state, sizeof(state));
+		r = q == -ENOENT ? 0 : q;
+	}
+	if (r == 0 && q == 0)
+		log_notice("job %lld is %s again after its checkout was scrubbed", (long long)v->job, state);
 	if (r == 0)
 		r = audit_scrub(s, v->org, target, v->name, v->reason, v->job, usec);
-	PQclear(res);
 	free(err);
 	free(target);
 	return r;

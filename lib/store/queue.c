@@ -194,6 +194,37 @@ int queue_fail(struct db *db, const struct queue_job *job, const char *owner, in
 			    (const char *const[]){ id, owner, permanent ? "true" : "false", why, base });
 }
 
+/*
+ * A job whose lease died goes back to the queue, or fails when it has used
+ * its attempts or an identical scan is already queued.  A job still under
+ * a live lease belongs to its scan, which sees its volume gone.
+ */
+static const char sql_requeue_orphan[] =
+	"WITH d AS (SELECT j.id, (j.attempts >= j.max_attempts OR EXISTS (SELECT 1 FROM lethe.jobs q "
+	"WHERE q.state = 'queued' AND q.repository_id = j.repository_id AND q.commit_sha = j.commit_sha "
+	"AND coalesce(q.pr_number, 0) = coalesce(j.pr_number, 0))) AS give_up FROM lethe.jobs j "
+	"WHERE j.id = $1 AND j.state = 'running' AND (j.lease_expires IS NULL OR j.lease_expires <= now()) "
+	"FOR UPDATE OF j) "
+	"UPDATE lethe.jobs j SET state = CASE WHEN d.give_up THEN 'failed' ELSE 'queued' END, "
+	"finished_at = CASE WHEN d.give_up THEN now() END, lease_owner = NULL, lease_expires = NULL, "
+	"not_before = now(), last_error = $2 FROM d WHERE j.id = d.id RETURNING j.state";
+
+int queue_requeue_orphan(struct db *db, int64_t job_id, const char *why, char *state, size_t len)
+{
+	PGresult *res = NULL;
+	char id[24];
+	int r;
+
+	snprintf(id, sizeof(id), "%" PRId64, job_id);
+	r = DB_QUERY(db, &res, sql_requeue_orphan, id, why);
+	if (r == 0 && PQntuples(res) != 1)
+		r = -ENOENT;
+	if (r == 0)
+		snprintf(state, len, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return r;
+}
+
 struct queue_keeper {
 	pthread_t qk_thread;
 	pthread_mutex_t qk_lock;

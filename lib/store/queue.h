@@ -61,6 +61,14 @@ int queue_complete(struct db *db, int64_t job_id, const char *owner);
  */
 int queue_fail(struct db *db, const struct queue_job *job, const char *owner, int permanent,
 	       const char *why, int64_t retry_base);
+/*
+ * A running job whose lease died (its worker is gone; there is no owner to
+ * check) goes back to the queue, or fails when it has used its attempts or
+ * an identical scan is already queued; why becomes last_error.  0 and the
+ * new state ("queued" or "failed") in state, -ENOENT when the job is gone,
+ * not running, or still under a live lease (it belongs to its scan).
+ */
+int queue_requeue_orphan(struct db *db, int64_t job_id, const char *why, char *state, size_t len);
 
 /*
  * A thread that renews the lease every third of lease_secs on a connection
