@@ -19,7 +19,8 @@
 #define DB_ROLE_ADMIN "lethe_admin"	/* lethectl */
 #define DB_ROLE_HOOK  "lethe_hook"	/* lethe-hook */
 #define DB_ROLE_API   "lethe_api"	/* lethe-api: row-level security per org */
-#define DB_ROLE_JOBS  "lethe_jobs"	/* lethe-scan, -llm-proxy */
+#define DB_ROLE_JOBS  "lethe_jobs"	/* lethe-scan */
+#define DB_ROLE_LLM_PROXY "lethe_llm_proxy"	/* lethe-llm-proxy */
 #define DB_ROLE_SCRUB "lethe_scrub"	/* lethe-scrub */
 #define DB_ROLE_ROTATE "lethe_rotate"	/* lethe-rotate */
 #define DB_ROLE_DRAIN "lethe_drain"	/* lethe-drain */
