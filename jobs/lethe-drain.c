@@ -80,7 +80,7 @@ static int drain_one(struct db *db, const char *dir, const char *name)
 static int drain(const struct config *cfg, const char *dir, struct dirent **ents, int n)
 {
 	struct db *db = NULL;
-	int failed = 0, r = db_open(cfg, DB_ROLE_JOBS, &db);
+	int failed = 0, r = db_open(cfg, DB_ROLE_DRAIN, &db);
 
 	for (int i = 0; r == 0 && i < n; i++) {
 		int one = drain_one(db, dir, ents[i]->d_name);

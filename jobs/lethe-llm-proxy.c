@@ -555,7 +555,7 @@ int main(int argc, char **argv)
 	key_open(&p, kr);
 	keyring_free(kr);
 	limits_load(&p);
-	if (db_open(cfg, DB_ROLE_JOBS, &p.db) < 0)
+	if (db_open(cfg, DB_ROLE_LLM_PROXY, &p.db) < 0)
 		fatalx(EXIT_TEMPFAIL, "unable to reach the database: %s", db_error(p.db));
 	fix_find(&p);
 	status = serve(&p, socket_path, (long)uid);

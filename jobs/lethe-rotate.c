@@ -358,7 +358,7 @@ static int db_work(const struct config *cfg)
 	struct db *db = NULL;
 	int r, tmp = 0;
 
-	r = db_open(cfg, DB_ROLE_JOBS, &db);
+	r = db_open(cfg, DB_ROLE_ROTATE, &db);
 	if (r < 0) {
 		log_err("unable to connect to the database: %s", db_error(db));
 		db_free(db);

@@ -756,7 +756,7 @@ static int scrub_run(struct scrub *s)
 	int64_t start = mono_usec(), took;
 	int r;
 
-	r = db_open(s->cfg, DB_ROLE_JOBS, &s->db);
+	r = db_open(s->cfg, DB_ROLE_SCRUB, &s->db);
 	if (r < 0) {
 		log_err("unable to connect to the database: %s", db_error(s->db));
 		offline_scrub(s);

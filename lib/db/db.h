@@ -14,13 +14,17 @@
 
 #include "config.h"
 
-/* Database roles, one per kind of program (sql/001_init.sql grants each). */
+/* Database roles, one per kind of program (systemd/POSTURE.md lists their grants). */
 #define DB_ROLE_OWNER "lethe_owner"	/* migrations */
 #define DB_ROLE_ADMIN "lethe_admin"	/* lethectl */
 #define DB_ROLE_HOOK  "lethe_hook"	/* lethe-hook */
 #define DB_ROLE_API   "lethe_api"	/* lethe-api: row-level security per org */
-#define DB_ROLE_JOBS  "lethe_jobs"	/* lethe-scan, -scrub, -rotate, -drain */
+#define DB_ROLE_JOBS  "lethe_jobs"	/* lethe-scan */
 #define DB_ROLE_REPORT "lethe_report"	/* lethe-report */
+#define DB_ROLE_LLM_PROXY "lethe_llm_proxy"	/* lethe-llm-proxy */
+#define DB_ROLE_SCRUB "lethe_scrub"	/* lethe-scrub */
+#define DB_ROLE_ROTATE "lethe_rotate"	/* lethe-rotate */
+#define DB_ROLE_DRAIN "lethe_drain"	/* lethe-drain */
 
 struct db;
 
