@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <ctype.h>
+#include <stddef.h>
 
 #include "config.h"
 #include "util.h"
@@ -15,82 +16,15 @@ struct config_key {
 	enum ctype type;
 	const char *def;
 	int64_t min, max;		/* for numeric types */
+	size_t field;			/* offset in struct config_values */
 };
 
-/* Every configuration key Lethe knows.  man/lethe.conf.5 documents each. */
+/* Every configuration key Lethe knows: config_keys.h. */
 static const struct config_key config_keys[] = {
-	{ "database",          C_STR,  "dbname=lethe", 0, 0 },
-	{ "master_key_file",   C_STR,  "/etc/lethe/master.key", 0, 0 },
-	{ "state_dir",         C_STR,  "/var/lib/lethe", 0, 0 },
-	{ "run_dir",           C_STR,  "/run/lethe", 0, 0 },
-	{ "spool_dir",         C_STR,  "/var/spool/lethe", 0, 0 },
-	{ "log_file",          C_STR,  "", 0, 0 },
-	{ "log_max_size",      C_SIZE, "10M", 4096, INT64_MAX },
-	{ "log_keep",          C_INT,  "7", 1, 1000 },
-	{ "dashboard_url",     C_STR,  "http://127.0.0.1:8080/", 0, 0 },
-	{ "bcrypt_cost",       C_INT,  "12", 10, 31 },
-	{ "hook_max_body",     C_SIZE, "25M", 1024, 1LL << 30 },
-	{ "hook_max_requests", C_INT,  "16000", 1, 10000000 },
-	{ "hook_workers",      C_INT,  "2", 1, 256 },
-	{ "hook_threads",      C_INT,  "16", 1, 256 },
-	{ "hook_timestamp_tolerance", C_DURATION, "5m", 1, 86400 },
-	{ "hook_refresh_interval", C_DURATION, "5m", 1, 86400 },
-	{ "api_access_ttl",    C_DURATION, "4h", 60, 4 * 3600 },
-	{ "api_refresh_ttl",   C_DURATION, "30d", 3600, 365 * 86400LL },
-	{ "api_key_ttl",       C_DURATION, "90d", 60, 3650 * 86400LL },
-	{ "api_key_ttl_max",   C_DURATION, "365d", 60, 3650 * 86400LL },
-	{ "api_max_body",      C_SIZE, "1M", 1024, 64 << 20 },
-	{ "api_max_requests",  C_INT,  "1000", 1, 10000000 },
-	{ "volume_backend",    C_STR,  "auto", 0, 0 },
-	{ "volume_size",       C_SIZE, "1G", 64 << 20, 1LL << 40 },
-	{ "checkout_max_age",  C_DURATION, "6600", 10, 7200 },
-	{ "analyze_path",      C_STR,  LETHE_LIBEXEC "/lethe-analyze", 0, 0 },
-	{ "agent_path",        C_STR,  LETHE_LIBEXEC "/lethe-agent", 0, 0 },
-	{ "scanners",          C_STR,  "flawfinder,cppcheck,shellcheck,bandit,eslint,"
-	  "lethe-secrets,lethe-workflows,lethe-deps,lethe-markers", 0, 0 },
-	{ "eslint_path",       C_STR,  LETHE_DATADIR "/eslint", 0, 0 },
-	{ "sandbox_user",      C_STR,  "lethe-sandbox", 0, 0 },
-	{ "sandbox_memory",    C_SIZE, "2G", 16 << 20, 1LL << 40 },
-	{ "sandbox_cpu",       C_DURATION, "10m", 1, 86400 },
-	{ "sandbox_cpus",      C_INT,  "1", 1, 256 },
-	{ "scan_parallel",     C_INT,  "0", 0, 32 },
-	{ "sandbox_pids",      C_INT,  "256", 8, 65536 },
-	{ "sandbox_wall",      C_DURATION, "10m", 1, 7000 },
-	{ "sandbox_output",    C_SIZE, "64M", 4096, 1LL << 32 },
-	{ "sandbox_tmp",       C_SIZE, "512M", 1 << 20, 1LL << 40 },
-	{ "fix_model_url",     C_STR,  "", 0, 0 },
-	{ "fix_model",         C_STR,  "", 0, 0 },
-	{ "fix_model_key_file", C_STR, "/etc/lethe/model.key", 0, 0 },
-	{ "fix_request_timeout", C_DURATION, "5m", 1, 3600 },
-	{ "fix_max_requests",  C_INT,  "60", 1, 10000 },
-	{ "fix_max_tokens",    C_INT,  "2000000", 1, 1000000000 },
-	{ "fix_max_bytes",     C_SIZE, "64M", 4096, 1LL << 32 },
-	{ "fix_wall",          C_DURATION, "30m", 1, 7000 },
-	{ "clone_timeout",     C_DURATION, "5m", 1, 3600 },
-	{ "clone_max_size",    C_SIZE, "512M", 1 << 20, 1LL << 40 },
-	{ "clone_fetch",       C_STR,  "auto", 0, 0 },
-	{ "clone_hosts",       C_STR,  "", 0, 0 },
-	{ "scan_lease",        C_DURATION, "2m", 5, 3600 },
-	{ "scan_max_attempts", C_INT,  "5", 1, 100 },
-	{ "scan_retry_base",   C_DURATION, "30s", 1, 86400 },
-	{ "audit_anchors",     C_STR,  "/var/lib/lethe/audit-anchors", 0, 0 },
-	{ "audit_anchor_max_age", C_DURATION, "2d", 60, 3650 * 86400LL },
-	{ "retention_deliveries", C_DURATION, "30d", 3600, 3650 * 86400LL },
-	{ "retention_jobs",    C_DURATION, "30d", 3600, 3650 * 86400LL },
-	{ "github_api_url",    C_STR,  "https://api.github.com", 0, 0 },
-	{ "gitlab_api_url",    C_STR,  "https://gitlab.com/api/v4", 0, 0 },
-	{ "bitbucket_api_url", C_STR,  "https://api.bitbucket.org/2.0", 0, 0 },
-	{ "bitbucket_dc_api_url", C_STR, "", 0, 0 },
-	{ "http_timeout",      C_DURATION, "30s", 1, 600 },
-	{ "report_give_up",    C_DURATION, "24h", 1, 604800 },
-	{ "report_retry_base", C_DURATION, "30s", 1, 3600 },
-	{ "test_pause_file",   C_STR,  "", 0, 0 },
-	{ "log_max_age",       C_DURATION, "1d", 60, 3650 * 86400LL },
-	{ "nginx_pid_file",    C_STR,  "", 0, 0 },
-	{ "scrub_timer",       C_STR,  LETHE_UNITDIR "/lethe-scrub.timer", 0, 0 },
-	{ "scrub_interval",    C_DURATION, "3m", 1, 7200 },
-	{ "scrub_worst_case",  C_DURATION, "2m", 1, 7200 },
-	{ "scrub_orphan_grace", C_DURATION, "2m", 1, 3600 },
+#define CONFIG_KEY(name, type, def, min, max) \
+	{ #name, C_##type, def, min, max, offsetof(struct config_values, name) },
+#include "config_keys.h"
+#undef CONFIG_KEY
 };
 
 #define CONFIG_NKEYS ARRAY_SIZE(config_keys)
@@ -103,6 +37,7 @@ struct config {
 	int64_t num[CONFIG_NKEYS];
 	char *extra_key[CONFIG_MAX_EXTRA], *extra_val[CONFIG_MAX_EXTRA];
 	size_t nextra;
+	struct config_values v;
 };
 
 static int key_index(const char *name)
@@ -223,6 +158,26 @@ static void config_defaults(struct config *c)
 	}
 }
 
+/* The typed view: each key's field in c->v from its parsed value. */
+static void config_fill(struct config *c)
+{
+	for (size_t i = 0; i < CONFIG_NKEYS; i++) {
+		char *f = (char *)&c->v + config_keys[i].field;
+
+		switch (config_keys[i].type) {
+		case C_STR:
+			*(const char **)(void *)f = c->str[i];
+			break;
+		case C_BOOL:
+			*(int *)(void *)f = c->num[i] != 0;
+			break;
+		default:
+			*(int64_t *)(void *)f = c->num[i];
+			break;
+		}
+	}
+}
+
 int config_load(const char *path, struct config **out, char *why, size_t whylen)
 {
 	struct config *c = xcalloc(1, sizeof(*c));
@@ -258,6 +213,7 @@ int config_load(const char *path, struct config **out, char *why, size_t whylen)
 			goto fail;
 	}
 	free(buf);
+	config_fill(c);
 	*out = c;
 	return 0;
 fail:
@@ -281,6 +237,8 @@ void config_free(struct config *c)
 }
 
 const char *config_path(const struct config *c) { return c->path; }
+
+const struct config_values *config_v(const struct config *c) { return &c->v; }
 
 static int key_checked(const char *key, enum ctype want)
 {

@@ -3,8 +3,8 @@
  *
  * Syntax: one "key = value" per line; blank lines and lines whose first
  * non-blank character is '#' are ignored; the value is the rest of the line
- * with surrounding blanks removed.  Every key is declared in config.c with a
- * type and a default; unknown keys, repeated keys and bad values are errors
+ * with surrounding blanks removed.  Every key is declared in config_keys.h
+ * with a type, a default and bounds; unknown keys, repeated keys and bad values are errors
  * that name the file, the line and the key.  Keys starting with "scanner."
  * are free-form (extra scanners for lethe-analyze).
  */
@@ -18,6 +18,19 @@
 
 struct config;
 
+#define CONFIG_T_STR const char *
+#define CONFIG_T_INT int64_t
+#define CONFIG_T_SIZE int64_t		/* bytes */
+#define CONFIG_T_DURATION int64_t	/* seconds */
+#define CONFIG_T_BOOL int
+
+/* One typed field per key: config_v(cfg)->checkout_max_age. */
+struct config_values {
+#define CONFIG_KEY(name, type, def, min, max) CONFIG_T_##type name;
+#include "config_keys.h"
+#undef CONFIG_KEY
+};
+
 /*
  * Load path (NULL: $LETHE_CONFIG, else CONFIG_DEFAULT_PATH).  On error
  * returns a negative errno and writes one line naming file, line and key
@@ -26,6 +39,9 @@ struct config;
 int config_load(const char *path, struct config **out, char *why, size_t whylen);
 void config_free(struct config *c);
 const char *config_path(const struct config *c);
+
+/* The loaded values, valid until config_free(). */
+const struct config_values *config_v(const struct config *c);
 
 /* Values; asking for an undeclared key or the wrong type aborts (a bug). */
 const char *config_str(const struct config *c, const char *key);
