@@ -62,7 +62,7 @@ static void verify_print(const struct ctl *c, const struct anchor_check *k, cons
 /* What the anchors say beyond the chain itself: fresh enough, some verifying. */
 static int anchors_current(const struct ctl *c, struct anchor_check *k, const char *path)
 {
-	int64_t max = config_int(c->cfg, "audit_anchor_max_age"), now = time(NULL);
+	int64_t max = config_v(c->cfg)->audit_anchor_max_age, now = time(NULL);
 
 	if (k->anchors == 0 && k->unverifiable > 0)
 		snprintf(k->why, sizeof(k->why), "no anchor in '%s' verifies under the master keys "
@@ -101,7 +101,7 @@ int ctl_audit_verify(struct ctl *c, int argc, char **argv)
 		return ctl_usage();
 	if (ctl_db(c, DB_ROLE_ADMIN) || ctl_keyring(c) || (org && !(k.chain.org_id = ctl_org(c, org))))
 		return 1;
-	path = config_str(c->cfg, "audit_anchors");
+	path = config_v(c->cfg)->audit_anchors;
 	r = anchor_verify(c->db, c->kr, path, &k);
 	if (r == 0)
 		r = anchors_current(c, &k, path);
@@ -128,7 +128,7 @@ int ctl_audit_checkpoint(struct ctl *c, int argc, char **argv)
 		return ctl_usage();
 	if (ctl_db(c, DB_ROLE_ADMIN) || ctl_keyring(c))
 		return 1;
-	path = config_str(c->cfg, "audit_anchors");
+	path = config_v(c->cfg)->audit_anchors;
 	r = anchor_checkpoint(c->db, c->kr, path, time(NULL), &k);
 	if (r < 0)
 		return verify_fail(c, &k, NULL, r);

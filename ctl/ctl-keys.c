@@ -104,7 +104,7 @@ static int drop_unused(struct ctl *c, const char *path, int *dropped)
  */
 static int anchor_now(struct ctl *c, const struct keyring *kr)
 {
-	const char *path = config_str(c->cfg, "audit_anchors");
+	const char *path = config_v(c->cfg)->audit_anchors;
 	struct anchor_check k = { 0 };
 	int r = anchor_checkpoint(c->db, kr, path, time(NULL), &k);
 

@@ -20,7 +20,7 @@ int ctl_keys_init(struct ctl *c, int argc, char **argv)
 		return ctl_usage();
 	if (ctl_config(c))
 		return 1;
-	path = config_str(c->cfg, "master_key_file");
+	path = config_v(c->cfg)->master_key_file;
 	r = keys_master_init(path);
 	if (r == -EEXIST)
 		return ctl_fail("master key file '%s' already exists; refusing to overwrite it", path);
@@ -222,7 +222,7 @@ int ctl_user_add(struct ctl *c, int argc, char **argv)
 	pw = read_password();
 	if (!pw)
 		return 1;
-	r = password_hash(pw, (int)config_int(c->cfg, "bcrypt_cost"), &hash);
+	r = password_hash(pw, (int)config_v(c->cfg)->bcrypt_cost, &hash);
 	explicit_bzero(pw, strlen(pw));
 	free(pw);
 	if (r == -E2BIG)

@@ -153,7 +153,7 @@ int api_user_add(struct api_req *req, struct api_resp *resp)
 	if (!email || !pw || strlen(pw) < 12 || api_role_parse(role) == ROLE_NONE)
 		return api_error(resp, 400, "email, password (12 to 72 bytes) and role (owner, admin "
 				 "or member) required");
-	r = password_hash(pw, (int)config_int(req->ctx->cfg, "bcrypt_cost"), &hash);
+	r = password_hash(pw, (int)config_v(req->ctx->cfg)->bcrypt_cost, &hash);
 	if (r == -E2BIG || r == -EINVAL)
 		return api_error(resp, 400, "password must be 12 to 72 bytes");
 	if (r < 0)
@@ -236,13 +236,13 @@ int api_keys_list(struct api_req *req, struct api_resp *resp)
  */
 static int64_t key_ttl(struct api_req *req, int ephemeral, char *why, size_t whylen)
 {
-	int64_t max = config_int(req->ctx->cfg, "api_key_ttl_max"), ttl;
+	int64_t max = config_v(req->ctx->cfg)->api_key_ttl_max, ttl;
 	struct json_object *v;
 
 	if (ephemeral && max > EPHEMERAL_MAX)
 		max = EPHEMERAL_MAX;
 	if (!req->body || !json_object_object_get_ex(req->body, "expires_in", &v))
-		ttl = ephemeral ? EPHEMERAL_MAX : config_int(req->ctx->cfg, "api_key_ttl");
+		ttl = ephemeral ? EPHEMERAL_MAX : config_v(req->ctx->cfg)->api_key_ttl;
 	else if (json_object_is_type(v, json_type_int) && json_object_get_int64(v) >= 60)
 		ttl = json_object_get_int64(v);
 	else

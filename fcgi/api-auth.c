@@ -116,7 +116,7 @@ static int access_token(struct api_req *req, int64_t user, int64_t org, const ch
 
 	snprintf(c.role, sizeof(c.role), "%s", role);
 	c.iat = c.nbf = now;
-	c.exp = now + config_int(req->ctx->cfg, "api_access_ttl");
+	c.exp = now + config_v(req->ctx->cfg)->api_access_ttl;
 	return apiauth_sign(req->ctx->jwt.key[0], sizeof(req->ctx->jwt.key[0]), &c, out);
 }
 
@@ -136,7 +136,7 @@ static int session_issue(struct api_req *req, struct api_resp *resp, int64_t use
 	caller_set(req, org, "user", user, role);
 	i64s(user, uid);
 	i64s(family, fam);
-	i64s(config_int(req->ctx->cfg, "api_refresh_ttl"), ttl);
+	i64s(config_v(req->ctx->cfg)->api_refresh_ttl, ttl);
 	if ((r = db_set_org(req->db, org)) < 0 || (r = token_new(&refresh, hash, listed)) < 0)
 		return r;
 	api_bytea(hash, hex);
@@ -151,7 +151,7 @@ static int session_issue(struct api_req *req, struct api_resp *resp, int64_t use
 		json_object_object_add(o, "access_token", json_object_new_string(access));
 		json_object_object_add(o, "token_type", json_object_new_string("Bearer"));
 		json_object_object_add(o, "expires_in",
-				       json_object_new_int64(config_int(req->ctx->cfg, "api_access_ttl")));
+				       json_object_new_int64(config_v(req->ctx->cfg)->api_access_ttl));
 		if (cookie)
 			resp->set_cookie = xasprintf(REFRESH_COOKIE "=%s; Max-Age=%s" COOKIE_ATTRS, refresh, ttl);
 		else

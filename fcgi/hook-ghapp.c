@@ -78,7 +78,7 @@ static void ghapp_apply(const struct hook_ghapp *g, FCGX_Request *fcgi,
 			const struct webhook_headers *hd, const char *body, size_t len)
 {
 	const char *app = FCGX_GetParam("HTTP_X_GITHUB_HOOK_INSTALLATION_TARGET_ID", fcgi->envp);
-	char *web = ghapp_web_url(config_str(g->hg_cfg, "github_api_url")), why[160], *json;
+	char *web = ghapp_web_url(config_v(g->hg_cfg)->github_api_url), why[160], *json;
 	struct ghinstall_result res;
 	int r;
 

@@ -241,7 +241,7 @@ int hook_secrets_start(const struct config *cfg, const struct keyring *kr,
 
 	s->kr = kr;
 	s->kr_lock = kr_lock;
-	s->interval_usec = config_int(cfg, "hook_refresh_interval") * 1000000LL;
+	s->interval_usec = config_v(cfg)->hook_refresh_interval * 1000000LL;
 	pthread_mutex_init(&s->lock, NULL);
 	if (pipe2(s->stop, O_CLOEXEC) < 0) {
 		int r = -errno;

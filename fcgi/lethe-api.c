@@ -73,7 +73,7 @@ static const struct api_route *route_find(const char *method, const char *path, 
 static int body_read(struct api_ctx *ctx, FCGX_Request *fr, struct json_object **out)
 {
 	const char *cl = FCGX_GetParam("CONTENT_LENGTH", fr->envp);
-	int64_t len = 0, max = config_int(ctx->cfg, "api_max_body");
+	int64_t len = 0, max = config_v(ctx->cfg)->api_max_body;
 	struct json_tokener *tok;
 	char *buf;
 	int got, status = 0;
@@ -252,7 +252,7 @@ static char *dummy_hash(const struct config *cfg)
 	if (RAND_priv_bytes(raw, sizeof(raw)) != 1)
 		fatalx(EXIT_TEMPFAIL, "unable to get random bytes");
 	hex_encode(raw, sizeof(raw), pw);
-	if (password_hash(pw, (int)config_int(cfg, "bcrypt_cost"), &hash) < 0)
+	if (password_hash(pw, (int)config_v(cfg)->bcrypt_cost, &hash) < 0)
 		fatalx(EXIT_TEMPFAIL, "unable to hash the login decoy");
 	OPENSSL_cleanse(raw, sizeof(raw));
 	OPENSSL_cleanse(pw, sizeof(pw));
@@ -298,7 +298,7 @@ static void ctx_open(struct api_ctx *ctx)
 	if (config_load(NULL, &cfg, why, sizeof(why)) < 0)
 		fatalx(EXIT_PERMFAIL, "%s", why);
 	ctx->cfg = cfg;
-	log_set_file(*config_str(cfg, "log_file") ? config_str(cfg, "log_file") : NULL);
+	log_set_file(*config_v(cfg)->log_file ? config_v(cfg)->log_file : NULL);
 	ctx->key_path = keys_master_path(cfg);
 	if ((r = ctx_keys(ctx, why, sizeof(why))) < 0)
 		fatalx(r == -ENOENT || r == -EPERM || r == -EINVAL ? EXIT_PERMFAIL : EXIT_TEMPFAIL, "%s", why);
@@ -333,7 +333,7 @@ int main(int argc, char **argv)
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, 0, 0) != 0)
 		fatalx(EXIT_TEMPFAIL, "unable to set up fastcgi on fd 0");
 	/* A bounded life: the socket's owner starts a fresh process. */
-	max = config_int(ctx.cfg, "api_max_requests");
+	max = config_v(ctx.cfg)->api_max_requests;
 	while (served++ < max && FCGX_Accept_r(&fr) >= 0) {
 		if (ctx_keys(&ctx, why, sizeof(why)) < 0)
 			log_warning("%s; keeping the keys loaded before", why);

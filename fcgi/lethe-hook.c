@@ -479,10 +479,10 @@ static void hook_configure(struct hook *h)
 
 	if (config_load(NULL, &h->cfg, why, sizeof(why)) < 0)
 		fatalx(EXIT_PERMFAIL, "%s", why);
-	if (*config_str(h->cfg, "log_file"))
-		log_set_file(config_str(h->cfg, "log_file"));
-	h->max_body = config_int(h->cfg, "hook_max_body");
-	h->tolerance = config_int(h->cfg, "hook_timestamp_tolerance");
+	if (*config_v(h->cfg)->log_file)
+		log_set_file(config_v(h->cfg)->log_file);
+	h->max_body = config_v(h->cfg)->hook_max_body;
+	h->tolerance = config_v(h->cfg)->hook_timestamp_tolerance;
 }
 
 /* A worker's own resources: keys, spool, database connection. */
@@ -493,10 +493,10 @@ static void worker_setup(struct hook *h)
 
 	if (r < 0)
 		fatalx(EXIT_TEMPFAIL, "%s", why);
-	r = spool_open_dir(config_str(h->cfg, "spool_dir"), &h->spool);
+	r = spool_open_dir(config_v(h->cfg)->spool_dir, &h->spool);
 	if (r < 0)
 		fatal(EXIT_TEMPFAIL, "unable to create the spool under '%s'",
-		      config_str(h->cfg, "spool_dir"));
+		      config_v(h->cfg)->spool_dir);
 	/* Unreachable now is fine: every query reconnects, the spool covers the rest. */
 	if (db_open(h->cfg, DB_ROLE_HOOK, &h->db) < 0)
 		log_warning("database unreachable at start: %s", db_error(h->db));
@@ -553,12 +553,12 @@ static void *thread_run(void *arg)
  */
 static int worker_run(struct hook *h)
 {
-	int n = (int)config_int(h->cfg, "hook_threads");
+	int n = (int)config_v(h->cfg)->hook_threads;
 	pthread_t *threads = xcalloc((size_t)n, sizeof(*threads));
 	pthread_attr_t attr;
 
 	worker_setup(h);
-	h->max_requests = config_int(h->cfg, "hook_max_requests");
+	h->max_requests = config_v(h->cfg)->hook_max_requests;
 	if (FCGX_Init() != 0)
 		fatalx(EXIT_TEMPFAIL, "unable to set up FastCGI on standard input");
 	/* libfcgi's SIGTERM handler would stop only the thread in accept(). */
@@ -661,6 +661,6 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	hook_configure(&h);
-	workers = (int)config_int(h.cfg, "hook_workers");
+	workers = (int)config_v(h.cfg)->hook_workers;
 	return workers > 1 ? parent_run(&h, workers) : worker_run(&h);
 }

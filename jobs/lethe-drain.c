@@ -112,10 +112,10 @@ int main(int argc, char **argv)
 	}
 	if (config_load(NULL, &cfg, why, sizeof(why)) < 0)
 		fatalx(EXIT_PERMFAIL, "%s", why);
-	if (*config_str(cfg, "log_file"))
-		log_set_file(config_str(cfg, "log_file"));
-	if (spool_open_dir(config_str(cfg, "spool_dir"), &dir) < 0)
-		fatal(EXIT_TEMPFAIL, "unable to open the spool under '%s'", config_str(cfg, "spool_dir"));
+	if (*config_v(cfg)->log_file)
+		log_set_file(config_v(cfg)->log_file);
+	if (spool_open_dir(config_v(cfg)->spool_dir, &dir) < 0)
+		fatal(EXIT_TEMPFAIL, "unable to open the spool under '%s'", config_v(cfg)->spool_dir);
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		fatal(EXIT_TEMPFAIL, "unable to open '%s'", dir);

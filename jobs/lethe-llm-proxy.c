@@ -370,7 +370,7 @@ static int listen_on(const char *path, long uid)
 /* The API key from its sealed file into p->key (NUL-terminated, locked). */
 static void key_open(struct proxy *p, const struct keyring *kr)
 {
-	const char *file = config_str(p->cfg, "fix_model_key_file");
+	const char *file = config_v(p->cfg)->fix_model_key_file;
 	struct secbuf plain = { 0 };
 	char *text = NULL;
 	size_t len;
@@ -453,13 +453,13 @@ static int seal_key(const struct keyring *kr, const char *file)
 
 static void limits_load(struct proxy *p)
 {
-	p->limits.requests = config_int(p->cfg, "fix_max_requests");
-	p->limits.tokens = config_int(p->cfg, "fix_max_tokens");
-	p->limits.bytes = config_int(p->cfg, "fix_max_bytes");
-	p->limits.wall_ms = config_int(p->cfg, "fix_wall") * 1000;
+	p->limits.requests = config_v(p->cfg)->fix_max_requests;
+	p->limits.tokens = config_v(p->cfg)->fix_max_tokens;
+	p->limits.bytes = config_v(p->cfg)->fix_max_bytes;
+	p->limits.wall_ms = config_v(p->cfg)->fix_wall * 1000;
 	p->spent.started_ms = mono_ms();
 	http_client_configure(&p->http, p->cfg);
-	p->http.hc_timeout = (long)config_int(p->cfg, "fix_request_timeout");
+	p->http.hc_timeout = (long)config_v(p->cfg)->fix_request_timeout;
 	p->http.hc_user_agent = "lethe-llm-proxy";
 }
 
@@ -534,8 +534,8 @@ int main(int argc, char **argv)
 	}
 	if (config_load(NULL, &cfg, why, sizeof(why)) < 0)
 		fatalx(EXIT_PERMFAIL, "%s", why);
-	if (*config_str(cfg, "log_file"))
-		log_set_file(config_str(cfg, "log_file"));
+	if (*config_v(cfg)->log_file)
+		log_set_file(config_v(cfg)->log_file);
 	if (keyring_load(cfg, &kr, why, sizeof(why)) < 0)
 		fatalx(EXIT_PERMFAIL, "%s", why);
 	if (seal) {
@@ -546,12 +546,12 @@ int main(int argc, char **argv)
 	}
 	p.cfg = cfg;
 	p.fix_id = fix;
-	p.url = xstrdup(config_str(cfg, "fix_model_url"));
+	p.url = xstrdup(config_v(cfg)->fix_model_url);
 	p.path = llm_url_path(p.url);
 	if (!p.path)
 		fatalx(EXIT_PERMFAIL, "fix_model_url is not an http(s) URL with a path (and no "
 		       "query or user)");	/* not named: a query or user may hold a key */
-	p.model = config_str(cfg, "fix_model");
+	p.model = config_v(cfg)->fix_model;
 	key_open(&p, kr);
 	keyring_free(kr);
 	limits_load(&p);

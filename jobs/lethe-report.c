@@ -66,7 +66,7 @@ static const char *const rstate_name[] = { "sent", "failed", "gave_up", "pending
 static enum rstate report_next(const struct config *cfg, int r, int done, int64_t tries,
 			       int64_t age, int64_t *wait)
 {
-	int64_t base = config_int(cfg, "report_retry_base");
+	int64_t base = config_v(cfg)->report_retry_base;
 
 	*wait = base;
 	for (int64_t i = 1; i < tries && *wait < REPORT_WAIT_MAX; i++)
@@ -77,7 +77,7 @@ static enum rstate report_next(const struct config *cfg, int r, int done, int64_
 		return done ? RS_SENT : RS_FAILED;	/* nothing to report with */
 	if (r != -EAGAIN && http_error_permanent(r))
 		return RS_FAILED;
-	if (age + *wait > config_int(cfg, "report_give_up"))
+	if (age + *wait > config_v(cfg)->report_give_up)
 		return RS_GAVE_UP;
 	return RS_PENDING;
 }
@@ -170,8 +170,8 @@ int main(int argc, char **argv)
 	log_set_verbose(verbose);
 	if (config_load(NULL, &cfg, why, sizeof(why)) < 0)
 		fatalx(EXIT_PERMFAIL, "%s", why);
-	if (*config_str(cfg, "log_file"))
-		log_set_file(config_str(cfg, "log_file"));
+	if (*config_v(cfg)->log_file)
+		log_set_file(config_v(cfg)->log_file);
 	if (keyring_load(cfg, &kr, why, sizeof(why)) < 0)
 		fatalx(EXIT_PERMFAIL, "%s", why);
 	if (db_open(cfg, DB_ROLE_REPORT, &db) < 0)

@@ -192,13 +192,13 @@ static int logdir_open(const char *path, int64_t keep, struct logdir *ld)
 
 static int log_rotate(const struct config *cfg)
 {
-	const char *path = config_str(cfg, "log_file");
+	const char *path = config_v(cfg)->log_file;
 	struct logdir ld;
 	struct stat st;
 	char *first = NULL;
 	int r, due;
 
-	r = logdir_open(path, config_int(cfg, "log_keep"), &ld);
+	r = logdir_open(path, config_v(cfg)->log_keep, &ld);
 	if (r < 0)
 		goto out;
 	first = archive_name(&ld, 1, "");
@@ -208,7 +208,7 @@ static int log_rotate(const struct config *cfg)
 		r = archive_pending(&ld);
 	if (r < 0)
 		goto out;
-	due = r = rotation_due(&ld, config_int(cfg, "log_max_size"), config_int(cfg, "log_max_age"));
+	due = r = rotation_due(&ld, config_v(cfg)->log_max_size, config_v(cfg)->log_max_age);
 	if (due > 0 && renameat(ld.fd, ld.base, ld.fd, first) < 0)
 		r = -errno;
 	else if (due > 0)
@@ -227,7 +227,7 @@ out:
 
 static int nginx_reopen(const struct config *cfg)
 {
-	const char *path = config_str(cfg, "nginx_pid_file");
+	const char *path = config_v(cfg)->nginx_pid_file;
 	char *buf = NULL, *nl;
 	int64_t pid;
 	int r;
@@ -321,7 +321,7 @@ static int prune_one(struct db *db, const struct config *cfg, const struct prune
  */
 static int audit_checkpoint(const struct config *cfg, struct db *db)
 {
-	const char *path = config_str(cfg, "audit_anchors");
+	const char *path = config_v(cfg)->audit_anchors;
 	struct anchor_check k = { 0 };
 	struct keyring *kr = NULL;
 	char head[65], why[512];
@@ -400,8 +400,8 @@ int main(int argc, char **argv)
 	log_set_verbose(opt_verbose);
 	if (config_load(NULL, &cfg, why, sizeof(why)) < 0)
 		fatalx(EXIT_PERMFAIL, "%s", why);
-	if (*config_str(cfg, "log_file")) {
-		log_set_file(config_str(cfg, "log_file"));
+	if (*config_v(cfg)->log_file) {
+		log_set_file(config_v(cfg)->log_file);
 		files |= log_rotate(cfg) < 0;
 	}
 	files |= nginx_reopen(cfg) < 0;

@@ -88,7 +88,7 @@ static void signals_setup(void)
  */
 static int64_t teardown_margin(const struct config *cfg)
 {
-	int64_t age = config_int(cfg, "checkout_max_age");
+	int64_t age = config_v(cfg)->checkout_max_age;
 
 	return age / 10 < 60 ? age / 10 : 60;
 }
@@ -180,12 +180,12 @@ static enum outcome checkout_new(struct scan *s, const char *backend)
 		return fail(s, OUT_TEMP, "unable to read the host name");
 	host[sizeof(host) - 1] = '\0';
 	r = checkout_insert(s->db, s->job->qj_org, s->job->qj_repo, s->job->qj_id, host, backend,
-			    config_int(s->cfg, "checkout_max_age"), &s->checkout_id,
+			    config_v(s->cfg)->checkout_max_age, &s->checkout_id,
 			    s->checkout_name, sizeof(s->checkout_name));
 	if (r < 0)
 		return db_fail(s, r, "insert the checkout row");
 	s->stop_at = mono_usec() +
-		(config_int(s->cfg, "checkout_max_age") - teardown_margin(s->cfg)) * 1000000;
+		(config_v(s->cfg)->checkout_max_age - teardown_margin(s->cfg)) * 1000000;
 	log_field(LOG_F_CHECKOUT, s->checkout_id);
 	return OUT_OK;
 }
@@ -220,12 +220,12 @@ static enum outcome checkout_created(struct scan *s)
 
 static enum outcome volume_up(struct scan *s)
 {
-	const char *backend = config_str(s->cfg, "volume_backend");
+	const char *backend = config_v(s->cfg)->volume_backend;
 	struct volume_opts vo = {
 		.backend = backend,
-		.state_dir = config_str(s->cfg, "state_dir"),
-		.run_dir = config_str(s->cfg, "run_dir"),
-		.size = config_int(s->cfg, "volume_size"),
+		.state_dir = config_v(s->cfg)->state_dir,
+		.run_dir = config_v(s->cfg)->run_dir,
+		.size = config_v(s->cfg)->volume_size,
 	};
 	char why[200];
 	int64_t t0;
@@ -350,12 +350,12 @@ static enum outcome commit_resolve(struct scan *s)
  */
 static enum outcome workdir_share(struct scan *s)
 {
-	const struct passwd *pw = getpwnam(config_str(s->cfg, "sandbox_user"));
+	const struct passwd *pw = getpwnam(config_v(s->cfg)->sandbox_user);
 	const char *w = volume_workdir(s->vol);
 
 	if (!pw || pw->pw_uid == 0)
 		return fail(s, OUT_PERM, "sandbox_user '%s' is unknown or root",
-			    config_str(s->cfg, "sandbox_user"));
+			    config_v(s->cfg)->sandbox_user);
 	if (chown(w, 0, pw->pw_gid) < 0 || chmod(w, 02750) < 0)
 		return fail(s, OUT_TEMP, "unable to hand the checkout to the sandbox group");
 	return OUT_OK;
@@ -373,7 +373,7 @@ static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 static int clone_method_get(const struct config *cfg, enum clone_method *m)
 {
-	return clone_method_parse(config_str(cfg, "clone_fetch"), m);
+	return clone_method_parse(config_v(cfg)->clone_fetch, m);
 }
 
 static void clone_method_check(const struct config *cfg)
@@ -385,7 +385,7 @@ static void clone_method_check(const struct config *cfg)
 		fatalx(EXIT_PERMFAIL, "clone_fetch is libgit2 but this build has libgit2 older than 1.7");
 	if (r < 0)
 		fatalx(EXIT_PERMFAIL, "clone_fetch '%s' is none of auto, libgit2, git",
-		       config_str(cfg, "clone_fetch"));
+		       config_v(cfg)->clone_fetch);
 }
 
 /*
@@ -425,8 +425,8 @@ static enum outcome clone_up(struct scan *s)
 	char why[200], *home, pin[TARGET_PIN_MAX];
 	struct clone_opts o = {
 		.co_url = s->clone_url, .co_sha = s->job->qj_commit, .co_ref = s->job->qj_ref,
-		.co_timeout = min64(config_int(s->cfg, "clone_timeout"), time_left(s)),
-		.co_max_size = config_int(s->cfg, "clone_max_size"),
+		.co_timeout = min64(config_v(s->cfg)->clone_timeout, time_left(s)),
+		.co_max_size = config_v(s->cfg)->clone_max_size,
 	};
 	int64_t t0 = mono_usec();
 	enum outcome out;
@@ -468,7 +468,7 @@ static enum outcome clone_up(struct scan *s)
 /* Test hook: hold the scan while the file named by test_pause_file exists. */
 static void test_pause(struct scan *s)
 {
-	const char *f = config_str(s->cfg, "test_pause_file");
+	const char *f = config_v(s->cfg)->test_pause_file;
 	struct stat st;
 
 	if (!*f || stat(f, &st) < 0)
@@ -553,7 +553,7 @@ static void scanner_extra(const char *key, const char *value, void *arg)
  * per third-party scanner (scanner.NAME), which is also an --extra-tool. */
 static void analyze_argv(const struct config *cfg, int64_t wall, struct argv_build *a)
 {
-	char *list = xstrdup(config_str(cfg, "scanners")), *save = NULL, *t;
+	char *list = xstrdup(config_v(cfg)->scanners), *save = NULL, *t;
 	size_t ntools = 0, nstatic;
 	int64_t jobs = sandbox_parallel(cfg), rounds;
 	char tt[24];
@@ -663,7 +663,7 @@ static void scanner_bind(const char *key, const char *value, void *arg)
  * for it, when it is there: else the eslint run says it is not installed. */
 static void eslint_bind(const struct config *cfg, struct binds *b)
 {
-	const char *dir = config_str(cfg, "eslint_path");
+	const char *dir = config_v(cfg)->eslint_path;
 	struct stat st;
 
 	if (dir[0] == '/' && stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && b->n < ARRAY_SIZE(b->v))
@@ -672,11 +672,11 @@ static void eslint_bind(const struct config *cfg, struct binds *b)
 
 static enum outcome analyze(struct scan *s)
 {
-	struct binds b = { .v = { { config_str(s->cfg, "analyze_path"), ANALYZE_INSIDE } }, .n = 1 };
+	struct binds b = { .v = { { config_v(s->cfg)->analyze_path, ANALYZE_INSIDE } }, .n = 1 };
 	struct sandbox_opts so = { .workspace = volume_workdir(s->vol), .ro_binds = b.v };
 	struct sandbox_result res;
 	struct argv_build a = { 0 };
-	int64_t wall = min64(config_int(s->cfg, "sandbox_wall"), time_left(s));
+	int64_t wall = min64(config_v(s->cfg)->sandbox_wall, time_left(s));
 	enum outcome o;
 	int r;
 
@@ -751,7 +751,7 @@ static enum outcome sarif_read(struct scan *s, struct sarif_log *log, char *why,
 	int r;
 
 	sarif_limits_default(&lim);
-	lim.max_bytes = (size_t)config_int(s->cfg, "sandbox_output");
+	lim.max_bytes = (size_t)config_v(s->cfg)->sandbox_output;
 	lim.base = "/workspace";
 	lim.max_runs = 1024;	/* 40 tools of up to 16 runs (lethe-analyze(8)) */
 	r = sarif_parse(s->out ? s->out : "", s->out_len, &lim, log, why, len);
@@ -981,7 +981,7 @@ static int job_run(const struct config *cfg, struct keyring *kr, struct db *db, 
 		   struct queue_job *job)
 {
 	struct scan s = { .cfg = cfg, .kr = kr, .db = db, .owner = owner, .job = job };
-	int64_t lease = config_int(cfg, "scan_lease"), t0 = mono_usec();
+	int64_t lease = config_v(cfg)->scan_lease, t0 = mono_usec();
 	enum outcome o;
 	int r;
 
@@ -998,7 +998,7 @@ static int job_run(const struct config *cfg, struct keyring *kr, struct db *db, 
 		r = queue_complete(db, job->qj_id, owner);
 	else
 		r = queue_fail(db, job, owner, o == OUT_PERM, s.why,
-			       config_int(cfg, "scan_retry_base"));
+			       config_v(cfg)->scan_retry_base);
 	if (o == OUT_OK)
 		log_notice("scan %" PRId64 " %s: %" PRId64 " findings, %" PRId64 " new, %" PRId64
 			   " fixed, in %" PRId64 " ms", s.scan_id, s.state, s.nfindings, s.nnew,
@@ -1068,7 +1068,7 @@ int main(int argc, char **argv)
 		fatalx(EXIT_PERMFAIL, "%s", why);
 	clone_method_check(cfg);
 	scanners_check(cfg);
-	log_set_file(*config_str(cfg, "log_file") ? config_str(cfg, "log_file") : NULL);
+	log_set_file(*config_v(cfg)->log_file ? config_v(cfg)->log_file : NULL);
 	/* Loop devices, mounts and fscrypt keys need CAP_SYS_ADMIN; the sandbox
 	 * is entered by switching from root to its own user. */
 	if (geteuid() != 0)
@@ -1080,8 +1080,8 @@ int main(int argc, char **argv)
 	if (queue_owner(owner, sizeof(owner)) < 0)
 		fatalx(EXIT_TEMPFAIL, "unable to name this worker");
 	do {
-		r = queue_claim(db, owner, config_int(cfg, "scan_lease"),
-				config_int(cfg, "scan_max_attempts"), &job);
+		r = queue_claim(db, owner, config_v(cfg)->scan_lease,
+				config_v(cfg)->scan_max_attempts, &job);
 		if (r == -ENOENT)
 			break;
 		if (r < 0)

@@ -253,13 +253,13 @@ static int timer_read(const char *shipped, struct timer_settings *t)
  */
 static void guarantee_check(const struct config *cfg)
 {
-	int64_t max_age = config_int(cfg, "checkout_max_age");
-	int64_t worst = config_int(cfg, "scrub_worst_case"), lifetime;
+	int64_t max_age = config_v(cfg)->checkout_max_age;
+	int64_t worst = config_v(cfg)->scrub_worst_case, lifetime;
 	struct timer_settings t;
-	const char *src = config_str(cfg, "scrub_timer");
+	const char *src = config_v(cfg)->scrub_timer;
 
 	if (timer_read(src, &t) < 0) {
-		t = (struct timer_settings){ config_int(cfg, "scrub_interval"), 0, 0, 0 };
+		t = (struct timer_settings){ config_v(cfg)->scrub_interval, 0, 0, 0 };
 		src = "scrub_interval";
 	} else if (!t.period) {
 		log_msg(LOG_CRIT, "timer '%s' has no OnUnitActiveSec=: nothing guarantees that "
@@ -525,7 +525,7 @@ static int leftover_check(struct scrub *s, const char *name, const char **reason
 	*reason = rows ? "row destroyed" : "no row";
 	*org = db_int(res, 0, 2);
 	PQclear(res);
-	if (r && !rows && leftover_age(s, name) < config_int(s->cfg, "scrub_orphan_grace")) {
+	if (r && !rows && leftover_age(s, name) < config_v(s->cfg)->scrub_orphan_grace) {
 		log_debug("volume '%s' has no row yet; left alone during the grace period", name);
 		r = 0;
 	}
@@ -640,7 +640,7 @@ static int64_t volume_age(const struct scrub *s, const char *name)
  */
 static void offline_scrub(struct scrub *s)
 {
-	int64_t max_age = config_int(s->cfg, "checkout_max_age"), usec, age;
+	int64_t max_age = config_v(s->cfg)->checkout_max_age, usec, age;
 	char **names = NULL;
 	size_t n = 0;
 	int r, lock;
@@ -765,9 +765,9 @@ static int scrub_run(struct scrub *s)
 	if (checkouts_scrub(s) < 0 || leftovers_scrub(s) < 0 || patches_scrub(s) < 0)
 		s->failed = 1;
 	took = (mono_usec() - start) / 1000000;
-	if (took > config_int(s->cfg, "scrub_worst_case"))
+	if (took > config_v(s->cfg)->scrub_worst_case)
 		log_msg(LOG_CRIT, "scrub took %llds, more than scrub_worst_case (%llds): checkouts may "
-			"outlive two hours", (long long)took, (long long)config_int(s->cfg, "scrub_worst_case"));
+			"outlive two hours", (long long)took, (long long)config_v(s->cfg)->scrub_worst_case);
 	if (s->scrubbed)
 		log_info("scrubbed %ld volume%s in %llds", s->scrubbed, s->scrubbed == 1 ? "" : "s",
 			 (long long)took);
@@ -785,11 +785,11 @@ int main(int argc, char **argv)
 	options(argc, argv, &s);
 	if (config_load(NULL, &cfg, why, sizeof(why)) < 0)
 		fatalx(EXIT_PERMFAIL, "%s", why);
-	if (*config_str(cfg, "log_file"))
-		log_set_file(config_str(cfg, "log_file"));
+	if (*config_v(cfg)->log_file)
+		log_set_file(config_v(cfg)->log_file);
 	s.cfg = cfg;
-	s.state_dir = config_str(cfg, "state_dir");
-	s.run_dir = config_str(cfg, "run_dir");
+	s.state_dir = config_v(cfg)->state_dir;
+	s.run_dir = config_v(cfg)->run_dir;
 	if (!dir_acceptable("state_dir", s.state_dir) || !dir_acceptable("run_dir", s.run_dir))
 		return EXIT_PERMFAIL;
 	if (gethostname(s.host, sizeof(s.host)) < 0)

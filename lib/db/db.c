@@ -45,7 +45,7 @@ int db_open(const struct config *cfg, const char *role, struct db **out)
 	int r;
 
 	db->conninfo = xasprintf("%s user=%s application_name=%s connect_timeout=5",
-				 config_str(cfg, "database"), role, role);
+				 config_v(cfg)->database, role, role);
 	r = db_connect(db);
 	*out = db;	/* even on failure: the caller reads db_error() then frees */
 	return r;

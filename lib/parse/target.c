@@ -134,7 +134,7 @@ static int list_words(struct target_list *l, const char *text, int explicit, cha
 int target_list_load(const struct config *cfg, struct target_list **out, char *why, size_t whylen)
 {
 	struct target_list *l = xcalloc(1, sizeof(*l));
-	const char *hosts = config_str(cfg, "clone_hosts");
+	const char *hosts = config_v(cfg)->clone_hosts;
 	int r = list_words(l, *hosts ? hosts : DEFAULT_HOSTS, *hosts != '\0', why, whylen);
 
 	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(api_keys); i++) {

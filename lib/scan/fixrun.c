@@ -8,7 +8,7 @@
 int fixrun_agent(const struct config *cfg, const struct fixrun *f, struct sandbox_result *r)
 {
 	const struct sandbox_bind binds[] = {
-		{ config_str(cfg, "agent_path"), INSIDE_AGENT },
+		{ config_v(cfg)->agent_path, INSIDE_AGENT },
 		{ f->task, INSIDE_TASK },
 		{ f->socket, INSIDE_SOCKET },
 	};

@@ -609,23 +609,23 @@ out:
 
 void sandbox_opts_configure(const struct config *cfg, int64_t wall, struct sandbox_opts *o)
 {
-	o->user = config_str(cfg, "sandbox_user");
-	o->lim.memory = config_int(cfg, "sandbox_memory");
-	o->lim.cpu_secs = config_int(cfg, "sandbox_cpu");
-	o->lim.cpus = config_int(cfg, "sandbox_cpus");
-	o->lim.pids = config_int(cfg, "sandbox_pids");
+	o->user = config_v(cfg)->sandbox_user;
+	o->lim.memory = config_v(cfg)->sandbox_memory;
+	o->lim.cpu_secs = config_v(cfg)->sandbox_cpu;
+	o->lim.cpus = config_v(cfg)->sandbox_cpus;
+	o->lim.pids = config_v(cfg)->sandbox_pids;
 	o->lim.wall_secs = wall;
-	o->lim.output_bytes = config_int(cfg, "sandbox_output");
-	o->lim.tmp_bytes = config_int(cfg, "sandbox_tmp");
+	o->lim.output_bytes = config_v(cfg)->sandbox_output;
+	o->lim.tmp_bytes = config_v(cfg)->sandbox_tmp;
 }
 
 int sandbox_parallel(const struct config *cfg)
 {
-	int64_t n = config_int(cfg, "scan_parallel");
+	int64_t n = config_v(cfg)->scan_parallel;
 	cpu_set_t cpus;
 
 	if (n > 0)
 		return (int)n;
 	n = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus) : 1;
-	return (int)(n < config_int(cfg, "sandbox_cpus") ? n : config_int(cfg, "sandbox_cpus"));
+	return (int)(n < config_v(cfg)->sandbox_cpus ? n : config_v(cfg)->sandbox_cpus);
 }

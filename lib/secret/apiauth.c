@@ -79,7 +79,7 @@ int apiauth_keys_load(const struct config *cfg, struct apiauth_keys *k, char *wh
 {
 	const char *creds = getenv("CREDENTIALS_DIRECTORY");
 	_cleanup_free_ char *path = creds ? xasprintf("%s/master.key", creds)
-					  : xstrdup(config_str(cfg, "master_key_file"));
+					  : xstrdup(config_v(cfg)->master_key_file);
 	char *text = NULL;
 	size_t n = 0;
 	int fd, r;

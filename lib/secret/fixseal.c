@@ -18,7 +18,7 @@ int fixseal_store(struct db *db, const struct keyring *kr, const struct config *
 	i64s(org, o);
 	i64s(fix, f);
 	snprintf(n, sizeof(n), "%zu", len);
-	i64s(config_int(cfg, "checkout_max_age"), age);
+	i64s(config_v(cfg)->checkout_max_age, age);
 	r = secret_seal(db, kr, org, "fixes", "patch_enc", fix, patch, len, &blob);
 	if (r == 0)
 		r = DB_QUERY(db, &res, "UPDATE lethe.fixes SET patch_enc = $3, patch_bytes = $4, "

@@ -38,7 +38,7 @@ char *keys_master_path(const struct config *cfg)
 
 	if (dir && *dir)
 		return xasprintf("%s/master.key", dir);
-	return xstrdup(config_str(cfg, "master_key_file"));
+	return xstrdup(config_v(cfg)->master_key_file);
 }
 
 static struct keyring *keyring_new(void)

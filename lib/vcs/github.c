@@ -65,7 +65,7 @@ int github_app_load(struct db *db, const struct keyring *kr, const struct config
 	app->ga_app_id = xstrdup(db_value(res, 0, 1));
 	app->ga_installation_id = xstrdup(db_value(res, 0, 2));
 	api = db_value(res, 0, 3);
-	app->ga_api_url = github_trim_url(api && *api ? api : config_str(cfg, "github_api_url"));
+	app->ga_api_url = github_trim_url(api && *api ? api : config_v(cfg)->github_api_url);
 	r = secret_open(db, kr, app->ga_org_id, "integrations", "app_key_enc",
 			integration_id, db_value(res, 0, 4), &app->ga_key);
 out:

@@ -48,7 +48,7 @@ void http_client_init(struct http_client *c)
 void http_client_configure(struct http_client *c, const struct config *cfg)
 {
 	http_client_init(c);
-	c->hc_timeout = (long)config_int(cfg, "http_timeout");
+	c->hc_timeout = (long)config_v(cfg)->http_timeout;
 	c->hc_cfg = cfg;
 	if (c->hc_connect_timeout > c->hc_timeout)
 		c->hc_connect_timeout = c->hc_timeout;

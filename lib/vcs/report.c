@@ -62,7 +62,7 @@ static char *dup_or_empty(const char *s)
 static int report_load_scan(struct db *db, const struct config *cfg, const char *id,
 			    struct report *rp)
 {
-	const char *base = config_str(cfg, "dashboard_url");
+	const char *base = config_v(cfg)->dashboard_url;
 	PGresult *res = NULL;
 	int r;
 
@@ -439,13 +439,13 @@ static unsigned report_scopes(const char *mode, int pr)
 const char *report_api_default(const struct config *cfg, const char *provider)
 {
 	if (!strcmp(provider, "github"))
-		return config_str(cfg, "github_api_url");
+		return config_v(cfg)->github_api_url;
 	if (!strcmp(provider, "gitlab"))
-		return config_str(cfg, "gitlab_api_url");
+		return config_v(cfg)->gitlab_api_url;
 	if (!strcmp(provider, "bitbucket"))
-		return config_str(cfg, "bitbucket_api_url");
-	if (!strcmp(provider, "bitbucket-dc") && *config_str(cfg, "bitbucket_dc_api_url"))
-		return config_str(cfg, "bitbucket_dc_api_url");
+		return config_v(cfg)->bitbucket_api_url;
+	if (!strcmp(provider, "bitbucket-dc") && *config_v(cfg)->bitbucket_dc_api_url)
+		return config_v(cfg)->bitbucket_dc_api_url;
 	return NULL;	/* Gitea is always self-hosted */
 }
 

@@ -52,11 +52,11 @@ static void test_good(void)
 	r = config_load(path, &c, why, sizeof(why));
 	ok(r == 0, "a good file loads (%s)", r ? why : "ok");
 	if (r == 0) {
-		ok(!strcmp(config_str(c, "database"), "host=/tmp/x dbname=lethe"), "value trimmed, spaces inside kept");
-		ok(config_int(c, "checkout_max_age") == 5400, "90m is 5400 seconds");
-		ok(config_int(c, "sandbox_memory") == 512LL << 20, "512M in bytes");
-		ok(config_int(c, "bcrypt_cost") == 12, "defaults apply: bcrypt cost 12");
-		ok(!strcmp(config_str(c, "volume_backend"), "auto"), "defaults apply: volume backend auto");
+		ok(!strcmp(config_v(c)->database, "host=/tmp/x dbname=lethe"), "value trimmed, spaces inside kept");
+		ok(config_v(c)->checkout_max_age == 5400, "90m is 5400 seconds");
+		ok(config_v(c)->sandbox_memory == 512LL << 20, "512M in bytes");
+		ok(config_v(c)->bcrypt_cost == 12, "defaults apply: bcrypt cost 12");
+		ok(!strcmp(config_v(c)->volume_backend, "auto"), "defaults apply: volume backend auto");
 		config_free(c);
 	} else {
 		skip(5, "file did not load");
