@@ -1,5 +1,5 @@
 #!/bin/bash
-# The table of configuration keys (lib/config_keys.h) against lethe.conf(5)
+# The table of configuration keys (lib/base/config_keys.h) against lethe.conf(5)
 # and lethe.conf.example: every key documented with the table's default, no
 # documented or example key the table lacks.
 # shellcheck source=tests/lib.sh
@@ -7,7 +7,7 @@
 plan 5
 # name<TAB>default as the table writes it (C string literals, macros kept).
 sed -n 's/^CONFIG_KEY(\([a-z0-9_]*\), *[A-Z]*, *\(.*\), *[^,]*, *[^,]*)$/\1\t\2/p' \
-	"$TOP/lib/config_keys.h" | sort >"$SCRATCH/table"
+	"$TOP/lib/base/config_keys.h" | sort >"$SCRATCH/table"
 # name<TAB>default as the man page writes it (".It Cm k Pq d , Cm k2 Pq d2").
 sed -n 's/^\.It //p' "$TOP/man/lethe.conf.5" | sed 's/ , Cm /\nCm /g' |
 	sed -n 's/^Cm \([A-Za-z0-9_.]*\)\( Pq \(Li \|Pa \)\{0,1\}\([^ ]*\)\)\{0,1\}.*$/\1\t\4/p' | grep -v "^scanner\\." | sort >"$SCRATCH/man"
