@@ -3,7 +3,7 @@
  *
  * bandit's "code" field (the flagged lines) is never read, and neither is
  * its message, which may quote the code (a hardcoded password, say): the
- * text kept is the one Lethe keeps for the rule (lib/ruletext.h).
+ * text kept is the one Lethe keeps for the rule (lib/parse/ruletext.h).
  */
 #include <errno.h>
 #include <stdint.h>

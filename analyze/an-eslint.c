@@ -13,7 +13,7 @@
  * an absolute path rather than a name ESLint would resolve from the
  * workspace.  Comments in the code cannot configure ESLint
  * (--no-inline-config).  Messages are Lethe's texts for the rules
- * (lib/ruletext.c), as for every SARIF tool.
+ * (lib/parse/ruletext.c), as for every SARIF tool.
  */
 #include <unistd.h>
 

@@ -6,7 +6,7 @@
  * line, and carries "lethe/secret-sha256", the SHA-256 of the secret.
  * No key enters the sandbox: lethe-scan replaces that digest with the
  * HMAC-SHA256 of it under the org's secret hash key before anything is
- * stored (lib/secrethash.h), so that one leaked secret is recognised
+ * stored (lib/secret/secrethash.h), so that one leaked secret is recognised
  * across files and scans of an org, and only there.  The secret itself
  * never leaves this file: it is hashed and cleansed, and the result's
  * fingerprint is derived from the digest, not from the line.

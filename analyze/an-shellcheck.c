@@ -3,7 +3,7 @@
  * dash/ksh shebang) and convert shellcheck's json1 report to results.
  * When the walk stops at a limit (an-walk.c) the run is incomplete with
  * the reason "file limit".  Its messages name the script's variables and
- * commands: only the text Lethe keeps for the rule is kept (lib/ruletext.h).
+ * commands: only the text Lethe keeps for the rule is kept (lib/parse/ruletext.h).
  */
 #include <errno.h>
 #include <fcntl.h>

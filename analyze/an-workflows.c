@@ -5,7 +5,7 @@
  * Bitbucket Pipelines (bitbucket-pipelines.yml), read with libyaml into
  * facts (workflows, triggers, jobs, runners, actions and images with their
  * pinning, permissions, includes) and findings for well-known risks.  The
- * rules and their fixed messages are lib/ruletext.c's "lethe-workflows"
+ * rules and their fixed messages are lib/parse/ruletext.c's "lethe-workflows"
  * entries; a rule id is the system's prefix ("gha", "gitlab", "bitbucket")
  * and the rule's name.
  *

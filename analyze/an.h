@@ -7,7 +7,7 @@
  * exit statuses that mean success, and a converter from its output to a
  * sarif_run) or an in-process function that fills the sarif_run itself.
  * Converters never copy source text: they take rule, level, the text Lethe
- * keeps for the rule (lib/ruletext.h, never the tool's message), path,
+ * keeps for the rule (lib/parse/ruletext.h, never the tool's message), path,
  * lines and CWE, and every result gets a lethe/v1 fingerprint from
  * an_result_add().
  */
@@ -97,7 +97,7 @@ struct sarif_result *an_result_add(const struct an_ctx *ctx, struct sarif_run *r
  * The same, but the fingerprint hashes digest (the hex SHA-256 of what was
  * found) instead of the flagged lines: for secrets, whose line must not be
  * hashed.  lethe-scan replaces such a fingerprint with one derived from the
- * org's keyed hash before storing it (lib/secrethash.h).
+ * org's keyed hash before storing it (lib/secret/secrethash.h).
  */
 struct sarif_result *an_result_add_digest(const struct an_ctx *ctx, struct sarif_run *run,
 					  const char *tool, const char *rule_id,

@@ -1,9 +1,9 @@
 /*
  * ctl-audit.c - lethectl audit verify, audit checkpoint, audit export, audit tail.
  *
- * verify recomputes the chain in C from the stored columns (lib/audit.c),
+ * verify recomputes the chain in C from the stored columns (lib/store/audit.c),
  * never trusting the database's own audit_canonical(), then checks it
- * against the anchors outside the database (lib/anchor.c), which
+ * against the anchors outside the database (lib/store/anchor.c), which
  * checkpoint appends to; export writes every
  * hashed field, the canonical text and both hashes, so that an auditor can
  * check the chain with sha256sum (man lethectl, AUDIT).

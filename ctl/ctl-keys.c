@@ -6,7 +6,7 @@
  * audit event, then drop the versions no org key uses any more.  A failure
  * in between leaves a file with both versions, which every program reads;
  * running the command again finishes the job.  Before the old versions
- * go, the audit chain is anchored under the new one (lib/anchor.h).  No
+ * go, the audit chain is anchored under the new one (lib/store/anchor.h).  No
  * key or secret is ever written anywhere but the key file and org_keys.
  */
 #include <errno.h>

@@ -2,7 +2,7 @@
  * api-sbom.c - GET /repositories/{id}/sbom: the repository's dependencies
  * as a CycloneDX 1.5 JSON document (lethe.cyclonedx(), migration 060),
  * under the caller's row-level security; GET /repositories/{id}/vulnerabilities:
- * its open findings of known-vulnerable dependencies (lib/vulns.h), each
+ * its open findings of known-vulnerable dependencies (lib/store/vulns.h), each
  * with its advisory.
  */
 #include "api.h"

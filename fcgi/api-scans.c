@@ -225,7 +225,7 @@ int api_scan_sarif(struct api_req *req, struct api_resp *resp)
 #define FINDING_FROM \
 	"FROM findings f JOIN repositories r ON r.id = f.repository_id " \
 	"LEFT JOIN triage tr ON tr.repository_id = f.repository_id AND tr.fingerprint = f.fingerprint "
-/* A vulnerable dependency's advisory (lib/vulns.h): what the finding says, and the stored record's dates. */
+/* A vulnerable dependency's advisory (lib/store/vulns.h): what the finding says, and the stored record's dates. */
 #define FINDING_ADVISORY \
 	"CASE WHEN f.rule_id = 'lethe/vulnerable-dependency' THEN f.properties || coalesce((" \
 	"SELECT jsonb_build_object('summary', a.summary, 'modified', a.modified, 'published', " \

@@ -24,7 +24,7 @@ struct hook_ghapp {
 };
 
 /*
- * Answer one POST /hooks/github-app (lib/ghinstall.h does the work):
+ * Answer one POST /hooks/github-app (lib/vcs/ghinstall.h does the work):
  * 200 applied, 202 verified and ignored or verified but not applicable,
  * 400/401/404/405/413/415 refused before verification with a one-line
  * JSON reason, 503 when the database is out of reach.

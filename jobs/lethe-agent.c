@@ -12,7 +12,7 @@
  *   search {pattern, path}      lines matching an extended regex, under path
  *   edit {path, old, new}       replace the one occurrence of old (old ""
  *                               creates a file that is not there)
- *   run {argv}                  a command through the gate (lib/cmdgate.c),
+ *   run {argv}                  a command through the gate (lib/parse/cmdgate.c),
  *                               without a shell
  *   done {summary}              the fix is written
  *

@@ -12,7 +12,7 @@
  * or forwarded, is a row of fix_requests (model, token counts, bytes,
  * status, attempts) and one log line; bodies are never logged or stored.
  * Temporary failures of the endpoint (429, 5xx) are retried honouring
- * Retry-After (lib/http.c).  The proxy exits when the fix's wall time is
+ * Retry-After (lib/vcs/http.c).  The proxy exits when the fix's wall time is
  * over or on SIGTERM.
  */
 #include <errno.h>

@@ -4,7 +4,7 @@
  * the audit chain (which it never changes), writing a checkpoint to the
  * journal and an anchor to audit_anchors.
  *
- * Log lines are appended by opening the file for every line (lib/log.c), so
+ * Log lines are appended by opening the file for every line (lib/base/log.c), so
  * renaming the file is enough for writers to move on to a new one; a line
  * whose writer opened the old name just before the rename still lands in
  * the renamed file, which is compressed only once its size has settled.

@@ -713,7 +713,7 @@ static enum outcome analyze(struct scan *s)
 	return o;
 }
 
-/* The scan's row (lib/scanstore.h). */
+/* The scan's row (lib/store/scanstore.h). */
 static enum outcome scan_insert(struct scan *s)
 {
 	int r = scanstore_insert(s->db, s->job, s->default_branch, &s->scan_id, &s->base_scan);
@@ -744,7 +744,7 @@ static void store_log(const struct scanstore *ss, int64_t org, int key_err)
 		log_notice("keyed the %zu stored fingerprints of org %" PRId64, ss->ss_rekeyed, org);
 }
 
-/* The sandbox's output, parsed as the untrusted SARIF it is (lib/sarif.h). */
+/* The sandbox's output, parsed as the untrusted SARIF it is (lib/parse/sarif.h). */
 static enum outcome sarif_read(struct scan *s, struct sarif_log *log, char *why, size_t len)
 {
 	struct sarif_limits lim;

@@ -1,7 +1,7 @@
 -- 070_vcs.sql: what lethe-hook needs to apply GitHub App installation
--- events (lib/ghinstall.c): connect the installation's repositories, and
+-- events (lib/vcs/ghinstall.c): connect the installation's repositories, and
 -- on uninstall delete them (counting what goes with them for the audit
--- event, as lib/repo.c does) and the integration itself.
+-- event, as lib/store/repo.c does) and the integration itself.
 SET LOCAL search_path = lethe;
 
 GRANT INSERT, DELETE ON repositories TO lethe_hook;

@@ -1,6 +1,6 @@
 -- 080_api_org_keys.sql - owners rotate their org's key through the API.
 --
--- Rotation (lib/keys.c orgkey_rotate) locks the org's keys, retires the
+-- Rotation (lib/secret/keys.c orgkey_rotate) locks the org's keys, retires the
 -- active one, inserts the next version and re-seals every *_enc column of
 -- the org's integrations and repositories.  lethe_api may already read
 -- org_keys and update integrations and repositories (001); it gets only the

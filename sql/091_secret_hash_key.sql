@@ -2,11 +2,11 @@
 --
 -- lethe-analyze reports a leaked secret with its plain SHA-256 (no key may
 -- enter the sandbox); lethe-scan stores HMAC-SHA256 of that digest under
--- the org's secret hash key instead (lib/secrethash.c), so that the same
+-- the org's secret hash key instead (lib/secret/secrethash.c), so that the same
 -- secret has one hash across the files and scans of an org, another in
 -- another org, and a stored hash cannot be checked against a guess without
 -- the key.  The key is 32 random bytes, created by lethe-scan on first use
--- and sealed under the org key like every *_enc column (lib/keys.c, AD
+-- and sealed under the org key like every *_enc column (lib/secret/keys.c, AD
 -- table "secret_hash_keys", column "key_enc", the row's id): an org key
 -- rotation re-seals it, a master key rotation re-wraps the org key, and
 -- the hashes stay the same.

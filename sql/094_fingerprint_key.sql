@@ -5,7 +5,7 @@
 -- guess of the line (a password assignment, say), so lethe-scan now stores
 -- HMAC-SHA256 under the org's secret hash key (sql/091) of what the
 -- sandbox computed: fingerprint = hex HMAC(K_org, "lethe/fingerprint" NUL
--- old-fingerprint) (lib/secrethash.c).
+-- old-fingerprint) (lib/secret/secrethash.c).
 --
 -- SQL cannot compute that without the key, which only lethe-scan opens.
 -- So each org whose findings or triage hold fingerprints stored before is

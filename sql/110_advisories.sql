@@ -6,9 +6,9 @@
 -- writes them.  One row per advisory (the newest "modified" wins; a
 -- withdrawn advisory is deleted) and one per affected[] entry of an
 -- ecosystem Lethe knows, looked up by the dependency facts' ecosystem (the
--- package-URL type) and the package's name key (lib/version.h: PEP 503 for
+-- package-URL type) and the package's name key (lib/parse/version.h: PEP 503 for
 -- PyPI, lower case for NuGet and Composer).  The entry keeps the OSV ranges
--- and versions of the affected[] entry as they came: lib/advisory.c
+-- and versions of the affected[] entry as they came: lib/parse/advisory.c
 -- evaluates them per ecosystem.
 SET LOCAL search_path = lethe;
 

@@ -4,7 +4,7 @@
 -- cyclonedx(repository) (sql/060) keeps its components, now made by
 -- cyclonedx_components(), and gains CycloneDX 1.5's "vulnerabilities": one
 -- entry per advisory of the open lethe/vulnerable-dependency findings
--- (lib/vulns.h) of the scanned branch, with the advisory's aliases and the
+-- (lib/store/vulns.h) of the scanned branch, with the advisory's aliases and the
 -- other databases' ids as references, its rating (CVSS v3 score and
 -- vector, else the database's severity), summary, fixed versions, dates
 -- and the components it affects.  Still with the caller's rights.

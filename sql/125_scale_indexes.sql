@@ -9,7 +9,7 @@
 -- a repository's disconnect deletes its jobs, and each of its scans sets
 -- the findings' first, last and fixed scan to NULL.  Without them every
 -- pruned job or deleted scan reads a whole table.  The report of each scan
--- also counts its findings by first, last and fixed scan (lib/report.c).
+-- also counts its findings by first, last and fixed scan (lib/vcs/report.c).
 SET LOCAL search_path = lethe;
 
 CREATE INDEX findings_org_id ON findings (org_id, id);

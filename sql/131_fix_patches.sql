@@ -2,7 +2,7 @@
 --
 -- The patch holds the repository's code: it is stored only sealed under
 -- the org key (AES-256-GCM, the fix's org, table, column and id as
--- associated data; lib/fixseal.c), and only until its deadline, at most
+-- associated data; lib/secret/fixseal.c), and only until its deadline, at most
 -- two hours after it was sealed, like a checkout.  Past it lethe-scrub
 -- destroys it (patch_enc NULL, destroyed_at, destroy_reason).
 SET LOCAL search_path = lethe;
@@ -19,6 +19,6 @@ ALTER TABLE fixes
 	ADD CONSTRAINT fixes_patch_deadline CHECK (deadline <= sealed_at + interval '2 hours');
 CREATE INDEX fixes_deadline ON fixes (deadline) WHERE patch_enc IS NOT NULL;
 
--- An org key rotation re-seals every patch (lib/keys.c), also through the
+-- An org key rotation re-seals every patch (lib/secret/keys.c), also through the
 -- API's role (POST /org/keys/rotate): that takes the rows FOR UPDATE.
 GRANT UPDATE (patch_enc) ON fixes TO lethe_api;

@@ -63,7 +63,7 @@ sql >/dev/null <<-SQL
 audit_before=$(sql -c "SELECT count(*) || ' ' || max(id) FROM lethe.audit_events")
 
 # A log file over the limit, a writer appending numbered lines the way
-# lib/log.c does (open, append, close), and a stand-in for nginx's master.
+# lib/base/log.c does (open, append, close), and a stand-in for nginx's master.
 mkdir "$SCRATCH/log"
 log=$SCRATCH/log/lethe.log
 for i in $(seq 1 400); do echo "line $i"; done >"$log"

@@ -3,7 +3,7 @@
 # and pids controllers, cgroup v1 where only v1 has them, and which applied
 # in every tool notification of the scan.  Where this machine's cgroup2
 # cannot get the controllers (the v1 hierarchies hold them), the v2 case
-# says so as a SKIP; lib/cgroup.c's v2 writer is tested against a fake
+# says so as a SKIP; lib/scan/cgroup.c's v2 writer is tested against a fake
 # tree by tests/unit/cgroup_test.c either way.
 . "$(dirname "$0")/lib.sh"
 need_stack

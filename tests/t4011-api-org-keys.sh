@@ -84,7 +84,7 @@ code=$(hook_post "$hook_path" "$body")
 is "$code" 202 "and accepts one signed with the secret stored before the rotation"
 
 # The clone token still opens, under key version 2 (unwrapped here with the
-# master key file, independently of lib/keys.c); only the verdict is printed.
+# master key file, independently of lib/secret/keys.c); only the verdict is printed.
 opened=$(sql -c "SELECT k.master_version, encode(k.wrapped, 'hex'), encode(r.clone_token_enc, 'hex')
                  FROM lethe.repositories r JOIN lethe.org_keys k ON k.org_id = r.org_id
                  AND k.version = (get_byte(r.clone_token_enc, 2) << 8) + get_byte(r.clone_token_enc, 3)

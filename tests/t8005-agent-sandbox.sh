@@ -1,6 +1,6 @@
 #!/bin/bash
 # lethe-agent in a fix's real sandbox (bubblewrap as lethe-sandbox, no
-# network, seccomp, lib/fixrun.c): its only way out, the proxy's socket,
+# network, seccomp, lib/scan/fixrun.c): its only way out, the proxy's socket,
 # reaches the model; its commands run inside; its edit lands in the work
 # tree as the sandbox's user; the key stays in the proxy.  A probe run in
 # the agent's place sees no credential, reaches neither nginx nor

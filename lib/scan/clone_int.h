@@ -1,4 +1,4 @@
-/* clone_int.h - what lib/clone.c shares with its in-process fetch. */
+/* clone_int.h - what lib/scan/clone.c shares with its in-process fetch. */
 #ifndef LETHE_CLONE_INT_H
 #define LETHE_CLONE_INT_H
 
@@ -21,7 +21,7 @@ int clone_libgit2_fetch(const char *dir, const struct clone_opts *o, int64_t dea
 /*
  * Make every libgit2 connection of this process go to the address of spec
  * ("host:port:address", NULL: none) and refuse other hosts, until
- * clone_pin_unregister() (lib/clone_pin.c).  -EINVAL for a bad spec.
+ * clone_pin_unregister() (lib/scan/clone_pin.c).  -EINVAL for a bad spec.
  */
 int clone_pin_register(const char *spec);
 void clone_pin_unregister(void);

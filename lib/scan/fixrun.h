@@ -1,7 +1,7 @@
 /*
  * fixrun.h - run lethe-agent in a fix's sandbox.
  *
- * The sandbox is lib/sandbox.c's (bubblewrap as sandbox_user, no network,
+ * The sandbox is lib/scan/sandbox.c's (bubblewrap as sandbox_user, no network,
  * no capabilities, seccomp allowing only AF_UNIX sockets), with the work
  * tree read-write at /workspace and, read-only, only three more things:
  * the agent (agent_path) at /lethe/lethe-agent, the task at

@@ -2,7 +2,7 @@
  * fixseal.h - a fix's proposed patch, sealed in fixes.patch_enc.
  *
  * Sealed as a secret of (fixes, patch_enc, org, fix id) under the org's
- * active key (lib/keys.h: AES-256-GCM, that identity as associated data,
+ * active key (lib/secret/keys.h: AES-256-GCM, that identity as associated data,
  * so a blob moved to another fix or org does not open), with a deadline
  * checkout_max_age after sealing (at most two hours; the schema refuses
  * more).  Opened on demand, never cached; past its deadline it no longer

@@ -7,7 +7,7 @@
  * a guess against it; so before storing, lethe-scan replaces it with
  * HMAC-SHA256(K_org, digest) in secret_hash, where K_org is the org's
  * secret hash key: 32 random bytes created on first use and kept in
- * lethe.secret_hash_keys, sealed under the org key (lib/keys.h, table
+ * lethe.secret_hash_keys, sealed under the org key (lib/secret/keys.h, table
  * "secret_hash_keys", column "key_enc", the row's id).  An org key
  * rotation re-seals it and a master key rotation re-wraps the org key, so
  * the hashes do not change: the same secret has one hash across the files

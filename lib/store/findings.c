@@ -9,7 +9,7 @@
  * One statement stores a run's results (see findings.h).  Rows are taken
  * in fingerprint order, the same in every scan, so that two scans of one
  * branch wait for each other rather than deadlock.  A finding already as
- * the result says (matched again for the scan that stored it: lib/vulns.h)
+ * the result says (matched again for the scan that stored it: lib/store/vulns.h)
  * is not written again.
  */
 static const char sql_results[] =

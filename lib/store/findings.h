@@ -1,7 +1,7 @@
 /*
  * findings.h - the one place that upserts a scan's findings.
  *
- * lethe-scan stores each tool run's results here, and lib/vulns.c the
+ * lethe-scan stores each tool run's results here, and lib/store/vulns.c the
  * vulnerable dependencies it finds, so that both open, re-open and link
  * findings the same way.
  */

@@ -82,7 +82,7 @@ static int store_tool(struct db *db, const struct scanstore *ss, const struct sa
  * A result without a fingerprint (a scanner added by configuration that
  * writes SARIF itself, or one whose fingerprint could not be keyed) is
  * tracked by SHA-256 of tool, rule, path and message: it survives the code
- * moving.  The message is Lethe's text for the rule (lib/ruletext.h), so
+ * moving.  The message is Lethe's text for the rule (lib/parse/ruletext.h), so
  * this hashes no file content and is not keyed.
  */
 static char *fingerprint_fallback(const char *tool, const struct sarif_result *res)
@@ -231,7 +231,7 @@ static int store_vulns(struct db *db, struct scanstore *ss)
  * result with a fingerprint that hashes its lines; neither may be stored
  * as it is: key them with the org's secret hash key.  Without it, secrets
  * are stored without a hash and results are tracked by the fallback
- * fingerprint (lib/secrethash.h).
+ * fingerprint (lib/secret/secrethash.h).
  */
 static void results_key(struct scanstore *ss, struct sarif_log *log, const struct secbuf *key)
 {

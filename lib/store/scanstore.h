@@ -50,7 +50,7 @@ void scanstore_init(struct scanstore *ss, const struct queue_job *job, int64_t s
  * Store log in one transaction: every run's tool row, results, fixed
  * findings and facts, the vulnerabilities of the dependencies, and the
  * scan's state and stats.  Secrets and fingerprints are keyed with key
- * (the org's secret hash key, lib/secrethash.h), and the org's stored
+ * (the org's secret hash key, lib/secret/secrethash.h), and the org's stored
  * fingerprints re-keyed; with key NULL, secrets are stored without a hash
  * and results tracked by the fallback fingerprint.  0 or a negative errno
  * (the transaction rolled back).

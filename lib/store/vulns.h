@@ -1,6 +1,6 @@
 /*
  * vulns.h - known-vulnerable dependencies: a scan's stored dependencies
- * matched against the imported advisories (sql/110, lib/advisory.h).
+ * matched against the imported advisories (sql/110, lib/parse/advisory.h).
  *
  * Each locked package version that an advisory affects is a finding of tool
  * "lethe-advisories", rule "lethe/vulnerable-dependency", at the manifest
@@ -28,7 +28,7 @@ struct vulns_count {
 };
 
 /*
- * Match the dependencies of t->scan, store the findings (lib/findings.h)
+ * Match the dependencies of t->scan, store the findings (lib/store/findings.h)
  * and fix the tool's open findings of the branch that no longer match;
  * none are fixed when the scan's dependencies are incomplete (lethe-deps
  * did not complete), and nothing is matched when lethe-deps did not run.
