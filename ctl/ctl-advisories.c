@@ -12,6 +12,7 @@
  * advisory that does not pass advisory_check() stops the import with its
  * name, and nothing is changed.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -460,13 +461,49 @@ static int import_audit(const struct import *im)
 	return r;
 }
 
-int ctl_advisories_import(struct ctl *c, int argc, char **argv)
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int advisory_file(const struct dirent *e)
+{
+	size_t n = strlen(e->d_name);
+
+	return e->d_name[0] != '.' && (e->d_type == DT_REG || e->d_type == DT_UNKNOWN) &&
+	       ((n > 5 && !strcmp(e->d_name + n - 5, ".json")) ||
+		(n > 4 && !strcmp(e->d_name + n - 4, ".zip")));
+}
+
+/* --dir DIR: the *.json and *.zip files directly in DIR, by name, as argv
+ * (argv[0] the command); *files NULL and 0 when there are none. */
+static int dir_files(const char *dir, char ***files, int *n)
+{
+	struct dirent **e = NULL;
+	int k = scandir(dir, &e, advisory_file, by_name);
+
+	*files = NULL;
+	*n = 0;
+	if (k < 0)
+		return ctl_fail("unable to read the directory '%s': %s", dir, strerror(errno));
+	if (k > 0) {
+		*files = xcalloc((size_t)k + 1, sizeof(**files));
+		(*files)[0] = xstrdup("import");
+		for (int i = 0; i < k; i++)
+			(*files)[i + 1] = xasprintf("%s/%s", dir, e[i]->d_name);
+		*n = k + 1;
+	}
+	for (int i = 0; i < k; i++)
+		free(e[i]);
+	free(e);
+	return 0;
+}
+
+static int import_files(struct ctl *c, int argc, char **argv)
 {
 	struct import im = { .c = c };
 	int r = 0;
 
-	if (argc < 2)
-		return ctl_usage();
 	if (ctl_db(c, DB_ROLE_ADMIN))
 		return 1;
 	if (db_begin(c->db) < 0)
@@ -492,6 +529,29 @@ int ctl_advisories_import(struct ctl *c, int argc, char **argv)
 	}
 	ctl_print_object(c, import_counts(&im));
 	return 0;
+}
+
+int ctl_advisories_import(struct ctl *c, int argc, char **argv)
+{
+	char **files;
+	int n, r;
+
+	if (argc == 3 && !strcmp(argv[1], "--dir")) {
+		if (dir_files(argv[2], &files, &n))
+			return 1;
+		if (n == 0) {
+			printf("no advisory file (*.json, *.zip) in '%s': nothing imported\n", argv[2]);
+			return 0;
+		}
+		r = import_files(c, n, files);
+		for (int i = 0; i < n; i++)
+			free(files[i]);
+		free(files);
+		return r;
+	}
+	if (argc < 2 || !strcmp(argv[1], "--dir"))
+		return ctl_usage();
+	return import_files(c, argc, argv);
 }
 
 int ctl_advisories_status(struct ctl *c, int argc, char **argv)

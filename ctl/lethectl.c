@@ -48,7 +48,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "checkouts", NULL,     ctl_checkouts,   "[--all]" },
 	{ "findings",  NULL,     ctl_findings,    "--repo ID|OWNER/REPO [--state open|fixed|all]" },
 	{ "deps",      NULL,     ctl_deps,        "--repo ID|OWNER/REPO [--cyclonedx]" },
-	{ "advisories", "import", ctl_advisories_import, "FILE..." },
+	{ "advisories", "import", ctl_advisories_import, "FILE... | --dir DIR" },
 	{ "advisories", "status", ctl_advisories_status, "" },
 };
 

@@ -9,7 +9,7 @@
 for c in dpkg-buildpackage dh lintian; do
 	command -v "$c" >/dev/null || skip_all "$c is not installed (scripts/deps installs it)"
 done
-plan 8
+plan 9
 
 src=$SCRATCH/src
 copy_tree "$src"
@@ -33,6 +33,9 @@ is "$(dpkg-deb -f "$deb" Depends | tr -d ' ' | tr ',' '\n' | grep -cE '^(bubblew
 	"it depends on bubblewrap, git and the scanners"
 is "$(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles)" "/etc/lethe/lethe.conf.example
 /etc/nginx/sites-available/lethe" "the example configuration and the nginx site are conffiles"
+dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./postinst >"$SCRATCH/postinst" 2>/dev/null
+ok "its postinst enables the scan timer, not the advisory import's" \
+	eval 'grep -q "lethe-scan.timer" "$SCRATCH/postinst" && ! grep -q "lethe-advisories" "$SCRATCH/postinst"'
 ok "the package's copyright names the ISC licence" \
 	eval 'dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/share/doc/lethe/copyright | grep -q "^License: ISC"'
 ok "a -dbgsym package holds the debugging symbols" test -f "$(ls "$src"/build/deb/lethe-dbgsym_"$version"-1_*.deb 2>/dev/null)"
