@@ -20,7 +20,7 @@ tail -n 5 "$SCRATCH/install.log" >&2
 is "$(grep -rl /usr/local "$root" | sed "s#^$root##")" "" "no installed file names /usr/local"
 missing=
 for u in "$root"/lib/systemd/system/lethe-*.service; do
-	exe=$(sed -n 's/^ExecStart=//p' "$u")
+	exe=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$u")
 	case $exe in /usr/sbin/lethe*) [ -x "$root$exe" ] || missing="$missing $exe" ;;
 	*) missing="$missing $(basename "$u"):$exe" ;; esac
 done
@@ -46,7 +46,8 @@ done
 is "$nousers" "" "sysusers.d makes every user and group the units name ($(echo $names)), and lethe-sandbox"
 gid=$(awk -F: '$1 == "lethe" { print $3 }' "$root/etc/group")
 is "$(awk -F: -v g="$gid" '$4 == g { print $1 }' "$root/etc/passwd" | sort | tr '\n' ' ')" \
-	"lethe lethe-hook lethe-jobs " "lethe, lethe-hook and lethe-jobs are in group lethe, the sandbox is not"
+	"lethe lethe-hook lethe-jobs lethe-report " \
+	"lethe, lethe-hook, lethe-jobs and lethe-report are in group lethe, the sandbox is not"
 systemd-tmpfiles --root="$root" --create >/dev/null 2>&1
 uid() { awk -F: -v u="$1" '$1 == u { print $3 }' "$root/etc/passwd"; }
 is "$(stat -c '%a %u %g' "$root/var/spool/lethe") $(stat -c %a "$root/var/lib/lethe") $(stat -c '%a %u' "$root/var/log/lethe")" \
