@@ -12,7 +12,7 @@ cd "$TOP" || exit 1
 ok "make layers passes on the tree" make -s layers
 
 # The check as the Makefile runs it, on a copy: its sources and objects.
-cmd=$(make -n layers | sed -n '/scripts\/layers/,$p' | tr -d '\\\n')
+cmd=$(make --no-print-directory -n layers | sed -n '/scripts\/layers/,$p' | tr -d '\\\n')
 copy=$SCRATCH/tree
 fresh() {
 	rm -rf "$copy" && mkdir -p "$copy/build" "$copy/scripts"
