@@ -15,7 +15,7 @@ DESTDIR  ?=
 
 CC       ?= cc
 # The library's layers, lowest first (below: what each may use).
-LAYERS   := base parse db secret store vcs scan
+LAYERS   := base parse db secret store vcs scan job
 PKGS     := libpq json-c openssl libcurl libgit2 libcryptsetup libseccomp \
             yaml-0.1 libsystemd libjwt libxcrypt fcgi libzip
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -44,7 +44,7 @@ endif
 # Every executable: one name, its main source, and optional helper sources
 # that share its prefix (ctl/ctl-*.c belong to lethectl, and so on).
 BINS := lethectl lethe-hook lethe-api lethe-scan lethe-report lethe-scrub lethe-rotate \
-        lethe-drain lethe-analyze lethe-llm-proxy lethe-agent
+        lethe-drain lethe-analyze lethe-llm-proxy lethe-agent lethe-fix
 SRC_lethectl      := ctl/lethectl.c $(wildcard ctl/ctl-*.c)
 SRC_lethe-hook    := fcgi/lethe-hook.c $(wildcard fcgi/hook-*.c)
 SRC_lethe-api     := fcgi/lethe-api.c $(wildcard fcgi/api-*.c)
@@ -56,6 +56,7 @@ SRC_lethe-drain   := jobs/lethe-drain.c
 SRC_lethe-analyze := analyze/lethe-analyze.c $(wildcard analyze/an-*.c)
 SRC_lethe-llm-proxy := jobs/lethe-llm-proxy.c
 SRC_lethe-agent   := jobs/lethe-agent.c
+SRC_lethe-fix     := jobs/lethe-fix.c
 
 # Only build what exists yet, so the tree builds at every commit.
 PRESENT   := $(foreach b,$(BINS),$(if $(wildcard $(firstword $(SRC_$(b)))),$(b)))
@@ -72,10 +73,12 @@ DEPS_secret := base parse db
 DEPS_store  := base parse db secret
 DEPS_vcs    := base parse db secret store
 DEPS_scan   := base parse
+DEPS_job    := base parse db secret store vcs scan
 LAYERS_lethectl      := base parse db secret store
 LAYERS_lethe-hook    := base parse db secret store vcs
 LAYERS_lethe-api     := base parse db secret store
-LAYERS_lethe-scan    := base parse db secret store vcs scan
+LAYERS_lethe-scan    := base parse db secret store vcs scan job
+LAYERS_lethe-fix     := base parse db secret store vcs scan job
 LAYERS_lethe-report  := base parse db secret store vcs
 LAYERS_lethe-scrub   := base parse db store scan
 LAYERS_lethe-rotate  := base parse db secret store

@@ -41,7 +41,7 @@ int main(int argc, char **argv)
 		int r;
 
 		t0 = mono_usec();
-		r = queue_claim(db, owner, 600, 5, &j);
+		r = queue_claim(db, owner, 600, 5, "{scan}", &j);
 		us[i] = mono_usec() - t0;
 		if (r < 0 || queue_complete(db, j->qj_id, owner) < 0) {
 			fprintf(stderr, "claim-timer: claim %lld of %lld failed: %s\n", (long long)i + 1,

@@ -1,7 +1,9 @@
 /*
- * api-fixes.c - fixes of findings: ask for one, read its proposed patch
- * (opened from its seal for this request only, never stored open), reject
- * it (its sealed patch destroyed at once).
+ * api-fixes.c - fixes of findings: ask for one (its fix job queued at the
+ * commit the finding was last seen at), read its proposed patch (opened
+ * from its seal for this request only, never stored open), approve it (its
+ * push job queued: lethe-fix(8) pushes the branch and opens the pull
+ * request) or reject it (its sealed patch destroyed at once).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -26,7 +28,9 @@ static int fix_audit(struct api_req *req, const char *action, int64_t fix, const
 #define FIX_JSON "json_build_object('id', x.id, 'finding', x.finding_id, 'state', x.state, " \
 	"'requested_by', x.requested_by, 'instruction', x.instruction, 'created_at', x.created_at, " \
 	"'sealed_at', x.sealed_at, 'deadline', x.deadline, 'patch_bytes', x.patch_bytes, " \
-	"'destroyed_at', x.destroyed_at, 'destroy_reason', x.destroy_reason)"
+	"'destroyed_at', x.destroyed_at, 'destroy_reason', x.destroy_reason, 'failure', x.failure, " \
+	"'approved_by', x.approved_by, 'approved_at', x.approved_at, 'branch', x.branch, " \
+	"'pull_request', x.pr_number, 'pull_request_url', x.pr_url, 'pushed_at', x.pushed_at)"
 
 int api_fix_request(struct api_req *req, struct api_resp *resp)
 {
@@ -41,21 +45,31 @@ int api_fix_request(struct api_req *req, struct api_resp *resp)
 	    (instr && (!*instr || strlen(instr) > INSTRUCTION_MAX)))
 		return api_error(resp, 400, "instruction, when given, is a string of 1 to 2000 "
 				 "characters");
-	r = DB_QUERY(req->db, &res, "SELECT state FROM findings WHERE id = $1 AND org_id = $2",
-		     id, req->org);
+	r = DB_QUERY(req->db, &res, "SELECT state, last_scan_id IS NOT NULL FROM findings "
+		     "WHERE id = $1 AND org_id = $2", id, req->org);
 	if (r < 0)
 		return r;
-	if (PQntuples(res) == 0 || strcmp(db_value(res, 0, 0), "open")) {
-		r = api_error(resp, PQntuples(res) ? 409 : 404, PQntuples(res) ?
-			      "the finding is fixed already" : "finding not found");
+	if (PQntuples(res) == 0 || strcmp(db_value(res, 0, 0), "open") ||
+	    strcmp(db_value(res, 0, 1), "t")) {
+		r = api_error(resp, PQntuples(res) ? 409 : 404, PQntuples(res) == 0 ?
+			      "finding not found" : strcmp(db_value(res, 0, 0), "open") ?
+			      "the finding is fixed already" : "the finding has no scan to fix from");
 		PQclear(res);
 		return r;
 	}
 	PQclear(res);
-	r = DB_QUERY(req->db, &res, "WITH x AS (INSERT INTO fixes (org_id, finding_id, requested_by, "
-		     "instruction) SELECT $2, $1, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM fixes "
+	/* The fix and its job, at the commit of the scan that last saw the finding. */
+	r = DB_QUERY(req->db, &res, "WITH s AS (SELECT d.repository_id, c.commit_sha, c.ref, "
+		     "c.branch FROM findings d JOIN scans c ON c.id = d.last_scan_id "
+		     "WHERE d.id = $1 AND d.org_id = $2), "
+		     "x AS (INSERT INTO fixes (org_id, finding_id, requested_by, instruction) "
+		     "SELECT $2, $1, $3, $4 FROM s WHERE NOT EXISTS (SELECT 1 FROM fixes "
 		     "WHERE finding_id = $1 AND state IN ('queued', 'running', 'proposed', 'approved')) "
-		     "RETURNING *) SELECT x.id, " FIX_JSON "::text FROM x",
+		     "RETURNING *), "
+		     "j AS (INSERT INTO jobs (org_id, repository_id, kind, commit_sha, ref, branch, "
+		     "fix_id) SELECT x.org_id, s.repository_id, 'fix', s.commit_sha, s.ref, s.branch, "
+		     "x.id FROM x, s) "
+		     "SELECT x.id, " FIX_JSON "::text FROM x",
 		     id, req->org, req->actor, instr);
 	if (r < 0)
 		return r;
@@ -122,6 +136,42 @@ int api_fix_reject(struct api_req *req, struct api_resp *resp)
 						       "expired or failed already")
 					   : api_error(resp, 404, "fix not found");
 	} else if ((r = fix_audit(req, "fix.reject", req->id[0], NULL)) == 0) {
+		api_json(resp, 200, PQgetvalue(res, 0, 0));
+	}
+	PQclear(res);
+	return r;
+}
+
+/*
+ * Approve a proposed fix whose sealed patch is still there: its push job is
+ * queued in the same statement.
+ */
+int api_fix_approve(struct api_req *req, struct api_resp *resp)
+{
+	char id[24];
+	PGresult *res = NULL;
+	int r;
+
+	api_id_text(req, 0, id);
+	r = DB_QUERY(req->db, &res, "WITH x AS (UPDATE fixes SET state = 'approved', "
+		     "approved_by = $3, approved_at = now() WHERE id = $1 AND org_id = $2 "
+		     "AND state = 'proposed' AND patch_enc IS NOT NULL AND deadline > now() "
+		     "RETURNING *), "
+		     "j AS (INSERT INTO jobs (org_id, repository_id, kind, commit_sha, ref, branch, "
+		     "fix_id) SELECT f.org_id, f.repository_id, 'push', f.commit_sha, f.ref, f.branch, "
+		     "f.fix_id FROM jobs f JOIN x ON f.fix_id = x.id WHERE f.kind = 'fix') "
+		     "SELECT " FIX_JSON "::text FROM x", id, req->org, req->actor);
+	if (r < 0)
+		return r;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		r = DB_QUERY(req->db, &res, "SELECT state FROM fixes WHERE id = $1 AND org_id = $2",
+			     id, req->org);
+		if (r == 0)
+			r = PQntuples(res) ? api_error(resp, 409, "only a proposed fix whose patch is "
+						       "still sealed can be approved")
+					   : api_error(resp, 404, "fix not found");
+	} else if ((r = fix_audit(req, "fix.approve", req->id[0], NULL)) == 0) {
 		api_json(resp, 200, PQgetvalue(res, 0, 0));
 	}
 	PQclear(res);

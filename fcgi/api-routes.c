@@ -36,6 +36,7 @@ const struct api_route api_routes[] = {
 	{ "DELETE", "/findings/{id}/triage",            ROLE_ADMIN,  api_finding_reopen,    "200 404" },
 	{ "POST",   "/findings/{id}/fix",               ROLE_ADMIN,  api_fix_request,       "201 404 409" },
 	{ "GET",    "/fixes/{id}",                      ROLE_ADMIN,  api_fix_get,           "200 404" },
+	{ "POST",   "/fixes/{id}/approve",              ROLE_ADMIN,  api_fix_approve,       "200 404 409" },
 	{ "POST",   "/fixes/{id}/reject",               ROLE_ADMIN,  api_fix_reject,        "200 404 409" },
 	{ "GET",    "/checkouts",                       ROLE_MEMBER, api_checkouts,         "200" },
 	{ "GET",    "/checkouts/history",               ROLE_MEMBER, api_checkouts_history, "200" },

@@ -141,6 +141,7 @@ int api_finding_reopen(struct api_req *req, struct api_resp *resp);
 /* api-fixes.c */
 int api_fix_request(struct api_req *req, struct api_resp *resp);
 int api_fix_get(struct api_req *req, struct api_resp *resp);
+int api_fix_approve(struct api_req *req, struct api_resp *resp);
 int api_fix_reject(struct api_req *req, struct api_resp *resp);
 
 /* Org administration (api-admin.c). */

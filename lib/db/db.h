@@ -20,6 +20,7 @@
 #define DB_ROLE_HOOK  "lethe_hook"	/* lethe-hook */
 #define DB_ROLE_API   "lethe_api"	/* lethe-api: row-level security per org */
 #define DB_ROLE_JOBS  "lethe_jobs"	/* lethe-scan */
+#define DB_ROLE_FIX   "lethe_fix"	/* lethe-fix */
 #define DB_ROLE_REPORT "lethe_report"	/* lethe-report */
 #define DB_ROLE_LLM_PROXY "lethe_llm_proxy"	/* lethe-llm-proxy */
 #define DB_ROLE_SCRUB "lethe_scrub"	/* lethe-scrub */

@@ -35,12 +35,13 @@ static const char sql_claim[] =
 	" lease_owner = $1, lease_expires = now() + make_interval(secs => $2::int), "
 	" started_at = now(), finished_at = NULL "
 	"WHERE j.id = coalesce((SELECT id FROM jobs "
-	"      WHERE state = 'running' AND lease_expires < now() AND kind = 'scan' "
+	"      WHERE state = 'running' AND lease_expires < now() AND kind = ANY ($4::text[]) "
 	"      ORDER BY lease_expires, id LIMIT 1 FOR UPDATE SKIP LOCKED), "
-	"   (SELECT id FROM jobs WHERE state = 'queued' AND not_before <= now() AND kind = 'scan' "
-	"      ORDER BY not_before, id LIMIT 1 FOR UPDATE SKIP LOCKED)) "
+	"   (SELECT id FROM jobs WHERE state = 'queued' AND not_before <= now() "
+	"      AND kind = ANY ($4::text[]) ORDER BY not_before, id LIMIT 1 FOR UPDATE SKIP LOCKED)) "
 	"RETURNING j.id, j.org_id, j.repository_id, j.commit_sha, j.ref, j.branch, "
-	" j.base_sha, coalesce(j.pr_number, 0), j.attempts, least(j.max_attempts, $3::int)";
+	" j.base_sha, coalesce(j.pr_number, 0), j.attempts, least(j.max_attempts, $3::int), "
+	" j.kind, coalesce(j.fix_id, 0)";
 
 static const char sql_renew[] =
 	"UPDATE jobs SET lease_expires = now() + make_interval(secs => $3::int) "
@@ -63,7 +64,8 @@ static const char sql_fail[] =
 	"   $5::float8 * power(2, least(greatest(j.attempts - 1, 0), 20)))) "
 	"FROM (SELECT s.id, EXISTS (SELECT 1 FROM jobs q WHERE q.state = 'queued' "
 	"     AND q.repository_id = s.repository_id AND q.commit_sha = s.commit_sha "
-	"     AND coalesce(q.pr_number, 0) = coalesce(s.pr_number, 0)) AS dup "
+	"     AND coalesce(q.pr_number, 0) = coalesce(s.pr_number, 0) AND q.kind = s.kind "
+	"     AND q.fix_id IS NOT DISTINCT FROM s.fix_id) AS dup "
 	"   FROM jobs s WHERE s.id = $1) d "
 	"WHERE j.id = d.id AND j.lease_owner = $2 AND j.state = 'running'";
 
@@ -114,11 +116,13 @@ static struct queue_job *job_from_row(const PGresult *res)
 	job->qj_pr = (int)db_int(res, 0, 7);
 	job->qj_attempts = (int)db_int(res, 0, 8);
 	job->qj_max_attempts = (int)db_int(res, 0, 9);
+	snprintf(job->qj_kind, sizeof(job->qj_kind), "%s", db_value(res, 0, 10));
+	job->qj_fix = db_int(res, 0, 11);
 	return job;
 }
 
 int queue_claim(struct db *db, const char *owner, int64_t lease_secs, int64_t max_attempts_cfg,
-		struct queue_job **out)
+		const char *kinds, struct queue_job **out)
 {
 	char lease[24], maxa[24];
 	PGresult *res = NULL;
@@ -130,7 +134,7 @@ int queue_claim(struct db *db, const char *owner, int64_t lease_secs, int64_t ma
 	r = DB_QUERY(db, NULL, sql_reap, maxa);
 	if (r < 0)
 		return r;
-	r = DB_QUERY(db, &res, sql_claim, owner, lease, maxa);
+	r = DB_QUERY(db, &res, sql_claim, owner, lease, maxa, kinds);
 	if (r < 0)
 		return r;
 	if (PQntuples(res) == 1)

@@ -1,6 +1,7 @@
 /*
- * queue.h - the scan job queue in lethe.jobs, shared by any number of
- * lethe-scan processes on any number of hosts.
+ * queue.h - the job queue in lethe.jobs (scans, fixes and their pushes),
+ * shared by any number of lethe-scan and lethe-fix processes on any
+ * number of hosts.
  *
  * A claim takes one job with FOR UPDATE SKIP LOCKED: a queued job whose
  * not_before has passed, or a running job whose lease expired (its worker
@@ -31,6 +32,8 @@ struct queue_job {
 	int qj_pr;		/* pull request number, 0 when none */
 	int qj_attempts;	/* including this one */
 	int qj_max_attempts;
+	char qj_kind[8];	/* "scan", "fix" or "push" */
+	int64_t qj_fix;		/* the fix of a fix or push job, 0 for a scan */
 };
 
 void queue_job_free(struct queue_job *job);	/* accepts NULL */
@@ -39,14 +42,15 @@ void queue_job_free(struct queue_job *job);	/* accepts NULL */
 int queue_owner(char *buf, size_t len);
 
 /*
- * Claim one job for owner with a lease of lease_secs.  0 and *out set (the
+ * Claim one job of the kinds given as a PostgreSQL array ("{scan}",
+ * "{push,fix}") for owner with a lease of lease_secs.  0 and *out set (the
  * caller frees it), -ENOENT when nothing is due, -EPROTO if the statement
  * took more than one (whose leases then expire).  Running jobs whose
  * lease expired after their last attempt (max_attempts, capped by
  * max_attempts_cfg) are failed first.
  */
 int queue_claim(struct db *db, const char *owner, int64_t lease_secs, int64_t max_attempts_cfg,
-		struct queue_job **out);
+		const char *kinds, struct queue_job **out);
 /* Push the lease lease_secs into the future; -ESTALE when it was lost. */
 int queue_renew(struct db *db, int64_t job_id, const char *owner, int64_t lease_secs);
 /* The full commit a short one of the job resolved to; -ESTALE when the lease was lost. */

@@ -449,6 +449,30 @@ const char *report_api_default(const struct config *cfg, const char *provider)
 	return NULL;	/* Gitea is always self-hosted */
 }
 
+int report_token_open(struct db *db, const struct keyring *kr, int64_t org, int64_t repo,
+		      struct secbuf *tok)
+{
+	PGresult *res = NULL;
+	char id[24];
+	int r;
+
+	r = DB_QUERY(db, &res, "SELECT r.report_token_enc, i.id, i.report_token_enc "
+		     "FROM repositories r LEFT JOIN integrations i ON i.id = r.integration_id "
+		     "WHERE r.id = $1", i64s(repo, id));
+	if (r < 0)
+		return r;
+	if (PQntuples(res) != 1 || (!db_value(res, 0, 0) && !db_value(res, 0, 2)))
+		r = -ENOENT;
+	else if (db_value(res, 0, 0))
+		r = secret_open(db, kr, org, "repositories", "report_token_enc", repo,
+				db_value(res, 0, 0), tok);
+	else
+		r = secret_open(db, kr, org, "integrations", "report_token_enc", db_int(res, 0, 1),
+				db_value(res, 0, 2), tok);
+	PQclear(res);
+	return r;
+}
+
 /* A provider with a stored reporting token: the repository's, else its integration's. */
 static int report_forge(struct db *db, const struct keyring *kr, const struct config *cfg,
 			const struct report *rp, int *done)
@@ -458,23 +482,20 @@ static int report_forge(struct db *db, const struct keyring *kr, const struct co
 	PGresult *res = NULL;
 	const char *api;
 	char id[24];
-	int r, from_repo;
+	int r;
 
 	i64s(rp->rp_repo_id, id);
-	r = DB_QUERY(db, &res, "SELECT r.report_token_enc, i.id, i.report_token_enc, "
-		     "coalesce(r.api_url, i.api_url) FROM repositories r "
+	r = DB_QUERY(db, &res, "SELECT coalesce(r.api_url, i.api_url) FROM repositories r "
 		     "LEFT JOIN integrations i ON i.id = r.integration_id WHERE r.id = $1", id);
 	if (r < 0)
 		return r;
-	from_repo = PQntuples(res) == 1 && db_value(res, 0, 0);
-	api = PQntuples(res) == 1 && db_value(res, 0, 3) ? db_value(res, 0, 3)
+	api = PQntuples(res) == 1 && db_value(res, 0, 0) ? db_value(res, 0, 0)
 	      : report_api_default(cfg, rp->rp_provider);
-	if (PQntuples(res) != 1 || (!from_repo && !db_value(res, 0, 2)) || !api)
-		goto out;	/* nothing to report with, or nowhere: not an error */
-	r = from_repo ? secret_open(db, kr, rp->rp_org_id, "repositories", "report_token_enc",
-				    rp->rp_repo_id, db_value(res, 0, 0), &tok)
-		      : secret_open(db, kr, rp->rp_org_id, "integrations", "report_token_enc",
-				    db_int(res, 0, 1), db_value(res, 0, 2), &tok);
+	r = api ? report_token_open(db, kr, rp->rp_org_id, rp->rp_repo_id, &tok) : -ENOENT;
+	if (r == -ENOENT) {
+		r = 0;	/* nothing to report with, or nowhere: not an error */
+		goto out;
+	}
 	http_client_configure(&hc, cfg);
 	if (r == 0 && !strcmp(rp->rp_provider, "github"))	/* a stored GitHub token */
 		r = report_github(&hc, api, (const char *)tok.data, NULL, rp);

@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crypto.h"
 #include "http.h"
 
 struct db;
@@ -72,6 +73,13 @@ struct report {
 const char *report_api_default(const struct config *cfg, const char *provider);
 
 /* Read scan_id and its findings; -ENOENT when there is no such scan. */
+/*
+ * The stored reporting token of repository repo of org: the repository's,
+ * else its integration's (opened under the org key); -ENOENT when neither
+ * has one.
+ */
+int report_token_open(struct db *db, const struct keyring *kr, int64_t org, int64_t repo,
+		      struct secbuf *tok);
 int report_load(struct db *db, const struct config *cfg, int64_t scan_id, struct report *rp);
 void report_release(struct report *rp);
 

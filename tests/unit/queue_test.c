@@ -84,11 +84,11 @@ static void test_claim_order(void)
 	struct queue_job *j = NULL;
 	int64_t later, first, second;
 
-	ok(queue_claim(jobs, "w1", 60, 5, &j) == -ENOENT && !j, "an empty queue has nothing to claim");
+	ok(queue_claim(jobs, "w1", 60, 5, "{scan}", &j) == -ENOENT && !j, "an empty queue has nothing to claim");
 	later = job('c', 3600);
 	first = job('a', -20);
 	second = job('b', -10);
-	ok(queue_claim(jobs, "w1", 60, 5, &j) == 0 && j && j->qj_id == first,
+	ok(queue_claim(jobs, "w1", 60, 5, "{scan}", &j) == 0 && j && j->qj_id == first,
 	   "the job due first is claimed first");
 	ok(strcmp(state(first), "running/1/w1") == 0, "it runs, its first attempt, leased to its owner (%s)",
 	   state(first));
@@ -96,11 +96,11 @@ static void test_claim_order(void)
 	   strspn(j->qj_commit, "a") == 40 && j->qj_pr == 0 && !j->qj_ref, "the claim returns the job's row");
 	queue_job_free(j);
 	j = NULL;
-	ok(queue_claim(jobs, "w2", 60, 3, &j) == 0 && j && j->qj_id == second && j->qj_max_attempts == 3,
+	ok(queue_claim(jobs, "w2", 60, 3, "{scan}", &j) == 0 && j && j->qj_id == second && j->qj_max_attempts == 3,
 	   "a second worker takes the next one, max_attempts capped by its configuration");
 	queue_job_free(j);
 	j = NULL;
-	ok(queue_claim(jobs, "w3", 60, 5, &j) == -ENOENT, "a job not yet due is not claimed");
+	ok(queue_claim(jobs, "w3", 60, 5, "{scan}", &j) == -ENOENT, "a job not yet due is not claimed");
 	ok(strcmp(one("SELECT state FROM lethe.jobs WHERE id = $1", idstr(later)), "queued") == 0,
 	   "and stays queued");
 
@@ -128,7 +128,7 @@ static void test_fail(void)
 	struct queue_job *j = NULL;
 	int64_t id = job('d', -1);
 
-	queue_claim(jobs, "w1", 60, 5, &j);
+	queue_claim(jobs, "w1", 60, 5, "{scan}", &j);
 	ok(j && j->qj_id == id, "a job to fail is claimed");
 	if (!j)
 		return;
@@ -144,7 +144,7 @@ static void test_fail(void)
 	j = NULL;
 
 	DB_QUERY(su, NULL, "UPDATE lethe.jobs SET not_before = now() - interval '1 s' WHERE id = $1", idstr(id));
-	queue_claim(jobs, "w1", 60, 5, &j);
+	queue_claim(jobs, "w1", 60, 5, "{scan}", &j);
 	ok(j && j->qj_attempts == 2, "claimed again, its second attempt");
 	if (j)
 		queue_fail(jobs, j, "w1", 0, "again", 60);
@@ -155,7 +155,7 @@ static void test_fail(void)
 	j = NULL;
 
 	DB_QUERY(su, NULL, "UPDATE lethe.jobs SET not_before = now() - interval '1 s' WHERE id = $1", idstr(id));
-	queue_claim(jobs, "w1", 60, 5, &j);
+	queue_claim(jobs, "w1", 60, 5, "{scan}", &j);
 	if (j)
 		queue_fail(jobs, j, "w1", 1, "no such repository", 60);
 	ok(strcmp(one("SELECT state || '/' || last_error || '/' || (finished_at IS NOT NULL) "
@@ -170,7 +170,7 @@ static void test_last_attempt_and_duplicates(void)
 	int64_t id = job('e', -1), dup;
 
 	DB_QUERY(su, NULL, "UPDATE lethe.jobs SET attempts = 1, max_attempts = 2 WHERE id = $1", idstr(id));
-	queue_claim(jobs, "w1", 60, 5, &j);
+	queue_claim(jobs, "w1", 60, 5, "{scan}", &j);
 	ok(j && j->qj_attempts == 2 && j->qj_max_attempts == 2, "a job on its last attempt is claimed");
 	if (j)
 		queue_fail(jobs, j, "w1", 0, "flaky", 60);
@@ -180,7 +180,7 @@ static void test_last_attempt_and_duplicates(void)
 	j = NULL;
 
 	id = job('f', -1);
-	queue_claim(jobs, "w1", 60, 5, &j);
+	queue_claim(jobs, "w1", 60, 5, "{scan}", &j);
 	dup = job('f', -1);
 	if (j)
 		queue_fail(jobs, j, "w1", 0, "flaky", 60);
@@ -198,9 +198,9 @@ static void test_dead_worker(void)
 	struct queue_job *j = NULL, *k = NULL;
 	int64_t id = job('1', -1), last;
 
-	queue_claim(jobs, "dead", 60, 5, &j);
+	queue_claim(jobs, "dead", 60, 5, "{scan}", &j);
 	DB_QUERY(su, NULL, "UPDATE lethe.jobs SET lease_expires = now() - interval '1 s' WHERE id = $1", idstr(id));
-	ok(queue_claim(jobs, "alive", 60, 5, &k) == 0 && k && k->qj_id == id && k->qj_attempts == 2,
+	ok(queue_claim(jobs, "alive", 60, 5, "{scan}", &k) == 0 && k && k->qj_id == id && k->qj_attempts == 2,
 	   "a running job whose lease expired is claimed by another worker, a second attempt");
 	ok(queue_complete(jobs, id, "dead") == -ESTALE, "the dead worker, back, cannot complete it");
 	ok(j && queue_fail(jobs, j, "dead", 0, "late", 60) == -ESTALE, "nor fail it");
@@ -211,12 +211,12 @@ static void test_dead_worker(void)
 
 	last = job('2', -1);
 	DB_QUERY(su, NULL, "UPDATE lethe.jobs SET attempts = 4, max_attempts = 5 WHERE id = $1", idstr(last));
-	queue_claim(jobs, "dead", 60, 5, &j);
+	queue_claim(jobs, "dead", 60, 5, "{scan}", &j);
 	DB_QUERY(su, NULL, "UPDATE lethe.jobs SET lease_expires = now() - interval '1 s' WHERE id = $1",
 		 idstr(last));
 	queue_job_free(j);
 	j = NULL;
-	ok(queue_claim(jobs, "alive", 60, 5, &j) == -ENOENT, "a dead worker's last attempt is not claimed again");
+	ok(queue_claim(jobs, "alive", 60, 5, "{scan}", &j) == -ENOENT, "a dead worker's last attempt is not claimed again");
 	ok(strcmp(one("SELECT state || '/' || last_error FROM lethe.jobs WHERE id = $1", idstr(last)),
 		  "failed/lease expired after the last attempt") == 0, "it fails, saying why");
 }
