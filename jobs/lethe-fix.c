@@ -582,11 +582,13 @@ static enum outcome fix_job(struct work *w)
 	return o;
 }
 
-/* Fixes need a model endpoint and the agent. */
+/* Fixes need a model endpoint (without one they are off) and the agent. */
 static void fix_config_check(const struct config *cfg)
 {
-	if (!*config_v(cfg)->fix_model_url)
-		fatalx(EXIT_PERMFAIL, "fix_model_url is not set: no fixes without a model endpoint");
+	if (!*config_v(cfg)->fix_model_url) {
+		log_info("fix_model_url is not set: fixes are off");
+		exit(EXIT_OK);
+	}
 	if (access(config_v(cfg)->agent_path, X_OK) < 0)
 		fatalx(EXIT_PERMFAIL, "agent_path '%s' is not an executable",
 		       config_v(cfg)->agent_path);

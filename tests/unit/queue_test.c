@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -221,6 +222,32 @@ static void test_dead_worker(void)
 		  "failed/lease expired after the last attempt") == 0, "it fails, saying why");
 }
 
+/* Fix and push jobs share the queue: each program claims only its kinds. */
+static void test_kinds(void)
+{
+	struct queue_job *j = NULL;
+	int64_t fix, fj;
+	char sha[41];
+
+	memset(sha, '3', 40);
+	sha[40] = '\0';
+	fix = atoll(one("INSERT INTO lethe.fixes (org_id, finding_id) SELECT org_id, "
+			"(SELECT id FROM lethe.findings LIMIT 1) FROM lethe.repositories "
+			"WHERE id = $1 RETURNING id", idstr(repo)));
+	fj = atoll(one("INSERT INTO lethe.jobs (org_id, repository_id, kind, commit_sha, fix_id) "
+		       "SELECT org_id, id, 'fix', repeat('3', 40), currval('lethe.fixes_id_seq') "
+		       "FROM lethe.repositories WHERE id = $1 RETURNING id", idstr(repo)));
+	ok(queue_claim(jobs, "scan", 60, 5, "{scan}", &j) == -ENOENT && !j,
+	   "a scan worker does not claim a fix job");
+	ok(queue_claim(jobs, "fix", 60, 5, "{push,fix}", &j) == 0 && j && j->qj_id == fj &&
+	   !strcmp(j->qj_kind, "fix") && j->qj_fix == fix && !strcmp(j->qj_commit, sha),
+	   "a fix worker does, with its kind and its fix");
+	ok(j && queue_fail(jobs, j, "fix", 1, "the agent ended 'limit'", 60) == 0 &&
+	   !strcmp(one("SELECT state || '/' || failure FROM lethe.fixes WHERE id = $1", idstr(fix)),
+		   "failed/the agent ended 'limit'"), "its permanent failure fails the fix, saying why");
+	queue_job_free(j);
+}
+
 int main(void)
 {
 	char name[64], *path;
@@ -238,7 +265,10 @@ int main(void)
 	    db_open(cfg, DB_ROLE_JOBS, &jobs) < 0 ||
 	    DB_QUERY(su, &res, "WITH o AS (INSERT INTO lethe.orgs (name) VALUES ('q') RETURNING id) "
 		     "INSERT INTO lethe.repositories (org_id, provider, full_name, clone_url, hook_id) "
-		     "SELECT id, 'github', 'q/r', 'https://example.test/q/r', repeat('h', 43) FROM o RETURNING id") < 0) {
+		     "SELECT id, 'github', 'q/r', 'https://example.test/q/r', repeat('h', 43) FROM o RETURNING id") < 0 ||
+	    DB_QUERY(su, NULL, "INSERT INTO lethe.findings (org_id, repository_id, branch, fingerprint, "
+		     "tool, rule_id, level, path, message) SELECT org_id, id, 'main', repeat('f', 32), "
+		     "'bandit', 'B602', 'error', 'a.py', 'm' FROM lethe.repositories") < 0) {
 		printf("Bail out! cannot set up the private database: %s\n", su ? db_error(su) : why);
 		stack_private_drop(path, name);
 		return 1;
@@ -250,6 +280,7 @@ int main(void)
 	test_fail();
 	test_last_attempt_and_duplicates();
 	test_dead_worker();
+	test_kinds();
 	db_free(jobs);
 	db_free(su);
 	config_free(cfg);
