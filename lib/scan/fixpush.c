@@ -116,7 +116,7 @@ static int branch_push(struct fpctx *c, const struct git_env *auth)
 			       "--no-recurse-submodules", lease, c->o->fp_url, spec, NULL };
 	int r = ctx_run(c, argv, auth, NULL, 0);
 
-	if (r < 0 && (err_has(c, "(stale info)") || err_has(c, "(already exists)") ||
+	if (r < 0 && (err_has(c, "(stale info)") || err_has(c, "already exists") ||
 		      err_has(c, "(fetch first)") || err_has(c, "(non-fast-forward)")))
 		r = -EEXIST;
 	else if (r < 0 && err_has(c, "[remote rejected]"))
