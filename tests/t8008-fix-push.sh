@@ -4,8 +4,8 @@
 # GITHUB_FIX token the branch lands in the stand-in's repository holding
 # the patched file, committed by Lethe on the fix's commit, and one pull
 # request of it is opened; a second push of that branch is refused and
-# changes nothing; GitLab with a stored token the same, its read-only token
-# refused; a patch that does not apply pushes nothing; a second request of
+# changes nothing; GitLab, Gitea, Bitbucket Cloud and Data Center with
+# stored tokens the same, GitLab's read-only token refused; a patch that does not apply pushes nothing; a second request of
 # a branch is refused as existing; no token is in any argv or output, and
 # the patch in no output or log.
 . "$(dirname "$0")/lib.sh"
@@ -14,7 +14,7 @@ FIXPUSH=$TOP/build/tests/helpers/fix-push
 [ -x "$FIXPUSH" ] || skip_all "build/tests/helpers/fix-push not built"
 command -v strace >/dev/null || skip_all "strace not installed (scripts/deps installs it)"
 vcs_need_standin t8008
-plan 26
+plan 36
 
 # The app (contents and pull_requests write), a read-only installation of
 # it, and GitLab tokens: one that may push (api), one that may only read.
@@ -24,12 +24,16 @@ chmod 0600 "$SD/app.pem"
 inst=$((880000 + $$))
 GL_TOKEN=glpat-$(openssl rand -hex 20)
 GL_RO=glpat-$(openssl rand -hex 20)
+GT_TOKEN=$(openssl rand -hex 20) BB_TOKEN=$(openssl rand -hex 20) DC_TOKEN=$(openssl rand -hex 20)
 cat >"$SD/config.json" <<EOF
 {"apps": {"88": {"public_key": "app.pub", "slug": "lethe"}},
  "installations": {"$inst": {"app_id": "88", "account": "acme", "repositories": ["app"],
    "permissions": {"contents": "write", "pull_requests": "write", "metadata": "read"}}},
  "tokens": {"$GL_TOKEN": {"provider": "gitlab", "repos": ["acme/app"], "scopes": ["api"], "user": "fixer"},
-            "$GL_RO": {"provider": "gitlab", "repos": ["acme/app"], "scopes": ["read_repository"]}}}
+            "$GL_RO": {"provider": "gitlab", "repos": ["acme/app"], "scopes": ["read_repository"]},
+            "$GT_TOKEN": {"provider": "gitea", "repos": ["acme/app"], "scopes": ["write:repository"]},
+            "$BB_TOKEN": {"provider": "bitbucket", "repos": ["acme/app"], "scopes": ["pullrequest:write"]},
+            "$DC_TOKEN": {"provider": "bitbucket-dc", "repos": ["acme/app"], "scopes": ["REPO_WRITE"]}}}
 EOF
 vcs_standin
 BARE=$SD/git/acme/app.git
@@ -63,7 +67,7 @@ push() {
 tip() { git -C "$BARE" rev-parse --verify -q "refs/heads/$1"; }
 
 # GitHub, with the App's GITHUB_FIX token.
-TOKEN= ok "GitHub: the fix is pushed and its pull request opened" \
+TOKEN='' ok "GitHub: the fix is pushed and its pull request opened" \
 	push gh github "$API" "$API/acme/app.git" lethe/fix-1-1 "$SCRATCH/fix.patch" \
 	-A "88:$inst:$SD/app.pem"
 is "$(tail -n 1 "$SCRATCH/gh.out")" "pull request 1 http://127.0.0.1:$(cat "$SD/port")/acme/app/pull/1" \
@@ -89,7 +93,7 @@ is "$(jq -r 'select(.pull) | .openapi' "$LOG")" "pulls/create" \
 # The same branch again: refused, nothing changed.
 before=$(tip lethe/fix-1-1)
 npush=$(jq -s '[.[] | select(.push)] | length' "$LOG")
-TOKEN= must_fail "a second push of the branch is refused as existing" --says '\(EEXIST\)' \
+TOKEN='' must_fail "a second push of the branch is refused as existing" --says '\(EEXIST\)' \
 	push gh2 github "$API" "$API/acme/app.git" lethe/fix-1-1 "$SCRATCH/fix.patch" \
 	-A "88:$inst:$SD/app.pem"
 is "$(tip lethe/fix-1-1) $(jq -s '[.[] | select(.pull)] | length' "$LOG")" "$before 1" \
@@ -108,6 +112,24 @@ is "$(git -C "$BARE" log -1 --format='%an|%P' lethe/fix-2-1) $(git -C "$BARE" sh
 is "$(jq -c 'select(.pull.provider == "gitlab") | [.path, .body.source_branch, .body.target_branch, .body.title, .pull.author, .token_scopes]' "$LOG")" \
 	'["/gitlab/api/v4/projects/acme%2Fapp/merge_requests","lethe/fix-2-1","feature","Fix the unbounded copy (lethe/fix-2-1)","fixer",["api"]]' \
 	"one merge request of the branch, by the token's user"
+
+# Gitea, Bitbucket Cloud and Data Center (git with a Bearer token): pushed
+# and proposed each, the request's page as the forge names it.
+n=3
+for f in "gitea /gitea/api/v1 /acme/app/pulls/1 $GT_TOKEN" \
+	"bitbucket /bitbucket/2.0 /acme/app/pull-requests/1 $BB_TOKEN" \
+	"bitbucket-dc /bitbucket-dc /projects/acme/repos/app/pull-requests/1 $DC_TOKEN -B"; do
+	read -r prov api page tok opt <<<"$f"
+	url=$API/acme/app.git
+	[ -z "$opt" ] || url=$API/git-bearer/acme/app.git
+	TOKEN=$tok ok "$prov: the fix is pushed and its pull request opened" \
+		push "$prov" "$prov" "$API$api" "$url" "lethe/fix-$n-1" "$SCRATCH/fix.patch" ${opt:+"$opt"}
+	# shellcheck disable=SC2016 # $p is jq's
+	is "$(tail -n 1 "$SCRATCH/$prov.out") $(git -C "$BARE" log -1 --format=%an "lethe/fix-$n-1") $(jq -c --arg p "$prov" 'select(.pull.provider == $p) | [.pull.head, .pull.base]' "$LOG")" \
+		"pull request 1 http://127.0.0.1:$(cat "$SD/port")$page Lethe [\"lethe/fix-$n-1\",\"feature\"]" \
+		"$prov: the branch by Lethe, one request of it into feature, and its page"
+	n=$((n + 1))
+done
 
 # A read-only token: refused by the server, no branch.
 TOKEN=$GL_RO must_fail "a read-only token's push is refused" --says 'push: .*\(EACCES\)' \
@@ -132,5 +154,7 @@ TOKEN=$GL_TOKEN must_fail "a second merge request of a branch is refused as exis
 # Secrets and code: the tokens in no argv (git's included), no output, no log.
 ok "the traces saw git push" grep -q '"push"' "$SCRATCH/gh.exec" "$SCRATCH/gl.exec"
 absent "no installation token in any argv" ghs_ "$SCRATCH"/*.exec
-absent "no GitLab token in any argv, output or log" "$GL_TOKEN" "$SCRATCH"/*.exec "$SCRATCH"/*.out "$LOG"
+for t in GL_TOKEN GL_RO GT_TOKEN BB_TOKEN DC_TOKEN; do
+	absent "$t in no argv, output or log" "${!t}" "$SCRATCH"/*.exec "$SCRATCH"/*.out "$LOG"
+done
 absent "the patch's text is in no output or log" "$marker" "$SCRATCH"/*.out "$LOG"

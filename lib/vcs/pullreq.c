@@ -20,7 +20,8 @@ struct pullreq {
 struct pullreq_api {
 	const char *provider;
 	const char *path;			/* {repo} */
-	json_object *(*make)(const struct pullreq *p);
+	json_object *(*make)(const struct pullreq *p);	/* NULL: flat, named by f_flat */
+	const char *f_flat[4];			/* head, base, title, body */
 	const char *f_number;
 	const char *f_url[PULLREQ_URL_DEPTH];	/* the web page; "0": an array's first */
 };
@@ -41,29 +42,6 @@ static json_object *jnest(json_object *o, const char *k, const char *k2, const c
 		json_object_object_add(in, k2, leaf);
 	json_object_object_add(o, k, in);
 	return in;
-}
-
-/* GitHub and Gitea: head, base, title, body. */
-static json_object *pr_hub(const struct pullreq *p)
-{
-	json_object *b = json_object_new_object();
-
-	jadd(b, "title", p->title);
-	jadd(b, "head", p->head);
-	jadd(b, "base", p->base);
-	jadd(b, "body", p->body);
-	return b;
-}
-
-static json_object *pr_gitlab(const struct pullreq *p)
-{
-	json_object *b = json_object_new_object();
-
-	jadd(b, "source_branch", p->head);
-	jadd(b, "target_branch", p->base);
-	jadd(b, "title", p->title);
-	jadd(b, "description", p->body);
-	return b;
 }
 
 static json_object *pr_bitbucket(const struct pullreq *p)
@@ -102,15 +80,31 @@ static json_object *pr_dc(const struct pullreq *p)
 	return b;
 }
 
+#define PR_HUB { "head", "base", "title", "body" }
+
 static const struct pullreq_api PULLREQ_APIS[] = {
-	{ "github", "/repos/{repo}/pulls", pr_hub, "number", { "html_url" } },
-	{ "gitlab", "/projects/{repo}/merge_requests", pr_gitlab, "iid", { "web_url" } },
-	{ "gitea", "/repos/{repo}/pulls", pr_hub, "number", { "html_url" } },
-	{ "bitbucket", "/repositories/{repo}/pullrequests", pr_bitbucket, "id",
+	{ "github", "/repos/{repo}/pulls", NULL, PR_HUB, "number", { "html_url" } },
+	{ "gitlab", "/projects/{repo}/merge_requests", NULL,
+	  { "source_branch", "target_branch", "title", "description" }, "iid", { "web_url" } },
+	{ "gitea", "/repos/{repo}/pulls", NULL, PR_HUB, "number", { "html_url" } },
+	{ "bitbucket", "/repositories/{repo}/pullrequests", pr_bitbucket, { NULL }, "id",
 	  { "links", "html", "href" } },
-	{ "bitbucket-dc", "/rest/api/latest/projects/{repo}/pull-requests", pr_dc, "id",
+	{ "bitbucket-dc", "/rest/api/latest/projects/{repo}/pull-requests", pr_dc, { NULL }, "id",
 	  { "links", "self", "0", "href" } },
 };
+
+static json_object *pullreq_body(const struct pullreq_api *a, const struct pullreq *p)
+{
+	const char *v[] = { p->head, p->base, p->title, p->body };
+	json_object *b;
+
+	if (a->make)
+		return a->make(p);
+	b = json_object_new_object();
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++)
+		jadd(b, a->f_flat[i], v[i]);
+	return b;
+}
 
 static const struct pullreq_api *pullreq_api_find(const char *provider)
 {
@@ -213,7 +207,7 @@ int pullreq_open(const struct http_client *hc, const char *provider, const char 
 	rq.rq_url = u;
 	rq.rq_auth_scheme = hub ? "Bearer" : forge_auth_scheme(provider);
 	rq.rq_auth = token;
-	rq.rq_body = a->make(&p);
+	rq.rq_body = pullreq_body(a, &p);
 	rq.rq_accept = hub ? "application/vnd.github+json" : NULL;
 	rq.rq_headers = hub ? github_api_headers : NULL;
 	r = http_request(hc, &rq, &rs);
