@@ -279,20 +279,21 @@ static int run_classify(const struct run *ru)
 	return -EIO;
 }
 
-/* The socket git reads io's input from (*child its end), or -1 with both -1. */
-static int run_input(const struct clone_io *io, int *child)
+/* The socket git reads io's input from: *parent writes, *child reads (both -1: none). */
+static int run_input(const struct clone_io *io, int *parent, int *child)
 {
 	int sv[2];
 
-	*child = -1;
+	*parent = *child = -1;
 	if (!io || !io->ci_in)
 		return 0;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
 	shutdown(sv[0], SHUT_RD);
 	shutdown(sv[1], SHUT_WR);
+	*parent = sv[0];
 	*child = sv[1];
-	return sv[0];
+	return 0;
 }
 
 int clone_git_run(const char *dir, const char *const *argv, const struct git_env *e,
@@ -301,10 +302,9 @@ int clone_git_run(const char *dir, const char *const *argv, const struct git_env
 	struct run ru = { .ru_fd = -1, .ru_in = -1 };
 	int pfd[2], infd, r;
 
-	r = run_input(io, &infd);
+	r = run_input(io, &ru.ru_in, &infd);
 	if (r < 0)
 		return r;
-	ru.ru_in = r > 0 ? r : -1;
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
 		r = -errno;
 		goto out;
