@@ -151,15 +151,15 @@ int64_t clone_dir_usage(const char *dir)
 }
 
 static void child_exec(const char *const *argv, const struct git_env *e, int infd, int errfd,
-		       int64_t max_size)
+		       int with_out, int64_t max_size)
 {
 	struct rlimit fs = { (rlim_t)max_size, (rlim_t)max_size };
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
 	setpgid(0, 0);
 	signal(SIGPIPE, SIG_DFL);
-	if (null < 0 || dup2(infd >= 0 ? infd : null, 0) < 0 || dup2(null, 1) < 0 ||
-	    dup2(errfd, 2) < 0)
+	if (null < 0 || dup2(infd >= 0 ? infd : null, 0) < 0 ||
+	    dup2(with_out ? errfd : null, 1) < 0 || dup2(errfd, 2) < 0)
 		_exit(127);
 	/* A single file bigger than the whole budget stops the writer at once. */
 	if (setrlimit(RLIMIT_FSIZE, &fs) < 0)
@@ -317,7 +317,7 @@ int clone_git_run(const char *dir, const char *const *argv, const struct git_env
 		goto out;
 	}
 	if (ru.ru_pid == 0)
-		child_exec(argv, e, infd, pfd[1], max_size);
+		child_exec(argv, e, infd, pfd[1], io && io->ci_with_out, max_size);
 	close(pfd[1]);
 	if (infd >= 0)
 		close(infd);
@@ -331,7 +331,7 @@ int clone_git_run(const char *dir, const char *const *argv, const struct git_env
 	ru.ru_in = -1;			/* closed by run_wait */
 	if (r == 0 && !(WIFEXITED(ru.ru_status) && WEXITSTATUS(ru.ru_status) == 0))
 		r = run_classify(&ru);
-	if (r < 0 && io && io->ci_err && io->ci_errlen)
+	if (io && io->ci_err && io->ci_errlen)
 		snprintf(io->ci_err, io->ci_errlen, "%s", ru.ru_err);
 	OPENSSL_cleanse(ru.ru_err, sizeof(ru.ru_err));
 out:

@@ -51,8 +51,9 @@ void clone_env_free(struct git_env *e);
 struct clone_io {
 	const char *ci_in;	/* its standard input (through a socket); NULL: /dev/null */
 	size_t ci_inlen;
-	char *ci_err;		/* on failure, the start of its stderr, NUL-terminated; */
-	size_t ci_errlen;	/* NULL: not kept (the caller zeroes it: it may quote code) */
+	char *ci_err;		/* the start of its stderr, NUL-terminated; NULL: not */
+	size_t ci_errlen;	/* kept (the caller zeroes it: it may quote code) */
+	int ci_with_out;	/* its stdout kept there too, else /dev/null */
 };
 
 /*

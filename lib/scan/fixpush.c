@@ -51,9 +51,9 @@ static int opts_check(const struct fixpush_opts *o, char *why, size_t whylen)
 }
 
 static int ctx_run(struct fpctx *c, const char *const *argv, const struct git_env *e,
-		   const char *in, size_t inlen)
+		   const char *in, size_t inlen, int with_out)
 {
-	struct clone_io io = { in, inlen, c->err, sizeof(c->err) };
+	struct clone_io io = { in, inlen, c->err, sizeof(c->err), with_out };
 
 	c->err[0] = '\0';
 	return clone_git_run(c->o->fp_dir, argv, e, c->deadline, c->o->fp_max_size, &io);
@@ -69,7 +69,7 @@ static int branch_check(struct fpctx *c, const struct git_env *plain, char *why,
 {
 	char *ref = xasprintf("refs/heads/%s", c->o->fp_branch);
 	const char *argv[] = { "git", "check-ref-format", ref, NULL };
-	int r = ctx_run(c, argv, plain, NULL, 0);
+	int r = ctx_run(c, argv, plain, NULL, 0, 0);
 
 	free(ref);
 	if (r < 0 && r != -ETIMEDOUT) {
@@ -84,7 +84,7 @@ static int patch_apply(struct fpctx *c, const struct git_env *plain)
 {
 	const char *argv[] = { "git", "-C", c->o->fp_dir, "apply", "--index", "--whitespace=nowarn",
 			       NULL };
-	int r = ctx_run(c, argv, plain, c->o->fp_patch, c->o->fp_patch_len);
+	int r = ctx_run(c, argv, plain, c->o->fp_patch, c->o->fp_patch_len, 0);
 
 	return r < 0 && r != -ETIMEDOUT && r != -EFBIG ? -ENOEXEC : r;
 }
@@ -95,8 +95,8 @@ static int patch_commit(struct fpctx *c, const struct git_env *plain)
 	char *name = xasprintf("user.name=%s", o->fp_name ? o->fp_name : FIXPUSH_NAME);
 	char *email = xasprintf("user.email=%s", o->fp_email ? o->fp_email : FIXPUSH_EMAIL);
 	const char *argv[] = { "git", "-C", o->fp_dir, "-c", name, "-c", email, "commit", "-q",
-			       "--no-verify", "--no-gpg-sign", "--cleanup=strip", "-F", "-", NULL };
-	int r = ctx_run(c, argv, plain, o->fp_message, strlen(o->fp_message));
+			       "--no-verify", "--no-gpg-sign", "--cleanup=whitespace", "-F", "-", NULL };
+	int r = ctx_run(c, argv, plain, o->fp_message, strlen(o->fp_message), 0);
 
 	if (r < 0 && (err_has(c, "nothing to commit") || err_has(c, "empty commit message")))
 		r = -ENOEXEC;
@@ -107,17 +107,24 @@ static int patch_commit(struct fpctx *c, const struct git_env *plain)
 	return r;
 }
 
-/* Create-only: the lease expects no branch of that name on the server. */
+/*
+ * Create-only: the lease expects no branch of that name on the server.  A
+ * branch that already holds this very commit (the same fix pushed again
+ * within the second) is "[up to date]" to git, not refused: only
+ * "[new branch]" in the porcelain status is a branch created.
+ */
 static int branch_push(struct fpctx *c, const struct git_env *auth)
 {
 	char *lease = xasprintf("--force-with-lease=refs/heads/%s:", c->o->fp_branch);
 	char *spec = xasprintf("HEAD:refs/heads/%s", c->o->fp_branch);
-	const char *argv[] = { "git", "-C", c->o->fp_dir, "push", "-q", "--no-verify",
+	const char *argv[] = { "git", "-C", c->o->fp_dir, "push", "--porcelain", "--no-verify",
 			       "--no-recurse-submodules", lease, c->o->fp_url, spec, NULL };
-	int r = ctx_run(c, argv, auth, NULL, 0);
+	int r = ctx_run(c, argv, auth, NULL, 0, 1);
 
-	if (r < 0 && (err_has(c, "(stale info)") || err_has(c, "already exists") ||
-		      err_has(c, "(fetch first)") || err_has(c, "(non-fast-forward)")))
+	if (r == 0 && !err_has(c, "[new branch]"))
+		r = -EEXIST;
+	else if (r < 0 && (err_has(c, "(stale info)") || err_has(c, "already exists") ||
+			   err_has(c, "(fetch first)") || err_has(c, "(non-fast-forward)")))
 		r = -EEXIST;
 	else if (r < 0 && err_has(c, "[remote rejected]"))
 		r = -EACCES;	/* a rule of the server's (protected branch, hook) */

@@ -18,7 +18,8 @@
  *
  * The answer's number (number, iid or id) and web page (html_url, web_url,
  * links.html.href or links.self[0].href) are returned.  The title and body
- * are sent as given: the caller writes them (no code, redacted).
+ * (which may be empty) are sent as given: the caller writes them (no code,
+ * redacted).
  */
 #ifndef LETHE_PULLREQ_H
 #define LETHE_PULLREQ_H
