@@ -1,12 +1,13 @@
 /*
- * fix-push [-B] [-A APP:INSTALLATION:KEY] PROVIDER API REPO CLONE_URL SHA
+ * fix-push [-B] [-A APP:INSTALLATION:KEY [-R]] PROVIDER API REPO CLONE_URL SHA
  *          BRANCH BASE TITLE DIR HOME PATCH
  * - push PATCH (a file of git diff --cached --binary HEAD) onto commit SHA
  * of REPO as the new BRANCH through lib/fixpush, then open its pull
  * request into BASE through lib/pullreq, as the fix job will.  The token is
  * read from standard input (one line), never argv; with -A it is minted
  * instead: an installation token of GITHUB_FIX from GitHub App APP's
- * INSTALLATION, signed with the key file KEY.  -B: git gets the token as
+ * INSTALLATION, signed with the key file KEY (-R: of GITHUB_CLONE, a token
+ * that may only read, to see it refused).  -B: git gets the token as
  * Bearer (Bitbucket Data Center).  DIR and HOME are empty directories.
  * Prints "pushed BRANCH" and "pull request NUMBER URL"; on a refusal,
  * "fix-push: STEP: WHY (ERRNO-NAME)" and exits 1.  Built for t8008.
@@ -48,7 +49,7 @@ static int token_read(struct secbuf *tok)
 
 /* "APP:INSTALLATION:KEY": an installation token of GITHUB_FIX. */
 static int token_mint(const struct http_client *hc, const char *spec, const char *api,
-		      const char *repo, struct github_token *tok)
+		      const char *repo, unsigned scopes, struct github_token *tok)
 {
 	char *s = xstrdup(spec), *inst = strchr(s, ':'), *key = inst ? strchr(inst + 1, ':') : NULL;
 	struct github_app app = { 0 };
@@ -63,7 +64,7 @@ static int token_mint(const struct http_client *hc, const char *spec, const char
 		r = github_app_key_file(&app, key);
 	}
 	if (r == 0)
-		r = github_token_get(hc, &app, repo, GITHUB_FIX, tok);
+		r = github_token_get(hc, &app, repo, scopes, tok);
 	github_app_release(&app);
 	free(s);
 	return r;
@@ -76,25 +77,28 @@ int main(int argc, char **argv)
 	struct secbuf tok = { 0 };
 	struct http_client hc;
 	const char *app = NULL, *token;
+	unsigned scopes = GITHUB_FIX;
 	char why[512], url[1024], *patch = NULL;
 	int64_t number = 0;
 	int c, r, rc = 1;
 
-	while ((c = getopt(argc, argv, "BA:")) != -1)
+	while ((c = getopt(argc, argv, "BA:R")) != -1)
 		if (c == 'B')
 			o.fp_auth = CLONE_AUTH_BEARER;
 		else if (c == 'A')
 			app = optarg;
+		else if (c == 'R')
+			scopes = GITHUB_CLONE;
 		else
 			return 2;
 	argv += optind;
 	if (argc - optind != 11) {
-		fputs("usage: fix-push [-B] [-A APP:INSTALLATION:KEY] PROVIDER API REPO CLONE_URL "
+		fputs("usage: fix-push [-B] [-A APP:INSTALLATION:KEY [-R]] PROVIDER API REPO CLONE_URL "
 		      "SHA BRANCH BASE TITLE DIR HOME PATCH\n", stderr);
 		return 2;
 	}
 	http_client_init(&hc);
-	r = app ? token_mint(&hc, app, argv[1], argv[2], &gt) : token_read(&tok);
+	r = app ? token_mint(&hc, app, argv[1], argv[2], scopes, &gt) : token_read(&tok);
 	if (r < 0)
 		return fail("token", r, app ? "no installation token" : "no token on stdin");
 	token = (const char *)(app ? gt.gt_token.data : tok.data);

@@ -4,7 +4,7 @@
 # GITHUB_FIX token the branch lands in the stand-in's repository holding
 # the patched file, committed by Lethe on the fix's commit, and one pull
 # request of it is opened; a second push of that branch is refused and
-# changes nothing; GitLab, Gitea, Bitbucket Cloud and Data Center with
+# changes nothing, and a read-only installation token's is refused; GitLab, Gitea, Bitbucket Cloud and Data Center with
 # stored tokens the same, GitLab's read-only token refused; a patch that does not apply pushes nothing; a second request of
 # a branch is refused as existing; no token is in any argv or output, and
 # the patch in no output or log.
@@ -14,7 +14,7 @@ FIXPUSH=$TOP/build/tests/helpers/fix-push
 [ -x "$FIXPUSH" ] || skip_all "build/tests/helpers/fix-push not built"
 command -v strace >/dev/null || skip_all "strace not installed (scripts/deps installs it)"
 vcs_need_standin t8008
-plan 36
+plan 38
 
 # The app (contents and pull_requests write), a read-only installation of
 # it, and GitLab tokens: one that may push (api), one that may only read.
@@ -102,6 +102,13 @@ is "$(tip lethe/fix-1-1) $(jq -s '[.[] | select(.pull)] | length' "$LOG")" "$bef
 is "$(jq -s '[.[] | select(.push)] | length' "$LOG")" "$npush" \
 	"the stand-in was sent no update (the lease refuses before)"
 
+# A read-only installation token (contents: read): the push is refused.
+TOKEN='' must_fail "GitHub: a read-only installation token's push is refused" --says 'push: .*\(EACCES\)' \
+	push gh-ro github "$API" "$API/acme/app.git" lethe/fix-1-2 "$SCRATCH/fix.patch" \
+	-A "88:$inst:$SD/app.pem" -R
+is "$(tip lethe/fix-1-2 || echo none) $(jq -c 'select(.service == "git-receive-pack" and .status == 403) | .token_permissions' "$LOG")" \
+	'none {"contents":"read"}' "no branch: the stand-in refused the read-only token's push with 403"
+
 # GitLab, with a stored token that may push (api).
 GL_API=$API/gitlab/api/v4
 TOKEN=$GL_TOKEN ok "GitLab: the fix is pushed and its merge request opened" \
@@ -136,7 +143,7 @@ done
 TOKEN=$GL_RO must_fail "a read-only token's push is refused" --says 'push: .*\(EACCES\)' \
 	push ro gitlab "$GL_API" "$API/acme/app.git" lethe/fix-2-2 "$SCRATCH/fix.patch"
 must_fail "and no branch was created" tip lethe/fix-2-2
-is "$(jq -c 'select(.service == "git-receive-pack" and .status == 403) | .token_scopes' "$LOG" | sort -u)" \
+is "$(jq -c 'select(.service == "git-receive-pack" and .status == 403 and .token_scopes) | .token_scopes' "$LOG" | sort -u)" \
 	'["read_repository"]' "the stand-in refused its push with 403"
 
 # A patch that does not apply: nothing pushed.
