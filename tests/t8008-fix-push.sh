@@ -4,10 +4,11 @@
 # GITHUB_FIX token the branch lands in the stand-in's repository holding
 # the patched file, committed by Lethe on the fix's commit, and one pull
 # request of it is opened; a second push of that branch is refused and
-# changes nothing, and a read-only installation token's is refused; GitLab, Gitea, Bitbucket Cloud and Data Center with
-# stored tokens the same, GitLab's read-only token refused; a patch that does not apply pushes nothing; a second request of
-# a branch is refused as existing; no token is in any argv or output, and
-# the patch in no output or log.
+# changes nothing, and a read-only installation token's push is refused.
+# GitLab, Gitea, Bitbucket Cloud and Data Center with stored tokens the
+# same; GitLab's read-only token is refused; a patch that does not apply
+# pushes nothing; a second request of a branch is refused as existing; no
+# token is in any argv or output, and the patch in no output or log.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/vcs-lib.sh"
 FIXPUSH=$TOP/build/tests/helpers/fix-push
