@@ -8,7 +8,7 @@
 	skip_all "the stand-in needs /usr/bin/python3 and python3-jsonschema"
 desc=$TOP/build/tools/github-openapi/api.github.com.json
 [ -s "$desc" ] || skip_all "GitHub's OpenAPI description is missing (scripts/deps fetches it)"
-plan 8
+plan 10
 
 # judge METHOD PATH BODY: "operationId status" (status 422 or ok), or "none"
 judge() {
@@ -37,4 +37,8 @@ is "$(judge POST /repos/a/b/issues/7/comments '{"body":["x"]}' 2>/dev/null)" \
 	"issues/create-comment 422" "a comment whose body is not a string is refused"
 is "$(judge POST /app/installations/5/access_tokens '{"repositories":"app"}' 2>/dev/null)" \
 	"apps/create-installation-access-token 422" "a token request naming repositories wrongly is refused"
+is "$(judge POST /repos/a/b/pulls '{"title":"Fix","head":"lethe/fix-1-1","base":"main","body":"b"}')" \
+	"pulls/create ok" "a pull request as Lethe opens a fix's is valid"
+is "$(judge POST /repos/a/b/pulls '{"title":"Fix","head":["lethe/fix-1-1"],"base":"main"}' 2>/dev/null)" \
+	"pulls/create 422" "a pull request whose head is not a string is refused"
 is "$(judge GET /repos/a/b/no-such-thing '{}')" none "an operation GitHub does not describe is not found"

@@ -5,9 +5,11 @@
 # and the checks on the stand-in's request log.  Sourced after tests/lib.sh;
 # it sources tests/scan-lib.sh and skips the test when something is missing.
 #
-#   vcs_need NAME              need_stack, scan_need and python3; git identity
-#                              NAME; the repository's owner is VCS_OWNER
-#                              (default acme)
+#   vcs_need NAME              need_stack, scan_need and vcs_need_standin NAME
+#   vcs_need_standin NAME      python3, jsonschema and GitHub's description
+#                              (what the stand-in needs, without the stack); git
+#                              identity NAME; the repository's owner is
+#                              VCS_OWNER (default acme)
 #   vcs_tokens PROV CLONE REPORT  two made-up tokens (CLONE_TOKEN, REPORT_TOKEN)
 #                              of provider PROV for $VCS_OWNER/app, with the scopes
 #                              CLONE and REPORT (JSON arrays); writes the
@@ -56,6 +58,10 @@
 vcs_need() {
 	need_stack
 	scan_need
+	vcs_need_standin "$1"
+}
+
+vcs_need_standin() {
 	[ -x /usr/bin/python3 ] || skip_all "the stand-in needs /usr/bin/python3"
 	/usr/bin/python3 -c 'import jsonschema' 2>/dev/null ||
 		skip_all "the stand-in needs python3-jsonschema (scripts/deps installs it)"

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -111,6 +112,28 @@ static void env_release(struct git_env *e)
 	memset(e, 0, sizeof(*e));
 }
 
+int clone_env_new(const struct clone_opts *o, int with_token, struct git_env **out)
+{
+	struct git_env *e = xmalloc(sizeof(*e));
+	int r = env_build(e, o, with_token);
+
+	if (r < 0) {
+		env_release(e);
+		free(e);
+		e = NULL;
+	}
+	*out = e;
+	return r;
+}
+
+void clone_env_free(struct git_env *e)
+{
+	if (!e)
+		return;
+	env_release(e);
+	free(e);
+}
+
 static int64_t dir_bytes;
 static int du_add(const char *p, const struct stat *st, int flag, struct FTW *f)
 {
@@ -127,14 +150,16 @@ int64_t clone_dir_usage(const char *dir)
 	return dir_bytes;
 }
 
-static void child_exec(const char *const *argv, struct git_env *e, int errfd, int64_t max_size)
+static void child_exec(const char *const *argv, const struct git_env *e, int infd, int errfd,
+		       int with_out, int64_t max_size)
 {
 	struct rlimit fs = { (rlim_t)max_size, (rlim_t)max_size };
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
 	setpgid(0, 0);
 	signal(SIGPIPE, SIG_DFL);
-	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(errfd, 2) < 0)
+	if (null < 0 || dup2(infd >= 0 ? infd : null, 0) < 0 ||
+	    dup2(with_out ? errfd : null, 1) < 0 || dup2(errfd, 2) < 0)
 		_exit(127);
 	/* A single file bigger than the whole budget stops the writer at once. */
 	if (setrlimit(RLIMIT_FSIZE, &fs) < 0)
@@ -146,6 +171,9 @@ static void child_exec(const char *const *argv, struct git_env *e, int errfd, in
 struct run {
 	pid_t ru_pid;
 	int ru_fd;
+	int ru_in;		/* git's stdin (a socket), -1 once all is written */
+	const char *ru_inbuf;
+	size_t ru_inlen, ru_inoff;
 	char ru_err[ERRBUF_MAX];
 	size_t ru_errlen;
 	int ru_status;
@@ -168,6 +196,36 @@ static void run_read(struct run *ru)
 	ru->ru_err[ru->ru_errlen] = '\0';
 }
 
+/* More of the input to git's stdin; closed when all is written or git is gone. */
+static void run_write(struct run *ru)
+{
+	ssize_t n = send(ru->ru_in, ru->ru_inbuf + ru->ru_inoff, ru->ru_inlen - ru->ru_inoff,
+			 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+	if (n > 0)
+		ru->ru_inoff += (size_t)n;
+	if ((n < 0 && errno != EAGAIN && errno != EINTR) || ru->ru_inoff == ru->ru_inlen) {
+		close(ru->ru_in);
+		ru->ru_in = -1;
+	}
+}
+
+static void run_poll(struct run *ru)
+{
+	struct pollfd p[2] = { { ru->ru_fd, POLLIN, 0 }, { ru->ru_in, POLLOUT, 0 } };
+
+	if (ru->ru_fd < 0 && ru->ru_in < 0) {
+		usleep(50000);
+		return;
+	}
+	if (poll(p, 2, 100) <= 0)
+		return;
+	if (p[0].revents)
+		run_read(ru);
+	if (p[1].revents)
+		run_write(ru);
+}
+
 /* Wait for the child, killing its group past the deadline or the size. */
 static int run_wait(struct run *ru, const char *dir, int64_t deadline, int64_t max_size)
 {
@@ -175,12 +233,7 @@ static int run_wait(struct run *ru, const char *dir, int64_t deadline, int64_t m
 	int r = 0;
 
 	for (;;) {
-		struct pollfd p = { ru->ru_fd, POLLIN, 0 };
-
-		if (ru->ru_fd >= 0 && poll(&p, 1, 100) > 0)
-			run_read(ru);
-		else if (ru->ru_fd < 0)
-			usleep(50000);
+		run_poll(ru);
 		if (waitpid(ru->ru_pid, &ru->ru_status, WNOHANG) == ru->ru_pid)
 			break;
 		if (mono_usec() > deadline)
@@ -198,6 +251,8 @@ static int run_wait(struct run *ru, const char *dir, int64_t deadline, int64_t m
 	}
 	if (ru->ru_fd >= 0)
 		close(ru->ru_fd);
+	if (ru->ru_in >= 0)
+		close(ru->ru_in);
 	kill(-ru->ru_pid, SIGKILL);	/* anything git left behind */
 	return r;
 }
@@ -224,30 +279,73 @@ static int run_classify(const struct run *ru)
 	return -EIO;
 }
 
-static int git_run(const char *dir, const char *const *argv, struct git_env *e,
-		   int64_t deadline, int64_t max_size)
+/* The socket git reads io's input from: *parent writes, *child reads (both -1: none). */
+static int run_input(const struct clone_io *io, int *parent, int *child)
 {
-	struct run ru = { .ru_fd = -1 };
-	int pfd[2], r;
+	int sv[2];
 
-	if (pipe2(pfd, O_CLOEXEC) < 0)
+	*parent = *child = -1;
+	if (!io || !io->ci_in)
+		return 0;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
+	shutdown(sv[0], SHUT_RD);
+	shutdown(sv[1], SHUT_WR);
+	*parent = sv[0];
+	*child = sv[1];
+	return 0;
+}
+
+int clone_git_run(const char *dir, const char *const *argv, const struct git_env *e,
+		  int64_t deadline, int64_t max_size, const struct clone_io *io)
+{
+	struct run ru = { .ru_fd = -1, .ru_in = -1 };
+	int pfd[2], infd, r;
+
+	r = run_input(io, &ru.ru_in, &infd);
+	if (r < 0)
+		return r;
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		r = -errno;
+		goto out;
+	}
 	ru.ru_pid = fork();
 	if (ru.ru_pid < 0) {
 		r = -errno;
 		close(pfd[0]);
 		close(pfd[1]);
-		return r;
+		goto out;
 	}
 	if (ru.ru_pid == 0)
-		child_exec(argv, e, pfd[1], max_size);
+		child_exec(argv, e, infd, pfd[1], io && io->ci_with_out, max_size);
 	close(pfd[1]);
+	if (infd >= 0)
+		close(infd);
+	infd = -1;
 	ru.ru_fd = pfd[0];
+	if (ru.ru_in >= 0) {
+		ru.ru_inbuf = io->ci_in;
+		ru.ru_inlen = io->ci_inlen;
+	}
 	r = run_wait(&ru, dir, deadline, max_size);
+	ru.ru_in = -1;			/* closed by run_wait */
 	if (r == 0 && !(WIFEXITED(ru.ru_status) && WEXITSTATUS(ru.ru_status) == 0))
 		r = run_classify(&ru);
+	if (io && io->ci_err && io->ci_errlen)
+		snprintf(io->ci_err, io->ci_errlen, "%s", ru.ru_err);
 	OPENSSL_cleanse(ru.ru_err, sizeof(ru.ru_err));
+out:
+	if (infd >= 0)
+		close(infd);
+	if (ru.ru_in >= 0)
+		close(ru.ru_in);
 	return r;
+}
+
+static int git_run(const char *dir, const char *const *argv, struct git_env *e,
+		   int64_t deadline, int64_t max_size)
+{
+	return clone_git_run(dir, argv, e, deadline, max_size, NULL);
 }
 
 /* A Bearer token goes into the header as it is: visible ASCII only. */

@@ -37,6 +37,36 @@ void clone_pin_unregister(void);
 size_t clone_auth_len(const struct clone_opts *o);
 int clone_auth_write(const struct clone_opts *o, char *dst);
 
+/*
+ * The environment of one git process as clone_fetch gives it (clone.h),
+ * with o's token as http.extraHeader when with_token: *out freed (the
+ * token zeroed) by clone_env_free, which accepts NULL.  Fails only when no
+ * locked memory is left.
+ */
+struct git_env;
+int clone_env_new(const struct clone_opts *o, int with_token, struct git_env **out);
+void clone_env_free(struct git_env *e);
+
+/* What a git process reads and what is kept of what it says. */
+struct clone_io {
+	const char *ci_in;	/* its standard input (through a socket); NULL: /dev/null */
+	size_t ci_inlen;
+	char *ci_err;		/* the start of its stderr, NUL-terminated; NULL: not */
+	size_t ci_errlen;	/* kept (the caller zeroes it: it may quote code) */
+	int ci_with_out;	/* its stdout kept there too, else /dev/null */
+};
+
+/*
+ * Run /usr/bin/git with argv (fixed, no shell) and environment e in dir's
+ * limits as clone_fetch runs its steps: its own process group,
+ * RLIMIT_FSIZE max_size, killed past the monotonic deadline (usec,
+ * -ETIMEDOUT) or past max_size bytes under dir (-EFBIG).  A failed exit is
+ * classified as clone_fetch's errors are (-EACCES, -ENOENT, -EFBIG, -EIO).
+ * io may be NULL.
+ */
+int clone_git_run(const char *dir, const char *const *argv, const struct git_env *e,
+		  int64_t deadline, int64_t max_size, const struct clone_io *io);
+
 /* Disk space used under dir (blocks), or -1. */
 int64_t clone_dir_usage(const char *dir);
 

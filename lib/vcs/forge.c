@@ -319,6 +319,24 @@ static const struct forge *forge_find_provider(const char *provider)
 	return NULL;
 }
 
+const char *forge_auth_scheme(const char *provider)
+{
+	const struct forge *f = forge_find_provider(provider);
+
+	return f ? f->auth : NULL;
+}
+
+char *forge_repo_url(const char *provider, const char *api, const char *repo, const char *tmpl)
+{
+	static const struct forge plain = { .name = "" };
+	struct report rp = { .rp_repo = (char *)repo };
+	struct fctx c = { forge_find_provider(provider), NULL, api, NULL, &rp, NULL };
+
+	if (!c.f)
+		c.f = &plain;
+	return forge_path(&c, tmpl, 0);
+}
+
 int forge_resolves(const char *provider)
 {
 	const struct forge *f = forge_find_provider(provider);

@@ -42,4 +42,15 @@ int forge_commit_resolve(const struct http_client *hc, const char *provider, con
 			 const char *token, const char *repo, const char *sha,
 			 char full[FORGE_SHA_LEN + 1]);
 
+/*
+ * What other requests to these providers share (pullreq.c): the
+ * Authorization scheme of provider's API (NULL for a provider without an
+ * adapter), and api followed by tmpl with {repo} naming repository repo
+ * ("owner/name") as provider's paths do (GitLab's id "owner%2Fname", Data
+ * Center's "KEY/repos/slug"; "owner/name" for any other provider).  The
+ * URL is freed by the caller.
+ */
+const char *forge_auth_scheme(const char *provider);
+char *forge_repo_url(const char *provider, const char *api, const char *repo, const char *tmpl);
+
 #endif

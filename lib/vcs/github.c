@@ -157,7 +157,12 @@ static const struct {
 	{ GITHUB_CHECKS, "checks", "write" },
 	{ GITHUB_STATUSES, "statuses", "write" },
 	{ GITHUB_COMMENTS, "pull_requests", "write" },
+	{ GITHUB_FIX, "contents", "write" },
+	{ GITHUB_FIX, "pull_requests", "write" },
 };
+
+/* A scope that is asked alone. */
+#define GITHUB_ALONE (GITHUB_CLONE | GITHUB_FIX)
 
 static json_object *github_token_body(const char *name, unsigned scopes)
 {
@@ -175,14 +180,19 @@ static json_object *github_token_body(const char *name, unsigned scopes)
 	return body;
 }
 
-/* Granted no more than asked: every permission (but metadata: read) asked for. */
+/* Granted what was asked: every permission (but metadata: read) asked for, and all of them. */
 static int github_grant_check(json_object *resp, const char *name, unsigned scopes)
 {
-	json_object *perms, *repos, *r0;
+	json_object *perms, *repos, *r0, *v;
 
 	if (!json_object_object_get_ex(resp, "permissions", &perms) ||
 	    !json_object_is_type(perms, json_type_object))
 		return -EPROTO;
+	for (size_t i = 0; i < ARRAY_SIZE(GITHUB_PERMS); i++)
+		if ((scopes & GITHUB_PERMS[i].scope) &&
+		    (!json_object_object_get_ex(perms, GITHUB_PERMS[i].name, &v) ||
+		     strcmp(json_object_get_string(v), GITHUB_PERMS[i].level)))
+			return -EPROTO;
 	json_object_object_foreach(perms, key, val) {
 		int asked = !strcmp(key, "metadata") && !strcmp(json_object_get_string(val), "read");
 
@@ -254,7 +264,8 @@ int github_token_get(const struct http_client *hc, const struct github_app *app,
 	int r;
 
 	memset(tok, 0, sizeof(*tok));
-	if (!scopes || ((scopes & GITHUB_CLONE) && scopes != GITHUB_CLONE) || !slash ||
+	if (!scopes || ((scopes & GITHUB_ALONE) && scopes != (scopes & GITHUB_ALONE)) ||
+	    (scopes & GITHUB_ALONE) == GITHUB_ALONE || !slash ||
 	    !slash[1] || strchr(slash + 1, '/'))
 		return -EINVAL;
 	r = github_app_jwt(app, time(NULL), &jwt);

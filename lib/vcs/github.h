@@ -13,10 +13,15 @@
  *   GITHUB_CHECKS    checks: write                    (a check run)
  *   GITHUB_STATUSES  statuses: write                  (a commit status)
  *   GITHUB_COMMENTS  pull_requests: write             (the pull-request comment)
+ *   GITHUB_FIX       contents: write, pull_requests: write
+ *                                                     (an approved fix: its branch
+ *                                                      pushed, its pull request opened)
  *
- * The clone scope is never combined with another, so the token that reaches
- * git can read and nothing else.  A token whose granted repositories or
- * permissions are wider than asked is refused (-EPROTO).  Tokens live only
+ * The clone and fix scopes are never combined with another, so the token
+ * that reaches git can read and nothing else, or write this repository's
+ * branches and pull requests and nothing else.  A token whose granted
+ * repositories or permissions differ from those asked (wider, or missing
+ * one) is refused (-EPROTO).  Tokens live only
  * in mlocked memory, expire within the hour and are zeroed on release.
  */
 #ifndef LETHE_GITHUB_H
@@ -37,6 +42,7 @@ enum github_scope {
 	GITHUB_CHECKS   = 1 << 1,
 	GITHUB_STATUSES = 1 << 2,
 	GITHUB_COMMENTS = 1 << 3,
+	GITHUB_FIX      = 1 << 4,
 };
 
 #define GITHUB_API_VERSION "2022-11-28"	/* sent as X-GitHub-Api-Version */
@@ -83,7 +89,7 @@ struct github_token {
 
 /*
  * An installation token for repo ("owner/name") with scopes.  -EINVAL for
- * GITHUB_CLONE combined with anything; the http.h errors otherwise
+ * GITHUB_CLONE or GITHUB_FIX combined with anything; the http.h errors otherwise
  * (-EACCES: the key or the JWT was refused, a permanent error).
  */
 int github_token_get(const struct http_client *hc, const struct github_app *app,

@@ -204,6 +204,14 @@ static void test_tokens(const struct standin *s, const char *priv, const char *o
 	   "a clone token with a write scope is never asked for");
 	r = github_token_get(&hc, &app, "acme/elsewhere", GITHUB_CLONE, &bad);
 	ok(r == -EPROTO, "a repository outside the installation is a permanent error (r=%d)", r);
+	ok(github_token_get(&hc, &app, "acme/app", GITHUB_FIX | GITHUB_COMMENTS, &bad) == -EINVAL &&
+	   github_token_get(&hc, &app, "acme/app", GITHUB_FIX | GITHUB_CLONE, &bad) == -EINVAL,
+	   "a fix token is asked for alone");
+	r = github_token_get(&hc, &app, "acme/app", GITHUB_FIX, &bad);
+	ok(r == -EPROTO && !bad.gt_token.data,
+	   "a fix token is refused by an installation that may not write contents (r=%d)", r);
+	ok(standin_count(s, "\"permissions\": {\"contents\": \"write\", \"pull_requests\": \"write\"}") == 1,
+	   "it was asked for contents and pull_requests write");
 
 	app_set_key(&app, other_priv);
 	r = github_token_get(&hc, &app, "acme/app", GITHUB_CLONE, &bad);
@@ -220,7 +228,7 @@ int main(void)
 	struct standin s = { 0 };
 	char *priv, *pub, *other_priv, *other_pub, *cfg;
 
-	plan(12 + 10);
+	plan(12 + 13);
 	test_vectors();
 	gen_key(&priv, &pub);
 	gen_key(&other_priv, &other_pub);
