@@ -37,6 +37,7 @@
 
 #include <json-c/json.h>
 
+#include "audit.h"
 #include "fixdiff.h"
 #include "fixpatch.h"
 #include "fixpush.h"
@@ -262,7 +263,7 @@ static enum outcome agent_result(struct fix *f, const struct sandbox_result *res
 				outcome && strspn(outcome, "abcdefghijklmnopqrstuvwxyz_") ==
 				strlen(outcome) ? outcome : "?", res->exit_status);
 	else
-		log_info("agent done: %.200s", res->out);
+		log_info("agent done: %.*s", (int)strcspn(res->out, "\n"), res->out);
 	json_object_put(o);
 	return out;
 }
@@ -431,7 +432,7 @@ static const char *push_error(int r)
 static enum outcome branch_push(struct fix *f, const struct secbuf *patch, const struct secbuf *tok,
 				const char *home, const char *pin)
 {
-	char branch[64], why[256], *dir = xasprintf("%s/push", f->mount);
+	char branch[64], why[256], dir[PATH_MAX];
 	char *msg = xasprintf("Fix %s %s in %s\n\nProposed by Lethe for finding %" PRId64
 			      " and approved before this push.\n", f->tool, f->rule, f->path,
 			      f->finding);
@@ -455,6 +456,12 @@ static enum outcome branch_push(struct fix *f, const struct secbuf *patch, const
 			o = work_fail(f->w, OUT_PERM, "branch refused: %s", why);
 			break;
 		}
+		/* Each try in an empty directory of its own, in the volume. */
+		snprintf(dir, sizeof(dir), "%s/push-%d", f->mount, n);
+		if (mkdir(dir, 0700) < 0) {
+			o = work_fail(f->w, OUT_TEMP, "unable to create the push's directory");
+			break;
+		}
 		r = fixpush_run(&po, why, sizeof(why));
 	}
 	if (o == OUT_OK && r < 0)
@@ -464,7 +471,6 @@ static enum outcome branch_push(struct fix *f, const struct secbuf *patch, const
 			      : push_error(r) ? push_error(r) : why);
 	if (o == OUT_OK)
 		o = branch_record(f, branch);
-	free(dir);
 	free(msg);
 	return o;
 }
