@@ -107,12 +107,12 @@ FUZZ_SRC := $(wildcard fuzz/*_fuzz.c)
 
 # The objects of tests and helpers are kept, not removed as intermediate.
 .SECONDARY:
-.PHONY: all programs deps layers check test unit install up down demo bench fuzz deb clean help
+.PHONY: all programs deps layers check test unit install up down demo demo-fix bench fuzz deb clean help
 all: $(BIN_PATHS) $(UNIT_BIN) $(HELPER_BIN) $(BENCH_BIN)
 programs: $(BIN_PATHS)
 
 help:
-	@echo 'targets: all programs deps layers check install up down demo bench fuzz deb clean'
+	@echo 'targets: all programs deps layers check install up down demo demo-fix bench fuzz deb clean'
 	@echo 'options: PREFIX DESTDIR SANITIZE=1 CI=1 LETHE_PORT LETHE_RUN'
 
 # The paths and version compiled in: objects are rebuilt when they change.
@@ -196,6 +196,9 @@ down:
 
 demo: deps all
 	@scripts/demo
+
+demo-fix: deps all
+	@scripts/demo-fix
 
 bench: deps all
 	@scripts/stack up >/dev/null

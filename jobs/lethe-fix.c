@@ -188,14 +188,18 @@ static enum outcome proxy_start(struct fix *f, const char *sock)
 	char *path = proxy_path(), fix[24], uid[24];
 	struct stat st;
 	int64_t until = mono_usec() + SOCKET_WAIT;
+	pid_t self = getpid();
 
 	if (!path)
 		return work_fail(f->w, OUT_PERM, "unable to find " PROXY_NAME);
 	i64s(f->id, fix);
 	i64s(hand_uid, uid);
+
 	f->proxy = fork();
 	if (f->proxy == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGTERM);	/* it ends with the fix */
+		/* It ends with the fix job, even a killed one. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != self)
+			_exit(127);
 		execl(path, PROXY_NAME, "--socket", sock, "--fix", fix, "--socket-uid", uid,
 		      (char *)NULL);
 		_exit(127);
