@@ -226,6 +226,15 @@ static void run_poll(struct run *ru)
 		run_write(ru);
 }
 
+/* What the child wrote before it exited and is still in the pipe (a bounded amount). */
+static void run_drain(struct run *ru)
+{
+	struct pollfd p = { ru->ru_fd, POLLIN, 0 };
+
+	for (int i = 0; i < 64 && ru->ru_fd >= 0 && poll(&p, 1, 0) > 0; i++)
+		run_read(ru);
+}
+
 /* Wait for the child, killing its group past the deadline or the size. */
 static int run_wait(struct run *ru, const char *dir, int64_t deadline, int64_t max_size)
 {
@@ -234,8 +243,10 @@ static int run_wait(struct run *ru, const char *dir, int64_t deadline, int64_t m
 
 	for (;;) {
 		run_poll(ru);
-		if (waitpid(ru->ru_pid, &ru->ru_status, WNOHANG) == ru->ru_pid)
+		if (waitpid(ru->ru_pid, &ru->ru_status, WNOHANG) == ru->ru_pid) {
+			run_drain(ru);
 			break;
+		}
 		if (mono_usec() > deadline)
 			r = -ETIMEDOUT;
 		else if (mono_usec() > next_du) {
