@@ -309,13 +309,17 @@ static enum outcome change_list(struct fix *f, struct fixdiff *d)
 	struct fixpatch_limits l = { .max_files = (int)v->fix_max_files,
 				     .max_bytes = v->fix_max_patch,
 				     .allow_workflows = v->fix_allow_workflows };
-	char why[256], *index = xasprintf("%s/fix.index", f->mount), *home = NULL;
+	struct fixdiff_opts fo = { .fo_gitdir = f->gitdir, .fo_tree = volume_workdir(f->w->vol),
+				   .fo_volume = f->mount, .fo_max_size = v->clone_max_size,
+				   .fo_max_patch = v->fix_max_patch,
+				   .fo_timeout = work_time_left(f->w) };
+	char why[256], *home = NULL;
 	enum outcome o = work_git_home(f->w, &home);
 	int r = 0;
 
+	fo.fo_home = home;
 	if (o == OUT_OK)
-		r = fixdiff_list(f->gitdir, volume_workdir(f->w->vol), index, home,
-				 v->fix_max_patch, work_time_left(f->w), d, why, sizeof(why));
+		r = fixdiff_list(&fo, d, why, sizeof(why));
 	if (o == OUT_OK && r < 0)
 		o = work_fail(f->w, r == -EFBIG ? OUT_PERM : OUT_TEMP, "unable to list the change: %s",
 			      why);
@@ -324,7 +328,6 @@ static enum outcome change_list(struct fix *f, struct fixdiff *d)
 		o = work_fail(f->w, OUT_PERM, "the change is refused: %s", why);
 	if (o == OUT_OK && d->patch_len == 0)
 		o = work_fail(f->w, OUT_PERM, "the agent changed nothing");
-	free(index);
 	free(home);
 	return o;
 }

@@ -150,8 +150,8 @@ int64_t clone_dir_usage(const char *dir)
 	return dir_bytes;
 }
 
-static void child_exec(const char *const *argv, const struct git_env *e, int infd, int errfd,
-		       int with_out, int64_t max_size)
+static void child_exec(const char *const *argv, const struct git_env *e, int infd, int outfd,
+		       int errfd, int64_t max_size)
 {
 	struct rlimit fs = { (rlim_t)max_size, (rlim_t)max_size };
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -159,7 +159,7 @@ static void child_exec(const char *const *argv, const struct git_env *e, int inf
 	setpgid(0, 0);
 	signal(SIGPIPE, SIG_DFL);
 	if (null < 0 || dup2(infd >= 0 ? infd : null, 0) < 0 ||
-	    dup2(with_out ? errfd : null, 1) < 0 || dup2(errfd, 2) < 0)
+	    dup2(outfd >= 0 ? outfd : null, 1) < 0 || dup2(errfd, 2) < 0)
 		_exit(127);
 	/* A single file bigger than the whole budget stops the writer at once. */
 	if (setrlimit(RLIMIT_FSIZE, &fs) < 0)
@@ -172,6 +172,8 @@ struct run {
 	pid_t ru_pid;
 	int ru_fd;
 	int ru_in;		/* git's stdin (a socket), -1 once all is written */
+	int ru_out;		/* git's stdout, -1 when not kept or at its end */
+	struct clone_sink *ru_sink;
 	const char *ru_inbuf;
 	size_t ru_inlen, ru_inoff;
 	char ru_err[ERRBUF_MAX];
@@ -196,6 +198,26 @@ static void run_read(struct run *ru)
 	ru->ru_err[ru->ru_errlen] = '\0';
 }
 
+static void run_read_out(struct run *ru)
+{
+	struct clone_sink *k = ru->ru_sink;
+	char buf[8192];
+	ssize_t n = read(ru->ru_out, buf, sizeof(buf));
+	size_t take;
+
+	if (n <= 0) {
+		close(ru->ru_out);
+		ru->ru_out = -1;
+		return;
+	}
+	take = (size_t)n < k->cs_max - k->cs_len ? (size_t)n : k->cs_max - k->cs_len;
+	memcpy(k->cs_buf + k->cs_len, buf, take);
+	k->cs_len += take;
+	k->cs_buf[k->cs_len] = '\0';
+	k->cs_over |= take < (size_t)n;
+	OPENSSL_cleanse(buf, (size_t)n);
+}
+
 /* More of the input to git's stdin; closed when all is written or git is gone. */
 static void run_write(struct run *ru)
 {
@@ -212,27 +234,33 @@ static void run_write(struct run *ru)
 
 static void run_poll(struct run *ru)
 {
-	struct pollfd p[2] = { { ru->ru_fd, POLLIN, 0 }, { ru->ru_in, POLLOUT, 0 } };
+	struct pollfd p[3] = { { ru->ru_fd, POLLIN, 0 }, { ru->ru_in, POLLOUT, 0 },
+			       { ru->ru_out, POLLIN, 0 } };
 
-	if (ru->ru_fd < 0 && ru->ru_in < 0) {
+	if (ru->ru_fd < 0 && ru->ru_in < 0 && ru->ru_out < 0) {
 		usleep(50000);
 		return;
 	}
-	if (poll(p, 2, 100) <= 0)
+	if (poll(p, 3, 100) <= 0)
 		return;
 	if (p[0].revents)
 		run_read(ru);
 	if (p[1].revents)
 		run_write(ru);
+	if (p[2].revents)
+		run_read_out(ru);
 }
 
 /* What the child wrote before it exited and is still in the pipe (a bounded amount). */
 static void run_drain(struct run *ru)
 {
-	struct pollfd p = { ru->ru_fd, POLLIN, 0 };
+	struct pollfd p = { ru->ru_fd, POLLIN, 0 }, q = { ru->ru_out, POLLIN, 0 };
 
 	for (int i = 0; i < 64 && ru->ru_fd >= 0 && poll(&p, 1, 0) > 0; i++)
 		run_read(ru);
+	/* All of the output, however long: git has exited, the pipe ends. */
+	while (ru->ru_out >= 0 && poll(&q, 1, 0) > 0)
+		run_read_out(ru);
 }
 
 /* Wait for the child, killing its group past the deadline or the size. */
@@ -264,6 +292,8 @@ static int run_wait(struct run *ru, const char *dir, int64_t deadline, int64_t m
 		close(ru->ru_fd);
 	if (ru->ru_in >= 0)
 		close(ru->ru_in);
+	if (ru->ru_out >= 0)
+		close(ru->ru_out);
 	kill(-ru->ru_pid, SIGKILL);	/* anything git left behind */
 	return r;
 }
@@ -307,49 +337,74 @@ static int run_input(const struct clone_io *io, int *parent, int *child)
 	return 0;
 }
 
+/* The pipe git's stdout goes into when io keeps it: *parent reads, *child writes. */
+static int run_output(const struct clone_io *io, int *parent, int *child)
+{
+	int p[2];
+
+	*parent = *child = -1;
+	if (!io || !io->ci_out)
+		return 0;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	*parent = p[0];
+	*child = p[1];
+	io->ci_out->cs_len = 0;
+	io->ci_out->cs_over = 0;
+	io->ci_out->cs_buf[0] = '\0';
+	return 0;
+}
+
+static void fd_close(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
 int clone_git_run(const char *dir, const char *const *argv, const struct git_env *e,
 		  int64_t deadline, int64_t max_size, const struct clone_io *io)
 {
-	struct run ru = { .ru_fd = -1, .ru_in = -1 };
-	int pfd[2], infd, r;
+	struct run ru = { .ru_fd = -1, .ru_in = -1, .ru_out = -1 };
+	int pfd[2] = { -1, -1 }, infd = -1, outfd = -1, r;
 
 	r = run_input(io, &ru.ru_in, &infd);
+	if (r == 0)
+		r = run_output(io, &ru.ru_out, &outfd);
+	if (r == 0 && pipe2(pfd, O_CLOEXEC) < 0)
+		r = -errno;
+	if (r == 0 && (ru.ru_pid = fork()) < 0)
+		r = -errno;
 	if (r < 0)
-		return r;
-	if (pipe2(pfd, O_CLOEXEC) < 0) {
-		r = -errno;
 		goto out;
-	}
-	ru.ru_pid = fork();
-	if (ru.ru_pid < 0) {
-		r = -errno;
-		close(pfd[0]);
-		close(pfd[1]);
-		goto out;
-	}
 	if (ru.ru_pid == 0)
-		child_exec(argv, e, infd, pfd[1], io && io->ci_with_out, max_size);
-	close(pfd[1]);
-	if (infd >= 0)
-		close(infd);
-	infd = -1;
+		child_exec(argv, e, infd, outfd, pfd[1], max_size);
 	ru.ru_fd = pfd[0];
+	pfd[0] = -1;
+	ru.ru_sink = io ? io->ci_out : NULL;
 	if (ru.ru_in >= 0) {
 		ru.ru_inbuf = io->ci_in;
 		ru.ru_inlen = io->ci_inlen;
 	}
+	fd_close(&pfd[1]);
+	fd_close(&infd);
+	fd_close(&outfd);
 	r = run_wait(&ru, dir, deadline, max_size);
-	ru.ru_in = -1;			/* closed by run_wait */
+	ru.ru_in = ru.ru_out = -1;	/* closed by run_wait */
 	if (r == 0 && !(WIFEXITED(ru.ru_status) && WEXITSTATUS(ru.ru_status) == 0))
 		r = run_classify(&ru);
+	if (r == 0 && ru.ru_sink && ru.ru_sink->cs_over)
+		r = -EFBIG;
 	if (io && io->ci_err && io->ci_errlen)
 		snprintf(io->ci_err, io->ci_errlen, "%s", ru.ru_err);
 	OPENSSL_cleanse(ru.ru_err, sizeof(ru.ru_err));
 out:
-	if (infd >= 0)
-		close(infd);
-	if (ru.ru_in >= 0)
-		close(ru.ru_in);
+	fd_close(&pfd[0]);
+	fd_close(&pfd[1]);
+	fd_close(&infd);
+	fd_close(&outfd);
+	fd_close(&ru.ru_in);
+	fd_close(&ru.ru_out);
 	return r;
 }
 

@@ -47,13 +47,21 @@ struct git_env;
 int clone_env_new(const struct clone_opts *o, int with_token, struct git_env **out);
 void clone_env_free(struct git_env *e);
 
+/* Where a git process's standard output goes: cs_max bytes of cs_buf at most. */
+struct clone_sink {
+	char *cs_buf;		/* cs_max + 1 bytes; NUL-terminated */
+	size_t cs_max;
+	size_t cs_len;
+	int cs_over;		/* it said more: the rest was dropped */
+};
+
 /* What a git process reads and what is kept of what it says. */
 struct clone_io {
 	const char *ci_in;	/* its standard input (through a socket); NULL: /dev/null */
 	size_t ci_inlen;
 	char *ci_err;		/* the start of its stderr, NUL-terminated; NULL: not */
 	size_t ci_errlen;	/* kept (the caller zeroes it: it may quote code) */
-	int ci_with_out;	/* its stdout kept there too, else /dev/null */
+	struct clone_sink *ci_out;	/* its stdout; NULL: /dev/null */
 };
 
 /*

@@ -2,17 +2,19 @@
  * fixdiff.h - a fix's change, listed on the host from the tree the sandbox
  * wrote, against the clone's own .git, which the sandbox never saw.
  *
- * Every git process runs with GIT_DIR (that .git), GIT_WORK_TREE (the
- * tree), a private GIT_INDEX_FILE, an empty environment but for PATH,
- * HOME, LC_ALL=C, no system or global configuration, hooks, fsmonitor and
- * external diff or text conversion drivers off, stdin /dev/null, in the
- * tree, killed past the time limit:
- *   git read-tree HEAD; git add -A
- *   git diff --cached --raw -z --no-renames HEAD        (raw)
- *   git diff --cached --numstat -z --no-renames HEAD    (numstat)
- *   git diff --cached --binary --full-index --no-renames HEAD  (patch)
- * The lists are fixpatch_check()'s input; the patch, which holds code, is
- * kept in locked memory and zeroed on release.
+ * Every git process runs as clone_fetch runs its steps (clone_int.h:
+ * clone_git_run, an empty environment but for the fixed variables, no
+ * system or global configuration, no hooks), with fsmonitor, the untracked
+ * cache and external diff drivers off, and its time and size watched:
+ *   git -C TREE --git-dir=GITDIR --work-tree=TREE read-tree HEAD
+ *   ... add -A
+ *   ... diff --cached --raw -z --no-renames HEAD        (raw)
+ *   ... diff --cached --numstat -z --no-renames HEAD    (numstat)
+ *   ... diff --cached --binary --full-index --no-renames --no-ext-diff
+ *       --no-textconv HEAD                              (patch)
+ * The index is GITDIR's own.  The listings are fixpatch_check()'s input;
+ * the patch, which holds code, is kept in locked memory and zeroed on
+ * release.
  */
 #ifndef LETHE_FIXDIFF_H
 #define LETHE_FIXDIFF_H
@@ -29,15 +31,21 @@ struct fixdiff {
 	size_t patch_len;
 };
 
+struct fixdiff_opts {
+	const char *fo_gitdir;	/* the clone's .git, out of the sandbox's reach */
+	const char *fo_tree;	/* the work tree the sandbox wrote */
+	const char *fo_home;	/* git's HOME, an empty directory */
+	const char *fo_volume;	/* the volume, whose use is watched */
+	int64_t fo_max_size;	/* bytes the volume may hold */
+	int64_t fo_max_patch;	/* bytes of the patch */
+	int64_t fo_timeout;	/* seconds, the whole listing */
+};
+
 /*
- * List the change of tree against HEAD of gitdir.  home is git's HOME, index
- * a path for the private index; the patch may hold max_patch bytes.  0, or
- * -EFBIG (the patch is larger), -ETIMEDOUT, -EIO with why (one line, never
- * git's output).
+ * List the change.  0, or -EFBIG (the patch or the volume is larger),
+ * -ETIMEDOUT, -EIO with why (one line, never git's output).
  */
-int fixdiff_list(const char *gitdir, const char *tree, const char *index, const char *home,
-		 int64_t max_patch, int64_t timeout_secs, struct fixdiff *d, char *why,
-		 size_t whylen);
+int fixdiff_list(const struct fixdiff_opts *o, struct fixdiff *d, char *why, size_t whylen);
 void fixdiff_release(struct fixdiff *d);
 
 /* Copy the directory src to dst (cp -a); 0 or a negative errno. */

@@ -18,6 +18,8 @@ struct fpctx {
 	struct clone_opts co;	/* the fetch's options; the push's environment */
 	int64_t deadline;	/* monotonic usec */
 	char err[ERR_MAX];
+	char out[ERR_MAX + 1];	/* the push's porcelain status */
+	struct clone_sink sink;
 };
 
 /* A name or address git puts between "Name <address>": one line, no brackets. */
@@ -53,7 +55,7 @@ static int opts_check(const struct fixpush_opts *o, char *why, size_t whylen)
 static int ctx_run(struct fpctx *c, const char *const *argv, const struct git_env *e,
 		   const char *in, size_t inlen, int with_out)
 {
-	struct clone_io io = { in, inlen, c->err, sizeof(c->err), with_out };
+	struct clone_io io = { in, inlen, c->err, sizeof(c->err), with_out ? &c->sink : NULL };
 
 	c->err[0] = '\0';
 	return clone_git_run(c->o->fp_dir, argv, e, c->deadline, c->o->fp_max_size, &io);
@@ -62,6 +64,12 @@ static int ctx_run(struct fpctx *c, const char *const *argv, const struct git_en
 static int err_has(const struct fpctx *c, const char *s)
 {
 	return strstr(c->err, s) != NULL;
+}
+
+/* Whether git said s on its stderr or, for the push, in its status on stdout. */
+static int said(const struct fpctx *c, const char *s)
+{
+	return err_has(c, s) || strstr(c->out, s) != NULL;
 }
 
 /* Whether git takes refs/heads/BRANCH as a ref name. */
@@ -121,12 +129,12 @@ static int branch_push(struct fpctx *c, const struct git_env *auth)
 			       "--no-recurse-submodules", lease, c->o->fp_url, spec, NULL };
 	int r = ctx_run(c, argv, auth, NULL, 0, 1);
 
-	if (r == 0 && !err_has(c, "[new branch]"))
+	if (r == 0 && !strstr(c->out, "[new branch]"))
 		r = -EEXIST;
-	else if (r < 0 && (err_has(c, "(stale info)") || err_has(c, "already exists") ||
-			   err_has(c, "(fetch first)") || err_has(c, "(non-fast-forward)")))
+	else if (r < 0 && (said(c, "(stale info)") || said(c, "already exists") ||
+			   said(c, "(fetch first)") || said(c, "(non-fast-forward)")))
 		r = -EEXIST;
-	else if (r < 0 && err_has(c, "[remote rejected]"))
+	else if (r < 0 && said(c, "[remote rejected]"))
 		r = -EACCES;	/* a rule of the server's (protected branch, hook) */
 	free(spec);
 	free(lease);
@@ -156,6 +164,7 @@ static void ctx_init(struct fpctx *c, const struct fixpush_opts *o)
 				     .co_timeout = o->fp_timeout, .co_max_size = o->fp_max_size,
 				     .co_method = CLONE_METHOD_GIT, .co_pin = o->fp_pin };
 	c->deadline = mono_usec() + o->fp_timeout * 1000000;
+	c->sink = (struct clone_sink){ .cs_buf = c->out, .cs_max = ERR_MAX };
 }
 
 int fixpush_run(const struct fixpush_opts *o, char *why, size_t whylen)
@@ -187,6 +196,7 @@ int fixpush_run(const struct fixpush_opts *o, char *why, size_t whylen)
 		snprintf(why, whylen, "%s", fixpush_reason(r));
 out:
 	OPENSSL_cleanse(c.err, sizeof(c.err));
+	OPENSSL_cleanse(c.out, sizeof(c.out));
 	clone_env_free(auth);
 	clone_env_free(plain);
 	return r;
