@@ -29,7 +29,8 @@ static int fix_audit(struct api_req *req, const char *action, int64_t fix, const
 	"'requested_by', x.requested_by, 'instruction', x.instruction, 'created_at', x.created_at, " \
 	"'sealed_at', x.sealed_at, 'deadline', x.deadline, 'patch_bytes', x.patch_bytes, " \
 	"'destroyed_at', x.destroyed_at, 'destroy_reason', x.destroy_reason, 'failure', x.failure, " \
-	"'approved_by', x.approved_by, 'approved_at', x.approved_at, 'branch', x.branch, " \
+	"'approved_by', x.approved_by, 'approved_at', x.approved_at, 'rejected_by', x.rejected_by, " \
+	"'branch', x.branch, " \
 	"'pull_request', x.pr_number, 'pull_request_url', x.pr_url, 'pushed_at', x.pushed_at)"
 
 int api_fix_request(struct api_req *req, struct api_resp *resp)
@@ -112,19 +113,21 @@ int api_fix_get(struct api_req *req, struct api_resp *resp)
 	return r == -ENOENT || r == 0 ? api_json_obj(resp, 200, o) : (json_object_put(o), r);
 }
 
-int api_fix_reject(struct api_req *req, struct api_resp *resp)
+/*
+ * The answer to a state change of fix id run as sql (its parameters: the
+ * fix, the org, the actor; it returns the fix's JSON, or no row when the
+ * fix is not in a state it changes): 200 and an audit event of action, or
+ * 409 with conflict, or 404.
+ */
+static int fix_change(struct api_req *req, struct api_resp *resp, const char *sql,
+		      const char *action, const char *conflict)
 {
 	char id[24];
 	PGresult *res = NULL;
 	int r;
 
 	api_id_text(req, 0, id);
-	r = DB_QUERY(req->db, &res, "WITH x AS (UPDATE fixes SET state = 'rejected', "
-		     "destroyed_at = CASE WHEN patch_enc IS NULL THEN destroyed_at ELSE now() END, "
-		     "destroy_reason = CASE WHEN patch_enc IS NULL THEN destroy_reason "
-		     "ELSE 'rejected' END, patch_enc = NULL "
-		     "WHERE id = $1 AND org_id = $2 AND state IN ('queued', 'running', 'proposed') "
-		     "RETURNING *) SELECT " FIX_JSON "::text FROM x", id, req->org);
+	r = DB_QUERY(req->db, &res, sql, id, req->org, req->actor);
 	if (r < 0)
 		return r;
 	if (PQntuples(res) == 0) {
@@ -132,14 +135,24 @@ int api_fix_reject(struct api_req *req, struct api_resp *resp)
 		r = DB_QUERY(req->db, &res, "SELECT state FROM fixes WHERE id = $1 AND org_id = $2",
 			     id, req->org);
 		if (r == 0)
-			r = PQntuples(res) ? api_error(resp, 409, "the fix is approved, rejected, "
-						       "expired or failed already")
+			r = PQntuples(res) ? api_error(resp, 409, conflict)
 					   : api_error(resp, 404, "fix not found");
-	} else if ((r = fix_audit(req, "fix.reject", req->id[0], NULL)) == 0) {
+	} else if ((r = fix_audit(req, action, req->id[0], NULL)) == 0) {
 		api_json(resp, 200, PQgetvalue(res, 0, 0));
 	}
 	PQclear(res);
 	return r;
+}
+
+int api_fix_reject(struct api_req *req, struct api_resp *resp)
+{
+	return fix_change(req, resp, "WITH x AS (UPDATE fixes SET state = 'rejected', "
+			  "destroyed_at = CASE WHEN patch_enc IS NULL THEN destroyed_at ELSE now() END, "
+			  "destroy_reason = CASE WHEN patch_enc IS NULL THEN destroy_reason "
+			  "ELSE 'rejected' END, patch_enc = NULL, rejected_by = $3 "
+			  "WHERE id = $1 AND org_id = $2 AND state IN ('queued', 'running', 'proposed') "
+			  "RETURNING *) SELECT " FIX_JSON "::text FROM x", "fix.reject",
+			  "the fix is approved, pushed, rejected, expired or failed already");
 }
 
 /*
@@ -148,32 +161,14 @@ int api_fix_reject(struct api_req *req, struct api_resp *resp)
  */
 int api_fix_approve(struct api_req *req, struct api_resp *resp)
 {
-	char id[24];
-	PGresult *res = NULL;
-	int r;
-
-	api_id_text(req, 0, id);
-	r = DB_QUERY(req->db, &res, "WITH x AS (UPDATE fixes SET state = 'approved', "
-		     "approved_by = $3, approved_at = now() WHERE id = $1 AND org_id = $2 "
-		     "AND state = 'proposed' AND patch_enc IS NOT NULL AND deadline > now() "
-		     "RETURNING *), "
-		     "j AS (INSERT INTO jobs (org_id, repository_id, kind, commit_sha, ref, branch, "
-		     "fix_id) SELECT f.org_id, f.repository_id, 'push', f.commit_sha, f.ref, f.branch, "
-		     "f.fix_id FROM jobs f JOIN x ON f.fix_id = x.id WHERE f.kind = 'fix') "
-		     "SELECT " FIX_JSON "::text FROM x", id, req->org, req->actor);
-	if (r < 0)
-		return r;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		r = DB_QUERY(req->db, &res, "SELECT state FROM fixes WHERE id = $1 AND org_id = $2",
-			     id, req->org);
-		if (r == 0)
-			r = PQntuples(res) ? api_error(resp, 409, "only a proposed fix whose patch is "
-						       "still sealed can be approved")
-					   : api_error(resp, 404, "fix not found");
-	} else if ((r = fix_audit(req, "fix.approve", req->id[0], NULL)) == 0) {
-		api_json(resp, 200, PQgetvalue(res, 0, 0));
-	}
-	PQclear(res);
-	return r;
+	return fix_change(req, resp, "WITH x AS (UPDATE fixes SET state = 'approved', "
+			  "approved_by = $3, approved_at = now() WHERE id = $1 AND org_id = $2 "
+			  "AND state = 'proposed' AND patch_enc IS NOT NULL AND deadline > now() "
+			  "RETURNING *), "
+			  "j AS (INSERT INTO jobs (org_id, repository_id, kind, commit_sha, ref, "
+			  "branch, fix_id) SELECT f.org_id, f.repository_id, 'push', f.commit_sha, "
+			  "f.ref, f.branch, f.fix_id FROM jobs f JOIN x ON f.fix_id = x.id "
+			  "WHERE f.kind = 'fix') "
+			  "SELECT " FIX_JSON "::text FROM x", "fix.approve",
+			  "only a proposed fix whose patch is still sealed can be approved");
 }

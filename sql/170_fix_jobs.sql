@@ -31,6 +31,7 @@ ALTER TABLE fixes
 	ADD COLUMN failure     text CHECK (length(failure) <= 500),
 	ADD COLUMN approved_by text,
 	ADD COLUMN approved_at timestamptz,
+	ADD COLUMN rejected_by text,
 	ADD COLUMN branch      text CHECK (branch ~ '^lethe/fix-[1-9][0-9]*-[1-9][0-9]{0,3}$'),
 	ADD COLUMN pr_number   bigint,
 	ADD COLUMN pr_url      text CHECK (length(pr_url) <= 500),
@@ -111,9 +112,10 @@ BEGIN
 	RETURN NEXT;
 END $$;
 
--- lethe-api: asking for a fix queues its job; approving it, the push.
+-- lethe-api: asking for a fix queues its job; approving it, the push; who
+-- approved or rejected it is kept.
 GRANT INSERT ON jobs TO lethe_api;
-GRANT UPDATE (approved_by, approved_at) ON fixes TO lethe_api;
+GRANT UPDATE (approved_by, approved_at, rejected_by) ON fixes TO lethe_api;
 
 -- lethe-fix logs in as lethe_fix.
 DO $$
