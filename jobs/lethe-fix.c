@@ -141,7 +141,8 @@ static int hand_one(const char *p, const struct stat *st, int flag, struct FTW *
  * The tree for the agent: the clone's .git moved to the volume's root,
  * where only root reaches it (the host lists the change against it), a
  * copy of it left in the tree for the agent's git, and everything in the
- * tree made the sandbox user's.
+ * tree made the sandbox user's; the tree keeps its mode (02750, as the
+ * clone left it), so that nobody else on the host reads it.
  */
 static enum outcome tree_handover(struct fix *f)
 {
@@ -162,7 +163,7 @@ static enum outcome tree_handover(struct fix *f)
 	r = rename(dotgit, f->gitdir) < 0 || chmod(f->gitdir, 0700) < 0 ? -errno : 0;
 	if (r == 0)
 		r = fixdiff_copy(f->gitdir, dotgit);
-	if (r == 0 && (nftw(tree, hand_one, 16, FTW_PHYS) < 0 || chmod(tree, 0755) < 0))
+	if (r == 0 && nftw(tree, hand_one, 16, FTW_PHYS) < 0)
 		r = -errno;
 	free(dotgit);
 	return r < 0 ? work_fail(f->w, OUT_TEMP, "unable to hand the tree to the sandbox: %s",

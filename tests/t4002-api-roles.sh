@@ -7,6 +7,9 @@
 # shellcheck source=tests/api-lib.sh
 . "$(dirname "$0")/api-lib.sh"
 api_need
+SEAL=$TOP/build/tests/helpers/fix-seal
+[ -x "$SEAL" ] || skip_all "$SEAL not built"
+printf -- '--- a/a.py\n+++ b/a.py\n@@ -1 +1 @@\n-x\n+y\n' >"$SCRATCH/patch"
 mapfile -t routes < <("$TOP/bin/lethe-api" --routes)
 plan $((${#routes[@]} * 4 * 2))
 
@@ -19,14 +22,22 @@ fresh_repo() { # ORG
 	        VALUES ($1, 'github', 'walk/r$RANDOM$RANDOM', 'https://example.invalid/r.git',
 	                'walk$RANDOM${RANDOM}aaaaaaaaaaaaaaaaaaaa') RETURNING id"
 }
-fresh_finding() { # ORG REPO
+fresh_finding() { # ORG REPO: last seen by walk_org's scan, so that a fix can be asked for
 	sql -c "INSERT INTO lethe.findings (org_id, repository_id, branch, fingerprint, tool, rule_id,
-	        level, path, message) VALUES ($1, $2, 'main', md5(random()::text), 'bandit', 'B602',
-	        'error', 'a.py', 'walk') RETURNING id"
+	        level, path, message, last_scan_id) VALUES ($1, $2, 'main', md5(random()::text),
+	        'bandit', 'B602', 'error', 'a.py', 'walk', $scan) RETURNING id"
 }
 fresh_fix() { # ORG REPO
 	sql -c "INSERT INTO lethe.fixes (org_id, finding_id) VALUES ($1, $(fresh_finding "$1" "$2"))
 	        RETURNING id"
+}
+fresh_proposed() { # ORG REPO: a proposed fix with a sealed patch and its fix job, to approve
+	local fix
+	fix=$(fresh_fix "$1" "$2")
+	sql -c "UPDATE lethe.fixes SET state = 'proposed' WHERE id = $fix;
+	        INSERT INTO lethe.jobs (org_id, repository_id, kind, commit_sha, fix_id)
+	        VALUES ($1, $2, 'fix', 'abcdef1234567', $fix)" >/dev/null
+	"$SEAL" seal "$1" "$fix" "$SCRATCH/patch" >/dev/null && echo "$fix"
 }
 fresh_key() { # ORG
 	sql -c "INSERT INTO lethe.api_keys (org_id, name, prefix, key_hash, role)
@@ -57,6 +68,7 @@ walk_org() { # ORG_NAME
 			/api/v1/fixes/*) id=$(fresh_fix "$org" "$repo") ;;
 			esac
 			[ "$m $path" = "POST /api/v1/findings/{id}/fix" ] && id=$(fresh_finding "$org" "$repo")
+			[ "$m $path" = "POST /api/v1/fixes/{id}/approve" ] && id=$(fresh_proposed "$org" "$repo")
 			[ "$m $path" = "DELETE /api/v1/repositories/{id}" ] && id=$(fresh_repo "$org")
 			path=${path//\{id\}/$id}
 			case "$m $path" in
