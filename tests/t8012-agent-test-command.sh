@@ -51,15 +51,7 @@ cat >"$SCRATCH/script.json" <<'JSON'
  {"tool_calls": [{"name": "done", "arguments": {"summary": "no tests"}}]}]}
 JSON
 model_standin "$SCRATCH/script.json"
-scan_org fixtests
-fix_fixture
-scan_config "fix_model_url = $MODEL_URL" "fix_model_key_file = $SCRATCH/model.key"
-export LETHE_CONFIG=$SCRATCH/lethe.conf
-printf '%s\n' "$MODEL_KEY" | "$TOP/bin/lethe-llm-proxy" --seal-key "$SCRATCH/model.key" >/dev/null
-SOCK=$SCRATCH/llm.sock
-"$TOP/bin/lethe-llm-proxy" --socket "$SOCK" --fix "$FIX" 2>"$SCRATCH/proxy.err" &
-on_exit "kill $! 2>/dev/null"
-for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
+model_proxy fixtests
 task() { # [TEST_COMMAND_JSON]
 	jq -n --argjson tc "${1:-null}" '{tool: "bandit", rule: "B602", path: "app/server.py",
 		line: 12} + (if $tc then {test_command: $tc} else {} end)' >"$SCRATCH/task.json"
