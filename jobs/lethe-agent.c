@@ -13,7 +13,8 @@
  *   edit {path, old, new}       replace the one occurrence of old (old ""
  *                               creates a file that is not there)
  *   run {argv}                  a command through the gate (lib/parse/cmdgate.c),
- *                               without a shell
+ *                               without a shell; the repository's test command
+ *                               too when the task names one (fix_test_command)
  *   done {summary}              the fix is written
  *
  * Every path goes through gate_path(): inside the work tree, no "..",
@@ -58,6 +59,7 @@
 struct agent {
 	const char *socket_path;
 	int root;
+	struct gate_test test;	/* the task's test_command; empty: none */
 	int turns, calls, refusals, edits;
 	int finished;
 };
@@ -407,7 +409,7 @@ static char *tool_edit(struct agent *a, json_object *args)
 /* The environment of a command: nothing of ours. */
 static char *const run_env[] = {
 	"PATH=/usr/bin:/bin", "LANG=C.UTF-8", "HOME=/nonexistent", "TERM=dumb",
-	"GIT_PAGER=cat", "PAGER=cat", "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null",
+	"GIT_PAGER=cat", "PAGER=cat", "PYTHONDONTWRITEBYTECODE=1", "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null",
 	"GIT_TERMINAL_PROMPT=0", "GIT_OPTIONAL_LOCKS=0", "GIT_CONFIG_COUNT=1",
 	"GIT_CONFIG_KEY_0=safe.directory", "GIT_CONFIG_VALUE_0=*", NULL,
 };
@@ -416,7 +418,8 @@ static void run_child(int root, int out, const char *bin, char **argv)
 {
 	int devnull = open("/dev/null", O_RDONLY);
 
-	if (fchdir(root) < 0 || devnull < 0 || dup2(devnull, 0) < 0 || dup2(out, 1) < 0 ||
+	/* A group of its own, so that a timeout kills what it started too. */
+	if (setpgid(0, 0) < 0 || fchdir(root) < 0 || devnull < 0 || dup2(devnull, 0) < 0 || dup2(out, 1) < 0 ||
 	    dup2(out, 2) < 0)
 		_exit(127);
 	execve(bin, argv, run_env);
@@ -446,13 +449,15 @@ static char *tool_run(struct agent *a, json_object *args)
 		argv[i] = (char *)json_object_get_string(v);
 	}
 	argv[n] = NULL;
-	if (gate_check(a->root, argv, &bin, why, sizeof(why)) < 0)
+	if (gate_check(a->root, &a->test, argv, &bin, why, sizeof(why)) < 0)
 		return refused(a, why);
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return xstrdup("error: unable to run");
 	pid = fork();
 	if (pid == 0)
 		run_child(a->root, p[1], bin, argv);
+	if (pid > 0)
+		setpgid(pid, pid);	/* as the child does: whichever runs first */
 	close(p[1]);
 	for (;;) {
 		struct pollfd pfd = { .fd = p[0], .events = POLLIN };
@@ -460,6 +465,7 @@ static char *tool_run(struct agent *a, json_object *args)
 		ssize_t k;
 
 		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0) {
+			kill(-pid, SIGKILL);
 			kill(pid, SIGKILL);
 			out_add(&o, "[killed after %d s]\n", RUN_TIMEOUT_MS / 1000);
 			break;
@@ -472,6 +478,8 @@ static char *tool_run(struct agent *a, json_object *args)
 	close(p[0]);
 	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	if (pid > 0)
+		kill(-pid, SIGKILL);	/* what it left running */
 	out_add(&o, "[exit status %d]\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 	return o.s;
 }
@@ -517,9 +525,28 @@ static json_object *tool_def(const char *name, const char *desc, const char *par
 	return t;
 }
 
-static json_object *tools(void)
+/* The run tool's description: the gate's programs, and the test command if any. */
+static char *run_description(const struct gate_test *test)
+{
+	json_object *words = json_object_new_array();
+	char *d;
+
+	for (int i = 0; test->gt_words[i]; i++)
+		json_object_array_add(words, json_object_new_string(test->gt_words[i]));
+	d = xasprintf("Run a command without a shell: git diff, status, log, show, grep, ls-files, "
+		      "blame; grep; sed -n 'N,Mp'; cat; head; tail; wc; ls; diff.%s%s%s",
+		      test->gt_words[0] ? " The repository's tests: exactly the argv " : "",
+		      test->gt_words[0] ? json_object_to_json_string_ext(words, JSON_C_TO_STRING_PLAIN)
+					: "",
+		      test->gt_words[0] ? ", optionally followed by paths in the repository." : "");
+	json_object_put(words);
+	return d;
+}
+
+static json_object *tools(const struct gate_test *test)
 {
 	json_object *t = json_object_new_array();
+	char *run = run_description(test);
 
 #define STR "{\"type\":\"string\"}"
 #define INT "{\"type\":\"integer\"}"
@@ -536,9 +563,7 @@ static json_object *tools(void)
 					  "file; old empty creates a new file.",
 					  OBJ("\"path\":" STR ",\"old\":" STR ",\"new\":" STR,
 					      "\"path\",\"old\",\"new\"")));
-	json_object_array_add(t, tool_def("run", "Run a command without a shell: git diff, status, "
-					  "log, show, grep, ls-files, blame; grep; sed -n 'N,Mp'; "
-					  "cat; head; tail; wc; ls; diff.",
+	json_object_array_add(t, tool_def("run", run,
 					  OBJ("\"argv\":{\"type\":\"array\",\"items\":" STR "}",
 					      "\"argv\"")));
 	json_object_array_add(t, tool_def("done", "The fix is written.",
@@ -546,6 +571,7 @@ static json_object *tools(void)
 #undef STR
 #undef INT
 #undef OBJ
+	free(run);
 	return t;
 }
 
@@ -581,6 +607,29 @@ static json_object *opening(json_object *task)
 	free(text);
 	free(ask);
 	return msgs;
+}
+
+/* The task's test_command, an array of words, into a->test: 0, or -1 with why. */
+static int task_test(struct agent *a, json_object *task, char *why, size_t whylen)
+{
+	char *words[GATE_TEST_WORDS + 1];
+	json_object *tc;
+	size_t n;
+
+	if (!json_object_object_get_ex(task, "test_command", &tc))
+		return 0;
+	n = json_object_is_type(tc, json_type_array) ? json_object_array_length(tc) : 0;
+	if (n == 0 || n > GATE_TEST_WORDS)
+		return snprintf(why, whylen, "not an array of 1 to %d words", GATE_TEST_WORDS), -1;
+	for (size_t i = 0; i < n; i++) {
+		json_object *w = json_object_array_get_idx(tc, i);
+
+		if (!json_object_is_type(w, json_type_string))
+			return snprintf(why, whylen, "a word is not a string"), -1;
+		words[i] = (char *)json_object_get_string(w);
+	}
+	words[n] = NULL;
+	return gate_test_set(&a->test, words, why, whylen) < 0 ? -1 : 0;
 }
 
 static const char *answer_error(json_object *answer)
@@ -680,7 +729,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "lethe-agent: the task names no tool, rule and path\n");
 		return EXIT_PERMFAIL;
 	}
-	defs = tools();
+	if (task_test(&a, task, why, sizeof(why)) < 0) {
+		fprintf(stderr, "lethe-agent: the task's test_command is refused: %s\n", why);
+		return EXIT_PERMFAIL;
+	}
+	defs = tools(&a.test);
 	while (a.turns < MAX_TURNS && (r = turn(&a, msgs, defs, why, sizeof(why))) > 0)
 		;
 	if (r > 0)
@@ -692,6 +745,7 @@ int main(int argc, char **argv)
 	json_object_put(msgs);
 	json_object_put(defs);
 	json_object_put(task);
+	gate_test_release(&a.test);
 	close(a.root);
 	return r == 0 ? EXIT_OK : EXIT_TEMPFAIL;
 }

@@ -38,6 +38,7 @@
 #include <json-c/json.h>
 
 #include "audit.h"
+#include "cmdgate.h"
 #include "fixdiff.h"
 #include "fixpatch.h"
 #include "fixpush.h"
@@ -230,12 +231,22 @@ static void proxy_stop(struct fix *f)
 	f->proxy = 0;
 }
 
-/* The task: the finding alone (lethe-agent(8)); no code, URL or credential. */
+/*
+ * The task: the finding alone (lethe-agent(8)), and the operator's test
+ * command if set; no code, URL or credential.
+ */
 static enum outcome task_write(struct fix *f, const char *path)
 {
 	json_object *t = json_object_new_object();
+	struct gate_test test;
 	const char *text;
+	char why[256];
 	int r;
+
+	if (gate_test_parse(&test, config_v(f->w->cfg)->fix_test_command, why, sizeof(why)) < 0) {
+		json_object_put(t);
+		return work_fail(f->w, OUT_PERM, "fix_test_command refused: %s", why);
+	}
 
 	json_object_object_add(t, "tool", json_object_new_string(f->tool));
 	json_object_object_add(t, "rule", json_object_new_string(f->rule));
@@ -243,6 +254,14 @@ static enum outcome task_write(struct fix *f, const char *path)
 	json_object_object_add(t, "line", json_object_new_int64(f->line));
 	if (f->instruction)
 		json_object_object_add(t, "instruction", json_object_new_string(f->instruction));
+	if (test.gt_words[0]) {
+		json_object *words = json_object_new_array();
+
+		for (int i = 0; test.gt_words[i]; i++)
+			json_object_array_add(words, json_object_new_string(test.gt_words[i]));
+		json_object_object_add(t, "test_command", words);
+	}
+	gate_test_release(&test);
 	text = json_object_to_json_string_ext(t, JSON_C_TO_STRING_PLAIN);
 	r = write_file_atomic(path, text, strlen(text), 0644);
 	json_object_put(t);
@@ -596,9 +615,15 @@ static enum outcome fix_job(struct work *w)
 	return o;
 }
 
-/* Fixes need a model endpoint (without one they are off) and the agent. */
+/*
+ * Fixes need a model endpoint (without one they are off), the agent, and a
+ * test command, if one is set, the gate takes.
+ */
 static void fix_config_check(const struct config *cfg)
 {
+	struct gate_test test;
+	char why[256];
+
 	if (!*config_v(cfg)->fix_model_url) {
 		log_info("fix_model_url is not set: fixes are off");
 		exit(EXIT_OK);
@@ -606,6 +631,10 @@ static void fix_config_check(const struct config *cfg)
 	if (access(config_v(cfg)->agent_path, X_OK) < 0)
 		fatalx(EXIT_PERMFAIL, "agent_path '%s' is not an executable",
 		       config_v(cfg)->agent_path);
+	if (gate_test_parse(&test, config_v(cfg)->fix_test_command, why, sizeof(why)) < 0)
+		fatalx(EXIT_PERMFAIL, "fix_test_command '%s' refused: %s",
+		       config_v(cfg)->fix_test_command, why);
+	gate_test_release(&test);
 }
 
 int main(int argc, char **argv)

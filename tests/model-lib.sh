@@ -11,6 +11,12 @@
 #   fix_fixture                after scan_org: a repository of $ORG, an open
 #                              finding of it (in app.py) and a fix of that
 #                              finding; sets FINDING and FIX
+#   model_proxy ORG [KEY=V...] after model_standin, with scan-lib.sh: ORG
+#                              (scan_org), its fix (fix_fixture), a config
+#                              ($SCRATCH/lethe.conf, now LETHE_CONFIG) for
+#                              the stand-in with the keys given, the model
+#                              key sealed and lethe-llm-proxy on SOCK
+#                              ($SCRATCH/llm.sock) for the fix
 # shellcheck disable=SC2034 # MODEL_URL and the others are the tests'
 
 model_need() {
@@ -46,4 +52,18 @@ fix_fixture() {
 		'bandit', 'B602', 'error', 'app.py', 5, 'subprocess call with shell=True' FROM r
 		RETURNING id")
 	FIX=$(q "INSERT INTO lethe.fixes (org_id, finding_id) VALUES ($org, $FINDING) RETURNING id")
+}
+
+model_proxy() { # ORG [KEY=V...]
+	local org=$1
+	shift
+	scan_org "$org"
+	fix_fixture
+	scan_config "fix_model_url = $MODEL_URL" "fix_model_key_file = $SCRATCH/model.key" "$@"
+	export LETHE_CONFIG=$SCRATCH/lethe.conf
+	printf '%s\n' "$MODEL_KEY" | "$TOP/bin/lethe-llm-proxy" --seal-key "$SCRATCH/model.key" >/dev/null
+	SOCK=$SCRATCH/llm.sock
+	"$TOP/bin/lethe-llm-proxy" --socket "$SOCK" --fix "$FIX" 2>"$SCRATCH/proxy.err" &
+	on_exit "kill $! 2>/dev/null"
+	for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
 }

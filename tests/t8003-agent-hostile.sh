@@ -51,15 +51,7 @@ cat >"$SCRATCH/script.json" <<'JSON'
  {"content": "never asked for"}]}
 JSON
 model_standin "$SCRATCH/script.json"
-scan_org fixagent
-fix_fixture
-scan_config "fix_model_url = $MODEL_URL" "fix_model_key_file = $SCRATCH/model.key"
-export LETHE_CONFIG=$SCRATCH/lethe.conf
-printf '%s\n' "$MODEL_KEY" | "$TOP/bin/lethe-llm-proxy" --seal-key "$SCRATCH/model.key" >/dev/null
-SOCK=$SCRATCH/llm.sock
-"$TOP/bin/lethe-llm-proxy" --socket "$SOCK" --fix "$FIX" 2>"$SCRATCH/proxy.err" &
-on_exit "kill $! 2>/dev/null"
-for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
+model_proxy fixagent
 jq -n --argjson line 12 '{tool: "bandit", rule: "B602", path: "app/server.py", line: $line}' \
 	>"$SCRATCH/task.json"
 

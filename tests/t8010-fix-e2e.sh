@@ -3,7 +3,8 @@
 # vulnerable fixture on the stand-in GitHub; an admin asks for its fix;
 # lethe-fix clones the commit onto an encrypted volume, runs lethe-agent in
 # the sandbox, whose edit (scripted in the stand-in model) replaces the shell
-# call, lists the change on the host and seals it, destroying the volume.
+# call, and which runs the operator's test command (fix_test_command) there,
+# lists the change on the host and seals it, destroying the volume.
 # Nothing is pushed before the admin approves; after approval the stand-in
 # receives exactly one branch push and one pull request, made with an
 # installation token holding contents and pull_requests write alone, and
@@ -19,7 +20,7 @@ api_need
 for b in lethe-fix lethe-llm-proxy lethe-agent; do
 	[ -x "$TOP/bin/$b" ] || skip_all "bin/$b not built"
 done
-plan 26
+plan 28
 pause_jobs
 
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$SD/app.pem" 2>/dev/null
@@ -47,12 +48,13 @@ marker=lethe-fix-marker-$(openssl rand -hex 6)
 jq -n --arg m "$marker" '{answers: [
   {tool_calls: [{name: "edit", arguments: {path: "app/server.py",
      old: "subprocess.call(\"ls -l \" + user_path, shell=True)",
-     new: ("subprocess.call([\"ls\", \"-l\", \"--\", user_path])  # " + $m)}}]},
+     new: ("subprocess.call([\"ls\", \"-l\", \"--\", user_path])  # " + $m)}},
+    {name: "run", arguments: {argv: ["python3", "-m", "unittest"]}}]},
   {tool_calls: [{name: "done", arguments: {summary: "no shell"}}]}]}' >"$SCRATCH/script.json"
 model_standin "$SCRATCH/script.json"
 cp "$TOP/bin/lethe-agent" "$SCRATCH/lethe-agent"	# where the sandbox's user reaches it
 scan_config "fix_model_url = $MODEL_URL" "fix_model_key_file = $SCRATCH/model.key" \
-	"agent_path = $SCRATCH/lethe-agent"
+	"agent_path = $SCRATCH/lethe-agent" "fix_test_command = python3 -m unittest"
 export LETHE_CONFIG=$SCRATCH/lethe.conf
 printf '%s\n' "$MODEL_KEY" | "$TOP/bin/lethe-llm-proxy" --seal-key "$SCRATCH/model.key" >/dev/null
 pw=$(openssl rand -hex 12)
@@ -88,6 +90,11 @@ is "$(grep '^+++ \|^--- ' "$SCRATCH/patch" | tr '\n' ' ')" "--- a/app/server.py 
 	"the patch changes app/server.py alone"
 is "$(grep -c "^+.*subprocess.call(\[\"ls\", \"-l\", \"--\", user_path\])  # $marker" "$SCRATCH/patch")" 1 \
 	"it replaces the shell call as the agent edited it"
+is "$(jq -r 'select(.status == 200) | .body.tools[] | select(.function.name == "run") |
+	.function.description | test("exactly the argv \\[\"python3\",\"-m\",\"unittest\"\\]")' "$MLOG" |
+	sort -u)" true "lethe-fix gave the agent the test command, named to the model"
+is "$(jq -r 'select(.status == 200) | .body.messages[] | select(.role == "tool") | .content' "$MLOG" |
+	grep -c '^Ran 0 tests')" 1 "the test command ran in the sandbox"
 is "$(jq -s '[.[] | select(.push or .pull)] | length' "$LOG")" 0 "nothing was pushed or proposed to the VCS"
 is "$(jq -r .authorization "$MLOG" | sort -u)" "Bearer $MODEL_KEY" \
 	"the model endpoint got the key from the proxy"

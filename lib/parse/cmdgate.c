@@ -4,6 +4,7 @@
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -344,35 +345,175 @@ static int check_program(const struct program *pg, int root_fd, char *const argv
 	return 0;
 }
 
-int gate_check(int root_fd, char *const argv[], const char **binary, char *why, size_t whylen)
+/* What every word of a command must be: short, without a shell operator or a '!' escape. */
+static int argument_check(const char *arg, char *why, size_t whylen)
+{
+	const char *op;
+
+	if (strlen(arg) >= GATE_MAX_ARG)
+		return WHY("an argument longer than %d bytes", GATE_MAX_ARG);
+	if ((op = shell_operator(arg)))
+		return WHY("shell operator '%s' refused in '%.100s': commands run without "
+			   "a shell, one at a time", op[0] == '\n' ? "\\n" : op[0] == '\r' ?
+			   "\\r" : op, arg);
+	if (arg[0] == '!')
+		return WHY("'%.100s' refused: '!' escapes run a shell", arg);
+	return 0;
+}
+
+/* Whether argv starts with the test command's words. */
+static int test_prefix(const struct gate_test *t, char *const argv[])
+{
+	for (int i = 0; t->gt_words[i]; i++)
+		if (!argv[i] || strcmp(argv[i], t->gt_words[i]))
+			return 0;
+	return 1;
+}
+
+/* After the test command's words: paths in the work tree only. */
+static int check_test(int root_fd, const struct gate_test *t, char *const argv[],
+		      const char **binary, char *why, size_t whylen)
+{
+	int i = 0;
+
+	while (t->gt_words[i])
+		i++;
+	for (; argv[i]; i++) {
+		if (argv[i][0] == '-')
+			return WHY("test command argument '%.100s' refused: only paths in the work "
+				   "tree may follow '%s'", argv[i], t->gt_line);
+		if (gate_path(root_fd, argv[i], 0, why, whylen) < 0)
+			return -EPERM;
+	}
+	*binary = t->gt_binary;
+	return 0;
+}
+
+/* An executable regular file at path, or -EINVAL with why. */
+static int test_executable(const char *path, const char *name, char *why, size_t whylen)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || access(path, X_OK) < 0)
+		return snprintf(why, whylen, "program '%.200s' is not an executable file%s", name,
+				strchr(name, '/') ? "" : " in /usr/bin or /bin"), -EINVAL;
+	return 0;
+}
+
+/* The test command's program as the sandbox has it: /usr/bin/NAME, /bin/NAME or /usr/..., /bin/... */
+static int test_resolve(const char *name, char **binary, char *why, size_t whylen)
+{
+	static const char *const dirs[] = { "/usr/bin/", "/bin/" };
+
+	if (strchr(name, '/')) {
+		if (strncmp(name, "/usr/", 5) && strncmp(name, "/bin/", 5))
+			return snprintf(why, whylen, "program '%.200s' refused: name it, or give an "
+					"absolute path under /usr or /bin (all the sandbox has)",
+					name), -EINVAL;
+		if (has_component(name, ".."))
+			return snprintf(why, whylen, "program '%.200s' refused: '..'", name), -EINVAL;
+		if (test_executable(name, name, why, whylen) < 0)
+			return -EINVAL;
+		*binary = xstrdup(name);
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		char *p = xasprintf("%s%s", dirs[i], name);
+
+		if (test_executable(p, name, why, whylen) == 0) {
+			*binary = p;
+			return 0;
+		}
+		free(p);
+	}
+	return -EINVAL;
+}
+
+void gate_test_release(struct gate_test *t)
+{
+	if (!t)
+		return;
+	for (int i = 0; t->gt_words[i]; i++)
+		free(t->gt_words[i]);
+	free(t->gt_binary);
+	free(t->gt_line);
+	memset(t, 0, sizeof(*t));
+}
+
+int gate_test_set(struct gate_test *t, char *const words[], char *why, size_t whylen)
+{
+	size_t len = 0;
+	int n;
+
+	memset(t, 0, sizeof(*t));
+	for (n = 0; words[n]; n++) {
+		if (n >= GATE_TEST_WORDS)
+			return snprintf(why, whylen, "more than %d words", GATE_TEST_WORDS), -EINVAL;
+		if (!*words[n])
+			return snprintf(why, whylen, "an empty word"), -EINVAL;
+		if (argument_check(words[n], why, whylen) < 0)
+			return -EINVAL;
+		len += strlen(words[n]) + 1;
+	}
+	if (n == 0)
+		return 0;
+	if (test_resolve(words[0], &t->gt_binary, why, whylen) < 0)
+		return -EINVAL;
+	t->gt_line = xmalloc(len);
+	t->gt_line[0] = '\0';
+	for (int i = 0; i < n; i++) {
+		t->gt_words[i] = xstrdup(words[i]);
+		if (i)
+			strcat(t->gt_line, " ");
+		strcat(t->gt_line, words[i]);
+	}
+	return 0;
+}
+
+int gate_test_parse(struct gate_test *t, const char *line, char *why, size_t whylen)
+{
+	char *copy = xstrdup(line), *words[GATE_TEST_WORDS + 2], *save = NULL;
+	int n = 0, r;
+
+	for (char *w = strtok_r(copy, " \t", &save); w && n <= GATE_TEST_WORDS;
+	     w = strtok_r(NULL, " \t", &save))
+		words[n++] = w;
+	words[n] = NULL;
+	r = gate_test_set(t, words, why, whylen);
+	free(copy);
+	return r;
+}
+
+int gate_check(int root_fd, const struct gate_test *test, char *const argv[],
+	       const char **binary, char *why, size_t whylen)
 {
 	const struct program *pg = NULL;
-	const char *op;
-	int n;
+	int n, has_test;
 
 	*binary = NULL;
 	for (n = 0; argv[n]; n++) {
 		if (n >= GATE_MAX_ARGS)
 			return WHY("more than %d arguments", GATE_MAX_ARGS);
-		if (strlen(argv[n]) >= GATE_MAX_ARG)
-			return WHY("an argument longer than %d bytes", GATE_MAX_ARG);
-		if ((op = shell_operator(argv[n])))
-			return WHY("shell operator '%s' refused in '%.100s': commands run without "
-				   "a shell, one at a time", op[0] == '\n' ? "\\n" : op[0] == '\r' ?
-				   "\\r" : op, argv[n]);
-		if (argv[n][0] == '!')
-			return WHY("'%.100s' refused: '!' escapes run a shell", argv[n]);
+		if (argument_check(argv[n], why, whylen) < 0)
+			return -EPERM;
 	}
 	if (n == 0)
 		return WHY("an empty command");
-	if (strchr(argv[0], '/'))
-		return WHY("'%.100s' refused: programs are named, not given by path", argv[0]);
+	has_test = test && test->gt_words[0];
+	if (has_test && test_prefix(test, argv))
+		return check_test(root_fd, test, argv, binary, why, whylen);
 	for (size_t i = 0; i < ARRAY_SIZE(programs); i++)
 		if (!strcmp(programs[i].name, argv[0]))
 			pg = &programs[i];
+	if (has_test && !pg && !strcmp(argv[0], test->gt_words[0]))
+		return WHY("'%.100s' runs only as the test command '%s', optionally followed by "
+			   "paths in the work tree", argv[0], test->gt_line);
+	if (strchr(argv[0], '/'))
+		return WHY("'%.100s' refused: programs are named, not given by path", argv[0]);
 	if (!pg)
 		return WHY("'%.100s' is not allowed; allowed: git, grep, sed -n, cat, head, tail, "
-			   "wc, ls, diff", argv[0]);
+			   "wc, ls, diff%s%s%s", argv[0], has_test ? " and the test command '" : "",
+			   has_test ? test->gt_line : "", has_test ? "'" : "");
 	n = pg->operands == OP_GIT ? check_git(root_fd, argv, why, whylen)
 				   : check_program(pg, root_fd, argv, why, whylen);
 	if (n == 0)

@@ -143,6 +143,32 @@ static const struct gcase cases[] = {
 	{ { "diff", "app.py", NULL }, "diff takes 2 paths" },
 };
 
+/* With the test command "make -s check" set. */
+static const struct gcase test_cases_on[] = {
+	{ { "make", "-s", "check", NULL }, NULL },
+	{ { "make", "-s", "check", "app.py", "src", NULL }, NULL },
+	{ { "git", "diff", NULL }, NULL },
+	{ { "make", "-s", "check", "-k", NULL }, "test command argument '-k' refused" },
+	{ { "make", "-s", "check", "--eval=x", NULL }, "only paths in the work tree may follow" },
+	{ { "make", "-s", "check", "V=1", NULL }, "no such file" },
+	{ { "make", "-s", "check", "../x", NULL }, "'..' leaves the work tree" },
+	{ { "make", "-s", "check", "/etc/passwd", NULL }, "absolute paths" },
+	{ { "make", "-s", "check", ".git/config", NULL }, ".git is not open" },
+	{ { "make", "-s", "check", ";", "id", NULL }, "shell operator ';'" },
+	{ { "make", "-s", "check", "app.py|sh", NULL }, "shell operator '|'" },
+	{ { "make", "-s", NULL }, "runs only as the test command 'make -s check'" },
+	{ { "make", "-C", "/", "-s", "check", NULL }, "runs only as the test command" },
+	{ { "make", "-s", "install", NULL }, "runs only as the test command" },
+	{ { "/usr/bin/make", "-s", "check", NULL }, "named, not given by path" },
+	{ { "curl", "x", NULL }, "and the test command 'make -s check'" },
+};
+
+/* Without a test command, the same command is one more program not allowed. */
+static const struct gcase test_cases_off[] = {
+	{ { "make", "-s", "check", NULL }, "'make' is not allowed" },
+	{ { "python3", "-m", "unittest", NULL }, "'python3' is not allowed" },
+};
+
 static void mkfile(const char *path, const char *text)
 {
 	char *p = xasprintf("%s/%s", tree, path);
@@ -196,24 +222,98 @@ static void describe(const char *const *argv, char *out, size_t n)
 			*c = '?';
 }
 
-static void test_cases(void)
+static void run_cases(const struct gcase *cases_, size_t n, const struct gate_test *test,
+		      const char *label)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		const struct gcase *c = &cases[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct gcase *c = &cases_[i];
 		const char *bin = NULL;
 		char why[512] = "", what[300];
-		int r = gate_check(root, (char *const *)c->argv, &bin, why, sizeof(why));
+		int r = gate_check(root, test, (char *const *)c->argv, &bin, why, sizeof(why));
 
 		describe(c->argv, what, sizeof(what));
 		if (!c->refusal) {
 			ok(r == 0 && bin && bin[0] == '/' && !strcmp(strrchr(bin, '/') + 1, c->argv[0]),
-			   "allowed: %s", what);
+			   "allowed%s: %s", label, what);
 		} else {
-			ok(r == -EPERM && !bin && strstr(why, c->refusal), "refused: %s", what);
+			ok(r == -EPERM && !bin && strstr(why, c->refusal), "refused%s: %s", label, what);
 		}
 		if ((r == 0) != !c->refusal || (c->refusal && !strstr(why, c->refusal)))
 			diag("got %d '%s'", r, why);
 	}
+}
+
+static void test_cases(void)
+{
+	struct gate_test t;
+	char why[256];
+
+	run_cases(cases, ARRAY_SIZE(cases), NULL, "");
+	if (gate_test_parse(&t, "make -s check", why, sizeof(why)) < 0) {
+		diag("%s", why);
+		abort();
+	}
+	run_cases(test_cases_on, ARRAY_SIZE(test_cases_on), &t, " with the test command");
+	gate_test_release(&t);
+	run_cases(test_cases_off, ARRAY_SIZE(test_cases_off), &t, " without a test command");
+	run_cases(test_cases_off, ARRAY_SIZE(test_cases_off), NULL, " without a test command");
+}
+
+/* fix_test_command's line: NULL when it must be taken, else what the refusal must say. */
+struct tcase {
+	const char *line;
+	const char *refusal;
+};
+
+static const struct tcase test_lines[] = {
+	{ "make check", NULL },
+	{ "  make\t -s   check ", NULL },
+	{ "/usr/bin/make check", NULL },
+	{ "python3 -m unittest", NULL },
+	{ "make check;id", "shell operator ';'" },
+	{ "make check | tee x", "shell operator '|'" },
+	{ "make $HOME", "shell operator '$NAME'" },
+	{ "make `id`", "shell operator '`'" },
+	{ "!make check", "'!' escapes" },
+	{ "./run-tests", "name it, or give an absolute path under /usr or /bin" },
+	{ "tests/run", "name it, or give an absolute path" },
+	{ "/opt/venv/bin/pytest", "absolute path under /usr or /bin" },
+	{ "/usr/bin/../../tmp/x", "'..'" },
+	{ "/usr/share", "not an executable file" },
+	{ "lethe-no-such-program", "not an executable file in /usr/bin or /bin" },
+	{ "make 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16", "more than 16 words" },
+};
+
+static void test_commands(void)
+{
+	struct gate_test t;
+	char why[256];
+
+	for (size_t i = 0; i < ARRAY_SIZE(test_lines); i++) {
+		const struct tcase *c = &test_lines[i];
+		int r;
+
+		why[0] = '\0';
+		r = gate_test_parse(&t, c->line, why, sizeof(why));
+		if (!c->refusal)
+			ok(r == 0 && t.gt_binary && t.gt_binary[0] == '/' && t.gt_words[0] &&
+			   !strcmp(strrchr(t.gt_binary, '/') + 1, strrchr(t.gt_words[0], '/') ?
+				   strrchr(t.gt_words[0], '/') + 1 : t.gt_words[0]),
+			   "test command taken: '%s'", c->line);
+		else
+			ok(r == -EINVAL && !t.gt_words[0] && !t.gt_binary && strstr(why, c->refusal),
+			   "test command refused: '%s'", c->line);
+		if ((r == 0) != !c->refusal || (c->refusal && !strstr(why, c->refusal)))
+			diag("got %d '%s'", r, why);
+		gate_test_release(&t);
+	}
+	ok(gate_test_parse(&t, "", why, sizeof(why)) == 0 && !t.gt_words[0], "empty: none");
+	ok(gate_test_parse(&t, "  \t ", why, sizeof(why)) == 0 && !t.gt_words[0], "blank: none");
+	ok(gate_test_parse(&t, "  make\t -s   check ", why, sizeof(why)) == 0 &&
+	   !strcmp(t.gt_line, "make -s check") && !strcmp(t.gt_words[2], "check") &&
+	   !t.gt_words[3], "words split at spaces and tabs");
+	gate_test_release(&t);
+	gate_test_release(NULL);
 }
 
 static void test_paths(void)
@@ -241,13 +341,13 @@ static void test_limits(void)
 	for (int i = 1; i <= GATE_MAX_ARGS; i++)
 		argv[i] = "app.py";
 	argv[GATE_MAX_ARGS + 1] = NULL;
-	ok(gate_check(root, (char *const *)argv, &bin, why, sizeof(why)) == -EPERM &&
+	ok(gate_check(root, NULL, (char *const *)argv, &bin, why, sizeof(why)) == -EPERM &&
 	   strstr(why, "more than"), "more than %d arguments are refused", GATE_MAX_ARGS);
 	memset(big, 'a', GATE_MAX_ARG);
 	big[GATE_MAX_ARG] = '\0';
 	argv[1] = big;
 	argv[2] = NULL;
-	ok(gate_check(root, (char *const *)argv, &bin, why, sizeof(why)) == -EPERM &&
+	ok(gate_check(root, NULL, (char *const *)argv, &bin, why, sizeof(why)) == -EPERM &&
 	   strstr(why, "longer than"), "an argument of %d bytes is refused", GATE_MAX_ARG);
 	free(big);
 }
@@ -258,6 +358,7 @@ int main(void)
 
 	setup();
 	test_cases();
+	test_commands();
 	test_paths();
 	test_limits();
 	close(root);
