@@ -112,8 +112,9 @@ export default async function fixes(main, r) {
 	}
 
 	// After an approval or a rejection: the new state, and the focus on it.
+	// Their answer has no patch: an approved one's stays sealed until pushed.
 	function changed(answer) {
-		fx = { ...fx, ...answer, patch: answer.patch ?? null };
+		fx = { ...fx, ...answer, patch: answer.state === 'approved' ? fx.patch : null };
 		draw();
 		status.focus();
 	}
