@@ -222,9 +222,12 @@ int api_scan_sarif(struct api_req *req, struct api_resp *resp)
 #define FINDING_STATE \
 	"CASE WHEN tr.id IS NOT NULL AND (tr.expires_at IS NULL OR tr.expires_at > now()) " \
 	"THEN tr.state ELSE f.state END"
+/* A finding with its repository, its triage and its newest fix (fx: none, or one row). */
 #define FINDING_FROM \
 	"FROM findings f JOIN repositories r ON r.id = f.repository_id " \
-	"LEFT JOIN triage tr ON tr.repository_id = f.repository_id AND tr.fingerprint = f.fingerprint "
+	"LEFT JOIN triage tr ON tr.repository_id = f.repository_id AND tr.fingerprint = f.fingerprint " \
+	"LEFT JOIN LATERAL (SELECT x.id, x.state FROM fixes x WHERE x.finding_id = f.id " \
+	"ORDER BY x.id DESC LIMIT 1) fx ON true "
 /* A vulnerable dependency's advisory (lib/store/vulns.h): what the finding says, and the stored record's dates. */
 #define FINDING_ADVISORY \
 	"CASE WHEN f.rule_id = 'lethe/vulnerable-dependency' THEN f.properties || coalesce((" \
@@ -237,7 +240,8 @@ int api_scan_sarif(struct api_req *req, struct api_resp *resp)
 	"f.state AS scan_state, f.suppressed_in_code, f.first_scan_id, f.last_scan_id, f.fixed_scan_id, " \
 	"f.created_at, f.updated_at, CASE WHEN tr.id IS NOT NULL THEN json_build_object('state', tr.state, " \
 	"'reason', tr.reason, 'expires_at', tr.expires_at, 'by', tr.created_by, 'at', tr.created_at) END AS triage, " \
-	FINDING_ADVISORY " AS advisory "
+	FINDING_ADVISORY " AS advisory, " \
+	"CASE WHEN fx.id IS NOT NULL THEN json_build_object('id', fx.id, 'state', fx.state) END AS fix "
 
 int api_findings_list(struct api_req *req, struct api_resp *resp)
 {

@@ -2,22 +2,11 @@
 // chromium driven by playwright-core), run by tests/t7002-dashboard-browser.sh,
 // which sets up the stack's data and passes it in the environment.  Each
 // check prints one line, "ok - what" or "not ok - what: why", that the shell
-// test turns into TAP; screenshots go to $SHOTS, axe-core checks each page.
-import { createRequire } from 'node:module';
+// test turns into TAP (tests/browser-lib.mjs); screenshots go to $SHOTS,
+// axe-core checks each page.
 import { readFileSync, mkdirSync, unlinkSync } from 'node:fs';
+import { env, URL, PW, report, check, axe, axeReport, signIn, visit, launch, watch, watchReport } from './browser-lib.mjs';
 
-const env = (k) => {
-	if (!process.env[k])
-		throw new Error(`${k} is not set`);
-	return process.env[k];
-};
-const TOOLS = env('BROWSER_TOOLS');
-const require = createRequire(`${TOOLS}/`);
-const { chromium } = require('playwright-core');
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-
-const URL = env('LETHE_URL');
-const PW = env('DASH_PASSWORD');
 const OWNER = env('DASH_OWNER');
 const MEMBER = env('DASH_MEMBER');
 const REPO = env('DASH_REPO');
@@ -31,30 +20,6 @@ const SHOTS = env('SHOTS');
 const XSS = [env('DASH_XSS_IMG'), env('DASH_XSS_SCRIPT')];
 const WAIT = 300000;		// a scan under the sanitizers is slow
 
-function report(pass, what, why = '') {
-	console.log(pass ? `ok - ${what}` : `not ok - ${what}: ${String(why).replace(/\s+/g, ' ').slice(0, 400)}`);
-}
-
-async function check(what, fn) {
-	try {
-		const why = await fn();
-		report(why === true || why === undefined, what, why);
-	} catch (e) {
-		report(false, what, e.message);
-	}
-}
-
-const axeFound = [];
-async function axe(page, name) {
-	await page.evaluate(AXE);
-	const r = await page.evaluate(async () => (await window.axe.run(document, {
-		resultTypes: ['violations'],
-	})).violations.map((v) => ({ id: v.id, impact: v.impact, n: v.nodes.length,
-		where: v.nodes.slice(0, 2).map((x) => x.target.join(' ')) })));
-	const bad = r.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-	axeFound.push({ name, bad, all: r });
-}
-
 async function shot(page, name) {
 	await page.screenshot({ path: `${SHOTS}/${name}-${page.viewportSize().width}.png`, fullPage: true });
 }
@@ -67,38 +32,14 @@ async function shotBoth(page, name) {
 	await page.setViewportSize({ width: 1280, height: 800 });
 }
 
-async function signIn(page, email) {
-	await page.goto(`${URL}/`);
-	await page.getByLabel('Email').fill(email);
-	await page.getByLabel('Password').fill(PW);
-	await page.getByRole('button', { name: 'Sign in' }).click();
-	await page.getByRole('heading', { name: 'Now', level: 1 }).waitFor();
-}
-
-async function visit(page, hash, heading) {
-	await page.goto(`${URL}/#/${hash}`);
-	await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
-}
-
-// Chromium runs as root here (the tests need root for the stack):
-// --no-sandbox, since its own sandbox refuses to start as root.
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+const browser = await launch();
 mkdirSync(SHOTS, { recursive: true });
 const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
 const page = await ctx.newPage();
 // What went wrong in the page: uncaught errors, CSP reports, and API
 // refusals other than the ones this script provokes (a reload's refresh
 // without a cookie, a wrong password, another org's id).
-const pageErrors = [];
-const cspReports = [];
-const refusals = [];
-page.on('pageerror', (e) => pageErrors.push(e.message));
-page.on('console', (m) => m.text().includes('Content Security Policy') && cspReports.push(m.text()));
-page.on('response', (r) => {
-	const u = new globalThis.URL(r.url());
-	if (r.status() >= 400 && !u.pathname.startsWith('/api/v1/auth/') && u.pathname !== `/api/v1/repositories/${OTHER_REPO}`)
-		refusals.push(`${r.status()} ${u.pathname}`);
-});
+const watched = watch(page, (path) => path === `/api/v1/repositories/${OTHER_REPO}`);
 
 // Sign-in: a wrong password shows the API's reason.
 await page.goto(`${URL}/`);
@@ -400,10 +341,6 @@ await check('signing out revokes the session: a reload asks to sign in', async (
 	return true;
 });
 
-for (const a of axeFound)
-	report(a.bad.length === 0, `axe: no serious or critical violation on ${a.name} ` +
-		`(${a.all.length} of lesser impact)`, JSON.stringify(a.bad));
-report(pageErrors.length === 0, 'no uncaught script error in the page', pageErrors.join(' | '));
-report(cspReports.length === 1, 'no CSP report but the one of the inline-script check', cspReports.join(' | '));
-report(refusals.length === 0, 'no API refusal the script did not provoke', refusals.join(' | '));
+axeReport();
+watchReport(watched, 1);
 await browser.close();

@@ -17,10 +17,9 @@ scan_need
 # shellcheck source=tests/api-lib.sh
 . "$TOP/tests/api-lib.sh"
 api_need
-BROWSER_TOOLS=$TOP/build/tools/browser
-[ -x /usr/bin/chromium ] || skip_all "no /usr/bin/chromium (scripts/deps installs Debian's chromium)"
-[ -d "$BROWSER_TOOLS/node_modules/playwright-core" ] && [ -d "$BROWSER_TOOLS/node_modules/axe-core" ] ||
-	skip_all "playwright-core or axe-core missing from build/tools/browser (scripts/deps installs them)"
+# shellcheck source=tests/browser-lib.sh
+. "$TOP/tests/browser-lib.sh"
+browser_need
 plan 59
 pause_jobs
 
@@ -93,20 +92,10 @@ ok "the held scan has a live checkout" test -n "$co"
 
 SHOTS=$TOP/build/screenshots
 rm -rf "$SHOTS"
-BROWSER_TOOLS=$BROWSER_TOOLS LETHE_URL=$LETHE_URL DASH_PASSWORD=$pw DASH_OWNER=owner@$TAG.test \
+LETHE_URL=$LETHE_URL DASH_PASSWORD=$pw DASH_OWNER=owner@$TAG.test \
 DASH_MEMBER=member@$TAG.test DASH_REPO=$repo DASH_REPO_NAME=$ORG/$name DASH_CHECKOUT=${co:-0} \
 DASH_PAUSE=$SCRATCH/pause DASH_SCRUBBED=${dead_co:-0} DASH_KEPT_REPO=$dead_repo DASH_OTHER_REPO=$other_repo SHOTS=$SHOTS DASH_XSS_IMG=$img DASH_XSS_SCRIPT=$script \
-	timeout 900 node "$TOP/tests/dashboard-browser.mjs" >"$SCRATCH/browser.out" 2>"$SCRATCH/browser.err"
-rc=$?
-while IFS= read -r line; do
-	case $line in
-	"ok - "*) _tap_result 0 "${line#ok - }" ;;
-	"not ok - "*) _tap_result 1 "${line#not ok - }" ;;
-	*) diag "$line" ;;
-	esac
-done <"$SCRATCH/browser.out"
-[ $rc = 0 ] || { diag "the browser script exited $rc:"; tail -n 15 "$SCRATCH/browser.err" | sed 's/^/# /' >&2; }
-is "$rc" 0 "the browser script ran to its end"
+	browser_run dashboard-browser.mjs
 wait "$scanner"
 is "$(q "SELECT count(*) FROM lethe.checkouts WHERE job_id = $job")" 0 \
 	"the disconnect deleted the scan's checkout row too"

@@ -2,13 +2,14 @@
 # The fix routes of lethe-api: an admin asks for a fix of an open finding
 # (one on the way at a time), reads it with its patch opened from its seal
 # for that answer only, and rejects it, which destroys the sealed patch at
-# once; each step is an audit event; another org's fix is not found.
+# once; each step is an audit event; another org's fix is not found; a
+# finding carries its newest fix's id and state.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/api-lib.sh"
 api_need
 SEAL=$TOP/build/tests/helpers/fix-seal
 [ -x "$SEAL" ] || skip_all "$SEAL not built"
-plan 21
+plan 24
 
 api_scanned_repo github acme/app
 finding=$(sql -c "SELECT min(finding_id) FROM lethe.scan_findings WHERE scan_id = $scan")
@@ -21,6 +22,8 @@ is "$(jq -c '[.finding, .state, .instruction, .patch]' <<<"$BODY")" "[$finding,\
 	"it is queued, for that finding, with the instruction"
 is "$(sql -c "SELECT count(*) FROM lethe.audit_events WHERE action = 'fix.request' AND target = 'fix:$fix'")" 1 \
 	"the request is an audit event"
+req GET "/api/v1/findings/$finding" "$at"
+is "$(jq -c .fix <<<"$BODY")" "{\"id\":$fix,\"state\":\"queued\"}" "the finding carries its fix's id and state"
 req POST "/api/v1/findings/$finding/fix" "$at" '{}'
 is "$STATUS $(jq -r .error <<<"$BODY")" "409 the finding has a fix on the way already" \
 	"a second fix of the same finding is refused while one is on the way"
@@ -32,6 +35,9 @@ is "$STATUS" 400 "an instruction over 2000 characters is refused"
 req POST "/api/v1/findings/$other/fix" "$at" '{"instruction":7}'
 is "$STATUS" 400 "an instruction that is not a string is refused"
 is "$(sql -c "SELECT count(*) FROM lethe.fixes WHERE finding_id = $other")" 0 "and neither made a fix"
+req GET "/api/v1/findings?repository=$repo" "$at"
+is "$(jq -c "[.findings[] | select(.id == $other or .id == $finding) | .fix.state]" <<<"$BODY")" '[null,"queued"]' \
+	"the list gives each finding its fix, null for none"
 sql -c "UPDATE lethe.findings SET state = 'fixed' WHERE id = $other" >/dev/null
 req POST "/api/v1/findings/$other/fix" "$at" '{}'
 is "$STATUS $(jq -r .error <<<"$BODY")" "409 the finding is fixed already" "a fixed finding gets no fix"
@@ -62,6 +68,8 @@ is "$STATUS $(jq -c '[.state, .destroy_reason]' <<<"$BODY")" '200 ["rejected","r
 	"the admin rejects it"
 is "$(sql -c "SELECT patch_enc IS NULL, destroyed_at IS NOT NULL FROM lethe.fixes WHERE id = $fix")" "t|t" \
 	"its sealed patch is destroyed at once"
+req GET "/api/v1/findings/$finding" "$at1"
+is "$(jq -r .fix.state <<<"$BODY")" rejected "the finding carries its newest fix, rejected"
 is "$(sql -c "SELECT count(*) FROM lethe.audit_events WHERE action = 'fix.reject' AND target = 'fix:$fix'")" 1 \
 	"the rejection is an audit event"
 req POST "/api/v1/fixes/$fix/reject" "$at1"

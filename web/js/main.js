@@ -8,10 +8,12 @@ import findings from './pages/findings.js';
 import repos from './pages/repos.js';
 import audit from './pages/audit.js';
 import admin from './pages/admin.js';
+import fixes from './pages/fixes.js';
 
 export const RANK = { member: 1, admin: 2, owner: 3 };
 
-// Page, its title in the navigation, and the least role that sees it.
+// Page, its title in the navigation, the least role that sees it and, for a
+// page not in the navigation, the entry it comes under.
 const PAGES = [
 	['now', 'Now', 'member', now],
 	['scrubs', 'Scrub log', 'member', scrubs],
@@ -19,6 +21,7 @@ const PAGES = [
 	['repos', 'Repositories', 'member', repos],
 	['audit', 'Audit', 'admin', audit],
 	['admin', 'Admin', 'admin', admin],
+	['fixes', 'Fix', 'admin', fixes, 'findings'],
 ];
 
 const main = document.getElementById('main');
@@ -43,7 +46,7 @@ function route() {
 }
 
 function showNav(current) {
-	clear(nav, PAGES.filter(([, , role]) => may(role)).map(([p, title]) =>
+	clear(nav, PAGES.filter(([, , role, , under]) => may(role) && !under).map(([p, title]) =>
 		el('a', { href: `#/${p}`, 'aria-current': p === current ? 'page' : null }, title)));
 	nav.hidden = false;
 	clear(who, el('span', {}, `${me.user ? me.user.email : me.actor} · ${me.org.name} · ${me.role}`),
@@ -64,7 +67,7 @@ async function render() {
 	}
 	const r = route();
 	const entry = PAGES.find(([p]) => p === r.page);
-	showNav(entry ? entry[0] : null);
+	showNav(entry ? entry[4] || entry[0] : null);
 	if (!entry) {
 		clear(main, el('h1', {}, 'Not found'), errorBox('no such page'));
 		return;

@@ -5,6 +5,7 @@ import { get, call } from '../api.js';
 import { el, clear, time, short, table, empty, errorBox, form, field, choice, action } from '../ui.js';
 import { fileUrl } from '../vcs.js';
 import { may } from '../main.js';
+import { fixTag, mayAsk, askForm } from './fixes.js';
 
 const STATES = [['', 'any'], ['open', 'open'], ['fixed', 'fixed'], ['suppressed', 'suppressed'],
 	['false_positive', 'false positive']];
@@ -21,6 +22,35 @@ function where(f, repo, ref) {
 function stateTag(f) {
 	const s = f.suppressed_in_code ? 'suppressed in code (lethe:ignore)' : f.state.replace('_', ' ');
 	return el('span', { class: `tag ${f.state === 'open' ? 'bad' : 'ok'}` }, s);
+}
+
+// A finding's fix: its state (for an admin a link to it) and, when it has
+// none on the way, for an admin the way to ask for one.
+function fixState(f) {
+	if (!f.fix)
+		return null;
+	const tag = fixTag(f.fix, `Fix ${f.fix.id}: ${f.fix.state}`);
+	return may('admin') ? el('a', { href: `#/fixes/${f.fix.id}` }, tag) : tag;
+}
+
+function fixCell(f) {
+	const cell = el('div', { class: 'fix' });
+	const draw = () => {
+		const ask = may('admin') && mayAsk(f) ? el('button', { type: 'button', class: 'secondary' },
+			'Ask for a fix…', el('span', { class: 'sr-only' }, ` (finding ${f.id})`)) : null;
+		ask?.addEventListener('click', () => {
+			clear(cell, askForm(f, (fix) => { f.fix = fix; draw(); cell.querySelector('a')?.focus(); }, () => {
+				draw();
+				cell.querySelector('button')?.focus();
+			}));
+			cell.querySelector('textarea').focus();
+		});
+		clear(cell, fixState(f), ask);
+		if (!f.fix && !ask)
+			cell.append(el('span', { class: 'empty' }, '—'));
+	};
+	draw();
+	return cell;
 }
 
 async function list(main, r) {
@@ -54,13 +84,15 @@ async function list(main, r) {
 			: 'No repository is connected yet: connect one under Repositories.'));
 		return;
 	}
-	out.append(table('Findings', ['Severity', 'Rule', 'Location', 'State', 'First seen', 'Last seen', 'Fingerprint'],
+	out.append(table('Findings', ['Severity', 'Rule', 'Location', 'State', 'Fix', 'First seen', 'Last seen',
+		'Fingerprint'],
 		found.map((f) => el('tr', { 'data-finding': f.id },
 			el('td', {}, el('span', { class: `tag ${TONE[f.level] || 'warn'}` }, f.level)),
 			el('td', {}, el('a', { href: `#/findings/${f.id}` }, `${f.tool} ${f.rule_id}`), el('br'), f.message),
 			el('td', {}, where(f, byId.get(f.repository), f.branch), el('br'), f.full_name,
 				f.branch ? ` · ${f.branch}` : ''),
 			el('td', {}, stateTag(f)),
+			el('td', {}, fixCell(f)),
 			el('td', {}, time(f.created_at)),
 			el('td', {}, time(f.updated_at)),
 			el('td', {}, el('code', {}, f.fingerprint))))));
@@ -97,6 +129,7 @@ async function one(main, id) {
 		['Message', f.message],
 		['CWE', f.cwe || '—'],
 		['State', stateTag(f)],
+		['Fix', fixState(f) || '—'],
 		['First seen', time(f.created_at)],
 		['Last seen', time(f.updated_at)],
 		['Fingerprint', el('code', {}, f.fingerprint)],
@@ -114,6 +147,10 @@ async function one(main, id) {
 		el('dl', { class: 'facts' }, facts.map(([k, v]) => [el('dt', {}, k), el('dd', {}, v)])),
 		triage,
 		may('admin') ? triageForm(f, redraw) : null,
+		may('admin') && mayAsk(f) ? el('div', { class: 'panel' }, el('h2', {}, 'Ask for a fix'),
+			el('p', {}, 'lethe-fix writes a patch at the commit the finding was last seen at; you review it here ' +
+				'before anything is pushed.'),
+			askForm(f, (fix) => { location.hash = `#/fixes/${fix.id}`; })) : null,
 		el('h2', {}, 'Scans that saw it'),
 		f.scans.length ? table('Scans that saw it', ['Scan', 'Commit', 'Started'], f.scans.map((s) =>
 			el('tr', {}, el('td', {}, `#${s.id}`), el('td', {}, short(s.commit_sha)), el('td', {}, time(s.started_at)))))
