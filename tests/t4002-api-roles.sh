@@ -47,6 +47,7 @@ fresh_key() { # ORG
 walk_org() { # ORG_NAME
 	local org repo scan finding victim role tok r m path need id body want rc
 	org=$(api_org "$1")
+	on_exit "sql -c 'DELETE FROM lethe.orgs WHERE id = $org' >/dev/null"	# its fix jobs too
 	for role in owner admin member; do
 		api_user "$org" "$role@$1.test" "$role" "$pw" >/dev/null
 	done

@@ -67,10 +67,11 @@ is "$STATUS $(jq -r .state <<<"$BODY")" "201 queued" "the admin asks for a fix o
 is "$(q "SELECT kind || ' ' || commit_sha || ' ' || branch FROM lethe.jobs WHERE fix_id = ${fix:-0}")" \
 	"fix $SHA1 feature" "a fix job is queued at the commit the finding was seen at"
 
-# fix_until_done JOB: lethe-fix --once until JOB ended (other tests' jobs may be due first).
+# fix_until_done JOB: lethe-fix, which takes every job due (other tests'
+# may be due first), until JOB ended.
 fix_until_done() {
 	for _ in $(seq 10); do
-		"$TOP/bin/lethe-fix" --once >>"$SCRATCH/fix.log" 2>&1
+		"$TOP/bin/lethe-fix" >>"$SCRATCH/fix.log" 2>&1
 		case $(q "SELECT state FROM lethe.jobs WHERE id = ${1:-0}") in done|failed) return 0 ;; esac
 	done
 	return 1
