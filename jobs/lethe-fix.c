@@ -508,10 +508,15 @@ static enum outcome pull_request(struct fix *f, const struct secbuf *tok, int64_
 	struct http_client hc;
 	const char *base = f->w->job->qj_branch ? f->w->job->qj_branch : f->w->default_branch;
 	char *title = xasprintf("Lethe: fix %s %s in %s", f->tool, f->rule, f->path);
+	const char *dash = config_v(f->w->cfg)->dashboard_url;
+	size_t n = strlen(dash);
+	/* The finding in the dashboard, when there is one. */
+	char *link = n ? xasprintf("\n\n%s%s#/findings/%" PRId64, dash,
+				   dash[n - 1] == '/' ? "" : "/", f->finding) : xstrdup("");
 	char *body = xasprintf("Lethe proposed this change for its finding %" PRId64
 			       " (%s rule %s at %s:%" PRId64 "); a person approved it before it "
-			       "was pushed. Lethe keeps no copy of it.", f->finding, f->tool,
-			       f->rule, f->path, f->line);
+			       "was pushed. Lethe keeps no copy of it.%s", f->finding, f->tool,
+			       f->rule, f->path, f->line, link);
 	char why[256];
 	int r;
 
@@ -522,6 +527,7 @@ static enum outcome pull_request(struct fix *f, const struct secbuf *tok, int64_
 			  : -EINVAL;
 	free(title);
 	free(body);
+	free(link);
 	if (r < 0)
 		return work_fail(f->w, http_error_permanent(r) ? OUT_PERM : OUT_TEMP,
 				 "unable to open the pull request: %s",

@@ -20,7 +20,7 @@ api_need
 for b in lethe-fix lethe-llm-proxy lethe-agent; do
 	[ -x "$TOP/bin/$b" ] || skip_all "bin/$b not built"
 done
-plan 28
+plan 29
 pause_jobs
 
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$SD/app.pem" 2>/dev/null
@@ -127,6 +127,9 @@ is "$(jq -c 'select(.push) | [.status, (.push | map(.ref + " " + (.ok | tostring
 is "$(jq -c 'select(.pull) | .pull | [.head, .base, .author]' "$LOG")" \
 	"[\"lethe/fix-$finding-1\",\"feature\",\"lethe[bot]\"]" \
 	"and exactly one pull request, from it into feature, by the app"
+dash=$(sed -n 's/^dashboard_url = //p' "$LETHE_CONFIG")
+is "$(jq -r 'select(.pull) | .body.body | split("\n") | last' "$LOG")" \
+	"${dash:-http://127.0.0.1:8080/}#/findings/$finding" "its description links the finding in the dashboard"
 is "$(jq -c 'select(.push) | .token_permissions' "$LOG")" '{"contents":"write","pull_requests":"write"}' \
 	"the push was made with a token holding contents and pull_requests write alone"
 is "$(git -C "$BARE" show "lethe/fix-$finding-1:app/server.py" | sed -n 12p)" \
