@@ -26,7 +26,6 @@
 #include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -66,7 +65,6 @@ struct fix {
 	struct fixpatch_summary sum;
 };
 
-static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 static char *dup_value(const PGresult *res, int col)
 {
@@ -148,19 +146,13 @@ static int hand_one(const char *p, const struct stat *st, int flag, struct FTW *
 static enum outcome tree_handover(struct fix *f)
 {
 	const char *tree = volume_workdir(f->w->vol);
-	const struct passwd *pw = getpwnam(config_v(f->w->cfg)->sandbox_user);
 	char *dotgit = xasprintf("%s/.git", tree);
 	int r;
 
 	f->mount = xstrdup(volume_mountpoint(f->w->vol));
 	f->gitdir = xasprintf("%s/clone.git", f->mount);
-	if (!pw || pw->pw_uid == 0) {
-		free(dotgit);
-		return work_fail(f->w, OUT_PERM, "sandbox_user '%s' is unknown or root",
-				 config_v(f->w->cfg)->sandbox_user);
-	}
-	hand_uid = pw->pw_uid;
-	hand_gid = pw->pw_gid;
+	hand_uid = f->w->sandbox_uid;	/* looked up and checked by the clone step */
+	hand_gid = f->w->sandbox_gid;
 	r = rename(dotgit, f->gitdir) < 0 || chmod(f->gitdir, 0700) < 0 ? -errno : 0;
 	if (r == 0)
 		r = fixdiff_copy(f->gitdir, dotgit);
@@ -298,8 +290,7 @@ static enum outcome agent_run(struct fix *f)
 	char *sockdir = xasprintf("%s/sock", f->mount), *sock = xasprintf("%s/llm.sock", sockdir);
 	char *task = xasprintf("%s/task.json", f->mount);
 	struct fixrun fr = { .tree = volume_workdir(f->w->vol), .task = task, .socket = sock,
-			     .wall_secs = min64(config_v(f->w->cfg)->fix_wall,
-						work_time_left(f->w)) };
+			     .wall_secs = work_time_within(f->w, config_v(f->w->cfg)->fix_wall) };
 	enum outcome o = mkdir(sockdir, 0755) < 0 ?
 		work_fail(f->w, OUT_TEMP, "unable to create the proxy's directory") : OUT_OK;
 	int r;
@@ -467,11 +458,10 @@ static enum outcome branch_push(struct fix *f, const struct secbuf *patch, const
 		.fp_dir = dir, .fp_url = f->w->clone_url, .fp_sha = f->w->job->qj_commit,
 		.fp_ref = f->w->job->qj_ref, .fp_token = (const char *)tok->data,
 		.fp_token_len = tok->len,
-		.fp_auth = !strcmp(f->w->provider, "bitbucket-dc") ? CLONE_AUTH_BEARER
-								    : CLONE_AUTH_BASIC,
+		.fp_auth = work_clone_auth(f->w),
 		.fp_home = home, .fp_pin = pin, .fp_patch = (const char *)patch->data,
 		.fp_patch_len = patch->len, .fp_message = msg, .fp_branch = branch,
-		.fp_timeout = min64(config_v(f->w->cfg)->clone_timeout, work_time_left(f->w)),
+		.fp_timeout = work_time_within(f->w, config_v(f->w->cfg)->clone_timeout),
 		.fp_max_size = config_v(f->w->cfg)->clone_max_size,
 	};
 	enum outcome o = OUT_OK;

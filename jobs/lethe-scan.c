@@ -72,8 +72,6 @@ struct scan {
 	const char *state;	/* scans.state at the end */
 };
 
-static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-
 /* Test hook: hold the scan while the file named by test_pause_file exists. */
 static void test_pause(struct scan *s)
 {
@@ -285,7 +283,7 @@ static enum outcome analyze(struct scan *s)
 	struct sandbox_opts so = { .workspace = volume_workdir(s->w->vol), .ro_binds = b.v };
 	struct sandbox_result res;
 	struct argv_build a = { 0 };
-	int64_t wall = min64(config_v(s->w->cfg)->sandbox_wall, work_time_left(s->w));
+	int64_t wall = work_time_within(s->w, config_v(s->w->cfg)->sandbox_wall);
 	enum outcome o;
 	int r;
 

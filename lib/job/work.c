@@ -292,6 +292,8 @@ static enum outcome workdir_share(struct work *w)
 	if (!pw || pw->pw_uid == 0)
 		return work_fail(w, OUT_PERM, "sandbox_user '%s' is unknown or root",
 				 config_v(w->cfg)->sandbox_user);
+	w->sandbox_uid = pw->pw_uid;
+	w->sandbox_gid = pw->pw_gid;
 	if (chown(d, 0, pw->pw_gid) < 0 || chmod(d, 02750) < 0)
 		return work_fail(w, OUT_TEMP, "unable to hand the checkout to the sandbox group");
 	return OUT_OK;
@@ -304,7 +306,12 @@ int64_t work_time_left(const struct work *w)
 	return left <= 0 ? 0 : left / 1000000 + 1;
 }
 
-static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+int64_t work_time_within(const struct work *w, int64_t limit)
+{
+	int64_t left = work_time_left(w);
+
+	return limit < left ? limit : left;
+}
 
 static int clone_method_get(const struct config *cfg, enum clone_method *m)
 {
@@ -328,9 +335,9 @@ static void clone_method_check(const struct config *cfg)
  * only as Bearer tokens; the other forges take the token as the password
  * of user x-access-token.
  */
-static enum clone_auth clone_auth_of(const char *provider)
+enum clone_auth work_clone_auth(const struct work *w)
 {
-	return !strcmp(provider, "bitbucket-dc") ? CLONE_AUTH_BEARER : CLONE_AUTH_BASIC;
+	return !strcmp(w->provider, "bitbucket-dc") ? CLONE_AUTH_BEARER : CLONE_AUTH_BASIC;
 }
 
 /*
@@ -370,7 +377,7 @@ enum outcome work_clone_up(struct work *w)
 	char why[200], *home = NULL, pin[TARGET_PIN_MAX];
 	struct clone_opts o = {
 		.co_url = w->clone_url, .co_sha = w->job->qj_commit, .co_ref = w->job->qj_ref,
-		.co_timeout = min64(config_v(w->cfg)->clone_timeout, work_time_left(w)),
+		.co_timeout = work_time_within(w, config_v(w->cfg)->clone_timeout),
 		.co_max_size = config_v(w->cfg)->clone_max_size,
 	};
 	int64_t t0 = mono_usec();
@@ -393,7 +400,7 @@ enum outcome work_clone_up(struct work *w)
 	clone_method_get(w->cfg, &o.co_method);	/* checked at start */
 	o.co_token = (const char *)tok.data;
 	o.co_token_len = tok.len;
-	o.co_auth = clone_auth_of(w->provider);
+	o.co_auth = work_clone_auth(w);
 	umask(027);
 	r = clone_fetch(volume_workdir(w->vol), &o, why, sizeof(why));
 	umask(022);

@@ -18,7 +18,9 @@
 #define LETHE_WORK_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
+#include "clone.h"
 #include "config.h"
 #include "crypto.h"
 #include "db.h"
@@ -48,6 +50,8 @@ struct work {
 	char checkout_name[VOLUME_NAME_MAX + 1];
 	int64_t stop_at;	/* mono_usec() by which the code must be gone */
 	struct volume *vol;
+	uid_t sandbox_uid;	/* sandbox_user's, once the clone step looked it up */
+	gid_t sandbox_gid;
 	char why[256];	/* last error: one line, never a secret or code */
 };
 
@@ -89,6 +93,10 @@ int work_volume_down(struct work *w);
 
 /* Seconds left before the job must stop (at least 1 while any is left). */
 int64_t work_time_left(const struct work *w);
+/* limit seconds, or fewer when the job has fewer left. */
+int64_t work_time_within(const struct work *w, int64_t limit);
+/* How the repository's forge takes a token over HTTP (clone.h: clone_auth). */
+enum clone_auth work_clone_auth(const struct work *w);
 
 /*
  * The repository's clone URL checked against clone_hosts after DNS
