@@ -44,7 +44,7 @@ endif
 # Every executable: one name, its main source, and optional helper sources
 # that share its prefix (ctl/ctl-*.c belong to lethectl, and so on).
 BINS := lethectl lethe-hook lethe-api lethe-scan lethe-report lethe-scrub lethe-rotate \
-        lethe-drain lethe-analyze lethe-llm-proxy lethe-agent lethe-fix
+        lethe-drain lethe-analyze lethe-llm-proxy lethe-agent lethe-fix lethe-fetch
 SRC_lethectl      := ctl/lethectl.c $(wildcard ctl/ctl-*.c)
 SRC_lethe-hook    := fcgi/lethe-hook.c $(wildcard fcgi/hook-*.c)
 SRC_lethe-api     := fcgi/lethe-api.c $(wildcard fcgi/api-*.c)
@@ -57,6 +57,7 @@ SRC_lethe-analyze := analyze/lethe-analyze.c $(wildcard analyze/an-*.c)
 SRC_lethe-llm-proxy := jobs/lethe-llm-proxy.c
 SRC_lethe-agent   := jobs/lethe-agent.c
 SRC_lethe-fix     := jobs/lethe-fix.c
+SRC_lethe-fetch   := jobs/lethe-fetch.c
 
 # Only build what exists yet, so the tree builds at every commit.
 PRESENT   := $(foreach b,$(BINS),$(if $(wildcard $(firstword $(SRC_$(b)))),$(b)))
@@ -86,6 +87,7 @@ LAYERS_lethe-drain   := base parse db store
 LAYERS_lethe-analyze := base parse
 LAYERS_lethe-llm-proxy := base parse db secret vcs
 LAYERS_lethe-agent   := base parse
+LAYERS_lethe-fetch   := base parse scan
 # Highest layer first, as the linker reads archives.
 reverse = $(if $(1),$(call reverse,$(wordlist 2,$(words $(1)),$(1))) $(firstword $(1)))
 layer_libs = $(foreach l,$(call reverse,$(1)),build/liblethe-$(l).a)
@@ -227,10 +229,11 @@ install: programs
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/sql $(DESTDIR)$(UNITDIR) \
 	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(NGINXDIR)
 	install -d -m 0750 $(DESTDIR)$(SYSCONF)
-	for b in $(filter-out lethe-analyze lethe-agent,$(PRESENT)); do \
+	for b in $(filter-out lethe-analyze lethe-agent lethe-fetch,$(PRESENT)); do \
 	    install -m 0755 bin/$$b $(DESTDIR)$(SBINDIR)/$$b; done
 	$(if $(filter lethe-analyze,$(PRESENT)),install -m 0755 bin/lethe-analyze $(DESTDIR)$(LIBEXEC)/)
 	$(if $(filter lethe-agent,$(PRESENT)),install -m 0755 bin/lethe-agent $(DESTDIR)$(LIBEXEC)/)
+	$(if $(filter lethe-fetch,$(PRESENT)),install -m 0755 bin/lethe-fetch $(DESTDIR)$(LIBEXEC)/)
 	install -m 0644 sql/*.sql $(DESTDIR)$(DATADIR)/sql/
 	install -d $(DESTDIR)$(DATADIR)/web/js/pages
 	install -m 0644 web/*.html web/*.css web/*.svg $(DESTDIR)$(DATADIR)/web/

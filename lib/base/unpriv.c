@@ -26,13 +26,12 @@ static int caps_none(void)
 int unpriv_drop(const char *user)
 {
 	const struct passwd *pw = getpwnam(user);
-	uid_t uid;
-	gid_t gid;
 
-	if (!pw)
-		return -ENOENT;
-	uid = pw->pw_uid;
-	gid = pw->pw_gid;
+	return pw ? unpriv_become(pw->pw_uid, pw->pw_gid) : -ENOENT;
+}
+
+int unpriv_become(uid_t uid, gid_t gid)
+{
 	if (uid == 0 || gid == 0)
 		return -EPERM;
 	/* supplementary groups first: root's would otherwise survive setgid */

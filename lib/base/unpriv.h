@@ -5,6 +5,8 @@
 #ifndef LETHE_UNPRIV_H
 #define LETHE_UNPRIV_H
 
+#include <sys/types.h>
+
 /* The unprivileged user that parses and stores a scan's results. */
 #define UNPRIV_USER "lethe"
 
@@ -15,5 +17,11 @@
  * root could be regained) or another negative errno.
  */
 int unpriv_drop(const char *user);
+
+/*
+ * The same for ids looked up before: only system calls, so that a child
+ * forked from a process with threads may call it before exec.
+ */
+int unpriv_become(uid_t uid, gid_t gid);
 
 #endif

@@ -14,6 +14,7 @@
 #include "audit.h"
 #include "checkout.h"
 #include "clone.h"
+#include "fetch.h"
 #include "forge.h"
 #include "http.h"
 #include "log.h"
@@ -371,6 +372,34 @@ enum outcome work_git_home(struct work *w, char **home)
 	return OUT_OK;
 }
 
+/*
+ * The fetch by lethe-fetch as fetch_user (fetch.h): the work directory and
+ * git's home are that user's while it runs, root's again afterwards.
+ */
+static int fetch_as_user(struct work *w, const struct clone_opts *o, char *why, size_t whylen)
+{
+	struct fetch_proc p = { .fp_helper = config_v(w->cfg)->fetch_path,
+				.fp_group = w->sandbox_gid };
+	const char *dir = volume_workdir(w->vol);
+	int r = fetch_user(config_v(w->cfg)->fetch_user, &p), rr;
+
+	if (r < 0)
+		return snprintf(why, whylen, "fetch_user '%s' is unknown or root",
+				config_v(w->cfg)->fetch_user), -EINVAL;
+	r = fetch_prepare(&p, dir, o->co_home);
+	if (r < 0)
+		return snprintf(why, whylen, "unable to hand the checkout to the fetch user: %s",
+				strerror(-r)), -EIO;
+	umask(027);
+	r = fetch_run(&p, dir, o, why, whylen);
+	umask(022);
+	rr = fetch_reclaim(&p, dir, o->co_home);
+	if (rr < 0 && r == 0)
+		return snprintf(why, whylen, "unable to take the checkout back from the fetch "
+				"user: %s", strerror(-rr)), -EIO;
+	return r;
+}
+
 enum outcome work_clone_up(struct work *w)
 {
 	struct secbuf tok = { 0 };
@@ -401,9 +430,7 @@ enum outcome work_clone_up(struct work *w)
 	o.co_token = (const char *)tok.data;
 	o.co_token_len = tok.len;
 	o.co_auth = work_clone_auth(w);
-	umask(027);
-	r = clone_fetch(volume_workdir(w->vol), &o, why, sizeof(why));
-	umask(022);
+	r = fetch_as_user(w, &o, why, sizeof(why));
 	secbuf_release(&tok);
 	free(home);
 	if (r < 0)

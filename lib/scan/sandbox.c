@@ -33,6 +33,7 @@
 #include <seccomp.h>
 
 #include "cgroup.h"
+#include "confine.h"
 #include "config.h"
 #include "sandbox.h"
 #include "util.h"
@@ -132,41 +133,15 @@ static int memfd_with(const char *name, const char *data, size_t len)
 
 /* ---- seccomp ---- */
 
-static const char *const seccomp_denied[] = {
-	"ptrace", "keyctl", "add_key", "request_key", "bpf", "mount", "umount2",
-	"unshare", "setns", "perf_event_open", "io_uring_setup", "io_uring_enter",
-	"io_uring_register", "kexec_load", "kexec_file_load", "init_module",
-	"finit_module", "delete_module", "pivot_root", "open_tree", "move_mount",
-	"fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
-};
-
-static const unsigned long clone_ns_flags[] = {
-	CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWIPC,
-	CLONE_NEWUTS, CLONE_NEWCGROUP,
-};
-
+/* The calls no tool needs (confine.c), and no network: only local sockets. */
 static int seccomp_rules(scmp_filter_ctx ctx)
 {
-	size_t i;
-	int nr, r = 0;
+	int r = confine_seccomp_rules(ctx);
 
-	for (i = 0; i < ARRAY_SIZE(seccomp_denied) && r == 0; i++) {
-		nr = seccomp_syscall_resolve_name(seccomp_denied[i]);
-		if (nr != __NR_SCMP_ERROR)
-			r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
-	}
-	/* no network: only local sockets, and the netns has nothing else */
+	/* the netns has nothing else either */
 	if (r == 0)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
 				     SCMP_A0(SCMP_CMP_NE, AF_UNIX));
-	/* unshare is denied above; clone must not create namespaces either */
-	for (i = 0; i < ARRAY_SIZE(clone_ns_flags) && r == 0; i++)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
-				     SCMP_A0(SCMP_CMP_MASKED_EQ, clone_ns_flags[i],
-					     clone_ns_flags[i]));
-	/* clone3 passes its flags in memory, out of reach: make libc fall back */
-	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
 	return r;
 }
 
