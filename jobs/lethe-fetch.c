@@ -112,8 +112,8 @@ static void options(int argc, char **argv, struct clone_opts *o, int *token, con
 /* Everything this process may still do, given up before the first byte from the network. */
 static void confine(const char *dir, const struct clone_opts *o)
 {
-	const char *const write[] = { dir, o->co_home, "/dev/null", NULL };
-	struct confine_paths p = { .cp_read = system_read, .cp_write = write,
+	const char *const rw[] = { dir, o->co_home, "/dev/null", NULL };
+	struct confine_paths p = { .cp_read = system_read, .cp_write = rw,
 				   .cp_tcp_port = url_port(o->co_url) };
 	int r;
 
