@@ -291,10 +291,8 @@ static void ctx_open(struct api_ctx *ctx)
 	char why[512];
 	int r;
 
-	if (config_load(NULL, &cfg, why, sizeof(why)) < 0)
-		fatalx(EXIT_PERMFAIL, "%s", why);
+	cfg = config_start();
 	ctx->cfg = cfg;
-	log_set_file(*config_v(cfg)->log_file ? config_v(cfg)->log_file : NULL);
 	ctx->key_path = keys_master_path(cfg);
 	if ((r = ctx_keys(ctx, why, sizeof(why))) < 0)
 		fatalx(r == -ENOENT || r == -EPERM || r == -EINVAL ? EXIT_PERMFAIL : EXIT_TEMPFAIL, "%s", why);

@@ -436,12 +436,7 @@ static void handle(struct hook *h, struct req *rq)
 
 static void hook_configure(struct hook *h)
 {
-	char why[512];
-
-	if (config_load(NULL, &h->cfg, why, sizeof(why)) < 0)
-		fatalx(EXIT_PERMFAIL, "%s", why);
-	if (*config_v(h->cfg)->log_file)
-		log_set_file(config_v(h->cfg)->log_file);
+	h->cfg = config_start();
 	h->max_body = config_v(h->cfg)->hook_max_body;
 	h->tolerance = config_v(h->cfg)->hook_timestamp_tolerance;
 }
