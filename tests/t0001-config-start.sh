@@ -3,6 +3,7 @@
 # a file that does not load is a permanent failure, exit 100, with one line
 # naming the file, the line and the key, so that a timer or supervisor
 # does not retry what only a person can fix.
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 progs=(lethe-hook lethe-api lethe-scan lethe-fix lethe-report lethe-scrub lethe-rotate
        lethe-drain "lethe-llm-proxy --socket $SCRATCH/proxy.sock --fix 1")

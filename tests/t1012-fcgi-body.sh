@@ -5,6 +5,7 @@
 # status and one-line JSON reason, and a body of the length it says read
 # whole.  nginx never passes such requests on, so they go to the stack's
 # own sockets with cgi-fcgi.
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 need_stack
 command -v cgi-fcgi >/dev/null || skip_all "cgi-fcgi (libfcgi-bin) is not installed"
