@@ -42,12 +42,13 @@ override LDFLAGS += -fsanitize=address,undefined
 endif
 
 # Every executable: one name, its main source, and optional helper sources
-# that share its prefix (ctl/ctl-*.c belong to lethectl, and so on).
+# that share its prefix (ctl/ctl-*.c belong to lethectl, and so on); both
+# FastCGI handlers also link fcgi/fcgi-http.c.
 BINS := lethectl lethe-hook lethe-api lethe-scan lethe-report lethe-scrub lethe-rotate \
         lethe-drain lethe-analyze lethe-llm-proxy lethe-agent lethe-fix lethe-fetch
 SRC_lethectl      := ctl/lethectl.c $(wildcard ctl/ctl-*.c)
-SRC_lethe-hook    := fcgi/lethe-hook.c $(wildcard fcgi/hook-*.c)
-SRC_lethe-api     := fcgi/lethe-api.c $(wildcard fcgi/api-*.c)
+SRC_lethe-hook    := fcgi/lethe-hook.c $(wildcard fcgi/hook-*.c) fcgi/fcgi-http.c
+SRC_lethe-api     := fcgi/lethe-api.c $(wildcard fcgi/api-*.c) fcgi/fcgi-http.c
 SRC_lethe-scan    := jobs/lethe-scan.c
 SRC_lethe-report  := jobs/lethe-report.c
 SRC_lethe-scrub   := jobs/lethe-scrub.c
@@ -164,6 +165,12 @@ build/tests/an_%_test: build/tests/unit/an_%_test.o $(AN_OBJ) $(LIB_ALL)
 	@mkdir -p $(dir $@)
 	@echo '  LINK  $@'
 	@$(CC) $(LDFLAGS) -o $@ $< $(filter-out build/analyze/an-$*.o,$(AN_OBJ)) $(LIB_ALL) $(LDLIBS)
+
+# A unit test of the FastCGI handlers' shared module links it.
+build/tests/fcgi_http_test: build/tests/unit/fcgi_http_test.o build/fcgi/fcgi-http.o $(LIB_ALL)
+	@mkdir -p $(dir $@)
+	@echo '  LINK  $@'
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 build/tests/%: build/tests/unit/%.o $(LIB_ALL)
 	@mkdir -p $(dir $@)

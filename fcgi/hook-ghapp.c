@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "fcgi-http.h"
 #include "ghinstall.h"
 #include "hook-ghapp.h"
 #include "log.h"
@@ -22,31 +23,12 @@ static void ghapp_respond(FCGX_Request *fcgi, int status, const char *delivery,
 	if (status >= 400)
 		log_notice("refused github-app delivery: delivery=%.128s status=%d reason=%s",
 			   delivery ? delivery : "-", status, json);
-	FCGX_FPrintF(fcgi->out, "Status: %d\r\nContent-Type: application/json\r\n"
-		     "Cache-Control: no-store\r\n\r\n%s\n", status, json);
+	fcgi_http_answer(fcgi->out, status, NULL, json);
 }
 
 static const char *ghapp_param(const char *name, void *arg)
 {
 	return FCGX_GetParam(name, ((FCGX_Request *)arg)->envp);
-}
-
-static char *ghapp_body(FCGX_Request *fcgi, size_t len)
-{
-	char *b = xmalloc(len + 1);
-	size_t got = 0;
-
-	while (got < len) {
-		int n = FCGX_GetStr(b + got, (int)(len - got > 65536 ? 65536 : len - got), fcgi->in);
-
-		if (n <= 0) {
-			free(b);
-			return NULL;
-		}
-		got += (size_t)n;
-	}
-	b[len] = '\0';
-	return b;
 }
 
 /* Where clone URLs point: github.com for api.github.com, the host for /api/v3. */
@@ -116,19 +98,21 @@ void hook_ghapp(const struct hook_ghapp *g, FCGX_Request *fcgi)
 	struct webhook_headers hd;
 	int64_t len = 0;
 	char *body;
+	int r;
 
 	webhook_headers_get(WH_GITHUB, ghapp_param, fcgi, &hd);
 	if (!method || strcmp(method, "POST"))
 		return ghapp_respond(fcgi, 405, hd.delivery, "{\"error\":\"method not allowed\"}");
-	if (cl && *cl && parse_i64(cl, 0, INT64_MAX, &len) < 0)
+	r = fcgi_http_length(cl, g->hg_max_body < GHINSTALL_BODY_MAX ? g->hg_max_body
+			     : GHINSTALL_BODY_MAX, &len);
+	if (r == -EINVAL)
 		return ghapp_respond(fcgi, 400, hd.delivery, "{\"error\":\"bad content length\"}");
-	if (len > g->hg_max_body || len > GHINSTALL_BODY_MAX)
+	if (r < 0)
 		return ghapp_respond(fcgi, 413, hd.delivery, "{\"error\":\"payload too large\"}");
 	if (!ct || strncasecmp(ct, "application/json", 16) || (ct[16] && ct[16] != ';'))
 		return ghapp_respond(fcgi, 415, hd.delivery,
 				     "{\"error\":\"content type must be application/json\"}");
-	body = ghapp_body(fcgi, (size_t)len);
-	if (!body)
+	if (fcgi_http_read(fcgi->in, (size_t)len, &body) < 0)
 		return ghapp_respond(fcgi, 400, hd.delivery,
 				     "{\"error\":\"body shorter than its content length\"}");
 	ghapp_apply(g, fcgi, &hd, body, (size_t)len);

@@ -19,6 +19,7 @@
 
 #include "api.h"
 #include "apiauth.h"
+#include "fcgi-http.h"
 #include "log.h"
 #include "password.h"
 #include "target.h"
@@ -73,25 +74,21 @@ static const struct api_route *route_find(const char *method, const char *path, 
 static int body_read(struct api_ctx *ctx, FCGX_Request *fr, struct json_object **out)
 {
 	const char *cl = FCGX_GetParam("CONTENT_LENGTH", fr->envp);
-	int64_t len = 0, max = config_v(ctx->cfg)->api_max_body;
 	struct json_tokener *tok;
+	int64_t len;
 	char *buf;
-	int got, status = 0;
+	int r, status = 0;
 
 	*out = NULL;
-	if (!cl || !*cl)
-		return 0;
-	if (parse_i64(cl, 0, INT64_MAX, &len) < 0)
-		return 400;
-	if (len > max)
-		return 413;
+	r = fcgi_http_length(cl, config_v(ctx->cfg)->api_max_body, &len);
+	if (r < 0)
+		return r == -EFBIG ? 413 : 400;
 	if (len == 0)
 		return 0;
-	buf = xmalloc((size_t)len + 1);
-	got = FCGX_GetStr(buf, (int)len, fr->in);
+	if (fcgi_http_read(fr->in, (size_t)len, &buf) < 0)
+		return 400;
 	tok = json_tokener_new_ex(JSON_DEPTH);
-	if (got == len)
-		*out = json_tokener_parse_ex(tok, buf, (int)len);
+	*out = json_tokener_parse_ex(tok, buf, (int)len);
 	if (!*out || json_tokener_get_parse_end(tok) != (size_t)len
 	    || !json_object_is_type(*out, json_type_object)) {
 		json_object_put(*out);
@@ -106,13 +103,12 @@ static int body_read(struct api_ctx *ctx, FCGX_Request *fr, struct json_object *
 
 static void respond(FCGX_Request *fr, const struct api_resp *resp)
 {
-	FCGX_FPrintF(fr->out, "Status: %d\r\nContent-Type: application/json\r\n"
-		     "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n", resp->status);
+	fcgi_http_head(fr->out, resp->status);
 	if (resp->status == 401)
-		FCGX_FPrintF(fr->out, "WWW-Authenticate: Bearer realm=\"lethe\"\r\n");
+		FCGX_PutS("WWW-Authenticate: Bearer realm=\"lethe\"\r\n", fr->out);
 	if (resp->set_cookie)
 		FCGX_FPrintF(fr->out, "Set-Cookie: %s\r\n", resp->set_cookie);
-	FCGX_FPrintF(fr->out, "\r\n%s\n", resp->body ? resp->body : "{}");
+	fcgi_http_end(fr->out, resp->body ? resp->body : "{}");
 }
 
 /* Within the transaction: who calls, and may they. */
@@ -295,10 +291,8 @@ static void ctx_open(struct api_ctx *ctx)
 	char why[512];
 	int r;
 
-	if (config_load(NULL, &cfg, why, sizeof(why)) < 0)
-		fatalx(EXIT_PERMFAIL, "%s", why);
+	cfg = config_start();
 	ctx->cfg = cfg;
-	log_set_file(*config_v(cfg)->log_file ? config_v(cfg)->log_file : NULL);
 	ctx->key_path = keys_master_path(cfg);
 	if ((r = ctx_keys(ctx, why, sizeof(why))) < 0)
 		fatalx(r == -ENOENT || r == -EPERM || r == -EINVAL ? EXIT_PERMFAIL : EXIT_TEMPFAIL, "%s", why);

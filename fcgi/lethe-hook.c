@@ -22,7 +22,6 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +36,7 @@
 #include "crypto.h"
 #include "db.h"
 #include "delivery.h"
+#include "fcgi-http.h"
 #include "hook-ghapp.h"
 #include "hook-secrets.h"
 #include "keys.h"
@@ -85,45 +85,19 @@ struct req {
 	struct secbuf secret;		/* a copy of its secret, this request's own */
 };
 
-static const char *status_text(int status)
-{
-	switch (status) {
-	case 200: return "OK";
-	case 202: return "Accepted";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 413: return "Payload Too Large";
-	case 415: return "Unsupported Media Type";
-	default: return "Service Unavailable";
-	}
-}
-
-static void respond(struct req *rq, int status, const char *headers, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void respond(struct req *rq, int status, const char *headers, const char *fmt, ...)
-{
-	va_list ap;
-
-	FCGX_FPrintF(rq->fcgi->out, "Status: %d %s\r\nContent-Type: application/json\r\n"
-		     "Cache-Control: no-store\r\n%s\r\n", status, status_text(status),
-		     headers ? headers : "");
-	va_start(ap, fmt);
-	FCGX_VFPrintF(rq->fcgi->out, fmt, ap);
-	va_end(ap);
-	FCGX_PutS("\n", rq->fcgi->out);
-}
-
 /* A refusal: one JSON reason to the VCS, one log line naming the delivery. */
 static void refuse(struct req *rq, int status, const char *reason)
 {
+	char *json;
+
 	log_notice("refused delivery: provider=%s hook=%s delivery=%.128s status=%d reason=%s",
 		   rq->hook_id[0] ? webhook_provider_name(rq->provider) : "-",
 		   rq->hook_id[0] ? rq->hook_id : "-", rq->delivery ? rq->delivery : "-",
 		   status, reason);
-	respond(rq, status, status == 405 ? "Allow: POST\r\n" :
-		status == 503 ? "Retry-After: 30\r\n" : NULL, "{\"error\":\"%s\"}", reason);
+	json = xasprintf("{\"error\":\"%s\"}", reason);
+	fcgi_http_answer(rq->fcgi->out, status, status == 405 ? "Allow: POST\r\n" :
+			 status == 503 ? "Retry-After: 30\r\n" : NULL, json);
+	free(json);
 }
 
 static int hook_id_valid(const char *s, size_t n)
@@ -172,24 +146,6 @@ static int content_kind(const char *ct)
 	if (n == 33 && strncasecmp(ct, "application/x-www-form-urlencoded", n) == 0)
 		return 1;
 	return -1;
-}
-
-static int body_read(struct req *rq, size_t len)
-{
-	size_t got = 0;
-
-	rq->body = xmalloc(len + 1);
-	while (got < len) {
-		int n = FCGX_GetStr(rq->body + got, (int)(len - got > 65536 ? 65536 : len - got),
-				    rq->fcgi->in);
-
-		if (n <= 0)
-			return -EPIPE;
-		got += (size_t)n;
-	}
-	rq->body[len] = '\0';
-	rq->len = len;
-	return 0;
 }
 
 /* Read the hook's repository and open its secret: a hook not known at the last load. */
@@ -297,17 +253,20 @@ static void answer_recorded(struct req *rq, const struct delivery *d, int64_t id
 			    int absorbed)
 {
 	const char *outcome = delivery_outcome(&d->ev, absorbed);
+	char *json;
 
 	log_field(LOG_F_DELIVERY, id);
 	log_field(LOG_F_JOB, job);
 	log_info("delivery '%s' from %s recorded: event=%s outcome=%s", d->id,
 		 webhook_provider_name(d->provider), d->ev.event, outcome);
 	if (job)
-		respond(rq, 202, NULL, "{\"delivery\":%lld,\"job\":%lld,\"outcome\":\"%s\"}",
-			(long long)id, (long long)job, outcome);
+		json = xasprintf("{\"delivery\":%lld,\"job\":%lld,\"outcome\":\"%s\"}",
+				 (long long)id, (long long)job, outcome);
 	else
-		respond(rq, 202, NULL, "{\"delivery\":%lld,\"job\":null,\"outcome\":\"%s\"}",
-			(long long)id, outcome);
+		json = xasprintf("{\"delivery\":%lld,\"job\":null,\"outcome\":\"%s\"}",
+				 (long long)id, outcome);
+	fcgi_http_answer(rq->fcgi->out, 202, NULL, json);
+	free(json);
 	log_field(LOG_F_DELIVERY, 0);
 	log_field(LOG_F_JOB, 0);
 }
@@ -316,7 +275,7 @@ static void answer_duplicate(struct req *rq, const struct delivery *d)
 {
 	log_info("delivery '%s' from %s is a duplicate: nothing changed", d->id,
 		 webhook_provider_name(d->provider));
-	respond(rq, 200, NULL, "{\"status\":\"duplicate\"}");
+	fcgi_http_answer(rq->fcgi->out, 200, NULL, "{\"status\":\"duplicate\"}");
 }
 
 /* PostgreSQL is out of reach: the spool keeps the delivery, or 503. */
@@ -333,7 +292,8 @@ static void answer_spooled(struct hook *h, struct req *rq, struct delivery *d, c
 	}
 	log_warning("delivery '%s' from %s spooled: database unreachable: %s", d->id,
 		    webhook_provider_name(d->provider), why);
-	respond(rq, 202, NULL, "{\"delivery\":null,\"job\":null,\"status\":\"spooled\"}");
+	fcgi_http_answer(rq->fcgi->out, 202, NULL,
+			 "{\"delivery\":null,\"job\":null,\"status\":\"spooled\"}");
 }
 
 static void pending_failed(struct hook *h, struct pending *p, int r)
@@ -449,15 +409,16 @@ static void handle(struct hook *h, struct req *rq)
 	rq->delivery = hd.delivery;	/* for the log line of a refusal */
 	if (!method || strcmp(method, "POST") != 0)
 		return refuse(rq, 405, "method not allowed");
-	if (cl && *cl && parse_i64(cl, 0, INT64_MAX, &len) < 0)
-		return refuse(rq, 400, "bad content length");
-	if (len > h->max_body)
-		return refuse(rq, 413, "payload too large");
+	r = fcgi_http_length(cl, h->max_body, &len);
+	if (r < 0)
+		return refuse(rq, r == -EFBIG ? 413 : 400,
+			      r == -EFBIG ? "payload too large" : "bad content length");
 	form = content_kind(FCGX_GetParam("CONTENT_TYPE", rq->fcgi->envp));
 	if (form < 0)
 		return refuse(rq, 415, "content type must be application/json or form-encoded");
-	if (body_read(rq, (size_t)len) < 0)
+	if (fcgi_http_read(rq->fcgi->in, (size_t)len, &rq->body) < 0)
 		return refuse(rq, 400, "body shorter than its content length");
+	rq->len = (size_t)len;
 	r = hook_get(h, rq);
 	if (r == -ENOENT)
 		return refuse(rq, 404, "unknown hook");
@@ -475,12 +436,7 @@ static void handle(struct hook *h, struct req *rq)
 
 static void hook_configure(struct hook *h)
 {
-	char why[512];
-
-	if (config_load(NULL, &h->cfg, why, sizeof(why)) < 0)
-		fatalx(EXIT_PERMFAIL, "%s", why);
-	if (*config_v(h->cfg)->log_file)
-		log_set_file(config_v(h->cfg)->log_file);
+	h->cfg = config_start();
 	h->max_body = config_v(h->cfg)->hook_max_body;
 	h->tolerance = config_v(h->cfg)->hook_timestamp_tolerance;
 }

@@ -101,7 +101,7 @@ int main(int argc, char **argv)
 {
 	struct config *cfg = NULL;
 	struct dirent **ents = NULL;
-	char why[512], *dir = NULL;
+	char *dir = NULL;
 	int fd, n, status;
 
 	std_options(argc, argv, USAGE);
@@ -110,10 +110,7 @@ int main(int argc, char **argv)
 		fputs(USAGE, stderr);
 		return EXIT_USAGE;
 	}
-	if (config_load(NULL, &cfg, why, sizeof(why)) < 0)
-		fatalx(EXIT_PERMFAIL, "%s", why);
-	if (*config_v(cfg)->log_file)
-		log_set_file(config_v(cfg)->log_file);
+	cfg = config_start();
 	if (spool_open_dir(config_v(cfg)->spool_dir, &dir) < 0)
 		fatal(EXIT_TEMPFAIL, "unable to open the spool under '%s'", config_v(cfg)->spool_dir);
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

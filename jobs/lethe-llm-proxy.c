@@ -532,10 +532,7 @@ int main(int argc, char **argv)
 		fputs(USAGE, stderr);
 		return EXIT_USAGE;
 	}
-	if (config_load(NULL, &cfg, why, sizeof(why)) < 0)
-		fatalx(EXIT_PERMFAIL, "%s", why);
-	if (*config_v(cfg)->log_file)
-		log_set_file(config_v(cfg)->log_file);
+	cfg = config_start();
 	if (keyring_load(cfg, &kr, why, sizeof(why)) < 0)
 		fatalx(EXIT_PERMFAIL, "%s", why);
 	if (seal) {

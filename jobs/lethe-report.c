@@ -168,10 +168,7 @@ int main(int argc, char **argv)
 		}
 	}
 	log_set_verbose(verbose);
-	if (config_load(NULL, &cfg, why, sizeof(why)) < 0)
-		fatalx(EXIT_PERMFAIL, "%s", why);
-	if (*config_v(cfg)->log_file)
-		log_set_file(config_v(cfg)->log_file);
+	cfg = config_start();
 	if (keyring_load(cfg, &kr, why, sizeof(why)) < 0)
 		fatalx(EXIT_PERMFAIL, "%s", why);
 	if (db_open(cfg, DB_ROLE_REPORT, &db) < 0)

@@ -385,7 +385,6 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	struct config *cfg;
-	char why[512];
 	int c, rc, files = 0;
 
 	std_options(argc, argv, USAGE);
@@ -398,12 +397,9 @@ int main(int argc, char **argv)
 	if (optind != argc)
 		usage();
 	log_set_verbose(opt_verbose);
-	if (config_load(NULL, &cfg, why, sizeof(why)) < 0)
-		fatalx(EXIT_PERMFAIL, "%s", why);
-	if (*config_v(cfg)->log_file) {
-		log_set_file(config_v(cfg)->log_file);
+	cfg = config_start();
+	if (*config_v(cfg)->log_file)
 		files |= log_rotate(cfg) < 0;
-	}
 	files |= nginx_reopen(cfg) < 0;
 	rc = db_work(cfg);
 	config_free(cfg);

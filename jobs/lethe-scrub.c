@@ -778,15 +778,11 @@ int main(int argc, char **argv)
 {
 	struct scrub s = { 0 };
 	struct config *cfg;
-	char why[512];
 	int rc;
 
 	log_init("lethe-scrub");
 	options(argc, argv, &s);
-	if (config_load(NULL, &cfg, why, sizeof(why)) < 0)
-		fatalx(EXIT_PERMFAIL, "%s", why);
-	if (*config_v(cfg)->log_file)
-		log_set_file(config_v(cfg)->log_file);
+	cfg = config_start();
 	s.cfg = cfg;
 	s.state_dir = config_v(cfg)->state_dir;
 	s.run_dir = config_v(cfg)->run_dir;

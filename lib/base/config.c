@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "log.h"
 #include "util.h"
 
 enum ctype { C_STR, C_INT, C_SIZE, C_DURATION, C_BOOL };
@@ -272,4 +273,16 @@ void config_each_prefixed(const struct config *c, const char *prefix,
 	for (size_t i = 0; i < c->nextra; i++)
 		if (strncmp(c->extra_key[i], prefix, n) == 0)
 			fn(c->extra_key[i], c->extra_val[i], arg);
+}
+
+struct config *config_start(void)
+{
+	struct config *c;
+	char why[512];
+
+	if (config_load(NULL, &c, why, sizeof(why)) < 0)
+		fatalx(EXIT_PERMFAIL, "%s", why);
+	if (*config_v(c)->log_file)
+		log_set_file(config_v(c)->log_file);
+	return c;
 }

@@ -38,6 +38,14 @@ struct config_values {
  */
 int config_load(const char *path, struct config **out, char *why, size_t whylen);
 void config_free(struct config *c);
+
+/*
+ * The start of a program's main: config_load(NULL), then the log goes to
+ * its log_file too (log_set_file).  A configuration that does not load
+ * is logged and exits EXIT_PERMFAIL (100): it fails again until a person
+ * fixes it.  The caller owns the result (config_free()).
+ */
+struct config *config_start(void);
 const char *config_path(const struct config *c);
 
 /* The loaded values, valid until config_free(). */

@@ -573,12 +573,10 @@ int work_main(const struct work_program *p, int argc, char **argv)
 	/* The volume's directories must be searchable by the sandbox user; the
 	 * checkout itself is narrowed to its group (workdir_share). */
 	umask(022);
-	if (config_load(NULL, &cfg, why, sizeof(why)) < 0)
-		fatalx(EXIT_PERMFAIL, "%s", why);
+	cfg = config_start();
 	clone_method_check(cfg);
 	if (p->config_check)
 		p->config_check(cfg);
-	log_set_file(*config_v(cfg)->log_file ? config_v(cfg)->log_file : NULL);
 	/* Loop devices, mounts and fscrypt keys need CAP_SYS_ADMIN; the sandbox
 	 * is entered by switching from root to its own user. */
 	if (geteuid() != 0)
