@@ -1,7 +1,7 @@
 /*
  * claim-timer.c - the measuring half of bench/scale's claims.
  * Usage: claim-timer CONFIG N; claims N jobs one after another as
- * lethe-scan does (queue_claim as lethe_jobs), completes each, and prints
+ * lethe-scan does (queue_claim as lethe_scan), completes each, and prints
  * "p50 p99" of the claims in milliseconds.
  */
 #include <stdio.h>
@@ -30,7 +30,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: claim-timer CONFIG N\n");
 		return 2;
 	}
-	if (config_load(argv[1], &cfg, why, sizeof(why)) < 0 || db_open(cfg, DB_ROLE_JOBS, &db) < 0 ||
+	if (config_load(argv[1], &cfg, why, sizeof(why)) < 0 || db_open(cfg, DB_ROLE_SCAN, &db) < 0 ||
 	    queue_owner(owner, sizeof(owner)) < 0) {
 		fprintf(stderr, "claim-timer: %s\n", why[0] ? why : db ? db_error(db) : "no database");
 		return 1;

@@ -390,7 +390,7 @@ static void store_work(struct scan *s, const struct secbuf *key, int key_err,
 	if (r < 0)
 		snprintf(rep->sr_why, sizeof(rep->sr_why), "unable to become user '%s': %s",
 			 UNPRIV_USER, strerror(-r));
-	else if (db_open(s->w->cfg, DB_ROLE_JOBS, &db) < 0)
+	else if (db_open(s->w->cfg, DB_ROLE_SCAN, &db) < 0)
 		snprintf(rep->sr_why, sizeof(rep->sr_why), "unable to connect to the database: %s",
 			 db_error(db));
 	else if ((rep->sr_outcome = sarif_read(s, &log, why, sizeof(why))) != OUT_OK)
@@ -557,7 +557,7 @@ static enum outcome scan_job(struct work *w)
 int main(int argc, char **argv)
 {
 	static const struct work_program scan = {
-		.name = "lethe-scan", .kinds = "{scan}", .db_role = DB_ROLE_JOBS, .ended = "scan",
+		.name = "lethe-scan", .kinds = "{scan}", .db_role = DB_ROLE_SCAN, .ended = "scan",
 		.config_check = scanners_check, .run = scan_job,
 	};
 

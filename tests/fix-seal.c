@@ -31,7 +31,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (config_load(NULL, &cfg, why, sizeof(why)) < 0 ||
-	    keyring_load(cfg, &kr, why, sizeof(why)) < 0 || db_open(cfg, DB_ROLE_JOBS, &db) < 0) {
+	    keyring_load(cfg, &kr, why, sizeof(why)) < 0 || db_open(cfg, DB_ROLE_FIX, &db) < 0) {
 		fprintf(stderr, "fix-seal: %s\n", why);
 		return 1;
 	}

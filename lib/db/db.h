@@ -19,7 +19,7 @@
 #define DB_ROLE_ADMIN "lethe_admin"	/* lethectl */
 #define DB_ROLE_HOOK  "lethe_hook"	/* lethe-hook */
 #define DB_ROLE_API   "lethe_api"	/* lethe-api: row-level security per org */
-#define DB_ROLE_JOBS  "lethe_jobs"	/* lethe-scan */
+#define DB_ROLE_SCAN  "lethe_scan"	/* lethe-scan */
 #define DB_ROLE_FIX   "lethe_fix"	/* lethe-fix */
 #define DB_ROLE_REPORT "lethe_report"	/* lethe-report */
 #define DB_ROLE_LLM_PROXY "lethe_llm_proxy"	/* lethe-llm-proxy */

@@ -500,7 +500,7 @@ static int job_run(const struct work_program *p, struct work *w)
 	log_field(LOG_F_JOB, job->qj_id);
 	log_field(LOG_F_ORG, job->qj_org);
 	log_field(LOG_F_REPO, job->qj_repo);
-	r = queue_keeper_start(w->cfg, job->qj_id, w->owner, lease, &w->keeper);
+	r = queue_keeper_start(w->cfg, p->db_role, job->qj_id, w->owner, lease, &w->keeper);
 	if (r < 0)
 		o = work_fail(w, OUT_TEMP, "unable to start the lease keeper: %s", strerror(-r));
 	else

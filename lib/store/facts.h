@@ -32,7 +32,7 @@ struct facts_count {
 
 /*
  * Insert run's facts for the scan (ids as decimal text) through db, which
- * must be allowed to write both tables (lethe_jobs).  Returns 0 (also when
+ * must be allowed to write both tables (lethe_scan is).  Returns 0 (also when
  * the run has none) or the db error; *count may be NULL.
  */
 int facts_store(struct db *db, const char *org_id, const char *repo_id, const char *scan_id,

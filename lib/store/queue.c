@@ -12,12 +12,14 @@
 #include "queue.h"
 #include "util.h"
 
-/* A worker that died after its last attempt: nothing will retry it. */
+/* A worker that died after its last attempt: nothing will retry it.  Each
+ * program ends only jobs of its own kinds (a fix's job ends its fix too:
+ * sql/170, with the caller's grants). */
 static const char sql_reap[] =
 	"UPDATE jobs SET state = 'failed', finished_at = now(), lease_owner = NULL, "
 	" lease_expires = NULL, last_error = 'lease expired after the last attempt' "
 	"WHERE state = 'running' AND lease_expires < now() "
-	" AND attempts >= least(max_attempts, $1::int)";
+	" AND attempts >= least(max_attempts, $1::int) AND kind = ANY ($2::text[])";
 
 /*
  * The job is chosen by scalar subqueries, which PostgreSQL runs once.  As a
@@ -131,7 +133,7 @@ int queue_claim(struct db *db, const char *owner, int64_t lease_secs, int64_t ma
 	*out = NULL;
 	i64s(lease_secs, lease);
 	i64s(max_attempts_cfg, maxa);
-	r = DB_QUERY(db, NULL, sql_reap, maxa);
+	r = DB_QUERY(db, NULL, sql_reap, maxa, kinds);
 	if (r < 0)
 		return r;
 	r = DB_QUERY(db, &res, sql_claim, owner, lease, maxa, kinds);
@@ -263,15 +265,15 @@ static void *keeper_main(void *arg)
 	return NULL;
 }
 
-int queue_keeper_start(const struct config *cfg, int64_t job_id, const char *owner,
-		       int64_t lease_secs, struct queue_keeper **out)
+int queue_keeper_start(const struct config *cfg, const char *role, int64_t job_id,
+		       const char *owner, int64_t lease_secs, struct queue_keeper **out)
 {
 	struct queue_keeper *k = xcalloc(1, sizeof(*k));
 	pthread_condattr_t ca;
 	int r;
 
 	*out = NULL;
-	r = db_open(cfg, DB_ROLE_JOBS, &k->qk_db);
+	r = db_open(cfg, role, &k->qk_db);
 	if (r < 0) {
 		db_free(k->qk_db);
 		free(k);

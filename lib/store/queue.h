@@ -45,9 +45,9 @@ int queue_owner(char *buf, size_t len);
  * Claim one job of the kinds given as a PostgreSQL array ("{scan}",
  * "{push,fix}") for owner with a lease of lease_secs.  0 and *out set (the
  * caller frees it), -ENOENT when nothing is due, -EPROTO if the statement
- * took more than one (whose leases then expire).  Running jobs whose
- * lease expired after their last attempt (max_attempts, capped by
- * max_attempts_cfg) are failed first.
+ * took more than one (whose leases then expire).  Running jobs of those
+ * kinds whose lease expired after their last attempt (max_attempts, capped
+ * by max_attempts_cfg) are failed first.
  */
 int queue_claim(struct db *db, const char *owner, int64_t lease_secs, int64_t max_attempts_cfg,
 		const char *kinds, struct queue_job **out);
@@ -76,12 +76,13 @@ int queue_requeue_orphan(struct db *db, int64_t job_id, const char *why, char *s
 
 /*
  * A thread that renews the lease every third of lease_secs on a connection
- * of its own, so that a slow clone or scanner never loses it.  lost is set
- * (and stays set) once a renewal returns -ESTALE.
+ * of its own, as role (the claiming program's), so that a slow clone or
+ * scanner never loses it.  lost is set (and stays set) once a renewal
+ * returns -ESTALE.
  */
 struct queue_keeper;
-int queue_keeper_start(const struct config *cfg, int64_t job_id, const char *owner,
-		       int64_t lease_secs, struct queue_keeper **out);
+int queue_keeper_start(const struct config *cfg, const char *role, int64_t job_id,
+		       const char *owner, int64_t lease_secs, struct queue_keeper **out);
 int queue_keeper_lost(struct queue_keeper *k);
 void queue_keeper_stop(struct queue_keeper *k);	/* joins; accepts NULL */
 

@@ -5,7 +5,7 @@
  * The storage tests need the local stack (LETHE_CONFIG); the others not.
  *
  * With "--store FILE ORG REPO SCAN" it instead parses the SARIF document
- * FILE and stores every run's facts for that scan as lethe_jobs, as
+ * FILE and stores every run's facts for that scan as lethe_scan, as
  * lethe-scan does, printing "stored D dependencies, W workflow facts"
  * (used by t4017-api-sbom.sh).
  */
@@ -129,7 +129,7 @@ static void test_mark(struct db *admin, struct db *jobs, const char *org, const 
 	r = sarif_run_add_result(run);
 	r->fingerprint = xstrdup(fp2);
 	ok(facts_mark_findings(jobs, repo, "main", scan, run, &marked) == 0 && marked == 1,
-	   "lethe_jobs marks the run's findings, one of them suppressed");
+	   "lethe_scan marks the run's findings, one of them suppressed");
 	v = one(admin, "SELECT string_agg(concat_ws('|', suppressed_in_code, suppress_reason, "
 		"properties->>'secret_hash'), ';' ORDER BY fingerprint) FROM findings WHERE last_scan_id = $1",
 		scan);
@@ -159,7 +159,7 @@ static void test_store(struct db *admin, struct db *jobs, const struct sarif_log
 	}
 	ok(facts_store(jobs, org, repo, scan, &log->runs[0], &c[0]) == 0 &&
 	   facts_store(jobs, org, repo, scan, &log->runs[1], &c[1]) == 0,
-	   "lethe_jobs stores both runs' facts");
+	   "lethe_scan stores both runs' facts");
 	ok(c[0].dependencies == 4 && c[1].workflow_facts == 3,
 	   "4 dependencies and 3 workflow facts stored, the malformed entries skipped (%zu, %zu)",
 	   c[0].dependencies, c[1].workflow_facts);
@@ -201,7 +201,7 @@ static int store_file(char **argv)
 
 	if (r == 0)
 		r = sarif_parse(buf, len, NULL, &log, why, sizeof(why));
-	if (r == 0 && (!cfg || db_open(cfg, DB_ROLE_JOBS, &db) < 0))
+	if (r == 0 && (!cfg || db_open(cfg, DB_ROLE_SCAN, &db) < 0))
 		r = -ENOTCONN;
 	for (size_t i = 0; r == 0 && i < log.nruns; i++) {
 		r = facts_store(db, argv[1], argv[2], argv[3], &log.runs[i], &c);
@@ -235,7 +235,7 @@ int main(int argc, char **argv)
 	   log.runs[0].facts_json && !strstr(log.runs[0].facts_json, "dropped by the whitelist"),
 	   "lib/sarif keeps the facts but not keys outside its whitelist");
 	cfg = stack_config();
-	if (!cfg || db_open(cfg, DB_ROLE_ADMIN, &admin) < 0 || db_open(cfg, DB_ROLE_JOBS, &jobs) < 0 ||
+	if (!cfg || db_open(cfg, DB_ROLE_ADMIN, &admin) < 0 || db_open(cfg, DB_ROLE_SCAN, &jobs) < 0 ||
 	    DB_QUERY(admin, NULL, "SELECT cyclonedx(0)") < 0)
 		skip(9, "no stack with migration 060");
 	else

@@ -2,7 +2,8 @@
  * queue_test.c - the scan job queue, in a database of its own on the stack's
  * server (the stack's jobs would claim jobs of the shared one): claim order
  * and due times, leases and their owners, renewal, completion, retry with
- * backoff, permanent failure, the last attempt, and a dead worker's job.
+ * backoff, permanent failure, the last attempt, a dead worker's job, and
+ * the kinds of job each program claims and ends, each as its own role.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -18,6 +19,7 @@
 
 static struct db *su;	/* the private database as its owner: fixtures and checks */
 static struct db *jobs;	/* as lethe-scan: the queue's calls */
+static struct db *fixer;	/* as lethe-fix: its kinds' */
 static int64_t repo;
 
 /* The first value of a query as text ("" when none or NULL; "ERROR" when it failed). */
@@ -222,30 +224,52 @@ static void test_dead_worker(void)
 		  "failed/lease expired after the last attempt") == 0, "it fails, saying why");
 }
 
+/* A new fix of the finding and its queued fix job; the job's id, the fix's in *fix. */
+static int64_t fix_job(int64_t *fix)
+{
+	*fix = atoll(one("INSERT INTO lethe.fixes (org_id, finding_id) SELECT org_id, "
+			 "(SELECT id FROM lethe.findings LIMIT 1) FROM lethe.repositories "
+			 "WHERE id = $1 RETURNING id", idstr(repo)));
+	return atoll(one("INSERT INTO lethe.jobs (org_id, repository_id, kind, commit_sha, fix_id) "
+			 "SELECT org_id, id, 'fix', repeat('3', 40), currval('lethe.fixes_id_seq') "
+			 "FROM lethe.repositories WHERE id = $1 RETURNING id", idstr(repo)));
+}
+
 /* Fix and push jobs share the queue: each program claims only its kinds. */
 static void test_kinds(void)
 {
 	struct queue_job *j = NULL;
-	int64_t fix, fj;
+	int64_t fix, fj = fix_job(&fix);
 	char sha[41];
 
 	memset(sha, '3', 40);
 	sha[40] = '\0';
-	fix = atoll(one("INSERT INTO lethe.fixes (org_id, finding_id) SELECT org_id, "
-			"(SELECT id FROM lethe.findings LIMIT 1) FROM lethe.repositories "
-			"WHERE id = $1 RETURNING id", idstr(repo)));
-	fj = atoll(one("INSERT INTO lethe.jobs (org_id, repository_id, kind, commit_sha, fix_id) "
-		       "SELECT org_id, id, 'fix', repeat('3', 40), currval('lethe.fixes_id_seq') "
-		       "FROM lethe.repositories WHERE id = $1 RETURNING id", idstr(repo)));
 	ok(queue_claim(jobs, "scan", 60, 5, "{scan}", &j) == -ENOENT && !j,
 	   "a scan worker does not claim a fix job");
-	ok(queue_claim(jobs, "fix", 60, 5, "{push,fix}", &j) == 0 && j && j->qj_id == fj &&
+	ok(queue_claim(fixer, "fix", 60, 5, "{push,fix}", &j) == 0 && j && j->qj_id == fj &&
 	   !strcmp(j->qj_kind, "fix") && j->qj_fix == fix && !strcmp(j->qj_commit, sha),
 	   "a fix worker does, with its kind and its fix");
-	ok(j && queue_fail(jobs, j, "fix", 1, "the agent ended 'limit'", 60) == 0 &&
+	ok(j && queue_fail(fixer, j, "fix", 1, "the agent ended 'limit'", 60) == 0 &&
 	   !strcmp(one("SELECT state || '/' || failure FROM lethe.fixes WHERE id = $1", idstr(fix)),
 		   "failed/the agent ended 'limit'"), "its permanent failure fails the fix, saying why");
 	queue_job_free(j);
+}
+
+/* A fix job whose worker died after its last attempt is ended by a fix worker, never a scan worker. */
+static void test_dead_fix_worker(void)
+{
+	struct queue_job *j = NULL;
+	int64_t fix, fj = fix_job(&fix);
+
+	DB_QUERY(su, NULL, "UPDATE lethe.jobs SET state = 'running', attempts = 5, lease_owner = 'dead', "
+		 "lease_expires = now() - interval '1 s' WHERE id = $1", idstr(fj));
+	ok(queue_claim(jobs, "scan", 60, 5, "{scan}", &j) == -ENOENT &&
+	   !strcmp(state(fj), "running/5/dead"), "a scan worker leaves a dead fix worker's job alone");
+	ok(queue_claim(fixer, "fix", 60, 5, "{push,fix}", &j) == -ENOENT &&
+	   !strcmp(one("SELECT j.state || '/' || f.state || '/' || f.failure FROM lethe.jobs j "
+		       "JOIN lethe.fixes f ON f.id = j.fix_id WHERE j.id = $1", idstr(fj)),
+		   "failed/failed/lease expired after the last attempt"),
+	   "a fix worker fails it, and its fix, saying why");
 }
 
 int main(void)
@@ -262,7 +286,7 @@ int main(void)
 		return 0;
 	}
 	if (config_load(path, &cfg, why, sizeof(why)) < 0 || db_open(cfg, DB_ROLE_OWNER, &su) < 0 ||
-	    db_open(cfg, DB_ROLE_JOBS, &jobs) < 0 ||
+	    db_open(cfg, DB_ROLE_SCAN, &jobs) < 0 || db_open(cfg, DB_ROLE_FIX, &fixer) < 0 ||
 	    DB_QUERY(su, &res, "WITH o AS (INSERT INTO lethe.orgs (name) VALUES ('q') RETURNING id) "
 		     "INSERT INTO lethe.repositories (org_id, provider, full_name, clone_url, hook_id) "
 		     "SELECT id, 'github', 'q/r', 'https://example.test/q/r', repeat('h', 43) FROM o RETURNING id") < 0 ||
@@ -281,6 +305,8 @@ int main(void)
 	test_last_attempt_and_duplicates();
 	test_dead_worker();
 	test_kinds();
+	test_dead_fix_worker();
+	db_free(fixer);
 	db_free(jobs);
 	db_free(su);
 	config_free(cfg);

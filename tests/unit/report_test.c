@@ -466,7 +466,7 @@ static void test_github(const struct standin *s, const struct github_app *app)
 /* -- through the database: report_scan() and the clone token ------------- */
 
 struct fx {
-	struct db *admin, *jobs;
+	struct db *admin, *scanner, *reporter;	/* as lethectl, lethe-scan, lethe-report */
 	struct keyring *kr;
 	const struct config *cfg;
 	char org[24], integ[24], repo[24], scan[24], base[24];
@@ -582,7 +582,7 @@ static void test_db_gitlab(const struct standin *s, struct fx *f)
 		r = FX_ONE(f, scan, "INSERT INTO scans (org_id, repository_id, commit_sha, pr_number, "
 			   "state) VALUES ($1, $2, '" SHA "', 3, 'complete') RETURNING id", f->org, repo);
 	if (r == 0)
-		r = report_scan(f->jobs, f->kr, f->cfg, atoll(scan), &done);
+		r = report_scan(f->reporter, f->kr, f->cfg, atoll(scan), &done);
 	ok(r == 0 && done && standin_count(s, "\"path\": \"/gitlab/api/v4/projects/acme%2Fapp/"
 					   "statuses/" SHA "\"") == 1 &&
 	   standin_count(s, "\"method\": \"POST\", \"path\": \"/gitlab/api/v4/projects/"
@@ -602,14 +602,14 @@ static void test_db(const struct standin *s, const char *inst, const char *priv,
 	if (!ok(fx_setup(f, s->url, inst, priv) == 0, "an org, a github-app integration, a "
 		"repository and a finished scan stored"))
 		return;
-	r = github_repo_token(f->jobs, f->kr, f->cfg, atoll(f->repo), GITHUB_CLONE, &t);
+	r = github_repo_token(f->scanner, f->kr, f->cfg, atoll(f->repo), GITHUB_CLONE, &t);
 	/* The issued grant is the record's last field before its status. */
 	ok(r == 0 && standin_count(s, "\"repositories\": [\"app\"], \"permissions\": "
 				   "{\"contents\": \"read\"}}, \"status\": 201") == 1,
 	   "the clone token for the repository is contents: read alone (r=%d)", r);
 	github_token_release(&t);
 
-	r = report_scan(f->jobs, f->kr, f->cfg, atoll(f->scan), &done);
+	r = report_scan(f->reporter, f->kr, f->cfg, atoll(f->scan), &done);
 	ok(r == 0 && done, "report_scan reports the scan (r=%d)", r);
 	ok(standin_count(s, "\"repositories\": [\"app\"], \"permissions\": "
 			 "{\"checks\": \"write\", \"pull_requests\": \"write\"}}, \"status\": 201") == 1,
@@ -626,16 +626,16 @@ static void test_db(const struct standin *s, const char *inst, const char *priv,
 	free(cmp);
 	free(log);
 
-	r = report_scan(f->jobs, f->kr, f->cfg, atoll(f->scan), &done);
+	r = report_scan(f->reporter, f->kr, f->cfg, atoll(f->scan), &done);
 	ok(r == 0 && standin_count(s, "\"method\": \"POST\", \"path\": \"/repos/acme/app/issues/7/comments\"") == 1 &&
 	   standin_count(s, "\"method\": \"PATCH\", \"path\": \"/repos/acme/app/issues/comments/") == 1,
 	   "reporting again edits the one comment (r=%d)", r);
 
 	fx_key(f, other_priv);
-	r = report_scan(f->jobs, f->kr, f->cfg, atoll(f->scan), &done);
+	r = report_scan(f->reporter, f->kr, f->cfg, atoll(f->scan), &done);
 	ok(r == -EACCES && !done && http_error_permanent(r),
 	   "a wrong app key is a permanent error: access refused (r=%d)", r);
-	r = DB_QUERY(f->jobs, NULL, "SELECT 1 FROM findings WHERE last_scan_id = $1", f->scan);
+	r = DB_QUERY(f->reporter, NULL, "SELECT 1 FROM findings WHERE last_scan_id = $1", f->scan);
 	ok(r == 0, "the scan's findings are still there after the failed report");
 	test_db_gitlab(s, f);
 }
@@ -651,7 +651,7 @@ static void run_db(void)
 
 	snprintf(inst, sizeof(inst), "%d", 900000 + (int)getpid());
 	if (!cfg || db_open(cfg, DB_ROLE_ADMIN, &f.admin) < 0 ||
-	    db_open(cfg, DB_ROLE_JOBS, &f.jobs) < 0 ||
+	    db_open(cfg, DB_ROLE_SCAN, &f.scanner) < 0 || db_open(cfg, DB_ROLE_REPORT, &f.reporter) < 0 ||
 	    DB_QUERY(f.admin, NULL, "SELECT 1 FROM integrations LIMIT 0") < 0 ||
 	    keyring_load(cfg, &f.kr, why, sizeof(why)) < 0) {
 		skip(DB_TESTS, "no stack (no LETHE_CONFIG or $LETHE_RUN/lethe.conf, or no database)");
@@ -676,7 +676,8 @@ out:
 		DB_QUERY(f.admin, NULL, "DELETE FROM orgs WHERE id = $1", f.org);
 	standin_stop(&s);
 	keyring_free(f.kr);
-	db_free(f.jobs);
+	db_free(f.reporter);
+	db_free(f.scanner);
 	db_free(f.admin);
 	config_free(cfg);
 	free(conf);

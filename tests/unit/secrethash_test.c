@@ -163,7 +163,7 @@ static int64_t org_new(struct fixture *f, const char *suffix, int with_key)
 	return id;
 }
 
-/* The org's key as hex (lethe_jobs, as lethe-scan), or "" with the error in *r. */
+/* The org's key as hex (lethe_scan, as lethe-scan), or "" with the error in *r. */
 static void key_hex(struct fixture *f, struct keyring *kr, int64_t org, char out[65], int *r)
 {
 	struct secbuf key = { 0 };
@@ -249,7 +249,7 @@ static void test_keys(struct fixture *f)
 
 	key_hex(f, f->kr, f->org_a, ka, &r);
 	ok(r == 0 && strlen(ka) == 64 && rows(f, f->org_a) == 1,
-	   "the first use creates the org's secret hash key, as lethe_jobs (%d)", r);
+	   "the first use creates the org's secret hash key, as lethe_scan (%d)", r);
 	key_hex(f, f->kr, f->org_a, ka2, &r2);
 	key_hex(f, f->kr, f->org_b, kb, &rb);
 	ok(r2 == 0 && !strcmp(ka, ka2) && rows(f, f->org_a) == 1, "the next use reads the same key");
@@ -269,7 +269,7 @@ static void test_db(const struct config *cfg)
 	struct fixture f = { 0 };
 	char why[512];
 
-	if (db_open(cfg, DB_ROLE_ADMIN, &f.admin) < 0 || db_open(cfg, DB_ROLE_JOBS, &f.jobs) < 0 ||
+	if (db_open(cfg, DB_ROLE_ADMIN, &f.admin) < 0 || db_open(cfg, DB_ROLE_SCAN, &f.jobs) < 0 ||
 	    db_open(cfg, DB_ROLE_API, &f.api) < 0 ||
 	    DB_QUERY(f.admin, NULL, "SELECT 1 FROM lethe.secret_hash_keys LIMIT 0") < 0) {
 		skip(1, "no stack (database or schema unreachable)");
