@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <openssl/crypto.h>
 
 #include "audit.h"
 #include "crypto.h"
@@ -49,101 +48,54 @@ int ctl_read_secret(const char *path, struct secbuf *out)
 
 static int new_webhook_secret(struct secbuf *out)
 {
-	unsigned char raw[32];
-	char hex[65];
-	int r = crypto_random(raw, sizeof(raw));
-
-	if (r == 0 && (r = secbuf_alloc(out, 64)) == 0) {
-		hex_encode(raw, sizeof(raw), hex);
-		memcpy(out->data, hex, 64);
-	}
-	OPENSSL_cleanse(raw, sizeof(raw));
-	OPENSSL_cleanse(hex, sizeof(hex));
-	return r < 0 ? ctl_fail("unable to generate a webhook secret") : 0;
+	return repo_new_webhook_secret(out) < 0 ? ctl_fail("unable to generate a webhook secret") : 0;
 }
 
-/* Seal pt into column of repositories row id. */
-static int store_secret(struct ctl *c, int64_t org, int64_t id, const char *column,
-			const struct secbuf *pt)
-{
-	static const char *const updates[] = {
-		"UPDATE lethe.repositories SET webhook_secret_enc = $1 WHERE id = $2",
-		"UPDATE lethe.repositories SET clone_token_enc = $1 WHERE id = $2",
-	};
-	char *blob = NULL, ids[24];
-	int r;
-
-	if (secret_seal(c->db, c->kr, org, "repositories", column, id, pt->data, pt->len, &blob) < 0)
-		return -EIO;
-	i64s(id, ids);
-	r = DB_QUERY(c->db, NULL, updates[strcmp(column, "webhook_secret_enc") ? 1 : 0], blob, ids);
-	free(blob);
-	return r;
-}
-
-struct repo_new {
-	const char *org, *provider, *name, *clone_url;
+struct repo_add {
+	const char *org;
+	struct repo_new n;
 	int64_t org_id, id;
 	char hook_id[44];
 	struct secbuf secret, token;
 	int generated;
 };
 
-static int repo_insert(struct ctl *c, struct repo_new *n)
+static int repo_insert(struct ctl *c, struct repo_add *a)
 {
-	PGresult *res;
-	char org[24], target[40], *details;
+	int r;
 
-	i64s(n->org_id, org);
 	if (db_begin(c->db) < 0)
 		return ctl_db_fail(c, "begin");
-	if (DB_QUERY(c->db, &res, "INSERT INTO lethe.repositories (org_id, provider, full_name, clone_url, hook_id)"
-		     " VALUES ($1, $2, $3, $4, $5) RETURNING id", org, n->provider, n->name, n->clone_url,
-		     n->hook_id) < 0) {
-		const char *st = db_sqlstate(c->db);
-
-		db_rollback(c->db);
-		if (!strcmp(st, "23505"))
-			return ctl_fail("repository '%s' is already connected to org '%s'", n->name, n->org);
-		if (!strcmp(st, "23514"))
-			return ctl_fail("bad repository name '%s' or clone URL '%s'", n->name, n->clone_url);
-		return ctl_fail("adding the repository failed: %s", db_error(c->db));
-	}
-	n->id = db_int(res, 0, 0);
-	PQclear(res);
-	if (store_secret(c, n->org_id, n->id, "webhook_secret_enc", &n->secret) < 0 ||
-	    (n->token.data && store_secret(c, n->org_id, n->id, "clone_token_enc", &n->token) < 0))
-		return ctl_db_fail(c, "storing the repository's secrets");
-	snprintf(target, sizeof(target), "repository:%lld", (long long)n->id);
-	details = xasprintf("{\"provider\": \"%s\", \"clone_token\": %s}", n->provider,
-			    n->token.data ? "true" : "false");
-	if (audit_append(c->db, n->org_id, AUDIT_SYSTEM, c->actor, "repository connected", target,
-			 details, NULL) < 0) {
-		free(details);
-		return ctl_db_fail(c, "auditing the repository");
-	}
-	free(details);
-	if (db_commit(c->db) < 0)
-		return ctl_db_fail(c, "commit");
-	return 0;
+	a->n.webhook_secret = &a->secret;
+	a->n.clone_token = a->token.data ? &a->token : NULL;
+	r = repo_create(c->db, c->kr, a->org_id, AUDIT_SYSTEM, c->actor, &a->n, &a->id, a->hook_id);
+	if (r == 0 && db_commit(c->db) == 0)
+		return 0;
+	db_rollback(c->db);
+	if (r == -EEXIST)
+		return ctl_fail("repository '%s' is already connected to org '%s'", a->n.full_name, a->org);
+	if (r == -EINVAL)
+		return ctl_fail("bad repository name '%s' or clone URL '%s'", a->n.full_name,
+				a->n.clone_url);
+	return ctl_fail("adding the repository failed: %s", db_error(c->db));
 }
 
-static void repo_print(struct ctl *c, const struct repo_new *n)
+static void repo_print(struct ctl *c, const struct repo_add *a)
 {
 	json_object *o = json_object_new_object();
-	char *path = xasprintf("/hooks/%s/%s", n->provider, n->hook_id);
+	char *path = xasprintf("/hooks/%s/%s", a->n.provider, a->hook_id);
 
-	json_object_object_add(o, "id", json_object_new_int64(n->id));
-	json_object_object_add(o, "org_id", json_object_new_int64(n->org_id));
-	json_object_object_add(o, "provider", json_object_new_string(n->provider));
-	json_object_object_add(o, "name", json_object_new_string(n->name));
-	json_object_object_add(o, "hook_id", json_object_new_string(n->hook_id));
+	json_object_object_add(o, "id", json_object_new_int64(a->id));
+	json_object_object_add(o, "org_id", json_object_new_int64(a->org_id));
+	json_object_object_add(o, "provider", json_object_new_string(a->n.provider));
+	json_object_object_add(o, "name", json_object_new_string(a->n.full_name));
+	json_object_object_add(o, "hook_id", json_object_new_string(a->hook_id));
 	json_object_object_add(o, "hook_path", json_object_new_string(path));
 	/* The one secret Lethe ever shows: the one it just generated. */
-	if (n->generated)
+	if (a->generated)
 		json_object_object_add(o, "webhook_secret",
-				       json_object_new_string_len((const char *)n->secret.data,
-								  (int)n->secret.len));
+				       json_object_new_string_len((const char *)a->secret.data,
+								  (int)a->secret.len));
 	ctl_print_object(c, o);
 	free(path);
 }
@@ -151,35 +103,33 @@ static void repo_print(struct ctl *c, const struct repo_new *n)
 int ctl_repo_add(struct ctl *c, int argc, char **argv)
 {
 	const char *token_file = NULL, *secret_file = NULL;
-	struct repo_new n = { 0 };
+	struct repo_add a = { 0 };
 	struct ctl_opt opts[] = {
-		{ "org", 1, &n.org }, { "provider", 1, &n.provider }, { "name", 1, &n.name },
-		{ "clone-url", 1, &n.clone_url }, { "token-file", 1, &token_file },
+		{ "org", 1, &a.org }, { "provider", 1, &a.n.provider }, { "name", 1, &a.n.full_name },
+		{ "clone-url", 1, &a.n.clone_url }, { "token-file", 1, &token_file },
 		{ "secret-file", 1, &secret_file }, { 0 } };
 	int oi, rc = 1;
 
-	if (ctl_parse(argc, argv, opts, &oi) < 0 || oi != argc || !n.org || !n.provider || !n.name ||
-	    !n.clone_url)
+	if (ctl_parse(argc, argv, opts, &oi) < 0 || oi != argc || !a.org || !a.n.provider ||
+	    !a.n.full_name || !a.n.clone_url)
 		return ctl_usage();
-	if (!known_provider(n.provider))
-		return ctl_fail("unknown provider '%s'", n.provider);
+	if (!known_provider(a.n.provider))
+		return ctl_fail("unknown provider '%s'", a.n.provider);
 	if (token_file && secret_file && !strcmp(token_file, "-") && !strcmp(secret_file, "-"))
 		return ctl_fail("only one of --token-file and --secret-file can be '-'");
-	if (ctl_url_check(c, "clone URL", n.clone_url) || ctl_db(c, DB_ROLE_ADMIN) || ctl_keyring(c) ||
-	    !(n.org_id = ctl_org(c, n.org)))
+	if (ctl_url_check(c, "clone URL", a.n.clone_url) || ctl_db(c, DB_ROLE_ADMIN) || ctl_keyring(c) ||
+	    !(a.org_id = ctl_org(c, a.org)))
 		return 1;
-	if (repo_new_hook_id(n.hook_id) < 0)
-		return ctl_fail("unable to generate a hook id");
-	n.generated = !secret_file;
-	if ((secret_file ? ctl_read_secret(secret_file, &n.secret) : new_webhook_secret(&n.secret)) ||
-	    (token_file && ctl_read_secret(token_file, &n.token)))
+	a.generated = !secret_file;
+	if ((secret_file ? ctl_read_secret(secret_file, &a.secret) : new_webhook_secret(&a.secret)) ||
+	    (token_file && ctl_read_secret(token_file, &a.token)))
 		goto out;
-	rc = repo_insert(c, &n);
+	rc = repo_insert(c, &a);
 	if (rc == 0)
-		repo_print(c, &n);
+		repo_print(c, &a);
 out:
-	secbuf_release(&n.secret);
-	secbuf_release(&n.token);
+	secbuf_release(&a.secret);
+	secbuf_release(&a.token);
 	return rc;
 }
 
@@ -300,7 +250,7 @@ static int repo_org(struct ctl *c, const char *id, int64_t *org)
 int ctl_repo_remove(struct ctl *c, int argc, char **argv)
 {
 	int64_t org = 0, id;
-	char target[40], *counts = NULL;
+	char *counts = NULL;
 	int r;
 
 	if (argc != 2 || parse_i64(argv[1], 1, INT64_MAX, &id) < 0)
@@ -309,14 +259,12 @@ int ctl_repo_remove(struct ctl *c, int argc, char **argv)
 		return 1;
 	if (db_begin(c->db) < 0)
 		return ctl_db_fail(c, "begin");
-	r = repo_delete(c->db, org, id, &counts);
+	r = repo_delete(c->db, org, id, AUDIT_SYSTEM, c->actor, &counts);
 	if (r == -ENOENT) {
 		db_rollback(c->db);
 		return ctl_fail("no repository '%s'", argv[1]);
 	}
-	snprintf(target, sizeof(target), "repository:%lld", (long long)id);
-	if (r < 0 || audit_append(c->db, org, AUDIT_SYSTEM, c->actor, "repository disconnected", target,
-				  counts, NULL) < 0 || db_commit(c->db) < 0) {
+	if (r < 0 || db_commit(c->db) < 0) {
 		free(counts);
 		return ctl_db_fail(c, "removing the repository");
 	}

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include "api.h"
 #include "audit.h"
@@ -38,79 +37,20 @@ int api_repo_get(struct api_req *req, struct api_resp *resp)
 		"SELECT row_to_json(t) FROM (" REPO_COLUMNS " AND r.id = $2) t", req->org, id);
 }
 
-static int random_hex(char *out, size_t bytes)
+static int connect_fail(struct api_resp *resp, int r)
 {
-	unsigned char raw[32];
-
-	if (bytes > sizeof(raw) || RAND_priv_bytes(raw, (int)bytes) != 1)
-		return -EIO;
-	hex_encode(raw, bytes, out);
-	OPENSSL_cleanse(raw, sizeof(raw));
-	return 0;
-}
-
-static int connect_fail(struct api_req *req, struct api_resp *resp, int r)
-{
-	const char *st = db_sqlstate(req->db);
-
-	if (r == -EIO && !strcmp(st, "23505"))
+	if (r == -EEXIST)
 		return api_error(resp, 409, "repository already connected");
-	if (r == -EIO && (!strncmp(st, "23", 2) || !strncmp(st, "22", 2)))
+	if (r == -EINVAL)
 		return api_error(resp, 400, "invalid repository: provider, full_name (owner/name) "
 				 "and an http(s) clone_url required");
+	if (r == -ENOENT)
+		return api_error(resp, 409, "this org has no data key yet");
 	return r;
 }
 
-/* Seal pt for one secret column of repository id and store it there. */
-static int seal_store(struct api_req *req, int64_t id, const char *column, const char *sql,
-		      const char *pt, size_t len)
-{
-	char idt[24], *blob = NULL;
-	int r = secret_seal(req->db, req->ctx->keyring, req->org_id, "repositories", column, id,
-			    pt, len, &blob);
-
-	i64s(id, idt);
-	if (r == 0)
-		r = DB_QUERY(req->db, NULL, sql, blob, idt);
-	free(blob);
-	return r;
-}
-
-/* Tokens the caller may give, each sealed into its own column. */
-static const struct {
-	const char *field, *column, *sql;
-} given[] = {
-	{ "clone_token", "clone_token_enc", "UPDATE repositories SET clone_token_enc = $1 WHERE id = $2" },
-	{ "report_token", "report_token_enc", "UPDATE repositories SET report_token_enc = $1 WHERE id = $2" },
-};
-
-/*
- * A fresh webhook secret (shown once, in the answer) and the tokens given,
- * all sealed under the org key; the body's copies are zeroed.
- */
-static int connect_secrets(struct api_req *req, int64_t id, struct json_object *o)
-{
-	char secret[65];
-	size_t i;
-	int r = random_hex(secret, 32);
-
-	if (r == 0)
-		r = seal_store(req, id, "webhook_secret_enc", "UPDATE repositories SET "
-			       "webhook_secret_enc = $1 WHERE id = $2", secret, 64);
-	if (r == 0)
-		json_object_object_add(o, "webhook_secret", json_object_new_string(secret));
-	OPENSSL_cleanse(secret, sizeof(secret));
-	for (i = 0; i < ARRAY_SIZE(given); i++) {
-		char *tok = (char *)api_body_str(req, given[i].field);
-
-		if (!tok)
-			continue;
-		if (r == 0 && *tok)
-			r = seal_store(req, id, given[i].column, given[i].sql, tok, strlen(tok));
-		OPENSSL_cleanse(tok, strlen(tok));
-	}
-	return r;
-}
+/* The tokens the caller may give. */
+static const char *const given[] = { "clone_token", "report_token" };
 
 /* GitHub's Checks API takes App installation tokens only, never a stored one. */
 static int check_run_stored(struct api_req *req)
@@ -122,20 +62,54 @@ static int check_run_stored(struct api_req *req)
 	       tok && *tok;
 }
 
+/* Secret field of the body into b (when a non-empty string), the body's copy zeroed. */
+static int take_secret(struct api_req *req, const char *field, struct secbuf *b)
+{
+	char *s = (char *)api_body_str(req, field);
+	size_t n = s ? strlen(s) : 0;
+	int r = n ? secbuf_alloc(b, n) : 0;
+
+	if (r == 0 && n)
+		memcpy(b->data, s, n);
+	if (n)
+		OPENSSL_cleanse(s, n);
+	return r;
+}
+
+/* The answer: the new repository's id, hook and webhook secret (shown this once). */
+static int connect_answer(struct api_resp *resp, const struct repo_new *n, int64_t id,
+			  const char *hook)
+{
+	struct json_object *o = json_object_new_object();
+	char *path = xasprintf("/hooks/%s/%s", n->provider, hook);
+
+	json_object_object_add(o, "id", json_object_new_int64(id));
+	json_object_object_add(o, "hook_id", json_object_new_string(hook));
+	json_object_object_add(o, "webhook_path", json_object_new_string(path));
+	json_object_object_add(o, "webhook_secret",
+			       json_object_new_string_len((const char *)n->webhook_secret->data,
+							  (int)n->webhook_secret->len));
+	free(path);
+	return api_json_obj(resp, 201, o);
+}
+
 int api_repo_connect(struct api_req *req, struct api_resp *resp)
 {
-	const char *branch = api_body_str(req, "default_branch"), *mode = api_body_str(req, "report_mode");
-	const char *clone_url = api_body_str(req, "clone_url");
-	char hook[49], target[40], why[400], *path;
+	struct repo_new n = {
+		.provider = api_body_str(req, "provider"), .full_name = api_body_str(req, "full_name"),
+		.clone_url = api_body_str(req, "clone_url"),
+		.default_branch = api_body_str(req, "default_branch"),
+		.report_mode = api_body_str(req, "report_mode"),
+	};
+	struct secbuf secret = { 0 }, clone = { 0 }, report = { 0 };
+	char hook[44], why[400];
 	struct target t;
-	struct json_object *o = NULL;
-	PGresult *res;
 	int64_t id;
 	int r;
 
 	if (check_run_stored(req)) {
 		for (size_t i = 0; i < ARRAY_SIZE(given); i++) {
-			char *tok = (char *)api_body_str(req, given[i].field);
+			char *tok = (char *)api_body_str(req, given[i]);
 
 			if (tok)
 				OPENSSL_cleanse(tok, strlen(tok));
@@ -143,39 +117,29 @@ int api_repo_connect(struct api_req *req, struct api_resp *resp)
 		return api_error(resp, 400, "report_mode check-run needs a GitHub App integration: "
 				 "with a report_token, use status or status+comment");
 	}
-	if (clone_url && target_check(req->ctx->targets, clone_url, &t, why, sizeof(why)) < 0) {
+	if (n.clone_url && target_check(req->ctx->targets, n.clone_url, &t, why, sizeof(why)) < 0) {
 		char *msg = xasprintf("clone_url refused: %s", why);
 
 		r = api_error(resp, 400, msg);
 		free(msg);
 		return r;
 	}
-	if ((r = random_hex(hook, 24)) < 0)
-		return r;
-	r = DB_QUERY(req->db, &res, "INSERT INTO repositories (org_id, provider, full_name, clone_url, "
-		     "default_branch, report_mode, hook_id) VALUES ($1, $2, $3, $4, coalesce($5, 'main'), "
-		     "coalesce($6, 'status'), $7) RETURNING id", req->org, api_body_str(req, "provider"),
-		     api_body_str(req, "full_name"), clone_url, branch, mode, hook);
-	if (r < 0)
-		return connect_fail(req, resp, r);
-	id = db_int(res, 0, 0);
-	PQclear(res);
-	o = json_object_new_object();
-	json_object_object_add(o, "id", json_object_new_int64(id));
-	json_object_object_add(o, "hook_id", json_object_new_string(hook));
-	path = xasprintf("/hooks/%s/%s", api_body_str(req, "provider"), hook);
-	json_object_object_add(o, "webhook_path", json_object_new_string(path));
-	free(path);
-	r = connect_secrets(req, id, o);
-	snprintf(target, sizeof(target), "repository:%lld", (long long)id);
+	r = take_secret(req, "clone_token", &clone);
 	if (r == 0)
-		r = audit_append(req->db, req->org_id, req->actor_type, req->actor, "repository.connect",
-				 target, NULL, NULL);
-	if (r < 0) {
-		json_object_put(o);
-		return r == -ENOENT ? api_error(resp, 409, "this org has no data key yet") : r;
-	}
-	return api_json_obj(resp, 201, o);
+		r = take_secret(req, "report_token", &report);
+	if (r == 0)
+		r = repo_new_webhook_secret(&secret);
+	n.webhook_secret = &secret;
+	n.clone_token = clone.data ? &clone : NULL;
+	n.report_token = report.data ? &report : NULL;
+	if (r == 0)
+		r = repo_create(req->db, req->ctx->keyring, req->org_id, req->actor_type, req->actor, &n,
+				&id, hook);
+	r = r == 0 ? connect_answer(resp, &n, id, hook) : connect_fail(resp, r);
+	secbuf_release(&secret);
+	secbuf_release(&clone);
+	secbuf_release(&report);
+	return r;
 }
 
 /* The fields PATCH takes: the plain ones, then the secrets. */
@@ -211,20 +175,6 @@ static int update_body_check(struct api_req *req, char *why, size_t len)
 		snprintf(why, len, "one of api_url, report_mode, default_branch, report_token, "
 			 "clone_token required");
 	return known ? 0 : -EINVAL;
-}
-
-/* Secret field of the body into b (when a non-empty string), the body's copy zeroed. */
-static int take_secret(struct api_req *req, const char *field, struct secbuf *b)
-{
-	char *s = (char *)api_body_str(req, field);
-	size_t n = s ? strlen(s) : 0;
-	int r = n ? secbuf_alloc(b, n) : 0;
-
-	if (r == 0 && n)
-		memcpy(b->data, s, n);
-	if (n)
-		OPENSSL_cleanse(s, n);
-	return r;
 }
 
 int api_repo_update(struct api_req *req, struct api_resp *resp)
@@ -272,58 +222,11 @@ int api_repo_update(struct api_req *req, struct api_resp *resp)
 	return r;
 }
 
-/* What a disconnect removes, in an order that leaves no dangling row. */
-static const struct {
-	const char *kind;
-	const char *sql;
-} purge[] = {
-	{ "scan_findings", "WITH d AS (DELETE FROM scan_findings WHERE finding_id IN (SELECT id FROM "
-	  "findings WHERE repository_id = $1) OR scan_id IN (SELECT id FROM scans WHERE repository_id "
-	  "= $1) RETURNING 1) SELECT count(*) FROM d" },
-	{ "dependencies", "WITH d AS (DELETE FROM dependencies WHERE repository_id = $1 RETURNING 1) "
-	  "SELECT count(*) FROM d" },
-	{ "workflow_facts", "WITH d AS (DELETE FROM workflow_facts WHERE repository_id = $1 RETURNING 1) "
-	  "SELECT count(*) FROM d" },
-	{ "scan_tools", "WITH d AS (DELETE FROM scan_tools WHERE scan_id IN (SELECT id FROM scans WHERE "
-	  "repository_id = $1) RETURNING 1) SELECT count(*) FROM d" },
-	{ "findings", "WITH d AS (DELETE FROM findings WHERE repository_id = $1 RETURNING 1) "
-	  "SELECT count(*) FROM d" },
-	{ "triage", "WITH d AS (DELETE FROM triage WHERE repository_id = $1 RETURNING 1) "
-	  "SELECT count(*) FROM d" },
-	{ "checkouts", "WITH d AS (DELETE FROM checkouts WHERE repository_id = $1 RETURNING 1) "
-	  "SELECT count(*) FROM d" },
-	{ "deliveries", "WITH d AS (DELETE FROM deliveries WHERE repository_id = $1 RETURNING 1) "
-	  "SELECT count(*) FROM d" },
-	{ "scans", "WITH d AS (DELETE FROM scans WHERE repository_id = $1 RETURNING 1) "
-	  "SELECT count(*) FROM d" },
-	{ "jobs", "WITH d AS (DELETE FROM jobs WHERE repository_id = $1 RETURNING 1) "
-	  "SELECT count(*) FROM d" },
-	{ "repositories", "WITH d AS (DELETE FROM repositories WHERE id = $1 RETURNING 1) "
-	  "SELECT count(*) FROM d" },
-};
-
-static int purge_all(struct api_req *req, const char *id, struct json_object *counts)
+/* 404 or 409 answered (1) when the repository cannot go now. */
+static int disconnect_check(struct api_req *req, struct api_resp *resp, const char *id)
 {
 	PGresult *res;
-	size_t i;
-	int r;
-
-	for (i = 0; i < ARRAY_SIZE(purge); i++) {
-		if ((r = DB_QUERY(req->db, &res, purge[i].sql, id)) < 0)
-			return r;
-		json_object_object_add(counts, purge[i].kind, json_object_new_int64(db_int(res, 0, 0)));
-		PQclear(res);
-	}
-	return 0;
-}
-
-/* The repository, locked; 404 or 409 answered when it cannot go now. */
-static int disconnect_check(struct api_req *req, struct api_resp *resp, const char *id,
-			    struct json_object *counts, char *name, size_t len)
-{
-	PGresult *res;
-	int r = DB_QUERY(req->db, &res, "SELECT full_name, (webhook_secret_enc IS NOT NULL)::int + "
-			 "(clone_token_enc IS NOT NULL)::int + (report_token_enc IS NOT NULL)::int, "
+	int r = DB_QUERY(req->db, &res, "SELECT "
 			 "(SELECT count(*) FROM checkouts c WHERE c.repository_id = r.id AND c.destroyed_at IS NULL) + "
 			 "(SELECT count(*) FROM jobs j WHERE j.repository_id = r.id AND j.state = 'running') "
 			 "FROM repositories r WHERE r.id = $1 AND r.org_id = $2 FOR UPDATE", id, req->org);
@@ -332,43 +235,30 @@ static int disconnect_check(struct api_req *req, struct api_resp *resp, const ch
 		return r;
 	if (PQntuples(res) == 0)
 		r = (api_error(resp, 404, "repository not found"), 1);
-	else if (db_int(res, 0, 2) > 0)
+	else if (db_int(res, 0, 0) > 0)
 		r = (api_error(resp, 409, "a scan of this repository is running; "
 			      "retry once its checkout is destroyed"), 1);
-	else {
-		snprintf(name, len, "%s", db_value(res, 0, 0));
-		json_object_object_add(counts, "secrets", json_object_new_int64(db_int(res, 0, 1)));
-	}
 	PQclear(res);
 	return r;
 }
 
 int api_repo_disconnect(struct api_req *req, struct api_resp *resp)
 {
-	struct json_object *counts = json_object_new_object(), *o, *details;
-	char id[24], target[40], name[256];
+	struct json_object *o;
+	char id[24], *counts = NULL;
 	int r;
 
 	api_id_text(req, 0, id);
-	r = disconnect_check(req, resp, id, counts, name, sizeof(name));
+	r = disconnect_check(req, resp, id);
 	if (r == 0)
-		r = purge_all(req, id, counts);
-	snprintf(target, sizeof(target), "repository:%s", id);
-	if (r == 0) {
-		details = json_object_new_object();
-		json_object_object_add(details, "full_name", json_object_new_string(name));
-		json_object_object_add(details, "deleted", json_object_get(counts));
-		r = audit_append(req->db, req->org_id, req->actor_type, req->actor, "repository.disconnect",
-				 target, json_object_to_json_string_ext(details, JSON_C_TO_STRING_PLAIN), NULL);
-		json_object_put(details);
-	}
+		r = repo_delete(req->db, req->org_id, req->id[0], req->actor_type, req->actor, &counts);
 	if (r == 0) {
 		o = json_object_new_object();
 		json_object_object_add(o, "id", json_object_new_int64(req->id[0]));
-		json_object_object_add(o, "deleted", json_object_get(counts));
+		json_object_object_add(o, "deleted", json_tokener_parse(counts));
 		api_json_obj(resp, 200, o);
 	}
-	json_object_put(counts);
+	free(counts);
 	return r > 0 ? 0 : r;
 }
 

@@ -1,12 +1,15 @@
-/* repo.c - changing a repository's settings; deleting a repository with the
- * counts of what went with it. */
+/* repo.c - the one home of repositories: connecting one (its hook id, its
+ * secrets, its audit event), changing its settings, and deleting it with
+ * the counts of what went with it. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "audit.h"
 #include "crypto.h"
 #include "keys.h"
 #include "repo.h"
@@ -29,6 +32,12 @@ static const char repo_count_sql[] =
 	" (SELECT (webhook_secret_enc IS NOT NULL)::int + (clone_token_enc IS NOT NULL)::int"
 	"   + (report_token_enc IS NOT NULL)::int FROM lethe.repositories WHERE id = $1) AS secrets";
 
+static char *repo_json(json_object *o)
+{
+	return xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+						      JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
 static char *repo_counts_json(const PGresult *res)
 {
 	json_object *o = json_object_new_object();
@@ -37,25 +46,60 @@ static char *repo_counts_json(const PGresult *res)
 	json_object_object_add(o, "repositories", json_object_new_int64(1));
 	for (int k = 0; k < PQnfields(res); k++)
 		json_object_object_add(o, PQfname(res, k), json_object_new_int64(db_int(res, 0, k)));
-	s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	s = repo_json(o);
 	json_object_put(o);
 	return s;
 }
 
-int repo_delete(struct db *db, int64_t org_id, int64_t repo_id, char **counts)
+static void repo_target(int64_t id, char out[40])
+{
+	snprintf(out, 40, "repository:%lld", (long long)id);
+}
+
+/* Lock row id of org; its full_name into name. */
+static int repo_lock(struct db *db, const char *id, const char *org, char name[256])
 {
 	PGresult *res;
-	char org[24], id[24];
-	int r;
+	int r = DB_QUERY(db, &res, "SELECT full_name FROM lethe.repositories WHERE id = $1 "
+			 "AND org_id = $2 FOR UPDATE", id, org);
 
-	i64s(org_id, org);
-	i64s(repo_id, id);
-	r = DB_QUERY(db, &res, "SELECT 1 FROM lethe.repositories WHERE id = $1 AND org_id = $2 FOR UPDATE",
-		     id, org);
 	if (r < 0)
 		return r;
 	r = PQntuples(res) == 1 ? 0 : -ENOENT;
+	if (r == 0)
+		snprintf(name, 256, "%s", db_value(res, 0, 0));
 	PQclear(res);
+	return r;
+}
+
+static int repo_audit_delete(struct db *db, int64_t org_id, int64_t repo_id, const char *actor_type,
+			     const char *actor, const char *name, const char *counts)
+{
+	json_object *o = json_object_new_object();
+	char target[40], *details;
+	int r;
+
+	json_object_object_add(o, "full_name", json_object_new_string(name));
+	json_object_object_add(o, "deleted", json_tokener_parse(counts));
+	details = repo_json(o);
+	json_object_put(o);
+	repo_target(repo_id, target);
+	r = audit_append(db, org_id, actor_type, actor, "repository.disconnect", target, details, NULL);
+	free(details);
+	return r;
+}
+
+int repo_delete(struct db *db, int64_t org_id, int64_t repo_id, const char *actor_type,
+		const char *actor, char **counts)
+{
+	PGresult *res;
+	char org[24], id[24], name[256];
+	int r;
+
+	*counts = NULL;
+	i64s(org_id, org);
+	i64s(repo_id, id);
+	r = repo_lock(db, id, org, name);
 	if (r < 0)
 		return r;
 	r = DB_QUERY(db, &res, repo_count_sql, id);
@@ -64,6 +108,8 @@ int repo_delete(struct db *db, int64_t org_id, int64_t repo_id, char **counts)
 	*counts = repo_counts_json(res);
 	PQclear(res);
 	r = DB_QUERY(db, NULL, "DELETE FROM lethe.repositories WHERE id = $1 AND org_id = $2", id, org);
+	if (r == 0)
+		r = repo_audit_delete(db, org_id, repo_id, actor_type, actor, name, *counts);
 	if (r < 0) {
 		free(*counts);
 		*counts = NULL;
@@ -71,7 +117,12 @@ int repo_delete(struct db *db, int64_t org_id, int64_t repo_id, char **counts)
 	return r;
 }
 
-int repo_new_hook_id(char out[44])
+/*
+ * A new unguessable webhook id: 32 random bytes in base64url (43 chars).
+ * lethe-hook routes any id of 22 to 64 base64url characters, so the ids of
+ * an older format (48 hex digits) still work.
+ */
+static int repo_new_hook_id(char out[44])
 {
 	unsigned char raw[32];
 	unsigned char b64[48];
@@ -98,6 +149,31 @@ static const struct {
 	{ "webhook_secret_enc", "UPDATE lethe.repositories SET webhook_secret_enc = $2 WHERE id = $1",
 	  "webhook_secret" },
 };
+
+/* Seal and store each secret given (NULL: none) in repo_update's order,
+ * naming each as true in o. */
+static int seal_secrets(struct db *db, const struct keyring *kr, int64_t org_id, int64_t repo_id,
+			const struct secbuf *const given[ARRAY_SIZE(secrets)], json_object *o)
+{
+	char id[24];
+	int r = 0;
+
+	i64s(repo_id, id);
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(secrets); i++) {
+		const struct secbuf *b = given[i];
+		char *blob = NULL;
+
+		if (!b)
+			continue;
+		r = secret_seal(db, kr, org_id, "repositories", secrets[i].column, repo_id, b->data,
+				b->len, &blob);
+		if (r == 0)
+			r = DB_QUERY(db, NULL, secrets[i].sql, id, blob);
+		free(blob);
+		json_object_object_add(o, secrets[i].name, json_object_new_boolean(1));
+	}
+	return r;
+}
 
 static int update_plain(struct db *db, const struct target_list *targets, const char *org,
 			const char *id, const struct repo_settings *set, char *why, size_t whylen)
@@ -187,19 +263,8 @@ int repo_update(struct db *db, const struct keyring *kr, const struct target_lis
 	r = update_plain(db, targets, org, id, set, why, whylen);
 	if (r == 0 && set->integration)
 		r = update_integration(db, org, id, set->integration, why, whylen);
-	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(secrets); i++) {
-		const struct secbuf *b = given[i];
-		char *blob = NULL;
-
-		if (!b)
-			continue;
-		r = secret_seal(db, kr, org_id, "repositories", secrets[i].column, repo_id, b->data,
-				b->len, &blob);
-		if (r == 0)
-			r = DB_QUERY(db, NULL, secrets[i].sql, id, blob);
-		free(blob);
-		json_object_object_add(o, secrets[i].name, json_object_new_boolean(1));
-	}
+	if (r == 0)
+		r = seal_secrets(db, kr, org_id, repo_id, given, o);
 	if (r == 0)
 		r = check_run_app(db, id, why, whylen);
 	if (set->api_url)
@@ -214,6 +279,96 @@ int repo_update(struct db *db, const struct keyring *kr, const struct target_lis
 	if (r == 0)
 		*details = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 								  JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return r;
+}
+
+int repo_new_webhook_secret(struct secbuf *out)
+{
+	unsigned char raw[32];
+	int r = crypto_random(raw, sizeof(raw));
+
+	if (r == 0 && (r = secbuf_alloc(out, 2 * sizeof(raw) + 1)) == 0) {
+		hex_encode(raw, sizeof(raw), (char *)out->data);
+		out->len = 2 * sizeof(raw);
+	}
+	OPENSSL_cleanse(raw, sizeof(raw));
+	return r;
+}
+
+static const char repo_insert_sql[] =
+	"INSERT INTO lethe.repositories (org_id, integration_id, provider, full_name, clone_url, "
+	"default_branch, report_mode, external_id, hook_id) VALUES ($1, nullif($2, '0')::bigint, $3, "
+	"$4, $5, coalesce($6, 'main'), coalesce($7, 'status'), $8, $9) "
+	"ON CONFLICT (org_id, provider, full_name) DO UPDATE SET integration_id = "
+	"EXCLUDED.integration_id WHERE EXCLUDED.integration_id IS NOT NULL "
+	"RETURNING id, hook_id, xmax = 0";
+
+/* The row: 0 inserted, 1 an existing one attached to n's integration. */
+static int repo_insert(struct db *db, int64_t org_id, const struct repo_new *n, int64_t *id,
+		       char hook_id[44])
+{
+	char org[24], integ[24], hook[44];
+	PGresult *res;
+	int r = repo_new_hook_id(hook);
+
+	if (r < 0)
+		return r;
+	i64s(org_id, org);
+	i64s(n->integration_id, integ);
+	r = DB_QUERY(db, &res, repo_insert_sql, org, integ, n->provider, n->full_name, n->clone_url,
+		     n->default_branch, n->report_mode, n->external_id, hook);
+	if (r < 0) {
+		const char *st = db_sqlstate(db);
+
+		return !strncmp(st, "22", 2) || !strncmp(st, "23", 2) ? -EINVAL : r;
+	}
+	r = PQntuples(res) == 1 ? 0 : -EEXIST;
+	if (r == 0) {
+		*id = db_int(res, 0, 0);
+		snprintf(hook_id, 44, "%s", db_value(res, 0, 1));
+		r = strcmp(db_value(res, 0, 2), "t") ? 1 : 0;
+	}
+	PQclear(res);
+	return r;
+}
+
+static int repo_audit_connect(struct db *db, int64_t org_id, int64_t id, const char *actor_type,
+			      const char *actor, const char *action, json_object *o)
+{
+	char target[40], *details = repo_json(o);
+	int r;
+
+	repo_target(id, target);
+	r = audit_append(db, org_id, actor_type, actor, action, target, details, NULL);
+	free(details);
+	return r;
+}
+
+int repo_create(struct db *db, const struct keyring *kr, int64_t org_id, const char *actor_type,
+		const char *actor, const struct repo_new *n, int64_t *id, char hook_id[44])
+{
+	const struct secbuf *given[] = { n->report_token, n->clone_token, n->webhook_secret };
+	json_object *o = json_object_new_object();
+	int r = repo_insert(db, org_id, n, id, hook_id);
+
+	if (r == 1) {
+		/* Already connected: now through n's integration. */
+		json_object_object_add(o, "integration", json_object_new_int64(n->integration_id));
+		r = repo_audit_connect(db, org_id, *id, actor_type, actor, "repository.update", o);
+		json_object_put(o);
+		return r < 0 ? r : 1;
+	}
+	json_object_object_add(o, "full_name", json_object_new_string(n->full_name));
+	json_object_object_add(o, "provider", json_object_new_string(n->provider));
+	json_object_object_add(o, "integration", n->integration_id ?
+			       json_object_new_int64(n->integration_id) : NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(secrets); i++)
+		json_object_object_add(o, secrets[i].name, json_object_new_boolean(0));
+	if (r == 0)
+		r = seal_secrets(db, kr, org_id, *id, given, o);
+	if (r == 0)
+		r = repo_audit_connect(db, org_id, *id, actor_type, actor, "repository.connect", o);
 	json_object_put(o);
 	return r;
 }

@@ -12,13 +12,43 @@
 #include "keys.h"
 #include "target.h"
 
+/* A repository to connect; NULL (0) leaves a column at its default. */
+struct repo_new {
+	const char *provider, *full_name, *clone_url;
+	const char *default_branch, *report_mode;	/* NULL: main, status */
+	const char *external_id;			/* the provider's own id of it */
+	int64_t integration_id;				/* the integration it belongs to */
+	const struct secbuf *webhook_secret, *clone_token, *report_token;
+};
+
+/*
+ * Connect repository n to org org_id within the caller's transaction: a new
+ * hook id (32 random bytes in base64url, 43 characters), the row, the secrets given sealed under the
+ * org's key, and the audit event "repository.connect" by actor (of
+ * actor_type, as audit_append takes them) whose details are
+ * {"full_name", "provider", "integration" (id or null), "report_token",
+ * "clone_token", "webhook_secret" (each true when given, never its value)}.
+ * The row's id goes to *id and its hook id to hook_id.  0 on success.
+ * When that org already has a repository of that provider and name:
+ * -EEXIST, unless n names an integration; then the repository is attached
+ * to it, audited as "repository.update" with {"integration": id}, and 1 is
+ * returned.  -EINVAL: a value the schema refuses (provider, name, URL,
+ * branch, report mode); -ENOENT: the org has no data key and a secret was
+ * given.  kr may be NULL when n gives no secret.
+ */
+int repo_create(struct db *db, const struct keyring *kr, int64_t org_id, const char *actor_type,
+		const char *actor, const struct repo_new *n, int64_t *id, char hook_id[44]);
+
 /*
  * Delete repository repo_id of org org_id and, by cascade, everything about
  * it; within the caller's transaction.  *counts (caller frees) gets a JSON
- * object with the number of rows removed per kind, for the audit event and
- * the answer.  -ENOENT when no such repository in that org.
+ * object with the number of rows removed per kind, for the answer; the
+ * audit event "repository.disconnect" by actor has the details
+ * {"full_name", "deleted": counts}.  -ENOENT when no such repository in
+ * that org.
  */
-int repo_delete(struct db *db, int64_t org_id, int64_t repo_id, char **counts);
+int repo_delete(struct db *db, int64_t org_id, int64_t repo_id, const char *actor_type,
+		const char *actor, char **counts);
 
 /* What repo_update changes; NULL leaves a setting as it is. */
 struct repo_settings {
@@ -44,7 +74,7 @@ int repo_update(struct db *db, const struct keyring *kr, const struct target_lis
 		int64_t org_id, int64_t repo_id,
 		const struct repo_settings *set, char **details, char *why, size_t whylen);
 
-/* A new unguessable webhook id: 32 random bytes in base64url (43 chars). */
-int repo_new_hook_id(char out[44]);
+/* A new webhook secret: 32 random bytes as 64 hex digits; out is released by the caller. */
+int repo_new_webhook_secret(struct secbuf *out);
 
 #endif

@@ -103,23 +103,20 @@ static int gi_name_ok(const char *n)
 static int gi_connect_one(struct db *db, const struct ghinstall_result *res, json_object *repo,
 			  const char *web_url)
 {
-	const char *name = jpath_str(repo, "full_name", NULL), *ext = jpath_str(repo, "id", NULL);
-	char org[24], integ[24], hook[44], *url;
+	struct repo_new n = { .provider = "github", .full_name = jpath_str(repo, "full_name", NULL),
+			      .external_id = jpath_str(repo, "id", NULL),
+			      .integration_id = res->gi_integration_id };
+	char hook[44], *url;
+	int64_t id;
 	int r;
 
-	if (!gi_name_ok(name))
+	if (!gi_name_ok(n.full_name))
 		return -EBADMSG;
-	if (repo_new_hook_id(hook) < 0)
-		return -EIO;
-	i64s(res->gi_org_id, org);
-	i64s(res->gi_integration_id, integ);
-	url = xasprintf("%s/%s.git", web_url, name);
-	r = DB_QUERY(db, NULL, "INSERT INTO repositories (org_id, integration_id, provider, "
-		     "full_name, clone_url, external_id, hook_id) VALUES ($1, $2, 'github', $3, $4, "
-		     "$5, $6) ON CONFLICT (org_id, provider, full_name) DO UPDATE SET "
-		     "integration_id = EXCLUDED.integration_id", org, integ, name, url, ext, hook);
+	url = xasprintf("%s/%s.git", web_url, n.full_name);
+	n.clone_url = url;
+	r = repo_create(db, NULL, res->gi_org_id, AUDIT_SYSTEM, GI_ACTOR, &n, &id, hook);
 	free(url);
-	return r;
+	return r < 0 ? r : 0;
 }
 
 static int gi_connect(struct db *db, struct ghinstall_result *res, json_object *list,
@@ -172,7 +169,7 @@ static int gi_delete(struct db *db, struct ghinstall_result *res, const char *na
 	for (int i = 0; r == 0 && i < PQntuples(pr); i++) {
 		char *counts = NULL;
 
-		r = repo_delete(db, res->gi_org_id, db_int(pr, i, 0), &counts);
+		r = repo_delete(db, res->gi_org_id, db_int(pr, i, 0), AUDIT_SYSTEM, GI_ACTOR, &counts);
 		if (r == 0) {
 			gi_sum(sum, counts);
 			res->gi_deleted++;
