@@ -7,7 +7,7 @@
  *   -> [a short commit hash: its full SHA from the API, read-only token]
  *   -> checkout row (deadline) -> volume_create -> audit "checkout created"
  *   -> clone_fetch (read-only token in git's environment only)
- *   -> [test_pause_file] -> sandbox_run(lethe-analyze)
+ *   -> sandbox_run(lethe-analyze)
  *   -> volume_destroy -> audit "key zeroed", "volume destroyed"
  *   -> a child that drops to the lethe user, with its own database
  *      connection: sarif_parse, then secret digests and fingerprints keyed with the org's secret hash key
@@ -71,19 +71,6 @@ struct scan {
 	int64_t nfindings, nnew, nfixed, nrefused;
 	const char *state;	/* scans.state at the end */
 };
-
-/* Test hook: hold the scan while the file named by test_pause_file exists. */
-static void test_pause(struct scan *s)
-{
-	const char *f = config_v(s->w->cfg)->test_pause_file;
-	struct stat st;
-
-	if (!*f || stat(f, &st) < 0)
-		return;
-	log_notice("paused while '%s' exists", f);
-	while (!work_stopping() && work_time_left(s->w) > 0 && stat(f, &st) == 0)
-		usleep(100000);
-}
 
 struct argv_build {
 	const char *v[80];
@@ -512,14 +499,15 @@ static enum outcome scan_run(struct scan *s)
 		o = work_volume_up(s->w);
 	if (o == OUT_OK)
 		o = work_clone_up(s->w);
-	if (o == OUT_OK)
-		test_pause(s);
 	if (o == OUT_OK && work_stopping())
 		o = work_fail(s->w, OUT_TEMP, "stopped by a signal before the analysis");
 	if (o == OUT_OK && work_time_left(s->w) == 0)
 		o = work_fail(s->w, OUT_TEMP, "stopped at the checkout's deadline before the analysis");
 	if (o == OUT_OK)
 		o = analyze(s);
+	/* The analysis ran to its end; the job goes back all the same (lethe-scan(8)). */
+	if (o == OUT_OK && work_stopping())
+		o = work_fail(s->w, OUT_TEMP, "stopped by a signal during the analysis");
 	/* The code goes first; what was learnt is stored after. */
 	if (work_volume_down(s->w) < 0 && o == OUT_OK)
 		log_warning("volume teardown incomplete; findings are stored anyway");

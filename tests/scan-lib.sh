@@ -11,6 +11,13 @@
 #   scan_job REPO SHA [BRANCH] queue a push scan of SHA; prints the job id
 #   scan_config LINES...       $SCRATCH/lethe.conf: the stack's, LINES replacing
 #   scan_until_done JOB        run lethe-scan --once until JOB is done or failed
+#   scan_hold                  an analyze_path (prints it) under which every scan
+#                              waits in its sandbox, its checkout mounted and
+#                              filled, until scan_release
+#   scan_held [N]              at least N scans (1) wait there
+#   scan_release               let every waiting scan go on to its analysis
+#   scan_release_command       prints the command line that scan_release runs
+#   scan_kill PID              kill -9 lethe-scan PID, whose sandbox dies with it
 #   q SQL                      one psql query as the superuser, unaligned
 
 scan_need() {
@@ -84,4 +91,54 @@ report_until_sent() { # JOB CONFIG
 			report_state = 'pending' AND report_next_at <= now()")" = 0 ] && return 0
 		LETHE_CONFIG=$2 "$TOP/bin/lethe-report" --once >>"$SCRATCH/report.log" 2>&1
 	done
+}
+
+# The held analyzer, $SCRATCH/hold-analyze, is what lethe-scan binds into the
+# sandbox as lethe-analyze: a script that first runs a waiter, a shell whose
+# command line carries the test's own tag (so the release reaches no other
+# test's scans), until scan_release's SIGUSR1 ends it; then it copies the
+# lethe-analyze appended after its last line into the sandbox's /tmp and
+# runs it, as lethe-scan would have.
+_scan_hold_tag() { echo "lethe-hold-${SCRATCH##*/}"; }
+# What pgrep and pkill look for: the tag, as a pattern that a command line
+# carrying the pattern itself (sh -c "pkill ...") does not match.
+_scan_hold_pattern() { echo "[l]ethe-hold-${SCRATCH##*/}"; }
+
+scan_hold() {
+	local f=$SCRATCH/hold-analyze
+	if [ ! -e "$f" ]; then
+		{
+			printf '#!/bin/sh\n'
+			printf '/bin/sh -c %s %s\n' "'trap \"exit 0\" USR1; while :; do sleep 0.1; done'" \
+				"$(_scan_hold_tag)"
+			# shellcheck disable=SC2016 # the held analyzer's own variables
+			printf '%s\n' 'tail -n +5 "$0" >/tmp/lethe-analyze && chmod 0700 /tmp/lethe-analyze || exit 111' \
+				'exec /tmp/lethe-analyze "$@"'
+			cat "$TOP/bin/lethe-analyze"
+		} >"$f.tmp"
+		chmod 0755 "$f.tmp"
+		mv "$f.tmp" "$f"
+	fi
+	echo "$f"
+}
+
+scan_held() { [ "$(pgrep -c -f "$(_scan_hold_pattern)")" -ge "${1:-1}" ]; }
+
+# The release as one command line, which another program of the test (t7002's
+# browser script) may run too.
+scan_release_command() { echo "pkill -USR1 -f '$(_scan_hold_pattern)'"; }
+
+scan_release() { eval "$(scan_release_command)" || true; }
+
+# Its sandbox's cgroups, which lethe-scan would have removed, are removed
+# here once the sandbox is gone (named PID-..., see lib/scan/sandbox.c).
+scan_kill() { # PID
+	kill -9 "$1"
+	wait "$1" 2>/dev/null
+	for _ in $(seq 50); do
+		pgrep -f "$(_scan_hold_pattern)" >/dev/null || break
+		sleep 0.1
+	done
+	find /sys/fs/cgroup -depth -type d -name "$1-[0-9]*-[0-9]*" -exec rmdir {} + 2>/dev/null
+	return 0
 }

@@ -46,15 +46,14 @@ fi
 is "$(q "SELECT state || ' ' || commit_sha FROM lethe.jobs WHERE id = ${job:-0}")" "queued $sha" \
 	"a scan job of the pushed commit is queued"
 
-# Hold the scan after the clone, while the volume is mounted.
-scan_config "test_pause_file = $SCRATCH/pause"
-touch "$SCRATCH/pause"
+# Hold the scan in its sandbox before the analysis, while the volume is mounted.
+scan_config "analyze_path = $(scan_hold)"
 LETHE_CONFIG=$SCRATCH/lethe.conf "$TOP/bin/lethe-scan" --once >"$SCRATCH/scan.log" 2>&1 &
 pid=$!
-on_exit "kill $pid 2>/dev/null; rm -f '$SCRATCH/pause'"
+on_exit "kill $pid 2>/dev/null; scan_release"
 for _ in $(seq 300); do
 	co=$(q "SELECT id || ' ' || name FROM lethe.checkouts WHERE job_id = $job AND destroyed_at IS NULL")
-	[ -n "$co" ] && grep -q paused "$SCRATCH/scan.log" && break
+	[ -n "$co" ] && scan_held && break
 	sleep 0.1
 done
 cname=${co#* }
@@ -68,7 +67,7 @@ ok "the volume's backing image exists" test -s "$img"
 sync
 absent "the backing image holds no marker while mounted" "$marker" "$img"
 absent "the backing image holds no token while mounted" "$LETHE_GIT_TOKEN" "$img"
-rm -f "$SCRATCH/pause"
+scan_release
 wait "$pid"
 is "$?" 0 "lethe-scan --once exits 0"
 

@@ -19,16 +19,19 @@ scan_org k9
 org=$ORG
 repo=$(scan_repo "$org" "$name" "$url")
 job=$(scan_job "$repo" "$sha")
-scan_config "scan_lease = 5" "test_pause_file = $SCRATCH/pause"
+# conf is the stack's with a short lease; held_conf also holds each scan in
+# its sandbox, its checkout mounted, until scan_release.
+scan_config "scan_lease = 5"
 conf=$SCRATCH/lethe.conf
+held_conf=$SCRATCH/held.conf
+sed "s|^analyze_path = .*|analyze_path = $(scan_hold)|" "$conf" >"$held_conf"
 
-touch "$SCRATCH/pause"
-LETHE_CONFIG=$conf "$TOP/bin/lethe-scan" --once >"$SCRATCH/first.log" 2>&1 &
+LETHE_CONFIG=$held_conf "$TOP/bin/lethe-scan" --once >"$SCRATCH/first.log" 2>&1 &
 pid=$!
 on_exit "kill -9 $pid 2>/dev/null"
 for _ in $(seq 300); do
 	co1=$(q "SELECT id FROM lethe.checkouts WHERE job_id = $job AND destroyed_at IS NULL")
-	[ -n "$co1" ] && grep -q paused "$SCRATCH/first.log" && break
+	[ -n "$co1" ] && scan_held && break
 	sleep 0.1
 done
 ok "the first worker holds the job with a checkout" test -n "$co1"
@@ -39,8 +42,7 @@ LETHE_CONFIG=$conf "$TOP/bin/lethe-scan" --once >"$SCRATCH/second.log" 2>&1
 is "$(q "SELECT state || ' ' || attempts || ' ' || (lease_expires > now()) FROM lethe.jobs WHERE id = $job")" \
 	"running 1 true" "past the lease period the job is still the first worker's (renewed lease)"
 
-kill -9 "$pid"
-wait "$pid" 2>/dev/null
+scan_kill "$pid"
 is "$(q "SELECT destroyed_at IS NULL FROM lethe.checkouts WHERE id = ${co1:-0}")" t \
 	"kill -9 leaves the first checkout behind"
 LETHE_CONFIG=$conf "$TOP/bin/lethe-scan" --once >"$SCRATCH/third.log" 2>&1
@@ -51,7 +53,6 @@ for _ in $(seq 100); do
 	[ "$(q "SELECT lease_expires <= now() FROM lethe.jobs WHERE id = $job")" = t ] && break
 	sleep 0.1
 done
-rm -f "$SCRATCH/pause"
 LETHE_CONFIG=$conf "$TOP/bin/lethe-scan" --once >"$SCRATCH/fourth.log" 2>&1
 is "$?" 0 "once the lease expired the next worker claims and finishes the job"
 is "$(q "SELECT state || ' ' || attempts FROM lethe.jobs WHERE id = $job")" "done 2" \
@@ -84,8 +85,7 @@ small_queue_plan='-c enable_hashjoin=off -c enable_mergejoin=off -c enable_index
 	-c enable_bitmapscan=off -c enable_material=off -c seq_page_cost=0 -c cpu_tuple_cost=0
 	-c cpu_operator_cost=0'
 conf2=$SCRATCH/lethe-par.conf
-sed 's/^scan_lease = .*/scan_lease = 60/' "$conf" >"$conf2"
-touch "$SCRATCH/pause"
+sed 's/^scan_lease = .*/scan_lease = 60/' "$held_conf" >"$conf2"
 for i in 1 2; do
 	PGOPTIONS="$small_queue_plan" \
 	LETHE_CONFIG=$conf2 "$TOP/bin/lethe-scan" --once >"$SCRATCH/par$i.log" 2>&1 &
@@ -98,12 +98,12 @@ held() {
 	   WHERE j.id IN (${jobs[1]}, ${jobs[2]}) AND j.state = 'running'"
 }
 for _ in $(seq 600); do
-	[ "$(held)" = "2 2" ] && break
+	[ "$(held)" = "2 2" ] && scan_held 2 && break
 	sleep 0.1
 done
 is "$(held)" "2 2" \
 	"two workers at once hold two jobs under two leases, one checkout each"
-rm -f "$SCRATCH/pause"
+scan_release
 wait "${pids[1]}" "${pids[2]}"
 [ "$(q "SELECT count(*) FROM lethe.jobs WHERE id IN (${jobs[1]}, ${jobs[2]}) AND state = 'done'")" = 2 ] ||
 	diag "$(cat "$SCRATCH/par1.log" "$SCRATCH/par2.log")"

@@ -53,13 +53,15 @@ name=term-$$
 scan_git_repo "$name" "$SCRATCH/src"
 repo=$(scan_repo "$org" "$name" "$url")
 job=$(scan_job "$repo" "$sha")
-echo "test_pause_file = $SCRATCH/pause" >>"$conf"
-touch "$SCRATCH/pause"
+# SIGTERM while the scan is held in its sandbox; released, the analysis runs
+# to its end, and the job goes back all the same.
+sed -i "s|^analyze_path = .*|analyze_path = $(scan_hold)|" "$conf"
 LETHE_CONFIG=$conf "$TOP/bin/lethe-scan" --once >"$SCRATCH/4.log" 2>&1 &
 pid=$!
 on_exit "kill -9 $pid 2>/dev/null"
-for _ in $(seq 300); do grep -q paused "$SCRATCH/4.log" && break; sleep 0.1; done
+for _ in $(seq 300); do scan_held && break; sleep 0.1; done
 kill -TERM "$pid"
+scan_release
 wait "$pid"
 is "$?" 111 "SIGTERM mid-scan exits 111"
 is "$(q "SELECT state || ' ' || attempts FROM lethe.jobs WHERE id = $job")" "queued 1" \

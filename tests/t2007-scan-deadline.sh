@@ -1,8 +1,8 @@
 #!/bin/bash
-# A scan stops itself before its checkout's deadline: held after its clone
-# (test_pause_file) with checkout_max_age = 20 s, lethe-scan gives up on its
-# own, destroys the volume before the deadline, and puts the job back in the
-# queue with the reason.
+# A scan stops itself before its checkout's deadline: held in its sandbox
+# before the analysis (scan_hold) with checkout_max_age = 20 s, lethe-scan
+# stops the analysis on its own, destroys the volume before the deadline,
+# and puts the job back in the queue with the reason.
 . "$(dirname "$0")/lib.sh"
 need_stack
 . "$TOP/tests/scan-lib.sh"
@@ -17,9 +17,8 @@ scan_git_repo "$name" "$SCRATCH/src"
 scan_org dl
 repo=$(scan_repo "$ORG" "$name" "$url")
 job=$(scan_job "$repo" "$sha")
-scan_config "checkout_max_age = 20" "test_pause_file = $SCRATCH/pause"
+scan_config "checkout_max_age = 20" "analyze_path = $(scan_hold)"
 
-touch "$SCRATCH/pause"
 # Older jobs of other tests may be queued: run until this job was tried.
 for _ in $(seq 20); do
 	rc=0
@@ -33,5 +32,6 @@ is "$(q "SELECT destroyed_at IS NOT NULL AND destroyed_at < deadline FROM lethe.
 is "$(q "SELECT destroy_reason IS NOT NULL AND ended = 'scan' AND teardown_usec > 0 FROM lethe.checkouts WHERE id = ${co:-0}")" t \
 	"with a reason, ended by its scan, and a teardown duration"
 is "$(q "SELECT state FROM lethe.jobs WHERE id = $job")" queued "the job is back in the queue"
-ok "the job says why" grep -q deadline <<<"$(q "SELECT last_error FROM lethe.jobs WHERE id = $job")"
+is "$(q "SELECT last_error FROM lethe.jobs WHERE id = $job")" "analysis stopped at the checkout's deadline" \
+	"the job says why"
 absent "nothing is left mounted" "/checkouts/c${co:-0} " /proc/self/mountinfo

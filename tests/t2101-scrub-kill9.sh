@@ -16,6 +16,8 @@
 need_stack
 # shellcheck source=tests/scrub-lib.sh
 . "$(dirname "$0")/scrub-lib.sh"
+# shellcheck source=tests/scan-lib.sh
+. "$(dirname "$0")/scan-lib.sh"
 [ "$(id -u)" = 0 ] || skip_all "needs root (loop devices, mounts)"
 [ -x "$TOP/bin/lethectl" ] || skip_all "lethectl is not built"
 
@@ -39,27 +41,26 @@ on_exit "psql -X -q -c 'DELETE FROM lethe.orgs WHERE id = $org'"
 job=$(sql -c "INSERT INTO lethe.jobs (org_id, repository_id, commit_sha, ref, branch, not_before)
 	VALUES ($org, $repo, '$sha', 'refs/heads/main', 'main', now() - interval '10 years') RETURNING id")
 
-# The scan waits after its clone while the pause file exists; short lease
+# The scan waits in its sandbox before the analysis (scan_hold); short lease
 # and checkout lifetime so that the scrub is due within seconds.
-grep -v '^\(test_pause_file\|scan_lease\|checkout_max_age\) *=' "$LETHE_CONFIG" >"$SCRATCH/lethe.conf"
+grep -v '^\(scan_lease\|checkout_max_age\) *=' "$LETHE_CONFIG" >"$SCRATCH/lethe.conf"
 cat >>"$SCRATCH/lethe.conf" <<-CONF
-test_pause_file = $SCRATCH/pause
 scan_lease = 5s
 checkout_max_age = 60
 CONF
 conf_get() { sed -n "s/^$1 *= *//p" "$SCRATCH/lethe.conf" | tail -n 1; }
 state_dir=$(conf_get state_dir)
 run_dir=$(conf_get run_dir)
-# Start a real scan, paused after its clone, and wait for its checkout.
+# Start a real scan, held in its sandbox, and wait for its checkout.
 scan_real() {
-	touch "$SCRATCH/pause"
+	sed -i "s|^analyze_path = .*|analyze_path = $(scan_hold)|" "$SCRATCH/lethe.conf"
 	LETHE_CONFIG=$SCRATCH/lethe.conf setsid "$TOP/bin/lethe-scan" --once >"$SCRATCH/scan.log" 2>&1 &
 	scan=$!
 	on_exit "kill -KILL $scan 2>/dev/null"
 	for _ in $(seq 120); do
 		name=$(sql -c "SELECT name FROM lethe.checkouts WHERE job_id = $job AND destroyed_at IS NULL")
 		[ -n "$name" ] && mountpoint -q "$run_dir/checkouts/$name" &&
-			[ -n "$(ls -A "$run_dir/checkouts/$name/w" 2>/dev/null)" ] && return 0
+			[ -n "$(ls -A "$run_dir/checkouts/$name/w" 2>/dev/null)" ] && scan_held && return 0
 		sleep 0.5
 	done
 	diag "$(cat "$SCRATCH/scan.log")"
@@ -108,9 +109,7 @@ else
 	ok "its mapping exists" test -e "/dev/mapper/lethe-$name"
 fi
 
-kill -KILL "$scan"
-wait "$scan" 2>/dev/null
-rm -f "$SCRATCH/pause"
+scan_kill "$scan"
 ok "with its scan killed, the checkout is still mounted" mountpoint -q "$run_dir/checkouts/$name"
 # A scanner that outlived its scan, still working in the checkout.
 (cd "$run_dir/checkouts/$name/w" && exec sleep 600) &

@@ -84,17 +84,17 @@ on() {
 for h in a b c; do host_up "$h"; done
 is "$(on a ip -o link show | awk '{ print $2 }')" "lo:" \
 	"a host's network namespace has its loopback alone"
-host_config a "test_pause_file = $SCRATCH/pause" >/dev/null
+host_config a "analyze_path = $(scan_hold)" >/dev/null
 host_config b >/dev/null
 host_config c >/dev/null
 
-# Host a takes the first job and stops mid-scan, its checkout made.
-touch "$SCRATCH/pause"
+# Host a takes the first job and stops mid-scan, its checkout made, held in
+# its sandbox.
 on a "$TOP/bin/lethe-scan" >"$SCRATCH/a.log" 2>&1 &
 apid=$!
 on_exit "kill -9 $apid 2>/dev/null"
 for _ in $(seq 600); do
-	grep -q paused "$SCRATCH/a.log" && break
+	scan_held && break
 	sleep 0.1
 done
 killed=$(q "SELECT job_id FROM lethe.checkouts WHERE host = 'lethe-a-$$' AND destroyed_at IS NULL")
@@ -119,8 +119,7 @@ for _ in $(seq 600); do
 		break
 	sleep 0.1
 done
-kill -9 "$apid"
-wait "$apid" 2>/dev/null
+scan_kill "$apid"
 wait "$bpid" "$cpid"
 
 is "$(left)" 0 "all 30 jobs are done"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The dashboard in a real browser (tests/dashboard-browser.mjs: Debian's
 # chromium through playwright-core, axe-core for accessibility) against the
-# local stack: a real scan held after its clone shows as a live checkout
+# local stack: a real scan held in its sandbox shows as a live checkout
 # with a countdown, then leaves for the scrub log, where the checkout of a
 # scan killed with SIGKILL shows as orphaned, destroyed by lethe-scrub;
 # findings on files named
@@ -47,11 +47,11 @@ on_exit "sql -c 'DELETE FROM lethe.orgs WHERE id = $other' >/dev/null"
 # Jobs due before any other queued one, so that each lethe-scan --once
 # claims the one this test means.
 due_first() { q "UPDATE lethe.jobs SET not_before = now() - interval '10 years' WHERE id = $1" >/dev/null; }
-# Scans wait after their clone while $SCRATCH/pause exists (the browser
-# script removes it); a short lease, so that a dead one's lapses soon.
-scan_config "scan_lease = 5" "test_pause_file = $SCRATCH/pause"
-touch "$SCRATCH/pause"
-on_exit "rm -f '$SCRATCH/pause'"
+# Scans wait in their sandbox, their checkout mounted, until scan_release
+# (the browser script runs its command); a short lease, so that a dead
+# one's lapses soon.
+scan_config "scan_lease = 5" "analyze_path = $(scan_hold)"
+on_exit scan_release
 # held JOB LOG: lethe-scan in the background until JOB has a live checkout;
 # sets pid and co.
 held() {
@@ -61,7 +61,7 @@ held() {
 	co=
 	for _ in $(seq 1200); do
 		co=$(q "SELECT id FROM lethe.checkouts WHERE job_id = $1 AND destroyed_at IS NULL")
-		[ -n "$co" ] && grep -q paused "$2" && break
+		[ -n "$co" ] && scan_held && break
 		sleep 0.1
 	done
 }
@@ -73,8 +73,7 @@ dead_job=$(scan_job "$dead_repo" "$sha")
 due_first "$dead_job"
 held "$dead_job" "$SCRATCH/killed.log"
 dead_co=$co
-kill -9 "$pid"
-wait "$pid" 2>/dev/null
+scan_kill "$pid"
 for _ in $(seq 200); do
 	[ "$(q "SELECT lease_expires <= now() FROM lethe.jobs WHERE id = $dead_job")" = t ] && break
 	sleep 0.1
@@ -94,7 +93,7 @@ SHOTS=$TOP/build/screenshots
 rm -rf "$SHOTS"
 LETHE_URL=$LETHE_URL DASH_PASSWORD=$pw DASH_OWNER=owner@$TAG.test \
 DASH_MEMBER=member@$TAG.test DASH_REPO=$repo DASH_REPO_NAME=$ORG/$name DASH_CHECKOUT=${co:-0} \
-DASH_PAUSE=$SCRATCH/pause DASH_SCRUBBED=${dead_co:-0} DASH_KEPT_REPO=$dead_repo DASH_OTHER_REPO=$other_repo SHOTS=$SHOTS DASH_XSS_IMG=$img DASH_XSS_SCRIPT=$script \
+DASH_RELEASE=$(scan_release_command) DASH_SCRUBBED=${dead_co:-0} DASH_KEPT_REPO=$dead_repo DASH_OTHER_REPO=$other_repo SHOTS=$SHOTS DASH_XSS_IMG=$img DASH_XSS_SCRIPT=$script \
 	browser_run dashboard-browser.mjs
 wait "$scanner"
 is "$(q "SELECT count(*) FROM lethe.checkouts WHERE job_id = $job")" 0 \
