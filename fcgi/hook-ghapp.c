@@ -1,6 +1,6 @@
 /*
  * hook-ghapp.c - POST /hooks/github-app: installation events of the
- * GitHub App connect and disconnect repositories; see hook-ghapp.h.
+ * GitHub App, verified and recorded for lethe-drain; see hook-ghapp.h.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -8,7 +8,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "config.h"
 #include "db.h"
 #include "fcgi-http.h"
 #include "ghinstall.h"
@@ -31,18 +30,6 @@ static const char *ghapp_param(const char *name, void *arg)
 	return FCGX_GetParam(name, ((FCGX_Request *)arg)->envp);
 }
 
-/* Where clone URLs point: github.com for api.github.com, the host for /api/v3. */
-static char *ghapp_web_url(const char *api)
-{
-	size_t n = strlen(api);
-
-	if (!strcmp(api, "https://api.github.com"))
-		return xstrdup("https://github.com");
-	if (n > 7 && !strcmp(api + n - 7, "/api/v3"))
-		return xstrndup(api, n - 7);
-	return xstrdup(api);
-}
-
 /* Verified but unusable (-EPROTO, -EBADMSG, -EFBIG) is 202: 4xx is for what did not verify. */
 static int ghapp_status(int r)
 {
@@ -56,20 +43,20 @@ static int ghapp_status(int r)
 	}
 }
 
-static void ghapp_apply(const struct hook_ghapp *g, FCGX_Request *fcgi,
-			const struct webhook_headers *hd, const char *body, size_t len)
+static void ghapp_record(const struct hook_ghapp *g, FCGX_Request *fcgi,
+			 const struct webhook_headers *hd, const char *body, size_t len)
 {
 	const char *app = FCGX_GetParam("HTTP_X_GITHUB_HOOK_INSTALLATION_TARGET_ID", fcgi->envp);
-	char *web = ghapp_web_url(config_v(g->hg_cfg)->github_api_url), why[160], *json;
+	const char *status;
 	struct ghinstall_result res;
+	char why[160], *json;
 	int r;
 
 	pthread_mutex_lock(g->hg_db_lock);
-	r = ghinstall_handle(g->hg_db, g->hg_kr, app, hd, body, len, web, &res, why, sizeof(why));
+	r = ghinstall_record(g->hg_db, g->hg_kr, app, hd, body, len, &res, why, sizeof(why));
 	pthread_mutex_unlock(g->hg_db_lock);
-	free(web);
 	if (r < 0 && ghapp_status(r) == 202) {
-		log_warning("github-app delivery %.128s verified but not applied: %s",
+		log_warning("github-app delivery %.128s verified but not recorded: %s",
 			    hd->delivery ? hd->delivery : "-", why);
 		json = xasprintf("{\"status\":\"not applied\",\"reason\":\"%s\"}", why);
 	} else if (r < 0) {
@@ -80,13 +67,17 @@ static void ghapp_apply(const struct hook_ghapp *g, FCGX_Request *fcgi,
 		free(json);
 		return;
 	}
+	status = res.gi_ignored ? "ignored" : res.gi_duplicate ? "duplicate" : "queued";
 	log_field(LOG_F_ORG, res.gi_org_id);
-	log_info("github-app delivery %.128s: %s (integration %lld, %d connected, %d deleted)",
-		 hd->delivery ? hd->delivery : "-", res.gi_ignored ? "ignored" : "applied",
-		 (long long)res.gi_integration_id, res.gi_connected, res.gi_deleted);
+	log_info("github-app delivery %.128s: %s (integration %lld, event %lld)", hd->delivery,
+		 status, (long long)res.gi_integration_id, (long long)res.gi_event_id);
 	log_field(LOG_F_ORG, 0);
-	json = xasprintf("{\"connected\":%d,\"deleted\":%d}", res.gi_connected, res.gi_deleted);
-	ghapp_respond(fcgi, res.gi_ignored ? 202 : 200, hd->delivery, json);
+	if (res.gi_ignored)
+		json = xstrdup("{\"status\":\"ignored\"}");
+	else
+		json = xasprintf("{\"status\":\"%s\",\"event\":%lld}", status,
+				 (long long)res.gi_event_id);
+	ghapp_respond(fcgi, res.gi_duplicate ? 200 : 202, hd->delivery, json);
 	free(json);
 }
 
@@ -115,6 +106,6 @@ void hook_ghapp(const struct hook_ghapp *g, FCGX_Request *fcgi)
 	if (fcgi_http_read(fcgi->in, (size_t)len, &body) < 0)
 		return ghapp_respond(fcgi, 400, hd.delivery,
 				     "{\"error\":\"body shorter than its content length\"}");
-	ghapp_apply(g, fcgi, &hd, body, (size_t)len);
+	ghapp_record(g, fcgi, &hd, body, (size_t)len);
 	free(body);
 }

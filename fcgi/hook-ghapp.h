@@ -8,7 +8,6 @@
 #include <stdint.h>
 #include <fcgiapp.h>
 
-struct config;
 struct db;
 struct keyring;
 
@@ -16,7 +15,6 @@ struct keyring;
 
 /* What the route shares with the worker's other threads. */
 struct hook_ghapp {
-	const struct config *hg_cfg;
 	struct db *hg_db;		/* the worker's one connection */
 	const struct keyring *hg_kr;
 	pthread_mutex_t *hg_db_lock;	/* guards hg_db and hg_kr, as for every route */
@@ -25,10 +23,12 @@ struct hook_ghapp {
 
 /*
  * Answer one POST /hooks/github-app (lib/vcs/ghinstall.h does the work):
- * 200 applied, 202 verified and ignored or verified but not applicable,
+ * 202 verified and recorded for lethe-drain to apply ({"status":"queued",
+ * "event":ID}), ignored, or verified but not applicable; 200 recorded by
+ * an earlier delivery ({"status":"duplicate"}),
  * 400/401/404/405/413/415 refused before verification with a one-line
  * JSON reason, 503 when the database is out of reach.
- * The whole event, verification included, runs under hg_db_lock.
+ * Verifying and recording run under hg_db_lock.
  */
 void hook_ghapp(const struct hook_ghapp *g, FCGX_Request *fcgi);
 

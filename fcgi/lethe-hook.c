@@ -398,7 +398,7 @@ static void handle(struct hook *h, struct req *rq)
 	if (!uri)
 		uri = FCGX_GetParam("SCRIPT_NAME", rq->fcgi->envp);
 	if (uri && !strcmp(uri, HOOK_GHAPP_ROUTE)) {	/* the App's own webhooks */
-		struct hook_ghapp g = { .hg_cfg = h->cfg, .hg_db = h->db, .hg_kr = h->kr,
+		struct hook_ghapp g = { .hg_db = h->db, .hg_kr = h->kr,
 					.hg_db_lock = &h->db_lock, .hg_max_body = h->max_body };
 
 		return hook_ghapp(&g, rq->fcgi);

@@ -266,6 +266,11 @@ static const struct prune prunes[] = {
 	{ "deliveries", "retention_deliveries",
 	  "DELETE FROM lethe.deliveries WHERE id IN (SELECT id FROM lethe.deliveries "
 	  "WHERE received_at < now() - $1::bigint * interval '1 second' ORDER BY id LIMIT $2)" },
+	/* A queued installation event stays until lethe-drain applies it. */
+	{ "installation events", "retention_deliveries",
+	  "DELETE FROM lethe.installation_events WHERE id IN (SELECT id FROM "
+	  "lethe.installation_events WHERE state <> 'queued' "
+	  "AND received_at < now() - $1::bigint * interval '1 second' ORDER BY id LIMIT $2)" },
 	/* A job with a live checkout stays: lethe-scrub needs its row. */
 	{ "finished jobs", "retention_jobs",
 	  "DELETE FROM lethe.jobs WHERE id IN (SELECT j.id FROM lethe.jobs j "

@@ -41,7 +41,7 @@ ask "github-app, over its limit (4M)" hook "$app" $(((4 << 20) + 1)) "$JSON" 413
 ask "github-app, body shorter than its length" hook "$app" 100 "$JSON" 400 \
     "body shorter than its content length"
 ask "github-app, whole body read" hook "$app" ${#JSON} "$JSON" 401 \
-    "no app id or event header"
+    "no app id, event or delivery header"
 
 api=/api/v1/repositories
 ask "api, length not a number" api "$api" 12x "$JSON" 400 "body is not a JSON object"

@@ -1,6 +1,6 @@
 #!/bin/bash
-# lethe-rotate prunes deliveries, finished jobs, expired refresh tokens and
-# expired ephemeral API keys past their retention, in batches, and keeps
+# lethe-rotate prunes deliveries, installation events no longer queued,
+# finished jobs, expired refresh tokens and expired ephemeral API keys past their retention, in batches, and keeps
 # everything else; it never touches the audit log, whose chain it verifies
 # (and finds broken when an event is altered); it rotates a log file over
 # its size limit into compressed archives without losing a line that a
@@ -12,7 +12,7 @@ need_stack
 . "$(dirname "$0")/scrub-lib.sh"
 scrub_need_schema
 
-plan 21
+plan 23
 pause_jobs
 tag=t2103$$
 host=$(hostname)
@@ -34,6 +34,11 @@ sql >/dev/null <<-SQL
 	FROM generate_series(1, 2500) i;
 	INSERT INTO lethe.deliveries (org_id, repository_id, provider, delivery_id, event, outcome)
 	SELECT $org, $repo, 'github', 'new-' || i, 'push', 'queued' FROM generate_series(1, 3) i;
+	INSERT INTO lethe.installation_events (org_id, delivery_id, event, action, state, received_at)
+	SELECT $org, 'old-' || s, 'installation', 'deleted', s, now() - interval '40 days'
+	FROM unnest(ARRAY['applied', 'ignored', 'failed', 'queued']) s;
+	INSERT INTO lethe.installation_events (org_id, delivery_id, event, action, state)
+	VALUES ($org, 'new-applied', 'installation', 'deleted', 'applied');
 	INSERT INTO lethe.jobs (org_id, repository_id, commit_sha, state, finished_at, last_error)
 	SELECT $org, $repo, 'abcdef1234567', 'done', now() - interval '40 days', 'old'
 	FROM generate_series(1, 1200);
@@ -96,6 +101,10 @@ is "$rc" 0 "lethe-rotate exits 0"
 count() { sql -c "SELECT count(*) FROM lethe.$1 WHERE org_id = $org AND $2"; }
 is "$(count deliveries "delivery_id LIKE 'old-%'")" 0 "2500 deliveries past retention are pruned (in batches)"
 is "$(count deliveries "delivery_id LIKE 'new-%'")" 3 "recent deliveries stay"
+is "$(count installation_events "true")" 2 \
+	"installation events applied, ignored or failed past retention are pruned"
+is "$(sql -c "SELECT string_agg(delivery_id, ' ' ORDER BY delivery_id) FROM lethe.installation_events
+	WHERE org_id = $org")" "new-applied old-queued" "a recent one and one still queued stay"
 is "$(count jobs "last_error = 'old'")" 0 "1200 finished jobs past retention are pruned"
 is "$(count jobs "last_error = 'recent'")" 2 "recently finished jobs stay"
 is "$(count jobs "last_error = 'queued'")" 1 "an old queued job stays"

@@ -8,16 +8,12 @@
 #include <time.h>
 #include <json-c/json.h>
 
-#include "audit.h"
 #include "crypto.h"
 #include "db.h"
 #include "ghinstall.h"
 #include "keys.h"
-#include "repo.h"
 #include "util.h"
 #include "webhook.h"
-
-#define GI_ACTOR "github-app"
 
 __attribute__((format(printf, 4, 5)))
 static int gi_fail(int err, char *why, size_t whylen, const char *fmt, ...)
@@ -100,148 +96,83 @@ static int gi_name_ok(const char *n)
 	return 1;
 }
 
-static int gi_connect_one(struct db *db, const struct ghinstall_result *res, json_object *repo,
-			  const char *web_url)
-{
-	struct repo_new n = { .provider = "github", .full_name = jpath_str(repo, "full_name", NULL),
-			      .external_id = jpath_str(repo, "id", NULL),
-			      .integration_id = res->gi_integration_id };
-	char hook[44], *url;
-	int64_t id;
-	int r;
+/* The events lethe-drain applies, and where each lists its repositories (NULL: nowhere). */
+static const struct {
+	const char *event, *action, *list;
+} gi_events[] = {
+	{ "installation", "created", "repositories" },
+	{ "installation", "deleted", NULL },
+	{ "installation_repositories", "added", "repositories_added" },
+	{ "installation_repositories", "removed", "repositories_removed" },
+};
 
-	if (!gi_name_ok(n.full_name))
-		return -EBADMSG;
-	url = xasprintf("%s/%s.git", web_url, n.full_name);
-	n.clone_url = url;
-	r = repo_create(db, NULL, res->gi_org_id, AUDIT_SYSTEM, GI_ACTOR, &n, &id, hook);
-	free(url);
-	return r < 0 ? r : 0;
-}
-
-static int gi_connect(struct db *db, struct ghinstall_result *res, json_object *list,
-		      const char *web_url)
+/* The repositories of list, checked, as [{"full_name": ..., "id": ...}]. */
+static int gi_list(json_object *list, json_object *out)
 {
 	size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
-	char details[64], target[40];
-	int r = 0;
 
 	if (n > GHINSTALL_MAX_REPOS)
 		return -EFBIG;
-	for (size_t i = 0; i < n && r == 0; i++)
-		r = gi_connect_one(db, res, json_object_array_get_idx(list, i), web_url);
-	if (r < 0)
-		return r;
-	res->gi_connected = (int)n;
-	snprintf(details, sizeof(details), "{\"repositories\": %zu}", n);
-	snprintf(target, sizeof(target), "integration:%lld", (long long)res->gi_integration_id);
-	return audit_append(db, res->gi_org_id, AUDIT_SYSTEM, GI_ACTOR, "installation.connect",
-			    target, details, NULL);
-}
+	for (size_t i = 0; i < n; i++) {
+		json_object *repo = json_object_array_get_idx(list, i), *o;
+		const char *name = jpath_str(repo, "full_name", NULL), *id = jpath_str(repo, "id", NULL);
 
-/* Add every count of one deletion (a JSON object) into sum. */
-static void gi_sum(json_object *sum, const char *counts)
-{
-	json_object *c = json_tokener_parse(counts);
-
-	if (!c)
-		return;
-	json_object_object_foreach(c, k, v) {
-		json_object *s;
-		int64_t have = json_object_object_get_ex(sum, k, &s) ? json_object_get_int64(s) : 0;
-
-		json_object_object_add(sum, k, json_object_new_int64(have + json_object_get_int64(v)));
+		if (!gi_name_ok(name) || (id && strlen(id) > 64))
+			return -EBADMSG;
+		o = json_object_new_object();
+		json_object_object_add(o, "full_name", json_object_new_string(name));
+		if (id)
+			json_object_object_add(o, "id", json_object_new_string(id));
+		json_object_array_add(out, o);
 	}
-	json_object_put(c);
+	return 0;
 }
 
-/* Delete repositories of the integration (all when name is NULL). */
-static int gi_delete(struct db *db, struct ghinstall_result *res, const char *name,
-		     json_object *sum)
+/* Record the event once per org and delivery id. */
+static int gi_insert(struct db *db, struct ghinstall_result *res, const char *delivery,
+		     const char *event, const char *action, json_object *repos)
 {
-	char integ[24];
+	const char *list = json_object_to_json_string_ext(repos, JSON_C_TO_STRING_PLAIN);
+	char org[24], integ[24];
 	PGresult *pr = NULL;
 	int r;
 
+	i64s(res->gi_org_id, org);
 	i64s(res->gi_integration_id, integ);
-	r = DB_QUERY(db, &pr, "SELECT id FROM repositories WHERE integration_id = $1 "
-		     "AND ($2::text IS NULL OR full_name = $2) ORDER BY id", integ, name);
-	for (int i = 0; r == 0 && i < PQntuples(pr); i++) {
-		char *counts = NULL;
-
-		r = repo_delete(db, res->gi_org_id, db_int(pr, i, 0), AUDIT_SYSTEM, GI_ACTOR, &counts);
-		if (r == 0) {
-			gi_sum(sum, counts);
-			res->gi_deleted++;
-		}
-		free(counts);
+	r = DB_QUERY(db, &pr, "WITH n AS (INSERT INTO installation_events (org_id, integration_id, "
+		     "delivery_id, event, action, repositories) VALUES ($1, $2, $3, $4, $5, $6) "
+		     "ON CONFLICT (org_id, delivery_id) DO NOTHING RETURNING id) "
+		     "SELECT id, false FROM n UNION ALL SELECT id, true FROM installation_events "
+		     "WHERE org_id = $1 AND delivery_id = $3 AND NOT EXISTS (SELECT 1 FROM n)",
+		     org, integ, delivery, event, action, list);
+	if (r < 0)
+		return r;
+	r = PQntuples(pr) == 1 ? 0 : -EIO;
+	if (r == 0) {
+		res->gi_event_id = db_int(pr, 0, 0);
+		res->gi_duplicate = !strcmp(db_value(pr, 0, 1), "t");
 	}
 	PQclear(pr);
 	return r;
 }
 
-static int gi_audit_delete(struct db *db, const struct ghinstall_result *res, const char *action,
-			   json_object *sum)
+static int gi_check(struct db *db, json_object *ev, const char *event, const char *action,
+		    const char *delivery, struct ghinstall_result *res)
 {
-	char target[40];
+	json_object *list = NULL, *repos;
+	int r;
 
-	snprintf(target, sizeof(target), "integration:%lld", (long long)res->gi_integration_id);
-	return audit_append(db, res->gi_org_id, AUDIT_SYSTEM, GI_ACTOR, action, target,
-			    json_object_to_json_string_ext(sum, JSON_C_TO_STRING_PLAIN), NULL);
-}
-
-static int gi_uninstall(struct db *db, struct ghinstall_result *res)
-{
-	json_object *sum = json_object_new_object();
-	char integ[24];
-	int r = gi_delete(db, res, NULL, sum);
-
-	i64s(res->gi_integration_id, integ);
-	if (r == 0)
-		r = DB_QUERY(db, NULL, "DELETE FROM integrations WHERE id = $1", integ);
-	json_object_object_add(sum, "repositories", json_object_new_int64(res->gi_deleted));
-	if (r == 0)
-		r = gi_audit_delete(db, res, "installation.delete", sum);
-	json_object_put(sum);
-	return r;
-}
-
-static int gi_remove(struct db *db, struct ghinstall_result *res, json_object *list)
-{
-	size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
-	json_object *sum = json_object_new_object();
-	int r = n > GHINSTALL_MAX_REPOS ? -EFBIG : 0;
-
-	for (size_t i = 0; i < n && r == 0; i++) {
-		const char *name = jpath_str(json_object_array_get_idx(list, i), "full_name", NULL);
-
-		r = gi_name_ok(name) ? gi_delete(db, res, name, sum) : -EBADMSG;
-	}
-	json_object_object_add(sum, "repositories", json_object_new_int64(res->gi_deleted));
-	if (r == 0)
-		r = gi_audit_delete(db, res, "installation.remove", sum);
-	json_object_put(sum);
-	return r;
-}
-
-static int gi_apply(struct db *db, json_object *ev, const char *event, const char *action,
-		    const char *web_url, struct ghinstall_result *res)
-{
-	json_object *list = NULL;
-
-	if (!strcmp(event, "installation") && !strcmp(action, "deleted"))
-		return gi_uninstall(db, res);
-	if (!strcmp(event, "installation") && !strcmp(action, "created")) {
-		json_object_object_get_ex(ev, "repositories", &list);
-		return gi_connect(db, res, list, web_url);
-	}
-	if (!strcmp(event, "installation_repositories") && !strcmp(action, "added")) {
-		json_object_object_get_ex(ev, "repositories_added", &list);
-		return gi_connect(db, res, list, web_url);
-	}
-	if (!strcmp(event, "installation_repositories") && !strcmp(action, "removed")) {
-		json_object_object_get_ex(ev, "repositories_removed", &list);
-		return gi_remove(db, res, list);
+	for (size_t i = 0; i < ARRAY_SIZE(gi_events); i++) {
+		if (strcmp(event, gi_events[i].event) || strcmp(action, gi_events[i].action))
+			continue;
+		if (gi_events[i].list)
+			json_object_object_get_ex(ev, gi_events[i].list, &list);
+		repos = json_object_new_array();
+		r = gi_list(list, repos);
+		if (r == 0)
+			r = gi_insert(db, res, delivery, event, action, repos);
+		json_object_put(repos);
+		return r;
 	}
 	res->gi_ignored = 1;
 	return 0;
@@ -266,13 +197,13 @@ static int gi_reason(int r, char *why, size_t whylen)
 		return gi_fail(r, why, whylen, "the event lists more than %d repositories",
 			       GHINSTALL_MAX_REPOS);
 	default:
-		return gi_fail(r, why, whylen, "unable to apply the installation event");
+		return gi_fail(r, why, whylen, "unable to record the installation event");
 	}
 }
 
-/* Parse the verified event, which must name the installation inst, and apply it. */
-static int gi_event(struct db *db, const void *body, size_t len, const char *event,
-		    const char *inst, const char *web_url, struct ghinstall_result *res)
+/* Parse the verified event, which must name the installation inst, and record it. */
+static int gi_event(struct db *db, const void *body, size_t len, const struct webhook_headers *h,
+		    const char *inst, struct ghinstall_result *res)
 {
 	json_object *ev = gi_parse(body, len);
 	const char *action = ev ? jpath_str(ev, "action", NULL) : NULL;
@@ -280,14 +211,14 @@ static int gi_event(struct db *db, const void *body, size_t len, const char *eve
 	int r = -EPROTO;
 
 	if (action && named && !strcmp(named, inst))
-		r = gi_apply(db, ev, event, action, web_url, res);
+		r = gi_check(db, ev, h->event, action, h->delivery, res);
 	json_object_put(ev);
 	return r;
 }
 
-int ghinstall_handle(struct db *db, const struct keyring *kr, const char *app_id,
+int ghinstall_record(struct db *db, const struct keyring *kr, const char *app_id,
 		     const struct webhook_headers *h, const void *body, size_t len,
-		     const char *web_url, struct ghinstall_result *res, char *why, size_t whylen)
+		     struct ghinstall_result *res, char *why, size_t whylen)
 {
 	char inst[24];
 	int r;
@@ -295,15 +226,16 @@ int ghinstall_handle(struct db *db, const struct keyring *kr, const char *app_id
 	memset(res, 0, sizeof(*res));
 	if (len > GHINSTALL_BODY_MAX)
 		return gi_fail(-EFBIG, why, whylen, "body larger than %d bytes", GHINSTALL_BODY_MAX);
-	if (!app_id || !*app_id || !h->event)
-		return gi_fail(-EACCES, why, whylen, "no app id or event header");
+	if (!app_id || !*app_id || !h->event || !h->delivery || !*h->delivery ||
+	    strlen(h->delivery) > GHINSTALL_DELIVERY_MAX)
+		return gi_fail(-EACCES, why, whylen, "no app id, event or delivery header");
 	if (webhook_peek_installation(body, len, inst, sizeof(inst)) < 0)
 		return gi_fail(-EACCES, why, whylen, "no installation id to verify the delivery with");
 	r = db_begin(db);
 	if (r == 0)
 		r = gi_integration(db, kr, app_id, inst, h, body, len, res);
 	if (r == 0)
-		r = gi_event(db, body, len, h->event, inst, web_url, res);
+		r = gi_event(db, body, len, h, inst, res);
 	if (r == 0)
 		r = db_commit(db);
 	if (r < 0)

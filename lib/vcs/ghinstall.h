@@ -14,17 +14,17 @@
  * parsed, the event must name the same installation.  Another tenant
  * holding a secret for the same app id thus cannot act on this one.
  *
- * Then, for the integration whose installation_id the event names:
+ * Then the event is checked and recorded in installation_events (the
+ * event, its action and the repositories listed: full name and id, nothing
+ * else of the body) for lethe-drain to apply (lib/store/installation.h):
  *   installation created, installation_repositories added
- *       the repositories listed are connected (created, or re-attached to
- *       this integration), with one "repositories connected" audit event
+ *       connect the repositories listed
  *   installation_repositories removed
- *       each listed repository is deleted with everything about it
+ *       delete each listed repository with everything about it
  *   installation deleted
- *       every repository of the integration is deleted, then the
- *       integration; one "installation deleted" audit event carries the
- *       summed counts of what went
- * Anything else verified is ignored.  All of one event in one transaction.
+ *       delete every repository of the integration, then the integration
+ * A delivery recorded already (its X-GitHub-Delivery, per org) is not
+ * recorded again.  Any other event or action verified is ignored.
  */
 #ifndef LETHE_GHINSTALL_H
 #define LETHE_GHINSTALL_H
@@ -38,27 +38,28 @@ struct webhook_headers;
 
 #define GHINSTALL_MAX_REPOS      1000	/* listed in one event */
 #define GHINSTALL_BODY_MAX       (4 << 20)
+#define GHINSTALL_DELIVERY_MAX   128	/* X-GitHub-Delivery, a GUID */
 
 struct ghinstall_result {
 	int64_t gi_org_id;
 	int64_t gi_integration_id;
-	int gi_connected;		/* repositories created or re-attached */
-	int gi_deleted;			/* repositories deleted */
+	int64_t gi_event_id;		/* its installation_events row */
+	int gi_duplicate;		/* recorded by an earlier delivery */
 	int gi_ignored;			/* verified, nothing to do */
 };
 
 /*
- * Verify then apply.  app_id is the Installation-Target-ID header; web_url
- * is where clone URLs point ("https://github.com").  Errors, each with a
- * reason in why: -EACCES (no installation id to read, or the secret of its
- * integration does not sign the body: 401), -EPROTO (not the JSON of an
- * installation event naming that installation: 400), -EBADMSG (a listed
- * repository without a valid full_name: 400), -ENOENT (no integration of
- * this installation: 404), -EFBIG (too large: 413), db errors (-ENOTCONN:
- * 503).
+ * Verify, check and record.  app_id is the Installation-Target-ID header.
+ * Errors, each with a reason in why: -EACCES (no delivery or event header,
+ * no installation id to read, or the secret of its integration does not
+ * sign the body: 401), -ENOENT (no integration of this installation: 404),
+ * then, verified but unusable (202, nothing recorded): -EPROTO (not the
+ * JSON of an installation event naming that installation), -EBADMSG (a
+ * listed repository without a valid full_name), -EFBIG (too large); db
+ * errors (-ENOTCONN: 503).
  */
-int ghinstall_handle(struct db *db, const struct keyring *kr, const char *app_id,
+int ghinstall_record(struct db *db, const struct keyring *kr, const char *app_id,
 		     const struct webhook_headers *h, const void *body, size_t len,
-		     const char *web_url, struct ghinstall_result *res, char *why, size_t whylen);
+		     struct ghinstall_result *res, char *why, size_t whylen);
 
 #endif
