@@ -10,9 +10,12 @@
  *     to the clone URL's port alone and bind none (kernel ABI 4); it may not
  *     signal or reach an abstract socket of a process outside (ABI 6);
  *   - seccomp: no ptrace, keyring, bpf, mount, namespaces or module loads.
- * The token, when there is one, is its standard input (--token-stdin).  On
- * failure it writes "ERRNO WHY" (one line, never git's output or the token)
- * on standard output and exits 1.
+ * The token, when there is one, is its standard input (--token-stdin).
+ * With --push BRANCH it pushes an approved fix instead (fixpush.h's
+ * fixpush_run, with lethe-fix's write token): its standard input is then
+ * "TOKEN PATCH MESSAGE\n", the three lengths, followed by the three.  On
+ * failure it writes "ERRNO WHY" (one line, never git's output, the token
+ * or the patch) on standard output and exits 1.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -26,12 +29,14 @@
 #include "clone.h"
 #include "confine.h"
 #include "crypto.h"
+#include "fixpush.h"
 #include "util.h"
 
 #define USAGE "usage: lethe-fetch --url URL --sha SHA [--ref REF] [--pin PIN] " \
 	"[--auth basic|bearer] [--method auto|libgit2|git] --home DIR --timeout SECS " \
-	"--max-size BYTES [--token-stdin] DIR\n"
+	"--max-size BYTES [--token-stdin | --push BRANCH [--name NAME] [--email ADDRESS]] DIR\n"
 #define TOKEN_MAX 16384
+#define PATCH_MAX (4 << 20)	/* fix_max_patch's bound */
 
 static const char *const system_read[] = {
 	"/usr", "/etc", "/lib", "/lib64", "/bin", "/sbin", "/proc", "/sys", "/dev/urandom",
@@ -72,7 +77,8 @@ static void __attribute__((noreturn)) fail(const char *what, int err)
 	exit(EXIT_TEMPFAIL);
 }
 
-static void options(int argc, char **argv, struct clone_opts *o, int *token, const char **dir)
+static void options(int argc, char **argv, struct clone_opts *o, struct fixpush_opts *push,
+		    int *token, const char **dir)
 {
 	static const struct option opts[] = {
 		{ "url", required_argument, NULL, 'u' }, { "sha", required_argument, NULL, 's' },
@@ -80,7 +86,9 @@ static void options(int argc, char **argv, struct clone_opts *o, int *token, con
 		{ "auth", required_argument, NULL, 'a' }, { "method", required_argument, NULL, 'm' },
 		{ "home", required_argument, NULL, 'h' }, { "timeout", required_argument, NULL, 't' },
 		{ "max-size", required_argument, NULL, 'z' },
-		{ "token-stdin", no_argument, NULL, 'k' }, { NULL, 0, NULL, 0 },
+		{ "token-stdin", no_argument, NULL, 'k' }, { "push", required_argument, NULL, 'P' },
+		{ "name", required_argument, NULL, 'n' }, { "email", required_argument, NULL, 'e' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int c, bad = 0;
 
@@ -93,6 +101,9 @@ static void options(int argc, char **argv, struct clone_opts *o, int *token, con
 		case 'p': o->co_pin = optarg; break;
 		case 'h': o->co_home = optarg; break;
 		case 'k': *token = 1; break;
+		case 'P': push->fp_branch = optarg; break;
+		case 'n': push->fp_name = optarg; break;
+		case 'e': push->fp_email = optarg; break;
 		case 'a':
 			bad |= strcmp(optarg, "basic") && strcmp(optarg, "bearer");
 			o->co_auth = !strcmp(optarg, "bearer") ? CLONE_AUTH_BEARER : CLONE_AUTH_BASIC;
@@ -104,7 +115,8 @@ static void options(int argc, char **argv, struct clone_opts *o, int *token, con
 		}
 	}
 	if (bad || optind != argc - 1 || !o->co_url || !o->co_sha || !o->co_home ||
-	    !o->co_timeout || !o->co_max_size)
+	    !o->co_timeout || !o->co_max_size || (push->fp_branch && *token) ||
+	    (!push->fp_branch && (push->fp_name || push->fp_email)))
 		usage();
 	*dir = argv[optind];
 }
@@ -130,46 +142,94 @@ static void confine(const char *dir, const struct clone_opts *o)
 		fail("unable to load the seccomp filter", r);
 }
 
-/* The token into tok (TOKEN_MAX bytes, locked); returns its length. */
-static size_t token_read(struct secbuf *tok)
+/* Standard input into buf (max bytes, locked); returns its length. */
+static size_t stdin_read(struct secbuf *buf, size_t max, const char *what)
 {
 	size_t got = 0;
 	ssize_t n;
 
-	if (secbuf_alloc(tok, TOKEN_MAX) < 0)
-		fail("unable to lock memory for the token", -ENOMEM);
-	while (got < TOKEN_MAX && (n = read(STDIN_FILENO, tok->data + got, TOKEN_MAX - got)) != 0) {
+	if (secbuf_alloc(buf, max) < 0)
+		fail("unable to lock memory for standard input", -ENOMEM);
+	while (got < max && (n = read(STDIN_FILENO, buf->data + got, max - got)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			fail("unable to read the token", -errno);
+			fail("unable to read standard input", -errno);
 		got += (size_t)n;
 	}
-	if (got == 0 || got == TOKEN_MAX)
-		fail("the token on standard input is empty or too long", -EINVAL);
+	if (got == 0 || got == max) {
+		char *msg = xasprintf("%s on standard input is empty or too long", what);
+
+		fail(msg, -EINVAL);
+	}
 	return got;
+}
+
+/* The push's token, patch and message, framed as the header says, out of buf. */
+static void push_input(struct secbuf *buf, struct clone_opts *o, struct fixpush_opts *push)
+{
+	size_t got = stdin_read(buf, 64 + TOKEN_MAX + PATCH_MAX + FIXPUSH_MESSAGE_MAX,
+				"the push's input");
+	char *data = (char *)buf->data, *nl = memchr(data, '\n', got < 64 ? got : 64);
+	size_t tok, patch, msg;
+
+	if (!nl || sscanf(data, "%zu %zu %zu\n", &tok, &patch, &msg) != 3 || !tok ||
+	    tok >= TOKEN_MAX || !patch || patch > PATCH_MAX || !msg || msg > FIXPUSH_MESSAGE_MAX ||
+	    (size_t)(nl + 1 - data) + tok + patch + msg != got) {
+		fail("the push's input is not TOKEN PATCH MESSAGE as its header says", -EINVAL);
+	}
+	o->co_token = nl + 1;
+	o->co_token_len = tok;
+	push->fp_patch = nl + 1 + tok;
+	push->fp_patch_len = patch;
+	/* a string of its own: fixpush_run reads the message up to its NUL */
+	push->fp_message = xstrndup(nl + 1 + tok + patch, msg);
+}
+
+static int push(const char *dir, const struct clone_opts *o, struct fixpush_opts *po,
+		char *why, size_t whylen)
+{
+	po->fp_dir = dir;
+	po->fp_url = o->co_url;
+	po->fp_sha = o->co_sha;
+	po->fp_ref = o->co_ref;
+	po->fp_token = o->co_token;
+	po->fp_token_len = o->co_token_len;
+	po->fp_auth = o->co_auth;
+	po->fp_home = o->co_home;
+	po->fp_timeout = o->co_timeout;
+	po->fp_max_size = o->co_max_size;
+	po->fp_pin = o->co_pin;
+	return fixpush_run(po, why, whylen);
 }
 
 int main(int argc, char **argv)
 {
 	struct clone_opts o = { .co_method = CLONE_METHOD_AUTO };
+	struct fixpush_opts po = { 0 };
 	struct secbuf tok = { 0 };
 	const char *dir = NULL;
 	char why[256] = "";
 	int token = 0, r;
 
-	options(argc, argv, &o, &token, &dir);
+	options(argc, argv, &o, &po, &token, &dir);
 	if (getuid() == 0 || geteuid() == 0) {
 		fputs("lethe-fetch: refusing to run as root\n", stderr);
 		return EXIT_PERMFAIL;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	confine(dir, &o);
-	if (token) {
-		o.co_token_len = token_read(&tok);
+	if (po.fp_branch) {
+		push_input(&tok, &o, &po);
+	} else if (token) {
+		o.co_token_len = stdin_read(&tok, TOKEN_MAX, "the token");
 		o.co_token = (const char *)tok.data;
 	}
-	r = clone_fetch(dir, &o, why, sizeof(why));
+	if (po.fp_branch)
+		r = push(dir, &o, &po, why, sizeof(why));
+	else
+		r = clone_fetch(dir, &o, why, sizeof(why));
+	free((char *)po.fp_message);
 	secbuf_release(&tok);
 	if (r == 0)
 		return 0;

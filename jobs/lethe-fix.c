@@ -479,7 +479,7 @@ static enum outcome branch_push(struct fix *f, const struct secbuf *patch, const
 			o = work_fail(f->w, OUT_TEMP, "unable to create the push's directory");
 			break;
 		}
-		r = fixpush_run(&po, why, sizeof(why));
+		r = work_push(f->w, &po, why, sizeof(why));
 	}
 	if (o == OUT_OK && r < 0)
 		o = work_fail(f->w, r == -EEXIST || !clone_error_temporary(r) ? OUT_PERM : OUT_TEMP,

@@ -46,6 +46,12 @@
 #                               it exits; a pause already there is left as it
 #                               is) and wait until no job of it runs
 #   alive PID                   the process runs (exists and is not a zombie)
+#   trace_procs TRACE PORT GID  from TRACE (strace -f -qq -e trace=$TRACE_CALLS),
+#                               a line per process that connected to TCP PORT
+#                               ("connect PID UID ...") or ran git, git-* or
+#                               lethe-fetch ("NAME PID UID ..."), with what it had
+#                               done by then: groups (set to GID alone), gid
+#                               (GID), nocaps, nnp (no new privileges), else -
 #   sign_hmac_sha256 SECRET FILE  hex HMAC-SHA256 of FILE (as X-Hub-Signature-256
 #                               carries it after 'sha256=')
 #   copy_tree DIR               the checkout's sources into DIR (not build/,
@@ -209,6 +215,25 @@ pause_jobs() {
 	done
 	diag "a job of the stack still runs after 60 s"
 	return 1
+}
+
+TRACE_CALLS=setgroups,setresgid,setresuid,capset,prctl,connect,execve,clone,clone3,fork,vfork
+trace_procs() {
+	awk -v g="$3" -v port="$2" '
+		function who(p) { return p " " (uid[p] == "" ? 0 : uid[p]) " " (grp[p] ? "groups" : "-") " " \
+			(gi[p] ? "gid" : "-") " " (cap[p] ? "nocaps" : "-") " " (nnp[p] ? "nnp" : "-") }
+		$2 ~ /^(clone|clone3|fork|vfork)\(/ && $NF ~ /^[0-9]+$/ {
+			c = $NF; uid[c] = uid[$1]; grp[c] = grp[$1]; gi[c] = gi[$1]; cap[c] = cap[$1]; nnp[c] = nnp[$1]
+		}
+		$2 == "setgroups(1," && $3 == "[" g "])" && / = 0$/ { grp[$1] = 1 }
+		$2 == "setresgid(" g "," && / = 0$/ { gi[$1] = 1 }
+		$2 ~ /^setresuid\(/ && / = 0$/ { v = $2; sub(/^setresuid\(/, "", v); sub(/,$/, "", v); uid[$1] = v }
+		/ capset\(.*effective=0, permitted=0, inheritable=0\}\) = 0$/ { cap[$1] = 1 }
+		/ prctl\(PR_SET_NO_NEW_PRIVS, 1/ && / = 0$/ { nnp[$1] = 1 }
+		$2 ~ /^connect\(/ && index($0, "sin_port=htons(" port ")") { print "connect", who($1) }
+		$2 ~ /^execve\("[^"]*\/(git|lethe-fetch|git-[a-z-]*)"/ && / = 0$/ {
+			n = $2; sub(/^execve\("/, "", n); sub(/".*/, "", n); sub(/.*\//, "", n); print n, who($1)
+		}' "$1"
 }
 
 alive() {

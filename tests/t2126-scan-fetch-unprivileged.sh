@@ -27,27 +27,10 @@ trace() {
 	scan_config "clone_fetch = $1"
 	# (LeakSanitizer, in a sanitizer build, cannot work under ptrace.)
 	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 LETHE_CONFIG=$SCRATCH/lethe.conf \
-		strace -f -qq -e trace=setgroups,setresgid,setresuid,capset,prctl,connect,execve,clone,clone3,fork,vfork \
+		strace -f -qq -e trace="$TRACE_CALLS" \
 		-o "$SCRATCH/trace.$1" "$TOP/bin/lethe-scan" --once >"$SCRATCH/scan.$1.log" 2>&1
 	is "$(q "SELECT state FROM lethe.jobs WHERE id = $job")" "done" "the traced scan ($1) completes"
-	# Each process: its uid (inherited at fork, changed by setresuid) and
-	# what it had done when it connected to the git server or ran a program.
-	awk -v u="$uid" -v g="$gid" -v port="$git_port" -v main="" '
-		function who(p) { return p " " (uid[p] == "" ? 0 : uid[p]) " " (grp[p] ? "groups" : "-") " " \
-			(gi[p] ? "gid" : "-") " " (cap[p] ? "nocaps" : "-") " " (nnp[p] ? "nnp" : "-") }
-		main == "" { main = $1 }
-		$2 ~ /^(clone|clone3|fork|vfork)\(/ && $NF ~ /^[0-9]+$/ {
-			c = $NF; uid[c] = uid[$1]; grp[c] = grp[$1]; gi[c] = gi[$1]; cap[c] = cap[$1]; nnp[c] = nnp[$1]
-		}
-		$2 == "setgroups(1," && $3 == "[" g "])" && / = 0$/ { grp[$1] = 1 }
-		$2 == "setresgid(" g "," && / = 0$/ { gi[$1] = 1 }
-		$2 ~ /^setresuid\(/ && / = 0$/ { v = $2; sub(/^setresuid\(/, "", v); sub(/,$/, "", v); uid[$1] = v }
-		/ capset\(.*effective=0, permitted=0, inheritable=0\}\) = 0$/ { cap[$1] = 1 }
-		/ prctl\(PR_SET_NO_NEW_PRIVS, 1/ && / = 0$/ { nnp[$1] = 1 }
-		$2 ~ /^connect\(/ && index($0, "sin_port=htons(" port ")") { print "connect", who($1) }
-		$2 ~ /^execve\("[^"]*\/(git|lethe-fetch|git-[a-z-]*)"/ && / = 0$/ {
-			n = $2; sub(/^execve\("/, "", n); sub(/".*/, "", n); sub(/.*\//, "", n); print n, who($1)
-		}' "$SCRATCH/trace.$1" >"$SCRATCH/procs.$1"
+	trace_procs "$SCRATCH/trace.$1" "$git_port" "$gid" >"$SCRATCH/procs.$1"
 	diag "$(sort -u -k1,1 -k3 "$SCRATCH/procs.$1")"
 	ok "($1) lethe-fetch ran" grep -q '^lethe-fetch ' "$SCRATCH/procs.$1"
 	ok "($1) the git server was reached" grep -q '^connect ' "$SCRATCH/procs.$1"

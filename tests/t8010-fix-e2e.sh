@@ -8,7 +8,8 @@
 # Nothing is pushed before the admin approves; after approval the stand-in
 # receives exactly one branch push and one pull request, made with an
 # installation token holding contents and pull_requests write alone, and
-# the sealed patch is destroyed.  The marker the fix wrote is then in no
+# the sealed patch is destroyed; every git process of the push ran as user
+# lethe-fetch, not root.  The marker the fix wrote is then in no
 # database dump, log or file of the stack.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/vcs-lib.sh"
@@ -20,7 +21,7 @@ api_need
 for b in lethe-fix lethe-llm-proxy lethe-agent; do
 	[ -x "$TOP/bin/$b" ] || skip_all "bin/$b not built"
 done
-plan 29
+plan 31
 pause_jobs
 
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$SD/app.pem" 2>/dev/null
@@ -67,12 +68,14 @@ is "$STATUS $(jq -r .state <<<"$BODY")" "201 queued" "the admin asks for a fix o
 is "$(q "SELECT kind || ' ' || commit_sha || ' ' || branch FROM lethe.jobs WHERE fix_id = ${fix:-0}")" \
 	"fix $SHA1 feature" "a fix job is queued at the commit the finding was seen at"
 
-# fix_until_done JOB: lethe-fix, which takes every job due (other tests'
-# may be due first), until JOB ended.
+# fix_until_done JOB [WRAPPER...]: lethe-fix (run by WRAPPER), which takes
+# every job due (other tests' may be due first), until JOB ended.
 fix_until_done() {
+	local job=$1
+	shift
 	for _ in $(seq 10); do
-		"$TOP/bin/lethe-fix" >>"$SCRATCH/fix.log" 2>&1
-		case $(q "SELECT state FROM lethe.jobs WHERE id = ${1:-0}") in done|failed) return 0 ;; esac
+		"$@" "$TOP/bin/lethe-fix" >>"$SCRATCH/fix.log" 2>&1
+		case $(q "SELECT state FROM lethe.jobs WHERE id = ${job:-0}") in done|failed) return 0 ;; esac
 	done
 	return 1
 }
@@ -117,8 +120,19 @@ is "$(q "SELECT count(*) FROM lethe.jobs WHERE fix_id = ${fix:-0} AND kind = 'pu
 	"the approval queued one push"
 
 pushjob=$(q "SELECT id FROM lethe.jobs WHERE fix_id = ${fix:-0} AND kind = 'push'")
-fix_until_done "$pushjob"
+# (LeakSanitizer, in a sanitizer build, cannot work under ptrace.)
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 fix_until_done "$pushjob" \
+	strace -f -qq -A -o "$SCRATCH/push.trace" -e trace="$TRACE_CALLS"
 is "$(q "SELECT state FROM lethe.jobs WHERE id = ${pushjob:-0}")" done "lethe-fix did the push job"
+trace_procs "$SCRATCH/push.trace" "$(cat "$SD/port")" "$(id -g lethe-fetch)" >"$SCRATCH/push.procs"
+# (lethe-fix itself reaches the stand-in's API, on the same port, for the
+# app's token and the pull request: only the programs run count here.)
+is "$(awk '$1 ~ /^(lethe-fetch|git-remote-http)$/ { print $1 }' "$SCRATCH/push.procs" |
+	sort -u | paste -sd' ' -)" "git-remote-http lethe-fetch" \
+	"the push ran lethe-fetch and git's HTTP transport"
+is "$(awk '$1 != "connect" { print $3, $4, $5, $6, $7 }' "$SCRATCH/push.procs" | sort -u)" \
+	"$(id -u lethe-fetch) groups gid nocaps nnp" \
+	"every git and lethe-fetch process of the push was user lethe-fetch, without groups, capabilities or new privileges"
 is "$(q "SELECT state, branch, pr_number, patch_enc IS NULL, destroy_reason FROM lethe.fixes
 	WHERE id = ${fix:-0}")" "pushed|lethe/fix-$finding-1|1|t|pushed" \
 	"the fix is pushed as lethe/fix-$finding-1, pull request 1, its sealed patch destroyed"

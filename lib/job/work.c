@@ -15,6 +15,7 @@
 #include "checkout.h"
 #include "clone.h"
 #include "fetch.h"
+#include "fixpush.h"
 #include "forge.h"
 #include "http.h"
 #include "log.h"
@@ -373,31 +374,44 @@ enum outcome work_git_home(struct work *w, char **home)
 }
 
 /*
- * The fetch by lethe-fetch as fetch_user (fetch.h): the work directory and
- * git's home are that user's while it runs, root's again afterwards.
+ * What lethe-fetch does as fetch_user (fetch.h): the directory and git's
+ * home are that user's while it runs, root's again afterwards.
  */
-static int fetch_as_user(struct work *w, const struct clone_opts *o, char *why, size_t whylen)
+struct as_fetch {
+	const char *dir, *home;
+	const struct clone_opts *fetch;		/* a fetch of it, or */
+	const struct fixpush_opts *push;	/* a push from it */
+};
+
+static int as_fetch_user(struct work *w, const struct as_fetch *a, char *why, size_t whylen)
 {
 	struct fetch_proc p = { .fp_helper = config_v(w->cfg)->fetch_path,
 				.fp_group = w->sandbox_gid };
-	const char *dir = volume_workdir(w->vol);
 	int r = fetch_user(config_v(w->cfg)->fetch_user, &p), rr;
 
 	if (r < 0)
 		return snprintf(why, whylen, "fetch_user '%s' is unknown or root",
 				config_v(w->cfg)->fetch_user), -EINVAL;
-	r = fetch_prepare(&p, dir, o->co_home);
+	r = fetch_prepare(&p, a->dir, a->home);
 	if (r < 0)
 		return snprintf(why, whylen, "unable to hand the checkout to the fetch user: %s",
 				strerror(-r)), -EIO;
 	umask(027);
-	r = fetch_run(&p, dir, o, why, whylen);
+	r = a->push ? fetch_push(&p, a->push, why, whylen) : fetch_run(&p, a->dir, a->fetch, why,
+								       whylen);
 	umask(022);
-	rr = fetch_reclaim(&p, dir, o->co_home);
+	rr = fetch_reclaim(&p, a->dir, a->home);
 	if (rr < 0 && r == 0)
 		return snprintf(why, whylen, "unable to take the checkout back from the fetch "
 				"user: %s", strerror(-rr)), -EIO;
 	return r;
+}
+
+int work_push(struct work *w, const struct fixpush_opts *po, char *why, size_t whylen)
+{
+	struct as_fetch a = { .dir = po->fp_dir, .home = po->fp_home, .push = po };
+
+	return as_fetch_user(w, &a, why, whylen);
 }
 
 enum outcome work_clone_up(struct work *w)
@@ -430,7 +444,8 @@ enum outcome work_clone_up(struct work *w)
 	o.co_token = (const char *)tok.data;
 	o.co_token_len = tok.len;
 	o.co_auth = work_clone_auth(w);
-	r = fetch_as_user(w, &o, why, sizeof(why));
+	r = as_fetch_user(w, &(struct as_fetch){ .dir = volume_workdir(w->vol), .home = home,
+						 .fetch = &o }, why, sizeof(why));
 	secbuf_release(&tok);
 	free(home);
 	if (r < 0)

@@ -106,6 +106,12 @@ enum outcome work_clone_target(struct work *w, char pin[TARGET_PIN_MAX]);
 /* HOME for git: an empty directory in the volume (caller frees). */
 enum outcome work_git_home(struct work *w, char **home);
 /*
+ * fixpush_run(po) by lethe-fetch as fetch_user (lib/scan/fetch.h), which
+ * has po->fp_dir and po->fp_home while it runs: fixpush_run's errors.
+ */
+struct fixpush_opts;
+int work_push(struct work *w, const struct fixpush_opts *po, char *why, size_t whylen);
+/*
  * An installation token of the repository's github-app integration for
  * scope alone (lib/vcs/github.h), what naming its use in w->why on failure;
  * OUT_OK with tok left empty when the repository has no such integration.

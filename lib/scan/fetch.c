@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "fetch.h"
+#include "fixpush.h"
 #include "unpriv.h"
 #include "util.h"
 
@@ -78,7 +79,7 @@ static void arg(struct fetch_args *a, const char *opt, const char *val)
 }
 
 static void args_build(struct fetch_args *a, const struct fetch_proc *p, const char *dir,
-		       const struct clone_opts *o)
+		       const struct clone_opts *o, const struct fixpush_opts *push)
 {
 	static const char *const pass[] = { "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS" };
 	static const char *const method[] = {
@@ -98,8 +99,13 @@ static void args_build(struct fetch_args *a, const struct fetch_proc *p, const c
 	i64s(o->co_max_size, a->max_size);
 	arg(a, "--timeout", a->timeout);
 	arg(a, "--max-size", a->max_size);
-	if (o->co_token)
+	if (push) {
+		arg(a, "--push", push->fp_branch);
+		arg(a, "--name", push->fp_name);
+		arg(a, "--email", push->fp_email);
+	} else if (o->co_token) {
 		a->v[a->n++] = "--token-stdin";
+	}
 	a->v[a->n++] = dir;
 	a->v[a->n] = NULL;
 	a->env[a->nenv++] = xstrdup("PATH=/usr/bin:/bin");
@@ -145,10 +151,28 @@ static void __attribute__((noreturn)) child(const struct fetch_proc *p, struct f
 
 /* ---- the parent ---- */
 
-static int token_send(int fd, const struct clone_opts *o)
+/*
+ * The token alone, or for a push "TOKEN PATCH MESSAGE\n" (their lengths)
+ * then the three.
+ */
+static int stdin_send(int fd, const struct clone_opts *o, const struct fixpush_opts *push)
 {
-	int r = o->co_token ? write_all(fd, o->co_token, o->co_token_len) : 0;
+	char head[80];
+	int r = 0;
 
+	if (push) {
+		snprintf(head, sizeof(head), "%zu %zu %zu\n", push->fp_token_len,
+			 push->fp_patch_len, strlen(push->fp_message));
+		r = write_all(fd, head, strlen(head));
+		if (r == 0)
+			r = write_all(fd, push->fp_token, push->fp_token_len);
+		if (r == 0)
+			r = write_all(fd, push->fp_patch, push->fp_patch_len);
+		if (r == 0)
+			r = write_all(fd, push->fp_message, strlen(push->fp_message));
+	} else if (o->co_token) {
+		r = write_all(fd, o->co_token, o->co_token_len);
+	}
 	close(fd);
 	return r;
 }
@@ -190,7 +214,7 @@ static int why_read(int fd, int64_t deadline, char *why, size_t whylen)
 static int status_error(int status, char *why, size_t whylen)
 {
 	static const int known[] = { EINVAL, EACCES, ENOENT, EFBIG, EPROTO, ETIMEDOUT, EIO,
-				     ENOTSUP };
+				     ENOTSUP, EEXIST, ENOEXEC };
 	char *rest;
 	long code;
 
@@ -225,8 +249,8 @@ static void reap(pid_t pid, int *status)
 		;
 }
 
-int fetch_run(const struct fetch_proc *p, const char *dir, const struct clone_opts *o,
-	      char *why, size_t whylen)
+static int helper_run(const struct fetch_proc *p, const char *dir, const struct clone_opts *o,
+		      const struct fixpush_opts *push, char *why, size_t whylen)
 {
 	struct fetch_args a = { .n = 0 };
 	int in[2], out[2], status = 0, r;
@@ -241,7 +265,7 @@ int fetch_run(const struct fetch_proc *p, const char *dir, const struct clone_op
 		close(in[1]);
 		return snprintf(why, whylen, "unable to make a pipe"), -EIO;
 	}
-	args_build(&a, p, dir, o);
+	args_build(&a, p, dir, o, push);
 	pid = fork();
 	if (pid == 0)
 		child(p, &a, in[0], out[1], parent);
@@ -253,7 +277,7 @@ int fetch_run(const struct fetch_proc *p, const char *dir, const struct clone_op
 		close(out[0]);
 		return snprintf(why, whylen, "unable to fork"), -EIO;
 	}
-	token_send(in[1], o);	/* a helper that died early shows in its status */
+	stdin_send(in[1], o, push);	/* a helper that died early shows in its status */
 	r = why_read(out[0], deadline, why, whylen);
 	close(out[0]);
 	if (r == -ETIMEDOUT)
@@ -263,4 +287,19 @@ int fetch_run(const struct fetch_proc *p, const char *dir, const struct clone_op
 		return snprintf(why, whylen, "lethe-fetch did not end %d s past the clone's "
 				"deadline", FETCH_GRACE), -ETIMEDOUT;
 	return status_error(status, why, whylen);
+}
+
+int fetch_run(const struct fetch_proc *p, const char *dir, const struct clone_opts *o,
+	      char *why, size_t whylen)
+{
+	return helper_run(p, dir, o, NULL, why, whylen);
+}
+
+int fetch_push(const struct fetch_proc *p, const struct fixpush_opts *o, char *why,
+	       size_t whylen)
+{
+	struct clone_opts co;
+
+	fixpush_clone_opts(o, &co);
+	return helper_run(p, o->fp_dir, &co, o, why, whylen);
 }

@@ -40,6 +40,16 @@ int fetch_run(const struct fetch_proc *p, const char *dir, const struct clone_op
 	      char *why, size_t whylen);
 
 /*
+ * fixpush_run(o) (fixpush.h) run by lethe-fetch --push: the same errors and
+ * why.  The token, the patch and the message reach it on its standard
+ * input; the caller hands o->fp_dir and o->fp_home to the user as for a
+ * fetch.
+ */
+struct fixpush_opts;
+int fetch_push(const struct fetch_proc *p, const struct fixpush_opts *o, char *why,
+	       size_t whylen);
+
+/*
  * Everything under dir and home given back to root (groups kept), without
  * following a link, so that no later fetch process can change the tree.
  */

@@ -154,15 +154,20 @@ static const char *fixpush_reason(int r)
 	}
 }
 
+void fixpush_clone_opts(const struct fixpush_opts *o, struct clone_opts *co)
+{
+	*co = (struct clone_opts){ .co_url = o->fp_url, .co_sha = o->fp_sha, .co_ref = o->fp_ref,
+				   .co_token = o->fp_token, .co_token_len = o->fp_token_len,
+				   .co_auth = o->fp_auth, .co_home = o->fp_home,
+				   .co_timeout = o->fp_timeout, .co_max_size = o->fp_max_size,
+				   .co_method = CLONE_METHOD_GIT, .co_pin = o->fp_pin };
+}
+
 static void ctx_init(struct fpctx *c, const struct fixpush_opts *o)
 {
 	memset(c, 0, sizeof(*c));
 	c->o = o;
-	c->co = (struct clone_opts){ .co_url = o->fp_url, .co_sha = o->fp_sha, .co_ref = o->fp_ref,
-				     .co_token = o->fp_token, .co_token_len = o->fp_token_len,
-				     .co_auth = o->fp_auth, .co_home = o->fp_home,
-				     .co_timeout = o->fp_timeout, .co_max_size = o->fp_max_size,
-				     .co_method = CLONE_METHOD_GIT, .co_pin = o->fp_pin };
+	fixpush_clone_opts(o, &c->co);
 	c->deadline = mono_usec() + o->fp_timeout * 1000000;
 	c->sink = (struct clone_sink){ .cs_buf = c->out, .cs_max = ERR_MAX };
 }

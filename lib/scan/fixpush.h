@@ -69,4 +69,7 @@ struct fixpush_opts {
  */
 int fixpush_run(const struct fixpush_opts *o, char *why, size_t whylen);
 
+/* The fetch of o's commit, as fixpush_run makes it (method git). */
+void fixpush_clone_opts(const struct fixpush_opts *o, struct clone_opts *co);
+
 #endif
