@@ -4,7 +4,8 @@
 # the git server, and every git and lethe-fetch process, runs as user
 # lethe-fetch, which it became (groups, gid, uid, no capabilities, no new
 # privileges) before it executed lethe-fetch; lethe-scan itself never
-# connects there.  lethe-fetch refuses to run as root.
+# connects there.  lethe-fetch refuses to run as root, and a push whose
+# input is not framed as its header says.
 . "$(dirname "$0")/lib.sh"
 need_stack
 . "$TOP/tests/scan-lib.sh"
@@ -12,7 +13,7 @@ scan_need
 command -v strace >/dev/null || skip_all "strace is not installed"
 uid=$(id -u lethe-fetch 2>/dev/null) || skip_all "user lethe-fetch does not exist"
 gid=$(id -g lethe-fetch)
-plan 12
+plan 13
 pause_jobs
 
 git_port=$(printf '%s\n' "$LETHE_GIT_URL" | sed -n 's|^http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p')
@@ -46,3 +47,15 @@ ok "the log says which method fetched" grep -q "cloned '.*(git)" "$SCRATCH/scan.
 must_fail "lethe-fetch refuses to run as root" --says 'refusing to run as root' \
 	"$TOP/bin/lethe-fetch" --url "$url" --sha "$sha" --home "$SCRATCH" --timeout 10 \
 	--max-size 1000000 "$SCRATCH"
+
+# A push's standard input that is not as long as its header says, as the
+# fetch user, in directories of that user's.
+fetch=$(sed -n 's/^fetch_path = //p' "$LETHE_CONFIG")
+fdir=$(mktemp -d /tmp/t2126.XXXXXX)
+on_exit "rm -rf '$fdir'"
+mkdir "$fdir/work" "$fdir/home" && chown -R lethe-fetch: "$fdir"
+must_fail "lethe-fetch --push refuses input that is not TOKEN PATCH MESSAGE" \
+	--says "the push's input is not TOKEN PATCH MESSAGE" \
+	runuser -u lethe-fetch -- "${fetch:-$TOP/bin/lethe-fetch}" --push lethe/fix-1-1 --url "$url" \
+	--sha "$sha" --home "$fdir/home" --timeout 10 --max-size 1000000 "$fdir/work" \
+	< <(printf '5 3 2\ntokenpatchmsg-and-more')
