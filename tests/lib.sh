@@ -219,11 +219,21 @@ pause_jobs() {
 
 TRACE_CALLS=setgroups,setresgid,setresuid,capset,prctl,connect,execve,clone,clone3,fork,vfork
 trace_procs() {
+	# Two passes: strace may write a child's first calls before its parent's
+	# "<... clone resumed> = PID", so each child takes its parent's state
+	# when it first shows, from the parents the first pass found.
 	awk -v g="$3" -v port="$2" '
 		function who(p) { return p " " (uid[p] == "" ? 0 : uid[p]) " " (grp[p] ? "groups" : "-") " " \
 			(gi[p] ? "gid" : "-") " " (cap[p] ? "nocaps" : "-") " " (nnp[p] ? "nnp" : "-") }
-		$2 ~ /^(clone|clone3|fork|vfork)\(/ && $NF ~ /^[0-9]+$/ {
-			c = $NF; uid[c] = uid[$1]; grp[c] = grp[$1]; gi[c] = gi[$1]; cap[c] = cap[$1]; nnp[c] = nnp[$1]
+		NR == FNR {
+			if (($2 ~ /^(clone|clone3|fork|vfork)\(/ || ($2 == "<..." && $3 ~ /^(clone|clone3|fork|vfork)$/)) &&
+			    $NF ~ /^[0-9]+$/)
+				parent[$NF] = $1
+			next
+		}
+		!($1 in seen) {
+			seen[$1] = 1; p = parent[$1]
+			if (p != "") { uid[$1] = uid[p]; grp[$1] = grp[p]; gi[$1] = gi[p]; cap[$1] = cap[p]; nnp[$1] = nnp[p] }
 		}
 		$2 == "setgroups(1," && $3 == "[" g "])" && / = 0$/ { grp[$1] = 1 }
 		$2 == "setresgid(" g "," && / = 0$/ { gi[$1] = 1 }
@@ -233,7 +243,7 @@ trace_procs() {
 		$2 ~ /^connect\(/ && index($0, "sin_port=htons(" port ")") { print "connect", who($1) }
 		$2 ~ /^execve\("[^"]*\/(git|lethe-fetch|git-[a-z-]*)"/ && / = 0$/ {
 			n = $2; sub(/^execve\("/, "", n); sub(/".*/, "", n); sub(/.*\//, "", n); print n, who($1)
-		}' "$1"
+		}' "$1" "$1"
 }
 
 alive() {
